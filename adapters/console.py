@@ -1,0 +1,142 @@
+"""The console adapter: a local chat on stdin/stdout.
+
+Renders the core's structured reply as readable text and saves chart images to files it
+names. Interactive on a terminal; otherwise each input line is one message of one
+conversation and each reply is printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import getpass
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TextIO
+
+from bot.model import IncomingMessage, Reply, Severity, Table
+from bot.progress import WORKING_ON_IT, with_placeholder
+
+PLACEHOLDER_AFTER_SECONDS = 1.0
+_SEVERITY_MARK = {
+    Severity.INFO: "",
+    Severity.SUCCESS: "[ok] ",
+    Severity.WARNING: "[!] ",
+    Severity.CRITICAL: "[!!] ",
+    Severity.ERROR: "[error] ",
+}
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class ConsoleRenderer:
+    """Turns a :class:`Reply` into text; writes each chart to ``chart_dir``."""
+
+    def __init__(self, chart_dir: Path) -> None:
+        self._chart_dir = chart_dir
+        self._counter = 0
+
+    def render(self, reply: Reply) -> str:
+        lines: list[str] = []
+        head = reply.title or ""
+        mark = _SEVERITY_MARK[reply.severity]
+        if head:
+            lines.append(f"{mark}{head}")
+            mark = ""
+        if reply.text:
+            lines.append(f"{mark}{reply.text}")
+        if reply.fields:
+            width = max(len(f.label) for f in reply.fields)
+            lines.extend(f"  {f.label.ljust(width)}  {f.value}" for f in reply.fields)
+        if reply.table is not None:
+            lines.append(render_table(reply.table))
+        if reply.code:
+            lines.append("\n".join(f"    {line}" for line in reply.code.splitlines()))
+        lines.extend(f"  chart: {self._save(c.filename, c.png)}" for c in reply.charts)
+        if reply.choices:
+            lines.append("  options: " + " | ".join(f"`{c.command}`" for c in reply.choices))
+        if reply.footer:
+            lines.append(f"  ({reply.footer})")
+        return "\n".join(lines)
+
+    def _save(self, filename: str, png: bytes) -> str:
+        self._counter += 1
+        self._chart_dir.mkdir(parents=True, exist_ok=True)
+        safe = _UNSAFE_FILENAME.sub("-", filename).strip("-.") or "chart.png"
+        path = self._chart_dir / f"{self._counter:03d}-{safe}"
+        path.write_bytes(png)
+        return str(path)
+
+
+def render_table(table: Table) -> str:
+    """A monospace table, columns padded to their widest cell."""
+    rows = [table.columns, *table.rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(table.columns))]
+    out = ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+           for row in rows]
+    out.insert(1, "  " + "  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+Handle = Callable[[IncomingMessage], Awaitable[Reply]]
+
+
+class ConsoleChat:
+    """One console conversation: reads lines, sends them to the core, prints replies."""
+
+    def __init__(self, handle: Handle, renderer: ConsoleRenderer, out: TextIO) -> None:
+        self._handle = handle
+        self._renderer = renderer
+        self._out = out
+        user = _local_user()
+        self._template = IncomingMessage(
+            platform="console", team_id="local", channel_id="console",
+            user_id=user, user_name=user, text="", is_direct=True,
+        )  # fmt: skip
+
+    async def send(self, text: str) -> Reply:
+        """Answer one message and print it (with a placeholder if it is slow)."""
+        message = dataclasses.replace(self._template, text=text)
+        reply, _ = await with_placeholder(
+            self._handle(message), after=PLACEHOLDER_AFTER_SECONDS, on_slow=self._working
+        )
+        self._out.write(self._renderer.render(reply) + "\n")
+        self._out.flush()
+        return reply
+
+    async def _working(self) -> None:
+        self._out.write(f"  {WORKING_ON_IT}\n")
+        self._out.flush()
+
+    async def run(self, stream: TextIO, *, interactive: bool) -> None:
+        """Read messages until EOF (or `quit` when interactive)."""
+        if interactive:
+            self._out.write("SmartCloudOps console. Type `help`, or `quit` to leave.\n")
+        while True:
+            line = await asyncio.to_thread(_read_line, stream, "you> " if interactive else None)
+            if line is None:
+                return
+            text = line.strip()
+            if not text:
+                continue
+            if interactive and text.lower() in {"quit", "exit", ":q"}:
+                return
+            await self.send(text)
+
+
+def _read_line(stream: TextIO, prompt: str | None) -> str | None:
+    if prompt is not None and stream is sys.stdin:
+        try:
+            return input(prompt)
+        except EOFError:
+            return None
+    line = stream.readline()
+    return line if line else None
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "local"

@@ -1,0 +1,158 @@
+"""The composition root: the one place that builds clients from :class:`Settings`, wires the
+ports to the core, and closes everything on the way out.
+
+Outer packages (``storage``, ``adapters``, ``ml``) are imported inside the builder functions,
+so importing the core never pulls in Redis, SQLAlchemy, scikit-learn or a platform SDK.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.handlers import build_registry
+from bot.ports import (
+    AnomalyDetector,
+    ContextStore,
+    DedupeStore,
+    IntentParserPort,
+    MetricsSource,
+)
+from bot.server import DependencyCheck, WebPlugin
+from bot.telemetry import Telemetry
+
+
+@dataclass
+class Services:
+    """Everything built from the settings, for the CLI, the server and the tests."""
+
+    settings: Settings
+    telemetry: Telemetry
+    parser: IntentParserPort
+    context: ContextStore
+    metrics: MetricsSource
+    anomaly: AnomalyDetector
+    dedupe: DedupeStore
+    dispatcher: Dispatcher
+    checks: list[DependencyCheck] = field(default_factory=list)
+    web_plugins: list[WebPlugin] = field(default_factory=list)
+
+
+def build_parser() -> IntentParserPort:
+    """The intent parser the bot uses (scikit-learn classifier injected from ``ml``)."""
+    from ml.intent_classifier import build_parser as build
+
+    return build()
+
+
+@contextlib.asynccontextmanager
+async def open_services(
+    settings: Settings, *, telemetry: Telemetry | None = None
+) -> AsyncIterator[Services]:
+    """Build every service from ``settings``; close them all when the block exits."""
+    async with contextlib.AsyncExitStack() as stack:
+        telemetry = telemetry or Telemetry()
+        checks: list[DependencyCheck] = []
+        context = await _context_store(settings, stack, checks)
+        dedupe = await _dedupe_store(settings, stack)
+        metrics = await _metrics_source(settings, stack, checks)
+        anomaly = _anomaly_detector(settings)
+        parser = build_parser()
+        registry = build_registry(settings=settings, metrics=metrics, anomaly=anomaly)
+        dispatcher = Dispatcher(
+            parser, context, registry, telemetry, history_limit=settings.file.history_limit
+        )
+        services = Services(
+            settings=settings,
+            telemetry=telemetry,
+            parser=parser,
+            context=context,
+            metrics=metrics,
+            anomaly=anomaly,
+            dedupe=dedupe,
+            dispatcher=dispatcher,
+            checks=checks,
+        )
+        services.web_plugins.extend(await _platform_plugins(services, stack))
+        yield services
+
+
+async def _context_store(
+    settings: Settings, stack: contextlib.AsyncExitStack, checks: list[DependencyCheck]
+) -> ContextStore:
+    ttl, limit = settings.file.context_ttl_seconds, settings.file.history_limit
+    if settings.redis_url is None:
+        from storage.memory import InMemoryContextStore
+
+        return InMemoryContextStore(ttl_seconds=ttl, max_turns=limit)
+    from storage.redis_context import RedisContextStore
+
+    store = RedisContextStore.from_url(settings.redis_url, ttl_seconds=ttl, max_turns=limit)
+    stack.push_async_callback(store.aclose)
+    checks.append(DependencyCheck("redis", store.ping))
+    return store
+
+
+async def _metrics_source(
+    settings: Settings, stack: contextlib.AsyncExitStack, checks: list[DependencyCheck]
+) -> MetricsSource:
+    if settings.prometheus_url is None:
+        from adapters.metrics.demo import DemoMetricsSource
+
+        return DemoMetricsSource(seed=settings.file.demo_seed)
+    from adapters.metrics.prometheus import PrometheusMetricsSource
+
+    source = PrometheusMetricsSource(
+        settings.prometheus_url,
+        timeout=settings.file.prometheus_timeout_seconds,
+        catalog_overrides=settings.file.catalog,
+        target_labels=settings.file.target_labels,
+    )
+    stack.push_async_callback(source.aclose)
+    checks.append(DependencyCheck("prometheus", source.ping))
+    return source
+
+
+def _anomaly_detector(settings: Settings) -> AnomalyDetector:
+    from ml.anomaly.service import AnomalyService
+
+    return AnomalyService()
+
+
+async def _dedupe_store(settings: Settings, stack: contextlib.AsyncExitStack) -> DedupeStore:
+    if settings.redis_url is None:
+        from storage.dedupe import InMemoryDedupeStore
+
+        return InMemoryDedupeStore()
+    from storage.dedupe import RedisDedupeStore
+    from storage.redis_client import connect
+
+    client = connect(settings.redis_url)
+    stack.push_async_callback(client.aclose)
+    return RedisDedupeStore(client)
+
+
+async def _platform_plugins(
+    services: Services, stack: contextlib.AsyncExitStack
+) -> list[WebPlugin]:
+    """The web routes (and background tasks) of every platform whose credentials are set.
+
+    Each adapter package exposes ``async def plugin(services, stack) -> WebPlugin``.
+    """
+    import importlib
+
+    settings = services.settings
+    enabled = {
+        "adapters.slack.wiring": settings.slack_enabled,
+        "adapters.teams.wiring": settings.teams_enabled,
+        "adapters.discord.wiring": settings.discord_enabled,
+    }
+    plugins: list[WebPlugin] = []
+    for module_name, on in enabled.items():
+        if on:
+            module = importlib.import_module(module_name)
+            plugins.append(await module.plugin(services, stack))
+    return plugins

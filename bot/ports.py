@@ -1,0 +1,179 @@
+"""The ports: every way the core talks to the outside world, as small async protocols.
+
+Implementations live outside the core (``storage/``, ``adapters/``, ``ml/``, the Prometheus
+and demo metric sources) and are wired together in one composition root (:mod:`bot.app`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.model import ConversationKey
+from intents.model import Intent, Turn
+
+# --------------------------------------------------------------------------- context
+
+
+class ContextStore(Protocol):
+    """Remembers recent turns per conversation so follow-ups ("and memory?") resolve.
+
+    Contract: ``recent`` returns at most ``limit`` turns, oldest first, only those younger
+    than the store's TTL; ``append`` keeps a bounded history and refreshes the TTL. Both raise
+    :class:`bot.errors.DependencyError` when the backend is unreachable (the caller then
+    answers without context). ``ping`` raises the same when the backend is down.
+    """
+
+    async def recent(self, key: ConversationKey, limit: int = 10) -> list[Turn]: ...
+
+    async def append(self, key: ConversationKey, turn: Turn) -> None: ...
+
+    async def clear(self, key: ConversationKey) -> None: ...
+
+    async def ping(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One value of an instant vector."""
+
+    labels: Mapping[str, str]
+    value: float
+    timestamp: float
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One range-vector series: parallel, time-ordered timestamps (unix s) and values."""
+
+    labels: Mapping[str, str]
+    timestamps: tuple[float, ...]
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetHealth:
+    """A scrape target (or demo host/service) and whether it is up."""
+
+    name: str
+    job: str
+    up: bool
+    last_error: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A firing (or pending) alert, from Prometheus, Alertmanager or the demo source."""
+
+    name: str
+    severity: str
+    state: str
+    labels: Mapping[str, str]
+    summary: str
+    starts_at: float
+
+
+class MetricsSource(Protocol):
+    """Where metric answers come from: a real Prometheus or the embedded demo source.
+
+    ``description`` is shown to users as provenance ("demo data", "Prometheus").
+    ``catalog`` maps each catalog metric name (``cpu``, ``memory``, ...) to a PromQL
+    template with a ``{selector}`` placeholder that this source can evaluate (see
+    :mod:`bot.catalog`). ``target_labels`` names the labels whose values are the targets a
+    user may name (``instance`` values are compared without their ``:port``);
+    ``label_values`` lists one label's values, so the core can resolve "web-1" and suggest
+    close names. ``query`` is an instant query at the source's "now"; ``query_range``
+    returns time-ordered samples on the ``start + k*step`` grid. ``targets`` are the scrape
+    targets and whether they are up; ``alerts`` the alerts currently pending or firing.
+
+    Query methods raise :class:`bot.errors.InvalidInput` for a bad expression and
+    :class:`bot.errors.DependencyError` when the backend is down or slower than its timeout.
+    """
+
+    description: str
+    is_demo: bool
+
+    @property
+    def catalog(self) -> Mapping[str, str]: ...
+
+    @property
+    def target_labels(self) -> tuple[str, ...]: ...
+
+    async def query(self, expr: str) -> list[Sample]: ...
+
+    async def query_range(
+        self, expr: str, start: float, end: float, step: float
+    ) -> list[Series]: ...
+
+    async def label_values(self, label: str) -> list[str]: ...
+
+    async def targets(self) -> list[TargetHealth]: ...
+
+    async def alerts(self) -> list[Alert]: ...
+
+
+# --------------------------------------------------------------------------- ml
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """An anomalous span found in one series."""
+
+    series: str
+    metric: str | None
+    target: str | None
+    start: float
+    end: float
+    ongoing: bool
+    peak_score: float
+    peak_value: float
+    expected_low: float
+    expected_high: float
+    deviation: float
+    explanation: str
+
+
+class TextClassifier(Protocol):
+    """Free-text intent classifier (scikit-learn lives behind this, in ``ml/``)."""
+
+    def predict(self, text: str) -> Sequence[tuple[str, float]]:
+        """Labels with probabilities, most likely first."""
+        ...
+
+
+class IntentParserPort(Protocol):
+    """Turns text plus the conversation so far into an intent (see :mod:`intents.parser`)."""
+
+    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent: ...
+
+
+class AnomalyDetector(Protocol):
+    """Scores series causally and returns ranked findings (implemented in ``ml/anomaly``)."""
+
+    async def find(
+        self,
+        series: Sequence[tuple[str, Series]],
+        *,
+        metric: str | None = None,
+        target: str | None = None,
+    ) -> list[Finding]: ...
+
+
+# --------------------------------------------------------------------------- coordination
+
+
+class DedupeStore(Protocol):
+    """Shared "have we done this already?" across replicas (Redis ``SET NX EX``; in memory for
+    one process). Used for platform retries, duplicate deliveries and alert posts."""
+
+    async def claim(self, key: str, ttl_seconds: int) -> bool:
+        """True for the first caller of ``key`` within ``ttl_seconds``; False for every other.
+
+        Raises :class:`bot.errors.DependencyError` when the backend is down (callers that
+        must not double-post should then fail closed)."""
+        ...

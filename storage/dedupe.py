@@ -1,0 +1,44 @@
+"""Dedupe stores: the first caller of a key wins, in one process or across replicas."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.errors import DependencyError
+
+_PREFIX = "sco:dedupe:"
+
+
+class InMemoryDedupeStore:
+    """For a single process (the embedded default and tests)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._expiry: dict[str, float] = {}
+
+    async def claim(self, key: str, ttl_seconds: int) -> bool:
+        now = self._clock()
+        if len(self._expiry) > 10_000:
+            self._expiry = {k: t for k, t in self._expiry.items() if t > now}
+        if self._expiry.get(key, 0.0) > now:
+            return False
+        self._expiry[key] = now + ttl_seconds
+        return True
+
+
+class RedisDedupeStore:
+    """Across replicas: ``SET key 1 NX EX ttl`` decides who is first."""
+
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+
+    async def claim(self, key: str, ttl_seconds: int) -> bool:
+        try:
+            won = await self._client.set(_PREFIX + key, b"1", nx=True, ex=ttl_seconds)
+        except (RedisError, OSError) as exc:
+            raise DependencyError("redis", "Redis is unreachable") from exc
+        return bool(won)
