@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# SmartCloudOps bot image: `smartcloudops serve` on PORT (8080) as an unprivileged user.
+# Build: docker build -t smartcloudops:0.1.0 .   (the same image runs `smartcloudops migrate`)
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY adapters ./adapters
+COPY intents ./intents
+COPY ml ./ml
+COPY storage ./storage
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir .
+
+FROM python:3.11-slim
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PORT=8080 \
+    HOME=/tmp \
+    MPLCONFIGDIR=/tmp/matplotlib
+RUN groupadd --system --gid 10001 smartcloudops \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home \
+       --home-dir /nonexistent --shell /usr/sbin/nologin smartcloudops
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+USER 10001:10001
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8080'), timeout=4)"]
+CMD ["smartcloudops", "serve"]

