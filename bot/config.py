@@ -88,6 +88,7 @@ class Settings:
     teams_app_password: str | None = field(default=None, repr=False)
     teams_tenant_id: str | None = None
     discord_token: str | None = field(default=None, repr=False)
+    alertmanager_webhook_token: str | None = field(default=None, repr=False)
     file: FileSettings = field(default_factory=FileSettings)
 
     def __repr__(self) -> str:
@@ -100,6 +101,12 @@ class Settings:
                 value = redact_url(value)
             shown.append(f"{item.name}={value!r}")
         return f"Settings({', '.join(shown)})"
+
+    @property
+    def webhook_token(self) -> str | None:
+        """The Alertmanager webhook's bearer token: the environment wins over the file, so the
+        secret can stay out of config maps."""
+        return self.alertmanager_webhook_token or self.file.alertmanager_token
 
     @property
     def slack_enabled(self) -> bool:
@@ -122,6 +129,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         value = env.get(name, "").strip()
         return value or None
 
+    file_settings = _load_file(get("SMARTCLOUDOPS_CONFIG"))
     return Settings(
         port=_port(get("PORT")),
         redis_url=_redis_url(get("REDIS_URL")),
@@ -136,7 +144,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         teams_app_password=get("TEAMS_APP_PASSWORD"),
         teams_tenant_id=get("TEAMS_TENANT_ID"),
         discord_token=get("DISCORD_TOKEN"),
-        file=_load_file(get("SMARTCLOUDOPS_CONFIG")),
+        alertmanager_webhook_token=get("ALERTMANAGER_WEBHOOK_TOKEN"),
+        file=file_settings,
     )
 
 

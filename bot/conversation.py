@@ -52,7 +52,9 @@ class ConversationMemory:
         try:
             await self._store.append(key, Turn(intent.name, dict(intent.slots), time.time()))
         except DependencyError as exc:
-            self._failed(exc)
+            # Not marked down here: the next turn's history() notices and tells the user once.
+            self._telemetry.dependency_failures.labels(exc.dependency).inc()
+            log.debug("could not remember a turn: %s", exc.message)
 
     def _failed(self, exc: DependencyError) -> bool:
         self._telemetry.dependency_failures.labels(exc.dependency).inc()

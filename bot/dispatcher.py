@@ -64,10 +64,11 @@ class Dispatcher:
     async def handle(self, message: IncomingMessage) -> Reply:
         cid = new_correlation_id()
         started = time.perf_counter()
-        intent, newly_down = await self.parse(message)
-        spec = self._registry.get(intent.name) or self._registry.get("unknown")
+        intent, newly_down = Intent("unknown", 0.0), False
         kind = "ok"
         try:
+            intent, newly_down = await self.parse(message)
+            spec = self._registry.get(intent.name) or self._registry.get("unknown")
             reply = await _run(spec, Request(message, intent, cid))
         except UserError as exc:
             kind = "user"

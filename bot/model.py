@@ -23,7 +23,7 @@ class ConversationKey:
         parts = [self.platform, self.team_id, self.channel_id, self.user_id]
         if self.thread_id:
             parts.append(self.thread_id)
-        return ":".join(p.replace(":", "%3A") for p in parts)
+        return ":".join(p.replace("%", "%25").replace(":", "%3A") for p in parts)
 
 
 @dataclass(frozen=True, slots=True)

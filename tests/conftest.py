@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pkgutil
 
-from tests import harness
+import pytest
+
+# Harness modules import each other; register them for assertion rewriting before loading.
+pytest.register_assert_rewrite("tests.harness")
+
+from tests import harness  # noqa: E402
 
 pytest_plugins = [
     f"tests.harness.{module.name}" for module in pkgutil.iter_modules(harness.__path__)

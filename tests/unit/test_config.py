@@ -1,0 +1,219 @@
+"""Settings from the environment plus an optional YAML file, validated at start-up with
+errors that name the bad key and never echo a secret."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.config import ENV_NAMES, FileSettings, Settings, load_settings
+from bot.errors import ConfigError
+
+SECRETS = {
+    "SLACK_BOT_TOKEN": "xoxb-secret-bot-token",
+    "SLACK_SIGNING_SECRET": "signing-secret-value",
+    "SLACK_APP_TOKEN": "xapp-secret-app-token",
+    "TEAMS_APP_PASSWORD": "teams-secret-password",
+    "DISCORD_TOKEN": "discord-secret-token",
+    "ALERTMANAGER_WEBHOOK_TOKEN": "webhook-secret-token",
+    "REDIS_URL": "redis://:redis-secret-pw@redis:6379/0",
+    "DATABASE_URL": "postgresql+psycopg://bot:db-secret-pw@db:5432/sco",
+    "PROMETHEUS_URL": "https://reader:prom-secret-pw@prometheus.example:9090",
+}
+SECRET_VALUES = (
+    "xoxb-secret-bot-token",
+    "signing-secret-value",
+    "xapp-secret-app-token",
+    "teams-secret-password",
+    "discord-secret-token",
+    "webhook-secret-token",
+    "redis-secret-pw",
+    "db-secret-pw",
+    "prom-secret-pw",
+    "alertmanager-secret-token",
+)
+
+
+def config_file(tmp_path: Path, text: str) -> dict[str, str]:
+    """An environ pointing SMARTCLOUDOPS_CONFIG at a YAML file holding ``text``."""
+    path = tmp_path / "smartcloudops.yaml"
+    path.write_text(text, encoding="utf-8")
+    return {"SMARTCLOUDOPS_CONFIG": str(path)}
+
+
+def test_defaults_are_the_embedded_backends() -> None:
+    """With nothing set: port 8080, no backends (so the embedded ones), no platforms."""
+    settings = load_settings({})
+    assert settings == Settings()
+    assert settings.port == 8080
+    assert (settings.redis_url, settings.database_url, settings.prometheus_url) == (None,) * 3
+    assert settings.file == FileSettings()
+    assert settings.file.history_limit == 10
+    assert [settings.slack_enabled, settings.teams_enabled, settings.discord_enabled] == [False] * 3
+
+
+def test_environment_values_are_read_and_tidied() -> None:
+    """Values are trimmed, blank means unset, and a trailing slash leaves base URLs."""
+    settings = load_settings(
+        {
+            "PORT": " 9090 ",
+            "PROMETHEUS_URL": "http://prometheus:9090/",
+            "ALERTMANAGER_URL": "   ",
+            "REDIS_URL": "redis://127.0.0.1:6379/2",
+        }
+    )
+    assert settings.port == 9090
+    assert settings.prometheus_url == "http://prometheus:9090"
+    assert settings.alertmanager_url is None
+    assert settings.redis_url == "redis://127.0.0.1:6379/2"
+
+
+def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without an explicit mapping the process environment is used."""
+    for name in (*ENV_NAMES, "SMARTCLOUDOPS_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PORT", "8181")
+    assert load_settings().port == 8181
+
+
+@pytest.mark.parametrize("port", ["eighty", "80.5", "0", "65536", "-1"])
+def test_bad_port_is_named(port: str) -> None:
+    """A PORT that is not a whole number in 1..65535 fails start-up naming PORT."""
+    with pytest.raises(ConfigError, match=r"^PORT must be"):
+        load_settings({"PORT": port})
+
+
+@pytest.mark.parametrize("name", ["PROMETHEUS_URL", "ALERTMANAGER_URL", "SLACK_API_URL"])
+@pytest.mark.parametrize("url", ["prometheus:9090", "ftp://host/x", "http://", "http://[::1"])
+def test_bad_http_url_is_named(name: str, url: str) -> None:
+    """An http(s) setting that is not an http(s) URL with a host fails naming the variable."""
+    with pytest.raises(ConfigError, match=f"^{name} "):
+        load_settings({name: url})
+
+
+@pytest.mark.parametrize("url", ["http://redis:6379", "localhost:6379", "redis://"])
+def test_bad_redis_url_is_named(url: str) -> None:
+    """REDIS_URL must be a redis://, rediss:// or unix:// URL."""
+    with pytest.raises(ConfigError, match=r"^REDIS_URL must be"):
+        load_settings({"REDIS_URL": url})
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://localhost:6379/0", "rediss://:pw@cache.example:6380", "unix:///run/r.sock"]
+)
+def test_good_redis_urls_are_accepted(url: str) -> None:
+    """Every URL form redis-py understands is accepted unchanged."""
+    assert load_settings({"REDIS_URL": url}).redis_url == url
+
+
+def test_bad_url_error_does_not_echo_its_password() -> None:
+    """A rejected URL is quoted with its password masked."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"ALERTMANAGER_URL": "ftp://admin:am-secret-pw@am:9093"})
+    assert "am-secret-pw" not in str(caught.value)
+    assert "admin:***@am:9093" in str(caught.value)
+
+
+def test_yaml_file_overrides_defaults(tmp_path: Path) -> None:
+    """Keys in the YAML file replace the defaults; a catalog override is kept as written."""
+    env = config_file(
+        tmp_path,
+        "history_limit: 4\n"
+        "context_ttl_seconds: 120\n"
+        "log_level: debug\n"
+        "catalog:\n"
+        "  cpu: 'avg(rate(my_cpu_seconds{selector}[5m]))'\n",
+    )
+    settings = load_settings(env)
+    assert settings.file.history_limit == 4
+    assert settings.file.context_ttl_seconds == 120
+    assert settings.file.log_level == "DEBUG"
+    assert settings.file.catalog == {"cpu": "avg(rate(my_cpu_seconds{selector}[5m]))"}
+
+
+def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:
+    """An empty file is the same as no file."""
+    assert load_settings(config_file(tmp_path, "# nothing yet\n")).file == FileSettings()
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        pytest.param("histroy_limit: 5\n", "histroy_limit", id="unknown-key"),
+        pytest.param("history_limit: 0\n", "history_limit", id="out-of-range"),
+        pytest.param("context_ttl_seconds: soon\n", "context_ttl_seconds", id="not-a-number"),
+        pytest.param("catalog:\n  cpu: [1, 2]\n", "catalog.cpu", id="nested"),
+        pytest.param("log_level: chatty\n", "log_level", id="log-level"),
+    ],
+)
+def test_bad_yaml_key_is_named(tmp_path: Path, text: str, key: str) -> None:
+    """A bad key in the YAML file fails start-up with the file and the key's dotted path."""
+    env = config_file(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    assert str(caught.value).startswith(f"{env['SMARTCLOUDOPS_CONFIG']}: {key}: ")
+
+
+def test_unknown_catalog_metric_is_named(tmp_path: Path) -> None:
+    """A catalog override for a metric the bot does not know names it and lists the real ones."""
+    env = config_file(tmp_path, "catalog:\n  cpu: 'up'\n  memroy: 'node_memory'\n")
+    with pytest.raises(ConfigError, match=r"catalog\.memroy: unknown metric; use one of cpu, "):
+        load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param("- a\n- b\n", "must hold a mapping", id="list"),
+        pytest.param("history_limit: [1\n", "is not valid YAML", id="syntax"),
+    ],
+)
+def test_malformed_yaml_file_is_explained(tmp_path: Path, text: str, problem: str) -> None:
+    """A file that is not a YAML mapping says so and names SMARTCLOUDOPS_CONFIG."""
+    with pytest.raises(ConfigError, match=f"^SMARTCLOUDOPS_CONFIG: .*{problem}"):
+        load_settings(config_file(tmp_path, text))
+
+
+def test_missing_yaml_file_is_explained(tmp_path: Path) -> None:
+    """A config path that cannot be read names SMARTCLOUDOPS_CONFIG and the path."""
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(
+        ConfigError, match=f"^SMARTCLOUDOPS_CONFIG: cannot read {re.escape(str(missing))}"
+    ):
+        load_settings({"SMARTCLOUDOPS_CONFIG": str(missing)})
+
+
+def test_secrets_are_not_in_repr(tmp_path: Path) -> None:
+    """Tokens, passwords (also inside URLs) and the webhook token never appear in repr/str."""
+    env = {**SECRETS, **config_file(tmp_path, "alertmanager_token: alertmanager-secret-token\n")}
+    settings = load_settings(env)
+    assert settings.slack_bot_token == "xoxb-secret-bot-token"
+    assert settings.file.alertmanager_token == "alertmanager-secret-token"
+    shown = repr(settings) + str(settings)
+    leaked = [secret for secret in SECRET_VALUES if secret in shown]
+    assert leaked == []
+    assert "redis://:***@redis:6379/0" in shown
+    assert "prometheus.example:9090" in shown
+
+
+@pytest.mark.parametrize(
+    ("env", "enabled"),
+    [
+        ({"SLACK_BOT_TOKEN": "x"}, set()),
+        ({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y"}, {"slack"}),
+        ({"SLACK_BOT_TOKEN": "x", "SLACK_APP_TOKEN": "y"}, {"slack"}),
+        ({"TEAMS_APP_ID": "app"}, {"teams"}),
+        ({"DISCORD_TOKEN": "t"}, {"discord"}),
+    ],
+)
+def test_platform_is_enabled_by_its_credentials(env: dict[str, str], enabled: set[str]) -> None:
+    """A platform is on exactly when its credentials are set."""
+    settings = load_settings(env)
+    flags = {
+        "slack": settings.slack_enabled,
+        "teams": settings.teams_enabled,
+        "discord": settings.discord_enabled,
+    }
+    assert {name for name, on in flags.items() if on} == enabled
