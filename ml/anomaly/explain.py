@@ -1,0 +1,160 @@
+"""From per-row scores to anomalous spans with a human explanation.
+
+A span is a run of rows whose unsuppressed score reaches the threshold (short dips below it
+are bridged), widened on both sides while the score stays elevated (80 % of the threshold): that
+is "when it began" and "how long it lasted". Each span reports what was expected at its peak
+(baseline +/- 3 robust sigmas), how far the peak was from it, and which lens saw it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from ml.anomaly.model import ALERT_THRESHOLD, COMPONENTS, ScoredSeries
+
+EXPECTED_SIGMAS = 3.0
+_MERGE_GAP_ROWS = 5
+_ELEVATED_FRACTION = 0.8
+
+_WHAT = {
+    "level": "unusual value",
+    "jump": "sudden jump",
+    "shift_short": "level shift",
+    "shift_long": "sustained shift",
+    "volatility": "unusual variability",
+    "daily": "broke its daily pattern",
+    "weekly": "broke its weekly pattern",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalySpan:
+    """One anomalous span of one series. Times are unix seconds; values in the scored unit
+    (per-second rate for counters). ``deviation`` is the peak's signed distance from the
+    baseline in robust standard deviations."""
+
+    start_index: int
+    end_index: int
+    peak_index: int
+    start: float
+    end: float
+    ongoing: bool
+    peak_score: float
+    peak_value: float
+    baseline: float
+    expected_low: float
+    expected_high: float
+    deviation: float
+    driver: str
+    explanation: str
+
+
+def find_spans(scored: ScoredSeries, threshold: float = ALERT_THRESHOLD) -> list[AnomalySpan]:
+    """Anomalous spans of a scored series, oldest first."""
+    raw = scored.raw
+    hot = np.nonzero(raw >= threshold)[0]
+    if len(hot) == 0:
+        return []
+    groups: list[tuple[int, int]] = []
+    lo = hi = int(hot[0])
+    for i in hot[1:]:
+        if i - hi > _MERGE_GAP_ROWS:
+            groups.append((lo, hi))
+            lo = int(i)
+        hi = int(i)
+    groups.append((lo, hi))
+    return [_span(scored, lo, hi, threshold) for lo, hi in _widen(raw, groups, threshold)]
+
+
+def _widen(
+    raw: np.ndarray, groups: list[tuple[int, int]], threshold: float
+) -> list[tuple[int, int]]:
+    elevated = raw >= threshold * _ELEVATED_FRACTION
+    out: list[tuple[int, int]] = []
+    for lo, hi in groups:
+        floor = out[-1][1] + 1 if out else 0
+        while lo > floor and elevated[lo - 1]:
+            lo -= 1
+        while hi + 1 < len(raw) and elevated[hi + 1]:
+            hi += 1
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _span(scored: ScoredSeries, lo: int, hi: int, threshold: float) -> AnomalySpan:
+    peak = lo + int(np.argmax(scored.raw[lo : hi + 1]))
+    n = len(scored.raw)
+    value = float(scored.scored_values[peak])
+    base = float(scored.baseline[peak])
+    scale = float(scored.scale[peak])
+    deviation = (value - base) / scale if scale > 0 else 0.0
+    driver = COMPONENTS[int(scored.driver[peak])]
+    start, end = float(scored.timestamps[lo]), float(scored.timestamps[hi])
+    ongoing = hi >= n - 1 - _MERGE_GAP_ROWS and bool(scored.raw[-1] >= threshold * 0.5)
+    low, high = base - EXPECTED_SIGMAS * scale, base + EXPECTED_SIGMAS * scale
+    text = describe(
+        driver, value, low, high, deviation, start, end, ongoing, scored.state.kind == "counter"
+    )
+    return AnomalySpan(
+        lo,
+        hi,
+        peak,
+        start,
+        end,
+        ongoing,
+        float(scored.raw[peak]),
+        value,
+        base,
+        low,
+        high,
+        deviation,
+        driver,
+        text,
+    )
+
+
+def describe(
+    driver: str,
+    value: float,
+    low: float,
+    high: float,
+    deviation: float,
+    start: float,
+    end: float,
+    ongoing: bool,
+    is_rate: bool = False,
+) -> str:
+    """One line: what happened, how far from normal, since when and for how long."""
+    unit = "/s" if is_rate else ""
+    direction = "above" if deviation >= 0 else "below"
+    duration = "still ongoing" if ongoing else f"lasted {format_duration(end - start)}"
+    return (
+        f"{_WHAT.get(driver, driver)}: peaked at {value:.4g}{unit}, {abs(deviation):.1f} robust "
+        f"sigma {direction} the expected {low:.4g}-{high:.4g}{unit}; began "
+        f"{format_time(start)}, {duration}"
+    )
+
+
+def format_time(ts: float) -> str:
+    """``YYYY-MM-DD HH:MM UTC``."""
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_duration(seconds: float) -> str:
+    """A short human duration: ``45s``, ``12 min``, ``3h 20m``, ``2d 4h``."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60} min"
+    if s < 86_400:
+        h, m = divmod(s // 60, 60)
+        return f"{h}h {m}m" if m else f"{h}h"
+    d, h = divmod(s // 3600, 24)
+    return f"{d}d {h}h" if h else f"{d}d"

@@ -1,0 +1,183 @@
+"""Value types of the anomaly engine: parameters, fitted state and scored output.
+
+All of them are frozen dataclasses. :class:`FittedState` is what gets cached and written to
+disk; it is versioned (detector name and version plus a hash of the parameters) so that a
+cached state from another detector version or parameter set is never reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+DETECTOR_NAME = "robust-ensemble"
+DETECTOR_VERSION = 1
+STATE_FORMAT = 1
+
+# The one threshold the bot alerts with and ``smartcloudops detect`` marks ``is_anomaly`` by.
+# A score is ``r / (1 + r)`` where ``r`` is how far the strongest detector component exceeds
+# its own calibrated "normal maximum"; 0.5 means "just beyond anything normal". Fixed in
+# advance, not fitted to any benchmark.
+ALERT_THRESHOLD = 0.5
+
+COMPONENTS = ("level", "jump", "shift_short", "shift_long", "volatility", "daily", "weekly")
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorParams:
+    """Tunable parameters; the same for every series (no per-series tuning).
+
+    Window sizes are in rows. ``margins`` divide each component's calibrated ratio: a larger
+    margin makes that component more conservative.
+    """
+
+    history_rows: int = 1000
+    stats_stride: int = 4
+    min_history: int = 50
+    calibration_rows: int = 4000
+    calibration_quantile: float = 0.998
+    calibration_min: int = 100
+    short_mean_rows: int = 6
+    long_mean_rows: int = 24
+    volatility_rows: int = 12
+    seasonal_min_acf: float = 0.3
+    seasonal_min_cycles: float = 2.5
+    refractory_rows: int = 100
+    warmup_rows: int = 100
+    margins: tuple[tuple[str, float], ...] = (
+        ("level", 1.2),
+        ("jump", 1.2),
+        ("shift_short", 1.2),
+        ("shift_long", 1.2),
+        ("volatility", 2.0),
+        ("daily", 1.2),
+        ("weekly", 1.35),
+    )
+
+    def margin(self, component: str) -> float:
+        return dict(self.margins).get(component, 1.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["margins"] = [list(m) for m in self.margins]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DetectorParams:
+        values = dict(data)
+        values["margins"] = tuple((str(k), float(v)) for k, v in values.get("margins", ()))
+        return cls(**values)
+
+    def fingerprint(self) -> str:
+        """Short stable hash of the parameters, part of every cache key."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonSpec:
+    """A seasonal period the fit found: its name, length in seconds and in rows."""
+
+    name: str
+    seconds: float
+    rows: int
+    acf: float
+
+
+@dataclass(frozen=True, slots=True)
+class FittedState:
+    """What :meth:`Detector.fit` learns about one series, and on what.
+
+    ``train_start``/``train_end`` (unix s) and ``train_rows`` describe the training window.
+    ``kind`` is ``"gauge"`` or ``"counter"`` (counters are scored as per-second rates).
+    ``floor`` is the smallest scale a deviation is measured in, so flat lines do not divide by
+    zero. ``seasons`` are the daily/weekly rhythms found (empty when there are none).
+    """
+
+    detector: str
+    version: int
+    params: DetectorParams
+    train_start: float
+    train_end: float
+    train_rows: int
+    step_seconds: float
+    kind: str
+    floor: float
+    seasons: tuple[SeasonSpec, ...] = ()
+
+    def is_compatible(self, params: DetectorParams) -> bool:
+        """True when this state was fitted by this detector version with these parameters."""
+        return (
+            self.detector == DETECTOR_NAME
+            and self.version == DETECTOR_VERSION
+            and self.params.fingerprint() == params.fingerprint()
+        )
+
+    def to_json(self) -> str:
+        data = {
+            "format": STATE_FORMAT,
+            "detector": self.detector,
+            "version": self.version,
+            "params": self.params.to_dict(),
+            "params_fingerprint": self.params.fingerprint(),
+            "train_start": self.train_start,
+            "train_end": self.train_end,
+            "train_rows": self.train_rows,
+            "step_seconds": self.step_seconds,
+            "kind": self.kind,
+            "floor": self.floor,
+            "seasons": [asdict(s) for s in self.seasons],
+        }
+        return json.dumps(data, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> FittedState:
+        """Parse :meth:`to_json` output; raises ``ValueError`` on any other format."""
+        try:
+            data = json.loads(text)
+            if data.get("format") != STATE_FORMAT:
+                raise ValueError(f"unsupported state format {data.get('format')!r}")
+            return cls(
+                detector=str(data["detector"]),
+                version=int(data["version"]),
+                params=DetectorParams.from_dict(data["params"]),
+                train_start=float(data["train_start"]),
+                train_end=float(data["train_end"]),
+                train_rows=int(data["train_rows"]),
+                step_seconds=float(data["step_seconds"]),
+                kind=str(data["kind"]),
+                floor=float(data["floor"]),
+                seasons=tuple(SeasonSpec(**s) for s in data["seasons"]),
+            )
+        except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a fitted detector state: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSeries:
+    """Per-row output of the detector, all arrays as long as the input.
+
+    ``scores`` are the published anomaly scores in [0, 1] (after suppressing repeats for a
+    while after each alert, so one incident alerts once). ``raw`` are the scores before that
+    suppression, used to find how long an incident lasted. ``baseline`` and ``scale`` are the
+    expected value and the robust spread the row was judged against (in the scored unit:
+    rates for counters); ``driver`` is the index into :data:`COMPONENTS` of the strongest
+    component.
+    """
+
+    timestamps: FloatArray
+    values: FloatArray
+    scored_values: FloatArray
+    scores: FloatArray
+    raw: FloatArray
+    baseline: FloatArray
+    scale: FloatArray
+    driver: npt.NDArray[np.int64]
+    state: FittedState = field(compare=False)

@@ -1,0 +1,182 @@
+"""The anomaly service the bot talks to: series in, ranked :class:`bot.ports.Finding`s out.
+
+Usage from a handler (the composition root builds one service and shares it)::
+
+    service = AnomalyService(cache=StateCache(directory=state_dir))
+    findings = await service.find([("checkout-api cpu", series), ...], metric="cpu")
+    for line in moved_together(findings):
+        ...  # "latency rose with cpu at 14:05"
+
+Scoring is CPU-bound numpy work, so :meth:`AnomalyService.find` runs it in a worker thread
+and never blocks the event loop. Each series' fitted state is cached under its name and
+sampling step: asking again about the same series reuses the fit (a changed step, detector
+version or parameter set refits, and so does a state older than ``refit_after`` seconds).
+Given its state, every score uses only rows up to its own time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.ports import Finding, Series
+from ml.anomaly.cache import StateCache
+from ml.anomaly.detector import Detector
+from ml.anomaly.explain import AnomalySpan, find_spans
+from ml.anomaly.model import ALERT_THRESHOLD, FittedState, ScoredSeries
+
+MIN_POINTS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    name: str
+    timestamps: np.ndarray
+    values: np.ndarray
+
+
+class AnomalyService:
+    """Finds anomalous spans in metric series and ranks them across series.
+
+    ``threshold`` is the alert threshold (defaults to :data:`ALERT_THRESHOLD`, the same one
+    ``smartcloudops detect`` uses). ``max_per_series`` caps how many spans one series
+    contributes (the most anomalous ones).
+    """
+
+    def __init__(
+        self,
+        detector: Detector | None = None,
+        cache: StateCache | None = None,
+        *,
+        threshold: float = ALERT_THRESHOLD,
+        refit_after: float = 86_400.0,
+        max_per_series: int = 3,
+    ) -> None:
+        self.detector = detector if detector is not None else Detector()
+        self.cache = cache if cache is not None else StateCache()
+        self.threshold = threshold
+        self.refit_after = refit_after
+        self.max_per_series = max_per_series
+
+    async def find(
+        self,
+        series: Sequence[tuple[str, Series]],
+        *,
+        metric: str | None = None,
+        target: str | None = None,
+        since: float | None = None,
+    ) -> list[Finding]:
+        """Findings for all ``(name, series)`` pairs, strongest first (ties: most recent).
+
+        Pass more history than the question covers and ``since`` = the start of the range
+        asked about: the earlier rows then only teach the detector what is normal, and only
+        spans still running at or after ``since`` are reported. (Without history, the first
+        hours of a series are judged against very little and alert more easily.)
+        Series with fewer than :data:`MIN_POINTS` finite points are skipped.
+        ``metric``/``target`` are copied into each finding.
+        """
+        jobs = [_job(name, s) for name, s in series]
+        return await asyncio.to_thread(self._find_blocking, jobs, metric, target, since)
+
+    async def score(self, name: str, series: Series) -> ScoredSeries:
+        """Per-row scores of one series (for charts), with the cached fitted state."""
+        job = _job(name, series)
+        return await asyncio.to_thread(self._score_blocking, job)
+
+    # ------------------------------------------------------------------ blocking part
+
+    def _find_blocking(
+        self, jobs: list[_Job], metric: str | None, target: str | None, since: float | None
+    ) -> list[Finding]:
+        findings: list[Finding] = []
+        for job in jobs:
+            if np.isfinite(job.values).sum() < MIN_POINTS:
+                continue
+            scored = self._score_blocking(job)
+            spans = [
+                s for s in find_spans(scored, self.threshold) if since is None or s.end >= since
+            ]
+            spans.sort(key=lambda s: -s.peak_score)
+            findings.extend(
+                _to_finding(job.name, span, metric, target) for span in spans[: self.max_per_series]
+            )
+        findings.sort(key=lambda f: (-f.peak_score, -f.end))
+        return findings
+
+    def _score_blocking(self, job: _Job) -> ScoredSeries:
+        state = self._state_for(job)
+        return self.detector.score(job.timestamps, job.values, state)
+
+    def _state_for(self, job: _Job) -> FittedState:
+        key = cache_key(job.name, job.timestamps)
+        state = self.cache.get(key, self.detector.params)
+        last = float(job.timestamps[-1]) if len(job.timestamps) else 0.0
+        if state is None or last - state.train_end > self.refit_after:
+            state = self.detector.fit(job.timestamps, job.values)
+            self.cache.put(key, state)
+        return state
+
+
+def cache_key(name: str, timestamps: np.ndarray) -> str:
+    """Cache identity of a series: its name and its sampling step (a step change refits)."""
+    d = np.diff(timestamps)
+    d = d[d > 0]
+    step = float(np.median(d)) if len(d) else 0.0
+    return f"{name}|step={step:g}"
+
+
+def moved_together(findings: Sequence[Finding], *, slack: float = 0.0) -> list[str]:
+    """Sentences naming series whose anomalous spans overlap (within ``slack`` seconds).
+
+    Overlapping findings of different series form a group; the one that started first leads,
+    and each other series gets ``"<series> rose|fell with <leader> at HH:MM"`` (its own start,
+    UTC), for example ``"latency rose with cpu at 14:05"``. Groups come out in time order.
+    """
+    groups: list[list[Finding]] = []
+    for f in sorted(findings, key=lambda f: (f.start, -f.peak_score)):
+        home = next((g for g in groups if any(_overlap(f, h, slack) for h in g)), None)
+        if home is None:
+            groups.append([f])
+        elif all(h.series != f.series for h in home):
+            home.append(f)
+    sentences = []
+    for group in groups:
+        leader = group[0]
+        for f in group[1:]:
+            verb = "rose" if f.deviation >= 0 else "fell"
+            when = dt.datetime.fromtimestamp(f.start, tz=dt.UTC).strftime("%H:%M")
+            sentences.append(f"{f.series} {verb} with {leader.series} at {when}")
+    return sentences
+
+
+def _overlap(a: Finding, b: Finding, slack: float) -> bool:
+    return a.start <= b.end + slack and b.start <= a.end + slack
+
+
+def _job(name: str, series: Series) -> _Job:
+    ts = np.asarray(series.timestamps, dtype=np.float64)
+    values = np.asarray(series.values, dtype=np.float64)
+    if len(ts) != len(values):
+        raise ValueError(f"series {name!r}: {len(ts)} timestamps but {len(values)} values")
+    return _Job(name, ts, values)
+
+
+def _to_finding(name: str, span: AnomalySpan, metric: str | None, target: str | None) -> Finding:
+    return Finding(
+        series=name,
+        metric=metric,
+        target=target,
+        start=span.start,
+        end=span.end,
+        ongoing=span.ongoing,
+        peak_score=span.peak_score,
+        peak_value=span.peak_value,
+        expected_low=span.expected_low,
+        expected_high=span.expected_high,
+        deviation=span.deviation,
+        explanation=span.explanation,
+    )
