@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.model import ConversationKey
+from bot.model import ConversationKey, Reply
 from intents.model import Intent, Turn
 
 # --------------------------------------------------------------------------- context
@@ -177,3 +177,42 @@ class DedupeStore(Protocol):
         Raises :class:`bot.errors.DependencyError` when the backend is down (callers that
         must not double-post should then fail closed)."""
         ...
+
+
+# --------------------------------------------------------------------------- proactive posts
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRef:
+    """A place to post to without being asked (alerts, findings, digests), by immutable ids."""
+
+    platform: str
+    team_id: str
+    channel_id: str
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostedRef:
+    """A message the bot posted, so it can be updated in place later (survives restarts when
+    stored)."""
+
+    platform: str
+    channel_id: str
+    message_id: str
+    thread_id: str | None = None
+
+
+class ChannelPoster(Protocol):
+    """Proactive posting on one platform (each adapter provides one).
+
+    ``post`` raises :class:`bot.errors.NotFoundError` for a channel the bot cannot post to
+    (e.g. a Teams conversation the bot has never been in) and
+    :class:`bot.errors.AdapterError` when the platform fails; never drops silently.
+    """
+
+    platform: str
+
+    async def post(self, channel: ChannelRef, reply: Reply) -> PostedRef: ...
+
+    async def update(self, posted: PostedRef, reply: Reply) -> None: ...
