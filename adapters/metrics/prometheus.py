@@ -1,0 +1,238 @@
+"""The metrics port against a real Prometheus, over its HTTP API with aiohttp.
+
+Every call is bounded by ``timeout`` (also sent to Prometheus so it stops working on a query
+nobody waits for). Failures are translated at this boundary:
+
+* HTTP 400 ``bad_data`` / 422 ``execution`` -> :class:`InvalidInput` quoting Prometheus;
+* connection refused, DNS failure, timeout, 5xx, a non-API answer -> :class:`DependencyError`
+  naming only ``host:port`` (credentials in ``PROMETHEUS_URL`` are used for basic auth and
+  never shown).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import re
+import socket
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from bot.catalog import PROMETHEUS_TEMPLATES, build_catalog
+from bot.errors import DependencyError, InvalidInput
+from bot.ports import Alert, Sample, Series, TargetHealth
+
+_DEPENDENCY = "prometheus"
+_QUERY_PREFIX = re.compile(r'^invalid parameter "query":\s*')
+_SYNTAX_HINT = (
+    "Check the expression, e.g. `promql up`, `promql rate(http_requests_total[5m])` or "
+    "`promql sum by (job) (up)`."
+)
+
+
+class PrometheusMetricsSource:
+    """A Prometheus server at ``url`` (``http(s)://[user:password@]host:port[/prefix]``)."""
+
+    description = "Prometheus"
+    is_demo = False
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 10.0,
+        catalog_overrides: Mapping[str, str] | None = None,
+        target_labels: Sequence[str] = ("instance", "job", "service"),
+    ) -> None:
+        parsed = URL(url)
+        self._headers = _basic_auth(parsed.user, parsed.password)
+        self._base = parsed.with_user(None).with_query(None).with_fragment(None)
+        self._host = f"{parsed.host}:{parsed.explicit_port or parsed.port}"
+        self._timeout = timeout
+        self._catalog = build_catalog(PROMETHEUS_TEMPLATES, catalog_overrides)
+        self._target_labels = tuple(target_labels)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def catalog(self) -> Mapping[str, str]:
+        return self._catalog
+
+    @property
+    def target_labels(self) -> tuple[str, ...]:
+        return self._target_labels
+
+    async def query(self, expr: str) -> list[Sample]:
+        data = await self._api("POST", "api/v1/query", {"query": expr, **self._limit()})
+        kind, result = data.get("resultType"), data.get("result")
+        if kind in ("scalar", "string"):
+            return [Sample({}, _number(result[1]), float(result[0]))]
+        if kind == "matrix":
+            return [
+                Sample(item["metric"], _number(item["values"][-1][1]), float(item["values"][-1][0]))
+                for item in result
+                if item.get("values")
+            ]
+        return [
+            Sample(item["metric"], _number(item["value"][1]), float(item["value"][0]))
+            for item in result
+        ]
+
+    async def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
+        params = {"query": expr, "start": _num(start), "end": _num(end), "step": _num(step)}
+        data = await self._api("POST", "api/v1/query_range", {**params, **self._limit()})
+        return [
+            Series(
+                item["metric"],
+                tuple(float(t) for t, _ in item["values"]),
+                tuple(_number(v) for _, v in item["values"]),
+            )
+            for item in data.get("result", [])
+        ]
+
+    async def label_values(self, label: str) -> list[str]:
+        data = await self._api("GET", f"api/v1/label/{label}/values", {})
+        return sorted(str(value) for value in data)
+
+    async def targets(self) -> list[TargetHealth]:
+        data = await self._api("GET", "api/v1/targets", {"state": "active"})
+        return [_target(item) for item in data.get("activeTargets", [])]
+
+    async def alerts(self) -> list[Alert]:
+        data = await self._api("GET", "api/v1/alerts", {})
+        return [_alert(item) for item in data.get("alerts", [])]
+
+    async def ping(self) -> None:
+        """Raise :class:`DependencyError` unless Prometheus reports itself ready."""
+        status, _ = await self._send("GET", "-/ready", {})
+        if status != 200:
+            raise DependencyError(
+                _DEPENDENCY, f"Prometheus at {self._host} is not ready (HTTP {status})."
+            )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # ----------------------------------------------------------------------- HTTP
+
+    def _limit(self) -> dict[str, str]:
+        return {"timeout": f"{self._timeout:g}s"}
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout), headers=self._headers
+            )
+        return self._session
+
+    async def _api(self, method: str, path: str, params: Mapping[str, str]) -> Any:
+        status, text = await self._send(method, path, params)
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or "status" not in body:
+            raise self._down(
+                f"answered HTTP {status} with something that is not its API; check PROMETHEUS_URL"
+            )
+        if body["status"] == "success":
+            return body.get("data")
+        raise self._failure(status, str(body.get("errorType", "")), str(body.get("error", "")))
+
+    async def _send(self, method: str, path: str, params: Mapping[str, str]) -> tuple[int, str]:
+        url = self._base / path
+        form, query = (dict(params), None) if method == "POST" else (None, dict(params))
+        try:
+            async with self._client().request(method, url, data=form, params=query) as response:
+                return response.status, await response.text()
+        except TimeoutError as exc:
+            raise self._down(f"did not answer within {self._timeout:g}s") from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise self._down(f"did not answer ({_reason(exc.os_error)})") from exc
+        except aiohttp.ClientError as exc:
+            raise self._down(f"did not answer ({type(exc).__name__})") from exc
+
+    def _down(self, what: str) -> DependencyError:
+        return DependencyError(_DEPENDENCY, f"Prometheus at {self._host} {what}.")
+
+    def _failure(self, status: int, kind: str, error: str) -> Exception:
+        message = _QUERY_PREFIX.sub("", error).strip()
+        if kind == "bad_data":
+            return InvalidInput(f"Prometheus rejected the query: {message}", hint=_SYNTAX_HINT)
+        if kind == "execution" and status == 422:
+            return InvalidInput(f"Prometheus could not run the query: {message}", hint=_SYNTAX_HINT)
+        if kind in ("timeout", "canceled"):
+            return self._down(
+                f"did not finish the query within {self._timeout:g}s; "
+                "try a shorter range or a simpler expression"
+            )
+        return self._down(f"failed with HTTP {status} ({kind or 'error'}: {message})")
+
+
+def _reason(error: OSError) -> str:
+    """ "connection refused", "name or service not known", ... from the errno, not the text
+    (which may hold addresses and varies between event loops)."""
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve the host: {(error.strerror or 'lookup failed').lower()}"
+    if error.errno:
+        return os.strerror(error.errno).lower()
+    return type(error).__name__
+
+
+def _basic_auth(user: str | None, password: str | None) -> dict[str, str]:
+    """The Authorization header for credentials embedded in the URL (none without a user)."""
+    if not user:
+        return {}
+    token = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {token}"}
+
+
+def _num(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def _number(raw: Any) -> float:
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _target(item: Mapping[str, Any]) -> TargetHealth:
+    labels = {str(k): str(v) for k, v in item.get("labels", {}).items()}
+    health = str(item.get("health", "unknown"))
+    error = str(item.get("lastError", "")) or ("not scraped yet" if health == "unknown" else "")
+    return TargetHealth(
+        name=labels.get("instance", str(item.get("scrapeUrl", "?"))),
+        job=labels.get("job", ""),
+        up=health == "up",
+        last_error=error,
+        labels=labels,
+    )
+
+
+def _alert(item: Mapping[str, Any]) -> Alert:
+    labels = {str(k): str(v) for k, v in item.get("labels", {}).items()}
+    annotations = item.get("annotations", {})
+    return Alert(
+        name=labels.get("alertname", "?"),
+        severity=labels.get("severity", ""),
+        state=str(item.get("state", "firing")),
+        labels=labels,
+        summary=str(annotations.get("summary") or annotations.get("description") or ""),
+        starts_at=_timestamp(str(item.get("activeAt", ""))),
+    )
+
+
+def _timestamp(text: str) -> float:
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return math.nan
