@@ -1,0 +1,279 @@
+"""Sending to Slack: the Web API calls the adapter makes, and the three ways an answer goes out.
+
+* a slash command is answered through its ``response_url`` (which works even in channels the
+  bot is not a member of), the placeholder replaced with ``replace_original``;
+* a mention or direct message is answered with ``chat.postMessage`` in the same thread, the
+  placeholder replaced with ``chat.update``;
+* a click updates the clicked message through the click's ``response_url``.
+
+Charts and the full text of a cut reply go up with the files upload v2 flow
+(``files.getUploadURLExternal`` -> upload -> ``files.completeUploadExternal``). Every SDK and
+HTTP failure becomes :class:`~bot.errors.AdapterError` carrying only Slack's error code: no
+token, no ``response_url`` (which is itself a credential for 30 minutes) in any message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack.inbound import Click
+from adapters.slack.render import (
+    SlackFile,
+    SlackMessage,
+    render,
+    render_click_outcome,
+    render_placeholder,
+)
+from bot.errors import AdapterError
+from bot.model import Reply
+
+log = logging.getLogger(__name__)
+
+_SLACK_HOOK_DOMAINS = (".slack.com", ".slack-gov.com")
+UPLOAD_FAILED_NOTE = (
+    "I could not attach the chart or full text here ({error}). Invite me to this channel "
+    "and ask again to get them."
+)
+
+
+def trusted_response_urls(api_url: str | None) -> Callable[[str], bool]:
+    """Which ``response_url``s the bot will POST to: Slack's own https hosts, plus the origin
+    of ``SLACK_API_URL`` (a proxy, or the local fake in tests). Signed payloads already carry
+    only Slack's URLs; this keeps a leaked signing secret from turning the bot into a relay."""
+    extra = urlsplit(api_url) if api_url else None
+
+    def trusted(url: str) -> bool:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.scheme == "https" and host.endswith(_SLACK_HOOK_DOMAINS):
+            return True
+        return extra is not None and (parts.scheme, parts.netloc) == (extra.scheme, extra.netloc)
+
+    return trusted
+
+
+class SlackWeb:
+    """The Web API and ``response_url`` calls, with failures as :class:`AdapterError`."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        session: aiohttp.ClientSession | None,
+        retry_handlers: Sequence[AsyncRetryHandler],
+        trusted: Callable[[str], bool],
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self._client = client
+        self._logger = logger or log
+        self._session = session
+        self._retry_handlers = list(retry_handlers)
+        self._trusted = trusted
+
+    async def post(self, channel: str, thread_ts: str | None, message: SlackMessage) -> str:
+        """Post ``message``; returns its ``ts``."""
+        response = await self._call(
+            "chat.postMessage",
+            self._client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks
+            ),
+        )
+        ts = response.get("ts")
+        if not isinstance(ts, str):
+            raise AdapterError("Slack chat.postMessage returned no message ts")
+        return ts
+
+    async def update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        await self._call(
+            "chat.update",
+            self._client.chat_update(
+                channel=channel, ts=ts, text=message.text, blocks=message.blocks
+            ),
+        )
+
+    async def upload(self, channel: str, thread_ts: str | None, files: Sequence[SlackFile]) -> None:
+        """Upload ``files`` into the channel (and thread) with the files upload v2 flow."""
+        uploads: list[dict[str, Any]] = [
+            {"file": f.content, "filename": f.filename, "title": f.title, "alt_txt": f.alt_text}
+            for f in files
+        ]
+        await self._call(
+            "files upload",
+            self._client.files_upload_v2(
+                file_uploads=uploads, channel=channel, thread_ts=thread_ts
+            ),
+        )
+
+    async def respond(
+        self, response_url: str, message: SlackMessage, *, replace: bool, public: bool = True
+    ) -> None:
+        """Send ``message`` to a ``response_url`` (a new message, or replacing the original)."""
+        if not self._trusted(response_url):
+            raise AdapterError("refusing a response_url that is not Slack's")
+        hook = AsyncWebhookClient(
+            response_url,
+            session=self._session,
+            retry_handlers=self._retry_handlers,
+            logger=self._logger,
+        )
+        try:
+            response = await hook.send(
+                text=message.text,
+                blocks=message.blocks,
+                response_type="in_channel" if public else "ephemeral",
+                replace_original=replace,
+            )
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            raise AdapterError(f"Slack response_url failed: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise AdapterError(
+                f"Slack response_url answered {response.status_code}: {response.body[:80]}"
+            )
+
+    @staticmethod
+    async def _call(what: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
+        try:
+            return await call
+        except SlackApiError as exc:
+            raise AdapterError(f"Slack {what} failed: {exc.response.get('error')}") from exc
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            raise AdapterError(f"Slack {what} failed: {type(exc).__name__}") from exc
+
+
+class Outbox(Protocol):
+    """Where one answer goes: a placeholder first if the core is slow, then the answer."""
+
+    async def placeholder(self) -> None:
+        """Show "Working on it…" (best effort: a failure is logged, never raised)."""
+        ...
+
+    async def deliver(self, reply: Reply) -> None:
+        """The answer, replacing the placeholder if one was shown, then its files."""
+        ...
+
+
+class ResponseUrlOutbox:
+    """A slash command's answer, through its ``response_url``, visible to the channel."""
+
+    def __init__(self, web: SlackWeb, response_url: str, channel_id: str) -> None:
+        self._web = web
+        self._url = response_url
+        self._channel = channel_id
+        self._replace = False
+
+    async def placeholder(self) -> None:
+        try:
+            await self._web.respond(self._url, render_placeholder(), replace=False)
+            self._replace = True
+        except AdapterError as exc:
+            log.warning("could not post the Slack placeholder: %s", exc)
+
+    async def deliver(self, reply: Reply) -> None:
+        message = render(reply)
+        await self._web.respond(self._url, message, replace=self._replace)
+        await _attach(self._web, self._channel, None, message.files, self._tell_privately)
+
+    async def _tell_privately(self, note: SlackMessage) -> None:
+        await self._web.respond(self._url, note, replace=False, public=False)
+
+
+class ThreadOutbox:
+    """An answer to a mention or direct message: posted in the question's thread (or at top
+    level for a top-level question), the placeholder edited into the answer."""
+
+    def __init__(self, web: SlackWeb, channel_id: str, thread_ts: str | None) -> None:
+        self._web = web
+        self._channel = channel_id
+        self._thread = thread_ts
+        self._placeholder_ts: str | None = None
+
+    async def placeholder(self) -> None:
+        try:
+            self._placeholder_ts = await self._web.post(
+                self._channel, self._thread, render_placeholder()
+            )
+        except AdapterError as exc:
+            log.warning("could not post the Slack placeholder: %s", exc)
+
+    async def deliver(self, reply: Reply) -> None:
+        message = render(reply)
+        if self._placeholder_ts is not None:
+            await self._web.update(self._channel, self._placeholder_ts, message)
+        else:
+            await self._web.post(self._channel, self._thread, message)
+        await _attach(self._web, self._channel, self._thread, message.files, self._tell)
+
+    async def _tell(self, note: SlackMessage) -> None:
+        await self._web.post(self._channel, self._thread, note)
+
+
+class ClickOutbox:
+    """A click's outcome: the clicked message updated in place to say who chose what, followed
+    by the core's answer (through the click's ``response_url``, else ``chat.update``)."""
+
+    def __init__(self, web: SlackWeb, click: Click) -> None:
+        self._web = web
+        self._click = click
+
+    async def placeholder(self) -> None:
+        try:
+            await self._replace(None)
+        except AdapterError as exc:
+            log.warning("could not mark the clicked Slack message: %s", exc)
+
+    async def deliver(self, reply: Reply) -> None:
+        message = await self._replace(reply)
+        where = self._click.message
+        await _attach(self._web, where.channel_id, where.thread_id, message.files, self._tell)
+
+    async def _replace(self, reply: Reply | None) -> SlackMessage:
+        click = self._click
+        message = render_click_outcome(
+            click.original_blocks, label=click.label, user_id=click.message.user_id, reply=reply
+        )
+        if click.response_url:
+            await self._web.respond(click.response_url, message, replace=True)
+        elif click.message_ts:
+            await self._web.update(click.message.channel_id, click.message_ts, message)
+        else:
+            raise AdapterError("a Slack click without response_url or message ts")
+        return message
+
+    async def _tell(self, note: SlackMessage) -> None:
+        where = self._click.message
+        if self._click.response_url:
+            await self._web.respond(self._click.response_url, note, replace=False, public=False)
+        else:
+            await self._web.post(where.channel_id, where.thread_id, note)
+
+
+async def _attach(
+    web: SlackWeb,
+    channel: str,
+    thread_ts: str | None,
+    files: Sequence[SlackFile],
+    tell: Callable[[SlackMessage], Awaitable[None]],
+) -> None:
+    """Upload the answer's files; if Slack refuses (typically ``not_in_channel``), say so
+    rather than fail the answer that was already delivered."""
+    if not files:
+        return
+    try:
+        await web.upload(channel, thread_ts, files)
+    except AdapterError as exc:
+        log.warning("could not upload to Slack in %s: %s", channel, exc)
+        await tell(SlackMessage(text=UPLOAD_FAILED_NOTE.format(error=_slack_error(exc))))
+
+
+def _slack_error(exc: AdapterError) -> str:
+    return str(exc).rsplit(": ", 1)[-1]

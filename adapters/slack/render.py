@@ -1,0 +1,242 @@
+"""The core's :class:`~bot.model.Reply` rendered as a Slack message: Block Kit plus files.
+
+Title -> header, text -> section, fields -> section fields (10 per section), table and code
+-> code blocks, choices -> buttons, footer -> context; charts become files (uploaded next to
+the message). Everything is escaped (:mod:`adapters.slack.escape`), because a reply can quote
+what a user typed. Slack rejects a message over its limits (3000 characters per section,
+2000 per field, 50 blocks, ...), so long parts are cut and the whole reply is attached as a
+text file instead of being lost.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from adapters.console import render_table
+from adapters.slack.escape import cut, escape
+from adapters.slack.inbound import CHOICE_ACTION_PREFIX, CHOICES_BLOCK_PREFIX, is_user_id
+from bot.model import ChoiceStyle, Field, Reply, Severity
+from bot.progress import WORKING_ON_IT
+
+# Slack's published limits (https://docs.slack.dev/reference/block-kit/blocks).
+MAX_BLOCKS = 50
+SECTION_TEXT_LIMIT = 3000
+FIELD_TEXT_LIMIT = 2000
+FIELDS_PER_SECTION = 10
+HEADER_TEXT_LIMIT = 150
+CONTEXT_TEXT_LIMIT = 2000
+BUTTON_TEXT_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+BUTTONS_PER_BLOCK = 25
+ALT_TEXT_LIMIT = 1000
+#: The notification text; Slack would take 40 000, but it only has to say what this is.
+FALLBACK_TEXT_LIMIT = 500
+
+CUT_MARK = " …"
+FULL_REPLY_FILENAME = "reply.txt"
+CUT_NOTICE = f"Cut at Slack's size limits: the full reply is attached as `{FULL_REPLY_FILENAME}`."
+
+_SEVERITY_EMOJI = {
+    Severity.INFO: "",
+    Severity.SUCCESS: ":white_check_mark: ",
+    Severity.WARNING: ":warning: ",
+    Severity.CRITICAL: ":rotating_light: ",
+    Severity.ERROR: ":x: ",
+}
+_BUTTON_STYLE = {ChoiceStyle.PRIMARY: "primary", ChoiceStyle.DANGER: "danger"}
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+_FENCE = "```"
+
+JsonBlock = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SlackFile:
+    """A file to upload next to the message (a chart, or the full text of a cut reply)."""
+
+    filename: str
+    content: bytes
+    title: str
+    alt_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """A message ready for ``chat.postMessage``/``chat.update``/``response_url``.
+
+    ``text`` is the escaped notification text, ``blocks`` the Block Kit JSON (within Slack's
+    limits), ``files`` what to upload with it.
+    """
+
+    text: str
+    blocks: tuple[JsonBlock, ...] = ()
+    files: tuple[SlackFile, ...] = ()
+
+
+def render(reply: Reply) -> SlackMessage:
+    """The Slack form of ``reply``."""
+    page = _Page()
+    emoji = _SEVERITY_EMOJI[reply.severity]
+    if reply.title:
+        page.header(emoji + reply.title)
+        emoji = ""
+    if reply.text:
+        page.section(emoji + escape(reply.text))
+    for start in range(0, len(reply.fields), FIELDS_PER_SECTION):
+        page.fields(reply.fields[start : start + FIELDS_PER_SECTION])
+    if reply.table is not None:
+        page.code(render_table(reply.table))
+    if reply.code:
+        page.code(reply.code)
+    tail = list(_choice_blocks(reply, page))
+    if reply.footer:
+        tail.append(_context_block(page.fitted(escape(reply.footer), CONTEXT_TEXT_LIMIT)))
+    blocks = page.fit(tail)
+    files = tuple(_chart_files(reply))
+    if page.was_cut:
+        full = reply.plain_text().encode("utf-8")
+        files += (SlackFile(FULL_REPLY_FILENAME, full, "Full reply"),)
+    return SlackMessage(text=_fallback(reply), blocks=blocks, files=files)
+
+
+def render_placeholder() -> SlackMessage:
+    """The "Working on it…" message that a slow answer replaces."""
+    return SlackMessage(text=WORKING_ON_IT, blocks=(_context(f"_{WORKING_ON_IT}_"),))
+
+
+def render_click_outcome(
+    original: Sequence[Mapping[str, Any]], *, label: str, user_id: str, reply: Reply | None
+) -> SlackMessage:
+    """The clicked message updated: its buttons replaced by who chose what, then the answer.
+
+    With ``reply`` None the answer is still being worked on and the message says so.
+    """
+    who = f"<@{user_id}>" if is_user_id(user_id) else "someone"
+    outcome = f"*{escape(label)}* by {who}"
+    answer = render(reply) if reply is not None else None
+    status = _context(outcome if answer else f"{outcome}: _{WORKING_ON_IT}_")
+    kept = [dict(b) for b in original if not _is_choices_block(b)]
+    extra = answer.blocks if answer else ()
+    room = MAX_BLOCKS - 1 - len(extra)
+    blocks = (*kept[: max(room, 0)], status, *extra)[:MAX_BLOCKS]
+    text = answer.text if answer else escape(f"{label}: {WORKING_ON_IT}")
+    return SlackMessage(text=text, blocks=blocks, files=answer.files if answer else ())
+
+
+class _Page:
+    """Blocks under construction, remembering whether anything had to be cut."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.was_cut = False
+
+    def fitted(self, text: str, limit: int) -> str:
+        """``text`` (escaped) within ``limit``, noting a cut."""
+        fitted, was_cut = cut(text, limit, CUT_MARK)
+        self.was_cut |= was_cut
+        return fitted
+
+    def header(self, raw: str) -> None:
+        text = self.fitted(escape(raw), HEADER_TEXT_LIMIT)
+        self.blocks.append(HeaderBlock(text=PlainTextObject(text=text, emoji=True)))
+
+    def section(self, escaped: str) -> None:
+        self.blocks.append(SectionBlock(text=_mrkdwn(self.fitted(escaped, SECTION_TEXT_LIMIT))))
+
+    def fields(self, fields: Sequence[Field]) -> None:
+        texts = [
+            _mrkdwn(self.fitted(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_TEXT_LIMIT))
+            for f in fields
+        ]
+        self.blocks.append(SectionBlock(fields=texts))
+
+    def code(self, raw: str) -> None:
+        body = escape(raw.replace(_FENCE, "`\u200b``"))
+        limit = SECTION_TEXT_LIMIT - 2 * len(_FENCE) - 2
+        self.section(f"{_FENCE}\n{self.fitted(body, limit)}\n{_FENCE}")
+
+    def fit(self, tail: list[Block]) -> tuple[JsonBlock, ...]:
+        """Content blocks then ``tail`` (buttons, context), at most :data:`MAX_BLOCKS` in all;
+        content is dropped first, and a cut is announced in a last context block."""
+        room = MAX_BLOCKS - len(tail) - 1
+        if len(self.blocks) > room:
+            self.blocks = self.blocks[:room]
+            self.was_cut = True
+        notice = [_context_block(CUT_NOTICE)] if self.was_cut else []
+        return tuple(b.to_dict() for b in [*self.blocks, *tail, *notice][:MAX_BLOCKS])
+
+
+def _choice_blocks(reply: Reply, page: _Page) -> Iterator[Block]:
+    """Buttons, 25 per actions block; a choice whose command is too long to carry is left out
+    (never shortened: a cut command would run something else)."""
+    buttons: list[ButtonElement] = []
+    for index, choice in enumerate(reply.choices):
+        if len(choice.command) > BUTTON_VALUE_LIMIT:
+            page.was_cut = True
+            continue
+        label, _ = cut(escape(choice.label), BUTTON_TEXT_LIMIT, "…")
+        buttons.append(
+            ButtonElement(
+                text=PlainTextObject(text=label, emoji=True),
+                action_id=f"{CHOICE_ACTION_PREFIX}{index}",
+                value=choice.command,
+                style=_BUTTON_STYLE.get(choice.style),
+            )
+        )
+    suffix = uuid.uuid4().hex[:8]
+    for n, start in enumerate(range(0, len(buttons), BUTTONS_PER_BLOCK)):
+        yield ActionsBlock(
+            block_id=f"{CHOICES_BLOCK_PREFIX}:{suffix}:{n}",
+            elements=buttons[start : start + BUTTONS_PER_BLOCK],
+        )
+
+
+def _context_block(text: str) -> ContextBlock:
+    return ContextBlock(elements=[_mrkdwn(text)])
+
+
+def _context(text: str) -> JsonBlock:
+    return _context_block(text).to_dict()
+
+
+def _mrkdwn(text: str) -> MarkdownTextObject:
+    """A mrkdwn text object that Slack does not auto-parse (no implicit mentions or links)."""
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
+def _is_choices_block(block: Mapping[str, Any]) -> bool:
+    block_id = block.get("block_id")
+    return (
+        block.get("type") == "actions"
+        and isinstance(block_id, str)
+        and block_id.startswith(CHOICES_BLOCK_PREFIX)
+    )
+
+
+def _chart_files(reply: Reply) -> Iterator[SlackFile]:
+    for chart in reply.charts:
+        name = _UNSAFE_FILENAME.sub("-", chart.filename).strip("-.") or "chart.png"
+        alt_text = chart.alt_text[:ALT_TEXT_LIMIT] or None
+        yield SlackFile(name, chart.png, escape(chart.title), alt_text)
+
+
+def _fallback(reply: Reply) -> str:
+    emoji = _SEVERITY_EMOJI[reply.severity]
+    head = reply.title or reply.text or "(empty reply)"
+    text, _ = cut(escape(head), FALLBACK_TEXT_LIMIT - len(emoji), CUT_MARK)
+    return emoji + text

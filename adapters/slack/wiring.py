@@ -1,0 +1,145 @@
+"""Slack's place in the composition root: clients built from the settings, the Bolt app,
+``POST /slack/events`` on the bot's aiohttp server (HTTP mode, when ``SLACK_SIGNING_SECRET``
+is set) and Socket Mode (when ``SLACK_APP_TOKEN`` is set), and their cleanup.
+
+``SLACK_API_URL`` is the Web API base (default ``https://slack.com/api``): a proxy, or the
+local fake Slack in tests. Web API calls that get a 429 are retried after ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.adapter import PLACEHOLDER_AFTER_SECONDS, Handle, SlackAdapter
+from adapters.slack.outbound import SlackWeb, trusted_response_urls
+from adapters.slack.redact import redacting_logger
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.ports import DedupeStore
+from bot.server import WebPlugin
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+EVENTS_PATH = "/slack/events"
+DEFAULT_API_URL = "https://slack.com/api"
+HTTP_TIMEOUT_SECONDS = 30
+RATE_LIMIT_RETRIES = 3
+SHUTDOWN_DRAIN_SECONDS = 10.0
+
+SLACK_ADAPTER_KEY = web.AppKey("slack_adapter", SlackAdapter)
+
+
+async def plugin(services: Services, stack: contextlib.AsyncExitStack) -> WebPlugin:
+    """The composition root's entry point (see :func:`bot.app._platform_plugins`)."""
+    return await build_plugin(
+        services.settings, handle=services.dispatcher.handle, dedupe=services.dedupe, stack=stack
+    )
+
+
+async def build_plugin(
+    settings: Settings,
+    *,
+    handle: Handle,
+    dedupe: DedupeStore,
+    stack: contextlib.AsyncExitStack,
+    placeholder_after: float = PLACEHOLDER_AFTER_SECONDS,
+) -> WebPlugin:
+    """Build the Slack side of the bot; its HTTP session is closed when ``stack`` unwinds."""
+    token = settings.slack_bot_token
+    if not token:
+        raise ConfigError("SLACK_BOT_TOKEN is required for Slack")
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT_SECONDS))
+    stack.push_async_callback(session.close)
+    retry_handlers: list[AsyncRetryHandler] = [
+        AsyncConnectionErrorRetryHandler(),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+    ]
+    api_url = settings.slack_api_url or DEFAULT_API_URL
+    sdk_logger = redacting_logger("adapters.slack.sdk")
+    client = AsyncWebClient(
+        token=token,
+        base_url=api_url.rstrip("/") + "/",
+        session=session,
+        timeout=HTTP_TIMEOUT_SECONDS,
+        retry_handlers=retry_handlers,
+        logger=sdk_logger,
+    )
+    web_api = SlackWeb(
+        client,
+        session=session,
+        retry_handlers=retry_handlers,
+        trusted=trusted_response_urls(settings.slack_api_url),
+        logger=sdk_logger,
+    )
+    adapter = SlackAdapter(handle, web_api, dedupe, placeholder_after=placeholder_after)
+    bolt = AsyncApp(
+        name="smartcloudops",
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        logger=redacting_logger("adapters.slack.bolt"),
+    )
+    adapter.register(bolt)
+    return _mount(bolt, adapter, signing_secret=settings.slack_signing_secret,
+                  app_token=settings.slack_app_token)  # fmt: skip
+
+
+def _mount(
+    bolt: AsyncApp, adapter: SlackAdapter, *, signing_secret: str | None, app_token: str | None
+) -> WebPlugin:
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    async def drain(_: web.Application) -> None:
+        await adapter.drain(SHUTDOWN_DRAIN_SECONDS)
+
+    def mount(app: web.Application) -> None:
+        app[SLACK_ADAPTER_KEY] = adapter
+        if signing_secret:
+            app.router.add_post(EVENTS_PATH, events)
+        if app_token:
+            app.cleanup_ctx.append(_socket_mode(bolt, app_token))
+        app.on_shutdown.append(drain)
+
+    return mount
+
+
+def _socket_mode(
+    bolt: AsyncApp, app_token: str
+) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
+    """Socket Mode for as long as the server runs: the same listeners, with events coming
+    over a WebSocket the bot opens to Slack (no public URL needed).
+
+    The SDK connects, and reconnects, in the background, retrying until Slack answers; the
+    server starts meanwhile, so a Slack outage never keeps health checks or other
+    platforms down.
+    """
+
+    @contextlib.asynccontextmanager
+    async def run(_: web.Application) -> AsyncIterator[None]:
+        handler = AsyncSocketModeHandler(bolt, app_token, logger=bolt.logger)
+        connecting = asyncio.create_task(handler.connect_async())  # type: ignore[no-untyped-call]
+        try:
+            yield
+        finally:
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connecting
+            await handler.close_async()  # type: ignore[no-untyped-call]
+
+    return run
