@@ -1,0 +1,75 @@
+"""Two bot replicas sharing a real Redis: a Teams activity delivered to both is answered once,
+and a team the bot was added to through one replica can be posted to from the other."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.teams.retry import RetryPolicy
+from adapters.teams.wiring import ENDPOINT_KEY, TeamsOptions, plugin
+from bot.app import Services, open_services
+from bot.config import FileSettings, Settings
+from bot.model import Reply
+from bot.ports import ChannelRef
+from bot.server import build_web_app
+from storage.dedupe import RedisDedupeStore
+from storage.redis_client import connect
+from tests.fakes.teams_activities import TEAM, mention, payload
+from tests.fakes.teams_cards import card_texts
+from tests.fakes.teams_connector import FakeBotConnector
+from tests.harness.redis import RedisServer
+
+pytestmark = pytest.mark.integration
+
+FAST = TeamsOptions(retry=RetryPolicy(base_delay=0.01, max_delay=0.05))
+Client = TestClient[web.Request, web.Application]
+
+
+@contextlib.asynccontextmanager
+async def replica(
+    services: Services, url: str, stack: contextlib.AsyncExitStack
+) -> AsyncIterator[tuple[Client, Services]]:
+    """One replica: its own Redis clients, adapter and HTTP server, the same Redis."""
+    client = connect(url)
+    stack.push_async_callback(client.aclose)
+    own = dataclasses.replace(services, dedupe=RedisDedupeStore(client), posters={})
+    mount = await plugin(own, stack, options=FAST)
+    app = build_web_app(own.telemetry, own.checks, [mount])
+    http = await stack.enter_async_context(TestClient(TestServer(app)))
+    yield http, own
+
+
+async def deliver(http: Client, body: dict[str, Any]) -> None:
+    """POST an activity to a replica and wait for the turn it started."""
+    response = await http.post("/api/messages", json=body)
+    assert response.status == 202
+    await http.app[ENDPOINT_KEY].drain()
+
+
+async def test_two_replicas_share_dedupe_and_references(redis_server: RedisServer) -> None:
+    """Same activity to both replicas -> one answer; install on one -> post from the other."""
+    settings = Settings(redis_url=redis_server.url, file=FileSettings(development_mode=True))
+    async with open_services(settings) as services, contextlib.AsyncExitStack() as stack:
+        connector = await stack.enter_async_context(FakeBotConnector())
+        first, _ = await stack.enter_async_context(replica(services, redis_server.url, stack))
+        second, other = await stack.enter_async_context(replica(services, redis_server.url, stack))
+
+        body = mention("what can you do?", service_url=connector.url, activity_id=uuid.uuid4().hex)
+        for http in (first, second):
+            await deliver(http, body)
+        assert len(connector.of_kind("reply")) == 1
+
+        added = payload("bot_added_to_team", service_url=connector.url)
+        await deliver(first, added)
+        await other.posters["teams"].post(ChannelRef("teams", TEAM, TEAM), Reply(text="NodeDown"))
+        (sent,) = connector.of_kind("send")
+        assert "NodeDown" in card_texts(sent.cards[0])
+        assert connector.invalid_cards == []
