@@ -105,6 +105,7 @@ class NoAnomalies:
         *,
         metric: str | None = None,
         target: str | None = None,
+        since: float | None = None,
     ) -> list[Finding]:
         return []
 

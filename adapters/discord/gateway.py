@@ -1,0 +1,190 @@
+"""Runs the gateway session of one shard on whichever replica holds its lease.
+
+A replica polls the lease until it wins it, then starts a fresh discord.py client and renews
+the lease while the session runs. It closes the client when the lease is lost (another replica
+won after a lapse), when renewals fail for longer than the TTL (Redis down: fail closed), or on
+stop (releasing the lease so a standby takes over at once). Reconnecting and RESUMEing a
+dropped websocket is discord.py's job inside one tenure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+import discord
+
+from adapters.discord.lease import Fence, Grant, ShardLease
+from bot.errors import DependencyError
+
+log = logging.getLogger(__name__)
+
+CLOSE_TIMEOUT_SECONDS = 10.0
+MAX_BACKOFF = 60.0
+
+
+class SessionClient(Protocol):
+    """What the supervisor needs of a gateway client (``discord.Client`` is one)."""
+
+    async def start(self, token: str, *, reconnect: bool = True) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class Ending(enum.Enum):
+    """How a tenure ended, and so what the supervisor does next."""
+
+    LOST = "lost"
+    FAILED = "failed"
+    FATAL = "fatal"
+
+
+class GatewaySupervisor:
+    """Holds the shard lease and the gateway session together (one background task)."""
+
+    def __init__(
+        self,
+        lease: ShardLease,
+        fence: Fence,
+        new_client: Callable[[], SessionClient],
+        token: str,
+        *,
+        renew_every: float,
+        standby_poll: float,
+    ) -> None:
+        self._lease = lease
+        self._fence = fence
+        self._new_client = new_client
+        self._token = token
+        self._renew_every = renew_every
+        self._standby_poll = standby_poll
+        self._task: asyncio.Task[None] | None = None
+        self.tenures = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="discord-gateway")
+
+    async def stop(self) -> None:
+        """Close the session and release the lease (idempotent)."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    @property
+    def holding(self) -> bool:
+        return self._fence.holds()
+
+    @property
+    def running(self) -> bool:
+        """False before start, after stop, and after a fatal error (bad token)."""
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            grant = await self._try_acquire()
+            if grant is None:
+                await asyncio.sleep(self._standby_poll)
+                continue
+            self.tenures += 1
+            log.info(
+                "holding discord shard %s (fencing token %s)", grant.shard, grant.fencing_token
+            )
+            try:
+                ending = await self._hold(grant)
+            finally:
+                self._fence.drop()
+                await self._release(grant)
+            if ending is Ending.FATAL:
+                return
+            failures = failures + 1 if ending is Ending.FAILED else 0
+            if failures:
+                await asyncio.sleep(min(self._standby_poll * 2 ** (failures - 1), MAX_BACKOFF))
+
+    async def _try_acquire(self) -> Grant | None:
+        started = self._fence.now()
+        try:
+            grant = await self._lease.acquire()
+        except DependencyError as exc:
+            log.warning("cannot take the discord shard lease: %s", exc)
+            return None
+        if grant is not None:
+            self._fence.hold(grant, started, self._lease.ttl_seconds)
+        return grant
+
+    async def _hold(self, grant: Grant) -> Ending:
+        client = self._new_client()
+        session = asyncio.create_task(client.start(self._token), name="discord-session")
+        keeper = asyncio.create_task(self._keep(grant), name="discord-lease")
+        try:
+            await asyncio.wait({session, keeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            keeper.cancel()
+            await _settle(client, session, keeper)
+        return _ending_of(session)
+
+    async def _keep(self, grant: Grant) -> None:
+        """Renew until the lease is lost or has not been confirmed for a whole TTL."""
+        while True:
+            await asyncio.sleep(self._renew_every)
+            started = self._fence.now()
+            try:
+                renewed: bool | None = await self._lease.renew(grant)
+            except DependencyError as exc:
+                log.warning("cannot renew the discord shard lease: %s", exc)
+                renewed = None
+            if renewed is None:
+                if self._fence.holds():
+                    continue
+                log.error("discord shard lease unconfirmed for a whole TTL; giving the shard up")
+                return
+            if not renewed:
+                log.warning("lost the discord shard lease %s to another replica", grant.shard)
+                return
+            self._fence.hold(grant, started, self._lease.ttl_seconds)
+
+    async def _release(self, grant: Grant) -> None:
+        try:
+            await self._lease.release(grant)
+        except DependencyError as exc:
+            log.warning("cannot release the discord shard lease (it lapses by itself): %s", exc)
+
+
+async def _settle(client: SessionClient, *tasks: asyncio.Task[None]) -> None:
+    """Close the client and wait (briefly) for its session and the keeper to finish."""
+    try:
+        await client.close()
+    except Exception:
+        log.exception("closing the discord client failed")
+    _, pending = await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT_SECONDS)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _ending_of(session: asyncio.Task[None]) -> Ending:
+    """Why the (finished) session ended."""
+    if session.cancelled():
+        return Ending.LOST
+    exc = session.exception()
+    if exc is None:
+        return Ending.LOST
+    if isinstance(exc, discord.LoginFailure):
+        log.error("Discord rejected DISCORD_TOKEN; the Discord adapter stops")
+        return Ending.FATAL
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        log.error(
+            "Discord refused the Message Content intent needed by the command prefix; enable it "
+            "for the bot in the Developer Portal or remove the prefix. The adapter stops."
+        )
+        return Ending.FATAL
+    log.warning("discord gateway session failed: %r", exc)
+    return Ending.FAILED

@@ -1,0 +1,328 @@
+"""The Discord adapter end to end: the real discord.py client, started by the bot's aiohttp
+server, against a local fake Discord (REST + gateway)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from adapters.discord.client import point_at
+from adapters.discord.wiring import SUPERVISOR_KEY
+from bot.app import open_services
+from bot.config import Settings
+from bot.server import build_web_app
+from tests.fakes.discord_bot import (
+    PNG,
+    ScriptedCore,
+    connected,
+    fake_discord,
+    fast_options,
+    running_bot,
+    scripted_services,
+)
+from tests.fakes.discord_checks import assert_nobody_pinged, message_payloads, pings_nobody
+from tests.fakes.discord_server import (
+    ANA,
+    APP_ID,
+    BEN,
+    BOT_ID,
+    CHANNEL_ID,
+    DM_CHANNEL_ID,
+    GUILD_ID,
+    ROLE_ID,
+    THREAD_ID,
+    TOKEN,
+    FakeDiscord,
+)
+
+REPLY = r"/channels/\d+/messages"
+CALLBACK = r"/interactions/\d+/[^/]+/callback"
+GUILDS, GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1 << 0, 1 << 9, 1 << 12, 1 << 15
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with fake_discord(heartbeat_ms=500) as server:
+        yield server
+        assert_nobody_pinged(server)
+
+
+@pytest.fixture
+def core() -> ScriptedCore:
+    return ScriptedCore()
+
+
+@pytest.fixture
+async def bot(fake: FakeDiscord, core: ScriptedCore) -> AsyncIterator[TestServer]:
+    async with running_bot(scripted_services(core), fast_options(fake)) as server:
+        await connected(fake)
+        yield server
+
+
+@pytest.fixture
+async def impatient_bot(fake: FakeDiscord, core: ScriptedCore) -> AsyncIterator[TestServer]:
+    """A bot that posts its placeholder after 50 ms (the ``slow`` handler takes 400 ms)."""
+    options = fast_options(fake, placeholder_after=0.05)
+    async with running_bot(scripted_services(core), options) as server:
+        await connected(fake)
+        yield server
+
+
+async def test_a_mention_gets_a_reply_with_an_embed_and_the_chart(
+    fake: FakeDiscord, core: ScriptedCore, bot: TestServer
+) -> None:
+    message = fake.user_message("chart cpu of web-1")
+    await fake.dispatch("MESSAGE_CREATE", message)
+    call = await fake.wait_for_call("POST", REPLY)
+    assert call.path == f"/channels/{CHANNEL_ID}/messages"
+    body = call.body or {}
+    (embed,) = body["embeds"]
+    assert embed["title"] == "CPU · web-1"
+    assert [f["name"] for f in embed["fields"]] == ["Now", "Peak"]
+    assert embed["image"]["url"] == "attachment://cpu-web-1.png"
+    assert [(f.filename, f.data) for f in call.files] == [("cpu-web-1.png", PNG)]
+    assert body["message_reference"]["message_id"] == int(message["id"])
+    (asked,) = core.requests
+    assert (asked.text, asked.user_id, asked.team_id) == ("chart cpu of web-1", ANA["id"], GUILD_ID)
+
+
+async def test_a_direct_message_is_answered_in_the_dm(
+    fake: FakeDiscord, core: ScriptedCore, bot: TestServer
+) -> None:
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("hello there", dm=True))
+    call = await fake.wait_for_call("POST", REPLY)
+    assert call.path == f"/channels/{DM_CHANNEL_ID}/messages"
+    (asked,) = core.requests
+    assert (asked.is_direct, asked.team_id, asked.text) == (True, "dm", "hello there")
+
+
+async def test_a_thread_message_is_answered_in_the_thread_as_its_own_conversation(
+    fake: FakeDiscord, core: ScriptedCore, bot: TestServer
+) -> None:
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("hi", channel_id=THREAD_ID))
+    call = await fake.wait_for_call("POST", REPLY)
+    assert call.path == f"/channels/{THREAD_ID}/messages"
+    (asked,) = core.requests
+    assert (asked.channel_id, asked.thread_id) == (CHANNEL_ID, THREAD_ID)
+
+
+async def test_channel_chatter_is_ignored_and_intents_are_minimal(
+    fake: FakeDiscord, core: ScriptedCore, bot: TestServer
+) -> None:
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("chart cpu", mention_bot=False))
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("second"))
+    await fake.wait_for_call("POST", REPLY)
+    assert [r.text for r in core.requests] == ["second"]
+    (identify,) = fake.ops(2)
+    assert identify["d"]["intents"] == GUILDS | GUILD_MESSAGES | DIRECT_MESSAGES
+    assert identify["d"]["shard"] == [0, 1]
+
+
+async def test_a_configured_prefix_addresses_the_bot_with_the_message_content_intent(
+    fake: FakeDiscord, core: ScriptedCore
+) -> None:
+    options = fast_options(fake, prefix="!ops")
+    async with running_bot(scripted_services(core), options):
+        await connected(fake)
+        await fake.dispatch("MESSAGE_CREATE", fake.user_message("!ops chart", mention_bot=False))
+        await fake.wait_for_call("POST", REPLY)
+    assert [r.text for r in core.requests] == ["chart"]
+    assert fake.ops(2)[0]["d"]["intents"] & MESSAGE_CONTENT
+
+
+async def test_a_slow_answer_posts_a_placeholder_then_edits_it_into_the_answer(
+    fake: FakeDiscord, impatient_bot: TestServer
+) -> None:
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("slow please"))
+    placeholder = await fake.wait_for_call("POST", REPLY)
+    assert (placeholder.body or {})["content"] == "Working on it…"
+    edit = await fake.wait_for_call("PATCH", r"/channels/\d+/messages/\d+")
+    assert (edit.body or {})["embeds"][0]["description"] == "Finally done."
+    assert (edit.body or {})["content"] is None
+    assert len(fake.calls_to("POST", REPLY)) == 1
+
+
+async def test_a_slash_command_gets_an_interaction_callback_with_the_answer(
+    fake: FakeDiscord, core: ScriptedCore, bot: TestServer
+) -> None:
+    command = fake.slash_command("chart cpu", user=BEN)
+    await fake.dispatch("INTERACTION_CREATE", command)
+    call = await fake.wait_for_call("POST", CALLBACK)
+    assert call.path == f"/interactions/{command['id']}/{command['token']}/callback"
+    body = call.body or {}
+    assert body["type"] == 4
+    assert body["data"]["embeds"][0]["title"] == "CPU · web-1"
+    assert [f.filename for f in call.files] == ["cpu-web-1.png"]
+    (asked,) = core.requests
+    assert (asked.text, asked.user_id, asked.user_name) == ("chart cpu", BEN["id"], "Ben")
+
+
+async def test_a_slow_slash_command_is_deferred_then_answered_by_a_follow_up(
+    fake: FakeDiscord, impatient_bot: TestServer
+) -> None:
+    command = fake.slash_command("slow one")
+    await fake.dispatch("INTERACTION_CREATE", command)
+    deferred = await fake.wait_for_call("POST", CALLBACK)
+    assert (deferred.body or {})["type"] == 5
+    follow_up = await fake.wait_for_call("POST", rf"/webhooks/{APP_ID}/{command['token']}")
+    assert (follow_up.body or {})["embeds"][0]["description"] == "Finally done."
+
+
+async def test_autocomplete_suggests_catalog_metrics_and_known_targets(
+    fake: FakeDiscord, bot: TestServer
+) -> None:
+    await fake.dispatch("INTERACTION_CREATE", fake.autocomplete("cpu of we"))
+    call = await fake.wait_for_call("POST", CALLBACK)
+    body = call.body or {}
+    assert body["type"] == 8
+    assert [c["value"] for c in body["data"]["choices"]] == ["cpu of web-1", "cpu of web-2"]
+    await fake.dispatch("INTERACTION_CREATE", fake.autocomplete("me"))
+    second = await fake.wait_for_call("POST", CALLBACK, count=2)
+    assert "memory" in [c["value"] for c in (second.body or {})["data"]["choices"]]
+
+
+async def test_ops_is_registered_once_and_not_resent_when_unchanged(
+    fake: FakeDiscord, core: ScriptedCore
+) -> None:
+    for _ in range(2):
+        async with running_bot(scripted_services(core), fast_options(fake)):
+            await connected(fake)
+    (put,) = fake.calls_to("PUT", rf"/applications/{APP_ID}/commands")
+    (ops,) = put.body or []
+    assert (ops["name"], ops["contexts"]) == ("ops", [0, 1])
+    (option,) = ops["options"]
+    assert (option["name"], option["type"], option["autocomplete"]) == ("text", 3, True)
+
+
+async def test_a_button_click_reaches_the_core_as_the_clicking_user_and_updates_the_message(
+    fake: FakeDiscord, core: ScriptedCore, bot: TestServer
+) -> None:
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("chart cpu", author=ANA))
+    posted = await fake.wait_for_call("POST", REPLY)
+    message = fake.messages[next(iter(fake.messages))]
+    custom_ids = [c["custom_id"] for row in message["components"] for c in row["components"]]
+    assert custom_ids == ["sco:approve 12", "sco:deny 12"]
+    click = fake.button_click(message, "sco:approve 12", user=BEN)
+    await fake.dispatch("INTERACTION_CREATE", click)
+    update = await fake.wait_for_call("POST", CALLBACK)
+    clicked = core.requests[-1]
+    assert (clicked.user_id, clicked.user_name, clicked.text) == (BEN["id"], "Ben", "approve 12")
+    assert (clicked.channel_id, clicked.team_id) == (CHANNEL_ID, GUILD_ID)
+    body = update.body or {}
+    assert body["type"] == 7
+    original, outcome = body["data"]["embeds"]
+    assert original["title"] == (posted.body or {})["embeds"][0]["title"]
+    assert outcome["author"]["name"] == "Ben chose Approve"
+    assert outcome["description"] == "Approved request 12 by Ben."
+    assert body["data"]["components"] == []
+    kept = [a["id"] for a in body["data"]["attachments"]]
+    assert kept == [int(a["id"]) for a in message["attachments"]]
+
+
+async def test_a_slow_button_click_is_deferred_then_the_message_edited(
+    fake: FakeDiscord, core: ScriptedCore, impatient_bot: TestServer
+) -> None:
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("chart cpu"))
+    await fake.wait_for_call("POST", REPLY)
+    message = fake.messages[next(iter(fake.messages))]
+    message["components"][0]["components"][0]["custom_id"] = "sco:slow 1"
+    click = fake.button_click(message, "sco:slow 1", user=BEN)
+    await fake.dispatch("INTERACTION_CREATE", click)
+    deferred = await fake.wait_for_call("POST", CALLBACK)
+    assert (deferred.body or {})["type"] == 6
+    edit = await fake.wait_for_call("PATCH", rf"/webhooks/{APP_ID}/[^/]+/messages/@original")
+    embeds = (edit.body or {})["embeds"]
+    assert embeds[-1]["description"] == "Finally done."
+    assert core.requests[-1].user_id == BEN["id"]
+
+
+async def test_everyone_and_role_pings_in_user_text_ping_nobody(
+    fake: FakeDiscord, bot: TestServer
+) -> None:
+    text = f"@everyone @here <@&{ROLE_ID}> <@{ANA['id']}> look"
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message(text))
+    await fake.dispatch("INTERACTION_CREATE", fake.slash_command(text))
+    call = await fake.wait_for_call("POST", REPLY)
+    await fake.wait_for_call("POST", CALLBACK)
+    sends = message_payloads(fake)
+    assert len(sends) == 2
+    assert all(pings_nobody(payload) for _, payload in sends)
+    assert (call.body or {})["allowed_mentions"] == {"parse": [], "replied_user": False}
+    echoed = json.dumps([payload for _, payload in sends], ensure_ascii=False)
+    assert "You said:" in echoed
+    for ping in ("@everyone", "@here", f"<@&{ROLE_ID}>", f"<@{ANA['id']}>"):
+        assert ping not in echoed
+
+
+async def test_a_dropped_gateway_connection_resumes_and_keeps_answering(
+    fake: FakeDiscord, core: ScriptedCore, bot: TestServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    (session,) = fake.sessions
+    await fake.drop()
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("sent while disconnected"))
+    await fake.wait_until(lambda: len(fake.ops(6)) == 1, "a RESUME (op 6)")
+    (resume,) = fake.ops(6)
+    assert resume["d"]["session_id"] == session.id
+    assert resume["d"]["seq"] >= 2
+    await fake.wait_for_call("POST", REPLY)
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("after the resume"))
+    await fake.wait_for_call("POST", REPLY, count=2)
+    assert [r.text for r in core.requests] == ["sent while disconnected", "after the resume"]
+    assert len(fake.ops(2)) == 1, "resumed, not re-identified"
+    assert len(fake.connections) == 2
+    assert "RESUMED" in caplog.text
+    assert TOKEN not in caplog.text
+
+
+async def test_long_output_is_cut_and_attached_as_a_file(
+    fake: FakeDiscord, bot: TestServer
+) -> None:
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("long output"))
+    call = await fake.wait_for_call("POST", REPLY)
+    (upload,) = call.files
+    assert upload.filename == "reply.txt"
+    assert "line 00799" in upload.data.decode()
+    assert "reply.txt" in (call.body or {})["embeds"][0]["description"]
+
+
+async def test_a_rejected_token_stops_the_adapter_without_logging_the_token(
+    fake: FakeDiscord, core: ScriptedCore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    options = fast_options(fake, token="not-the-right-token")
+    async with running_bot(scripted_services(core), options) as server:
+        supervisor = server.app[SUPERVISOR_KEY]
+        await fake.wait_until(lambda: not supervisor.running, "the adapter to stop")
+    assert fake.ops(2) == []
+    assert "rejected DISCORD_TOKEN" in caplog.text
+    assert "not-the-right-token" not in caplog.text
+
+
+async def test_serve_with_discord_token_answers_a_mention_from_the_real_core(
+    fake: FakeDiscord,
+) -> None:
+    """The composition root's path: DISCORD_TOKEN set -> open_services builds the plugin and
+    the poster, the server starts the gateway, the real parser and demo metrics answer."""
+    point_at(fake.api_base, fake.gateway_url)
+    async with contextlib.AsyncExitStack() as stack:
+        services = await stack.enter_async_context(open_services(Settings(discord_token=TOKEN)))
+        assert "discord" in services.posters
+        app = build_web_app(services.telemetry, services.checks, services.web_plugins)
+        server = TestServer(app)
+        await server.start_server()
+        stack.push_async_callback(server.close)
+        await connected(fake)
+        await fake.dispatch("MESSAGE_CREATE", fake.user_message("cpu of web-1"))
+        call = await fake.wait_for_call("POST", REPLY)
+    (embed,) = call.body["embeds"]
+    assert "web-1" in embed["title"]
+    assert call.files
+    assert call.files[0].data.startswith(b"\x89PNG")
+    assert embed["image"]["url"] == f"attachment://{call.files[0].filename}"
+    assert BOT_ID not in json.dumps(embed)
