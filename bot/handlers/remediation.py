@@ -1,0 +1,286 @@
+"""Chat handlers for guarded remediation: request, approve, deny, and the audit history.
+
+They translate between chat (intents, replies with Approve/Deny buttons) and
+:class:`~bot.remediation.RemediationService`; every decision is the service's. Refusals are
+:class:`~bot.errors.UserError`s, which the dispatcher shows as they are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import timedelta
+
+from bot.errors import InvalidInput
+from bot.model import Choice, ChoiceStyle, Field, Reply, Severity, Table
+from bot.registry import HandlerSpec, Request
+from bot.remediation.history import DEFAULT_RANGE_SECONDS, HISTORY_INTENT
+from bot.remediation.model import (
+    Actor,
+    AuditEvent,
+    AuditQuery,
+    ExecutionResult,
+    RequestStatus,
+    StoredRequest,
+    format_time,
+)
+from bot.remediation.policy import KUBERNETES_OPERATIONS
+from bot.remediation.screen import (
+    find_unsafe_request,
+    is_unsafe,
+    read_action_words,
+    words_after,
+)
+from bot.remediation.service import ApprovalOutcome, RemediationService, RequestOutcome
+
+_REQUEST_ID = re.compile(r"#?(\d{1,12})")
+_TOPIC = "remediation"
+_HISTORY_ROWS = 20
+
+
+def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
+    """Handlers for ``remediation``, ``approve``, ``deny`` and ``history``."""
+
+    async def request_action(request: Request) -> Reply:
+        slots = request.intent.slots
+        action = str(slots.get("action", ""))
+        target = _optional_str(slots.get("target"))
+        replicas = slots.get("replicas")
+        if action not in service.policy.actions:
+            words = read_action_words(request.message.text, service.policy.actions)
+            if words is not None:
+                action, target, replicas = words.action, words.target, words.replicas
+        return await request_reply(
+            service, request, action, target, replicas if isinstance(replicas, int) else None
+        )
+
+    async def approve(request: Request) -> Reply:
+        request_id = _request_id(request, "approve")
+        outcome = await service.approve(Actor.from_message(request.message), request_id)
+        return render_approval(outcome)
+
+    async def deny(request: Request) -> Reply:
+        request_id = _request_id(request, "deny")
+        closed = await service.deny(Actor.from_message(request.message), request_id)
+        return Reply(
+            title=f"Request #{closed.id} denied",
+            text=f"`{closed.canonical}` will not run.",
+            severity=Severity.INFO,
+        )
+
+    async def history(request: Request) -> Reply:
+        slots = request.intent.slots
+        seconds = slots.get("range")
+        window = seconds if isinstance(seconds, int) and seconds > 0 else DEFAULT_RANGE_SECONDS
+        query = AuditQuery(
+            since=service.now() - timedelta(seconds=window),
+            action=_optional_str(slots.get("action")),
+            target=_optional_str(slots.get("target")),
+            limit=_HISTORY_ROWS,
+        )
+        return render_history(await service.history(query), query, window)
+
+    return [
+        HandlerSpec(
+            intent="remediation",
+            topic=_TOPIC,
+            summary="Run a guarded action: dry run first, then approval by someone else.",
+            examples=("restart checkout-api", "scale search to 3", "rollback payments"),
+            handler=request_action,
+        ),
+        HandlerSpec(
+            intent="approve",
+            topic=_TOPIC,
+            summary="Approve a pending request (the requester's own approval never counts).",
+            examples=("approve 12",),
+            handler=approve,
+        ),
+        HandlerSpec(
+            intent="deny",
+            topic=_TOPIC,
+            summary="Deny a pending request, or withdraw your own.",
+            examples=("deny 12",),
+            handler=deny,
+        ),
+        HandlerSpec(
+            intent=HISTORY_INTENT,
+            topic=_TOPIC,
+            summary="Who requested, approved and ran what, from the audit log.",
+            examples=("history", "who restarted payments today?", "history checkout-api"),
+            handler=history,
+        ),
+    ]
+
+
+async def request_reply(
+    service: RemediationService,
+    request: Request,
+    action: str,
+    target: str | None,
+    replicas: int | None,
+) -> Reply:
+    """Screen the words, then run the request flow and render its outcome."""
+    actor = Actor.from_message(request.message)
+    words = words_after(request.message.text, action)
+    if is_unsafe(words):
+        await service.refuse_unsafe(actor, action, words.strip())
+    return render_request(await service.request(actor, action, target, replicas))
+
+
+def guard_unknown(spec: HandlerSpec, service: RemediationService) -> HandlerSpec:
+    """Wrap the ``unknown`` handler so that remediation text the parser (rightly) does not
+    understand still gets its answer: "restart payments; rm -rf /" a clear, audited refusal,
+    and a custom runbook from the policy ("flush-cache payments") its request flow."""
+
+    async def guarded(request: Request) -> Reply:
+        text, actions = request.message.text, service.policy.actions
+        unsafe = find_unsafe_request(text, {*actions, *KUBERNETES_OPERATIONS})
+        if unsafe is not None:
+            await service.refuse_unsafe(
+                Actor.from_message(request.message), unsafe.action, unsafe.words
+            )
+        words = read_action_words(text, actions)
+        if words is not None:
+            return await request_reply(service, request, words.action, words.target, words.replicas)
+        return await spec.handler(request)
+
+    return dataclasses.replace(spec, handler=guarded)
+
+
+def render_request(outcome: RequestOutcome) -> Reply:
+    """A new request: the canonical command, its dry run and the approval buttons."""
+    stored, plan = outcome.request, outcome.plan
+    if outcome.execution is not None:
+        return _execution_reply(stored, outcome.execution, note=f"Dry run: {plan.summary}")
+    waiting = stored.approvals_required
+    return Reply(
+        title=f"Request #{stored.id}: {stored.canonical}",
+        text=f"Dry run (nothing has changed yet): {plan.summary}\n"
+        f"Needs {_approvals(waiting)} from the {outcome.approver_role} role; "
+        "the requester's own approval does not count.",
+        code="\n".join(plan.steps) or None,
+        fields=(
+            Field("Command", stored.canonical),
+            Field("Requested by", stored.requester_name),
+            Field("Approvals", f"0 of {waiting}"),
+            Field("Expires", format_time(stored.expires_at)),
+        ),
+        choices=_buttons(stored.id),
+        severity=Severity.WARNING,
+        extra={"request_id": str(stored.id)},
+    )
+
+
+def render_approval(outcome: ApprovalOutcome) -> Reply:
+    """An approval: still waiting, executed now, or already taken care of elsewhere."""
+    stored, tally = outcome.request, outcome.tally
+    if outcome.execution is not None:
+        approvers = ", ".join(sorted(tally.approvers))
+        return _execution_reply(stored, outcome.execution, note=f"Approved by {approvers}.")
+    if stored.status is not RequestStatus.PENDING:
+        return Reply(
+            title=f"Request #{stored.id}: {stored.canonical}",
+            text=f"Your approval is noted; the request {_status_words(stored.status)}.",
+            severity=Severity.INFO,
+        )
+    missing = stored.approvals_required - len(tally.approvers)
+    said = "Approval recorded." if tally.added else "You had already approved; it counts once."
+    return Reply(
+        title=f"Request #{stored.id}: {stored.canonical}",
+        text=f"{said} Waiting for {_approvals(missing)} more from the "
+        f"{outcome.approver_role} role.",
+        fields=(
+            Field("Approvals", f"{len(tally.approvers)} of {stored.approvals_required}"),
+            Field("Expires", format_time(stored.expires_at)),
+        ),
+        choices=_buttons(stored.id),
+        severity=Severity.INFO,
+        extra={"request_id": str(stored.id)},
+    )
+
+
+def render_history(events: list[AuditEvent], query: AuditQuery, window: int) -> Reply:
+    """Audit events as a table, newest first."""
+    about = " ".join(x for x in (query.action, query.target) if x) or "all actions"
+    period = _period(window)
+    if not events:
+        return Reply(text=f"No audit events for {about} in the last {period}.")
+    rows = tuple(
+        (
+            format_time(e.at),
+            e.kind.value,
+            e.actor_name if e.actor_name == e.actor else f"{e.actor_name} ({e.actor})",
+            f"#{e.request_id} " if e.request_id is not None else "",
+            f"{e.action} {e.target}".strip(),
+            _shorten(e.detail),
+        )
+        for e in events
+    )
+    return Reply(
+        title=f"Audit log: {about}, last {period}",
+        text=f"{len(events)} event(s), newest first.",
+        table=Table(
+            columns=("when", "event", "who", "request", "command", "detail"),
+            rows=rows,
+        ),
+        footer="Source: the remediation audit log",
+    )
+
+
+def _execution_reply(stored: StoredRequest, result: ExecutionResult, *, note: str) -> Reply:
+    outcome = "done" if result.ok else "failed"
+    return Reply(
+        title=f"Request #{stored.id}: {stored.canonical} {outcome}",
+        text=f"{note}\n{result.summary}",
+        code=result.output or None,
+        severity=Severity.SUCCESS if result.ok else Severity.ERROR,
+        extra={"request_id": str(stored.id)},
+    )
+
+
+def _buttons(request_id: int) -> tuple[Choice, ...]:
+    return (
+        Choice(label="Approve", command=f"approve {request_id}", style=ChoiceStyle.PRIMARY),
+        Choice(label="Deny", command=f"deny {request_id}", style=ChoiceStyle.DANGER),
+    )
+
+
+def _request_id(request: Request, verb: str) -> int:
+    raw = str(request.intent.slots.get("request_id", "")).strip()
+    match = _REQUEST_ID.fullmatch(raw)
+    if match is None:
+        shown = f" ({raw!r} is not a request number)" if raw else ""
+        raise InvalidInput(f"Which request{shown}? Say `{verb} 12` with the request's number.")
+    return int(match.group(1))
+
+
+def _optional_str(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _approvals(count: int) -> str:
+    return "1 approval" if count == 1 else f"{count} approvals"
+
+
+def _status_words(status: RequestStatus) -> str:
+    return {
+        RequestStatus.EXECUTING: "is already executing (another approval started it)",
+        RequestStatus.SUCCEEDED: "was already executed",
+        RequestStatus.FAILED: "was already executed and failed",
+        RequestStatus.DENIED: "was denied",
+        RequestStatus.EXPIRED: "has expired",
+    }.get(status, f"is {status.value}")
+
+
+def _period(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return "day" if days == 1 else f"{days} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{max(1, seconds // 60)} min"
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
