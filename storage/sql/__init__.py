@@ -1,0 +1,53 @@
+"""SQL storage (SQLAlchemy 2, async): the remediation store and its engine.
+
+:func:`open_remediation_store` is what the composition root uses: it migrates the schema to
+the current revision (idempotent; replicas take turns on PostgreSQL), yields the store, and
+disposes of the engine on exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from bot.config import Settings
+from storage.sql.engine import create_engine, database_url
+from storage.sql.store import SqlRemediationStore
+
+__all__ = ["SqlRemediationStore", "open_remediation_store", "open_store_at"]
+
+
+@contextlib.asynccontextmanager
+async def open_remediation_store(
+    settings: Settings, *, persistent: bool = True
+) -> AsyncIterator[SqlRemediationStore]:
+    """The store for ``settings``: ``DATABASE_URL``, else the embedded SQLite file.
+
+    With ``persistent=False`` and no ``DATABASE_URL`` (nothing in the policy can ever run),
+    a throw-away SQLite file in a temp dir is used instead, so a plain console session
+    leaves no database behind.
+    """
+    if settings.database_url or persistent:
+        async with open_store_at(database_url(settings)) as store:
+            yield store
+        return
+    with tempfile.TemporaryDirectory(prefix="smartcloudops-") as directory:
+        async with open_store_at(f"sqlite+aiosqlite:///{Path(directory) / 'audit.db'}") as store:
+            yield store
+
+
+@contextlib.asynccontextmanager
+async def open_store_at(url: str) -> AsyncIterator[SqlRemediationStore]:
+    """Migrate the database at ``url`` and yield a store on it."""
+    from storage.migrations import upgrade_url
+
+    await asyncio.to_thread(functools.partial(upgrade_url, url, quiet=True))
+    engine = create_engine(url)
+    try:
+        yield SqlRemediationStore(engine)
+    finally:
+        await engine.dispose()

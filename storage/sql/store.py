@@ -1,0 +1,286 @@
+"""The remediation store on SQL (PostgreSQL or SQLite): requests, approvals, executions and
+the audit log in one database, so every state change and its audit row commit together.
+
+Exactly once: :meth:`SqlRemediationStore.claim` inserts the execution row under a unique
+idempotency key and moves the request from ``pending`` to ``executing`` in one transaction;
+a second claimant hits the unique constraint (or finds the request no longer pending) and
+gets False. Any other integrity failure in that transaction (the audit row was refused) is a
+``DependencyError``, never a silent "someone else has it". Driver errors become
+:class:`~bot.errors.DependencyError` too, so the caller fails closed: no row, no execution.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.errors import DependencyError
+from bot.remediation.model import (
+    Actor,
+    AuditEvent,
+    AuditKind,
+    AuditQuery,
+    ExecutionResult,
+    RequestDraft,
+    RequestStatus,
+    StoredRequest,
+    Tally,
+)
+from storage.sql.models import ApprovalRow, AuditRow, ExecutionRow, RequestRow
+
+DEPENDENCY = "database"
+_UNAVAILABLE = "The remediation database is unavailable, so nothing was run or changed."
+
+
+class _NotClaimable(Exception):
+    """Rolls a claim back when the request is no longer pending."""
+
+
+class SqlRemediationStore:
+    """Implements :class:`bot.remediation.ports.RemediationStore` on an async engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    async def ping(self) -> None:
+        async with self._begin() as conn:
+            await conn.execute(select(1))
+
+    # ------------------------------------------------------------------ requests
+
+    async def create(self, draft: RequestDraft, event: AuditEvent) -> StoredRequest:
+        values = {
+            "action": draft.action,
+            "target": draft.target,
+            "replicas": draft.replicas,
+            "requester": draft.requester.principal,
+            "requester_name": draft.requester.name,
+            "channel": draft.requester.channel,
+            "approvals_required": draft.approvals_required,
+            "status": RequestStatus.PENDING.value,
+            "created_at": draft.created_at,
+            "expires_at": draft.expires_at,
+            "dry_run": draft.dry_run,
+        }
+        async with self._begin() as conn:
+            result = await conn.execute(insert(RequestRow).values(values).returning(RequestRow.id))
+            request_id = int(result.scalar_one())
+            await _audit(conn, dataclasses.replace(event, request_id=request_id))
+        return _request(request_id, values)
+
+    async def get(self, request_id: int) -> StoredRequest | None:
+        async with self._begin() as conn:
+            row = (
+                await conn.execute(select(RequestRow.__table__).where(RequestRow.id == request_id))
+            ).mappings().first()  # fmt: skip
+        return None if row is None else _request(int(row["id"]), row)
+
+    async def approve(self, request_id: int, approver: Actor, event: AuditEvent) -> Tally:
+        statement = self._insert_ignore(ApprovalRow).values(
+            request_id=request_id,
+            approver=approver.principal,
+            approver_name=approver.name,
+            approved_at=event.at,
+        )
+        async with self._begin() as conn:
+            inserted = await conn.execute(statement.returning(ApprovalRow.id))
+            added = inserted.first() is not None
+            if added:
+                await _audit(conn, event)
+            rows = await conn.execute(
+                select(ApprovalRow.approver).where(ApprovalRow.request_id == request_id)
+            )
+            approvers = frozenset(str(a) for a in rows.scalars())
+        return Tally(approvers=approvers, added=added)
+
+    async def close(self, request_id: int, status: RequestStatus, event: AuditEvent) -> bool:
+        async with self._begin() as conn:
+            result = await conn.execute(
+                update(RequestRow)
+                .where(RequestRow.id == request_id)
+                .where(RequestRow.status == RequestStatus.PENDING.value)
+                .values(status=status.value)
+            )
+            if result.rowcount != 1:
+                return False
+            await _audit(conn, event)
+        return True
+
+    # ------------------------------------------------------------------ executions
+
+    async def claim(self, request_id: int, key: str, now: datetime, event: AuditEvent) -> bool:
+        try:
+            async with self._begin(integrity_errors=True) as conn:
+                await conn.execute(
+                    insert(ExecutionRow).values(
+                        request_id=request_id,
+                        idempotency_key=key,
+                        action=event.action,
+                        target=event.target,
+                        status="running",
+                        started_at=now,
+                        summary="",
+                        output="",
+                    )
+                )
+                moved = await conn.execute(
+                    update(RequestRow)
+                    .where(RequestRow.id == request_id)
+                    .where(RequestRow.status == RequestStatus.PENDING.value)
+                    .where(RequestRow.expires_at > now)
+                    .values(status=RequestStatus.EXECUTING.value)
+                )
+                _require_one(moved.rowcount)
+                await _audit(conn, event)
+        except _NotClaimable:
+            return False
+        except IntegrityError as exc:
+            if await self._execution_exists(key):
+                return False
+            raise DependencyError(DEPENDENCY, _UNAVAILABLE) from exc
+        return True
+
+    async def _execution_exists(self, key: str) -> bool:
+        statement = select(ExecutionRow.id).where(ExecutionRow.idempotency_key == key)
+        async with self._begin() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def finish(
+        self, request_id: int, key: str, result: ExecutionResult, event: AuditEvent
+    ) -> None:
+        status = RequestStatus.SUCCEEDED if result.ok else RequestStatus.FAILED
+        async with self._begin() as conn:
+            await conn.execute(
+                update(ExecutionRow)
+                .where(ExecutionRow.idempotency_key == key)
+                .values(
+                    status=status.value,
+                    finished_at=event.at,
+                    summary=result.summary,
+                    output=result.output,
+                )
+            )
+            await conn.execute(
+                update(RequestRow).where(RequestRow.id == request_id).values(status=status.value)
+            )
+            await _audit(conn, event)
+
+    # ------------------------------------------------------------------ audit and activity
+
+    async def record(self, event: AuditEvent) -> None:
+        async with self._begin() as conn:
+            await _audit(conn, event)
+
+    async def events(self, query: AuditQuery) -> list[AuditEvent]:
+        statement = select(AuditRow.__table__).order_by(AuditRow.at.desc(), AuditRow.id.desc())
+        if query.since is not None:
+            statement = statement.where(AuditRow.at >= query.since)
+        if query.action is not None:
+            statement = statement.where(AuditRow.action == query.action)
+        if query.target is not None:
+            statement = statement.where(AuditRow.target == query.target)
+        if query.kinds:
+            statement = statement.where(AuditRow.kind.in_([k.value for k in query.kinds]))
+        async with self._begin() as conn:
+            rows = (await conn.execute(statement.limit(query.limit))).mappings().all()
+        return [_event(row) for row in rows]
+
+    async def last_execution_at(self, action: str, target: str) -> datetime | None:
+        statement = select(func.max(ExecutionRow.started_at)).where(
+            ExecutionRow.action == action, ExecutionRow.target == target
+        )
+        async with self._begin() as conn:
+            return (await conn.execute(statement)).scalar_one_or_none()
+
+    async def request_times(self, requester: str, action: str, since: datetime) -> list[datetime]:
+        statement = (
+            select(RequestRow.created_at)
+            .where(RequestRow.requester == requester, RequestRow.action == action)
+            .where(RequestRow.created_at >= since)
+            .order_by(RequestRow.created_at)
+        )
+        async with self._begin() as conn:
+            return [t for t in (await conn.execute(statement)).scalars() if t is not None]
+
+    # ------------------------------------------------------------------ plumbing
+
+    @contextlib.asynccontextmanager
+    async def _begin(self, *, integrity_errors: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction; driver failures become ``DependencyError``. With
+        ``integrity_errors`` a constraint violation passes through (the claim decides on it)."""
+        try:
+            async with self._engine.begin() as conn:
+                yield conn
+        except IntegrityError as exc:
+            if integrity_errors:
+                raise
+            raise DependencyError(DEPENDENCY, _UNAVAILABLE) from exc
+        except (SQLAlchemyError, OSError) as exc:
+            raise DependencyError(DEPENDENCY, _UNAVAILABLE) from exc
+
+    def _insert_ignore(self, row: type[ApprovalRow]) -> Any:
+        dialect = postgresql if self._dialect == "postgresql" else sqlite
+        return dialect.insert(row).on_conflict_do_nothing(index_elements=["request_id", "approver"])
+
+
+def _require_one(rowcount: int) -> None:
+    if rowcount != 1:
+        raise _NotClaimable
+
+
+async def _audit(conn: AsyncConnection, event: AuditEvent) -> None:
+    await conn.execute(
+        insert(AuditRow).values(
+            at=event.at,
+            kind=event.kind.value,
+            actor=event.actor,
+            actor_name=event.actor_name,
+            action=event.action,
+            target=event.target,
+            request_id=event.request_id,
+            detail=event.detail,
+        )
+    )
+
+
+def _request(request_id: int, row: Any) -> StoredRequest:
+    return StoredRequest(
+        id=request_id,
+        action=str(row["action"]),
+        target=str(row["target"]),
+        replicas=row["replicas"],
+        requester=str(row["requester"]),
+        requester_name=str(row["requester_name"]),
+        channel=str(row["channel"]),
+        approvals_required=int(row["approvals_required"]),
+        status=RequestStatus(row["status"]),
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        dry_run=str(row["dry_run"]),
+    )
+
+
+def _event(row: Any) -> AuditEvent:
+    return AuditEvent(
+        at=row["at"],
+        kind=AuditKind(row["kind"]),
+        actor=str(row["actor"]),
+        actor_name=str(row["actor_name"]),
+        action=str(row["action"]),
+        target=str(row["target"]),
+        detail=str(row["detail"]),
+        request_id=row["request_id"],
+    )

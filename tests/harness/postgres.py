@@ -1,0 +1,117 @@
+"""A real PostgreSQL for the integration tests: one cluster per session, on a free loopback
+port, in a temp dir the ``postgres`` user can reach.
+
+``initdb`` refuses to run as root, so as root the server binaries run as ``postgres`` through
+``runuser``; every parent of the data directory must be traversable by that user, which is
+why the cluster lives in its own ``/tmp/sco-pg-*`` dir rather than under pytest's 0700 base
+temp dir. ``fsync`` is off: the data is thrown away.
+
+Fixtures: ``postgres_server`` (session). ``PostgresServer.create_database`` gives a test a
+database of its own, optionally copied from a migrated template.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+_START_TIMEOUT_SECONDS = 30
+_SERVICE_USER = "postgres"
+
+
+class PostgresServer:
+    """A running cluster. ``url`` points at its default test database ``smartcloudops``."""
+
+    def __init__(self, bin_dir: Path, directory: Path, port: int) -> None:
+        self.bin_dir = bin_dir
+        self.directory = directory
+        self.port = port
+        self.data = directory / "data"
+
+    @property
+    def url(self) -> str:
+        return self.url_for("smartcloudops")
+
+    def url_for(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str | None = None, *, template: str | None = None) -> str:
+        """Create a database (a copy of ``template`` if given) and return its URL."""
+        name = name or f"t_{uuid.uuid4().hex[:12]}"
+        clause = f' TEMPLATE "{template}"' if template else ""
+        self.execute(f'CREATE DATABASE "{name}"{clause}')
+        return self.url_for(name)
+
+    def drop_database(self, name: str) -> None:
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def execute(self, sql: str, database: str = "postgres") -> None:
+        """Run one statement as the superuser, outside a transaction."""
+        with psycopg.connect(self._dsn(database), autocommit=True) as conn:
+            conn.execute(sql.encode())
+
+    def _dsn(self, database: str) -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={database}"
+
+    def start(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                  "--no-sync", "-E", "UTF8", "--no-locale")  # fmt: skip
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        log = str(self.directory / "postgres.log")
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-l", log, "-w",
+                      "-t", str(_START_TIMEOUT_SECONDS), "-o", options, "start")  # fmt: skip
+        except subprocess.CalledProcessError:
+            tail = Path(log).read_text(errors="replace")[-2000:] if Path(log).exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start on port {self.port}:\n{tail}") from None
+        self.execute('CREATE DATABASE "smartcloudops"')
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def _run(self, binary: str, *args: str) -> None:
+        command = [str(self.bin_dir / binary), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", _SERVICE_USER, "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+
+def _cluster_dir() -> Path:
+    directory = Path(tempfile.mkdtemp(prefix="sco-pg-", dir="/tmp"))
+    directory.chmod(0o755)
+    if os.geteuid() == 0:
+        shutil.chown(directory, user=_SERVICE_USER, group=None)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL cluster for the session; tests isolate themselves by database."""
+    # Imported here, not at the top: this plugin loads before ``require`` and an early
+    # import would stop pytest from rewriting that module's asserts.
+    from tests.harness.require import free_port, require_binary
+
+    bin_dir = Path(require_binary("pg_ctl")).parent
+    if not (bin_dir / "initdb").exists():
+        bin_dir = Path(require_binary("initdb")).parent
+    directory = _cluster_dir()
+    server = PostgresServer(bin_dir, directory, free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)

@@ -1,0 +1,162 @@
+"""Guarded remediation end to end from the console: the bot's own parser and dispatcher, text
+approvals, a second person approving, refusals in plain words, and the audit history."""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from adapters.console import ConsoleChat, ConsoleRenderer
+from bot.dispatcher import Dispatcher
+from bot.handlers.help import help_specs
+from bot.handlers.remediation import guard_unknown, remediation_specs
+from bot.model import IncomingMessage, Reply, Severity
+from bot.ports import IntentParserPort
+from bot.registry import Registry
+from bot.remediation import HistoryRoute, RemediationService, load_policy
+from bot.telemetry import Telemetry
+from storage.memory import InMemoryContextStore
+from storage.sql import open_store_at
+from tests.unit.test_remediation_flow import RecordingExecutor
+
+ME = getpass.getuser()
+
+
+@pytest.fixture(scope="module")
+def parser() -> IntentParserPort:
+    """The bot's parser, with the history route in front of it (built once: it trains)."""
+    from bot.app import build_parser
+
+    return HistoryRoute(build_parser())
+
+
+@dataclasses.dataclass
+class Console:
+    chat: ConsoleChat
+    dispatcher: Dispatcher
+    executor: RecordingExecutor
+    out: io.StringIO
+
+    async def as_user(self, user: str, text: str) -> Reply:
+        """A message from another console user (a second person at the same bot)."""
+        message = IncomingMessage(
+            platform="console", team_id="local", channel_id="console",
+            user_id=user, user_name=user, text=text, is_direct=True,
+        )  # fmt: skip
+        return await self.dispatcher.handle(message)
+
+
+@pytest.fixture
+async def console(parser: IntentParserPort, tmp_path: Path) -> AsyncIterator[Console]:
+    policy = load_policy({
+        "roles": {"operators": {"users": [f"console:{ME}"]},
+                  "approvers": {"users": [f"console:{ME}", "console:bob"]}},
+        "executors": {"k8s": {"type": "kubernetes"}, "runbooks": {"type": "command"}},
+        "actions": {
+            "restart": {
+                "executor": "k8s", "targets": {"names": ["payments"]}, "role": "operators",
+                "approver_role": "approvers", "approvals": 1, "allow_dm": True},
+            "flush-cache": {
+                "executor": "runbooks", "command": ["/usr/local/bin/flush", "{target}"],
+                "targets": {"names": ["payments"]}, "role": "operators", "approvals": 0,
+                "allow_dm": True},
+        },
+    })  # fmt: skip
+    executor = RecordingExecutor()
+    async with open_store_at(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}") as store:
+        service = RemediationService(policy, store, {"k8s": executor, "runbooks": executor})
+        registry = Registry(remediation_specs(service))
+        for spec in help_specs(registry):
+            registry.register(guard_unknown(spec, service) if spec.intent == "unknown" else spec)
+        context = InMemoryContextStore(ttl_seconds=3600, max_turns=10)
+        dispatcher = Dispatcher(parser, context, registry, Telemetry())
+        out = io.StringIO()
+        chat = ConsoleChat(dispatcher.handle, ConsoleRenderer(tmp_path / "charts"), out)
+        yield Console(chat, dispatcher, executor, out)
+
+
+async def test_console_request_then_text_approval_by_someone_else(console: Console) -> None:
+    """restart -> dry run with approve/deny options -> own approval refused -> bob approves
+    -> executed once, result in the reply."""
+    request = await console.chat.send("restart payments")
+    assert request.title == "Request #1: restart payments"
+    assert "Dry run (nothing has changed yet): would restart payments" in request.text
+    assert [(c.label, c.command) for c in request.choices] == [
+        ("Approve", "approve 1"), ("Deny", "deny 1"),
+    ]  # fmt: skip
+    assert "options: `approve 1` | `deny 1`" in console.out.getvalue()
+    own = await console.chat.send("approve 1")
+    assert own.severity is Severity.WARNING
+    assert "your approval does not count" in own.text
+    assert console.executor.executions == []
+    done = await console.as_user("bob", "approve 1")
+    assert done.severity is Severity.SUCCESS
+    assert done.title == "Request #1: restart payments done"
+    assert "did restart payments" in done.text
+    again = await console.as_user("bob", "approve #1")
+    assert "was already executed" in again.text
+    assert len(console.executor.executions) == 1
+
+
+async def test_console_history_answers_who_restarted(console: Console) -> None:
+    """`history` and "who restarted payments today?" are answered from the audit log."""
+    await console.chat.send("restart payments")
+    await console.as_user("bob", "approve 1")
+    history = await console.chat.send("history")
+    assert history.table is not None
+    kinds = [row[1] for row in history.table.rows]
+    assert kinds == ["executed", "execution_started", "approved", "requested"]
+    assert history.table.rows[0][2] == "bob (console:bob)"
+    who = await console.chat.send("who restarted payments today?")
+    assert who.title is not None
+    assert who.title.startswith("Audit log: restart payments")
+    assert who.table is not None
+    assert who.table.rows[0][1:3] == ("executed", "bob (console:bob)")
+    assert console.executor.plans[-1].target == "payments"
+    assert len(console.executor.plans) == 1
+    nothing = await console.chat.send("history web-1")
+    assert nothing.text.startswith("No audit events for web-1")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["restart payments; rm -rf /", "restart $(id)", "restart `id`",
+     "restart --kubeconfig=/tmp/evil payments", "restart payments && reboot"],
+)  # fmt: skip
+async def test_console_injection_attempts_get_a_clear_refusal(console: Console, text: str) -> None:
+    """Shell and option syntax is refused with the reason, and audited; nothing is planned."""
+    reply = await console.chat.send(text)
+    assert reply.severity is Severity.WARNING
+    assert "is not a valid target name" in reply.text
+    assert console.executor.plans == []
+    history = await console.chat.send("history")
+    assert history.table is not None
+    assert [row[1] for row in history.table.rows] == ["refused"]
+
+
+async def test_console_deny_by_text(console: Console) -> None:
+    """`deny N` closes the request; a later approval says so."""
+    await console.chat.send("restart payments")
+    denied = await console.as_user("bob", "deny 1")
+    assert denied.title == "Request #1 denied"
+    late = await console.as_user("bob", "approve 1")
+    assert "was denied" in late.text
+    assert console.executor.executions == []
+
+
+async def test_console_custom_runbook_by_its_policy_name(console: Console) -> None:
+    """A runbook named only in the policy runs from its terse form, whatever the parser made
+    of the unfamiliar word; approvals: 0 runs it at once."""
+    reply = await console.chat.send("flush-cache payments")
+    assert reply.severity is Severity.SUCCESS
+    assert reply.title == "Request #1: flush-cache payments done"
+    (operation,) = console.executor.executions
+    assert (operation.kind, operation.target) == ("run", "payments")
+    refused = await console.chat.send("flush-cache payments; reboot")
+    assert "is not a valid target name" in refused.text
+    assert len(console.executor.executions) == 1

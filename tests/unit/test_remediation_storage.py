@@ -1,0 +1,115 @@
+"""Storage plumbing: migrations match the models, URLs pick the right driver, the embedded
+database lands where it should and times come back as aware UTC."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from bot.config import Settings
+from bot.remediation.model import Actor, AuditEvent, AuditKind, RequestDraft
+from storage.migrations import alembic_config, upgrade, upgrade_url
+from storage.sql import open_remediation_store
+from storage.sql.engine import async_url, default_sqlite_path, sync_url
+from storage.sql.models import Base
+
+TABLES = {"audit_events", "remediation_requests", "remediation_approvals",
+          "remediation_executions", "alembic_version"}  # fmt: skip
+
+
+def test_migrations_create_exactly_the_models(tmp_path: Path) -> None:
+    """Alembic's head schema and the SQLAlchemy models agree (autogenerate finds nothing)."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade_url(url)
+    upgrade_url(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        assert set(inspect(conn).get_table_names()) == TABLES
+    engine.dispose()
+
+
+def test_migrations_downgrade_and_upgrade_again(tmp_path: Path) -> None:
+    """The first revision can be undone and redone."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade_url(url)
+    command.downgrade(alembic_config(url), "base")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) == {"alembic_version"}
+    engine.dispose()
+    upgrade_url(url)
+
+
+@pytest.mark.parametrize(
+    ("given", "async_form", "sync_form"),
+    [
+        ("postgresql://u:p%40ss@db:5432/sco", "postgresql+psycopg://u:p%40ss@db:5432/sco",
+         "postgresql+psycopg://u:p%40ss@db:5432/sco"),
+        ("postgres://u@db/sco", "postgresql+psycopg://u@db/sco", "postgresql+psycopg://u@db/sco"),
+        ("sqlite:////var/lib/sco.db", "sqlite+aiosqlite:////var/lib/sco.db",
+         "sqlite:////var/lib/sco.db"),
+    ],
+)  # fmt: skip
+def test_database_urls_get_this_projects_drivers(
+    given: str, async_form: str, sync_form: str
+) -> None:
+    """DATABASE_URL may name the plain backend; psycopg and aiosqlite are chosen here."""
+    assert async_url(given) == async_form
+    assert sync_url(given) == sync_form
+
+
+def test_unsupported_databases_are_named() -> None:
+    """Only PostgreSQL and SQLite are supported."""
+    with pytest.raises(ValueError, match="unsupported database 'mysql'"):
+        async_url("mysql://x@y/z")
+
+
+def test_embedded_database_lives_in_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without DATABASE_URL, `migrate` creates the SQLite file under XDG_DATA_HOME."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_sqlite_path() == tmp_path / "smartcloudops" / "smartcloudops.db"
+    upgrade(Settings())
+    assert (tmp_path / "smartcloudops" / "smartcloudops.db").stat().st_size > 0
+
+
+async def test_throwaway_store_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With nothing to run and no DATABASE_URL, the store is a temp file removed on exit."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    async with open_remediation_store(Settings(), persistent=False) as store:
+        await store.ping()
+        url = store.engine.url
+    assert url.database is not None
+    assert not await asyncio.to_thread(Path(url.database).exists)
+    assert await asyncio.to_thread(lambda: list(tmp_path.iterdir())) == []
+
+
+async def test_times_round_trip_as_aware_utc(tmp_path: Path) -> None:
+    """SQLite keeps no zone; the store still returns UTC-aware datetimes."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    created = datetime(2026, 3, 2, 10, 0, tzinfo=UTC) + timedelta(microseconds=5)
+    actor = Actor("console:alice", "alice", "console:console")
+    draft = RequestDraft("restart", "payments", None, actor, 1, created,
+                         created + timedelta(minutes=15), "plan")  # fmt: skip
+    event = AuditEvent(created, AuditKind.REQUESTED, actor.principal, actor.name, "restart",
+                       "payments")  # fmt: skip
+    async with open_remediation_store(settings) as store:
+        stored = await store.create(draft, event)
+        loaded = await store.get(stored.id)
+        last = await store.last_execution_at("restart", "payments")
+    assert loaded is not None
+    assert loaded.created_at == created
+    assert loaded.created_at.tzinfo is not None
+    assert loaded.expires_at - loaded.created_at == timedelta(minutes=15)
+    assert last is None
