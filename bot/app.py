@@ -16,11 +16,13 @@ from bot.dispatcher import Dispatcher
 from bot.handlers import build_registry
 from bot.ports import (
     AnomalyDetector,
+    ChannelPoster,
     ContextStore,
     DedupeStore,
     IntentParserPort,
     MetricsSource,
 )
+from bot.remediation import HistoryRoute, RemediationService, load_policy
 from bot.server import DependencyCheck, WebPlugin
 from bot.telemetry import Telemetry
 
@@ -39,13 +41,17 @@ class Services:
     dispatcher: Dispatcher
     checks: list[DependencyCheck] = field(default_factory=list)
     web_plugins: list[WebPlugin] = field(default_factory=list)
+    #: Proactive posting, one per enabled platform (adapters append theirs in ``plugin``).
+    posters: dict[str, ChannelPoster] = field(default_factory=dict)
+    #: Guarded remediation (policy, audit store, executors); None only in hand-built test rigs.
+    remediation: RemediationService | None = None
 
 
 def build_parser() -> IntentParserPort:
     """The intent parser the bot uses (scikit-learn classifier injected from ``ml``)."""
     from ml.intent_classifier import build_parser as build
 
-    return build()
+    return HistoryRoute(build())
 
 
 @contextlib.asynccontextmanager
@@ -60,8 +66,11 @@ async def open_services(
         dedupe = await _dedupe_store(settings, stack)
         metrics = await _metrics_source(settings, stack, checks)
         anomaly = _anomaly_detector(settings)
+        remediation = await _remediation_service(settings, stack, checks)
         parser = build_parser()
-        registry = build_registry(settings=settings, metrics=metrics, anomaly=anomaly)
+        registry = build_registry(
+            settings=settings, metrics=metrics, anomaly=anomaly, remediation=remediation
+        )
         dispatcher = Dispatcher(
             parser, context, registry, telemetry, history_limit=settings.file.history_limit
         )
@@ -74,10 +83,29 @@ async def open_services(
             anomaly=anomaly,
             dedupe=dedupe,
             dispatcher=dispatcher,
+            remediation=remediation,
             checks=checks,
         )
         services.web_plugins.extend(await _platform_plugins(services, stack))
         yield services
+
+
+async def _remediation_service(
+    settings: Settings, stack: contextlib.AsyncExitStack, checks: list[DependencyCheck]
+) -> RemediationService:
+    """Policy, audit store (migrated on the way up) and executors for guarded remediation.
+    With no actions in the policy and no DATABASE_URL, the store is a throw-away file."""
+    from adapters.executors import open_executors
+    from storage.sql import open_remediation_store
+
+    policy = load_policy(settings.file.policy)
+    store = await stack.enter_async_context(
+        open_remediation_store(settings, persistent=bool(policy.actions))
+    )
+    if settings.database_url:
+        checks.append(DependencyCheck("database", store.ping))
+    executors = await stack.enter_async_context(open_executors(policy))
+    return RemediationService(policy, store, executors)
 
 
 async def _context_store(

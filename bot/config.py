@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigError
+from bot.remediation.policy import load_policy
 from intents.model import METRICS
 
 ENV_NAMES: tuple[str, ...] = (
@@ -57,6 +58,7 @@ class FileSettings(BaseModel):
     demo_seed: int = 7
     alertmanager_token: str | None = Field(default=None, repr=False)
     development_mode: bool = False
+    discord_prefix: str | None = Field(default=None, min_length=1, max_length=10)
     policy: dict[str, Any] = Field(default_factory=dict)
     schedules: dict[str, Any] = Field(default_factory=dict)
     log_level: str = "INFO"
@@ -220,6 +222,10 @@ def _load_file(path: str | None) -> FileSettings:
         raise ConfigError(
             f"{path}: catalog.{unknown[0]}: unknown metric; use one of {', '.join(METRICS)}"
         )
+    try:
+        load_policy(settings.policy)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     return settings
 
 

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.handlers.help import help_specs
+from bot.handlers.remediation import guard_unknown, remediation_specs
 from bot.ports import AnomalyDetector, MetricsSource
 from bot.registry import Registry
+from bot.remediation import RemediationService
 
 
 def build_registry(
-    *, settings: Settings, metrics: MetricsSource, anomaly: AnomalyDetector
+    *,
+    settings: Settings,
+    metrics: MetricsSource,
+    anomaly: AnomalyDetector,
+    remediation: RemediationService | None = None,
 ) -> Registry:
     """Every handler the bot has. Help is generated from the registry itself."""
     from bot.handlers.metrics import metric_specs
 
     registry = Registry(metric_specs(metrics, settings))
+    if remediation is not None:
+        for spec in remediation_specs(remediation):
+            registry.register(spec)
     for spec in help_specs(registry):
+        if remediation is not None and spec.intent == "unknown":
+            spec = guard_unknown(spec, remediation)
         registry.register(spec)
     return registry
