@@ -153,7 +153,14 @@ class IntentParserPort(Protocol):
 
 
 class AnomalyDetector(Protocol):
-    """Scores series causally and returns ranked findings (implemented in ``ml/anomaly``)."""
+    """Scores series causally and returns ranked findings (implemented in ``ml/anomaly``).
+
+    ``find`` returns the findings of every ``(name, series)`` pair, strongest first. Callers
+    pass more history than the question covers, with ``since`` = the start of the range
+    asked about: the earlier rows only teach the detector what is normal, and only spans
+    still running at or after ``since`` are reported. ``name`` identifies the series (fitted
+    state is cached under it), so it must differ between series.
+    """
 
     async def find(
         self,
@@ -161,6 +168,7 @@ class AnomalyDetector(Protocol):
         *,
         metric: str | None = None,
         target: str | None = None,
+        since: float | None = None,
     ) -> list[Finding]: ...
 
 
@@ -216,3 +224,19 @@ class ChannelPoster(Protocol):
     async def post(self, channel: ChannelRef, reply: Reply) -> PostedRef: ...
 
     async def update(self, posted: PostedRef, reply: Reply) -> None: ...
+
+
+class Publisher(Protocol):
+    """Posts a notification to every channel subscribed to it, on every platform.
+
+    ``key`` identifies the thing being posted (an Alertmanager group, an anomaly finding,
+    a digest): the first ``publish`` of a key posts it once per subscribed channel (once
+    across replicas), later publishes of the same key update those posts in place.
+    ``severity`` and ``target`` select the subscriptions whose filters match.
+    """
+
+    async def publish(
+        self, key: str, reply: Reply, *, severity: str, target: str | None = None
+    ) -> int:
+        """Number of channels posted to or updated."""
+        ...
