@@ -56,9 +56,15 @@ def render_help(registry: Registry, topic: str | None) -> Reply:
             return _topic_help(topic, chosen)
         topics = ", ".join(sorted({s.topic for s in specs}))
         return Reply(text=f"I have no help on \"{topic}\". Topics: {topics}.")
+    by_topic: dict[str, list[HandlerSpec]] = {}
+    for spec in specs:
+        by_topic.setdefault(spec.topic, []).append(spec)
     fields = tuple(
-        Field(label=s.topic.replace("_", " "), value=f"{s.summary} e.g. `{s.examples[0]}`")
-        for s in specs
+        Field(
+            label=topic.replace("_", " "),
+            value=f"{group[0].summary} e.g. " + ", ".join(f"`{s.examples[0]}`" for s in group),
+        )
+        for topic, group in by_topic.items()
     )
     return Reply(
         title="What I can do",

@@ -1,0 +1,116 @@
+"""Help generated from the registry, "did you mean", and the console renderer."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from adapters.console import ConsoleChat, ConsoleRenderer, render_table
+from bot.handlers.help import render_help, render_unknown
+from bot.model import (
+    Chart,
+    Choice,
+    Field,
+    IncomingMessage,
+    Reply,
+    Severity,
+    Table,
+)
+from bot.registry import HandlerSpec, Registry, Request
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 16
+
+
+async def _noop(request: Request) -> Reply:
+    return Reply(text=request.intent.name)
+
+
+def _registry() -> Registry:
+    return Registry(
+        [
+            HandlerSpec("metric_query", "metrics", "A metric with a chart.", ("cpu web-1",), _noop),
+            HandlerSpec("status", "status", "What is down.", ("what's down?",), _noop),
+            HandlerSpec("approve", "remediation", "Approve a request.", ("approve 12",), _noop),
+            HandlerSpec("deny", "remediation", "Deny a request.", ("deny 12",), _noop),
+        ]
+    )
+
+
+def test_help_lists_each_topic_once_with_examples_from_the_handlers() -> None:
+    reply = render_help(_registry(), None)
+    labels = [f.label for f in reply.fields]
+    assert labels == ["metrics", "status", "remediation"]
+    assert "`approve 12`" in reply.fields[2].value
+    assert "`deny 12`" in reply.fields[2].value
+
+
+def test_help_on_a_topic_gives_every_example_of_that_topic() -> None:
+    reply = render_help(_registry(), "remediation")
+    assert "approve 12" in reply.text
+    assert "deny 12" in reply.text
+    assert "cpu web-1" not in reply.text
+
+
+def test_help_tolerates_a_misspelt_topic() -> None:
+    assert "cpu web-1" in render_help(_registry(), "metrcs").text
+
+
+def test_help_on_an_unknown_topic_lists_the_topics() -> None:
+    reply = render_help(_registry(), "kubernetes")
+    assert "no help" in reply.text
+    assert "metrics" in reply.text
+
+
+def test_unknown_text_suggests_the_nearest_command() -> None:
+    assert "Did you mean `status`?" in render_unknown(_registry(), "stauts please").text
+
+
+def test_unknown_text_without_a_near_command_has_no_suggestion() -> None:
+    reply = render_unknown(_registry(), "how is the weather")
+    assert "Did you mean" not in reply.text
+    assert "`help`" in reply.text
+
+
+def test_table_columns_are_padded_to_the_widest_cell() -> None:
+    text = render_table(Table(("name", "v"), (("web-1", "1"), ("db-primary", "0"))))
+    lines = text.splitlines()
+    assert lines[0].rindex("v") == lines[2].rindex("1") == lines[3].rindex("0")
+    assert set(lines[1].strip().replace(" ", "")) == {"-"}
+
+
+def test_console_renders_every_part_and_saves_charts(tmp_path: Path) -> None:
+    reply = Reply(
+        title="CPU · web-1",
+        text="CPU is 40 %",
+        fields=(Field("Now", "40 %"),),
+        code="up == 0",
+        charts=(Chart("cpu", PNG, "cpu/../web 1.png", "cpu chart"),),
+        choices=(Choice("Approve", "approve 3"),),
+        severity=Severity.WARNING,
+        footer="Source: demo data",
+    )
+    text = ConsoleRenderer(tmp_path).render(reply)
+    saved = list(tmp_path.iterdir())
+    assert len(saved) == 1
+    assert saved[0].read_bytes() == PNG
+    assert saved[0].parent == tmp_path
+    assert str(saved[0]) in text
+    assert text.startswith("[!] CPU · web-1")
+    for part in ("CPU is 40 %", "Now  40 %", "    up == 0", "`approve 3`", "(Source: demo data)"):
+        assert part in text
+
+
+async def test_console_chat_sends_each_line_as_one_conversation(tmp_path: Path) -> None:
+    seen: list[IncomingMessage] = []
+
+    async def handle(message: IncomingMessage) -> Reply:
+        seen.append(message)
+        return Reply(text=f"echo {message.text}")
+
+    out = io.StringIO()
+    chat = ConsoleChat(handle, ConsoleRenderer(tmp_path), out)
+    await chat.run(io.StringIO("first\n\nsecond\n"), interactive=False)
+    assert [m.text for m in seen] == ["first", "second"]
+    assert len({m.key for m in seen}) == 1
+    assert seen[0].platform == "console"
+    assert out.getvalue() == "echo first\necho second\n"
