@@ -71,8 +71,9 @@ class Turn:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Turn:
-        slots = {str(k): v for k, v in dict(data.get("slots", {})).items()
-                 if isinstance(v, str | int)}
+        slots = {
+            str(k): v for k, v in dict(data.get("slots", {})).items() if isinstance(v, str | int)
+        }
         return cls(intent=str(data["intent"]), slots=slots, at=float(data.get("at", 0.0)))
 
 

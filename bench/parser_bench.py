@@ -1,0 +1,200 @@
+"""Intent parser throughput (messages per second over a mixed corpus) and accuracy.
+
+The corpus mixes every training utterance (free text for all 13 intents, a quarter of it out
+of scope), terse grammar commands, raw PromQL, follow-ups parsed against a conversation
+history, and injection attempts, so the number covers every path of ``IntentParser.parse``.
+It also reports the one-off construction cost (training the classifier), per-message
+latency, accuracy on the held-out set in ``tests/unit/data`` and a 5-fold cross-validation of
+the whole parser on the training utterances (each fold's model never saw its test fold).
+
+    .venv/bin/python bench/parser_bench.py            # print the results
+    .venv/bin/python bench/parser_bench.py --write    # and update bench/RESULTS_PARSER.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from intents.model import Turn
+from intents.parser import IntentParser
+from ml.intent_classifier import SklearnIntentClassifier, Utterance, load_utterances
+
+RESULTS = Path(__file__).with_name("RESULTS_PARSER.md")
+HELDOUT = Path(__file__).parent.parent / "tests" / "unit" / "data" / "intents_heldout.yaml"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+FOLDS = 5
+COMMAND = ".venv/bin/python bench/parser_bench.py --write"
+
+TERSE = [
+    "cpu web-1 2h",
+    "memory db-primary 1d",
+    "status",
+    "status web-2",
+    "alerts critical",
+    "silence NodeDown for 45m",
+    "scale search to 3",
+    "restart checkout-api",
+    "rollback payments",
+    "approve 12",
+    "deny 12",
+    "subscribe critical",
+    "unsubscribe",
+    "help",
+    "help alerts",
+    "<@U123> latency payments 90m",
+    "<at>SmartCloudOps</at> disk web-1",
+]
+PROMQL = [
+    "promql up",
+    "promql sum(rate(http_requests_total[5m])) by (job)",
+    'promql `rate(node_cpu_seconds_total{mode!="idle"}[5m])` over the last 2h',
+]
+FOLLOWUPS = ["and memory?", "what about the last 3 hours", "same for checkout-api", "now disk"]
+INJECTIONS = ["restart foo; rm -rf /", "restart $(id)", "scale <!channel> to 3", "cpu of `id`"]
+HISTORY = (Turn("metric_query", {"metric": "cpu", "target": "web-1", "range": 7200}, 0.0),)
+
+
+@dataclass(frozen=True, slots=True)
+class Accuracy:
+    heldout_cases: int
+    heldout_intent: float
+    heldout_slots: float
+    heldout_unknown: float
+    cv_utterances: int
+    cv_intent: float
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    messages: int
+    seconds: float
+    construct_seconds: float
+    latencies_ms: list[float]
+    accuracy: Accuracy
+
+    @property
+    def per_second(self) -> float:
+        return self.messages / self.seconds
+
+
+def corpus() -> list[tuple[str, tuple[Turn, ...]]]:
+    """Every message of the mixed corpus with the history it is parsed against."""
+    texts = [u.text for u in load_utterances()] + TERSE + PROMQL + INJECTIONS
+    return [(t, ()) for t in texts] + [(t, HISTORY) for t in FOLLOWUPS]
+
+
+def heldout_accuracy(parser: IntentParser) -> tuple[int, float, float, float]:
+    cases = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))["cases"]
+    results = [(c, parser.parse(c["text"])) for c in cases]
+    intent_ok = sum(r.name == c["intent"] for c, r in results)
+    with_slots = [(c, r) for c, r in results if "slots" in c]
+    slots_ok = sum((r.name, dict(r.slots)) == (c["intent"], c["slots"]) for c, r in with_slots)
+    unknown = [(c, r) for c, r in results if c["intent"] == "unknown"]
+    unknown_ok = sum(r.name == "unknown" for _, r in unknown)
+    return (
+        len(cases),
+        intent_ok / len(cases),
+        slots_ok / len(with_slots),
+        unknown_ok / len(unknown),
+    )
+
+
+def cross_validated(utterances: list[Utterance]) -> float:
+    """Parser accuracy when each utterance is judged by a model trained without it (strided
+    folds, so every fold holds every intent)."""
+    ordered = sorted(utterances, key=lambda u: (u.intent, u.text))
+    correct = 0
+    for fold in range(FOLDS):
+        train = [u for i, u in enumerate(ordered) if i % FOLDS != fold]
+        parser = IntentParser(SklearnIntentClassifier.fit(train))
+        test = [u for i, u in enumerate(ordered) if i % FOLDS == fold]
+        correct += sum(parser.parse(u.text).name == u.intent for u in test)
+    return correct / len(ordered)
+
+
+def run(rounds: int) -> Result:
+    start = time.perf_counter()
+    parser = IntentParser(SklearnIntentClassifier.from_training_data())
+    construct = time.perf_counter() - start
+    messages = corpus()
+    for text, history in messages:
+        parser.parse(text, history)
+    latencies: list[float] = []
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for text, history in messages:
+            t0 = time.perf_counter()
+            parser.parse(text, history)
+            latencies.append((time.perf_counter() - t0) * 1000)
+    total = time.perf_counter() - start
+    utterances = load_utterances()
+    accuracy = Accuracy(*heldout_accuracy(parser), len(utterances), cross_validated(utterances))
+    return Result(len(messages) * rounds, total, construct, latencies, accuracy)
+
+
+def report(result: Result) -> str:
+    lat = sorted(result.latencies_ms)
+    p99 = lat[int(len(lat) * 0.99) - 1]
+    cpu = platform.processor() or platform.machine()
+    acc = result.accuracy
+    return "\n".join(
+        [
+            f"Command: `{COMMAND}`",
+            "",
+            f"Machine: {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+            "(a shared two-core VM while other work was running, so treat the numbers as a floor).",
+            "",
+            "Corpus: every training utterance, terse commands, raw PromQL, follow-ups with",
+            f"history and injection attempts: {result.messages // max(1, len(corpus()))} rounds "
+            f"of {len(corpus())} messages.",
+            "",
+            "| measure | value |",
+            "|---|---|",
+            f"| throughput | {result.per_second:,.0f} messages/s |",
+            f"| median latency | {statistics.median(lat):.3f} ms |",
+            f"| p99 latency | {p99:.3f} ms |",
+            f"| max latency | {lat[-1]:.3f} ms |",
+            f"| construction (train classifier from YAML) | {result.construct_seconds:.2f} s |",
+            "",
+            "| accuracy | value |",
+            "|---|---|",
+            f"| held-out intent accuracy ({acc.heldout_cases} cases) | {acc.heldout_intent:.1%} |",
+            f"| held-out exact slots (cases that list slots) | {acc.heldout_slots:.1%} |",
+            f"| held-out out-of-scope answered unknown | {acc.heldout_unknown:.1%} |",
+            f"| {FOLDS}-fold cross-validation on the {acc.cv_utterances} training utterances "
+            f"| {acc.cv_intent:.1%} |",
+        ]
+    )
+
+
+def update(path: Path, block: str) -> None:
+    """Replace the generated block of ``path`` (between the markers), keeping the notes."""
+    text = path.read_text(encoding="utf-8") if path.exists() else f"{START}\n{END}\n"
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    path.write_text(f"{head}{START}\n{block}\n{END}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--rounds", type=int, default=5)
+    args.add_argument("--write", action="store_true", help=f"rewrite {RESULTS.name}")
+    options = args.parse_args(argv)
+    text = report(run(options.rounds))
+    print(text)
+    if options.write:
+        update(RESULTS, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,52 @@
+"""The text a free-text classifier learns from and is asked about.
+
+Slot values are replaced by placeholders (a target becomes ``xtarget``, "the last 45
+minutes" ``xduration``, "response time" ``xmetric``) and synonyms by one word ("reboot" ->
+``restart``, "weird" -> ``xunusual``), so a model trained on a few hundred sentences reads
+"bounce payments" like "restart web-1" and never learns the demo inventory's names. Training
+(:mod:`ml.intent_classifier`) and prediction both go through :func:`classifier_view`.
+"""
+
+from __future__ import annotations
+
+from intents.analysis import Analysis, analyse, is_camel, is_hostlike
+from intents.slots import find_target
+from intents.text import clean
+
+_PLACEHOLDERS = {
+    "metric": "xmetric",
+    "severity": "xseverity",
+    "duration": "xduration",
+    "number": "xnumber",
+    "unusual": "xunusual",
+}
+
+
+def classifier_view(text: str) -> str:
+    """The placeholder form of a raw message ("cpu of web-1 over 2h?" -> "xmetric of
+    xtarget xduration")."""
+    return view_of(analyse(clean(text)))
+
+
+def view_of(a: Analysis) -> str:
+    """The placeholder form of an already analysed message."""
+    out: list[str] = []
+    target = find_target(a)
+    i = 0
+    while i < len(a.tokens):
+        span = a.span_at(i)
+        if span is not None:
+            out.append(str(span.value) if span.kind == "action" else _PLACEHOLDERS[span.kind])
+            i = span.end
+            continue
+        token = a.tokens[i]
+        if target is not None and target[0] == i:
+            out.append("xtarget")
+        elif is_camel(token):
+            out.append("xalertname")
+        elif is_hostlike(token):
+            out.append("xtarget")
+        elif token.is_plain_name or token.norm == "'s":
+            out.append(token.norm)
+        i += 1
+    return " ".join(out)

@@ -1,0 +1,109 @@
+"""Raw PromQL in a message: ``promql <expr>``, an expression in backticks, or a message that
+is nothing but an expression.
+
+The expression is returned exactly as written (surrounding backticks or a code fence
+removed), because PromQL is whitespace- and case-sensitive and the user's text is the query.
+A trailing look-back ("over the last 2h", "2h") is split off as the range, except after
+``offset`` or ``@`` where it belongs to the expression.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from intents.analysis import analyse
+
+_KEYWORD = re.compile(
+    r"^(?:(?:please|pls|can you|could you|now)\s+)?"
+    r"(?:(?:run|execute|exec|eval|evaluate|try|query)\s+)?(?:the\s+|this\s+|a\s+)?"
+    r"/?(?:promql|pql|prom(?=\s*:))(?:\s+(?:query|expression|expr))?\s*:?(?=\s|$)",
+    re.IGNORECASE,
+)
+_QUERY_WORD = re.compile(
+    r"^(?:(?:please|pls|kindly|can you|could you)\s+)?(?:run|execute|exec|eval|evaluate|query)"
+    r"(?:\s+(?:the|this|that|a))?(?:\s+following)?"
+    r"(?:\s+(?:promql|prometheus|prom|query|expression|expr))*\s*:?\s+",
+    re.IGNORECASE,
+)
+_FENCE = re.compile(r"```(?:promql)?\s*(.+?)\s*```|`([^`]+)`", re.DOTALL | re.IGNORECASE)
+_DURATION = r"\d+(?:\.\d+)?\s*(?:[smhdw]|mins?|minutes?|hrs?|hours?|days?|weeks?)\b"
+_TRAILING_RANGE = re.compile(
+    rf"\s+(?:(?:over|for|during|in|across|from)\s+)?(?:the\s+)?(?:(?:last|past|previous)\s+)?"
+    rf"(?:{_DURATION}|(?<=last )(?:hour|day|week)|(?<=past )(?:hour|day|week))\s*[?.!]?$",
+    re.IGNORECASE,
+)
+_SYNTAX = re.compile(
+    r"[A-Za-z_:][A-Za-z0-9_:]*\s*(?:\{|\(|\[\d+[smhdwy]\])"
+    r"|\b[a-z_]+_(?:total|seconds|bytes|count|sum|bucket|info|ratio)\b"
+)
+_WORDS_ONLY = re.compile(r"[A-Za-z\s'?,.!-]*")
+_QUERY_CUES = re.compile(
+    r"\b(?:promql|prom|query|run|execute|exec|eval|evaluate|expression)\b", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PromqlRequest:
+    """A raw query: the expression (absent when the user only asked to run "a query") and
+    the look-back in seconds when one was given."""
+
+    expr: str | None
+    range: int | None
+
+
+def find_promql(text: str) -> PromqlRequest | None:
+    """The raw PromQL request in clean ``text``, or ``None`` when the message is not one."""
+    stripped = text.strip()
+    fenced = _FENCE.search(stripped)
+    keyword = _KEYWORD.match(stripped)
+    if keyword is not None:
+        rest = stripped[keyword.end() :].strip()
+        if fenced is not None:
+            return _from_fence(stripped, fenced)
+        return _split_range(rest) if rest else PromqlRequest(None, None)
+    if fenced is not None and _fence_is_query(stripped, fenced):
+        return _from_fence(stripped, fenced)
+    query = _QUERY_WORD.match(stripped)
+    if query is not None and _SYNTAX.search(stripped[query.end() :]):
+        return _split_range(stripped[query.end() :].strip())
+    if _SYNTAX.match(stripped) and not _WORDS_ONLY.fullmatch(stripped):
+        return _split_range(stripped)
+    return None
+
+
+def _from_fence(text: str, fenced: re.Match[str]) -> PromqlRequest:
+    expr = (fenced.group(1) or fenced.group(2) or "").strip()
+    outside = (text[: fenced.start()] + " " + text[fenced.end() :]).strip()
+    duration = analyse(outside).first("duration") if outside else None
+    seconds = int(duration.value) if duration is not None else None
+    return PromqlRequest(expr or None, seconds)
+
+
+def _fence_is_query(text: str, fenced: re.Match[str]) -> bool:
+    outside = (text[: fenced.start()] + text[fenced.end() :]).strip(" ?.!:").lower()
+    if not outside:
+        return True
+    return _QUERY_CUES.search(outside) is not None
+
+
+def _split_range(rest: str) -> PromqlRequest:
+    expr = rest
+    seconds: int | None = None
+    trailing = _TRAILING_RANGE.search(rest)
+    if trailing is not None and trailing.start() > 0:
+        before = rest[: trailing.start()].rstrip()
+        if not re.search(r"(?:\boffset|@)$", before, re.IGNORECASE):
+            duration = analyse(trailing.group(0).strip(" ?.!").lower()).first("duration")
+            if duration is not None:
+                expr, seconds = before, int(duration.value)
+    expr = _unwrap(expr)
+    return PromqlRequest(expr or None, seconds)
+
+
+def _unwrap(expr: str) -> str:
+    expr = expr.strip()
+    fenced = _FENCE.fullmatch(expr)
+    if fenced is not None:
+        return (fenced.group(1) or fenced.group(2) or "").strip()
+    return expr

@@ -1,0 +1,340 @@
+"""Slot extraction: given an intent and an :class:`Analysis`, the slots the user gave.
+
+Values follow CONTRACT.md: ``range``/``duration`` whole seconds, ``replicas`` an int, metric and
+severity canonical names, ``target``/``alertname``/``request_id`` as written but only ever plain
+names (``[A-Za-z0-9._:-]``). A slot the message does not give is absent from the result.
+
+Targets are found by shape (``web-1``, ``10.0.0.5:9100``) or by position: after a preposition
+("health of payments"), after a verb that takes one ("restart search"), before a possessive or
+a kind noun ("payments's latency", "the search service"), next to a metric ("payments latency").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from typing import Final
+
+from intents import lexicon
+from intents.analysis import Analysis, Span, is_camel, is_hostlike
+from intents.lexicon import word_set
+from intents.model import SlotValue
+from intents.text import Token
+
+PREPOSITIONS: Final = word_set("about across against at for from in into of on with")
+DETERMINERS: Final = word_set("a an its my our that the this your")
+STATE_WORDS: Final = word_set(
+    """
+    alive available behaving broken dead degraded doing down fine good happy healthy looking
+    offline ok okay online reachable responding running serving stable still unhealthy
+    unreachable up working
+    """
+)
+TARGET_VERBS: Final = word_set(
+    """
+    ack acknowledge bounce check diagnose examine health inspect investigate monitor mute
+    ping probe quiet reboot restart revert rollback scale silence snooze status suppress
+    test watch
+    """
+)
+_NEXT_TARGET_CUES: Final = lexicon.TARGET_KIND_WORDS | {"'s", "alerts", "replicas", "pods"}
+REPLICA_WORDS: Final = word_set(
+    """
+    containers copies instance instances nodes pod pods replica replicas tasks workers
+    """
+)
+CUSTOM_ACTION_VERBS: Final = word_set("apply execute invoke perform run trigger")
+_ACTION_NOUNS: Final = word_set(
+    """
+    a action job my our playbook procedure remediation runbook script task the
+    """
+)
+_REQUEST_NOUNS: Final = word_set("action approval change id no number req request the ticket")
+_DECISION_WORDS: Final = word_set(
+    """
+    accept allow approve approved confirm decline declined denied deny grant lgtm refuse
+    reject rejected veto
+    """
+)
+NOT_NAMES: Final = (
+    lexicon.NON_TARGET_WORDS
+    | lexicon.COMMON_WORDS
+    | lexicon.CUE_WORDS
+    | lexicon.ANOMALY_WORDS
+    | lexicon.TARGET_KIND_WORDS
+    | lexicon.ENVIRONMENT_WORDS
+    | lexicon.BOT_NAMES
+    | {"'s", "alertname", "runbook", "playbook", "promql", "query", "x"}
+)
+_AUXILIARIES: Final = word_set("did does has was")
+_TIMES: Final = re.compile(r"x(\d{1,4})", re.IGNORECASE)
+
+Extractor = Callable[[Analysis], dict[str, SlotValue]]
+
+
+def extract_slots(intent: str, analysis: Analysis) -> dict[str, SlotValue]:
+    """The slots of ``intent`` that ``analysis`` gives (``promql``'s ``expr`` is not here)."""
+    extractor = _EXTRACTORS.get(intent)
+    return extractor(analysis) if extractor else {}
+
+
+def find_target(a: Analysis, exclude: Collection[int] = ()) -> tuple[int, str] | None:
+    """The most likely target (index, name): after a verb > by shape > by context; earliest."""
+    best: tuple[int, int, str] | None = None
+    for i, token in enumerate(a.tokens):
+        if i in exclude:
+            continue
+        score = _target_score(a, i, token)
+        if score and (best is None or score > best[0]):
+            best = (score, i, token.raw)
+    return None if best is None else (best[1], best[2])
+
+
+def find_alertname(a: Analysis) -> tuple[int, str] | None:
+    """An alert name: CamelCase (``NodeDown``), quoted, or named next to the word "alert"."""
+    for i, token in enumerate(a.tokens):
+        if _free(a, i) and token.is_plain_name and (is_camel(token) or token.quoted):
+            return i, token.raw
+    for i, token in enumerate(a.tokens):
+        if not (_free(a, i) and token.is_plain_name and token.lower not in NOT_NAMES):
+            continue
+        if a.word(i - 1) in ("alert", "alertname") or (
+            a.word(i + 1) == "alert" and not is_hostlike(token)
+        ):
+            return i, token.raw
+    return None
+
+
+def find_replicas(a: Analysis) -> int | None:
+    """A replica count: "to 3", "3 replicas", "x3", or the only number in the message."""
+    numbers = [s for s in a.of_kind("number") if isinstance(s.value, int)]
+    for s in numbers:
+        if a.word(s.start - 1) in ("to", "x", "at") or a.word(s.start + 1) in REPLICA_WORDS:
+            return int(s.value)
+    for token in a.tokens:
+        if (match := _TIMES.fullmatch(token.raw)) is not None:
+            return int(match.group(1))
+    return int(numbers[0].value) if len(numbers) == 1 else None
+
+
+def find_action(a: Analysis) -> tuple[str, int | None] | None:
+    """The remediation action and, for a custom one, the index of its name."""
+    custom = _custom_action(a)
+    if custom is not None:
+        return custom
+    span = a.first("action")
+    if span is not None:
+        return str(span.value), None
+    return None
+
+
+def find_request_id(a: Analysis) -> str | None:
+    """The request id of an approve/deny: the id after the verb ("approve request #12"), else
+    the first number-like word in the message."""
+    for i, token in enumerate(a.tokens):
+        if not _id_like(token):
+            continue
+        j = i - 1
+        while j >= 0 and a.tokens[j].norm in _REQUEST_NOUNS:
+            j -= 1
+        if j >= 0 and a.tokens[j].norm in _DECISION_WORDS:
+            return token.raw
+    return next((t.raw for t in a.tokens if _id_like(t) and (t.hashed or t.raw.isdigit())), None)
+
+
+def find_topic(a: Analysis) -> str | None:
+    """The help topic named anywhere in the message ("help with silences" -> silence)."""
+    words = a.words
+    for i in range(len(words)):
+        for size in (2, 1):
+            phrase = tuple(words[i : i + size])
+            if len(phrase) == size and phrase in lexicon.HELP_TOPICS:
+                return lexicon.HELP_TOPICS[phrase]
+    return None
+
+
+def first_value(a: Analysis, kind: str) -> SlotValue | None:
+    span = a.first(kind)
+    return None if span is None else span.value
+
+
+# --------------------------------------------------------------------------- per intent
+
+
+def _metric_slots(a: Analysis) -> dict[str, SlotValue]:
+    return _present(
+        metric=first_value(a, "metric"), target=_target(a), range=first_value(a, "duration")
+    )
+
+
+def _status_slots(a: Analysis) -> dict[str, SlotValue]:
+    return _present(target=_target(a))
+
+
+def _severity_slots(a: Analysis) -> dict[str, SlotValue]:
+    return _present(severity=first_value(a, "severity"), target=_target(a))
+
+
+def _silence_slots(a: Analysis) -> dict[str, SlotValue]:
+    alert = find_alertname(a)
+    exclude = {alert[0]} if alert else set()
+    target = find_target(a, exclude)
+    return _present(
+        alertname=alert[1] if alert else None,
+        target=target[1] if target else None,
+        duration=first_value(a, "duration"),
+    )
+
+
+def _remediation_slots(a: Analysis) -> dict[str, SlotValue]:
+    found = find_action(a)
+    replicas = find_replicas(a)
+    action = found[0] if found else ("scale" if replicas is not None else None)
+    exclude = {found[1]} if found and found[1] is not None else set()
+    target = find_target(a, exclude)
+    return _present(
+        action=action,
+        target=target[1] if target else None,
+        replicas=replicas if action == "scale" else None,
+    )
+
+
+def _decision_slots(a: Analysis) -> dict[str, SlotValue]:
+    return _present(request_id=find_request_id(a))
+
+
+def _help_slots(a: Analysis) -> dict[str, SlotValue]:
+    return _present(topic=find_topic(a))
+
+
+def _promql_slots(a: Analysis) -> dict[str, SlotValue]:
+    return _present(range=first_value(a, "duration"))
+
+
+_EXTRACTORS: dict[str, Extractor] = {
+    "metric_query": _metric_slots,
+    "anomaly_query": _metric_slots,
+    "status": _status_slots,
+    "alerts_list": _severity_slots,
+    "subscribe": _severity_slots,
+    "unsubscribe": _severity_slots,
+    "alert_silence": _silence_slots,
+    "remediation": _remediation_slots,
+    "approve": _decision_slots,
+    "deny": _decision_slots,
+    "help": _help_slots,
+    "promql": _promql_slots,
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _present(**slots: SlotValue | None) -> dict[str, SlotValue]:
+    return {name: value for name, value in slots.items() if value is not None}
+
+
+def _target(a: Analysis) -> str | None:
+    found = find_target(a)
+    return found[1] if found else None
+
+
+def _free(a: Analysis, i: int) -> bool:
+    return a.span_at(i) is None
+
+
+def names_a_subject(a: Analysis) -> bool:
+    """Whether a plain name stands where only a target would ("is payments ok", "how is
+    search doing", "did checkout-api crash"), not merely after a preposition ("capital of
+    France"): the scope check counts that as talking about a system."""
+    for i, token in enumerate(a.tokens):
+        if _target_score(a, i, token) >= 2 and _previous_word(a, i)[1] not in PREPOSITIONS:
+            return True
+    return False
+
+
+def _target_score(a: Analysis, i: int, token: Token) -> int:
+    if not _free(a, i) or not token.is_plain_name or token.lower in lexicon.BOT_NAMES:
+        return 0
+    hostlike = is_hostlike(token)
+    if not hostlike and (token.lower in NOT_NAMES or token.norm != token.lower):
+        return 0
+    if _after_verb(a, i):
+        return 4
+    if hostlike:
+        return 3
+    return 2 if _in_target_position(a, i) else 0
+
+
+def _previous_word(a: Analysis, i: int) -> tuple[int, str | None]:
+    j = i - 1
+    while j >= 0 and a.tokens[j].norm in DETERMINERS:
+        j -= 1
+    return j, a.word(j)
+
+
+def _after_verb(a: Analysis, i: int) -> bool:
+    j, word = _previous_word(a, i)
+    span = a.span_at(j) if j >= 0 else None
+    return word in TARGET_VERBS or (span is not None and span.kind == "action")
+
+
+def _in_target_position(a: Analysis, i: int) -> bool:
+    j, before = _previous_word(a, i)
+    after = a.word(i + 1) or ""
+    if before in PREPOSITIONS:
+        return True
+    if a.tokens[i].lower.endswith("ing"):
+        return False
+    if after in _NEXT_TARGET_CUES or _next_to(a, i + 1, "action"):
+        return True
+    if before == "to" and _next_to(a, j - 1, "metric"):
+        return True
+    if before in ("is", "are", "was") and (after in STATE_WORDS or after.endswith("ing")):
+        return True
+    if before in _AUXILIARIES and a.word(i + 1) not in PREPOSITIONS:
+        return True
+    if before == "is" and a.word(j - 1) == "how":
+        return True
+    return _next_to(a, i - 1, "metric") or _next_to(a, i + 1, "metric")
+
+
+def _next_to(a: Analysis, index: int, kind: str) -> bool:
+    span: Span | None = a.span_at(index) if 0 <= index < len(a.tokens) else None
+    return span is not None and span.kind == kind
+
+
+def _custom_action(a: Analysis) -> tuple[str, int | None] | None:
+    """A custom action after a run-like verb: "run flush-cache", "run runbook flush-cache",
+    "apply the hotfix runbook"."""
+    for i, word in enumerate(a.words):
+        if word not in CUSTOM_ACTION_VERBS:
+            continue
+        j = i + 1
+        keyword = False
+        while j < len(a.tokens) and a.tokens[j].norm in _ACTION_NOUNS:
+            keyword = keyword or a.tokens[j].norm not in DETERMINERS
+            j += 1
+        if j >= len(a.tokens):
+            continue
+        span = a.span_at(j)
+        if span is not None:
+            if span.kind == "action":
+                return str(span.value), None
+            continue
+        token = a.tokens[j]
+        named = keyword or a.word(j + 1) in (_ACTION_NOUNS - DETERMINERS)
+        if _custom_name(token, named, a.word(j + 1)):
+            return token.raw.lower(), j
+    return None
+
+
+def _custom_name(token: Token, keyword: bool, after: str | None) -> bool:
+    if not token.is_plain_name or token.lower in NOT_NAMES or token.lower[0].isdigit():
+        return False
+    shaped = any(c in token.raw for c in "-_") and not any(c.isdigit() for c in token.raw)
+    return keyword or shaped or after in ("on", "for", "against", "in")
+
+
+def _id_like(token: Token) -> bool:
+    return token.is_plain_name and (token.hashed or any(c.isdigit() for c in token.raw))

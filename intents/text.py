@@ -1,0 +1,140 @@
+"""From a platform's message text to clean text and tokens.
+
+Three steps, each pure: :func:`clean` removes what the platform added (mentions of the bot,
+Slack link markup, HTML entities, typographic quotes, a ``/`` or ``!`` command prefix);
+:func:`tokenize` splits the clean text into :class:`Token` s that keep the user's spelling
+(slot values are "as the user wrote them") next to a lower-case, spelling-corrected form
+(what the grammar and lexicon match on); :func:`looks_unsafe` spots shell and markup syntax
+so side-effecting intents can refuse it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from intents.spelling import correct
+
+_MENTIONS = (
+    re.compile(r"<at>[^<]*</at>", re.IGNORECASE),  # Teams
+    re.compile(r"<@[!&]?[A-Za-z0-9]+(?:\|[^>]*)?>"),  # Slack <@U1|name>, Discord <@!1> <@&1>
+    re.compile(r"<#[A-Za-z0-9]+(?:\|[^>]*)?>"),  # Slack channel references
+)
+_SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]+))?>")
+_LEADING_NAME = re.compile(
+    r"^\s*(?:hey\s+|hi\s+|yo\s+)?@?(?:smartcloudops(?:[-_ ]?bot)?|bot)\b\s*[:,]?\s*", re.IGNORECASE
+)
+_LEADING_AT = re.compile(r"^\s*@[A-Za-z0-9._-]+\s*[:,]?\s*")
+_COMMAND_PREFIX = re.compile(r"^\s*[/!](?=[A-Za-z])")
+_TYPOGRAPHY = str.maketrans("‘’‚´“”„", "''''\"\"\"", "\u200b\u200c\u200d\ufeff")
+
+_UNSAFE = re.compile(r"[;|&$`<>\\\n\r]|(?:^|\s)--?[A-Za-z]|(?:^|\s)\.{1,2}/|\s/|^/(?![A-Za-z])")
+
+PLAIN_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._:-]*[A-Za-z0-9_])?")
+_LEAD_PUNCT = "\"'([{#*_~"
+_TRAIL_PUNCT = "\"')]}?!.,;:*_~%"
+_CONTRACTIONS = {
+    "what's": ("what", "is"),
+    "whats": ("what", "is"),
+    "how's": ("how", "is"),
+    "hows": ("how", "is"),
+    "where's": ("where", "is"),
+    "who's": ("who", "is"),
+    "that's": ("that", "is"),
+    "there's": ("there", "is"),
+    "it's": ("it", "is"),
+    "here's": ("here", "is"),
+    "let's": ("let", "us"),
+    "what're": ("what", "are"),
+    "i'm": ("i", "am"),
+    "can't": ("can", "not"),
+    "won't": ("will", "not"),
+    "don't": ("do", "not"),
+    "doesn't": ("does", "not"),
+    "isn't": ("is", "not"),
+    "aren't": ("are", "not"),
+    "didn't": ("did", "not"),
+    "wasn't": ("was", "not"),
+    "i'd": ("i", "would"),
+    "i'll": ("i", "will"),
+    "you're": ("you", "are"),
+    "we're": ("we", "are"),
+    "they're": ("they", "are"),
+    "i've": ("i", "have"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of a message.
+
+    ``raw`` is the word as written with surrounding punctuation removed; ``lower`` its
+    lower-case form; ``norm`` the lower-case form after spelling correction (equal to
+    ``lower`` unless the word was a near miss of the vocabulary). ``quoted`` marks a word the
+    user put in quotes, ``hashed`` one written with a leading ``#``.
+    """
+
+    raw: str
+    lower: str
+    norm: str
+    quoted: bool = False
+    hashed: bool = False
+
+    @property
+    def is_plain_name(self) -> bool:
+        """Whether ``raw`` may be a target or alert name: only ``[A-Za-z0-9._:-]``."""
+        return PLAIN_NAME.fullmatch(self.raw) is not None
+
+
+def clean(text: str) -> str:
+    """Strip platform markup and bot mentions; keep the user's words and case."""
+    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
+    for pattern in _MENTIONS:
+        text = pattern.sub(" ", text)
+    text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = html.unescape(text)
+    text = _LEADING_NAME.sub("", text, count=1)
+    text = _LEADING_AT.sub("", text, count=1)
+    text = _COMMAND_PREFIX.sub("", text, count=1)
+    return re.sub(r"[ \t]+", " ", text).strip(" \t")
+
+
+def looks_unsafe(text: str) -> bool:
+    """Whether clean text carries shell or markup syntax (``;``, ``$(``, backticks, pipes,
+    redirections, flags like ``--kubeconfig=x``, paths, newlines, leftover ``<!channel>``)."""
+    return _UNSAFE.search(text.strip()) is not None
+
+
+def tokenize(text: str, limit: int | None = None) -> tuple[Token, ...]:
+    """Split clean text into tokens (at most ``limit``); expands contractions and splits
+    possessives (``'s``)."""
+    tokens: list[Token] = []
+    for chunk in re.split(r"[\s,!?]+", text):
+        tokens.extend(_chunk_tokens(chunk))
+        if limit is not None and len(tokens) >= limit:
+            return tuple(tokens[:limit])
+    return tuple(tokens)
+
+
+def _chunk_tokens(chunk: str) -> list[Token]:
+    word = chunk.strip()
+    hashed = word.startswith("#")
+    quoted = len(word) > 1 and word[0] in "\"'" and word.rstrip("?!.,;:)]}")[-1:] in "\"'"
+    word = word.lstrip(_LEAD_PUNCT).rstrip(_TRAIL_PUNCT)
+    if not word:
+        return []
+    lower = word.lower()
+    if lower in _CONTRACTIONS:
+        return [_token(part, part) for part in _CONTRACTIONS[lower]]
+    if lower.endswith(("'s", "'")) and len(lower) > 2:
+        base = word[:-2] if lower.endswith("'s") else word[:-1]
+        return [_token(base.rstrip("'"), base.rstrip("'").lower()), _token("'s", "'s")]
+    if lower.endswith("n't"):
+        return [_token(word[:-3], lower[:-3]), _token("not", "not")]
+    return [_token(word, lower, quoted=quoted, hashed=hashed)]
+
+
+def _token(raw: str, lower: str, *, quoted: bool = False, hashed: bool = False) -> Token:
+    return Token(raw=raw, lower=lower, norm=correct(lower), quoted=quoted, hashed=hashed)
