@@ -2,8 +2,9 @@
 
 Main entry points:
 
-* :class:`Detector` - ``fit`` / ``score`` with a cached :class:`FittedState`, or
-  ``score_online`` for fully causal one-shot scoring;
+* :class:`Detector` - ``fit`` / ``score`` with a cached :class:`FittedState` (``extend``
+  scores only rows appended since), or ``score_online`` for fully causal one-shot scoring;
+* :class:`ScoreMemo` - remembers scored rows per series so repeated questions are cheap;
 * :data:`ALERT_THRESHOLD` - the fixed score at which the bot alerts and ``detect`` flags a row;
 * :class:`AnomalyService` and :func:`moved_together` - what chat handlers use;
 * :func:`ml.anomaly.detect_cli.run_detect` - the ``smartcloudops detect`` command.
@@ -12,6 +13,7 @@ Main entry points:
 from ml.anomaly.cache import StateCache
 from ml.anomaly.detector import Detector
 from ml.anomaly.explain import AnomalySpan, find_spans
+from ml.anomaly.memo import ScoreMemo
 from ml.anomaly.model import (
     ALERT_THRESHOLD,
     COMPONENTS,
@@ -33,6 +35,7 @@ __all__ = [
     "Detector",
     "DetectorParams",
     "FittedState",
+    "ScoreMemo",
     "ScoredSeries",
     "StateCache",
     "find_spans",

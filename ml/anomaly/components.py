@@ -16,7 +16,7 @@ The ensemble (:mod:`ml.anomaly.ensemble`) calibrates and combines them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -61,14 +61,20 @@ def lagged_index(timestamps: FloatArray, seconds: float, rows: int, step: float)
 
 
 def compute_components(
-    x: FloatArray, timestamps: FloatArray, state: FittedState
+    x: FloatArray, timestamps: FloatArray, state: FittedState, first: int = 0
 ) -> list[Component]:
-    """All components of ``x`` (finite values) under ``state``."""
+    """All components of ``x`` (finite values) under ``state``.
+
+    Only rows ``>= first`` are computed: earlier rows get surprise 0 and a meaningless
+    baseline. Rows from ``first`` on are identical to a call with ``first=0`` (the rolling
+    statistics are computed per block), so callers that already hold earlier rows' surprises
+    pay only for the rows they need.
+    """
     p = state.params
     floor = state.floor
 
     def stats(e: FloatArray, flr: float = floor) -> tuple[FloatArray, FloatArray, FloatArray]:
-        return robust_stats(e, p.history_rows, p.stats_stride, p.min_history, flr)
+        return robust_stats(e, p.history_rows, p.stats_stride, p.min_history, flr, first)
 
     z, med, scale = stats(x)
     level = Component("level", z, 0, med, scale)
@@ -80,8 +86,18 @@ def compute_components(
         comps.append(Component(name, z, 0, med, level.scale))
     z = stats(_log_volatility(x, p.volatility_rows, floor), 1e-3)[0]
     comps.append(Component("volatility", z, 0, level.baseline, level.scale))
-    comps.extend(_seasonal_component(x, timestamps, s, state) for s in state.seasons)
+    comps.extend(_seasonal_component(x, timestamps, s, state, first) for s in state.seasons)
     return comps
+
+
+def with_history(components: list[Component], surprises: FloatArray) -> list[Component]:
+    """``components`` with the first ``surprises.shape[1]`` rows' surprises taken from
+    ``surprises`` (computed earlier under the same state), for scoring appended rows."""
+    m = surprises.shape[1]
+    return [
+        replace(c, surprise=np.concatenate((surprises[i], c.surprise[m:])))
+        for i, c in enumerate(components)
+    ]
 
 
 def _log_volatility(x: FloatArray, rows: int, floor: float) -> FloatArray:
@@ -91,7 +107,7 @@ def _log_volatility(x: FloatArray, rows: int, floor: float) -> FloatArray:
 
 
 def _seasonal_component(
-    x: FloatArray, timestamps: FloatArray, season: SeasonSpec, state: FittedState
+    x: FloatArray, timestamps: FloatArray, season: SeasonSpec, state: FittedState, first: int
 ) -> Component:
     p = state.params
     n = len(x)
@@ -104,7 +120,12 @@ def _seasonal_component(
     baseline = prev.copy()
     scale = np.full(n, state.floor)
     z, med, sc = robust_stats(
-        (x - prev)[start:], p.history_rows, p.stats_stride, p.min_history, state.floor
+        (x - prev)[start:],
+        p.history_rows,
+        p.stats_stride,
+        p.min_history,
+        state.floor,
+        max(0, first - start),
     )
     surprise[start:], scale[start:] = z, sc
     baseline[start:] = prev[start:] + med

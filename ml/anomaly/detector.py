@@ -18,8 +18,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
-from ml.anomaly.components import compute_components
+from ml.anomaly.components import compute_components, with_history
 from ml.anomaly.ensemble import combine, suppress_repeats, to_score
 from ml.anomaly.model import (
     ALERT_THRESHOLD,
@@ -92,15 +93,82 @@ class Detector:
 
     def score(self, timestamps: FloatArray, values: FloatArray, state: FittedState) -> ScoredSeries:
         """Score every row with a fitted state; row t uses rows <= t (and the state)."""
+        return self._score_with_state(timestamps, values, state, None)
+
+    def extend(
+        self, previous: ScoredSeries, timestamps: FloatArray, values: FloatArray
+    ) -> ScoredSeries:
+        """Score a series that continues ``previous``, computing only the appended rows.
+
+        The first ``len(previous.timestamps)`` rows of ``timestamps``/``values`` must be
+        exactly ``previous``'s rows (``ValueError`` otherwise), and ``previous`` must come
+        from :meth:`score` or :meth:`extend`. The result equals
+        ``score(timestamps, values, previous.state)`` - the earlier rows' scores are causal,
+        so they cannot change - but costs only the new rows' rolling statistics.
+        """
         ts = np.asarray(timestamps, dtype=np.float64)
         raw_values = np.asarray(values, dtype=np.float64)
-        x = to_scored_values(ts, fill_gaps(raw_values), state.kind)
-        ratio, driver, baseline, scale = self._ratios(ts, x, state)
-        raw = np.where(np.isfinite(raw_values), to_score(ratio), 0.0)
-        return self._finish(ts, raw_values, x, raw, baseline, scale, driver, state)
+        m = len(previous.timestamps)
+        if previous.surprises is None:
+            raise ValueError("previous was not scored with a fixed state; cannot extend it")
+        if len(ts) < m or not (
+            np.array_equal(ts[:m], previous.timestamps)
+            and np.array_equal(raw_values[:m], previous.values, equal_nan=True)
+        ):
+            raise ValueError("the series does not continue the previously scored rows")
+        if len(ts) == m:
+            return previous
+        if not np.isfinite(previous.values).any():
+            # Leading gaps are back-filled from the first finite value, which is new here.
+            return self.score(ts, raw_values, previous.state)
+        return self._score_with_state(ts, raw_values, previous.state, previous)
+
+    def _score_with_state(
+        self,
+        timestamps: FloatArray,
+        values: FloatArray,
+        state: FittedState,
+        previous: ScoredSeries | None,
+    ) -> ScoredSeries:
+        ts = np.asarray(timestamps, dtype=np.float64)
+        raw_values = np.asarray(values, dtype=np.float64)
+        first = len(previous.timestamps) if previous is not None else 0
+        x = to_scored_values(ts, fill_gaps(raw_values), state.kind, state.step_seconds)
+        if len(x) == 0:
+            empty = np.zeros(0)
+            return ScoredSeries(
+                ts,
+                raw_values,
+                x,
+                empty,
+                empty,
+                empty,
+                empty,
+                np.zeros(0, dtype=np.int64),
+                state,
+                np.zeros((0, 0)),
+            )
+        comps = compute_components(x, ts, state, first)
+        if previous is not None and previous.surprises is not None:
+            comps = with_history(comps, previous.surprises)
+        c = combine(comps, state.params, first)
+        raw = np.where(np.isfinite(raw_values), to_score(c.ratio), 0.0)
+        driver, baseline, scale = c.driver, c.baseline, c.scale
+        if previous is not None:
+            raw[:first] = previous.raw
+            driver[:first] = previous.driver
+            baseline[:first] = previous.baseline
+            scale[:first] = previous.scale
+        surprises = np.stack([comp.surprise for comp in comps])
+        return self._finish(ts, raw_values, x, raw, baseline, scale, driver, state, surprises)
 
     def score_online(self, timestamps: FloatArray, values: FloatArray) -> ScoredSeries:
-        """Score a series from scratch, fully causally, refitting only at checkpoints."""
+        """Score a series from scratch, fully causally, refitting only at checkpoints.
+
+        Each segment between two checkpoints is scored with the state fitted on the rows
+        before it; it only needs the surprises of the ``calibration_rows`` rows before it
+        (the calibration window), so earlier rows are not recomputed under each new state.
+        """
         ts = np.asarray(timestamps, dtype=np.float64)
         raw_values = np.asarray(values, dtype=np.float64)
         n = len(ts)
@@ -112,16 +180,23 @@ class Detector:
         scored = filled.copy()
         cuts = self._checkpoints(ts)
         state = self.fit(ts[: cuts[0]], raw_values[: cuts[0]]) if n else self.fit(ts, raw_values)
+        p = self.params
         for lo, hi in zip(cuts, [*cuts[1:], n], strict=True):
             if lo >= hi:
                 continue
             state = self.fit(ts[:lo], raw_values[:lo])
-            x = to_scored_values(ts[:hi], filled[:hi], state.kind)
-            r, d, b, s = self._ratios(ts[:hi], x, state)
-            ratio[lo:hi], driver[lo:hi] = r[lo:hi], d[lo:hi]
-            baseline[lo:hi], scale[lo:hi], scored[lo:hi] = b[lo:hi], s[lo:hi], x[lo:hi]
+            x = to_scored_values(ts[:hi], filled[:hi], state.kind, state.step_seconds)
+            needed = max(0, lo - p.calibration_rows - p.stats_stride)
+            comps = compute_components(x, ts[:hi], state, needed)
+            c = combine(comps, p, lo)
+            ratio[lo:hi], driver[lo:hi] = c.ratio[lo:hi], c.driver[lo:hi]
+            baseline[lo:hi], scale[lo:hi], scored[lo:hi] = (
+                c.baseline[lo:hi],
+                c.scale[lo:hi],
+                x[lo:hi],
+            )
         raw = np.where(np.isfinite(raw_values), to_score(ratio), 0.0)
-        return self._finish(ts, raw_values, scored, raw, baseline, scale, driver, state)
+        return self._finish(ts, raw_values, scored, raw, baseline, scale, driver, state, None)
 
     def _checkpoints(self, ts: FloatArray) -> list[int]:
         n = len(ts)
@@ -134,15 +209,6 @@ class Detector:
                 cuts.add(math.ceil(self.params.seasonal_min_cycles * rows))
         return sorted(c for c in cuts if c <= n) or [n]
 
-    def _ratios(
-        self, ts: FloatArray, x: FloatArray, state: FittedState
-    ) -> tuple[FloatArray, np.ndarray, FloatArray, FloatArray]:
-        if len(x) == 0:
-            empty = np.zeros(0)
-            return empty, np.zeros(0, dtype=np.int64), empty, empty
-        c = combine(compute_components(x, ts, state), state.params)
-        return c.ratio, c.driver, c.baseline, c.scale
-
     def _finish(
         self,
         ts: FloatArray,
@@ -151,11 +217,14 @@ class Detector:
         raw: FloatArray,
         baseline: FloatArray,
         scale: FloatArray,
-        driver: np.ndarray,
+        driver: npt.NDArray[np.int64],
         state: FittedState,
+        surprises: FloatArray | None,
     ) -> ScoredSeries:
         scores = suppress_repeats(raw, ALERT_THRESHOLD, state.params.refractory_rows)
-        return ScoredSeries(ts, values, scored, scores, raw, baseline, scale, driver, state)
+        return ScoredSeries(
+            ts, values, scored, scores, raw, baseline, scale, driver, state, surprises
+        )
 
 
 # ---------------------------------------------------------------------- helpers
@@ -177,15 +246,22 @@ def fill_gaps(values: FloatArray) -> FloatArray:
     return out
 
 
-def to_scored_values(ts: FloatArray, values: FloatArray, kind: str) -> FloatArray:
-    """What gets scored: the values of a gauge, the per-second rate of a counter."""
+def to_scored_values(
+    ts: FloatArray, values: FloatArray, kind: str, step: float | None = None
+) -> FloatArray:
+    """What gets scored: the values of a gauge, the per-second rate of a counter.
+
+    ``step`` (the fitted sampling step) stands in for the time since the previous row where
+    there is none or it is not positive; pass it so a row never depends on later timestamps.
+    """
     if kind != "counter" or len(values) < 2:
         return values
+    step = _sampling_step(ts) if step is None else step
     dv = np.diff(values, prepend=values[:1])
     reset = dv < 0
     dv[reset] = values[reset]
-    dt = np.diff(ts, prepend=ts[:1] - _sampling_step(ts))
-    dt = np.where(dt > 0, dt, _sampling_step(ts))
+    dt = np.diff(ts, prepend=ts[:1] - step)
+    dt = np.where(dt > 0, dt, step)
     rate: FloatArray = dv / dt
     rate[0] = rate[1] if len(rate) > 1 else 0.0
     return rate

@@ -6,6 +6,9 @@ a high quantile (by default the 99.8th percentile) of that component's surprises
 trailing calibration window, divided by the component's margin. A ratio above 1 means "beyond
 anything this series normally does, by this lens". The ensemble takes the strongest ratio
 ``r`` and maps it to a score ``r / (1 + r)`` in [0, 1), so the alert threshold 0.5 is ``r = 1``.
+On a series with a weekly rhythm the daily ratio is first capped by the weekly one (see
+:func:`_daily_within_weekly`): a day that differs from yesterday but not from last week is
+a weekday/weekend change, not an incident.
 
 After a row alerts, later rows are held just below the threshold for ``refractory_rows``: one
 incident should page once, and NAB likewise rewards the earliest detection in a window and
@@ -25,24 +28,56 @@ from ml.anomaly.model import COMPONENTS, DetectorParams, FloatArray
 from ml.anomaly.rolling import block_quantiles
 
 
-def calibrate(component: Component, params: DetectorParams) -> FloatArray:
-    """The component's ratio to its own calibrated normal maximum, over its margin."""
+def calibrate(component: Component, params: DetectorParams, first: int = 0) -> FloatArray:
+    """The component's ratio to its own calibrated normal maximum, over its margin.
+
+    Only rows ``>= first`` are computed (earlier ones are 0); they still need the surprises
+    of the ``calibration_rows`` rows before them.
+    """
+    return _calibrated(component, params, first)[0]
+
+
+def _calibrated(
+    component: Component, params: DetectorParams, first: int
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """:func:`calibrate` plus which rows had enough history to be calibrated at all."""
     u = component.surprise
     ratio = np.zeros(len(u))
+    known = np.zeros(len(u), dtype=bool)
     start = component.start
     if start >= len(u):
-        return ratio
+        return ratio, known
     ref = block_quantiles(
         u[start:],
         params.calibration_rows,
         params.stats_stride,
         (params.calibration_quantile,),
         params.calibration_min,
+        max(0, first - start),
     )[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = u[start:] / np.maximum(ref, 1e-9)
     ratio[start:] = np.nan_to_num(r, nan=0.0, posinf=0.0) / params.margin(component.name)
-    return ratio
+    known[start:] = ~np.isnan(ref)
+    return ratio, known
+
+
+def _daily_within_weekly(
+    daily: FloatArray, weekly: FloatArray, weekly_known: npt.NDArray[np.bool_], agreement: float
+) -> FloatArray:
+    """The daily ratio, capped where the weekly component finds the rows unremarkable.
+
+    A series with a weekly rhythm breaks its daily pattern every Saturday and Monday: the
+    day before was a different kind of day. The same time last week is the fair comparison
+    then, so a daily break only counts as far as the weekly component also sees at least
+    ``agreement`` of its own alert level (``daily <= weekly / agreement``). This can only
+    lower scores, never raise them. Rows without a calibrated weekly view keep the daily
+    ratio as is.
+    """
+    if agreement <= 0:
+        return daily
+    capped: FloatArray = np.where(weekly_known, np.minimum(daily, weekly / agreement), daily)
+    return capped
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +91,19 @@ class Combined:
     scale: FloatArray
 
 
-def combine(components: Sequence[Component], params: DetectorParams) -> Combined:
-    """Take, per row, the component that is most beyond its own normal."""
+def combine(components: Sequence[Component], params: DetectorParams, first: int = 0) -> Combined:
+    """Take, per row, the component that is most beyond its own normal (rows ``>= first``)."""
     n = len(components[0].surprise)
     ratios = np.zeros((len(components), n))
+    known = np.zeros((len(components), n), dtype=bool)
     for i, comp in enumerate(components):
-        ratios[i] = calibrate(comp, params)
+        ratios[i], known[i] = _calibrated(comp, params, first)
+    names = [c.name for c in components]
+    if "daily" in names and "weekly" in names:
+        d, w = names.index("daily"), names.index("weekly")
+        ratios[d] = _daily_within_weekly(
+            ratios[d], ratios[w], known[w], params.daily_weekly_agreement
+        )
     best = np.argmax(ratios, axis=0)
     rows = np.arange(n)
     baselines = np.stack([c.baseline for c in components])

@@ -7,6 +7,7 @@ cached state from another detector version or parameter set is never reused.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -18,7 +19,7 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 
 DETECTOR_NAME = "robust-ensemble"
-DETECTOR_VERSION = 1
+DETECTOR_VERSION = 2
 STATE_FORMAT = 1
 
 # The one threshold the bot alerts with and ``smartcloudops detect`` marks ``is_anomaly`` by.
@@ -35,7 +36,10 @@ class DetectorParams:
     """Tunable parameters; the same for every series (no per-series tuning).
 
     Window sizes are in rows. ``margins`` divide each component's calibrated ratio: a larger
-    margin makes that component more conservative.
+    margin makes that component more conservative. ``daily_weekly_agreement``: on a series
+    with both rhythms, a broken daily pattern counts only as far as the same rows are at
+    least this fraction of the weekly component's alert level unusual against last week
+    (weekday/weekend changes are not incidents); 0 turns that off.
     """
 
     history_rows: int = 1000
@@ -51,6 +55,7 @@ class DetectorParams:
     seasonal_min_cycles: float = 2.5
     refractory_rows: int = 100
     warmup_rows: int = 100
+    daily_weekly_agreement: float = 0.5
     margins: tuple[tuple[str, float], ...] = (
         ("level", 1.2),
         ("jump", 1.2),
@@ -77,8 +82,15 @@ class DetectorParams:
 
     def fingerprint(self) -> str:
         """Short stable hash of the parameters, part of every cache key."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return _fingerprint(self)
+
+
+@functools.lru_cache(maxsize=64)
+def _fingerprint(params: DetectorParams) -> str:
+    # Memoised: the cache checks it on every lookup, and hashing the JSON is slow next to
+    # scoring a few cached rows. Parameters are frozen, so the hash never goes stale.
+    blob = json.dumps(params.to_dict(), sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +181,10 @@ class ScoredSeries:
     suppression, used to find how long an incident lasted. ``baseline`` and ``scale`` are the
     expected value and the robust spread the row was judged against (in the scored unit:
     rates for counters); ``driver`` is the index into :data:`COMPONENTS` of the strongest
-    component.
+    component. ``surprises`` (one row per component of the state, in the order of
+    :func:`ml.anomaly.components.compute_components`) is what :meth:`Detector.extend` needs
+    to score appended rows without recomputing these; it is None when the series was not
+    scored with one fixed state (:meth:`Detector.score_online`).
     """
 
     timestamps: FloatArray
@@ -181,3 +196,4 @@ class ScoredSeries:
     scale: FloatArray
     driver: npt.NDArray[np.int64]
     state: FittedState = field(compare=False)
+    surprises: FloatArray | None = field(default=None, compare=False, repr=False)

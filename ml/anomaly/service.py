@@ -11,7 +11,10 @@ Scoring is CPU-bound numpy work, so :meth:`AnomalyService.find` runs it in a wor
 and never blocks the event loop. Each series' fitted state is cached under its name and
 sampling step: asking again about the same series reuses the fit (a changed step, detector
 version or parameter set refits, and so does a state older than ``refit_after`` seconds).
-Given its state, every score uses only rows up to its own time.
+Given its state, every score uses only rows up to its own time, so the scored rows are
+remembered too (:class:`ml.anomaly.memo.ScoreMemo`): asking again over a window that
+continues the last one scores only the new rows, and asking again about the same window
+scores nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from bot.ports import Finding, Series
 from ml.anomaly.cache import StateCache
 from ml.anomaly.detector import Detector
 from ml.anomaly.explain import AnomalySpan, find_spans
+from ml.anomaly.memo import ScoreMemo
 from ml.anomaly.model import ALERT_THRESHOLD, FittedState, ScoredSeries
 
 MIN_POINTS = 30
@@ -44,7 +48,8 @@ class AnomalyService:
 
     ``threshold`` is the alert threshold (defaults to :data:`ALERT_THRESHOLD`, the same one
     ``smartcloudops detect`` uses). ``max_per_series`` caps how many spans one series
-    contributes (the most anomalous ones).
+    contributes (the most anomalous ones). ``memo`` remembers scored rows between questions
+    (one per service by default).
     """
 
     def __init__(
@@ -55,12 +60,14 @@ class AnomalyService:
         threshold: float = ALERT_THRESHOLD,
         refit_after: float = 86_400.0,
         max_per_series: int = 3,
+        memo: ScoreMemo | None = None,
     ) -> None:
         self.detector = detector if detector is not None else Detector()
         self.cache = cache if cache is not None else StateCache()
         self.threshold = threshold
         self.refit_after = refit_after
         self.max_per_series = max_per_series
+        self.memo = memo if memo is not None else ScoreMemo()
 
     async def find(
         self,
@@ -108,11 +115,11 @@ class AnomalyService:
         return findings
 
     def _score_blocking(self, job: _Job) -> ScoredSeries:
-        state = self._state_for(job)
-        return self.detector.score(job.timestamps, job.values, state)
-
-    def _state_for(self, job: _Job) -> FittedState:
         key = cache_key(job.name, job.timestamps)
+        state = self._state_for(job, key)
+        return self.memo.score(key, self.detector, job.timestamps, job.values, state)
+
+    def _state_for(self, job: _Job, key: str) -> FittedState:
         state = self.cache.get(key, self.detector.params)
         last = float(job.timestamps[-1]) if len(job.timestamps) else 0.0
         if state is None or last - state.train_end > self.refit_after:
