@@ -18,9 +18,12 @@ def build_registry(
     remediation: RemediationService | None = None,
 ) -> Registry:
     """Every handler the bot has. Help is generated from the registry itself."""
+    from bot.handlers.anomaly import anomaly_specs
     from bot.handlers.metrics import metric_specs
 
-    registry = Registry(metric_specs(metrics, settings))
+    registry = Registry(
+        [*metric_specs(metrics, settings), *anomaly_specs(metrics, anomaly, settings)]
+    )
     if remediation is not None:
         for spec in remediation_specs(remediation):
             registry.register(spec)
