@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import open_services  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.model import IncomingMessage  # noqa: E402
+from bot.app import open_services
+from bot.config import load_settings
+from bot.model import IncomingMessage
 
 QUESTIONS = (
     "cpu of web-1 over the last 2h",
@@ -71,7 +71,7 @@ def report(timings: dict[str, list[float]], startup: float, rounds: int) -> str:
     ]
     for question, values in timings.items():
         ordered = sorted(values)
-        p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
         lines.append(
             f"| `{question}` | {statistics.median(values) * 1000:.1f} | {p95 * 1000:.1f} |"
         )
