@@ -84,12 +84,11 @@ def _parse(text: str | None) -> int:
 
 
 async def _parse_lines(lines: Iterable[str]) -> int:
-    from storage.memory import InMemoryContextStore
-
     from bot.app import build_parser
     from bot.conversation import ConversationMemory
     from bot.model import ConversationKey
     from bot.telemetry import Telemetry
+    from storage.memory import InMemoryContextStore
 
     parser = build_parser()
     memory = ConversationMemory(
