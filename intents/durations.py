@@ -22,6 +22,7 @@ _LOOK_BACK = frozenset({"last", "past", "previous", "prior", "this", "recent", "
 _WHOLE_DAY_WORDS = {"today": 86_400, "yesterday": 86_400, "overnight": 43_200}
 _NOT_DURATIONS = frozenset({"500s", "400s", "404s", "502s", "503s", "504s", "5xxs", "4xxs"})
 _SCALES = (("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60))
+_AND_A_HALF = (("and", "a", "half"), ("and", "an", "half"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +43,28 @@ def find_durations(words: Sequence[str]) -> list[DurationSpan]:
         if span is None:
             i += 1
             continue
+        if spans and _continues(words, spans[-1], span):
+            previous = spans.pop()
+            span = DurationSpan(previous.start, span.end, previous.seconds + span.seconds)
         spans.append(span)
         i = span.end
     return spans
+
+
+def _continues(words: Sequence[str], first: DurationSpan, second: DurationSpan) -> bool:
+    """Whether ``second`` adds to ``first`` ("2h 30m", "1 hour and 15 minutes"): both counted,
+    next to each other (or joined by "and"), the second the smaller."""
+    gap = words[first.end : second.start]
+    return (
+        tuple(gap) in ((), ("and",))
+        and second.seconds < first.seconds
+        and _counted(words[first.start])
+        and _counted(words[second.start])
+    )
+
+
+def _counted(word: str) -> bool:
+    return _NUMBER.match(word) is not None or word in NUMBER_WORDS
 
 
 def format_duration(seconds: int) -> str:
@@ -73,21 +93,45 @@ def _span_at(words: Sequence[str], i: int) -> DurationSpan | None:
     nxt, after = _at(words, i + 1), _at(words, i + 2)
     if word == "half" and nxt in ("an", "a") and after is not None and _unit(after):
         return DurationSpan(i, i + 3, TIME_UNITS[after] // 2)
+    if word == "quarter":
+        return _quarter(words, i)
     if word in _LOOK_BACK and nxt is not None and _unit(nxt) and len(nxt) > 1:
-        return DurationSpan(i, i + 2, TIME_UNITS[nxt])
+        return _with_half(words, i, i + 2, TIME_UNITS[nxt], TIME_UNITS[nxt])
     counted = _count_at(words, i)
     if counted is None:
         return None
     amount, unit_at = counted
+    if tuple(words[unit_at : unit_at + 3]) in _AND_A_HALF:
+        amount, unit_at = amount + 0.5, unit_at + 3
     unit = _at(words, unit_at)
     if unit is None or not _unit(unit) or (len(unit) == 1 and not _NUMBER.fullmatch(word)):
         return None
     seconds = round(amount * TIME_UNITS[unit])
-    end = unit_at + 1
-    if tuple(words[end : end + 3]) in (("and", "a", "half"), ("and", "an", "half")):
-        seconds += TIME_UNITS[unit] // 2
+    return _with_half(words, i, unit_at + 1, seconds, TIME_UNITS[unit])
+
+
+def _with_half(
+    words: Sequence[str], start: int, end: int, seconds: int, unit: int
+) -> DurationSpan | None:
+    """The span ``start:end`` of ``seconds``, extended by a trailing "and a half" (of
+    ``unit``): "an hour and a half", "the past day and a half"."""
+    if tuple(words[end : end + 3]) in _AND_A_HALF:
+        seconds += unit // 2
         end += 3
-    return DurationSpan(i, end, seconds) if seconds > 0 else None
+    return DurationSpan(start, end, seconds) if seconds > 0 else None
+
+
+def _quarter(words: Sequence[str], i: int) -> DurationSpan | None:
+    """ "quarter hour", "quarter of an hour": a quarter of the unit that follows."""
+    j = i + 1
+    if _at(words, j) == "of":
+        j += 1
+    if _at(words, j) in ("a", "an"):
+        j += 1
+    unit = _at(words, j)
+    if unit is None or not _unit(unit) or len(unit) == 1:
+        return None
+    return DurationSpan(i, j + 1, TIME_UNITS[unit] // 4)
 
 
 def _count_at(words: Sequence[str], i: int) -> tuple[float, int] | None:
@@ -98,6 +142,9 @@ def _count_at(words: Sequence[str], i: int) -> tuple[float, int] | None:
     if word in ("a", "an") and _at(words, i + 1) in ("couple", "few"):
         i += 1
         word = words[i]
+    compound = _compound_number(word)
+    if compound is not None:
+        return float(compound), i + 1
     if word not in NUMBER_WORDS:
         return None
     amount = float(NUMBER_WORDS[word])
@@ -108,6 +155,15 @@ def _count_at(words: Sequence[str], i: int) -> tuple[float, int] | None:
     if nxt == "of":
         return amount, i + 2
     return amount, i + 1
+
+
+def _compound_number(word: str) -> int | None:
+    """A hyphenated number word: "twenty-four" -> 24 (``None`` for anything else)."""
+    tens, dash, ones = word.partition("-")
+    if not dash or tens not in NUMBER_WORDS or ones not in NUMBER_WORDS:
+        return None
+    high, low = NUMBER_WORDS[tens], NUMBER_WORDS[ones]
+    return high + low if high >= 20 and high % 10 == 0 and 0 < low < 10 else None
 
 
 def _unit(word: str) -> bool:

@@ -10,6 +10,7 @@ minutes" ``xduration``, "response time" ``xmetric``) and synonyms by one word ("
 from __future__ import annotations
 
 from intents.analysis import Analysis, analyse, is_camel, is_hostlike
+from intents.lexicon import word_set
 from intents.slots import find_target
 from intents.text import clean
 
@@ -20,6 +21,12 @@ _PLACEHOLDERS = {
     "number": "xnumber",
     "unusual": "xunusual",
 }
+
+# Words that colour a sentence without changing what it asks ("is it up though?", "disk
+# too"); left out so a model trained without them is not thrown by them.
+_DISCOURSE = word_set(
+    "though tho too also anyway anyways actually basically honestly btw lol pls please"
+)
 
 
 def classifier_view(text: str) -> str:
@@ -46,6 +53,8 @@ def view_of(a: Analysis) -> str:
             out.append("xalertname")
         elif is_hostlike(token):
             out.append("xtarget")
+        elif token.norm in _DISCOURSE:
+            pass
         elif token.is_plain_name or token.norm == "'s":
             out.append(token.norm)
         i += 1

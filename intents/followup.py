@@ -25,6 +25,7 @@ _REPEAT_WORDS: Final = word_set("again repeat refresh same once reload rerun")
 _REPEAT_FILLER: Final = word_set("please pls the thing that it do more one show time query ask run")
 _METRIC_INTENTS: Final = ("metric_query", "anomaly_query")
 _SEVERITY_INTENTS: Final = ("alerts_list", "subscribe", "unsubscribe")
+_DECISION_FILLER: Final = word_set("please pls 's thanks request req number no. for with on to id")
 PRONOUNS: Final = word_set("it that this them there same one")
 
 
@@ -91,6 +92,22 @@ def is_repeat(a: Analysis) -> bool:
     """Whether the turn just asks for the previous answer again ("again", "refresh")."""
     words = [w for w in a.words if w not in _REPEAT_FILLER]
     return bool(words) and all(w in _REPEAT_WORDS for w in words)
+
+
+def decision_with_id(a: Analysis) -> tuple[str, str] | None:
+    """``approve``/``deny`` and the request id of "yes 42", "ship it #17", "nope 9": a bare
+    yes or no with one request id, which needs no pending request to make sense."""
+    ids = [i for i, t in enumerate(a.tokens) if t.raw.lstrip("#").isdigit()]
+    if len(ids) != 1 or len(a.tokens) > 6:
+        return None
+    words = [w for i, w in enumerate(a.words) if i != ids[0] and w not in _DECISION_FILLER]
+    phrase = " ".join(words)
+    token = a.tokens[ids[0]]
+    if phrase in lexicon.AFFIRMATIONS:
+        return "approve", token.raw.lstrip("#")
+    if phrase in lexicon.NEGATIONS:
+        return "deny", token.raw.lstrip("#")
+    return None
 
 
 def decision(last: Turn, a: Analysis) -> str | None:

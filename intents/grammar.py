@@ -24,7 +24,7 @@ FILLER: Final = word_set(
     currently active right whole only level levels severity replicas replica pods instances
     request req number id this channel here value values stats since during until 's
     firing my our just quick quickly runbook playbook action script metric metrics
-    it that them these those
+    it that them these those too also though tho either instead as well its their there
     """
 )
 

@@ -93,7 +93,7 @@ ACTION_PHRASES: Mapping[Phrase, str] = _phrases(
         ),
         "rollback": (
             "roll back, rolled back, revert, undo the deploy, undo the last deploy, roll it back, "
-            "downgrade, reverted"
+            "downgrade, reverted, undo, go back to, rollout undo"
         ),
     }
 )
@@ -143,7 +143,10 @@ FOLLOWUP_OPENERS: tuple[Phrase, ...] = _list(
     "with, what of, ok and, okay and, try, repeat for, again for, now try, switch to, compare "
     "with, and then, and the, how about for, what about for, ditto for, likewise for, make "
     "it, make that, change it to, change that to, but for, but, instead, ok what about, okay "
-    "what about, and what about for, now for the, and over"
+    "what about, and what about for, now for the, and over, same thing but, same thing with, "
+    "same thing, the same for, the same but, and the same for, same again for, show me that "
+    "for, show that for, do that for, and that for, that for, that but, ok so, so what about, "
+    "and how about the, what about the, how about the, and if, what if, ok then"
 )
 
 AFFIRMATIONS = frozenset(
@@ -189,6 +192,10 @@ NON_TARGET_WORDS = word_set(
     anomaly anomalies anomalous unusual weird odd strange abnormal spikes spike outliers
     outlier deviations irregular suspicious funny issue issues problem problems wrong
     high low peak average avg mean max min maximum minimum trend trends
+    higher lower highest lowest most least top bottom worst best busiest slowest biggest
+    everywhere anywhere somewhere nowhere overall generally total
+    databases dbs apis frontends backends workers vms endpoints microservices sites jobs
+    instead though tho too well either code codes figure figures numbers breakdown
     replica replicas copies copy restart reboot scale rollback revert deploy deployment
     deploys release releases build builds version versions latest newest new old last
     previous current bad broken good stable rate ratio percent percentage count total sum
@@ -346,5 +353,23 @@ FUNCTION_WORDS = word_set(
     what which who how why where when there here now again more still also get give show
     tell let know see use using used need needs some something anything everything
     thing things hey hi hello ok okay oh well yeah yes no not
+    """
+)
+
+# Everyday things this bot never operates on. A message naming one (and no host-like name)
+# is out of scope whatever its verbs say: "restart my laptop", "approve my vacation request",
+# "mute my microphone", "what's the traffic like on the highway", "is gmail down".
+OFF_DOMAIN_WORDS = word_set(
+    """
+    laptop laptops phone phones iphone ipad android smartphone microphone mic headphones
+    headset camera webcam printer printers tv television car cars bike highway highways
+    freeway road roads motorway airport flight flights train trains bus commute
+    vacation vacations holiday holidays pto expense expenses reimbursement timesheet
+    timesheets payroll salary paycheck invoice newsletter newsletters email emails inbox
+    marketing spam recipe recipes pizza lunch dinner breakfast coffee restaurant restaurants
+    weather forecast rain snow movie movies music song songs playlist podcast taxes tax
+    homework essay birthday wedding doctor headache fever kid kids wife husband mom dad
+    girlfriend boyfriend dog dogs cat cats pet pets gym workout
+    gmail youtube netflix facebook instagram twitter whatsapp spotify tiktok uber
     """
 )

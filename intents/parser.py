@@ -20,17 +20,18 @@ I/O; a parse takes well under a millisecond plus one classifier call.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Final
 
 from bot.ports import TextClassifier
 from intents import followup
-from intents.analysis import Analysis, analyse, analyse_tokens
+from intents.analysis import Analysis, Span, analyse, analyse_tokens
 from intents.canonical import canonical_command
-from intents.grammar import is_slot_only, match_terse
+from intents.grammar import KEYWORDS, is_slot_only, match_terse
 from intents.model import INTENT_NAMES, INTENT_SLOTS, Intent, SlotValue, Turn
 from intents.promql import find_promql
-from intents.scope import in_scope, is_help_request
+from intents.scope import concrete, in_scope, is_help_request, off_topic
 from intents.slots import extract_slots
 from intents.text import PLAIN_NAME, clean, looks_unsafe
 
@@ -42,6 +43,18 @@ _NAME_SLOTS: Final = ("target", "alertname", "request_id", "action")
 _NEGATIONS: Final = frozenset({"not", "never", "dont", "no"})
 _NEGATABLE: Final = frozenset({"remediation", "alert_silence", "approve", "subscribe"})
 _OPPOSITES: Final = {"approve": "deny", "subscribe": "unsubscribe"}
+_HOW_TO: Final = re.compile(
+    r"^(?:so |and |but |ok )?how (?:do|can|could|should|would|might|to|does one)\b"
+)
+"""A how-to question ("how do I restart a service?") asks for help; it never acts."""
+_ASKING_ABOUT_THE_PAST: Final = frozenset(
+    {"when", "did", "was", "were", "has", "have", "had", "who", "why", "whom"}
+)
+"""Openers of a question about what happened ("did you restart payments?", "when was web-1
+rebooted"): a remediation verb in one is not a request to act."""
+_CONCRETE_THRESHOLD: Final = 0.1
+"""The least probability acted on for a message naming a metric and a system."""
+_NO_SPAN: Final = Span(0, 0, "", "")
 _TARGET_INTENTS: Final = frozenset(
     {"metric_query", "status", "alerts_list", "alert_silence", "anomaly_query", "remediation"}
 )
@@ -76,6 +89,7 @@ class IntentParser:
             return Intent("unknown", 1.0)
         name, confidence, slots = (
             self._promql(cleaned)
+            or _off_topic(a)
             or self._followup(a, history)
             or self._terse(a, history)
             or self._free_text(cleaned, a)
@@ -121,6 +135,9 @@ class IntentParser:
         matched = match_terse(a)
         if matched is not None:
             return matched[0], TERSE_CONFIDENCE, matched[1]
+        decided = followup.decision_with_id(a)
+        if decided is not None:
+            return decided[0], TERSE_CONFIDENCE, {"request_id": decided[1]}
         if not history and is_slot_only(a):
             given = followup.new_slots(a)
             if set(given) == {"target"}:
@@ -135,16 +152,25 @@ class IntentParser:
         ranked = [(n, p) for n, p in self._classifier.predict(cleaned) if n in INTENT_NAMES]
         p_unknown = next((p for n, p in ranked if n == "unknown"), 0.0)
         name, probability = next(((n, p) for n, p in ranked if n != "unknown"), ("unknown", 0.0))
-        if name == "unknown" or p_unknown >= self._unknown_threshold:
+        sure = concrete(a)
+        if name == "unknown" or (p_unknown >= self._unknown_threshold and not sure):
             return "unknown", max(p_unknown, 1.0 - probability), {}
-        if probability < self._threshold or (name == "help" and not is_help_request(a)):
+        if probability < (_CONCRETE_THRESHOLD if sure else self._threshold) or (
+            name == "help" and not is_help_request(a)
+        ):
             return "unknown", 1.0 - probability, {}
         slots = extract_slots(name, a)
+        if name == "remediation" and "action" not in slots:
+            return "unknown", 1.0 - probability, {}  # an action with no verb is a guess
         if name == "promql":
             found = find_promql(cleaned)
             if found is not None and found.expr:
                 slots["expr"] = found.expr
         return name, probability, slots
+
+
+def _off_topic(a: Analysis) -> tuple[str, float, dict[str, SlotValue]] | None:
+    return ("unknown", TERSE_CONFIDENCE, {}) if off_topic(a) else None
 
 
 def _suffix(a: Analysis, skip: int) -> Analysis:
@@ -175,7 +201,11 @@ def _guarded(
 ) -> Intent:
     if name in SIDE_EFFECTS and looks_unsafe(cleaned):
         return Intent("unknown", TERSE_CONFIDENCE)
-    if name in _NEGATABLE and _negated(a):
+    if name in SIDE_EFFECTS and _HOW_TO.match(" ".join(a.words)):
+        name, slots = "help", extract_slots("help", a)
+    if name == "remediation" and a.words[0] in _ASKING_ABOUT_THE_PAST:
+        return Intent("unknown", TERSE_CONFIDENCE)
+    if name in _NEGATABLE and _negated(name, a):
         if name not in _OPPOSITES:
             return Intent("unknown", TERSE_CONFIDENCE)
         name = _OPPOSITES[name]
@@ -188,7 +218,15 @@ def _guarded(
     return Intent(name, confidence, safe, canonical_command(name, safe))
 
 
-def _negated(a: Analysis) -> bool:
-    """A negation just before the verb ("don't restart", "do not silence"): never act."""
-    verb = next((s.start for s in a.spans if s.kind == "action"), min(len(a.tokens), 3))
+def _negated(name: str, a: Analysis) -> bool:
+    """A negation just before the verb ("don't restart", "do not silence", "request 77 is
+    not approved"): never act. The verb is the first action word or keyword of ``name``."""
+    verb = next(
+        (
+            i
+            for i, t in enumerate(a.tokens)
+            if KEYWORDS.get(t.norm) == name or (a.span_at(i) or _NO_SPAN).kind == "action"
+        ),
+        min(len(a.tokens), 3),
+    )
     return any(w in _NEGATIONS for w in a.words[max(0, verb - 3) : verb])

@@ -33,9 +33,25 @@ _TRAILING_RANGE = re.compile(
     rf"(?:{_DURATION}|(?<=last )(?:hour|day|week)|(?<=past )(?:hour|day|week))\s*[?.!]?$",
     re.IGNORECASE,
 )
+_FUNCTIONS = (
+    "abs|absent|absent_over_time|avg|avg_over_time|bottomk|ceil|changes|clamp|clamp_max"
+    "|clamp_min|count|count_over_time|count_values|delta|deriv|exp|floor|group"
+    "|histogram_quantile|holt_winters|idelta|increase|irate|label_join|label_replace"
+    "|last_over_time|ln|log10|log2|max|max_over_time|min|min_over_time|predict_linear"
+    "|present_over_time|quantile|quantile_over_time|rate|resets|round|scalar|sort|sort_desc"
+    "|sqrt|stddev|stddev_over_time|stdvar|stdvar_over_time|sum|sum_over_time|time|timestamp"
+    "|topk|vector"
+)
+# PromQL and not English: a selector ``x{...}``, a range ``x[5m]``, a PromQL function or
+# aggregation call, or an exported metric name (``node_memory_MemAvailable_bytes``).
+# "latency (checkout-api, 1h)" is a word before a parenthesis, not a query.
 _SYNTAX = re.compile(
-    r"[A-Za-z_:][A-Za-z0-9_:]*\s*(?:\{|\(|\[\d+[smhdwy]\])"
-    r"|\b[a-z_]+_(?:total|seconds|bytes|count|sum|bucket|info|ratio)\b"
+    r"[A-Za-z_:][A-Za-z0-9_:]*\s*(?:\{|\[\d+[smhdwy]\])"
+    rf"|\b(?:{_FUNCTIONS})\s*\("
+    r"|\b(?:sum|avg|min|max|count|group|topk|bottomk|quantile|stddev|stdvar)\s+"
+    r"(?:by|without)\s*\("
+    r"|\b[A-Za-z_:][A-Za-z0-9_:]*_[A-Za-z0-9_:]*\s*\("
+    r"|\b[A-Za-z_:][A-Za-z0-9_:]*_(?:total|seconds|bytes|count|sum|bucket|info|ratio)\b"
 )
 _WORDS_ONLY = re.compile(r"[A-Za-z\s'?,.!-]*")
 _QUERY_CUES = re.compile(

@@ -16,7 +16,8 @@ from typing import Final
 from intents import lexicon
 from intents.analysis import Analysis, is_camel, is_hostlike
 from intents.lexicon import word_set
-from intents.slots import names_a_subject
+from intents.slots import find_target, names_a_subject
+from intents.text import Token
 
 _TOPIC_WORDS: Final = frozenset(w for phrase in lexicon.HELP_TOPICS for w in phrase)
 _DOMAIN: Final = (
@@ -45,7 +46,49 @@ _ABOUT_THE_BOT: Final = re.compile(
     r"|\b(?:can|could) i ask\b|\bi (?:can|could) ask\b|\bwhat (?:can|could) you tell\b"
     r"|\bhow (?:do i |can i |should i |to )?(?:use|talk to) (?:you|this|the bot)\b"
     r"|\buse you\b|\bwhat you do\b|\bphrase (?:my )?questions\b"
+    r"|\bwhere (?:do|should|can|shall) (?:i|we) (?:start|begin)\b|\bnew here\b"
 )
+
+
+_BOT_SMALL_TALK: Final = re.compile(
+    r"^(?:(?:hey|yo|so|hi|hello) )*(?:(?:are|r) (?:you|u)|you) (?:still |even )?"
+    r"(?:alive|there|awake|up|ok|okay|real|human|a bot|a robot|working|sentient|listening"
+    r"|online|around|busy|down|dead|broken|sleeping|asleep)\b"
+    r"|^(?:is|are) (?:the|this|my|our) bot (?:still )?\w+$"
+)
+_CODE_QUESTION: Final = re.compile(
+    r"\b(?:in|using|with|for) (?:python|java|golang|javascript|typescript|rust|ruby|php|c\+\+"
+    r"|c#|kotlin|swift|scala|css|html|bash|powershell|excel|react|django|spring)\b"
+    r"|\bwrite (?:a|an|me a|me an|some) (?:\w+ )?(?:function|program|class|regex|method|loop"
+    r"|unit test|script in)\b"
+)
+
+
+def off_topic(a: Analysis) -> bool:
+    """Whether ``a`` is clearly not about the systems this bot watches, even though it may
+    use operations words: everyday things ("restart my laptop", "approve my vacation
+    request"), programming questions ("how to handle errors in golang") or small talk at the
+    bot ("are you alive"). A message that names a host-like target is never off topic."""
+    if any(_named(t) for t in a.tokens):
+        return False
+    text = " ".join(a.words)
+    if _BOT_SMALL_TALK.search(text) is not None or _CODE_QUESTION.search(text) is not None:
+        return True
+    return any(w in lexicon.OFF_DOMAIN_WORDS for w in a.words)
+
+
+def concrete(a: Analysis) -> bool:
+    """Whether ``a`` names both a catalog metric and a system ("why is payments throwing
+    500s?"): such a message is about operations however it is worded, so the classifier's
+    ``unknown`` does not overrule its best other intent."""
+    if a.first("metric") is None:
+        return False
+    return any(_named(t) for t in a.tokens) or find_target(a) is not None
+
+
+def _named(token: Token) -> bool:
+    """A name only a system has: ``web-1``, ``db.primary``, ``svc_orders``, ``NodeDown``."""
+    return is_camel(token) or (is_hostlike(token) and any(c in token.raw for c in "-._:"))
 
 
 def in_scope(a: Analysis) -> bool:

@@ -27,14 +27,15 @@ STATE_WORDS: Final = word_set(
     """
     alive available behaving broken dead degraded doing down fine good happy healthy looking
     offline ok okay online reachable responding running serving stable still unhealthy
-    unreachable up working
+    unreachable up working stuck hung frozen crashing crashed failing flapping overloaded
+    struggling
     """
 )
 TARGET_VERBS: Final = word_set(
     """
     ack acknowledge bounce check diagnose examine health inspect investigate monitor mute
     ping probe quiet reboot restart revert rollback scale silence snooze status suppress
-    test watch
+    test watch give increase decrease reduce set make bump bring resize grow shrink
     """
 )
 _NEXT_TARGET_CUES: Final = lexicon.TARGET_KIND_WORDS | {"'s", "alerts", "replicas", "pods"}
@@ -43,7 +44,13 @@ REPLICA_WORDS: Final = word_set(
     containers copies instance instances nodes pod pods replica replicas tasks workers
     """
 )
-CUSTOM_ACTION_VERBS: Final = word_set("apply execute invoke perform run trigger")
+CUSTOM_ACTION_VERBS: Final = word_set("apply execute invoke perform run trigger start launch")
+_SCALE_WORDS: Final = REPLICA_WORDS | word_set("more fewer increase decrease reduce bump")
+_EARLIER: Final = word_set("previous prior older earlier good")
+_RELEASES: Final = word_set("version release build deploy deployment image tag")
+"""In a remediation with no action verb, words that make it a scale ("add more pods to
+search", "reduce checkout-api to 2 instances") or a rollback ("bring payments back to the
+previous release")."""
 _ACTION_NOUNS: Final = word_set(
     """
     a action job my our playbook procedure remediation runbook script task the
@@ -67,6 +74,14 @@ NOT_NAMES: Final = (
     | {"'s", "alertname", "runbook", "playbook", "promql", "query", "x"}
 )
 _AUXILIARIES: Final = word_set("did does has was")
+_GIVEN_TO: Final = REPLICA_WORDS | word_set("runbook playbook script fix hotfix patch")
+_COPULAS: Final = word_set("is was keeps kept seems seemed looks")
+_NEEDS: Final = word_set("needs need requires require should must could")
+_SEEMS: Final = word_set("looks look seems seem feels")
+_STATE_FILLER: Final = word_set("still now right again yet at the moment all so currently today")
+KIND_TARGETS: Final = word_set("api frontend backend database db worker")
+"""Kind nouns that are also common service names: a target only where nothing better is
+("latency for the frontend", "cpu of the api"), never over a real name next to them."""
 _TIMES: Final = re.compile(r"x(\d{1,4})", re.IGNORECASE)
 
 Extractor = Callable[[Analysis], dict[str, SlotValue]]
@@ -189,6 +204,11 @@ def _silence_slots(a: Analysis) -> dict[str, SlotValue]:
 def _remediation_slots(a: Analysis) -> dict[str, SlotValue]:
     found = find_action(a)
     replicas = find_replicas(a)
+    words = set(a.words)
+    if found is None and replicas is None and words & _SCALE_WORDS:
+        found = ("scale", None)
+    elif found is None and words & _EARLIER and words & _RELEASES:
+        found = ("rollback", None)
     action = found[0] if found else ("scale" if replicas is not None else None)
     exclude = {found[1]} if found and found[1] is not None else set()
     target = find_target(a, exclude)
@@ -256,6 +276,8 @@ def names_a_subject(a: Analysis) -> bool:
 def _target_score(a: Analysis, i: int, token: Token) -> int:
     if not _free(a, i) or not token.is_plain_name or token.lower in lexicon.BOT_NAMES:
         return 0
+    if token.lower in KIND_TARGETS and token.norm == token.lower:
+        return 1 if _after_verb(a, i) or _in_target_position(a, i) else 0
     hostlike = is_hostlike(token)
     if not hostlike and (token.lower in NOT_NAMES or token.norm != token.lower):
         return 0
@@ -288,15 +310,41 @@ def _in_target_position(a: Analysis, i: int) -> bool:
         return False
     if after in _NEXT_TARGET_CUES or _next_to(a, i + 1, "action"):
         return True
+    if after in _COPULAS and _state_or_doing(a, i + 2):
+        return True
+    if after in _NEEDS and any(_next_to(a, k, "action") for k in range(i + 2, i + 5)):
+        return True
     if before == "to" and _next_to(a, j - 1, "metric"):
         return True
+    if before == "to" and a.word(j - 1) in _GIVEN_TO:
+        return True
     if before in ("is", "are", "was") and (after in STATE_WORDS or after.endswith("ing")):
+        return True
+    if before in ("is", "are", "was") and (_next_to(a, j - 1, "metric") or a.word(j - 2) == "how"):
+        return True
+    if j < 0 and _state_follows(a, i + 1):
         return True
     if before in _AUXILIARIES and a.word(i + 1) not in PREPOSITIONS:
         return True
     if before == "is" and a.word(j - 1) == "how":
         return True
     return _next_to(a, i - 1, "metric") or _next_to(a, i + 1, "metric")
+
+
+def _state_or_doing(a: Analysis, i: int) -> bool:
+    """A state, an -ing verb or a metric at ``i``: "payments is down", "payments is throwing
+    500s", "search was slow"."""
+    word = a.word(i) or ""
+    return word in STATE_WORDS or word.endswith("ing") or _next_to(a, i, "metric")
+
+
+def _state_follows(a: Analysis, i: int) -> bool:
+    """Whether the words from ``i`` on are only a state ("ok?", "seems down", "still up
+    right now"): the shape of "payments ok?" where the first word is the target."""
+    rest = [w for w in a.words[i:] if w not in _STATE_FILLER]
+    if rest[:1] and rest[0] in _SEEMS:
+        rest = rest[1:]
+    return len(rest) == 1 and rest[0] in STATE_WORDS
 
 
 def _next_to(a: Analysis, index: int, kind: str) -> bool:

@@ -33,7 +33,13 @@ def _vocabulary() -> tuple[str, ...]:
 
 
 VOCABULARY: tuple[str, ...] = _vocabulary()
-_KNOWN = frozenset(VOCABULARY) | lexicon.COMMON_WORDS | lexicon.NON_TARGET_WORDS
+_KNOWN = (
+    frozenset(VOCABULARY)
+    | lexicon.COMMON_WORDS
+    | lexicon.NON_TARGET_WORDS
+    | lexicon.DOMAIN_WORDS
+    | lexicon.OFF_DOMAIN_WORDS
+)
 
 
 def _plausible_short(word: str, choice: str) -> bool:

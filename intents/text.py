@@ -63,6 +63,34 @@ _CONTRACTIONS = {
     "we're": ("we", "are"),
     "they're": ("they", "are"),
     "i've": ("i", "have"),
+    "im": ("i", "am"),
+    "cant": ("can", "not"),
+    "wont": ("will", "not"),
+    "doesnt": ("does", "not"),
+    "isnt": ("is", "not"),
+    "arent": ("are", "not"),
+    "didnt": ("did", "not"),
+    "wasnt": ("was", "not"),
+}
+# Chat shorthand, read as the words it stands for ("what can u do", "cpu on web-1 rn").
+_SHORTHAND = {
+    "u": ("you",),
+    "ya": ("you",),
+    "ur": ("your",),
+    "r": ("are",),
+    "wat": ("what",),
+    "wut": ("what",),
+    "abt": ("about",),
+    "w/": ("with",),
+    "rn": ("right", "now"),
+    "atm": ("at", "the", "moment"),
+    "asap": ("now",),
+    "thx": ("thanks",),
+    "ty": ("thanks",),
+    "gimme": ("give", "me"),
+    "lemme": ("let", "me"),
+    "plz": ("please",),
+    "prev": ("previous",),
 }
 
 
@@ -128,6 +156,8 @@ def _chunk_tokens(chunk: str) -> list[Token]:
     lower = word.lower()
     if lower in _CONTRACTIONS:
         return [_token(part, part) for part in _CONTRACTIONS[lower]]
+    if lower in _SHORTHAND and not quoted:
+        return [_token(part, part) for part in _SHORTHAND[lower]]
     if lower.endswith(("'s", "'")) and len(lower) > 2:
         base = word[:-2] if lower.endswith("'s") else word[:-1]
         return [_token(base.rstrip("'"), base.rstrip("'").lower()), _token("'s", "'s")]
