@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.config import Settings
+from storage.sql import alerts as _alert_tables  # noqa: F401 - alert tables on Base.metadata
 from storage.sql.engine import create_engine, database_url
 from storage.sql.store import SqlRemediationStore
 

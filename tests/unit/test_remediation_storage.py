@@ -21,7 +21,8 @@ from storage.sql.engine import async_url, default_sqlite_path, sync_url
 from storage.sql.models import Base
 
 TABLES = {"audit_events", "remediation_requests", "remediation_approvals",
-          "remediation_executions", "alembic_version"}  # fmt: skip
+          "remediation_executions", "alert_subscriptions", "alert_groups", "alert_posts",
+          "alembic_version"}  # fmt: skip
 
 
 def test_migrations_create_exactly_the_models(tmp_path: Path) -> None:

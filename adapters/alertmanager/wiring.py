@@ -1,0 +1,56 @@
+"""The alert side in the composition root: :func:`open_alerting` builds the shared store,
+the Alertmanager client (when ``ALERTMANAGER_URL`` is set), the publisher, the services
+behind the chat commands and the ``POST /alertmanager`` route, and closes them with ``stack``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+
+from adapters.alertmanager.client import AlertmanagerClient
+from bot.alerts import (
+    Alerting,
+    AlertNotifier,
+    ChannelPublisher,
+    SilenceService,
+    SubscriptionService,
+)
+from bot.alerts.ports import SilenceBackend
+from bot.alerts.webhook import webhook_plugin
+from bot.config import Settings
+from bot.ports import ChannelPoster
+from bot.server import DependencyCheck
+from storage.sql.alert_store import open_alert_store
+
+
+async def open_alerting(
+    settings: Settings,
+    stack: contextlib.AsyncExitStack,
+    *,
+    posters: Mapping[str, ChannelPoster],
+    checks: list[DependencyCheck],
+) -> Alerting:
+    """Everything the alert side needs, for ``settings``.
+
+    ``posters`` must be the very mapping the platform adapters fill in as they start
+    (``Services.posters``): it is read at every publish, not copied.
+    """
+    store = await stack.enter_async_context(open_alert_store(settings))
+    feed: SilenceBackend | None = None
+    if settings.alertmanager_url:
+        client = AlertmanagerClient(settings.alertmanager_url)
+        stack.push_async_callback(client.aclose)
+        checks.append(DependencyCheck("alertmanager", client.ping))
+        feed = client
+    target_labels = settings.file.target_labels
+    publisher = ChannelPublisher(store, store, posters)
+    notifier = AlertNotifier(store, publisher, target_labels=target_labels)
+    return Alerting(
+        publisher=publisher,
+        notifier=notifier,
+        subscriptions=SubscriptionService(store, posters),
+        silences=SilenceService(feed, target_labels=target_labels),
+        webhook=webhook_plugin(notifier, settings.webhook_token),
+        feed=feed,
+    )

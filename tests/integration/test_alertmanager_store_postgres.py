@@ -1,0 +1,88 @@
+"""The alert store on a real PostgreSQL 15 (started by the harness): the store contract, the
+schema of migration 0002 matching the models, and three replicas (each with its own engine)
+publishing the same alerts at once posting once per channel."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
+
+import storage.sql.alerts  # noqa: F401 - the alert tables on Base.metadata
+from bot.alerts.model import Subscription
+from bot.model import Reply, Severity
+from bot.ports import ChannelRef
+from storage.migrations import upgrade_url
+from storage.sql.alert_store import SqlAlertStore, open_alert_store_at
+from storage.sql.engine import sync_url
+from storage.sql.models import Base
+from tests.fakes.alerts import RecordingPoster
+from tests.harness.postgres import PostgresServer
+from tests.unit.test_alerts_publisher import replica
+from tests.unit.test_alerts_store import NOW, AlertStoreContract
+
+pytestmark = pytest.mark.integration
+
+TEMPLATE = "sco_alerts_template"
+
+
+@pytest.fixture(scope="session")
+def alerts_template(postgres_server: PostgresServer) -> str:
+    upgrade_url(postgres_server.create_database(TEMPLATE))
+    return TEMPLATE
+
+
+@pytest.fixture
+def database(postgres_server: PostgresServer, alerts_template: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield postgres_server.create_database(name, template=alerts_template)
+    postgres_server.drop_database(name)
+
+
+class TestPostgresAlertStore(AlertStoreContract):
+    concurrent_claims = 50
+
+    @pytest.fixture
+    async def store(self, database: str) -> AsyncIterator[SqlAlertStore]:
+        async with open_alert_store_at(database) as store:
+            yield store
+
+
+def test_migration_0002_creates_exactly_the_alert_tables(database: str) -> None:
+    engine = create_engine(sync_url(database))
+    try:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+async def test_three_replicas_publishing_together_post_once_per_channel(database: str) -> None:
+    channels = [ChannelRef("chat", "T1", f"C{n}") for n in range(8)]
+    replicas: list[SqlAlertStore] = []
+    async with open_alert_store_at(database) as first:
+        for channel in channels:
+            await first.add_subscription(Subscription(channel, "warning"), NOW)
+        async with open_alert_store_at(database) as second, open_alert_store_at(database) as third:
+            replicas = [first, second, third]
+            posters = [RecordingPoster(delay=0.05) for _ in replicas]
+            alerts = [
+                Reply(title=f"Firing: Alert{n}", text="...", severity=Severity.CRITICAL)
+                for n in range(5)
+            ]
+            await asyncio.gather(
+                *(
+                    replica(store, poster).publish(f"group-{n}", alert, severity="critical")
+                    for store, poster in zip(replicas, posters, strict=True)
+                    for n, alert in enumerate(alerts)
+                )
+            )
+            posts = [p for poster in posters for p in poster.posts]
+            assert len(posts) == len(channels) * len(alerts)
+            assert len({(p.reply.title, p.channel) for p in posts}) == len(posts)
+            assert sum(len(p.edits) for p in posters) == 0

@@ -1,0 +1,236 @@
+"""Subscriptions, silences and acknowledgements from chat, through the bot's own parser and
+dispatcher: what users type, what they are told, and what is stored or sent to
+Alertmanager (an in-memory fake of its API here; the real one in the integration tests)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.alerts import Alerting
+from bot.alerts.model import Matcher
+from bot.alerts.payload import parse_notification
+from bot.dispatcher import Dispatcher
+from bot.model import Reply, Severity
+from bot.ports import Alert, ChannelRef
+from storage.sql.alert_store import SqlAlertStore, open_alert_store_at
+from tests.fakes.alerts import (
+    MemorySilences,
+    RecordingPoster,
+    alert_dispatcher,
+    alerting_over,
+    recorded,
+    said,
+)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqlAlertStore]:
+    async with open_alert_store_at(f"sqlite+aiosqlite:///{tmp_path / 'alerts.db'}") as store:
+        yield store
+
+
+@pytest.fixture
+def poster() -> RecordingPoster:
+    return RecordingPoster()
+
+
+@pytest.fixture
+def silences() -> MemorySilences:
+    held = {"instance": "web-2:9100", "job": "node", "alertname": "InstanceDown"}
+    return MemorySilences([Alert("InstanceDown", "critical", "firing", held, "down", 0.0)])
+
+
+@pytest.fixture
+def alerting(store: SqlAlertStore, poster: RecordingPoster, silences: MemorySilences) -> Alerting:
+    return alerting_over(store, {"chat": poster}, silences)
+
+
+@pytest.fixture
+def bot(alerting: Alerting) -> Dispatcher:
+    return alert_dispatcher(alerting)
+
+
+async def ana(bot: Dispatcher, text: str, channel: str = "C-OPS") -> Reply:
+    return await bot.handle(said("chat", channel, "U0ANA", "Ana", text))
+
+
+# --------------------------------------------------------------------------- subscriptions
+
+
+async def test_subscribing_is_stored_for_the_channel_and_said_in_plain_words(
+    bot: Dispatcher, store: SqlAlertStore
+) -> None:
+    reply = await ana(bot, "subscribe critical")
+    assert reply.title == "Subscribed"
+    assert "I will post critical alerts here" in reply.text
+    assert "already subscribed to critical alerts" in (await ana(bot, "subscribe critical")).text
+    await ana(bot, "subscribe warning for checkout-api")
+    (first, second) = await store.subscriptions(ChannelRef("chat", "T1", "C-OPS"))
+    assert (first.severity, first.target, first.created_by) == ("critical", None, "U0ANA")
+    assert (second.severity, second.target) == ("warning", "checkout-api")
+    assert await store.subscriptions(ChannelRef("chat", "T1", "C-OTHER")) == []
+
+
+async def test_subscriptions_lists_this_channels_and_unsubscribe_removes_them(
+    bot: Dispatcher,
+) -> None:
+    await ana(bot, "subscribe critical")
+    await ana(bot, "subscribe warning for checkout-api")
+    listed = await ana(bot, "subscriptions")
+    assert listed.table is not None
+    assert [row[0] for row in listed.table.rows] == [
+        "subscribe critical", "subscribe warning for checkout-api",
+    ]  # fmt: skip
+    assert "warning and critical alerts for checkout-api" in listed.text
+    gone = await ana(bot, "unsubscribe warning for checkout-api")
+    assert gone.text == "No more posts here for warning and critical alerts for checkout-api."
+    assert "critical alerts" in (await ana(bot, "unsubscribe")).text
+    assert "gets no alert posts" in (await ana(bot, "subscriptions")).text
+
+
+async def test_unsubscribing_from_a_filter_the_channel_lacks_says_what_it_has(
+    bot: Dispatcher,
+) -> None:
+    await ana(bot, "subscribe critical")
+    reply = await ana(bot, "unsubscribe warning")
+    assert "no subscription to warning and critical alerts" in reply.text
+    assert "`subscribe critical`" in reply.text
+    assert reply.severity is Severity.WARNING
+
+
+async def test_the_console_cannot_subscribe(bot: Dispatcher, store: SqlAlertStore) -> None:
+    reply = await bot.handle(said("console", "console", "me", "me", "subscribe critical"))
+    assert "cannot post alerts into this chat (console)" in reply.text
+    assert await store.subscriptions() == []
+
+
+# --------------------------------------------------------------------------- silences
+
+
+async def test_a_silence_from_chat_is_made_in_alertmanager_by_the_user(
+    bot: Dispatcher, silences: MemorySilences
+) -> None:
+    reply = await ana(bot, "silence HighLatency for 2h")
+    (draft,) = silences.drafts
+    assert draft.matchers == (Matcher("alertname", "HighLatency"),)
+    assert (draft.ends_at - draft.starts_at).total_seconds() == 7200
+    assert draft.created_by == "Ana (chat:U0ANA)"
+    assert draft.comment == "from chat by Ana (chat:U0ANA)"
+    assert reply.title == "Silenced HighLatency for 2h"
+    assert f"unsilence {next(iter(silences.silences))[:8]}" in reply.text
+
+
+async def test_a_target_is_silenced_on_the_label_that_carries_it(
+    bot: Dispatcher, silences: MemorySilences
+) -> None:
+    await ana(bot, "silence InstanceDown on web-2 for 30m")
+    await ana(bot, "silence alerts on web-9 for 1h")
+    first, second = silences.drafts
+    assert first.matchers == (
+        Matcher("alertname", "InstanceDown"),
+        Matcher("instance", "web-2(:[0-9]+)?", is_regex=True),
+    )
+    assert second.matchers == (Matcher("instance", "web-9(:[0-9]+)?", is_regex=True),)
+
+
+async def test_a_silence_without_a_length_lasts_an_hour_and_says_so(
+    bot: Dispatcher, silences: MemorySilences
+) -> None:
+    reply = await ana(bot, "silence HighLatency")
+    (draft,) = silences.drafts
+    assert (draft.ends_at - draft.starts_at).total_seconds() == 3600
+    assert "the default" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("silence HighLatency for 10d", "at most 7d"),
+        ("silence for 2h", "would silence every alert"),
+    ],
+)
+async def test_too_long_or_too_broad_silences_are_refused(
+    bot: Dispatcher, silences: MemorySilences, text: str, says: str
+) -> None:
+    reply = await ana(bot, text)
+    assert says in reply.text
+    assert silences.drafts == []
+
+
+async def test_silences_lists_the_live_ones_and_unsilence_takes_an_id_prefix(
+    bot: Dispatcher, silences: MemorySilences
+) -> None:
+    await ana(bot, "silence HighLatency for 2h")
+    await ana(bot, "silence DiskFull for 1h")
+    listed = await ana(bot, "silences")
+    assert listed.table is not None
+    assert [row[1] for row in listed.table.rows] == ['alertname="DiskFull"',
+                                                     'alertname="HighLatency"']  # fmt: skip
+    first = next(s for s in silences.silences.values() if "HighLatency" in s.matchers[0].value)
+    reply = await ana(bot, f"unsilence {first.id[:6]}")
+    assert reply.title == f"Silence {first.id[:8]} ended"
+    assert silences.silences[first.id].state == "expired"
+    assert len((await ana(bot, "silences")).table.rows) == 1  # type: ignore[union-attr]
+
+
+async def test_unsilence_by_name_never_makes_a_silence(
+    bot: Dispatcher, silences: MemorySilences
+) -> None:
+    """The parser alone reads "unsilence X" as a silence of X; the alert route prevents it."""
+    assert "No active silence" in (await ana(bot, "unsilence HighLatency")).text
+    await ana(bot, "silence HighLatency for 2h")
+    await ana(bot, "silence HighLatency on web-2 for 2h")
+    assert "matches several silences" in (await ana(bot, "unsilence HighLatency")).text
+    assert len(silences.drafts) == 2
+    assert (
+        await ana(bot, "unsilence web-2")
+    ).text == "Alerts for HighLatency on web-2 notify again."
+
+
+async def test_without_alertmanager_silence_commands_say_what_to_configure(
+    store: SqlAlertStore, poster: RecordingPoster
+) -> None:
+    bot = alert_dispatcher(alerting_over(store, {"chat": poster}, None))
+    for text in ("silence HighLatency for 2h", "silences", "unsilence 3f2a"):
+        reply = await ana(bot, text)
+        assert "Alertmanager is not configured" in reply.text, text
+        assert "ALERTMANAGER_URL" in reply.text, text
+
+
+# --------------------------------------------------------------------------- acknowledgements
+
+
+async def test_ack_shows_who_acknowledged_on_every_post_of_the_group(
+    bot: Dispatcher, alerting: Alerting, poster: RecordingPoster
+) -> None:
+    await ana(bot, "subscribe")
+    await ana(bot, "subscribe", channel="C-SRE")
+    notification = parse_notification(recorded("firing.json"))
+    assert await alerting.notifier.notify(notification) == 2
+    ack_command = poster.posts[0].reply.choices[-1].command
+    reply = await bot.handle(said("chat", "C-SRE", "U0BOB", "Bob", ack_command))
+    assert reply.title == "Acknowledged HighLatency"
+    assert "2 posts updated" in reply.text
+    for post in poster.posts:
+        shown = poster.latest(post.ref)
+        assert "by Bob at" in {f.label: f.value for f in shown.fields}["Acknowledged"]
+        assert "Acknowledge" not in [c.label for c in shown.choices]
+    again = await ana(bot, ack_command)
+    assert "already acknowledged by Bob" in again.text
+    assert len(poster.edits) == 2
+
+
+async def test_ack_of_an_unknown_or_malformed_group_id_says_so(bot: Dispatcher) -> None:
+    assert "No alert group has an id starting with 0000" in (await ana(bot, "ack 0000")).text
+    assert "Which alert group?" in (await ana(bot, "ack")).text
+
+
+async def test_help_teaches_the_alert_commands(bot: Dispatcher) -> None:
+    reply = await ana(bot, "help alerts")
+    text = reply.plain_text()
+    for example in ("subscribe critical", "silence HighLatency for 2h", "unsilence 3f2a9c1e",
+                    "ack 3f2a9c1e", "subscriptions", "silences"):  # fmt: skip
+        assert example in text
