@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -26,11 +26,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.adapter import PLACEHOLDER_AFTER_SECONDS, Handle, SlackAdapter
+from adapters.slack.inbound import PLATFORM
 from adapters.slack.outbound import SlackWeb, trusted_response_urls
+from adapters.slack.poster import SlackPoster
 from adapters.slack.redact import redacting_logger
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.ports import DedupeStore
+from bot.ports import ChannelPoster, DedupeStore
 from bot.server import WebPlugin
 
 if TYPE_CHECKING:
@@ -48,7 +50,11 @@ SLACK_ADAPTER_KEY = web.AppKey("slack_adapter", SlackAdapter)
 async def plugin(services: Services, stack: contextlib.AsyncExitStack) -> WebPlugin:
     """The composition root's entry point (see :func:`bot.app._platform_plugins`)."""
     return await build_plugin(
-        services.settings, handle=services.dispatcher.handle, dedupe=services.dedupe, stack=stack
+        services.settings,
+        handle=services.dispatcher.handle,
+        dedupe=services.dedupe,
+        stack=stack,
+        posters=services.posters,
     )
 
 
@@ -59,8 +65,10 @@ async def build_plugin(
     dedupe: DedupeStore,
     stack: contextlib.AsyncExitStack,
     placeholder_after: float = PLACEHOLDER_AFTER_SECONDS,
+    posters: MutableMapping[str, ChannelPoster] | None = None,
 ) -> WebPlugin:
-    """Build the Slack side of the bot; its HTTP session is closed when ``stack`` unwinds."""
+    """Build the Slack side of the bot; its HTTP session is closed when ``stack`` unwinds.
+    With ``posters``, the proactive :class:`SlackPoster` is registered there as ``slack``."""
     token = settings.slack_bot_token
     if not token:
         raise ConfigError("SLACK_BOT_TOKEN is required for Slack")
@@ -87,6 +95,8 @@ async def build_plugin(
         trusted=trusted_response_urls(settings.slack_api_url),
         logger=sdk_logger,
     )
+    if posters is not None:
+        posters[PLATFORM] = SlackPoster(web_api)
     adapter = SlackAdapter(handle, web_api, dedupe, placeholder_after=placeholder_after)
     bolt = AsyncApp(
         name="smartcloudops",
