@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from bot.alerts import Alerting, AlertRoute
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.handlers import build_registry
@@ -21,6 +22,7 @@ from bot.ports import (
     DedupeStore,
     IntentParserPort,
     MetricsSource,
+    Publisher,
 )
 from bot.remediation import HistoryRoute, RemediationService, load_policy
 from bot.server import DependencyCheck, WebPlugin
@@ -45,13 +47,16 @@ class Services:
     posters: dict[str, ChannelPoster] = field(default_factory=dict)
     #: Guarded remediation (policy, audit store, executors); None only in hand-built test rigs.
     remediation: RemediationService | None = None
+    #: Posts notifications (alerts, findings, digests) to subscribed channels, once per channel
+    #: across replicas, and edits them in place; None only in hand-built test rigs.
+    publisher: Publisher | None = None
 
 
 def build_parser() -> IntentParserPort:
     """The intent parser the bot uses (scikit-learn classifier injected from ``ml``)."""
     from ml.intent_classifier import build_parser as build
 
-    return HistoryRoute(build())
+    return AlertRoute(HistoryRoute(build()))
 
 
 @contextlib.asynccontextmanager
@@ -67,9 +72,16 @@ async def open_services(
         metrics = await _metrics_source(settings, stack, checks)
         anomaly = _anomaly_detector(settings)
         remediation = await _remediation_service(settings, stack, checks)
+        posters: dict[str, ChannelPoster] = {}
+        alerting = await _alerting(settings, stack, posters, checks)
+        metrics = alerting.alerts_source(metrics)
         parser = build_parser()
         registry = build_registry(
-            settings=settings, metrics=metrics, anomaly=anomaly, remediation=remediation
+            settings=settings,
+            metrics=metrics,
+            anomaly=anomaly,
+            remediation=remediation,
+            alerting=alerting,
         )
         dispatcher = Dispatcher(
             parser, context, registry, telemetry, history_limit=settings.file.history_limit
@@ -85,7 +97,10 @@ async def open_services(
             dispatcher=dispatcher,
             remediation=remediation,
             checks=checks,
+            posters=posters,
+            publisher=alerting.publisher,
         )
+        services.web_plugins.append(alerting.webhook)
         services.web_plugins.extend(await _platform_plugins(services, stack))
         yield services
 
@@ -106,6 +121,20 @@ async def _remediation_service(
         checks.append(DependencyCheck("database", store.ping))
     executors = await stack.enter_async_context(open_executors(policy))
     return RemediationService(policy, store, executors)
+
+
+async def _alerting(
+    settings: Settings,
+    stack: contextlib.AsyncExitStack,
+    posters: dict[str, ChannelPoster],
+    checks: list[DependencyCheck],
+) -> Alerting:
+    """Alert posts: subscriptions, posts and groups in the database, the Alertmanager API
+    (when ALERTMANAGER_URL is set), the publisher over ``posters`` (filled in later by the
+    platform plugins) and the ``POST /alertmanager`` route."""
+    from adapters.alertmanager.wiring import open_alerting
+
+    return await open_alerting(settings, stack, posters=posters, checks=checks)
 
 
 async def _context_store(

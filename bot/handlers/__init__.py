@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.alerts import Alerting
 from bot.config import Settings
 from bot.handlers.help import help_specs
 from bot.handlers.remediation import guard_unknown, remediation_specs
@@ -16,6 +17,7 @@ def build_registry(
     metrics: MetricsSource,
     anomaly: AnomalyDetector,
     remediation: RemediationService | None = None,
+    alerting: Alerting | None = None,
 ) -> Registry:
     """Every handler the bot has. Help is generated from the registry itself."""
     from bot.handlers.anomaly import anomaly_specs
@@ -26,6 +28,11 @@ def build_registry(
     )
     if remediation is not None:
         for spec in remediation_specs(remediation):
+            registry.register(spec)
+    if alerting is not None:
+        from bot.handlers.alerts import alert_specs
+
+        for spec in alert_specs(alerting):
             registry.register(spec)
     for spec in help_specs(registry):
         if remediation is not None and spec.intent == "unknown":
