@@ -1,0 +1,101 @@
+"""One scheduler replica in a process of its own, so a test can kill it (``SIGKILL``) the way
+a crashed pod dies: no lease release, renewals just stop.
+
+``python -m tests.fakes.scheduler_replica REDIS_URL NAMESPACE NAME NOW``
+
+It runs the real scheduler (:func:`bot.scheduler.build_scheduler`) with Redis leases and the
+Redis dedupe store, over the demo metrics source frozen at ``NOW``, the anomaly scan every
+second. What it does is written to Redis lists the test reads: ``{NAMESPACE}:runs`` gets
+``{"replica", "due", "started"}`` for every firing it starts, and ``{NAMESPACE}:published``
+gets ``{"replica", "key", "severity", "target", "title"}`` for every publish (the shared
+"channel" of the replicas). It prints ``ready`` once its jobs are started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+
+from redis.asyncio import Redis
+
+from bot.model import Reply
+from bot.scheduler.ports import Job, Run
+
+INTERVAL = 1.0
+LEASE_TTL = 0.5
+SCHEDULES = {
+    "anomaly_scan": {
+        "every": f"{INTERVAL}s",
+        "lease_ttl": f"{LEASE_TTL}s",
+        "lookback": "4h",
+        "metrics": ["latency", "error_rate"],
+    }
+}
+
+
+class ListPublisher:
+    """A Publisher whose channel is a Redis list shared by every replica process."""
+
+    def __init__(self, client: Redis, key: str, replica: str) -> None:
+        self._client = client
+        self._key = key
+        self._replica = replica
+
+    async def publish(
+        self, key: str, reply: Reply, *, severity: str, target: str | None = None
+    ) -> int:
+        entry = {"replica": self._replica, "key": key, "severity": severity, "target": target,
+                 "title": reply.title}  # fmt: skip
+        await self._client.rpush(self._key, json.dumps(entry))
+        return 1
+
+
+class RecordedJob:
+    """Writes each firing's start to a Redis list, then runs the real job."""
+
+    def __init__(self, job: Job, client: Redis, key: str, replica: str) -> None:
+        self.name = job.name
+        self._job = job
+        self._client = client
+        self._key = key
+        self._replica = replica
+
+    async def run(self, run: Run) -> None:
+        entry = {"replica": self._replica, "due": run.due, "started": time.time()}
+        await self._client.rpush(self._key, json.dumps(entry))
+        await self._job.run(run)
+
+
+async def serve(redis_url: str, namespace: str, name: str, now: float) -> None:
+    from adapters.metrics.demo import DemoMetricsSource
+    from bot.scheduler import build_scheduler
+    from ml.anomaly.service import AnomalyService
+    from storage.dedupe import RedisDedupeStore
+    from storage.lease import redis_leases
+    from storage.redis_client import connect
+
+    client = connect(redis_url)
+    scheduler = build_scheduler(
+        SCHEDULES,
+        leases=redis_leases(client, owner=name, namespace=namespace),
+        publisher=ListPublisher(client, f"{namespace}:published", name),
+        dedupe=RedisDedupeStore(client),
+        metrics=DemoMetricsSource(seed=7, now=lambda: now),
+        anomaly=AnomalyService(),
+        clock=lambda: now,
+    )
+    for runner in scheduler.runners:
+        runner.job = RecordedJob(runner.job, client, f"{namespace}:runs", name)
+    scheduler.start()
+    print("ready", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await scheduler.stop()
+        await client.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])))
