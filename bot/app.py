@@ -102,6 +102,7 @@ async def open_services(
         )
         services.web_plugins.append(alerting.webhook)
         services.web_plugins.extend(await _platform_plugins(services, stack))
+        services.web_plugins.extend(await _scheduler_plugins(services, stack, alerting))
         yield services
 
 
@@ -213,3 +214,40 @@ async def _platform_plugins(
             module = importlib.import_module(module_name)
             plugins.append(await module.plugin(services, stack))
     return plugins
+
+
+async def _scheduler_plugins(
+    services: Services, stack: contextlib.AsyncExitStack, alerting: Alerting
+) -> list[WebPlugin]:
+    """The scheduled jobs (``schedules:``), started with the web server (so ``serve`` runs
+    them and ``chat`` does not). With REDIS_URL the job leases live in Redis, so exactly one
+    replica runs each job; without it this process is the only one."""
+    from bot.scheduler import build_scheduler, scheduler_plugin
+    from bot.scheduler.digest_sources import AlertmanagerSilences
+    from storage.lease import memory_leases, redis_leases
+
+    settings = services.settings
+    if settings.redis_url is None:
+        leases = memory_leases()
+    else:
+        from storage.redis_client import connect
+
+        client = connect(settings.redis_url)
+        stack.push_async_callback(client.aclose)
+        leases = redis_leases(client)
+    feed = alerting.feed
+    scheduler = build_scheduler(
+        settings.file.schedules,
+        leases=leases,
+        publisher=alerting.publisher,
+        dedupe=services.dedupe,
+        metrics=services.metrics,
+        anomaly=services.anomaly,
+        actions=services.remediation,
+        silences=AlertmanagerSilences(feed) if feed is not None else None,
+        firing_now=feed,
+    )
+    if not scheduler.jobs:
+        return []
+    stack.push_async_callback(scheduler.stop)
+    return [scheduler_plugin(scheduler)]

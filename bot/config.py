@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.errors import ConfigError
 from bot.remediation.policy import load_policy
+from bot.scheduler.config import load_schedules
 from intents.model import METRICS
 
 ENV_NAMES: tuple[str, ...] = (
@@ -224,6 +225,10 @@ def _load_file(path: str | None) -> FileSettings:
         )
     try:
         load_policy(settings.policy)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    try:
+        load_schedules(settings.schedules)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     return settings
