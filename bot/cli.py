@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bot.config import Settings, load_settings
-from bot.errors import ConfigError
+from bot.errors import ConfigError, DependencyError
 
 log = logging.getLogger("smartcloudops")
 
@@ -28,6 +28,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     logging.getLogger().setLevel((args.verbose and logging.DEBUG) or settings.file.log_level)
+    try:
+        return _run(args, settings)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DependencyError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
         return asyncio.run(_chat(settings, args.c))
     if args.command == "serve":

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
+from bot.config import Settings, redact_url
+from bot.errors import DependencyError
 from storage.sql.engine import database_url, sync_url
 
 if TYPE_CHECKING:
@@ -35,10 +36,25 @@ def upgrade_url(url: str, revision: str = "head", *, quiet: bool = False) -> Non
     Alembic keeps its running context in module globals, so runs within one process are
     serialised here; across processes the database lock in ``env.py`` does it. ``quiet``
     keeps Alembic's progress lines out of a chat session's log."""
+    from sqlalchemy.exc import DBAPIError
+
     with _ALEMBIC_LOCK, _quiet_alembic(quiet):
         from alembic import command
 
-        command.upgrade(alembic_config(url), revision)
+        try:
+            command.upgrade(alembic_config(url), revision)
+        except (DBAPIError, OSError) as exc:
+            raise DependencyError("database", _unreachable(url, exc)) from exc
+
+
+def _unreachable(url: str, exc: BaseException) -> str:
+    """A one-line reason without credentials: the driver's first line, URL redacted."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = detail[0] if detail else type(exc).__name__
+    return (
+        f"Cannot migrate the database at {redact_url(url)}: {reason}. "
+        "Check DATABASE_URL and that the database is up."
+    )
 
 
 def alembic_config(url: str) -> Config:

@@ -98,3 +98,24 @@ def test_detect_on_a_missing_file_says_so_without_a_traceback(tmp_path: Path) ->
     assert result.returncode != 0
     assert "nope.csv" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [("migrate",), ("chat", "-c", "help")])
+def test_an_unreachable_database_is_a_clear_error_without_the_password(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    url = "postgresql+psycopg://ops:hunter2@127.0.0.1:1/ops"
+    result = _run(*command, env={"DATABASE_URL": url}, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Cannot migrate the database at postgresql+psycopg://ops:***@127.0.0.1:1/ops" in (
+        result.stderr
+    )
+    assert "hunter2" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_migrate_creates_the_schema_in_a_sqlite_file(tmp_path: Path) -> None:
+    database = tmp_path / "audit.db"
+    result = _run("migrate", env={"DATABASE_URL": f"sqlite+aiosqlite:///{database}"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert database.stat().st_size > 0
