@@ -25,6 +25,7 @@ from bot.remediation.model import (
     format_time,
 )
 from bot.remediation.policy import KUBERNETES_OPERATIONS
+from bot.remediation.refusals import Reason, Refusal
 from bot.remediation.screen import (
     find_unsafe_request,
     is_unsafe,
@@ -36,6 +37,8 @@ from bot.remediation.service import ApprovalOutcome, RemediationService, Request
 _REQUEST_ID = re.compile(r"#?(\d{1,12})")
 _TOPIC = "remediation"
 _HISTORY_ROWS = 20
+#: Refusals of an approval or denial that leave the request pending (checked after it is open).
+_LEAVES_REQUEST_PENDING = frozenset({Reason.SELF_APPROVAL, Reason.NOT_ALLOWED})
 
 
 def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
@@ -56,12 +59,18 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
 
     async def approve(request: Request) -> Reply:
         request_id = _request_id(request, "approve")
-        outcome = await service.approve(Actor.from_message(request.message), request_id)
+        try:
+            outcome = await service.approve(Actor.from_message(request.message), request_id)
+        except Refusal as refusal:
+            return render_open_refusal(refusal, request_id)
         return render_approval(outcome)
 
     async def deny(request: Request) -> Reply:
         request_id = _request_id(request, "deny")
-        closed = await service.deny(Actor.from_message(request.message), request_id)
+        try:
+            closed = await service.deny(Actor.from_message(request.message), request_id)
+        except Refusal as refusal:
+            return render_open_refusal(refusal, request_id)
         return Reply(
             title=f"Request #{closed.id} denied",
             text=f"`{closed.canonical}` will not run.",
@@ -196,6 +205,23 @@ def render_approval(outcome: ApprovalOutcome) -> Reply:
         choices=_buttons(stored.id),
         severity=Severity.INFO,
         extra={"request_id": str(stored.id)},
+    )
+
+
+def render_open_refusal(refusal: Refusal, request_id: int) -> Reply:
+    """A refused approval or denial of a request that is still pending (the requester's own
+    approval, someone without the role): the refusal, with the Approve/Deny buttons offered
+    again. Platforms replace a clicked message with the click's answer, so without them one
+    refused click would take the buttons away from everyone who may still decide.
+    Any other refusal (expired, already decided) is raised as it is."""
+    if refusal.reason not in _LEAVES_REQUEST_PENDING:
+        raise refusal
+    text = refusal.message if not refusal.hint else f"{refusal.message}\n{refusal.hint}"
+    return Reply(
+        text=text,
+        choices=_buttons(request_id),
+        severity=Severity.WARNING,
+        extra={"request_id": str(request_id)},
     )
 
 
