@@ -148,9 +148,13 @@ def event_dedupe_key(body: Payload) -> str:
 
 
 def click_dedupe_key(click: Click) -> str:
-    """One run per button per message, however often it is clicked or delivered."""
-    command = hashlib.sha256(click.message.text.encode("utf-8")).hexdigest()[:16]
-    return f"slack:click:{click.message.channel_id}:{click.message_ts}:{command}"
+    """One run per button, message and person, however often it is clicked or delivered.
+
+    The clicking user is part of the key: several people answer one approval message (the
+    requester's own click is refused, a second approver's must still count)."""
+    message = click.message
+    command = hashlib.sha256(message.text.encode("utf-8")).hexdigest()[:16]
+    return f"slack:click:{message.channel_id}:{click.message_ts}:{message.user_id}:{command}"
 
 
 def is_user_id(value: str) -> bool:
