@@ -223,7 +223,7 @@ async def _scheduler_plugins(
     them and ``chat`` does not). With REDIS_URL the job leases live in Redis, so exactly one
     replica runs each job; without it this process is the only one."""
     from bot.scheduler import build_scheduler, scheduler_plugin
-    from bot.scheduler.digest_sources import AlertmanagerSilences
+    from bot.scheduler.digest_sources import AlertmanagerSilences, RecordedAlerts
     from storage.lease import memory_leases, redis_leases
 
     settings = services.settings
@@ -235,7 +235,7 @@ async def _scheduler_plugins(
         client = connect(settings.redis_url)
         stack.push_async_callback(client.aclose)
         leases = redis_leases(client)
-    feed = alerting.feed
+    feed, recorded = alerting.feed, alerting.history
     scheduler = build_scheduler(
         settings.file.schedules,
         leases=leases,
@@ -244,6 +244,7 @@ async def _scheduler_plugins(
         metrics=services.metrics,
         anomaly=services.anomaly,
         actions=services.remediation,
+        alert_history=RecordedAlerts(recorded) if recorded is not None else None,
         silences=AlertmanagerSilences(feed) if feed is not None else None,
         firing_now=feed,
     )

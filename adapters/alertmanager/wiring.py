@@ -53,4 +53,5 @@ async def open_alerting(
         silences=SilenceService(feed, target_labels=target_labels),
         webhook=webhook_plugin(notifier, settings.webhook_token),
         feed=feed,
+        history=store,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.alerts.notifier import AckOutcome, AlertNotifier, incident_key
-from bot.alerts.ports import SilenceBackend
+from bot.alerts.ports import GroupHistory, SilenceBackend
 from bot.alerts.publisher import ChannelPublisher
 from bot.alerts.route import ALERT_INTENTS, AlertRoute, parse_alert_command
 from bot.alerts.silences import SilenceService
@@ -40,7 +40,8 @@ __all__ = [
 class Alerting:
     """Everything the alert side gives the composition root: the :class:`Publisher`, the
     services behind the chat commands, the webhook route and, when Alertmanager is
-    configured, its API (``feed``) for alerts lists."""
+    configured, its API (``feed``) for alerts lists; ``history`` is the group store read
+    back (the daily digest's "what fired")."""
 
     publisher: ChannelPublisher
     notifier: AlertNotifier
@@ -48,6 +49,7 @@ class Alerting:
     silences: SilenceService
     webhook: WebPlugin
     feed: SilenceBackend | None = None
+    history: GroupHistory | None = None
 
     def alerts_source(self, metrics: MetricsSource) -> MetricsSource:
         """``metrics``, with alerts read from Alertmanager when it is configured."""

@@ -92,6 +92,17 @@ class GroupStore(Protocol):
         ...
 
 
+class GroupHistory(Protocol):
+    """The stored groups a report of "what fired since then" must read (read-only)."""
+
+    async def groups_since(self, since: datetime, limit: int = 1000) -> list[GroupRecord]:
+        """Every group notified at or after ``since`` and every group still firing (however
+        long ago its last notification came), most recently notified first, at most
+        ``limit``. Each record holds only the group's *latest* notification: a group that
+        resolved and fired again shows its current incident (the epoch says how many)."""
+        ...
+
+
 class SilenceBackend(Protocol):
     """Alertmanager's silences and alerts (API v2).
 

@@ -3,10 +3,12 @@
 Its data comes through three small ports, each optional, so the digest works with whatever
 the deployment has:
 
-* :class:`AlertHistory` (alerts that fired in the window, e.g. recorded by the Alertmanager
-  webhook). Without it the digest says no history is kept and lists what fires *now*
-  instead, from :class:`CurrentAlerts` (Alertmanager's API when configured, else the
-  metrics source: Prometheus rules or the demo's);
+* :class:`AlertHistory` (alerts that fired in the window and whether they resolved, e.g. the
+  groups the Alertmanager webhook recorded, see :mod:`.digest_sources`). Without it the
+  digest says no history is kept and lists what fires *now* instead, from
+  :class:`CurrentAlerts` (Alertmanager's API when configured, else the metrics source:
+  Prometheus rules or the demo's). An empty history is checked against what fires now too,
+  so alerts that never reached the webhook are not hidden behind "no alerts";
 * :class:`SilenceHistory` (silences in effect during the window, e.g. Alertmanager's, see
   :mod:`.digest_sources`). Without it the digest says silences are not tracked;
 * :class:`ActionHistory` (the remediation audit log; :class:`bot.remediation.RemediationService`
@@ -19,8 +21,7 @@ digest. The post's key is ``digest:<day>`` (UTC date of the firing), claimed onc
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -57,6 +58,19 @@ class SilenceNote:
     ends_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class FiredAlert:
+    """One firing of an alert, as it stood at the end of the digest's window: ``resolved``
+    says whether it had stopped by then, ``resolved_at`` when (None if unknown)."""
+
+    name: str
+    severity: str
+    labels: Mapping[str, str]
+    starts_at: float
+    resolved: bool = False
+    resolved_at: float | None = None
+
+
 class CurrentAlerts(Protocol):
     """Alerts pending or firing right now (a :class:`bot.ports.MetricsSource` is one)."""
 
@@ -64,9 +78,10 @@ class CurrentAlerts(Protocol):
 
 
 class AlertHistory(Protocol):
-    """Alerts that fired between ``start`` and ``end`` (unix s), one entry per firing."""
+    """Alerts firing at some time between ``start`` and ``end`` (unix s), one entry per
+    firing, each as it stood at ``end`` (still firing or resolved)."""
 
-    async def fired_between(self, start: float, end: float) -> Sequence[Alert]: ...
+    async def fired_between(self, start: float, end: float) -> Sequence[FiredAlert]: ...
 
 
 class SilenceHistory(Protocol):
@@ -155,21 +170,40 @@ class DailyDigest:
             log.warning("digest: cannot read the alert history: %s", exc)
             return _Section("What fired: the alert history could not be read.", (), "?")
         if not alerts:
+            return await self._none_recorded()
+        count = str(len(alerts))
+        return _Section(f"What fired ({count}):", _alert_lines(alerts, recorded=True), count)
+
+    async def _none_recorded(self) -> _Section:
+        """An empty history, checked against what fires now: alerts the history never saw
+        (Prometheus rules without Alertmanager, or Alertmanager not sending to the webhook)
+        are still shown rather than hidden behind "no alerts"."""
+        try:
+            alerts = await self._current_firing()
+        except DependencyError as exc:
+            log.warning("digest: cannot read current alerts: %s", exc)
+            alerts = []
+        if not alerts:
             return _Section("What fired: no alerts.", (), "0")
-        return _Section(f"What fired ({len(alerts)}):", _alert_lines(alerts, end), str(len(alerts)))
+        note = f"What fired: none recorded by the alert webhook, yet firing now ({len(alerts)}):"
+        return _Section(note, _alert_lines(alerts, recorded=False), "0")
 
     async def _firing_now(self) -> _Section:
         """The fallback without an alert history: what the metrics source says fires now."""
         note = "What fired: no alert history is kept (Alertmanager webhook not set up)"
         try:
-            current = self._sources.firing_now or self._sources.metrics
-            alerts = [a for a in await current.alerts() if a.state == "firing"]
+            alerts = await self._current_firing()
         except DependencyError as exc:
             log.warning("digest: cannot read current alerts: %s", exc)
             return _Section(f"{note}, and current alerts could not be read.", (), "n/a")
         if not alerts:
             return _Section(f"{note}; nothing is firing now.", (), "n/a")
-        return _Section(f"{note}; firing now ({len(alerts)}):", _alert_lines(alerts, None), "n/a")
+        lines = _alert_lines(alerts, recorded=False)
+        return _Section(f"{note}; firing now ({len(alerts)}):", lines, "n/a")
+
+    async def _current_firing(self) -> list[FiredAlert]:
+        current = self._sources.firing_now or self._sources.metrics
+        return [_still_firing(a) for a in await current.alerts() if a.state == "firing"]
 
     async def _silenced(self, start: float, end: float) -> _Section:
         history = self._sources.silences
@@ -205,22 +239,41 @@ class DailyDigest:
         return _Section(f"What was done ({len(done)}):", _capped(lines), str(len(done)))
 
 
-def _alert_lines(alerts: Sequence[Alert], end: float | None) -> tuple[str, ...]:
-    """One line per (alert, target, severity), most severe and most frequent first."""
-    counts = Counter((a.name, _target(a), a.severity) for a in alerts)
-    first: dict[tuple[str, str | None, str], float] = {}
+def _still_firing(alert: Alert) -> FiredAlert:
+    return FiredAlert(alert.name, alert.severity, alert.labels, alert.starts_at)
+
+
+def _alert_lines(alerts: Sequence[FiredAlert], *, recorded: bool) -> tuple[str, ...]:
+    """One line per (alert, target, severity), most severe and most frequent first.
+
+    ``recorded`` lines (from the history) say when it first fired and whether it resolved
+    (only when every firing of the line did); the others say since when it fires now.
+    """
+    firings: dict[tuple[str, str | None, str], list[FiredAlert]] = {}
     for alert in sorted(alerts, key=lambda a: a.starts_at):
-        first.setdefault((alert.name, _target(alert), alert.severity), alert.starts_at)
-    ordered = sorted(counts, key=lambda k: (_SEVERITY_RANK.get(k[2], 9), -counts[k], first[k]))
+        firings.setdefault((alert.name, _target(alert), alert.severity), []).append(alert)
+    ordered = sorted(
+        firings,
+        key=lambda k: (_SEVERITY_RANK.get(k[2], 9), -len(firings[k]), firings[k][0].starts_at),
+    )
     lines = []
     for name, target, severity in ordered:
+        group = firings[name, target, severity]
         where = f" on {target}" if target else ""
-        times = f" ×{counts[name, target, severity]}" if counts[name, target, severity] > 1 else ""
-        since = "since" if end is None else "first at"
-        lines.append(
-            f"• {name}{where} ({severity}){times}, {since} {_clock(first[name, target, severity])}"
-        )
+        times = f" ×{len(group)}" if len(group) > 1 else ""
+        first = _clock(group[0].starts_at)
+        when = f"first at {first}, {_outcome(group)}" if recorded else f"since {first}"
+        lines.append(f"• {name}{where} ({severity}){times}, {when}")
     return _capped(lines)
+
+
+def _outcome(firings: Sequence[FiredAlert]) -> str:
+    """``still firing``, or ``resolved`` (at the last resolution, when every time is known)."""
+    if not all(f.resolved for f in firings):
+        return "still firing"
+    ends = [f.resolved_at for f in firings]
+    known = [end for end in ends if end is not None]
+    return f"resolved at {_clock(max(known))}" if len(known) == len(ends) else "resolved"
 
 
 def _silence_line(silence: SilenceNote, end: float) -> str:
@@ -242,7 +295,7 @@ def _capped(lines: Sequence[str]) -> tuple[str, ...]:
     return (*lines[: MAX_LINES - 1], f"• and {len(lines) - MAX_LINES + 1} more")
 
 
-def _target(alert: Alert) -> str | None:
+def _target(alert: FiredAlert) -> str | None:
     for label in _TARGET_LABELS:
         value = alert.labels.get(label)
         if value:

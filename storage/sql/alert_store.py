@@ -1,6 +1,7 @@
 """The alert-posting store on SQL (PostgreSQL or SQLite): subscriptions, alert groups and the
 posts made for them, shared by every replica. Implements the three stores of
-:mod:`bot.alerts.ports`.
+:mod:`bot.alerts.ports`, and :class:`~bot.alerts.ports.GroupHistory` (read-only) for the
+daily digest.
 
 Once per channel: :meth:`SqlAlertStore.claim_post` inserts the (key, channel) row; the
 unique constraint lets exactly one replica in, the others read the row (and later the
@@ -20,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -204,6 +205,19 @@ class SqlAlertStore:
             select(AlertGroupRow.__table__)
             .where(AlertGroupRow.key_hash.startswith(wanted, autoescape=True))
             .order_by(AlertGroupRow.updated_at.desc())
+            .limit(limit)
+        )
+        async with self._begin() as conn:
+            rows = (await conn.execute(statement)).mappings().all()
+        return [_group(row) for row in rows]
+
+    async def groups_since(self, since: datetime, limit: int = 1000) -> list[GroupRecord]:
+        """:meth:`bot.alerts.ports.GroupHistory.groups_since`: a read of the groups table,
+        no history of its own (each row keeps the group's latest notification)."""
+        statement = (
+            select(AlertGroupRow.__table__)
+            .where(or_(AlertGroupRow.updated_at >= since, AlertGroupRow.status == "firing"))
+            .order_by(AlertGroupRow.updated_at.desc(), AlertGroupRow.key_hash)
             .limit(limit)
         )
         async with self._begin() as conn:

@@ -121,6 +121,23 @@ class AlertStoreContract:
             "only hex digits count, never LIKE wildcards"
         )
 
+    async def test_groups_since_are_those_notified_since_and_those_still_firing(
+        self, store: SqlAlertStore
+    ) -> None:
+        """The digest's read: recent groups, plus groups still firing however old."""
+        day_ago = NOW - timedelta(days=1)
+        await store.record_group("a1" * 32, "{}:{old-resolved}", "resolved", "{1}", day_ago)
+        await store.record_group("b2" * 32, "{}:{old-firing}", "firing", "{2}", day_ago)
+        await store.record_group("c3" * 32, "{}:{recent}", "firing", "{3}", NOW)
+        await store.record_group("c3" * 32, "{}:{recent}", "resolved", "{4}", NOW)
+        found = await store.groups_since(NOW - timedelta(hours=1))
+        assert [(g.group_key, g.status, g.snapshot) for g in found] == [
+            ("{}:{recent}", "resolved", "{4}"),
+            ("{}:{old-firing}", "firing", "{2}"),
+        ]
+        assert len(await store.groups_since(NOW - timedelta(hours=1), limit=1)) == 1
+        assert len(await store.groups_since(day_ago)) == 3
+
 
 class TestSqliteAlertStore(AlertStoreContract):
     @pytest.fixture

@@ -17,7 +17,7 @@ from bot.remediation import RemediationService, load_policy
 from bot.remediation.model import AuditEvent, AuditKind
 from bot.scheduler.announce import Announcer
 from bot.scheduler.config import DailyDigestConfig, load_schedules
-from bot.scheduler.digest import DailyDigest, DigestSources, SilenceNote
+from bot.scheduler.digest import DailyDigest, DigestSources, FiredAlert, SilenceNote
 from bot.scheduler.digest_sources import AlertmanagerSilences
 from storage.dedupe import InMemoryDedupeStore
 from storage.sql import SqlRemediationStore, open_store_at
@@ -35,13 +35,15 @@ def digest_config(**settings: object) -> DailyDigestConfig:
 class History:
     """Alert history and silences from a list (the other helpers' stores, faked)."""
 
-    def __init__(self, alerts: Sequence[Alert] = (), silences: Sequence[SilenceNote] = ()) -> None:
+    def __init__(
+        self, alerts: Sequence[FiredAlert] = (), silences: Sequence[SilenceNote] = ()
+    ) -> None:
         self.alerts = list(alerts)
         self.silences = list(silences)
         self.asked: list[tuple[float, float]] = []
         self.down = False
 
-    async def fired_between(self, start: float, end: float) -> Sequence[Alert]:
+    async def fired_between(self, start: float, end: float) -> Sequence[FiredAlert]:
         self.asked.append((start, end))
         if self.down:
             raise DependencyError("alertmanager", "down")
@@ -55,6 +57,14 @@ class History:
 
 def alert(name: str, severity: str, instance: str, ago: float) -> Alert:
     return Alert(name, severity, "firing", {"instance": instance}, "", NOW - ago)
+
+
+def fired(
+    name: str, severity: str, instance: str, ago: float, resolved_ago: float | None = None
+) -> FiredAlert:
+    resolved_at = None if resolved_ago is None else NOW - resolved_ago
+    labels = {"instance": instance}
+    return FiredAlert(name, severity, labels, NOW - ago, resolved_ago is not None, resolved_at)
 
 
 @pytest.fixture
@@ -78,10 +88,10 @@ async def test_with_every_source_it_lists_what_fired_was_silenced_and_was_done(
 ) -> None:
     history = History(
         alerts=[
-            alert("HighLatency", "warning", "payments:8080", 3 * HOUR),
-            alert("HighLatency", "warning", "payments:8080", 2 * HOUR),
-            alert("InstanceDown", "critical", "web-2:9100", HOUR),
-            alert("InstanceDown", "critical", "web-2:9100", 30 * HOUR),
+            fired("HighLatency", "warning", "payments:8080", 3 * HOUR, 2.5 * HOUR),
+            fired("HighLatency", "warning", "payments:8080", 2 * HOUR, 1.5 * HOUR),
+            fired("InstanceDown", "critical", "web-2:9100", HOUR),
+            fired("InstanceDown", "critical", "web-2:9100", 30 * HOUR),
         ],
         silences=[
             SilenceNote("s1", "alertname=HighLatency", "alice", "deploying", NOW - HOUR, NOW + HOUR)
@@ -101,7 +111,11 @@ async def test_with_every_source_it_lists_what_fired_was_silenced_and_was_done(
     assert history.asked == [(NOW - 24 * HOUR, NOW)]
     assert "What fired (3):" in text, "the alert from 30h ago is outside the window"
     assert text.index("InstanceDown on web-2 (critical)") < text.index("HighLatency on payments")
-    assert "HighLatency on payments (warning) ×2" in text
+    assert (
+        "HighLatency on payments (warning) ×2, first at Nov 14 19:13 UTC, "
+        "resolved at Nov 14 20:43 UTC"
+    ) in text, "resolved when both firings did, at the later end"
+    assert "InstanceDown on web-2 (critical), first at Nov 14 21:13 UTC, still firing" in text
     assert "What was silenced (1):\n• alertname=HighLatency by alice, until" in text
     assert "“deploying”" in text
     assert "restart payments by Alice: done (rolled 3 pods)" in text
@@ -151,7 +165,10 @@ async def test_quiet_days_say_so() -> None:
         async def history(self, query: object) -> list[AuditEvent]:
             return []
 
-    sources = DigestSources(DemoMetricsSource(now=lambda: NOW), history, history, NoActions())
+    quiet = FakeAlertmanager([])
+    sources = DigestSources(
+        DemoMetricsSource(now=lambda: NOW), history, history, NoActions(), firing_now=quiet
+    )
     text = (await digest(sources).compose(NOW)).text
     assert text.splitlines()[0] == "What fired: no alerts."
     assert "What was silenced: nothing." in text
@@ -159,7 +176,7 @@ async def test_quiet_days_say_so() -> None:
 
 
 async def test_long_lists_are_cut_with_a_count() -> None:
-    history = History(alerts=[alert(f"Alert{i}", "warning", f"web-{i}", HOUR) for i in range(25)])
+    history = History(alerts=[fired(f"Alert{i}", "warning", f"web-{i}", HOUR) for i in range(25)])
     text = (
         await digest(DigestSources(DemoMetricsSource(now=lambda: NOW), history)).compose(NOW)
     ).text
@@ -239,3 +256,13 @@ async def test_alertmanager_silences_and_alerts_feed_the_digest() -> None:
     assert "expired" in text, "the silence that ended inside the window"
     assert "firing now (1):\n• PaymentsSlow on payments (warning)" in text
     assert "InstanceDown" not in text, "Alertmanager, not the metrics source, says what fires"
+
+
+async def test_an_empty_history_still_shows_what_fires_now() -> None:
+    """Alerts that never reached the webhook (no Alertmanager sending to it) are not hidden
+    behind "no alerts"; the count of recorded firings stays 0."""
+    reply = await digest(DigestSources(DemoMetricsSource(now=lambda: NOW), History())).compose(NOW)
+    first = reply.text.splitlines()[0]
+    assert first.startswith("What fired: none recorded by the alert webhook, yet firing now (")
+    assert "InstanceDown on web-2 (critical), since" in reply.text
+    assert reply.fields[0].value == "0"
