@@ -10,9 +10,10 @@ In Redis a lease is three keys under ``{namespace}``:
   lost the lease can neither extend, delete nor overwrite its successor's state;
 * ``mark:{name}`` is that progress (the last firing run), kept for :data:`MARK_TTL_SECONDS`.
 
-The key layout is the one :mod:`adapters.discord.lease` uses for gateway shards, so both can
-share this implementation. :class:`InMemoryLeases` is the same contract for one process (the
-embedded default, and tests that run several schedulers side by side without Redis).
+The Discord gateway's shard lease (:mod:`adapters.discord.lease`) is this same
+:class:`RedisLease` under its own namespace (it never uses ``mark``).
+:class:`InMemoryLeases` is the same contract for one process (the embedded default, and tests
+that run several schedulers side by side without Redis).
 """
 
 from __future__ import annotations

@@ -5,6 +5,12 @@ the lease while the session runs. It closes the client when the lease is lost (a
 won after a lapse), when renewals fail for longer than the TTL (Redis down: fail closed), or on
 stop (releasing the lease so a standby takes over at once). Reconnecting and RESUMEing a
 dropped websocket is discord.py's job inside one tenure.
+
+Stopping does not trust a single cancellation: on Python 3.11 one that lands inside a
+redis-py call can be silently lost (redis-py wraps socket writes in ``asyncio.wait_for``, which
+then returns the result instead of raising). So a stop flag is checked at every step, the
+fence is dropped before the tasks are cancelled, and cancellations are re-sent until the
+tasks have finished (as :mod:`bot.scheduler.runner` does).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ log = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT_SECONDS = 10.0
 MAX_BACKOFF = 60.0
+#: How often a stopping supervisor re-sends a cancellation that may have been lost (seconds).
+STOP_RECANCEL, CHILD_RECANCEL = 0.5, 0.1
 
 
 class SessionClient(Protocol):
@@ -63,18 +71,28 @@ class GatewaySupervisor:
         self._renew_every = renew_every
         self._standby_poll = standby_poll
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        #: True while a tenure closes its session and releases the lease: a cancellation
+        #: then would cut the clean close short, and the loop stops right after it anyway.
+        self._closing = False
         self.tenures = 0
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="discord-gateway")
 
     async def stop(self) -> None:
         """Close the session and release the lease (idempotent)."""
+        self._stopping = True
+        self._fence.drop()
         task, self._task = self._task, None
         if task is None:
             return
-        task.cancel()
+        while not task.done():
+            if not self._closing:
+                task.cancel()
+            await asyncio.wait({task}, timeout=STOP_RECANCEL)
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
@@ -89,20 +107,23 @@ class GatewaySupervisor:
 
     async def _run(self) -> None:
         failures = 0
-        while True:
+        while not self._stop_requested():
             grant = await self._try_acquire()
             if grant is None:
                 await asyncio.sleep(self._standby_poll)
                 continue
+            if self._stop_requested():  # a cancellation was lost; stop() is waiting
+                await self._release(grant)
+                return
             self.tenures += 1
-            log.info(
-                "holding discord shard %s (fencing token %s)", grant.shard, grant.fencing_token
-            )
+            log.info("holding discord shard %s (fencing token %s)", grant.name, grant.fencing_token)
             try:
                 ending = await self._hold(grant)
             finally:
+                self._closing = True
                 self._fence.drop()
                 await self._release(grant)
+                self._closing = False
             if ending is Ending.FATAL:
                 return
             failures = failures + 1 if ending is Ending.FAILED else 0
@@ -116,7 +137,7 @@ class GatewaySupervisor:
         except DependencyError as exc:
             log.warning("cannot take the discord shard lease: %s", exc)
             return None
-        if grant is not None:
+        if grant is not None and not self._stopping:
             self._fence.hold(grant, started, self._lease.ttl_seconds)
         return grant
 
@@ -127,14 +148,20 @@ class GatewaySupervisor:
         try:
             await asyncio.wait({session, keeper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            # Closing and the fence dropped first: should the keeper lose its cancellation
+            # inside a renewal, it neither re-arms the fence nor renews again.
+            self._closing = True
+            self._fence.drop()
             keeper.cancel()
             await _settle(client, session, keeper)
         return _ending_of(session)
 
     async def _keep(self, grant: Grant) -> None:
         """Renew until the lease is lost or has not been confirmed for a whole TTL."""
-        while True:
+        while not self._tenure_over():
             await asyncio.sleep(self._renew_every)
+            if self._tenure_over():
+                return
             started = self._fence.now()
             try:
                 renewed: bool | None = await self._lease.renew(grant)
@@ -147,9 +174,17 @@ class GatewaySupervisor:
                 log.error("discord shard lease unconfirmed for a whole TTL; giving the shard up")
                 return
             if not renewed:
-                log.warning("lost the discord shard lease %s to another replica", grant.shard)
+                log.warning("lost the discord shard lease %s to another replica", grant.name)
+                return
+            if self._tenure_over():
                 return
             self._fence.hold(grant, started, self._lease.ttl_seconds)
+
+    def _stop_requested(self) -> bool:
+        return self._stopping
+
+    def _tenure_over(self) -> bool:
+        return self._stopping or self._closing
 
     async def _release(self, grant: Grant) -> None:
         try:
@@ -159,15 +194,27 @@ class GatewaySupervisor:
 
 
 async def _settle(client: SessionClient, *tasks: asyncio.Task[None]) -> None:
-    """Close the client and wait (briefly) for its session and the keeper to finish."""
+    """Close the client, give its session and the keeper a moment to finish, then cancel
+    whatever is left until it has finished (see the module doc)."""
     try:
         await client.close()
     except Exception:
         log.exception("closing the discord client failed")
-    _, pending = await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT_SECONDS)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT_SECONDS)
+    await _cancel_and_wait(*tasks, every=CHILD_RECANCEL)
+
+
+async def _cancel_and_wait(*tasks: asyncio.Task[None], every: float) -> None:
+    """Cancel the unfinished ``tasks`` and wait until all are done, cancelling again every
+    ``every`` seconds (a cancellation can be lost, see the module doc)."""
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=every)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not log it as never retrieved
 
 
 def _ending_of(session: asyncio.Task[None]) -> Ending:

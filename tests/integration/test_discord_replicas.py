@@ -72,7 +72,11 @@ async def test_one_holder_at_a_time_with_growing_fencing_tokens(
     assert await b.acquire() is None
     assert await a.renew(first)
     assert await a.holder() == f"a|{first.fencing_token}"
-    await b.release(first.__class__(first.shard, "b", first.fencing_token))
+    assert await redis.get(f"{namespace}:lease:0-of-1") == f"a|{first.fencing_token}".encode()
+    assert await redis.get(f"{namespace}:fence:0-of-1") == str(first.fencing_token).encode(), (
+        "the key layout replicas of earlier releases read and write"
+    )
+    await b.release(first.__class__(first.name, "b", first.fencing_token))
     assert await b.acquire() is None, "only the holder's exact value releases"
     await a.release(first)
     second = await b.acquire()

@@ -165,3 +165,65 @@ async def test_a_failed_session_is_retried_with_a_new_client(harness: Harness) -
     await harness.until(lambda: len(harness.clients) >= 2, "a retry")
     assert harness.supervisor.running
     assert len(harness.lease.released) >= 1, "a failed holder lets another replica try"
+
+
+class SwallowingLease(ScriptedLease):
+    """A lease whose acquire and renew lose a cancellation that arrives mid-call, as
+    redis-py's calls can on Python 3.11 (its internal ``wait_for`` returns the result)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_call = asyncio.Event()
+        self.swallowed = 0
+
+    async def _pause(self) -> None:
+        self.in_call.set()
+        try:
+            await asyncio.sleep(0.02)
+        except asyncio.CancelledError:
+            self.swallowed += 1
+        finally:
+            self.in_call.clear()
+
+    async def acquire(self) -> Grant | None:
+        await self._pause()
+        return await super().acquire()
+
+    async def renew(self, grant: Grant) -> bool:
+        await self._pause()
+        return await super().renew(grant)
+
+
+@pytest.mark.parametrize("role", ["holder", "standby"])
+async def test_stop_finishes_even_when_a_cancellation_is_lost(harness: Harness, role: str) -> None:
+    """Stopped in the middle of a lease call that loses the cancellation (the holder while
+    renewing, a standby while trying to acquire), the supervisor still stops promptly,
+    releases what it holds and never re-arms the fence."""
+    lease = harness.lease = SwallowingLease()
+    harness.supervisor = GatewaySupervisor(
+        lease, harness.fence, harness._new_client, "secret-token",
+        renew_every=RENEW, standby_poll=POLL,
+    )  # fmt: skip
+    if role == "standby":
+        lease.holder, lease.tokens = Grant("0-of-1", "other-replica", 1), 1
+    harness.supervisor.start()
+    if role == "holder":
+        await harness.until(lambda: len(harness.clients) == 1, "a session")
+        lease.in_call.clear()
+    async with asyncio.timeout(3):
+        await lease.in_call.wait()
+    stopping = asyncio.create_task(harness.supervisor.stop())
+    # Waited on, not wrapped in a timeout: a timeout's own cancellation would reach the
+    # supervisor's task through stop() and hide the lost one.
+    await asyncio.wait({stopping}, timeout=3)
+    assert stopping.done(), "stop() hung on the lost cancellation"
+    await stopping
+    assert lease.swallowed == 1
+    assert not harness.fence.holds()
+    assert not harness.supervisor.running
+    if role == "holder":
+        assert harness.clients[0].closed
+        assert lease.holder is None, "released on stop"
+    else:
+        assert harness.clients == []
+        assert lease.holder == Grant("0-of-1", "other-replica", 1)
