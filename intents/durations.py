@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from intents.lexicon import NUMBER_WORDS, TIME_UNITS
+from intents.lexicon import NUMBER_WORDS, TIME_UNITS, word_set
 
 _UNIT_ALTERNATION = "|".join(sorted(TIME_UNITS, key=len, reverse=True))
 _COMPACT_PART = re.compile(rf"(\d+(?:\.\d+)?)({_UNIT_ALTERNATION})")
@@ -23,6 +23,10 @@ _WHOLE_DAY_WORDS = {"today": 86_400, "yesterday": 86_400, "overnight": 43_200}
 _NOT_DURATIONS = frozenset({"500s", "400s", "404s", "502s", "503s", "504s", "5xxs", "4xxs"})
 _SCALES = (("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60))
 _AND_A_HALF = (("and", "a", "half"), ("and", "an", "half"))
+_LONG_UNITS = word_set("yr yrs year years decade decades century centuries fortnight fortnights")
+"""Units the parser does not measure a look-back in: "5 years" is a time span, just not one
+it can use."""
+_COMPACT_LONG = re.compile(r"\d+(?:\.\d+)?(?:y|yrs?|years?)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,28 @@ def _continues(words: Sequence[str], first: DurationSpan, second: DurationSpan) 
 
 def _counted(word: str) -> bool:
     return _NUMBER.match(word) is not None or word in NUMBER_WORDS
+
+
+def unreadable_end(words: Sequence[str], i: int) -> int | None:
+    """Where a time span starting at word ``i`` ends when it reads as one but says no usable
+    look-back: zero ("0s", "0 minutes") or in units longer than any range ("5 years", "2y",
+    "the last decade"); ``None`` when nothing like a time span starts there."""
+    word = words[i]
+    if word in _NOT_DURATIONS:
+        return None
+    zero = _COMPACT.fullmatch(word) is not None and parse_compact(word) is None
+    if zero or _COMPACT_LONG.fullmatch(word) is not None:
+        return i + 1
+    if word in _LOOK_BACK and _at(words, i + 1) in _LONG_UNITS:
+        return i + 2
+    counted = _count_at(words, i)
+    if counted is None:
+        return None
+    amount, unit_at = counted
+    unit = _at(words, unit_at) or ""
+    if unit in _LONG_UNITS or (amount == 0 and _unit(unit)):
+        return unit_at + 1
+    return None
 
 
 def format_duration(seconds: int) -> str:

@@ -46,6 +46,10 @@ class Intent:
     confidence: float
     slots: Mapping[str, SlotValue] = field(default_factory=dict)
     canonical: str | None = None
+    rejected: Mapping[str, str] = field(default_factory=dict)
+    """Slots the user gave but the parser could not read, by slot name, as written
+    (``{"range": "0s"}``, ``{"target": "🚀"}``). Never a slot: a handler that sees one says
+    what was wrong instead of answering a different question with its default."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -55,6 +59,8 @@ class Intent:
         }
         if self.canonical:
             out["canonical"] = self.canonical
+        if self.rejected:
+            out["rejected"] = dict(self.rejected)
         return out
 
 

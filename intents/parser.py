@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final
 
 from bot.ports import TextClassifier
@@ -31,6 +32,7 @@ from intents.canonical import canonical_command
 from intents.grammar import KEYWORDS, is_slot_only, match_terse
 from intents.model import INTENT_NAMES, INTENT_SLOTS, Intent, SlotValue, Turn
 from intents.promql import find_promql
+from intents.rejected import rejected_slots
 from intents.scope import concrete, in_scope, is_help_request, off_topic
 from intents.slots import extract_slots
 from intents.text import PLAIN_NAME, clean, looks_unsafe
@@ -95,7 +97,7 @@ class IntentParser:
             or self._free_text(cleaned, a)
         )
         slots = _with_referenced_target(name, slots, a, history)
-        return _guarded(name, confidence, slots, cleaned, a)
+        return _with_rejected(_guarded(name, confidence, slots, cleaned, a), cleaned, a)
 
     def _promql(self, cleaned: str) -> tuple[str, float, dict[str, SlotValue]] | None:
         found = find_promql(cleaned)
@@ -216,6 +218,18 @@ def _guarded(
     }
     confidence = min(1.0, max(0.0, float(confidence)))
     return Intent(name, confidence, safe, canonical_command(name, safe))
+
+
+def _with_rejected(intent: Intent, cleaned: str, a: Analysis) -> Intent:
+    """``intent`` with the range or target the user gave but the parser could not read
+    (:mod:`intents.rejected`), so the handler can say so instead of using its default."""
+    if intent.name == "promql":
+        found = find_promql(cleaned)
+        span = found.rejected_range if found is not None else None
+        rejected = {"range": span} if span else {}
+    else:
+        rejected = rejected_slots(intent.name, dict(intent.slots), a)
+    return replace(intent, rejected=rejected) if rejected else intent
 
 
 def _negated(name: str, a: Analysis) -> bool:

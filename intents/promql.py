@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from intents.analysis import analyse
+from intents.rejected import find_unreadable_range
 
 _KEYWORD = re.compile(
     r"^(?:(?:please|pls|can you|could you|now)\s+)?"
@@ -30,7 +31,7 @@ _FENCE = re.compile(r"```(?:promql)?\s*(.+?)\s*```|`([^`]+)`", re.DOTALL | re.IG
 _DURATION = r"\d+(?:\.\d+)?\s*(?:[smhdw]|mins?|minutes?|hrs?|hours?|days?|weeks?)\b"
 _TRAILING_RANGE = re.compile(
     rf"\s+(?:(?:over|for|during|in|across|from)\s+)?(?:the\s+)?(?:(?:last|past|previous)\s+)?"
-    rf"(?:{_DURATION}|(?<=last )(?:hour|day|week)|(?<=past )(?:hour|day|week))\s*[?.!]?$",
+    rf"(?P<span>{_DURATION}|(?<=last )(?:hour|day|week)|(?<=past )(?:hour|day|week))\s*[?.!]?$",
     re.IGNORECASE,
 )
 _FUNCTIONS = (
@@ -62,10 +63,12 @@ _QUERY_CUES = re.compile(
 @dataclass(frozen=True, slots=True)
 class PromqlRequest:
     """A raw query: the expression (absent when the user only asked to run "a query") and
-    the look-back in seconds when one was given."""
+    the look-back in seconds when one was given. ``rejected_range`` is a look-back the user
+    gave that is no usable one ("promql up 0s"), as written."""
 
     expr: str | None
     range: int | None
+    rejected_range: str | None = None
 
 
 def find_promql(text: str) -> PromqlRequest | None:
@@ -91,9 +94,12 @@ def find_promql(text: str) -> PromqlRequest | None:
 def _from_fence(text: str, fenced: re.Match[str]) -> PromqlRequest:
     expr = (fenced.group(1) or fenced.group(2) or "").strip()
     outside = (text[: fenced.start()] + " " + text[fenced.end() :]).strip()
-    duration = analyse(outside).first("duration") if outside else None
-    seconds = int(duration.value) if duration is not None else None
-    return PromqlRequest(expr or None, seconds)
+    read = analyse(outside) if outside else None
+    duration = read.first("duration") if read is not None else None
+    if duration is not None:
+        return PromqlRequest(expr or None, int(duration.value))
+    rejected = find_unreadable_range(read) if read is not None else None
+    return PromqlRequest(expr or None, None, rejected)
 
 
 def _fence_is_query(text: str, fenced: re.Match[str]) -> bool:
@@ -106,6 +112,7 @@ def _fence_is_query(text: str, fenced: re.Match[str]) -> bool:
 def _split_range(rest: str) -> PromqlRequest:
     expr = rest
     seconds: int | None = None
+    rejected: str | None = None
     trailing = _TRAILING_RANGE.search(rest)
     if trailing is not None and trailing.start() > 0:
         before = rest[: trailing.start()].rstrip()
@@ -113,8 +120,10 @@ def _split_range(rest: str) -> PromqlRequest:
             duration = analyse(trailing.group(0).strip(" ?.!").lower()).first("duration")
             if duration is not None:
                 expr, seconds = before, int(duration.value)
+            else:
+                expr, rejected = before, trailing.group("span")
     expr = _unwrap(expr)
-    return PromqlRequest(expr or None, seconds)
+    return PromqlRequest(expr or None, seconds, rejected)
 
 
 def _unwrap(expr: str) -> str:

@@ -273,6 +273,12 @@ def names_a_subject(a: Analysis) -> bool:
     return False
 
 
+def in_target_place(a: Analysis, i: int) -> bool:
+    """Whether word ``i`` stands where a target would, whatever it is written with: after a
+    verb that takes one, a preposition, next to a metric, ..."""
+    return _after_verb(a, i) or _in_target_position(a, i)
+
+
 def _target_score(a: Analysis, i: int, token: Token) -> int:
     if not _free(a, i) or not token.is_plain_name or token.lower in lexicon.BOT_NAMES:
         return 0

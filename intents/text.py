@@ -1,11 +1,11 @@
 """From a platform's message text to clean text and tokens.
 
 Three steps, each pure: :func:`clean` removes what the platform added (mentions of the bot,
-Slack link markup, HTML entities, typographic quotes, a ``/`` or ``!`` command prefix);
-:func:`tokenize` splits the clean text into :class:`Token` s that keep the user's spelling
-(slot values are "as the user wrote them") next to a lower-case, spelling-corrected form
-(what the grammar and lexicon match on); :func:`looks_unsafe` spots shell and markup syntax
-so side-effecting intents can refuse it.
+Slack link markup, HTML entities, typographic quotes and dashes, a ``/`` or ``!`` command
+prefix); :func:`tokenize` splits the clean text into :class:`Token` s that keep the user's
+spelling (slot values are "as the user wrote them") next to a lower-case, spelling-corrected
+form (what the grammar and lexicon match on); :func:`looks_unsafe` spots shell and markup
+syntax so side-effecting intents can refuse it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ _LEADING_NAME = re.compile(
 _LEADING_AT = re.compile(r"^\s*@[A-Za-z0-9._-]+\s*[:,]?\s*")
 _COMMAND_PREFIX = re.compile(r"^\s*[/!](?=[A-Za-z])")
 _TYPOGRAPHY = str.maketrans("‘’‚´“”„", "''''\"\"\"", "\u200b\u200c\u200d\ufeff")
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"
+_TYPOGRAPHY.update(str.maketrans(_DASHES, "-" * len(_DASHES)))
+"""Autocorrect writes ``web-1`` as ``web‐1`` (U+2010) and ``--`` as an em dash: every Unicode
+dash reads as ``-``, so a name typed on a phone is still a plain name."""
 
 _UNSAFE = re.compile(r"[;|&$`<>\\\n\r]|(?:^|\s)--?[A-Za-z]|(?:^|\s)\.{1,2}/|\s/|^/(?![A-Za-z])")
 

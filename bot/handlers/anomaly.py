@@ -35,6 +35,7 @@ from bot.charts import MAX_SERIES, render_line_chart, slug
 from bot.config import Settings
 from bot.errors import InvalidInput, UserError
 from bot.formatting import format_duration, shorten
+from bot.handlers.rejected import refuse_rejected
 from bot.lookup import SeriesLookup, fetch_catalog_series, step_for
 from bot.model import Chart, Field, Reply, Severity
 from bot.ports import AnomalyDetector, MetricsSource, Series
@@ -154,6 +155,7 @@ class AnomalyHandler:
     async def anomaly_query(self, request: Request) -> Reply:
         """Fetch, score (one detector call, in its worker thread) and answer; see the module
         doc. Unknown targets, metrics and ranges are the user's error."""
+        refuse_rejected(request.intent, examples="30m, 6h or 1d", most="7 days")
         question = await self._question(request.intent.slots)
         scan = await self._scan(question)
         if not scan.checked:

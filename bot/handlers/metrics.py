@@ -15,6 +15,7 @@ from bot.charts import MAX_SERIES, render_line_chart, slug
 from bot.config import Settings
 from bot.errors import InvalidInput, UserError
 from bot.formatting import format_ago, format_duration, format_value
+from bot.handlers.rejected import refuse_rejected
 from bot.lookup import NamedSeries, fetch_catalog_series, name_series, step_for
 from bot.metric_tables import (
     alert_table,
@@ -32,6 +33,7 @@ from intents.model import METRICS
 
 TABLE_ROWS = 10
 _MAX_RANGE = 90 * 86400
+_RANGE_EXAMPLES, _MOST = "30m, 2h or 1d", "90 days"
 
 Ranked = list[tuple[NamedSeries, SeriesSummary]]
 
@@ -110,6 +112,7 @@ class MetricHandlers:
     # ----------------------------------------------------------------------- metric_query
 
     async def metric_query(self, request: Request) -> Reply:
+        refuse_rejected(request.intent, examples=_RANGE_EXAMPLES, most=_MOST)
         slots = request.intent.slots
         info = METRIC_INFO[_metric(slots)]
         target = str(slots["target"]) if "target" in slots else None
@@ -207,6 +210,7 @@ class MetricHandlers:
     # ----------------------------------------------------------------------- promql
 
     async def promql(self, request: Request) -> Reply:
+        refuse_rejected(request.intent, examples=_RANGE_EXAMPLES, most=_MOST)
         slots = request.intent.slots
         expr = str(slots.get("expr", "")).strip()
         if not expr:
