@@ -11,7 +11,10 @@ Understood (see :data:`SUBSET`):
 * numbers and parentheses.
 
 Everything else (range vectors ``[5m]``, functions such as ``rate()``, ``offset``, vector-vector
-operations, ``bool``) raises :class:`SubsetError` naming what was not understood.
+operations, ``bool``) raises :class:`SubsetError` naming what was not understood. An
+expression nested deeper than :data:`MAX_DEPTH` (``((((...))))``, ``- - - - up``, a chain of
+hundreds of ``+ 1``) raises :class:`~bot.errors.InvalidInput`: parsing and evaluation are
+recursive, and chat text must not be able to exhaust the stack.
 Evaluation works on a grid of timestamps; a missing sample is NaN.
 """
 
@@ -26,6 +29,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from bot.errors import InvalidInput
+
 FloatArray = npt.NDArray[np.float64]
 Labels = Mapping[str, str]
 Vector = list[tuple[Labels, FloatArray]]
@@ -36,6 +41,8 @@ SUBSET = (
     "comparisons with a number (`up == 0`, `cpu_usage_percent > 50`)"
 )
 AGGREGATIONS = ("sum", "avg", "min", "max", "count")
+MAX_DEPTH = 50
+"""The deepest syntax tree (and parser recursion) accepted; real queries need a handful."""
 _ARITHMETIC: Mapping[str, Callable[[FloatArray, FloatArray], FloatArray]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
 }  # fmt: skip
@@ -121,7 +128,29 @@ def parse(expr: str) -> Node:
     node = parser.expression()
     if parser.peek() is not None:
         raise SubsetError(f"unexpected {parser.peek()!r}")
+    if _depth(node) > MAX_DEPTH:
+        raise _too_deep()
     return node
+
+
+def _too_deep() -> InvalidInput:
+    return InvalidInput(
+        "expression nested too deeply",
+        hint=f"The demo data reads expressions at most {MAX_DEPTH} levels deep.",
+    )
+
+
+def _depth(node: Node) -> int:
+    """The depth of ``node``'s tree, without recursion (a long ``+`` chain is deep too)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(current, Aggregate):
+            stack.append((current.expr, depth + 1))
+        elif isinstance(current, Binary):
+            stack.extend(((current.left, depth + 1), (current.right, depth + 1)))
+    return deepest
 
 
 def _tokenize(expr: str) -> list[tuple[str, str]]:
@@ -142,6 +171,7 @@ class _Parser:
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
         self._tokens = tokens
         self._at = 0
+        self._nesting = 0
 
     def peek(self) -> str | None:
         return self._tokens[self._at][1] if self._at < len(self._tokens) else None
@@ -173,11 +203,19 @@ class _Parser:
         return node
 
     def _unary(self) -> Node:
-        if self.peek() in ("-", "+"):
-            sign = self.take()[1]
-            operand = self._unary()
-            return Binary("*", Number(-1.0 if sign == "-" else 1.0), operand)
-        return self._primary()
+        """Every recursion (parentheses, aggregations, signs) passes here, so the nesting
+        is counted here."""
+        self._nesting += 1
+        if self._nesting > MAX_DEPTH:
+            raise _too_deep()
+        try:
+            if self.peek() in ("-", "+"):
+                sign = self.take()[1]
+                operand = self._unary()
+                return Binary("*", Number(-1.0 if sign == "-" else 1.0), operand)
+            return self._primary()
+        finally:
+            self._nesting -= 1
 
     def _primary(self) -> Node:
         kind, text = self.take()

@@ -123,3 +123,29 @@ async def test_range_query_evaluates_on_every_step(source: DemoMetricsSource) ->
     assert len(series.timestamps) == 13
     assert series.values[0] == 7
     assert series.values[-1] == 6
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "(" * 200 + "up" + ")" * 200,
+        "-" * 1000 + "up",
+        "up" + " + 1" * 1000,
+        "sum(" * 60 + "up" + ")" * 60,
+    ],
+    ids=["parentheses", "signs", "chain", "aggregations"],
+)
+async def test_deep_nesting_is_refused_not_a_recursion_error(
+    source: DemoMetricsSource, expr: str
+) -> None:
+    """Hundreds of nested levels are the user's error, never a RecursionError."""
+    with pytest.raises(InvalidInput) as caught:
+        await source.query(expr)
+    assert caught.value.message == "expression nested too deeply"
+
+
+async def test_moderate_nesting_still_evaluates(source: DemoMetricsSource) -> None:
+    """Forty levels of parentheses and signs are within the limit and evaluate."""
+    assert await values(source, "(" * 20 + "- - up" + ")" * 20 + " * 1") == await values(
+        source, "up"
+    )
