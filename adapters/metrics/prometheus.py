@@ -6,11 +6,18 @@ nobody waits for). Failures are translated at this boundary:
 * HTTP 400 ``bad_data`` / 422 ``execution`` -> :class:`InvalidInput` quoting Prometheus;
 * connection refused, DNS failure, timeout, 5xx, a non-API answer -> :class:`DependencyError`
   naming only ``host:port`` (credentials in ``PROMETHEUS_URL`` are used for basic auth and
-  never shown).
+  never shown);
+* a query answer larger than ``max_bytes`` -> :class:`InvalidInput` asking for a narrower
+  expression (a raw ``promql {__name__=~".+"}`` must not fill the bot's memory); the body is
+  read no further than that.
+
+A large answer (over :data:`THREAD_PARSE_BYTES`) is decoded in a worker thread: megabytes of
+JSON take long enough to stall every other conversation on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import math
@@ -29,6 +36,9 @@ from bot.errors import DependencyError, InvalidInput
 from bot.ports import Alert, Sample, Series, TargetHealth
 
 _DEPENDENCY = "prometheus"
+MAX_BYTES = 8 * 1024 * 1024
+THREAD_PARSE_BYTES = 256 * 1024
+_CHUNK = 64 * 1024
 _QUERY_PREFIX = re.compile(r'^invalid parameter "query":\s*')
 _SYNTAX_HINT = (
     "Check the expression, e.g. `promql up`, `promql rate(http_requests_total[5m])` or "
@@ -49,12 +59,14 @@ class PrometheusMetricsSource:
         timeout: float = 10.0,
         catalog_overrides: Mapping[str, str] | None = None,
         target_labels: Sequence[str] = ("instance", "job", "service"),
+        max_bytes: int = MAX_BYTES,
     ) -> None:
         parsed = URL(url)
         self._headers = _basic_auth(parsed.user, parsed.password)
         self._base = parsed.with_user(None).with_query(None).with_fragment(None)
         self._host = f"{parsed.host}:{parsed.explicit_port or parsed.port}"
         self._timeout = timeout
+        self._max_bytes = max_bytes
         self._catalog = build_catalog(PROMETHEUS_TEMPLATES, catalog_overrides)
         self._target_labels = tuple(target_labels)
         self._session: aiohttp.ClientSession | None = None
@@ -109,7 +121,10 @@ class PrometheusMetricsSource:
 
     async def ping(self) -> None:
         """Raise :class:`DependencyError` unless Prometheus reports itself ready."""
-        status, _ = await self._send("GET", "-/ready", {})
+        try:
+            status, _ = await self._send("GET", "-/ready", {})
+        except _TooLarge:
+            raise self._down("answered -/ready with far too much") from None
         if status != 200:
             raise DependencyError(
                 _DEPENDENCY, f"Prometheus at {self._host} is not ready (HTTP {status})."
@@ -133,11 +148,11 @@ class PrometheusMetricsSource:
         return self._session
 
     async def _api(self, method: str, path: str, params: Mapping[str, str]) -> Any:
-        status, text = await self._send(method, path, params)
         try:
-            body = json.loads(text)
-        except ValueError:
-            body = None
+            status, raw = await self._send(method, path, params)
+        except _TooLarge:
+            raise self._too_large(path) from None
+        body = await _decode(raw)
         if not isinstance(body, dict) or "status" not in body:
             raise self._down(
                 f"answered HTTP {status} with something that is not its API; check PROMETHEUS_URL"
@@ -146,18 +161,41 @@ class PrometheusMetricsSource:
             return body.get("data")
         raise self._failure(status, str(body.get("errorType", "")), str(body.get("error", "")))
 
-    async def _send(self, method: str, path: str, params: Mapping[str, str]) -> tuple[int, str]:
+    async def _send(self, method: str, path: str, params: Mapping[str, str]) -> tuple[int, bytes]:
         url = self._base / path
         form, query = (dict(params), None) if method == "POST" else (None, dict(params))
         try:
             async with self._client().request(method, url, data=form, params=query) as response:
-                return response.status, await response.text()
+                return response.status, await self._read(response)
         except TimeoutError as exc:
             raise self._down(f"did not answer within {self._timeout:g}s") from exc
         except aiohttp.ClientConnectorError as exc:
             raise self._down(f"did not answer ({_reason(exc.os_error)})") from exc
         except aiohttp.ClientError as exc:
             raise self._down(f"did not answer ({type(exc).__name__})") from exc
+
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body, or :class:`_TooLarge` as soon as it exceeds ``max_bytes`` (decoded size:
+        a compressed answer is held to the same bound)."""
+        if (response.content_length or 0) > self._max_bytes:
+            raise _TooLarge
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise _TooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, path: str) -> Exception:
+        megabytes = f"{self._max_bytes / (1024 * 1024):g} MB"
+        if path.startswith("api/v1/query"):
+            return InvalidInput(
+                f"The answer is too large (more than {megabytes}); narrow the expression, "
+                "e.g. add a label filter or topk."
+            )
+        return self._down(f"answered {path} with more than {megabytes}")
 
     def _down(self, what: str) -> DependencyError:
         return DependencyError(_DEPENDENCY, f"Prometheus at {self._host} {what}.")
@@ -174,6 +212,20 @@ class PrometheusMetricsSource:
                 "try a shorter range or a simpler expression"
             )
         return self._down(f"failed with HTTP {status} ({kind or 'error'}: {message})")
+
+
+class _TooLarge(Exception):
+    """A response body over the byte limit (internal: mapped to a user-facing error)."""
+
+
+async def _decode(raw: bytes) -> Any:
+    """The JSON in ``raw`` (``None`` when it is not JSON); large bodies in a worker thread."""
+    try:
+        if len(raw) > THREAD_PARSE_BYTES:
+            return await asyncio.to_thread(json.loads, raw)
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def _reason(error: OSError) -> str:

@@ -4,6 +4,8 @@ are parsed into the port's types and every failure becomes the right, safe error
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -285,3 +287,71 @@ def test_catalog_overrides_replace_defaults_and_are_checked() -> None:
     assert source.catalog["memory"] == PROMETHEUS_TEMPLATES["memory"]
     with pytest.raises(ConfigError, match=r"catalog\.cpu: the template must contain \{selector\}"):
         PrometheusMetricsSource("http://127.0.0.1:9", catalog_overrides={"cpu": "my_cpu"})
+
+
+def _vector(series: int) -> dict[str, Any]:
+    return {
+        "resultType": "vector",
+        "result": [
+            {"metric": {"job": "node", "instance": f"host-{i}:9100"}, "value": [1700000000, "1"]}
+            for i in range(series)
+        ],
+    }
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_an_answer_over_the_byte_cap_is_refused(
+    fake: tuple[FakePrometheus, str], chunked: bool
+) -> None:
+    """A body over ``max_bytes`` (announced or streamed) asks for a narrower expression."""
+    prometheus, url = fake
+    body = json.dumps({"status": "success", "data": _vector(20_000)}).encode()
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        if not chunked:
+            return web.Response(body=body, content_type="application/json")
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(body), 32 * 1024):
+            await response.write(body[start : start + 32 * 1024])
+        await response.write_eof()
+        return response
+
+    prometheus.routes["/api/v1/query"] = huge
+    prometheus.routes["/api/v1/query_range"] = huge
+    source = PrometheusMetricsSource(url, timeout=5, max_bytes=256 * 1024)
+    try:
+        with pytest.raises(InvalidInput) as caught:
+            await source.query('{__name__=~".+"}')
+        assert caught.value.message == (
+            "The answer is too large (more than 0.25 MB); narrow the expression, "
+            "e.g. add a label filter or topk."
+        )
+        with pytest.raises(InvalidInput, match="too large"):
+            await source.query_range("up", 0, 60, 15)
+    finally:
+        await source.aclose()
+
+
+async def test_a_large_answer_is_decoded_off_the_event_loop(
+    fake: tuple[FakePrometheus, str],
+    source: PrometheusMetricsSource,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Over 256 KiB (under the cap) the JSON is decoded in a worker thread; small answers on
+    the loop. Both are parsed in full."""
+    threads: list[bool] = []
+    loads = json.loads
+
+    def recording(raw: str | bytes) -> Any:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return loads(raw)
+
+    monkeypatch.setattr(json, "loads", recording)
+    prometheus, _ = fake
+    prometheus.routes["/api/v1/query"] = answer(_vector(5_000))
+    assert len(await source.query("up")) == 5_000
+    prometheus.routes["/api/v1/query"] = answer(_vector(2))
+    assert len(await source.query("up")) == 2
+    assert threads == [False, True]
