@@ -13,6 +13,10 @@ Per message activity (personal chat, group chat or channel):
    which the answer then replaces.
 
 Installing or adding the bot stores the reference too; removing it forgets it.
+
+With ``tenant_id`` set (``TEAMS_TENANT_ID``), an activity of any other tenant, or naming none,
+is dropped before any of this: logged, not answered, nothing stored. Bot Framework
+authentication proves the activity came through the Bot Framework, not from which tenant.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from adapters.teams.inbound import (
     click_of,
     is_bot_account,
     message_text,
+    tenant_of,
     to_incoming,
 )
 from adapters.teams.outgoing import Conversation
@@ -61,8 +66,10 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no ty
         retry: RetryPolicy | None = None,
         placeholder_after: float = PLACEHOLDER_AFTER_SECONDS,
         dedupe_ttl: int = DEDUPE_TTL_SECONDS,
+        tenant_id: str | None = None,
     ) -> None:
         super().__init__()
+        self._tenant = tenant_id.lower() if tenant_id else None
         self._handle = handle
         self._dedupe = dedupe
         self._references = references
@@ -71,6 +78,15 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no ty
         self._dedupe_ttl = dedupe_ttl
 
     async def on_turn(self, turn_context: Any) -> None:
+        activity = turn_context.activity
+        if self._tenant is not None and tenant_of(activity).lower() != self._tenant:
+            log.warning(
+                "teams: dropped a %s activity from tenant %r (only %s is served)",
+                activity.type,
+                tenant_of(activity) or "none",
+                self._tenant,
+            )
+            return
         own_retries(turn_context)
         await super().on_turn(turn_context)
 

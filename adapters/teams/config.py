@@ -4,6 +4,11 @@ Bot Framework authentication needs the bot's app id and client secret (``TEAMS_A
 ``TEAMS_APP_PASSWORD``) and, for a single-tenant app registration, ``TEAMS_TENANT_ID``. An
 empty app id switches request authentication off, which is only acceptable on a developer's
 machine: it is accepted only when the configuration file says ``development_mode: true``.
+
+With ``TEAMS_TENANT_ID`` set, the bot answers only activities from that tenant (see
+:class:`~adapters.teams.bot.TeamsBot`); without it, any Microsoft 365 tenant that installs the
+app can talk to the bot. That is legitimate for a multi-tenant bot, so it is allowed, but
+outside development mode start-up logs a warning saying so.
 """
 
 from __future__ import annotations
@@ -59,6 +64,12 @@ class TeamsConfig:
             raise ConfigError(
                 "TEAMS_APP_PASSWORD is empty: set it to a client secret of the app "
                 "registration TEAMS_APP_ID"
+            )
+        if tenant is None and not settings.file.development_mode:
+            log.warning(
+                "teams: TEAMS_TENANT_ID is not set: users of ANY Microsoft 365 tenant that "
+                "installs the app can use this bot; set TEAMS_TENANT_ID to your tenant's id "
+                "to answer only your organisation"
             )
         return cls(app_id=app_id, app_password=password, tenant_id=tenant)
 

@@ -116,6 +116,14 @@ def team_id(activity: Any) -> str:
     return _str(getattr(conversation, "tenant_id", None)) or PLATFORM
 
 
+def tenant_of(activity: Any) -> str:
+    """The Entra tenant the activity comes from (``channelData.tenant.id``, else the
+    conversation's ``tenantId``); empty when it names none."""
+    tenant = _nested(getattr(activity, "channel_data", None), "tenant", "id")
+    conversation = getattr(activity, "conversation", None)
+    return tenant or _str(getattr(conversation, "tenant_id", None))
+
+
 def split_conversation_id(conversation_id: str) -> tuple[str, str | None]:
     """``19:x@thread.tacv2;messageid=17`` -> (``19:x@thread.tacv2``, ``17``)."""
     base, mark, thread = conversation_id.partition(THREAD_MARK)

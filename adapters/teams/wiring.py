@@ -65,6 +65,7 @@ async def plugin(
         references,
         retry=options.retry,
         placeholder_after=options.placeholder_after,
+        tenant_id=config.tenant_id,
     )
     services.posters["teams"] = TeamsPoster(
         adapter, references, app_id=config.app_id, retry=options.retry

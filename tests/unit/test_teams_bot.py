@@ -4,6 +4,7 @@ stored conversation references."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from tests.fakes.teams_activities import (
     MEGAN_AAD,
     PERSONAL,
     TEAM,
+    TENANT,
     activity,
     mention,
     payload,
@@ -50,7 +52,9 @@ class BrokenDedupe:
 
 
 class Harness:
-    def __init__(self, core: RecordingCore, dedupe: Any = None) -> None:
+    def __init__(
+        self, core: RecordingCore, dedupe: Any = None, tenant_id: str | None = None
+    ) -> None:
         self.core = core
         self.store = InMemoryReferenceStore()
         self.bot = TeamsBot(
@@ -58,6 +62,7 @@ class Harness:
             dedupe or InMemoryDedupeStore(),
             ReferenceBook(self.store),
             placeholder_after=0.05,
+            tenant_id=tenant_id,
         )
         self.adapter = TestAdapter(self.bot.on_turn)
 
@@ -202,3 +207,52 @@ async def test_removing_the_bot_forgets_the_reference() -> None:
     await harness.receive(payload("bot_added_to_team"))
     await harness.receive(payload("bot_removed_from_team"))
     assert await harness.store.load(TEAM) is None
+
+
+OTHER_TENANT = "0a1b2c3d-0000-4000-8000-00000000beef"
+
+
+def from_tenant(body: dict[str, Any], tenant: str | None) -> dict[str, Any]:
+    """``body`` as sent from ``tenant`` (``None``: naming no tenant at all)."""
+    body["channelData"].pop("tenant", None)
+    body["conversation"].pop("tenantId", None)
+    if tenant is not None:
+        body["channelData"]["tenant"] = {"id": tenant}
+        body["conversation"]["tenantId"] = tenant
+    return body
+
+
+@pytest.mark.parametrize("tenant", [OTHER_TENANT, None], ids=["other-tenant", "no-tenant"])
+async def test_a_foreign_tenant_is_dropped_unanswered(
+    tenant: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With TEAMS_TENANT_ID set, another tenant's (or no tenant's) messages and installs
+    reach nothing: no core call, no reply, no stored reference; the drop is logged."""
+    harness = Harness(RecordingCore(), tenant_id=TENANT)
+    with caplog.at_level(logging.WARNING, logger="adapters.teams"):
+        await harness.receive(from_tenant(mention("restart web-1"), tenant))
+        await harness.receive(from_tenant(payload("personal_message"), tenant))
+        await harness.receive(from_tenant(payload("bot_added_to_team"), tenant))
+    assert harness.core.messages == []
+    assert harness.replies == []
+    assert await harness.store.load(CHANNEL) is None
+    assert await harness.store.load(TEAM) is None
+    assert caplog.text.count("teams: dropped a") == 3
+    assert "restart web-1" not in caplog.text
+
+
+async def test_the_configured_tenant_is_answered_whatever_its_case() -> None:
+    """The configured tenant (compared case-insensitively, as GUIDs are) is served."""
+    harness = Harness(RecordingCore(), tenant_id=TENANT.upper())
+    await harness.receive(mention("status"))
+    await harness.receive(from_tenant(payload("bot_added_to_team"), TENANT))
+    assert [m.text for m in harness.core.messages] == ["status"]
+    assert len(harness.replies) == 1
+    assert await harness.store.load(TEAM) is not None
+
+
+async def test_without_a_tenant_id_every_tenant_is_answered() -> None:
+    """Multi-tenant (no TEAMS_TENANT_ID): another tenant's message is answered."""
+    harness = Harness(RecordingCore())
+    await harness.receive(from_tenant(mention("status"), OTHER_TENANT))
+    assert len(harness.replies) == 1

@@ -69,3 +69,31 @@ def test_password_never_appears_in_repr() -> None:
     assert "s3cret" not in repr(config)
     assert "s3cret" not in repr(config.sdk_configuration())
     assert APP_ID in repr(config)
+
+
+def test_no_tenant_id_outside_development_mode_warns_that_any_tenant_may_use_the_bot(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Multi-tenant is allowed, but start-up says plainly that any tenant can use the bot."""
+    with caplog.at_level(logging.WARNING, logger="adapters.teams"):
+        config = TeamsConfig.from_settings(Settings(teams_app_id=APP_ID, teams_app_password="pw"))
+    assert config.tenant_id is None
+    assert "TEAMS_TENANT_ID is not set" in caplog.text
+    assert "ANY Microsoft 365 tenant" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        Settings(teams_app_id=APP_ID, teams_app_password="pw", teams_tenant_id="tenant-1"),
+        Settings(teams_app_id=APP_ID, teams_app_password="pw", file=DEV),
+    ],
+    ids=["tenant-set", "development-mode"],
+)
+def test_a_tenant_id_or_development_mode_gives_no_tenant_warning(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With TEAMS_TENANT_ID set (or while developing) there is nothing to warn about."""
+    with caplog.at_level(logging.WARNING, logger="adapters.teams"):
+        TeamsConfig.from_settings(settings)
+    assert "TEAMS_TENANT_ID" not in caplog.text
