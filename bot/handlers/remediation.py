@@ -31,6 +31,7 @@ from bot.remediation.screen import (
     is_unsafe,
     read_action_words,
     words_after,
+    words_beyond,
 )
 from bot.remediation.service import ApprovalOutcome, RemediationService, RequestOutcome
 
@@ -128,11 +129,16 @@ async def request_reply(
     target: str | None,
     replicas: int | None,
 ) -> Reply:
-    """Screen the words, then run the request flow and render its outcome."""
+    """Screen the words, then run the request flow and render its outcome. A request that
+    says more than one target ("restart web-1 and web-2") is refused whole."""
     actor = Actor.from_message(request.message)
     words = words_after(request.message.text, action)
     if is_unsafe(words):
         await service.refuse_unsafe(actor, action, words.strip())
+    if target is not None and action in service.policy.actions:
+        extra = words_beyond(request.message.text, action, target)
+        if extra is not None:
+            await service.refuse_extra_words(actor, action, target, replicas, extra)
     return render_request(await service.request(actor, action, target, replicas))
 
 

@@ -26,6 +26,7 @@ class Reason(enum.StrEnum):
     EXPIRED = "expired"
     SELF_APPROVAL = "self_approval"
     NOT_PENDING = "not_pending"
+    ONE_TARGET = "one_target"
 
 
 class Refusal(UserError):
@@ -55,6 +56,16 @@ def unsafe_target(target: str) -> Refusal:
         f"Refused: {_quote(target)} is not a valid target name. Targets are plain names "
         "(letters, digits, '.', '_', '-', ':'); shell syntax, options and line breaks are "
         "never passed on.",
+    )
+
+
+def one_target(command: str, extra: str) -> Refusal:
+    return Refusal(
+        Reason.ONE_TARGET,
+        f"Refused: one target per request. I would run only `{command}` and ignore "
+        f"{_quote(extra)}, so I run nothing.",
+        hint="Ask for each target on its own, with nothing after it but the replica count "
+        "(`restart web-1`, then `restart web-2`).",
     )
 
 

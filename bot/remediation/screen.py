@@ -5,6 +5,10 @@ rm -rf /" as not understood. That is safe, but unhelpful: the person should lear
 input is refused on purpose. :func:`find_unsafe_request` recognises a request for a policy
 action whose words carry shell metacharacters, command substitution, line breaks or option
 syntax (``--kubeconfig=...``); the handlers then refuse it with the reason.
+
+:func:`words_beyond` finds what a request says after its one target: the parser reads
+"restart web-1 and web-2" as a restart of web-1 alone, so anything there but a replica count
+and a few polite words is refused rather than half of it run.
 """
 
 from __future__ import annotations
@@ -48,6 +52,38 @@ def words_after(text: str, action: str) -> str:
 
 def is_unsafe(words: str) -> bool:
     return _UNSAFE.search(words) is not None
+
+
+_COUNT = re.compile(r"\s*(?:to\s+)?\d{1,5}(?![A-Za-z0-9._:-])", re.IGNORECASE)
+#: What may follow a request's target (and its ``to N``) without changing its meaning.
+_FILLER = re.compile(
+    r"(?<![A-Za-z0-9_-])(?:please|pls|plz|now|asap|replicas?|pods?|deployment|service"
+    r"|thanks|thx|thank\s+you|for\s+me)(?![A-Za-z0-9_-])",
+    re.IGNORECASE,
+)
+_END_PUNCTUATION = re.compile(r"[\s.,!?]*")
+
+
+def words_beyond(text: str, action: str, target: str) -> str | None:
+    """What ``text`` says after ``target`` (and a replica count) that is not filler, or None.
+
+    "restart web-1 please" and "scale search to 3 replicas" say nothing more; "restart web-1
+    and web-2", "restart web-1, web-2" and "restart web-1 in prod" do, and the request must
+    not run as if they did not. None too when ``target`` is not in ``text`` (it came from
+    the conversation), as then there is nothing after it to judge."""
+    words = words_after(text, action)
+    found = re.search(
+        rf"(?i)(?<![A-Za-z0-9._:-]){re.escape(target)}(?![A-Za-z0-9_:-]|\.[A-Za-z0-9])", words
+    )
+    if found is None:
+        return None
+    rest = words[found.end() :]
+    count = _COUNT.match(rest)
+    if count is not None:
+        rest = rest[count.end() :]
+    if _END_PUNCTUATION.fullmatch(_FILLER.sub(" ", rest)):
+        return None
+    return rest.strip()
 
 
 _ACTION_WORDS = re.compile(

@@ -32,6 +32,7 @@ from bot.remediation.model import (
     RequestStatus,
     StoredRequest,
     Tally,
+    canonical_command,
     execution_key,
     utc_now,
 )
@@ -126,6 +127,16 @@ class RemediationService:
         """Refuse (and audit) a request whose words carry shell or option syntax."""
         refusal = refusals.unsafe_target(words)
         await self._note_refusal(actor, action, words, None, refusal)
+        raise refusal
+
+    async def refuse_extra_words(
+        self, actor: Actor, action: str, target: str, replicas: int | None, extra: str
+    ) -> NoReturn:
+        """Refuse (and audit) a request that says more than its one target, such as
+        "restart web-1 and web-2": running only the part that was understood would leave
+        the requester believing the rest was done."""
+        refusal = refusals.one_target(canonical_command(action, target, replicas), extra)
+        await self._note_refusal(actor, action, f"{target} {extra}", None, refusal)
         raise refusal
 
     async def history(self, query: AuditQuery) -> list[AuditEvent]:

@@ -160,3 +160,37 @@ async def test_console_custom_runbook_by_its_policy_name(console: Console) -> No
     refused = await console.chat.send("flush-cache payments; reboot")
     assert "is not a valid target name" in refused.text
     assert len(console.executor.executions) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "ignored"),
+    [("restart payments and web-1", "'and web-1'"), ("restart payments, web-1", "', web-1'"),
+     ("restart payments web-1", "'web-1'"), ("restart payments and then web-1", "'and then web-1'"),
+     ("restart payments in prod", "'in prod'")],
+)  # fmt: skip
+async def test_console_a_second_target_refuses_the_whole_request(
+    console: Console, text: str, ignored: str
+) -> None:
+    """A request naming more than its target ("restart payments and web-1") is refused whole,
+    saying what would have been ignored, and audited; nothing is planned or stored."""
+    reply = await console.chat.send(text)
+    assert reply.severity is Severity.WARNING
+    assert "one target per request" in reply.text
+    assert f"only `restart payments` and ignore {ignored}" in reply.text
+    assert console.executor.plans == []
+    history = await console.chat.send("history")
+    assert history.table is not None
+    assert [row[1] for row in history.table.rows] == ["refused"]
+    assert "one_target" in history.table.rows[0][5]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["restart payments please", "please restart payments now", "restart payments, thanks!",
+     "restart the payments deployment", "can you restart payments?"],
+)  # fmt: skip
+async def test_console_polite_words_around_the_target_are_fine(console: Console, text: str) -> None:
+    """Filler after the target changes nothing: the request is made as usual."""
+    reply = await console.chat.send(text)
+    assert reply.title == "Request #1: restart payments", reply.text
+    assert len(console.executor.plans) == 1
