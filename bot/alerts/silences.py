@@ -6,6 +6,11 @@ alert (neither name nor target), or would last longer than :data:`MAX_DURATION`.
 silence records who asked (display name plus immutable id) as ``createdBy`` and says it
 came from chat in its comment. ``unsilence ID`` accepts any unique prefix of an id.
 
+A length that cannot be read is refused, never replaced by the default: ``for -5m`` or
+``for 10 years`` (which the parser leaves without a ``duration``, see
+:func:`check_length_words`) and a "target" such as ``0s`` (the parser's reading of
+``for 0s``) make no silence at all.
+
 A target becomes a matcher on the label that carries it among the alerts Alertmanager holds
 (``instance`` with or without its port, then ``job``, ``service``, ...), and on ``instance``
 when no alert carries it yet.
@@ -36,6 +41,18 @@ NOT_CONFIGURED_HINT = (
     "http://alertmanager:9093) and restart the bot."
 )
 _REGEX_SPECIAL = re.compile(r"([.\\+*?()|\[\]{}^$])")
+#: A word that reads as a length (``0s``, ``-5m``, ``10y``), never as an alert or a target.
+_LENGTH_LIKE = re.compile(
+    r"[+-]?\d+(?:[.,]\d+)?(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?"
+    r"|w|wks?|weeks?|mo|mos|months?|y|yrs?|years?)",
+    re.IGNORECASE,
+)
+#: ``for <words>`` in a silence request: a length, or (``for web-2``) the target itself.
+_FOR_WORDS = re.compile(
+    r"(?<![\w-])for\s+(?:the\s+)?(?P<first>[^\s,;!?]+)"
+    r"(?P<more>\s+(?!(?:on|for|please|pls)\b)[A-Za-z]+)?",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +200,32 @@ def _name(raw: str | None) -> str | None:
     name = (raw or "").strip()
     if not name:
         return None
+    if _LENGTH_LIKE.fullmatch(name):
+        raise unreadable_length(name)
     if not PLAIN_NAME.fullmatch(name):
         raise InvalidInput(f"'{name}' is not an alert or target name.")
     return name
+
+
+def check_length_words(text: str, *names: str | None) -> None:
+    """Refuse a silence request whose text asks for a length the parser could not read.
+
+    Call it when the request has no ``duration``: then every ``for <words>`` in ``text``
+    must be ``for`` one of ``names`` (the alert name or target, as in ``silence alerts for
+    web-2``); anything else (``for -5m``, ``for 10 years``, ``for a while``) is a length
+    that was not understood, and the default hour would silently replace it."""
+    named = {n.lower() for n in names if n}
+    for match in _FOR_WORDS.finditer(text):
+        first = match.group("first").rstrip(".")
+        if first.lower() in named:
+            continue
+        raise unreadable_length(first + (match.group("more") or "").rstrip("."))
+
+
+def unreadable_length(said: str) -> InvalidInput:
+    """The refusal of a silence length that could not be read (nothing is silenced)."""
+    return InvalidInput(
+        f"I couldn't read the duration '{said}'; use e.g. 30m, 2h, 1d, at most "
+        f"{format_duration(MAX_DURATION.total_seconds())}.",
+        hint="Nothing was silenced. Try `silence HighLatency for 2h`.",
+    )

@@ -8,7 +8,7 @@ from bot.handlers.help import help_specs
 from bot.handlers.remediation import guard_unknown, remediation_specs
 from bot.ports import AnomalyDetector, MetricsSource
 from bot.registry import Registry
-from bot.remediation import RemediationService
+from bot.remediation import Policy, RemediationService
 
 
 def build_registry(
@@ -32,7 +32,10 @@ def build_registry(
     if alerting is not None:
         from bot.handlers.alerts import alert_specs
 
-        for spec in alert_specs(alerting):
+        # Who may silence, subscribe and acknowledge comes from the remediation policy's
+        # roles; without one, nobody may (listing stays open).
+        policy = remediation.policy if remediation is not None else Policy()
+        for spec in alert_specs(alerting, policy):
             registry.register(spec)
     for spec in help_specs(registry):
         if remediation is not None and spec.intent == "unknown":

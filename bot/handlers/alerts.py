@@ -1,7 +1,9 @@
 """Chat handlers for alert posts: subscriptions, silences and acknowledgements.
 
 They translate between intents and the services of :mod:`bot.alerts`; refusals are
-:class:`~bot.errors.UserError`s, which the dispatcher shows as they are.
+:class:`~bot.errors.UserError`s, which the dispatcher shows as they are. Every command that
+changes something (silence, unsilence, subscribe, unsubscribe, ack) is first checked against
+the policy's ``alerts:`` grants (:class:`~bot.alerts.access.AlertAccess`); lists are open.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.alerts import Alerting
+from bot.alerts.access import AlertAccess
 from bot.alerts.model import Silence, Subscription
 from bot.alerts.route import ACK_INTENT, SILENCES_INTENT, SUBSCRIPTIONS_INTENT, UNSILENCE_INTENT
+from bot.alerts.silences import check_length_words
 from bot.alerts.subscriptions import command
 from bot.errors import InvalidInput
 from bot.formatting import format_duration
@@ -18,16 +22,18 @@ from bot.metric_tables import plural
 from bot.model import Field, Reply, Severity, Table
 from bot.registry import Handler, HandlerSpec, Request
 from bot.remediation.model import format_time
+from bot.remediation.policy import Policy
 from intents.model import SlotValue
 
 _TOPIC = "alerts"
 _SOURCE = "Source: Alertmanager"
 
 
-def alert_specs(alerting: Alerting) -> list[HandlerSpec]:
+def alert_specs(alerting: Alerting, policy: Policy) -> list[HandlerSpec]:
     """Handlers for ``alert_silence``, ``silences``, ``unsilence``, ``subscribe``,
-    ``unsubscribe``, ``subscriptions`` and ``ack``."""
-    h = AlertHandlers(alerting)
+    ``unsubscribe``, ``subscriptions`` and ``ack``; ``policy`` says who may change what
+    (an empty policy lets nobody)."""
+    h = AlertHandlers(alerting, AlertAccess(policy))
     table: list[tuple[str, Handler, str, tuple[str, ...]]] = [
         ("alert_silence", h.silence,
          "Silence an alert or a target's alerts in Alertmanager (at most 7 days).",
@@ -51,20 +57,25 @@ def alert_specs(alerting: Alerting) -> list[HandlerSpec]:
 
 
 class AlertHandlers:
-    """The seven handlers over one :class:`Alerting`."""
+    """The seven handlers over one :class:`Alerting`, guarded by ``access``."""
 
-    def __init__(self, alerting: Alerting) -> None:
+    def __init__(self, alerting: Alerting, access: AlertAccess) -> None:
         self._alerting = alerting
+        self._access = access
 
     # ----------------------------------------------------------------------- silences
 
     async def silence(self, request: Request) -> Reply:
+        self._access.check(request.message, "silence")
         slots = request.intent.slots
         seconds = slots.get("duration")
+        alertname, target = _text(slots, "alertname"), _text(slots, "target")
+        if not isinstance(seconds, int):
+            check_length_words(request.message.text, alertname, target)
         made = await self._alerting.silences.create(
             request.message,
-            alertname=_text(slots, "alertname"),
-            target=_text(slots, "target"),
+            alertname=alertname,
+            target=target,
             seconds=seconds if isinstance(seconds, int) else None,
         )
         silence = made.silence
@@ -108,6 +119,7 @@ class AlertHandlers:
         )
 
     async def unsilence(self, request: Request) -> Reply:
+        self._access.check(request.message, "silence")
         wanted = _text(request.intent.slots, "silence_id")
         if wanted is None:
             raise InvalidInput("Which silence?", hint="`silences` lists them with their ids.")
@@ -122,6 +134,7 @@ class AlertHandlers:
     # ----------------------------------------------------------------------- subscriptions
 
     async def subscribe(self, request: Request) -> Reply:
+        self._access.check(request.message, "subscribe")
         slots = request.intent.slots
         subscription, added = await self._alerting.subscriptions.subscribe(
             request.message, _text(slots, "severity"), _text(slots, "target")
@@ -137,6 +150,7 @@ class AlertHandlers:
         )
 
     async def unsubscribe(self, request: Request) -> Reply:
+        self._access.check(request.message, "subscribe")
         slots = request.intent.slots
         removed = await self._alerting.subscriptions.unsubscribe(
             request.message, _text(slots, "severity"), _text(slots, "target")
@@ -164,6 +178,7 @@ class AlertHandlers:
     # ----------------------------------------------------------------------- ack
 
     async def ack(self, request: Request) -> Reply:
+        self._access.check(request.message, "acknowledge")
         wanted = _text(request.intent.slots, "group_id")
         if wanted is None:
             raise InvalidInput(

@@ -1,5 +1,6 @@
 """The remediation policy: which actions exist, who may request and approve them, on which
-targets, within which bounds, through which executor.
+targets, within which bounds, through which executor; and who may silence, subscribe to and
+acknowledge alerts from chat (``alerts:``).
 
 It comes from the ``policy:`` section of the YAML config file and is validated at start-up;
 every error names the offending key (``policy.actions.scale.replicas.max: ...``). Anything
@@ -15,7 +16,14 @@ from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.errors import ConfigError
 from bot.remediation.model import Actor
@@ -162,6 +170,31 @@ ExecutorConfig = Annotated[
     KubernetesExecutor | WebhookExecutor | CommandExecutor, Field(discriminator="type")
 ]
 
+AlertPermission = Literal["silence", "subscribe", "acknowledge"]
+ALERT_PERMISSIONS: tuple[AlertPermission, ...] = ("silence", "subscribe", "acknowledge")
+
+
+class AlertGrants(_Strict):
+    """Which roles may change alerting from chat: ``silence`` (silence and unsilence),
+    ``subscribe`` (subscribe and unsubscribe a channel) and ``acknowledge`` (ack). A
+    permission no role holds is refused to everyone. ``allow_dm`` lets silences and
+    subscriptions be made from direct messages (off: others should see them). Listing
+    alerts, silences and subscriptions needs nothing."""
+
+    silence: tuple[str, ...] = ()
+    subscribe: tuple[str, ...] = ()
+    acknowledge: tuple[str, ...] = ()
+    allow_dm: bool = False
+
+    @field_validator("silence", "subscribe", "acknowledge", mode="before")
+    @classmethod
+    def _one_role_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    def roles_for(self, permission: AlertPermission) -> tuple[str, ...]:
+        roles: tuple[str, ...] = getattr(self, permission)
+        return roles
+
 
 class Policy(_Strict):
     """The validated policy. Build it with :func:`load_policy`."""
@@ -169,6 +202,7 @@ class Policy(_Strict):
     roles: dict[str, Role] = Field(default_factory=dict)
     executors: dict[str, ExecutorConfig] = Field(default_factory=dict)
     actions: dict[str, Action] = Field(default_factory=dict)
+    alerts: AlertGrants = Field(default_factory=AlertGrants)
 
     def roles_of(self, actor: Actor) -> frozenset[str]:
         """Every role ``actor`` holds, by principal or (if granted) by channel."""
@@ -227,7 +261,18 @@ def _cross_check(policy: Policy) -> list[str]:
         executor = policy.executors.get(action.executor)
         if executor is not None:
             problems.extend(_check_executor_fit(policy, name, where, action, executor))
+    problems.extend(_check_alert_roles(policy))
     return problems
+
+
+def _check_alert_roles(policy: Policy) -> list[str]:
+    known = ", ".join(policy.roles) or "none defined"
+    return [
+        f"alerts.{permission}[{index}]: unknown role {role!r} ({known})"
+        for permission in ALERT_PERMISSIONS
+        for index, role in enumerate(policy.alerts.roles_for(permission))
+        if role not in policy.roles
+    ]
 
 
 def _check_refs(policy: Policy, where: str, action: Action) -> list[str]:

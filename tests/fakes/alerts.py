@@ -30,6 +30,7 @@ from bot.handlers.help import help_specs
 from bot.model import IncomingMessage, Reply
 from bot.ports import Alert, ChannelPoster, ChannelRef, IntentParserPort, PostedRef
 from bot.registry import HandlerSpec, Registry
+from bot.remediation.policy import Policy, load_policy
 from bot.telemetry import Telemetry
 from storage.memory import InMemoryContextStore
 from storage.sql.alert_store import SqlAlertStore
@@ -187,9 +188,20 @@ def alerting_over(
     )
 
 
-def alert_dispatcher(alerting: Alerting, *extra: HandlerSpec) -> Dispatcher:
-    """A real dispatcher over the bot's parser with the alert handlers (plus ``extra``)."""
-    registry = Registry([*alert_specs(alerting), *extra])
+def on_call(*principals: str, allow_dm: bool = False) -> Policy:
+    """A policy whose one role, ``oncall`` (``principals``, e.g. ``chat:U0ANA``), may
+    silence, subscribe and acknowledge; nobody else may."""
+    return load_policy({
+        "roles": {"oncall": {"users": list(principals)}},
+        "alerts": {"silence": ["oncall"], "subscribe": ["oncall"],
+                   "acknowledge": ["oncall"], "allow_dm": allow_dm},
+    })  # fmt: skip
+
+
+def alert_dispatcher(alerting: Alerting, *extra: HandlerSpec, policy: Policy) -> Dispatcher:
+    """A real dispatcher over the bot's parser with the alert handlers (plus ``extra``),
+    authorised by ``policy`` (see :func:`on_call`)."""
+    registry = Registry([*alert_specs(alerting, policy), *extra])
     for spec in help_specs(registry):
         registry.register(spec)
     return Dispatcher(alert_parser(), InMemoryContextStore(), registry, Telemetry())

@@ -30,7 +30,7 @@ from bot.model import Reply
 from bot.server import DependencyCheck, build_web_app
 from bot.telemetry import Telemetry
 from storage.sql.alert_store import open_alert_store_at
-from tests.fakes.alerts import RecordingPoster, alert_dispatcher, recorded, said
+from tests.fakes.alerts import RecordingPoster, alert_dispatcher, on_call, recorded, said
 from tests.harness.alertmanager import TOKEN, AlertmanagerServer, StartAlertmanager
 
 pytestmark = pytest.mark.integration
@@ -67,7 +67,8 @@ async def running(am: AlertmanagerServer, tmp_path: Path, token: str = TOKEN) ->
     async with contextlib.AsyncExitStack() as stack:
         alerting = await open_alerting(settings, stack, posters={"chat": poster}, checks=checks)
         metrics = alerting.alerts_source(DemoMetricsSource(seed=7))
-        bot = alert_dispatcher(alerting, *metric_specs(metrics, settings))
+        on_call_team = on_call("chat:U0ANA", "chat:U0BOB")
+        bot = alert_dispatcher(alerting, *metric_specs(metrics, settings), policy=on_call_team)
         app = build_web_app(Telemetry(), checks, [alerting.webhook])
         server = TestServer(app, port=am.receiver_port)
         await server.start_server()
@@ -161,6 +162,20 @@ async def test_a_silence_from_chat_is_in_alertmanager_and_stops_the_posts(
         assert expired["status"]["state"] == "expired"
         await rig.poster.wait_for_posts(2)
         assert rig.poster.posts[1].reply.title == "Firing: HighLatency on checkout-api-1"
+
+
+async def test_a_silence_by_someone_off_call_or_of_unreadable_length_is_never_made(
+    alertmanager: AlertmanagerServer, tmp_path: Path
+) -> None:
+    """Eve is not on call; Ana's "for -5m" and "for 0s" cannot be read: Alertmanager gets
+    no silence at all (no 1-hour default, no instance=~"0s" matcher)."""
+    async with running(alertmanager, tmp_path) as rig:
+        refused = await rig.say("C-OPS", "silence HighLatency for 2h", "U0EVE", "Eve")
+        assert "not allowed to silence or unsilence alerts" in refused.text
+        assert "policy.alerts.silence" in refused.text
+        for text in ("silence NodeDown for -5m", "silence NodeDown for 0s"):
+            assert "I couldn't read the duration" in (await rig.say("C-OPS", text)).text
+        assert await asyncio.to_thread(rig.am.silences) == []
 
 
 async def test_the_button_silence_for_a_target_is_made_on_its_instance(

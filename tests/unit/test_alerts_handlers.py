@@ -1,9 +1,12 @@
 """Subscriptions, silences and acknowledgements from chat, through the bot's own parser and
 dispatcher: what users type, what they are told, and what is stored or sent to
-Alertmanager (an in-memory fake of its API here; the real one in the integration tests)."""
+Alertmanager (an in-memory fake of its API here; the real one in the integration tests).
+Ana and Bob are on call (the policy's ``oncall`` role may silence, subscribe and acknowledge);
+Eve is not."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,12 +18,14 @@ from bot.alerts.payload import parse_notification
 from bot.dispatcher import Dispatcher
 from bot.model import Reply, Severity
 from bot.ports import Alert, ChannelRef
+from bot.remediation.policy import load_policy
 from storage.sql.alert_store import SqlAlertStore, open_alert_store_at
 from tests.fakes.alerts import (
     MemorySilences,
     RecordingPoster,
     alert_dispatcher,
     alerting_over,
+    on_call,
     recorded,
     said,
 )
@@ -48,9 +53,12 @@ def alerting(store: SqlAlertStore, poster: RecordingPoster, silences: MemorySile
     return alerting_over(store, {"chat": poster}, silences)
 
 
+ON_CALL = on_call("chat:U0ANA", "chat:U0BOB", "console:me")
+
+
 @pytest.fixture
 def bot(alerting: Alerting) -> Dispatcher:
-    return alert_dispatcher(alerting)
+    return alert_dispatcher(alerting, policy=ON_CALL)
 
 
 async def ana(bot: Dispatcher, text: str, channel: str = "C-OPS") -> Reply:
@@ -193,7 +201,7 @@ async def test_unsilence_by_name_never_makes_a_silence(
 async def test_without_alertmanager_silence_commands_say_what_to_configure(
     store: SqlAlertStore, poster: RecordingPoster
 ) -> None:
-    bot = alert_dispatcher(alerting_over(store, {"chat": poster}, None))
+    bot = alert_dispatcher(alerting_over(store, {"chat": poster}, None), policy=ON_CALL)
     for text in ("silence HighLatency for 2h", "silences", "unsilence 3f2a"):
         reply = await ana(bot, text)
         assert "Alertmanager is not configured" in reply.text, text
@@ -234,3 +242,138 @@ async def test_help_teaches_the_alert_commands(bot: Dispatcher) -> None:
     for example in ("subscribe critical", "silence HighLatency for 2h", "unsilence 3f2a9c1e",
                     "ack 3f2a9c1e", "subscriptions", "silences"):  # fmt: skip
         assert example in text
+
+
+# --------------------------------------------------------------------------- silence lengths
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("silence NodeDown for 0s", "'0s'"),
+        ("silence NodeDown for 0m", "'0m'"),
+        ("silence NodeDown for -5m", "'-5m'"),
+        ("silence NodeDown for 10 years", "'10 years'"),
+        ("silence NodeDown on web-2 for 1y", "'1y'"),
+        ("silence NodeDown for a while", "'a while'"),
+    ],
+)
+async def test_a_length_that_cannot_be_read_makes_no_silence(
+    bot: Dispatcher, silences: MemorySilences, text: str, said: str
+) -> None:
+    """No default hour, and no target made of the length: the request is refused."""
+    reply = await ana(bot, text)
+    assert f"I couldn't read the duration {said}" in reply.text
+    assert "at most 7d" in reply.text
+    assert reply.severity is Severity.WARNING
+    assert silences.drafts == []
+
+
+async def test_for_a_target_is_still_a_target_not_a_length(
+    bot: Dispatcher, silences: MemorySilences
+) -> None:
+    """A "for" naming the target (silence alerts for web-2) is no length: default hour."""
+    reply = await ana(bot, "silence alerts for web-2")
+    (draft,) = silences.drafts
+    assert draft.matchers == (Matcher("instance", "web-2(:[0-9]+)?", is_regex=True),)
+    assert "the default" in reply.text
+
+
+# --------------------------------------------------------------------------- authorisation
+
+
+async def eve(bot: Dispatcher, text: str, channel: str = "C-OPS") -> Reply:
+    return await bot.handle(said("chat", channel, "U0EVE", "Eve", text))
+
+
+async def test_someone_off_call_can_change_nothing_but_can_list(
+    bot: Dispatcher, store: SqlAlertStore, silences: MemorySilences, alerting: Alerting
+) -> None:
+    """Eve's silence, unsilence, subscribe, unsubscribe and ack are refused with the role
+    they need; nothing is made, ended, removed or acknowledged. Lists stay open to her."""
+    await ana(bot, "subscribe critical")
+    await ana(bot, "silence HighLatency for 2h")
+    await alerting.notifier.notify(parse_notification(recorded("firing.json")))
+    (group,) = await store.find_groups("")
+    for text, what in [
+        ("silence DiskFull for 1h", "silence or unsilence alerts"),
+        (f"unsilence {next(iter(silences.silences))[:6]}", "silence or unsilence alerts"),
+        ("subscribe", "subscribe or unsubscribe a channel"),
+        ("subscribe critical", "subscribe or unsubscribe a channel"),
+        ("unsubscribe", "subscribe or unsubscribe a channel"),
+        (f"ack {group.short_id}", "acknowledge alerts"),
+    ]:
+        reply = await eve(bot, text, channel="C-DM-EVE" if "subscribe" in text else "C-OPS")
+        assert f"not allowed to {what} (it needs the oncall role)" in reply.text, text
+        assert "chat:U0EVE" in reply.text, "says which id to grant"
+        assert reply.severity is Severity.WARNING
+    assert len(silences.drafts) == 1
+    assert [s.state for s in silences.silences.values()] == ["active"]
+    assert await store.subscriptions() != []
+    assert [s.channel.channel_id for s in await store.subscriptions()] == ["C-OPS"]
+    (still,) = await store.find_groups("")
+    assert still.ack is None
+    assert (await eve(bot, "silences")).table is not None
+    assert "critical alerts" in (await eve(bot, "subscriptions")).text
+
+
+async def test_eve_cannot_unsubscribe_the_on_call_channel(
+    bot: Dispatcher, store: SqlAlertStore
+) -> None:
+    await ana(bot, "subscribe critical")
+    assert "not allowed" in (await eve(bot, "unsubscribe")).text
+    assert len(await store.subscriptions(ChannelRef("chat", "T1", "C-OPS"))) == 1
+
+
+async def test_a_role_granted_to_a_channel_lets_its_members_act(
+    alerting: Alerting, silences: MemorySilences
+) -> None:
+    """Roles may name channels: everyone in chat:C-OPS may silence, elsewhere nobody."""
+    policy = load_policy({"roles": {"oncall": {"channels": ["chat:C-OPS"]}},
+                          "alerts": {"silence": "oncall"}})  # fmt: skip
+    bot = alert_dispatcher(alerting, policy=policy)
+    assert (await eve(bot, "silence HighLatency for 2h")).title == "Silenced HighLatency for 2h"
+    refused = await eve(bot, "silence DiskFull for 2h", channel="C-RANDOM")
+    assert "needs the oncall role" in refused.text
+    assert "subscribe or unsubscribe" in (await eve(bot, "subscribe")).text, "not granted"
+    assert len(silences.drafts) == 1
+
+
+async def test_with_no_alert_grants_nobody_may_change_alerting(
+    alerting: Alerting, silences: MemorySilences, store: SqlAlertStore
+) -> None:
+    """Fail closed: an empty policy refuses every change and says which key grants it."""
+    bot = alert_dispatcher(alerting, policy=load_policy({}))
+    for text, key in [
+        ("silence HighLatency for 2h", "policy.alerts.silence"),
+        ("unsilence 3f2a", "policy.alerts.silence"),
+        ("subscribe critical", "policy.alerts.subscribe"),
+        ("unsubscribe", "policy.alerts.subscribe"),
+        ("ack 3f2a9c1e", "policy.alerts.acknowledge"),
+    ]:
+        reply = await ana(bot, text)
+        assert "no role is granted it yet" in reply.text, text
+        assert f"`{key}` in the config file" in reply.text, text
+    assert silences.drafts == []
+    assert await store.subscriptions() == []
+    assert "No active silences" in (await ana(bot, "silences")).text
+
+
+async def test_silences_and_subscriptions_from_a_direct_message_need_allow_dm(
+    store: SqlAlertStore, poster: RecordingPoster, silences: MemorySilences
+) -> None:
+    """A DM is seen by nobody else: silence and subscribe from one only when allowed."""
+    alerting = alerting_over(store, {"chat": poster}, silences)
+    dm = dataclasses.replace(said("chat", "D-ANA", "U0ANA", "Ana", "subscribe"), is_direct=True)
+    strict = alert_dispatcher(alerting, policy=on_call("chat:U0ANA"))
+    for text in ("subscribe", "silence HighLatency for 2h", "unsilence 3f2a"):
+        reply = await strict.handle(dataclasses.replace(dm, text=text))
+        assert "from a direct message" in reply.text, text
+        assert "policy.alerts.allow_dm" in reply.text, text
+    assert silences.drafts == []
+    assert await store.subscriptions() == []
+    relaxed = alert_dispatcher(alerting, policy=on_call("chat:U0ANA", allow_dm=True))
+    assert (await relaxed.handle(dm)).title == "Subscribed"
+    made = await relaxed.handle(dataclasses.replace(dm, text="silence HighLatency for 1h"))
+    assert made.title == "Silenced HighLatency for 1h"
+    assert len(silences.drafts) == 1

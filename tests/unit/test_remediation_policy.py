@@ -141,3 +141,27 @@ def test_an_empty_policy_allows_nothing() -> None:
     policy = load_policy({})
     assert policy.actions == {}
     assert policy.roles_of(Actor("console:root", "root", "console:console")) == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("alerts", "expected"),
+    [
+        ({"silence": ["oncall"]}, "policy.alerts.silence[0]: unknown role 'oncall' (operators"),
+        ({"acknowledge": ["operators", "viewers"]}, "policy.alerts.acknowledge[1]: unknown role"),
+        ({"silences": ["operators"]}, "policy.alerts.silences: Extra inputs are not permitted"),
+        ({"allow_dm": "sometimes"}, "policy.alerts.allow_dm:"),
+    ],
+)
+def test_alert_grants_are_validated_naming_the_key(alerts: object, expected: str) -> None:
+    """A typo in `alerts:` fails the start-up, naming the key, instead of granting nothing."""
+    assert expected in _error(_with("alerts", alerts))
+
+
+def test_alert_grants_name_roles_and_default_to_nobody() -> None:
+    """One role may be written without a list; a permission left out is granted to nobody."""
+    policy = load_policy(_with("alerts", {"silence": "operators", "subscribe": ["approvers"]}))
+    assert policy.alerts.roles_for("silence") == ("operators",)
+    assert policy.alerts.roles_for("subscribe") == ("approvers",)
+    assert policy.alerts.roles_for("acknowledge") == ()
+    assert not policy.alerts.allow_dm
+    assert load_policy({}).alerts.roles_for("silence") == ()
