@@ -12,6 +12,10 @@ A channel whose platform is not enabled on this replica is skipped. A post the p
 refuses is logged and released, so the next publish of the key tries again. When the store
 itself is down the publish raises :class:`~bot.errors.DependencyError` (the webhook then
 answers 503 and Alertmanager retries) rather than post what it could not record.
+
+Once the platform has returned a message id the claim is never released: recording that id
+is retried (:data:`RECORD_RETRY_DELAYS`) and shielded from the publish's cancellation, since
+a released (or unrecorded) claim makes a later publish post the alert a second time.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.alerts.model import Audience
@@ -35,6 +39,9 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=2)
 #: How long to wait for another replica's first post before editing it.
 WAIT_FOR_POST_SECONDS = 10.0
+#: Pauses between attempts to record a message id the platform returned (then it gives up:
+#: the claim goes stale after STALE_CLAIM and the alert is posted again).
+RECORD_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
 _POLL_SECONDS = 0.2
 
 Clock = Callable[[], datetime]
@@ -71,12 +78,15 @@ class ChannelPublisher:
         *,
         clock: Clock = utc_now,
         wait_for_post: float = WAIT_FOR_POST_SECONDS,
+        record_retry_delays: Sequence[float] = RECORD_RETRY_DELAYS,
     ) -> None:
         self._subscriptions = subscriptions
         self._posts = posts
         self._posters = posters
         self._clock = clock
         self._wait_for_post = wait_for_post
+        self._record_retry_delays = tuple(record_retry_delays)
+        self._recording: set[asyncio.Task[None]] = set()
 
     async def publish(
         self, key: str, reply: Reply, *, severity: str, target: str | None = None
@@ -147,13 +157,39 @@ class ChannelPublisher:
     async def _first_post(
         self, poster: ChannelPoster, key: str, channel: ChannelRef, reply: Reply
     ) -> None:
+        """Post ``reply`` under this replica's claim. Only a failed (or interrupted)
+        ``post`` releases the claim; a message id, once returned, is recorded even if this
+        publish is cancelled meanwhile."""
         try:
             posted = await poster.post(channel, reply)
         except BaseException:
             with contextlib.suppress(Exception):
                 await self._posts.release_post(key, channel)
             raise
-        await self._posts.record_post(key, channel, posted, digest_of(reply), self._clock())
+        task = asyncio.create_task(self._record(key, channel, posted, digest_of(reply)))
+        self._recording.add(task)
+        task.add_done_callback(self._recording.discard)
+        await asyncio.shield(task)
+
+    async def _record(self, key: str, channel: ChannelRef, posted: PostedRef, digest: str) -> None:
+        """Record a post that exists, retrying a failing store; never release its claim."""
+        for delay in self._record_retry_delays:
+            try:
+                await self._posts.record_post(key, channel, posted, digest, self._clock())
+            except Exception as exc:
+                log.warning("recording the post of %s in %s failed (%s); retrying",
+                            key, _where(channel), exc)  # fmt: skip
+                await asyncio.sleep(delay)
+            else:
+                return
+        try:
+            await self._posts.record_post(key, channel, posted, digest, self._clock())
+        except Exception:
+            log.exception(
+                "%s was posted in %s as %s but could not be recorded; it will be posted "
+                "again once the claim is stale", key, _where(channel), posted.message_id,
+            )  # fmt: skip
+            raise
 
     async def _update(
         self, key: str, channel: ChannelRef, posted: PostedRef, digest: str, reply: Reply

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.alerts.model import Subscription
+from bot.alerts.model import PostClaim, StoredPost, Subscription
 from bot.alerts.publisher import ChannelPublisher
 from bot.errors import DependencyError
 from bot.model import Reply, Severity
@@ -177,3 +178,96 @@ async def test_with_the_database_down_nothing_is_posted(
     with pytest.raises(DependencyError):
         await publisher.publish("g", FIRING, severity="critical")
     assert poster.posts == []
+
+
+class FlakyPosts:
+    """The real post store, except that ``record_post`` fails ``fail_records`` times and
+    waits for ``gate`` first (when set); releases are counted."""
+
+    def __init__(self, store: SqlAlertStore, fail_records: int = 0) -> None:
+        self.store = store
+        self.fail_records = fail_records
+        self.gate: asyncio.Event | None = None
+        self.releases = 0
+
+    async def claim_post(self, *args: Any) -> PostClaim:
+        return await self.store.claim_post(*args)
+
+    async def record_post(self, *args: Any) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail_records:
+            self.fail_records -= 1
+            raise DependencyError("database", "connection reset")
+        await self.store.record_post(*args)
+
+    async def release_post(self, key: str, channel: ChannelRef) -> None:
+        self.releases += 1
+        await self.store.release_post(key, channel)
+
+    async def set_digest(self, *args: Any) -> None:
+        await self.store.set_digest(*args)
+
+    async def posts(self, key: str) -> list[StoredPost]:
+        return await self.store.posts(key)
+
+
+def flaky_replica(posts: FlakyPosts, poster: RecordingPoster) -> ChannelPublisher:
+    return ChannelPublisher(
+        posts.store, posts, {poster.platform: poster}, wait_for_post=1.0,
+        record_retry_delays=(0.0, 0.0),
+    )  # fmt: skip
+
+
+async def test_a_post_whose_record_fails_for_a_moment_is_recorded_not_released(
+    store: SqlAlertStore, poster: RecordingPoster
+) -> None:
+    """The message exists, so its id is recorded on a retry and the next publish edits it."""
+    await subscribe(store, Subscription(OPS))
+    posts = FlakyPosts(store, fail_records=2)
+    publisher = flaky_replica(posts, poster)
+    assert await publisher.publish("g", FIRING, severity="critical") == 1
+    (stored,) = await store.posts("g")
+    assert stored.posted == poster.posts[0].ref
+    assert await publisher.publish("g", RESOLVED, severity="critical") == 1
+    assert (len(poster.posts), len(poster.edits), posts.releases) == (1, 1, 0)
+
+
+async def test_a_post_whose_record_keeps_failing_keeps_its_claim(
+    store: SqlAlertStore, poster: RecordingPoster
+) -> None:
+    """The store stays down: the publish fails (Alertmanager retries) but the claim is kept,
+    so no second post follows until the claim is stale."""
+    await subscribe(store, Subscription(OPS))
+    posts = FlakyPosts(store, fail_records=3)
+    with pytest.raises(DependencyError):
+        await flaky_replica(posts, poster).publish("g", FIRING, severity="critical")
+    assert posts.releases == 0
+    assert await flaky_replica(posts, poster).publish("g", FIRING, severity="critical") == 0
+    assert len(poster.posts) == 1
+
+
+async def test_a_publish_cancelled_after_the_post_still_records_it(
+    store: SqlAlertStore, poster: RecordingPoster
+) -> None:
+    """Cancelled between the platform's answer and the database write: the message id is
+    still recorded and the claim never released, so nothing is posted twice."""
+    await subscribe(store, Subscription(OPS))
+    posts = FlakyPosts(store)
+    posts.gate = asyncio.Event()
+    publisher = flaky_replica(posts, poster)
+    task = asyncio.create_task(publisher.publish("g", FIRING, severity="critical"))
+    await poster.wait_for_posts()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    posts.gate.set()
+    for _ in range(100):
+        if await store.posts("g"):
+            break
+        await asyncio.sleep(0.01)
+    (stored,) = await store.posts("g")
+    assert stored.posted == poster.posts[0].ref
+    assert posts.releases == 0
+    assert await replica(store, poster).publish("g", RESOLVED, severity="critical") == 1
+    assert (len(poster.posts), len(poster.edits)) == (1, 1)

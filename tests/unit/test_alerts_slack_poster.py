@@ -26,7 +26,7 @@ from bot.server import WebPlugin, build_web_app
 from bot.telemetry import Telemetry
 from storage.dedupe import InMemoryDedupeStore
 from storage.sql.alert_store import open_alert_store_at
-from tests.fakes.alerts import alert_dispatcher, alerting_over, recorded
+from tests.fakes.alerts import alert_dispatcher, alerting_over, on_call, recorded
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_bot import BOT_TOKEN, SIGNING_SECRET, SlackBot, slack_settings, tiny_png
 from tests.fakes.slack_requests import block_actions
@@ -121,8 +121,9 @@ async def test_the_slack_plugin_registers_its_poster_and_an_ack_click_edits_the_
             open_alert_store_at(f"sqlite+aiosqlite:///{tmp_path / 'alerts.db'}")
         )
         alerting = alerting_over(store, posters)
+        bot_handle = alert_dispatcher(alerting, policy=on_call("slack:U0CA5")).handle
         plugin = await build_plugin(
-            slack_settings(fake), handle=alert_dispatcher(alerting).handle,
+            slack_settings(fake), handle=bot_handle,
             dedupe=InMemoryDedupeStore(), stack=stack, posters=posters,
         )  # fmt: skip
         assert isinstance(posters["slack"], SlackPoster)
