@@ -33,8 +33,9 @@ from bot.anomaly_report import (
 )
 from bot.charts import MAX_SERIES, render_line_chart, slug
 from bot.config import Settings
-from bot.errors import InvalidInput, UserError
+from bot.errors import InvalidInput
 from bot.formatting import format_duration, shorten
+from bot.handlers.provenance import with_footer
 from bot.handlers.rejected import refuse_rejected
 from bot.lookup import SeriesLookup, fetch_catalog_series, step_for
 from bot.model import Chart, Field, Reply, Severity
@@ -142,15 +143,7 @@ class AnomalyHandler:
 
     def guard(self, handler: Handler) -> Handler:
         """``handler`` with the source named in its user errors too."""
-
-        async def guarded(request: Request) -> Reply:
-            try:
-                return await handler(request)
-            except UserError as exc:
-                exc.hint = f"{exc.hint}\n{self._footer}" if exc.hint else self._footer
-                raise
-
-        return guarded
+        return with_footer(handler, self._footer)
 
     async def anomaly_query(self, request: Request) -> Reply:
         """Fetch, score (one detector call, in its worker thread) and answer; see the module

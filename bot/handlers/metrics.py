@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from bot.catalog import METRIC_INFO, MetricInfo
 from bot.charts import MAX_SERIES, render_line_chart, slug
 from bot.config import Settings
-from bot.errors import InvalidInput, UserError
+from bot.errors import InvalidInput
 from bot.formatting import format_ago, format_duration, format_value
+from bot.handlers.provenance import with_footer
 from bot.handlers.rejected import refuse_rejected
 from bot.lookup import NamedSeries, fetch_catalog_series, name_series, step_for
 from bot.metric_tables import (
@@ -99,15 +100,7 @@ class MetricHandlers:
 
     def guard(self, handler: Handler) -> Handler:
         """``handler`` with the source named in its user errors too."""
-
-        async def guarded(request: Request) -> Reply:
-            try:
-                return await handler(request)
-            except UserError as exc:
-                exc.hint = f"{exc.hint}\n{self._footer}" if exc.hint else self._footer
-                raise
-
-        return guarded
+        return with_footer(handler, self._footer)
 
     # ----------------------------------------------------------------------- metric_query
 
