@@ -7,16 +7,14 @@ disposes of the engine on exit.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import functools
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.config import Settings
 from storage.sql import alerts as _alert_tables  # noqa: F401 - alert tables on Base.metadata
-from storage.sql.engine import create_engine, database_url
+from storage.sql.engine import database_url, migrated_engine
 from storage.sql.store import SqlRemediationStore
 
 __all__ = ["SqlRemediationStore", "open_remediation_store", "open_store_at"]
@@ -44,11 +42,5 @@ async def open_remediation_store(
 @contextlib.asynccontextmanager
 async def open_store_at(url: str) -> AsyncIterator[SqlRemediationStore]:
     """Migrate the database at ``url`` and yield a store on it."""
-    from storage.migrations import upgrade_url
-
-    await asyncio.to_thread(functools.partial(upgrade_url, url, quiet=True))
-    engine = create_engine(url)
-    try:
+    async with migrated_engine(url) as engine:
         yield SqlRemediationStore(engine)
-    finally:
-        await engine.dispose()

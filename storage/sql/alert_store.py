@@ -12,9 +12,7 @@ become :class:`~bot.errors.DependencyError`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import functools
 import tempfile
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -38,7 +36,7 @@ from bot.config import Settings
 from bot.errors import DependencyError, NotFoundError
 from bot.ports import ChannelRef, PostedRef
 from storage.sql.alerts import AlertGroupRow, AlertPostRow, AlertSubscriptionRow
-from storage.sql.engine import create_engine, database_url
+from storage.sql.engine import database_url, migrated_engine
 
 DEPENDENCY = "database"
 _UNAVAILABLE = "The alert database is unavailable, so nothing was posted or changed."
@@ -282,14 +280,8 @@ async def open_alert_store(
 @contextlib.asynccontextmanager
 async def open_alert_store_at(url: str) -> AsyncIterator[SqlAlertStore]:
     """Migrate the database at ``url`` and yield a store on it."""
-    from storage.migrations import upgrade_url
-
-    await asyncio.to_thread(functools.partial(upgrade_url, url, quiet=True))
-    engine = create_engine(url)
-    try:
+    async with migrated_engine(url) as engine:
         yield SqlAlertStore(engine)
-    finally:
-        await engine.dispose()
 
 
 # ---------------------------------------------------------------------- rows

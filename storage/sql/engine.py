@@ -8,7 +8,11 @@ on the busy timeout instead of failing with "database is locked" halfway through
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +81,20 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=10
     )
+
+
+@contextlib.asynccontextmanager
+async def migrated_engine(url: str) -> AsyncIterator[AsyncEngine]:
+    """Migrate the database at ``url`` to the current revision (in a worker thread: Alembic
+    blocks) and yield an engine on it, disposed of on exit."""
+    from storage.migrations import upgrade_url  # it imports this module
+
+    await asyncio.to_thread(functools.partial(upgrade_url, url, quiet=True))
+    engine = create_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
