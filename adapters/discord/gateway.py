@@ -26,6 +26,7 @@ import discord
 
 from adapters.discord.lease import Fence, Grant, ShardLease
 from bot.errors import DependencyError
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -201,20 +202,7 @@ async def _settle(client: SessionClient, *tasks: asyncio.Task[None]) -> None:
     except Exception:
         log.exception("closing the discord client failed")
     await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT_SECONDS)
-    await _cancel_and_wait(*tasks, every=CHILD_RECANCEL)
-
-
-async def _cancel_and_wait(*tasks: asyncio.Task[None], every: float) -> None:
-    """Cancel the unfinished ``tasks`` and wait until all are done, cancelling again every
-    ``every`` seconds (a cancellation can be lost, see the module doc)."""
-    pending = {task for task in tasks if not task.done()}
-    while pending:
-        for task in pending:
-            task.cancel()
-        _, pending = await asyncio.wait(pending, timeout=every)
-    for task in tasks:
-        if not task.cancelled():
-            task.exception()  # retrieved, so asyncio does not log it as never retrieved
+    await cancel_and_wait(*tasks, every=CHILD_RECANCEL)
 
 
 def _ending_of(session: asyncio.Task[None]) -> Ending:

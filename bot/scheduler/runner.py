@@ -29,6 +29,7 @@ from bot.errors import DependencyError
 from bot.scheduler.ports import Job, Lease
 from bot.scheduler.schedule import Schedule
 from bot.scheduler.tenure import LeaseLost, Tenure, TenureRun
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class JobRunner:
         self._stopping = True
         task, self._task = self._task, None
         if task is not None:
-            await _cancel_and_wait(task, every=STOP_RECANCEL)
+            await cancel_and_wait(task, every=STOP_RECANCEL)
 
     async def _loop(self) -> None:
         while not self._stop_requested():
@@ -147,7 +148,7 @@ class JobRunner:
             # Dropped first: should a cancellation below be lost, the fencing check still
             # stops the job from acting, and the keeper's next check ends it.
             tenure.drop()
-            await _cancel_and_wait(keeper, worker, every=CHILD_RECANCEL)
+            await cancel_and_wait(keeper, worker, every=CHILD_RECANCEL)
         for task in (keeper, worker):
             if not task.cancelled() and task.exception() is not None:
                 log.error("job %s: tenure ended by %r", self.name, task.exception())
@@ -233,23 +234,6 @@ class JobRunner:
             await tenure.lease.release(tenure.grant)
         except DependencyError as exc:
             log.warning("cannot release the lease of job %s (it lapses): %s", self.name, exc)
-
-
-async def _cancel_and_wait(*tasks: asyncio.Task[None], every: float) -> None:
-    """Cancel ``tasks`` and wait until they are done, cancelling again every ``every`` s.
-
-    Once is not always enough on Python 3.11: a cancellation that lands while redis-py's
-    internal ``asyncio.wait_for`` (around a socket write) completes is silently lost, and the
-    task carries on as if nothing happened.
-    """
-    pending = set(tasks)
-    while pending:
-        for task in pending:
-            task.cancel()
-        _, pending = await asyncio.wait(pending, timeout=every)
-    for task in tasks:
-        if not task.cancelled():
-            task.exception()  # retrieved, so asyncio does not log it as never retrieved
 
 
 class Scheduler:
