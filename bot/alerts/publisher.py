@@ -105,6 +105,7 @@ class ChannelPublisher:
     async def refresh(self, key: str, reply: Reply) -> int:
         """Edit the posts already made for ``key`` (no new ones), e.g. to show who
         acknowledged an alert."""
+        await self._settle_recordings()
         posts = await self._posts.posts(key)
         by_channel = {p.channel: p for p in posts}
         return await self._each(
@@ -153,6 +154,12 @@ class ChannelPublisher:
                 return False
             posted, digest = found
         return await self._update(key, channel, posted, digest, reply)
+
+    async def _settle_recordings(self) -> None:
+        """Let this replica's posts that are still being recorded land first, so an edit
+        right after a post (Acknowledge clicked at once) finds them."""
+        if self._recording:
+            await asyncio.wait(set(self._recording), timeout=self._wait_for_post)
 
     async def _first_post(
         self, poster: ChannelPoster, key: str, channel: ChannelRef, reply: Reply

@@ -90,6 +90,7 @@ async def test_an_alert_is_posted_once_and_ack_and_resolution_edit_that_post(
 
         ack = next(c.command for c in post.reply.choices if c.label == "Acknowledge")
         assert (await rig.say("C-OPS", ack, "U0BOB", "Bob")).title == "Acknowledged HighLatency"
+        await rig.poster.wait_for_edits(1)
         await asyncio.sleep(QUIET_SECONDS)
         assert len(rig.poster.posts) == 1
         (acked,) = rig.poster.edits
