@@ -229,7 +229,10 @@ def _wait(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     raise RuntimeError(f"prometheus did not settle within {_READY_TIMEOUT:.0f}s:\n{tail}")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: the history ends when the server starts, and a test asking
+# minutes later sees 5-minute rate windows only partly covered (Prometheus extrapolates them)
+# and gauges going stale. A fresh server per module keeps every answer within seconds of "now".
+@pytest.fixture(scope="module")
 def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
     """Prometheus with six hours of history, a dead target and two firing alerts."""
     # Imported here, not at the top: conftest loads every harness module as a plugin in name
