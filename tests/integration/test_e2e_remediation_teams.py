@@ -1,0 +1,241 @@
+"""Guarded remediation end to end on Teams: the real bot (``open_services``: intent parser,
+policy, SQLite audit log, the Kubernetes executor) behind the real Teams plugin (Bot
+Framework SDK, development mode: no app id, so no request authentication), driven by
+real-shaped activities POSTed to ``/api/messages`` from users keyed by their AAD object id,
+with the fake Bot Connector recording (and schema-checking) every card the bot sends and
+the fake Kubernetes API recording what the executor does.
+
+Every click is an ``Action.Submit`` on the card as the connector last received it (the
+reply, or its latest update), so a card that lost its buttons cannot be clicked again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.teams.wiring import ENDPOINT_KEY
+from bot.app import open_services
+from bot.config import Settings
+from bot.server import build_web_app
+from tests.fakes.e2e_remediation import NAMESPACE, TARGET, remediation_settings, restart_patches
+from tests.fakes.k8s_api import FakeKubernetesApi
+from tests.fakes.teams_activities import mention, payload
+from tests.fakes.teams_cards import card_texts
+from tests.fakes.teams_connector import ConnectorCall, FakeBotConnector
+
+pytestmark = pytest.mark.integration
+
+Json = dict[str, Any]
+Client = TestClient[web.Request, web.Application]
+
+
+@dataclass(frozen=True)
+class User:
+    """A Teams user as activities carry them: channel-scoped id, name, AAD object id."""
+
+    channel_id: str
+    name: str
+    aad: str
+
+    @property
+    def account(self) -> Json:
+        return {"id": self.channel_id, "name": self.name, "aadObjectId": self.aad}
+
+
+ALICE = User("29:1AliceQwErTyUiOp", "Alice Smith", "5a1ce000-1111-4a11-8a11-a11ce0000001")
+BOB = User("29:1BobAsDfGhJkLzXc", "Bob Jones", "b0b00000-2222-4b22-8b22-b0b000000002")
+MALLORY = User("29:1MalloryZxCvBnM", "Mallory", "3a110000-7777-4c77-8c77-3a1100000077")
+
+
+@dataclass
+class World:
+    client: Client
+    app: web.Application
+    connector: FakeBotConnector
+    k8s: FakeKubernetesApi
+    _ids: itertools.count[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
+
+    async def post(self, body: Json) -> None:
+        """POST an activity to the bot and wait until the turn it started has finished."""
+        response = await self.client.post("/api/messages", json=body)
+        assert response.status == 202
+        await self.app[ENDPOINT_KEY].drain()
+
+    async def ask(self, text: str, *, user: User) -> ConnectorCall:
+        """``@SmartCloudOps text`` in the channel by ``user``; the bot's reply."""
+        before = len(self.connector.of_kind("reply"))
+        body = mention(text, service_url=self.connector.url, activity_id=self._next_id())
+        await self.post({**body, "from": user.account})
+        replies = self.connector.of_kind("reply")
+        assert len(replies) == before + 1, "one message gets one reply"
+        return replies[-1]
+
+    def click(self, card_id: str, command: str, label: str, *, user: User) -> Json:
+        """The activity of ``user`` submitting the button ``command`` on card ``card_id``."""
+        body = payload(
+            "card_click",
+            service_url=self.connector.url,
+            activity_id=self._next_id(),
+            value={"command": command, "label": label},
+            reply_to_id=card_id,
+        )
+        return {**body, "from": user.account}
+
+    def card(self, card_id: str) -> Json:
+        """Card ``card_id`` as Teams shows it now: the latest reply or update with that id."""
+        updates = [c for c in self.connector.of_kind("update") if c.activity_id == card_id]
+        if updates:
+            return updates[-1].cards[0]
+        [reply] = [c for c in self.connector.of_kind("reply") if _posted_id(self, c) == card_id]
+        return reply.cards[0]
+
+    def _next_id(self) -> str:
+        return str(1715679000000 + next(self._ids))
+
+
+def _posted_id(world: World, reply: ConnectorCall) -> str:
+    """The id the fake connector gave ``reply`` (``bot-<n>``, n counting replies and sends)."""
+    created = [c for c in world.connector.calls if c.kind != "update" and c.status < 300]
+    return f"bot-{created.index(reply) + 1}"
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with FakeBotConnector() as connector, FakeKubernetesApi() as k8s:
+        oncall = (f"teams:{ALICE.aad}", f"teams:{BOB.aad}")
+        settings = remediation_settings(Settings(), k8s, tmp_path, oncall)
+        settings = dataclasses.replace(
+            settings, file=settings.file.model_copy(update={"development_mode": True})
+        )
+        assert settings.teams_enabled
+        assert not settings.teams_app_id
+        async with open_services(settings) as services:
+            app = build_web_app(services.telemetry, services.checks, services.web_plugins)
+            async with TestClient(TestServer(app)) as client:
+                yield World(client, app, connector, k8s)
+        assert connector.invalid_cards == []
+        assert all(not call.authorized for call in connector.calls)
+
+
+def buttons(card: Json) -> list[tuple[str, str]]:
+    """(label, command) of every ``Action.Submit`` on ``card``."""
+    found: list[tuple[str, str]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Submit":
+                found.append((node["title"], node["data"]["command"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def shown(card: Json) -> str:
+    return "\n".join(card_texts(card))
+
+
+def table_rows(card: Json) -> list[str]:
+    """Each ``TableRow`` of ``card``'s tables as one line, its cells' texts joined by " | "."""
+    return [
+        " | ".join(" ".join(card_texts(cell)) for cell in row["cells"])
+        for element in card["body"]
+        if element.get("type") == "Table"
+        for row in element["rows"]
+    ]
+
+
+async def test_restart_needs_another_oncall_approval_and_runs_exactly_once(world: World) -> None:
+    """Alice's `restart checkout-api` shows a read-only dry run with Approve/Deny buttons;
+    her own and an outsider's submits are refused without touching the cluster and keep the
+    buttons; Bob's submit restarts the Deployment once and the card (updated in place) says
+    who approved and what happened; a redelivered activity or repeated approval changes
+    nothing."""
+    reply = await world.ask(f"restart {TARGET}", user=ALICE)
+    card_id = _posted_id(world, reply)
+    card = reply.cards[0]
+    assert "Dry run" in shown(card)
+    assert f"would restart deployment {NAMESPACE}/{TARGET} (3 pod(s), rolling)" in shown(card)
+    [(approve_label, approve), (deny_label, deny)] = buttons(card)
+    assert (approve_label, deny_label) == ("Approve", "Deny")
+    assert approve.startswith("approve ")
+    assert deny == approve.replace("approve", "deny")
+    request_id = approve.removeprefix("approve ")
+    assert world.k8s.calls
+    assert all(c.method == "GET" for c in world.k8s.calls)
+
+    await world.post(world.click(card_id, approve, approve_label, user=ALICE))
+    card = world.card(card_id)
+    assert "your approval does not count" in shown(card)
+    assert "Alice Smith chose “Approve”" in shown(card)
+    assert world.k8s.mutating_calls == []
+    assert buttons(card) == [(approve_label, approve), (deny_label, deny)], (
+        "a refused approval must leave the buttons"
+    )
+
+    await world.post(world.click(card_id, approve, approve_label, user=MALLORY))
+    card = world.card(card_id)
+    assert "not allowed to approve restart" in shown(card)
+    assert world.k8s.mutating_calls == []
+    assert buttons(card) == [(approve_label, approve), (deny_label, deny)]
+
+    bobs_click = world.click(card_id, approve, approve_label, user=BOB)
+    await world.post(bobs_click)
+    [patch] = restart_patches(world.k8s)
+    assert patch.content_type == "application/strategic-merge-patch+json"
+    assert len(world.k8s.mutating_calls) == 1
+    updates = world.connector.of_kind("update")
+    assert [u.activity_id for u in updates] == [card_id] * 3
+    assert updates[-1].conversation_id == reply.conversation_id
+    card = world.card(card_id)
+    assert "Bob Jones chose “Approve”" in shown(card)
+    assert f"Approved by teams:{BOB.aad}" in shown(card)
+    assert f"restarted deployment {NAMESPACE}/{TARGET}" in shown(card)
+    assert buttons(card) == []
+
+    calls_before = len(world.connector.calls)
+    await world.post(bobs_click)  # the connector delivers Bob's activity again
+    assert len(world.connector.calls) == calls_before, "a redelivered activity is answered once"
+    again = await world.ask(f"approve {request_id}", user=BOB)
+    assert "already executed" in shown(again.cards[0])
+    assert len(restart_patches(world.k8s)) == 1
+    assert len(world.k8s.mutating_calls) == 1
+
+
+async def test_history_shows_the_restart_requested_by_alice_and_approved_by_bob(
+    world: World,
+) -> None:
+    """After the approved restart, `history` lists who requested, approved and ran it."""
+    reply = await world.ask(f"restart {TARGET}", user=ALICE)
+    [(label, approve), _] = buttons(reply.cards[0])
+    await world.post(world.click(_posted_id(world, reply), approve, label, user=BOB))
+    assert len(restart_patches(world.k8s)) == 1
+
+    lines = table_rows((await world.ask("history", user=BOB)).cards[0])
+    assert _line(lines, "requested", f"Alice Smith (teams:{ALICE.aad})", f"restart {TARGET}")
+    assert _line(lines, "approved", f"Bob Jones (teams:{BOB.aad})", f"restart {TARGET}")
+    assert _line(lines, "execution_started", "#1", f"requested by teams:{ALICE.aad}")
+    assert _line(
+        lines,
+        "executed",
+        f"Bob Jones (teams:{BOB.aad})",
+        f"restarted deployment {NAMESPACE}/{TARGET}",
+    )
+
+
+def _line(lines: list[str], *parts: str) -> str | None:
+    """The first line holding every one of ``parts``."""
+    return next((line for line in lines if all(p in line for p in parts)), None)
