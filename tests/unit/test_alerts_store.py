@@ -5,6 +5,7 @@ acknowledgements), on SQLite here and on PostgreSQL in
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -157,3 +158,14 @@ async def test_a_store_whose_database_is_gone_is_a_dependency_error(tmp_path: Pa
         with pytest.raises(DependencyError) as failure:
             await store.subscriptions()
     assert failure.value.dependency == "database"
+    await _join_sqlite_workers()
+
+
+async def _join_sqlite_workers() -> None:
+    """aiosqlite finishes a failed connection on its own worker thread, which then calls
+    back into the event loop; wait for those threads while the loop is still open, or the
+    callback lands on a closed loop during a later test."""
+    workers = [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+    for worker in workers:
+        await asyncio.to_thread(worker.join, 5)
+        assert not worker.is_alive(), "an aiosqlite connection was left open"
