@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.alerts import Alerting, AlertRoute
 from bot.config import Settings
@@ -28,6 +29,9 @@ from bot.remediation import HistoryRoute, RemediationService, load_policy
 from bot.server import DependencyCheck, WebPlugin
 from bot.telemetry import Telemetry
 
+if TYPE_CHECKING:  # the core never imports redis at run time
+    from redis.asyncio import Redis
+
 
 @dataclass
 class Services:
@@ -43,6 +47,8 @@ class Services:
     dispatcher: Dispatcher
     checks: list[DependencyCheck] = field(default_factory=list)
     web_plugins: list[WebPlugin] = field(default_factory=list)
+    #: The one Redis client (REDIS_URL set): context, dedupe, leases and adapters share it.
+    redis: Redis | None = None
     #: Proactive posting, one per enabled platform (adapters append theirs in ``plugin``).
     posters: dict[str, ChannelPoster] = field(default_factory=dict)
     #: Guarded remediation (policy, audit store, executors); None only in hand-built test rigs.
@@ -67,8 +73,9 @@ async def open_services(
     async with contextlib.AsyncExitStack() as stack:
         telemetry = telemetry or Telemetry()
         checks: list[DependencyCheck] = []
-        context = await _context_store(settings, stack, checks)
-        dedupe = await _dedupe_store(settings, stack)
+        redis = _redis_client(settings, stack)
+        context = _context_store(settings, redis, checks)
+        dedupe = _dedupe_store(redis)
         metrics = await _metrics_source(settings, stack, checks)
         anomaly = _anomaly_detector(settings)
         remediation = await _remediation_service(settings, stack, checks)
@@ -94,6 +101,7 @@ async def open_services(
             metrics=metrics,
             anomaly=anomaly,
             dedupe=dedupe,
+            redis=redis,
             dispatcher=dispatcher,
             remediation=remediation,
             checks=checks,
@@ -138,18 +146,28 @@ async def _alerting(
     return await open_alerting(settings, stack, posters=posters, checks=checks)
 
 
-async def _context_store(
-    settings: Settings, stack: contextlib.AsyncExitStack, checks: list[DependencyCheck]
+def _redis_client(settings: Settings, stack: contextlib.AsyncExitStack) -> Redis | None:
+    """One lazily-connecting client for every Redis user, closed on the way out."""
+    if settings.redis_url is None:
+        return None
+    from storage.redis_client import connect
+
+    client = connect(settings.redis_url)
+    stack.push_async_callback(client.aclose)
+    return client
+
+
+def _context_store(
+    settings: Settings, redis: Redis | None, checks: list[DependencyCheck]
 ) -> ContextStore:
     ttl, limit = settings.file.context_ttl_seconds, settings.file.history_limit
-    if settings.redis_url is None:
+    if redis is None:
         from storage.memory import InMemoryContextStore
 
         return InMemoryContextStore(ttl_seconds=ttl, max_turns=limit)
     from storage.redis_context import RedisContextStore
 
-    store = RedisContextStore.from_url(settings.redis_url, ttl_seconds=ttl, max_turns=limit)
-    stack.push_async_callback(store.aclose)
+    store = RedisContextStore(redis, ttl_seconds=ttl, max_turns=limit)
     checks.append(DependencyCheck("redis", store.ping))
     return store
 
@@ -180,17 +198,14 @@ def _anomaly_detector(settings: Settings) -> AnomalyDetector:
     return AnomalyService()
 
 
-async def _dedupe_store(settings: Settings, stack: contextlib.AsyncExitStack) -> DedupeStore:
-    if settings.redis_url is None:
+def _dedupe_store(redis: Redis | None) -> DedupeStore:
+    if redis is None:
         from storage.dedupe import InMemoryDedupeStore
 
         return InMemoryDedupeStore()
     from storage.dedupe import RedisDedupeStore
-    from storage.redis_client import connect
 
-    client = connect(settings.redis_url)
-    stack.push_async_callback(client.aclose)
-    return RedisDedupeStore(client)
+    return RedisDedupeStore(redis)
 
 
 async def _platform_plugins(
@@ -227,14 +242,7 @@ async def _scheduler_plugins(
     from storage.lease import memory_leases, redis_leases
 
     settings = services.settings
-    if settings.redis_url is None:
-        leases = memory_leases()
-    else:
-        from storage.redis_client import connect
-
-        client = connect(settings.redis_url)
-        stack.push_async_callback(client.aclose)
-        leases = redis_leases(client)
+    leases = memory_leases() if services.redis is None else redis_leases(services.redis)
     feed, recorded = alerting.feed, alerting.history
     scheduler = build_scheduler(
         settings.file.schedules,

@@ -88,15 +88,10 @@ def _lease(
 ) -> ShardLease:
     shard = shard_name(options.shard_id, options.shard_count)
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    url = services.settings.redis_url
-    if url is None:
+    if services.redis is None:
         return LocalShardLease(shard=shard, owner=owner, ttl_seconds=options.lease_ttl)
-    from storage.redis_client import connect
-
-    client = connect(url)
-    stack.push_async_callback(client.aclose)
     return RedisShardLease(
-        client,
+        services.redis,
         shard=shard,
         owner=owner,
         ttl_seconds=options.lease_ttl,

@@ -19,6 +19,7 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
+from redis.asyncio import Redis
 
 from adapters.teams.bot import PLACEHOLDER_AFTER_SECONDS, TeamsBot
 from adapters.teams.config import TeamsConfig
@@ -26,7 +27,6 @@ from adapters.teams.endpoint import MessagesEndpoint
 from adapters.teams.poster import TeamsPoster
 from adapters.teams.references import ReferenceBook, ReferenceStore
 from adapters.teams.retry import RetryPolicy
-from bot.config import Settings
 from bot.server import WebPlugin
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ async def plugin(
     """Build the Teams adapter from ``services`` and return the route that mounts it."""
     options = options or TeamsOptions()
     config = TeamsConfig.from_settings(services.settings)
-    references = ReferenceBook(await _reference_store(services.settings, stack))
+    references = ReferenceBook(_reference_store(services.redis))
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config.sdk_configuration()))
     adapter.on_turn_error = _log_turn_error
     bot = TeamsBot(
@@ -80,17 +80,14 @@ async def plugin(
     return mount
 
 
-async def _reference_store(settings: Settings, stack: contextlib.AsyncExitStack) -> ReferenceStore:
-    if settings.redis_url is None:
+def _reference_store(redis: Redis | None) -> ReferenceStore:
+    if redis is None:
         from storage.teams_references import InMemoryReferenceStore
 
         return InMemoryReferenceStore()
-    from storage.redis_client import connect
     from storage.teams_references import RedisReferenceStore
 
-    client = connect(settings.redis_url)
-    stack.push_async_callback(client.aclose)
-    return RedisReferenceStore(client)
+    return RedisReferenceStore(redis)
 
 
 async def _log_turn_error(turn_context: Any, error: Exception) -> None:

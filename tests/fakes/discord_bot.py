@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
 
 from adapters.discord.options import DiscordOptions
 from adapters.discord.wiring import build_plugin
@@ -167,19 +168,22 @@ class ScriptedCore:
 
 
 def scripted_services(
-    core: ScriptedCore, *, redis_url: str | None = None, dedupe: DedupeStore | None = None
+    core: ScriptedCore, *, redis: Redis | None = None, dedupe: DedupeStore | None = None
 ) -> Services:
+    """Services around ``core``; with ``redis``, the shard lease lives there (the caller
+    owns and closes the client)."""
     telemetry = Telemetry()
     context = InMemoryContextStore()
     dispatcher = Dispatcher(FirstWordParser(), context, core.registry(), telemetry)
     return Services(
-        settings=Settings(discord_token=TOKEN, redis_url=redis_url),
+        settings=Settings(discord_token=TOKEN),
         telemetry=telemetry,
         parser=FirstWordParser(),
         context=context,
         metrics=DemoTargets(),
         anomaly=NoAnomalies(),
         dedupe=dedupe or InMemoryDedupeStore(),
+        redis=redis,
         dispatcher=dispatcher,
     )
 

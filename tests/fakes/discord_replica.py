@@ -18,9 +18,7 @@ async def serve(api_base: str, gateway_url: str, redis_url: str, namespace: str)
     from storage.redis_client import connect
 
     redis = connect(redis_url)
-    services = scripted_services(
-        ScriptedCore(), redis_url=redis_url, dedupe=RedisDedupeStore(redis)
-    )
+    services = scripted_services(ScriptedCore(), redis=redis, dedupe=RedisDedupeStore(redis))
     options = fast_options_for(api_base, gateway_url, lease_namespace=namespace)
     async with running_bot(services, options):
         print("ready", flush=True)

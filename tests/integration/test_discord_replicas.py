@@ -116,7 +116,7 @@ async def replica(
     fake: FakeDiscord, redis_url: str, namespace: str, core: ScriptedCore
 ) -> AsyncIterator[None]:
     dedupe_client = connect(redis_url)
-    services = scripted_services(core, redis_url=redis_url, dedupe=RedisDedupeStore(dedupe_client))
+    services = scripted_services(core, redis=dedupe_client, dedupe=RedisDedupeStore(dedupe_client))
     try:
         async with running_bot(services, fast_options(fake, lease_namespace=namespace)):
             yield

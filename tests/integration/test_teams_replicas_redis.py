@@ -40,7 +40,7 @@ async def replica(
     """One replica: its own Redis clients, adapter and HTTP server, the same Redis."""
     client = connect(url)
     stack.push_async_callback(client.aclose)
-    own = dataclasses.replace(services, dedupe=RedisDedupeStore(client), posters={})
+    own = dataclasses.replace(services, dedupe=RedisDedupeStore(client), redis=client, posters={})
     mount = await plugin(own, stack, options=FAST)
     app = build_web_app(own.telemetry, own.checks, [mount])
     http = await stack.enter_async_context(TestClient(TestServer(app)))
