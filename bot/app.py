@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.alerts import Alerting, AlertRoute
+from bot.alerts import Alerting
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.handlers import build_registry
@@ -25,7 +25,7 @@ from bot.ports import (
     MetricsSource,
     Publisher,
 )
-from bot.remediation import HistoryRoute, RemediationService, load_policy
+from bot.remediation import RemediationService, load_policy
 from bot.server import DependencyCheck, WebPlugin
 from bot.telemetry import Telemetry
 
@@ -58,11 +58,16 @@ class Services:
     publisher: Publisher | None = None
 
 
-def build_parser() -> IntentParserPort:
-    """The intent parser the bot uses (scikit-learn classifier injected from ``ml``)."""
+def build_parser(settings: Settings | None = None) -> IntentParserPort:
+    """The intent parser the bot and ``smartcloudops parse`` use: the classifier injected
+    from ``ml``, the policy's custom action names (so "flush-cache payments" is a command)
+    and the configured timezone (where "yesterday" is meant)."""
     from ml.intent_classifier import build_parser as build
 
-    return AlertRoute(HistoryRoute(build()))
+    if settings is None:
+        return build()
+    policy = load_policy(settings.file.policy)
+    return build(actions=tuple(policy.actions), timezone=settings.file.tz)
 
 
 @contextlib.asynccontextmanager
@@ -82,7 +87,7 @@ async def open_services(
         posters: dict[str, ChannelPoster] = {}
         alerting = await _alerting(settings, stack, posters, checks)
         metrics = alerting.alerts_source(metrics)
-        parser = build_parser()
+        parser = build_parser(settings)
         registry = build_registry(
             settings=settings,
             metrics=metrics,

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -18,8 +19,6 @@ log = logging.getLogger("smartcloudops")
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments().parse_args(argv)
     _configure_logging(args.verbose)
-    if args.command == "parse":
-        return _parse(args.text)
     if args.command == "detect":
         return _detect(args.input, args.output)
     try:
@@ -27,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "parse":
+        return _parse(settings, args.text)
     logging.getLogger().setLevel((args.verbose and logging.DEBUG) or settings.file.log_level)
     try:
         return _run(args, settings)
@@ -89,28 +90,37 @@ async def _chat(settings: Settings, text: str | None) -> int:
     return 0
 
 
-def _parse(text: str | None) -> int:
+def _parse(settings: Settings, text: str | None) -> int:
     """Exactly the bot's parser and conversation memory, over one in-memory conversation."""
-    return asyncio.run(_parse_lines([text] if text is not None else sys.stdin))
+    try:
+        return asyncio.run(_parse_lines(settings, [text] if text is not None else sys.stdin))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
 
 
-async def _parse_lines(lines: Iterable[str]) -> int:
+async def _parse_lines(settings: Settings, lines: Iterable[str]) -> int:
     from bot.app import build_parser
-    from bot.conversation import ConversationMemory
-    from bot.model import ConversationKey
+    from bot.dispatcher import Dispatcher
+    from bot.model import IncomingMessage
+    from bot.registry import Registry
     from bot.telemetry import Telemetry
     from storage.memory import InMemoryContextStore
 
-    parser = build_parser()
-    memory = ConversationMemory(
-        InMemoryContextStore(ttl_seconds=86400, max_turns=10), Telemetry(), history_limit=10
+    context = InMemoryContextStore(ttl_seconds=86400, max_turns=settings.file.history_limit)
+    dispatcher = Dispatcher(
+        build_parser(settings),
+        context,
+        Registry(),
+        Telemetry(),
+        history_limit=settings.file.history_limit,
     )
-    key = ConversationKey("cli", "local", "parse", "local")
     for line in lines:
-        history, _ = await memory.history(key)
-        intent = parser.parse(line.rstrip("\n"), history)
+        message = IncomingMessage("cli", "local", "parse", "local", "local", line.rstrip("\n"))
+        at = time.time()
+        intent, _ = await dispatcher.parse(message, at)
         print(json.dumps(intent.to_json(), ensure_ascii=False), flush=True)
-        await memory.remember(key, intent)
+        await dispatcher.remember(message, intent, at)
     return 0
 
 

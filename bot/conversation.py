@@ -9,7 +9,6 @@ first failure (so the bot says so once) and recovery is silent and automatic.
 from __future__ import annotations
 
 import logging
-import time
 
 from bot.errors import DependencyError
 from bot.model import ConversationKey
@@ -19,10 +18,6 @@ from intents.model import Intent, Turn
 
 log = logging.getLogger(__name__)
 
-#: Intents whose slots are worth remembering for follow-ups.
-REMEMBERED_INTENTS = frozenset(
-    {"metric_query", "promql", "status", "alerts_list", "anomaly_query", "alert_silence"}
-)
 
 
 class ConversationMemory:
@@ -45,12 +40,12 @@ class ConversationMemory:
         self._down = False
         return turns, False
 
-    async def remember(self, key: ConversationKey, intent: Intent) -> None:
-        """Keep ``intent`` for follow-ups if it is a kind worth remembering."""
-        if intent.name not in REMEMBERED_INTENTS:
-            return
+    async def remember(self, key: ConversationKey, intent: Intent, at: float) -> None:
+        """Keep every turn, answered or not: follow-ups refine the last real request, and a
+        ``yes`` may only answer the "did you mean" of the turn right before it."""
+        turn = Turn(intent.name.value, dict(intent.slots), at, intent.suggestion)
         try:
-            await self._store.append(key, Turn(intent.name, dict(intent.slots), time.time()))
+            await self._store.append(key, turn)
         except DependencyError as exc:
             # Not marked down here: the next turn's history() notices and tells the user once.
             self._telemetry.dependency_failures.labels(exc.dependency).inc()

@@ -20,7 +20,7 @@ from bot.model import IncomingMessage, Reply, Severity
 from bot.ports import ContextStore, IntentParserPort
 from bot.registry import HandlerSpec, Registry, Request
 from bot.telemetry import Telemetry
-from intents.model import Intent
+from intents.model import STATE_CHANGING, Intent, IntentName
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +55,37 @@ class Dispatcher:
     def registry(self) -> Registry:
         return self._registry
 
-    async def parse(self, message: IncomingMessage) -> tuple[Intent, bool]:
+    async def parse(
+        self, message: IncomingMessage, now: float | None = None
+    ) -> tuple[Intent, bool]:
         """The intent of ``message`` in its conversation; the flag is True when context was
-        unavailable and this is the first message to notice."""
+        unavailable and this is the first message to notice. A ``yes`` to an open "did you
+        mean" becomes the command it confirms, parsed afresh as if the user had typed it."""
+        at = time.time() if now is None else now
         history, newly_down = await self._memory.history(message.key)
-        return self._parser.parse(message.text, history), newly_down
+        intent = self._parser.parse(message.text, history, at)
+        yes = intent.slots.get("answer") == "yes"
+        if intent.name is IntentName.CONFIRM and yes and intent.suggestion:
+            confirmed = self._parser.parse(intent.suggestion, history, at)
+            if confirmed.name is not IntentName.UNKNOWN:
+                intent = confirmed
+        return intent, newly_down
+
+    async def remember(self, message: IncomingMessage, intent: Intent, at: float) -> None:
+        """Keep the turn for the conversation's next messages (follow-ups, ``yes``)."""
+        await self._memory.remember(message.key, intent, at)
 
     async def handle(self, message: IncomingMessage) -> Reply:
         cid = new_correlation_id()
         started = time.perf_counter()
-        intent, newly_down = Intent("unknown", 0.0), False
+        at = time.time()
+        intent, newly_down = Intent(IntentName.UNKNOWN, 0.0), False
         kind = "ok"
+        parsed = False
         try:
-            intent, newly_down = await self.parse(message)
-            spec = self._registry.get(intent.name) or self._registry.get("unknown")
+            intent, newly_down = await self.parse(message, at)
+            parsed = True
+            spec = self._registry.get(intent.name) or self._registry.get(IntentName.UNKNOWN)
             reply = await _run(spec, Request(message, intent, cid))
         except UserError as exc:
             kind = "user"
@@ -90,10 +107,10 @@ class Dispatcher:
                 "The details are in the bot's log.",
                 severity=Severity.ERROR,
             )
-        if kind == "ok":
-            await self._memory.remember(message.key, intent)
+        if parsed:
+            await self.remember(message, intent, at)
         self._observe(message.platform, intent.name, kind, started)
-        return self._finish(reply, cid, newly_down)
+        return self._finish(_echoed(reply, intent), cid, newly_down)
 
     def _observe(self, platform: str, intent: str, kind: str, started: float) -> None:
         self._telemetry.messages.labels(platform, intent).inc()
@@ -107,6 +124,13 @@ class Dispatcher:
         if context_down:
             footer = f"{footer}\n{_CONTEXT_DOWN_NOTE}" if footer else _CONTEXT_DOWN_NOTE
         return dataclasses.replace(reply, footer=footer, correlation_id=cid)
+
+
+def _echoed(reply: Reply, intent: Intent) -> Reply:
+    """A state-changing answer starts with the command the bot understood, refusals too."""
+    if intent.name in STATE_CHANGING and intent.canonical and reply.echo is None:
+        return dataclasses.replace(reply, echo=intent.canonical)
+    return reply
 
 
 async def _run(spec: HandlerSpec | None, request: Request) -> Reply:

@@ -6,7 +6,7 @@ console text); nothing here knows about any platform.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +107,12 @@ class Choice:
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A structured answer. ``text`` is plain text (renderers escape it); ``title`` is a short
-    headline; ``footer`` carries provenance such as "Source: demo data"."""
+    headline; ``footer`` carries provenance such as "Source: demo data". ``echo`` is the
+    canonical command a state-changing answer acts on ("restart payments"): every renderer
+    shows it first, so nobody is left guessing what the bot understood."""
 
     text: str
+    echo: str | None = None
     title: str | None = None
     fields: tuple[Field, ...] = ()
     table: Table | None = None
@@ -119,11 +122,12 @@ class Reply:
     severity: Severity = Severity.INFO
     footer: str | None = None
     correlation_id: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     def plain_text(self) -> str:
         """Everything in the reply as plain text (fallback rendering, logs, tests)."""
         lines: list[str] = []
+        if self.echo:
+            lines.append(f"> {self.echo}")
         if self.title:
             lines.append(self.title)
         if self.text:

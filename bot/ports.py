@@ -149,7 +149,9 @@ class TextClassifier(Protocol):
 class IntentParserPort(Protocol):
     """Turns text plus the conversation so far into an intent (see :mod:`intents.parser`)."""
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent: ...
+    def parse(
+        self, text: str, history: Sequence[Turn] = (), now: float | None = None
+    ) -> Intent: ...
 
 
 class AnomalyDetector(Protocol):

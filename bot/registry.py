@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from bot.model import IncomingMessage, Reply
-from intents.model import Intent
+from intents.model import Intent, IntentName
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,7 @@ Handler = Callable[[Request], Awaitable[Reply]]
 class HandlerSpec:
     """One intent's handler. ``topic`` groups it in help; ``examples`` are real commands."""
 
-    intent: str
+    intent: IntentName
     topic: str
     summary: str
     examples: tuple[str, ...]
@@ -39,7 +39,7 @@ class Registry:
     """Intent name -> handler. Registering an intent twice is a programming error."""
 
     def __init__(self, specs: Iterable[HandlerSpec] = ()) -> None:
-        self._specs: dict[str, HandlerSpec] = {}
+        self._specs: dict[IntentName, HandlerSpec] = {}
         for spec in specs:
             self.register(spec)
 
@@ -48,7 +48,7 @@ class Registry:
             raise ValueError(f"intent {spec.intent!r} already has a handler")
         self._specs[spec.intent] = spec
 
-    def get(self, intent: str) -> HandlerSpec | None:
+    def get(self, intent: IntentName) -> HandlerSpec | None:
         return self._specs.get(intent)
 
     def specs(self) -> list[HandlerSpec]:

@@ -20,6 +20,10 @@ _PLACEHOLDERS = {
     "duration": "xduration",
     "number": "xnumber",
     "unusual": "xunusual",
+    "window": "xduration",
+    "until": "xduration",
+    "badtime": "xduration",
+    "quantile": "xmetric",
 }
 
 # Words that colour a sentence without changing what it asks ("is it up though?", "disk

@@ -15,8 +15,9 @@ small, BLAS threads only contend (ten times slower on a busy two-core machine).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -157,9 +158,13 @@ class SklearnIntentClassifier:
         return out
 
 
-def build_parser(path: Path | None = None) -> IntentParser:
+def build_parser(
+    path: Path | None = None, *, actions: Collection[str] = (), timezone: tzinfo = UTC
+) -> IntentParser:
     """The parser the bot and ``smartcloudops parse`` use, with the trained classifier."""
-    return IntentParser(SklearnIntentClassifier.from_training_data(path))
+    return IntentParser(
+        SklearnIntentClassifier.from_training_data(path), actions=actions, timezone=timezone
+    )
 
 
 def _blocks(features: FeatureUnion) -> tuple[_Block, ...]:

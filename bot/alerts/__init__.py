@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from bot.alerts.notifier import AckOutcome, AlertNotifier, incident_key
 from bot.alerts.ports import GroupHistory, SilenceBackend
 from bot.alerts.publisher import ChannelPublisher
-from bot.alerts.route import ALERT_INTENTS, AlertRoute, parse_alert_command
 from bot.alerts.silences import SilenceService
 from bot.alerts.source import AlertmanagerAlerts
 from bot.alerts.subscriptions import SubscriptionService
@@ -22,17 +21,14 @@ from bot.ports import MetricsSource
 from bot.server import WebPlugin
 
 __all__ = [
-    "ALERT_INTENTS",
     "AckOutcome",
     "AlertNotifier",
-    "AlertRoute",
     "Alerting",
     "AlertmanagerAlerts",
     "ChannelPublisher",
     "SilenceService",
     "SubscriptionService",
     "incident_key",
-    "parse_alert_command",
 ]
 
 

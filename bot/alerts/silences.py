@@ -47,12 +47,6 @@ _LENGTH_LIKE = re.compile(
     r"|w|wks?|weeks?|mo|mos|months?|y|yrs?|years?)",
     re.IGNORECASE,
 )
-#: ``for <words>`` in a silence request: a length, or (``for web-2``) the target itself.
-_FOR_WORDS = re.compile(
-    r"(?<![\w-])for\s+(?:the\s+)?(?P<first>[^\s,;!?]+)"
-    r"(?P<more>\s+(?!(?:on|for|please|pls)\b)[A-Za-z]+)?",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +119,7 @@ class SilenceService:
             )
         live = await self.active()
         found = [s for s in live if s.id.lower().startswith(key.lower())]
-        found = found or [s for s in live if _names(s, key)]
+        found = found or [s for s in live if names(s, key)]
         if not found:
             raise NotFoundError(
                 f"No active silence has an id starting with {key} or is for {key}.",
@@ -191,7 +185,7 @@ def _duration(seconds: int | None) -> timedelta:
     return length
 
 
-def _names(silence: Silence, name: str) -> bool:
+def names(silence: Silence, name: str) -> bool:
     """Whether one of the silence's matchers is for ``name``."""
     return any(m.subject().lower() == name.lower() for m in silence.matchers)
 
@@ -205,21 +199,6 @@ def _name(raw: str | None) -> str | None:
     if not PLAIN_NAME.fullmatch(name):
         raise InvalidInput(f"'{name}' is not an alert or target name.")
     return name
-
-
-def check_length_words(text: str, *names: str | None) -> None:
-    """Refuse a silence request whose text asks for a length the parser could not read.
-
-    Call it when the request has no ``duration``: then every ``for <words>`` in ``text``
-    must be ``for`` one of ``names`` (the alert name or target, as in ``silence alerts for
-    web-2``); anything else (``for -5m``, ``for 10 years``, ``for a while``) is a length
-    that was not understood, and the default hour would silently replace it."""
-    named = {n.lower() for n in names if n}
-    for match in _FOR_WORDS.finditer(text):
-        first = match.group("first").rstrip(".")
-        if first.lower() in named:
-            continue
-        raise unreadable_length(first + (match.group("more") or "").rstrip("."))
 
 
 def unreadable_length(said: str) -> InvalidInput:

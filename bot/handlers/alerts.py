@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from bot.alerts import Alerting
 from bot.alerts.access import AlertAccess
 from bot.alerts.model import Silence, Subscription
-from bot.alerts.route import ACK_INTENT, SILENCES_INTENT, SUBSCRIPTIONS_INTENT, UNSILENCE_INTENT
-from bot.alerts.silences import check_length_words
+from bot.alerts.silences import names
 from bot.alerts.subscriptions import command
 from bot.errors import InvalidInput
 from bot.formatting import format_duration
@@ -23,9 +22,10 @@ from bot.model import Field, Reply, Severity, Table
 from bot.registry import Handler, HandlerSpec, Request
 from bot.remediation.model import format_time
 from bot.remediation.policy import Policy
-from intents.model import SlotValue
+from intents.model import IntentName, SlotValue
 
 _TOPIC = "alerts"
+_SILENCE_KEYS = ("silence_id", "alertname", "target")
 _SOURCE = "Source: Alertmanager"
 
 
@@ -34,22 +34,23 @@ def alert_specs(alerting: Alerting, policy: Policy) -> list[HandlerSpec]:
     ``unsubscribe``, ``subscriptions`` and ``ack``; ``policy`` says who may change what
     (an empty policy lets nobody)."""
     h = AlertHandlers(alerting, AlertAccess(policy))
-    table: list[tuple[str, Handler, str, tuple[str, ...]]] = [
-        ("alert_silence", h.silence,
+    table: list[tuple[IntentName, Handler, str, tuple[str, ...]]] = [
+        (IntentName.ALERT_SILENCE, h.silence,
          "Silence an alert or a target's alerts in Alertmanager (at most 7 days).",
          ("silence HighLatency for 2h", "silence alerts on web-2 for 30m")),
-        (SILENCES_INTENT, h.silences, "The active silences, with their ids.", ("silences",)),
-        (UNSILENCE_INTENT, h.unsilence,
+        (IntentName.SILENCES, h.silences, "The active silences, with their ids.",
+         ("silences", "any silences on web-1?")),
+        (IntentName.UNSILENCE, h.unsilence,
          "End a silence early (a unique start of its id will do).", ("unsilence 3f2a9c1e",)),
-        ("subscribe", h.subscribe,
+        (IntentName.SUBSCRIBE, h.subscribe,
          "Post alerts in this channel: all, from a severity up, or for one target.",
          ("subscribe critical", "subscribe warning for checkout-api")),
-        ("unsubscribe", h.unsubscribe,
+        (IntentName.UNSUBSCRIBE, h.unsubscribe,
          "Stop alert posts here (one subscription, or all of them).",
          ("unsubscribe", "unsubscribe warning for checkout-api")),
-        (SUBSCRIPTIONS_INTENT, h.subscriptions, "What this channel is subscribed to.",
+        (IntentName.SUBSCRIPTIONS, h.subscriptions, "What this channel is subscribed to.",
          ("subscriptions",)),
-        (ACK_INTENT, h.ack, "Acknowledge an alert group (its posts show who did).",
+        (IntentName.ACK, h.ack, "Acknowledge an alert group (its posts show who did).",
          ("ack 3f2a9c1e",)),
     ]  # fmt: skip
     return [HandlerSpec(intent, _TOPIC, summary, examples, handler)
@@ -70,8 +71,6 @@ class AlertHandlers:
         slots = request.intent.slots
         seconds = slots.get("duration")
         alertname, target = _text(slots, "alertname"), _text(slots, "target")
-        if not isinstance(seconds, int):
-            check_length_words(request.message.text, alertname, target)
         made = await self._alerting.silences.create(
             request.message,
             alertname=alertname,
@@ -98,8 +97,12 @@ class AlertHandlers:
 
     async def silences(self, request: Request) -> Reply:
         live = await self._alerting.silences.active()
+        wanted = [_text(request.intent.slots, k) for k in ("alertname", "target")]
+        for name in filter(None, wanted):
+            live = [s for s in live if names(s, name)]
+        about = " for " + " on ".join(filter(None, wanted)) if any(wanted) else ""
         if not live:
-            return Reply(title="Silences", text="No active silences.", footer=_SOURCE)
+            return Reply(title="Silences", text=f"No active silences{about}.", footer=_SOURCE)
         rows = tuple(
             (
                 s.short_id,
@@ -120,7 +123,8 @@ class AlertHandlers:
 
     async def unsilence(self, request: Request) -> Reply:
         self._access.check(request.message, "silence")
-        wanted = _text(request.intent.slots, "silence_id")
+        slots = request.intent.slots
+        wanted = next(filter(None, (_text(slots, k) for k in _SILENCE_KEYS)), None)
         if wanted is None:
             raise InvalidInput("Which silence?", hint="`silences` lists them with their ids.")
         ended = await self._alerting.silences.expire(wanted)
@@ -179,7 +183,7 @@ class AlertHandlers:
 
     async def ack(self, request: Request) -> Reply:
         self._access.check(request.message, "acknowledge")
-        wanted = _text(request.intent.slots, "group_id")
+        wanted = _text(request.intent.slots, "alert_id")
         if wanted is None:
             raise InvalidInput(
                 "Which alert group?",

@@ -42,7 +42,7 @@ from bot.model import Chart, Field, Reply, Severity
 from bot.ports import AnomalyDetector, MetricsSource, Series
 from bot.registry import Handler, HandlerSpec, Request
 from bot.targets import TargetRef, TargetResolver
-from intents.model import METRICS
+from intents.model import METRICS, IntentName
 
 DEFAULT_RANGE_SECONDS = 6 * 3600
 MIN_RANGE_SECONDS, MAX_RANGE_SECONDS = 300, 7 * 86400
@@ -66,7 +66,7 @@ def anomaly_specs(
     handler = AnomalyHandler(metrics, anomaly, default_range=default, clock=clock)
     return [
         HandlerSpec(
-            intent="anomaly_query",
+            intent=IntentName.ANOMALY_QUERY,
             topic="anomalies",
             summary=(
                 f"What looked unusual (last {format_duration(default)} unless you say): "

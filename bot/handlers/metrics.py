@@ -30,7 +30,7 @@ from bot.ports import Alert, MetricsSource, TargetHealth
 from bot.registry import Handler, HandlerSpec, Request
 from bot.summary import SeriesSummary, summarise
 from bot.targets import TargetResolver, matches_target, strip_port, target_names, unknown_target
-from intents.model import METRICS
+from intents.model import METRICS, IntentName
 
 TABLE_ROWS = 10
 _MAX_RANGE = 90 * 86400
@@ -51,7 +51,7 @@ def metric_specs(
     )
     return [
         HandlerSpec(
-            intent="metric_query",
+            intent=IntentName.METRIC_QUERY,
             topic="metrics",
             summary=f"A metric ({', '.join(METRICS)}) for a target or all of them, with a chart.",
             examples=(
@@ -63,21 +63,21 @@ def metric_specs(
             handler=handlers.guard(handlers.metric_query),
         ),
         HandlerSpec(
-            intent="promql",
+            intent=IntentName.PROMQL,
             topic="promql",
             summary="Run a PromQL expression: a table of the values now, a chart over a range.",
             examples=("promql up", "promql up == 0", aggregate),
             handler=handlers.guard(handlers.promql),
         ),
         HandlerSpec(
-            intent="status",
+            intent=IntentName.STATUS,
             topic="status",
             summary="Which targets are down, or whether one target is up.",
             examples=("what's down?", "status web-1", "is payments up?"),
             handler=handlers.guard(handlers.status),
         ),
         HandlerSpec(
-            intent="alerts_list",
+            intent=IntentName.ALERTS_LIST,
             topic="alerts",
             summary="The alerts firing now, by severity or target.",
             examples=("what alerts are firing?", "critical alerts", "alerts on db-primary"),

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
 from bot.errors import InvalidInput
 from bot.model import Choice, ChoiceStyle, Field, Reply, Severity, Table
 from bot.registry import HandlerSpec, Request
-from bot.remediation.history import DEFAULT_RANGE_SECONDS, HISTORY_INTENT
 from bot.remediation.model import (
     Actor,
     AuditEvent,
@@ -24,20 +24,15 @@ from bot.remediation.model import (
     StoredRequest,
     format_time,
 )
-from bot.remediation.policy import KUBERNETES_OPERATIONS
 from bot.remediation.refusals import Reason, Refusal
-from bot.remediation.screen import (
-    find_unsafe_request,
-    is_unsafe,
-    read_action_words,
-    words_after,
-    words_beyond,
-)
 from bot.remediation.service import ApprovalOutcome, RemediationService, RequestOutcome
+from intents.model import IntentName, SlotValue
 
 _REQUEST_ID = re.compile(r"#?(\d{1,12})")
 _TOPIC = "remediation"
 _HISTORY_ROWS = 20
+DEFAULT_RANGE_SECONDS = 7 * 86400
+"""How far back ``history`` looks when the question gives no time."""
 #: Refusals of an approval or denial that leave the request pending (checked after it is open).
 _LEAVES_REQUEST_PENDING = frozenset({Reason.SELF_APPROVAL, Reason.NOT_ALLOWED})
 
@@ -47,16 +42,14 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
 
     async def request_action(request: Request) -> Reply:
         slots = request.intent.slots
-        action = str(slots.get("action", ""))
-        target = _optional_str(slots.get("target"))
         replicas = slots.get("replicas")
-        if action not in service.policy.actions:
-            words = read_action_words(request.message.text, service.policy.actions)
-            if words is not None:
-                action, target, replicas = words.action, words.target, words.replicas
-        return await request_reply(
-            service, request, action, target, replicas if isinstance(replicas, int) else None
+        outcome = await service.request(
+            Actor.from_message(request.message),
+            str(slots.get("action", "")),
+            _optional_str(slots.get("target")),
+            replicas if isinstance(replicas, int) else None,
         )
+        return render_request(outcome)
 
     async def approve(request: Request) -> Reply:
         request_id = _request_id(request, "approve")
@@ -79,41 +72,33 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
         )
 
     async def history(request: Request) -> Reply:
-        slots = request.intent.slots
-        seconds = slots.get("range")
-        window = seconds if isinstance(seconds, int) and seconds > 0 else DEFAULT_RANGE_SECONDS
-        query = AuditQuery(
-            since=service.now() - timedelta(seconds=window),
-            action=_optional_str(slots.get("action")),
-            target=_optional_str(slots.get("target")),
-            limit=_HISTORY_ROWS,
-        )
-        return render_history(await service.history(query), query, window)
+        query, period = _audit_query(service, request.intent.slots)
+        return render_history(await service.history(query), query, period)
 
     return [
         HandlerSpec(
-            intent="remediation",
+            intent=IntentName.REMEDIATION,
             topic=_TOPIC,
             summary="Run a guarded action: dry run first, then approval by someone else.",
             examples=("restart checkout-api", "scale search to 3", "rollback payments"),
             handler=request_action,
         ),
         HandlerSpec(
-            intent="approve",
+            intent=IntentName.APPROVE,
             topic=_TOPIC,
             summary="Approve a pending request (the requester's own approval never counts).",
             examples=("approve 12",),
             handler=approve,
         ),
         HandlerSpec(
-            intent="deny",
+            intent=IntentName.DENY,
             topic=_TOPIC,
             summary="Deny a pending request, or withdraw your own.",
             examples=("deny 12",),
             handler=deny,
         ),
         HandlerSpec(
-            intent=HISTORY_INTENT,
+            intent=IntentName.HISTORY,
             topic=_TOPIC,
             summary="Who requested, approved and ran what, from the audit log.",
             examples=("history", "who restarted payments today?", "history checkout-api"),
@@ -122,41 +107,51 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
     ]
 
 
-async def request_reply(
-    service: RemediationService,
-    request: Request,
-    action: str,
-    target: str | None,
-    replicas: int | None,
-) -> Reply:
-    """Screen the words, then run the request flow and render its outcome. A request that
-    says more than one target ("restart web-1 and web-2") is refused whole."""
-    actor = Actor.from_message(request.message)
-    words = words_after(request.message.text, action)
-    if is_unsafe(words):
-        await service.refuse_unsafe(actor, action, words.strip())
-    if target is not None and action in service.policy.actions:
-        extra = words_beyond(request.message.text, action, target)
-        if extra is not None:
-            await service.refuse_extra_words(actor, action, target, replicas, extra)
-    return render_request(await service.request(actor, action, target, replicas))
+def _audit_query(
+    service: RemediationService, slots: Mapping[str, SlotValue]
+) -> tuple[AuditQuery, str]:
+    """The audit query of a ``history`` intent and how to name its period."""
+    start, end, seconds = slots.get("start"), slots.get("end"), slots.get("range")
+    if isinstance(start, int):
+        since = datetime.fromtimestamp(start, UTC)
+        until = datetime.fromtimestamp(end, UTC) if isinstance(end, int) else None
+        period = f"since {format_time(since)}" if until is None else (
+            f"{format_time(since)} to {format_time(until)}"
+        )
+    else:
+        window = seconds if isinstance(seconds, int) and seconds > 0 else DEFAULT_RANGE_SECONDS
+        since, until, period = service.now() - timedelta(seconds=window), None, _period(window)
+        period = f"last {period}"
+    query = AuditQuery(
+        since=since,
+        until=until,
+        action=_optional_str(slots.get("action")),
+        target=_optional_str(slots.get("target")),
+        limit=_HISTORY_ROWS,
+    )
+    return query, period
 
 
 def guard_unknown(spec: HandlerSpec, service: RemediationService) -> HandlerSpec:
-    """Wrap the ``unknown`` handler so that remediation text the parser (rightly) does not
-    understand still gets its answer: "restart payments; rm -rf /" a clear, audited refusal,
-    and a custom runbook from the policy ("flush-cache payments") its request flow."""
+    """Wrap the ``unknown`` handler so that a refused remediation command is refused by the
+    service, which writes it to the audit log: shell syntax in "restart payments; rm -rf /",
+    or more than one target in "restart web-1 and web-2"."""
 
     async def guarded(request: Request) -> Reply:
-        text, actions = request.message.text, service.policy.actions
-        unsafe = find_unsafe_request(text, {*actions, *KUBERNETES_OPERATIONS})
-        if unsafe is not None:
-            await service.refuse_unsafe(
-                Actor.from_message(request.message), unsafe.action, unsafe.words
-            )
-        words = read_action_words(text, actions)
-        if words is not None:
-            return await request_reply(service, request, words.action, words.target, words.replicas)
+        intent = request.intent
+        about = intent.about
+        if about is None or about.intent is not IntentName.REMEDIATION:
+            return await spec.handler(request)
+        actor = Actor.from_message(request.message)
+        action = str(about.slots.get("action", "")) or "run"
+        words = intent.rejected.get("words", "")
+        if intent.refusal == "unsafe":
+            await service.refuse_unsafe(actor, action, words)
+        target = about.slots.get("target")
+        if intent.refusal == "extra_words" and isinstance(target, str):
+            replicas = about.slots.get("replicas")
+            count = replicas if isinstance(replicas, int) else None
+            await service.refuse_extra_words(actor, action, target, count, words)
         return await spec.handler(request)
 
     return dataclasses.replace(spec, handler=guarded)
@@ -182,7 +177,6 @@ def render_request(outcome: RequestOutcome) -> Reply:
         ),
         choices=_buttons(stored.id),
         severity=Severity.WARNING,
-        extra={"request_id": str(stored.id)},
     )
 
 
@@ -210,7 +204,6 @@ def render_approval(outcome: ApprovalOutcome) -> Reply:
         ),
         choices=_buttons(stored.id),
         severity=Severity.INFO,
-        extra={"request_id": str(stored.id)},
     )
 
 
@@ -227,16 +220,14 @@ def render_open_refusal(refusal: Refusal, request_id: int) -> Reply:
         text=text,
         choices=_buttons(request_id),
         severity=Severity.WARNING,
-        extra={"request_id": str(request_id)},
     )
 
 
-def render_history(events: list[AuditEvent], query: AuditQuery, window: int) -> Reply:
-    """Audit events as a table, newest first."""
+def render_history(events: list[AuditEvent], query: AuditQuery, period: str) -> Reply:
+    """Audit events as a table, newest first; ``period`` names the window ("last 7 days")."""
     about = " ".join(x for x in (query.action, query.target) if x) or "all actions"
-    period = _period(window)
     if not events:
-        return Reply(text=f"No audit events for {about} in the last {period}.")
+        return Reply(text=f"No audit events for {about} ({period}).")
     rows = tuple(
         (
             format_time(e.at),
@@ -249,7 +240,7 @@ def render_history(events: list[AuditEvent], query: AuditQuery, window: int) -> 
         for e in events
     )
     return Reply(
-        title=f"Audit log: {about}, last {period}",
+        title=f"Audit log: {about}, {period}",
         text=f"{len(events)} event(s), newest first.",
         table=Table(
             columns=("when", "event", "who", "request", "command", "detail"),
@@ -266,7 +257,6 @@ def _execution_reply(stored: StoredRequest, result: ExecutionResult, *, note: st
         text=f"{note}\n{result.summary}",
         code=result.output or None,
         severity=Severity.SUCCESS if result.ok else Severity.ERROR,
-        extra={"request_id": str(stored.id)},
     )
 
 

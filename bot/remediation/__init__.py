@@ -2,20 +2,17 @@
 and an audit log. The core only; storage and executors live in ``storage.sql`` and
 ``adapters.executors`` behind :mod:`bot.remediation.ports`."""
 
-from bot.remediation.history import HISTORY_INTENT, HistoryRoute, parse_history
 from bot.remediation.model import Actor, AuditEvent, AuditKind, AuditQuery, RequestStatus
 from bot.remediation.policy import Policy, load_policy
 from bot.remediation.refusals import Reason, Refusal
 from bot.remediation.service import ApprovalOutcome, RemediationService, RequestOutcome
 
 __all__ = [
-    "HISTORY_INTENT",
     "Actor",
     "ApprovalOutcome",
     "AuditEvent",
     "AuditKind",
     "AuditQuery",
-    "HistoryRoute",
     "Policy",
     "Reason",
     "Refusal",
@@ -23,5 +20,4 @@ __all__ = [
     "RequestOutcome",
     "RequestStatus",
     "load_policy",
-    "parse_history",
 ]

@@ -185,6 +185,7 @@ class AuditQuery:
     """A filter over the audit log, newest first."""
 
     since: datetime | None = None
+    until: datetime | None = None
     action: str | None = None
     target: str | None = None
     kinds: tuple[AuditKind, ...] = ()

@@ -188,6 +188,8 @@ class SqlRemediationStore:
         statement = select(AuditRow.__table__).order_by(AuditRow.at.desc(), AuditRow.id.desc())
         if query.since is not None:
             statement = statement.where(AuditRow.at >= query.since)
+        if query.until is not None:
+            statement = statement.where(AuditRow.at < query.until)
         if query.action is not None:
             statement = statement.where(AuditRow.action == query.action)
         if query.target is not None:

@@ -21,7 +21,6 @@ from bot.alerts import (
 )
 from bot.alerts.model import Silence, SilenceDraft
 from bot.alerts.ports import SilenceBackend
-from bot.alerts.route import AlertRoute
 from bot.alerts.webhook import webhook_plugin
 from bot.dispatcher import Dispatcher
 from bot.errors import AdapterError, NotFoundError
@@ -155,10 +154,10 @@ class MemorySilences:
 
 @functools.cache
 def alert_parser() -> IntentParserPort:
-    """The bot's own parser with the alert route in front (built once per session: it trains)."""
+    """The bot's own parser (built once per session: it trains)."""
     from bot.app import build_parser
 
-    return AlertRoute(build_parser())
+    return build_parser()
 
 
 def recorded(name: str) -> bytes:

@@ -29,7 +29,7 @@ from bot.ports import Alert, DedupeStore, Finding, Sample, Series, TargetHealth
 from bot.registry import HandlerSpec, Registry, Request
 from bot.server import build_web_app
 from bot.telemetry import Telemetry
-from intents.model import Intent, Turn
+from intents.model import Intent, IntentName, Turn
 from storage.dedupe import InMemoryDedupeStore
 from storage.memory import InMemoryContextStore
 from tests.fakes.discord_server import TOKEN, FakeDiscord
@@ -59,13 +59,26 @@ def fast_options_for(api_base: str, gateway_url: str, **changes: Any) -> Discord
     return dataclasses.replace(options, **changes)
 
 
+WORDS = {
+    "chart": IntentName.METRIC_QUERY,
+    "approve": IntentName.APPROVE,
+    "deny": IntentName.DENY,
+    "slow": IntentName.ANOMALY_QUERY,
+    "long": IntentName.PROMQL,
+    "unknown": IntentName.UNKNOWN,
+}
+"""The test's command words and the (real) intents that stand for them."""
+
+
 class FirstWordParser:
     """Intent = the message's first word (``approve 12`` -> approve {request_id: 12})."""
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(
+        self, text: str, history: Sequence[Turn] = (), now: float | None = None
+    ) -> Intent:
         word, _, rest = text.strip().partition(" ")
         slots = {"request_id": rest} if word in ("approve", "deny") and rest else {}
-        return Intent(word.lower() or "unknown", 0.9, slots)
+        return Intent(WORDS.get(word.lower(), IntentName.UNKNOWN), 0.9, slots)
 
 
 class DemoTargets:
@@ -126,7 +139,7 @@ class ScriptedCore:
             ("long", self._long),
             ("unknown", self._echo),
         ]
-        return Registry(HandlerSpec(name, "test", name, (), h) for name, h in specs)
+        return Registry(HandlerSpec(WORDS[name], "test", name, (), h) for name, h in specs)
 
     def _seen(self, request: Request) -> None:
         self.requests.append(request.message)

@@ -24,7 +24,7 @@ from bot.ports import DedupeStore
 from bot.registry import HandlerSpec, Registry, Request
 from bot.server import build_web_app
 from bot.telemetry import Telemetry
-from intents.model import Intent, Turn
+from intents.model import Intent, IntentName, Turn
 from storage.dedupe import InMemoryDedupeStore
 from storage.memory import InMemoryContextStore
 from tests.fakes.slack_api import FakeSlack
@@ -51,12 +51,25 @@ def tiny_png(width: int = 2, height: int = 2) -> bytes:
 CHART_PNG = tiny_png()
 
 
+WORDS = {
+    "echo": IntentName.STATUS,
+    "chart": IntentName.METRIC_QUERY,
+    "slow": IntentName.ANOMALY_QUERY,
+    "choose": IntentName.ALERTS_LIST,
+    "approve": IntentName.APPROVE,
+    "long": IntentName.PROMQL,
+}
+"""The test's command words and the (real) intents that stand for them."""
+
+
 class FirstWordParser:
     """The intent is the message's first word (``echo``, ``chart``, ``slow``, ...)."""
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(
+        self, text: str, history: Sequence[Turn] = (), now: float | None = None
+    ) -> Intent:
         word = text.split(maxsplit=1)[0].lower() if text.strip() else "unknown"
-        return Intent(word, 0.9)
+        return Intent(WORDS.get(word, IntentName.UNKNOWN), 0.9)
 
 
 @dataclass
@@ -68,7 +81,7 @@ class RecordingCore:
 
     def __post_init__(self) -> None:
         specs = [
-            HandlerSpec(name, "test", name, (name,), handler)
+            HandlerSpec(WORDS.get(name, IntentName.UNKNOWN), "test", name, (name,), handler)
             for name, handler in {
                 "echo": self._echo, "chart": self._chart, "slow": self._slow,
                 "choose": self._choose, "approve": self._approve, "long": self._long,

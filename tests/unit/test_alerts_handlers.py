@@ -233,7 +233,7 @@ async def test_ack_shows_who_acknowledged_on_every_post_of_the_group(
 
 async def test_ack_of_an_unknown_or_malformed_group_id_says_so(bot: Dispatcher) -> None:
     assert "No alert group has an id starting with 0000" in (await ana(bot, "ack 0000")).text
-    assert "Which alert group?" in (await ana(bot, "ack")).text
+    assert "`ack` what?" in (await ana(bot, "ack")).text
 
 
 async def test_help_teaches_the_alert_commands(bot: Dispatcher) -> None:

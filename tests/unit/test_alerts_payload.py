@@ -96,7 +96,7 @@ def test_every_button_command_parses_to_the_silence_or_ack_it_promises() -> None
         ("alert_silence", {"alertname": "HighLatency", "target": "checkout-api-1",
                            "duration": seconds})
         for seconds in (3600, 14400, 86400)
-    ] + [("ack", {"group_id": group.short_id})]  # fmt: skip
+    ] + [("ack", {"alert_id": group.short_id})]  # fmt: skip
 
 
 def test_a_group_grouped_by_alert_name_only_is_silenced_by_alert_name_only() -> None:

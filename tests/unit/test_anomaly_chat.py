@@ -45,7 +45,9 @@ _TOGETHER = re.compile(r"^(?P<movers>.+) rose with (?P<lead>.+) at (?P<at>\d\d:\
 class ScriptedParser:
     """Parses ``key=value; ...`` into ``anomaly_query`` with those slots (exact inputs)."""
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(
+        self, text: str, history: Sequence[Turn] = (), now: float | None = None
+    ) -> Intent:
         slots: dict[str, SlotValue] = {}
         for pair in filter(None, (p.strip() for p in text.split(";"))):
             key, value = pair.split("=", 1)
@@ -345,7 +347,9 @@ async def test_work_is_bounded_and_history_precedes_the_range() -> None:
 class HelpParser:
     """Every message is ``help anomalies``."""
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(
+        self, text: str, history: Sequence[Turn] = (), now: float | None = None
+    ) -> Intent:
         return Intent("help", 0.99, {"topic": "anomalies"})
 
 

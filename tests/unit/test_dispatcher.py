@@ -26,7 +26,9 @@ class ScriptedParser:
         self.script = script
         self.histories: list[list[Turn]] = []
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(
+        self, text: str, history: Sequence[Turn] = (), now: float | None = None
+    ) -> Intent:
         self.histories.append(list(history))
         return self.script.get(text, Intent("unknown", 0.1))
 
@@ -199,12 +201,13 @@ async def test_answered_query_is_remembered_for_follow_ups() -> None:
     assert (turn.intent, dict(turn.slots)) == ("metric_query", {"metric": "cpu", "target": "web-1"})
 
 
-async def test_failed_or_unremembered_turns_are_not_stored() -> None:
-    """A failed query and a help request leave the conversation's context untouched."""
+async def test_every_parsed_turn_is_stored_answered_or_not() -> None:
+    """A refused query and a help request are remembered too, so a later "yes" can only
+    ever answer the turn right before it."""
     dispatcher, _, _, store = build({"promql": refuse, "help": echo})
     await dispatcher.handle(message("bad promql"))
     await dispatcher.handle(message("help"))
-    assert await store.recent(message("help").key) == []
+    assert [t.intent for t in await store.recent(message("help").key)] == ["promql", "help"]
 
 
 async def test_dead_context_store_is_mentioned_once_and_recovers() -> None:

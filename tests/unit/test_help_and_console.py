@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from adapters.console import ConsoleChat, ConsoleRenderer, render_table
 from bot.handlers.help import render_help, render_unknown
 from bot.model import (
@@ -17,6 +19,7 @@ from bot.model import (
     Table,
 )
 from bot.registry import HandlerSpec, Registry, Request
+from intents.model import Intent, IntentName, Mention, SpeechAct
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 16
 
@@ -61,14 +64,41 @@ def test_help_on_an_unknown_topic_lists_the_topics() -> None:
     assert "metrics" in reply.text
 
 
-def test_unknown_text_suggests_the_nearest_command() -> None:
-    assert "Did you mean `status`?" in render_unknown(_registry(), "stauts please").text
+def test_unknown_text_with_a_suggestion_asks_and_offers_buttons() -> None:
+    """A "did you mean" names the exact command, acts on nothing, and offers Yes/No."""
+    intent = Intent(IntentName.UNKNOWN, 0.5, suggestion="status web-1")
+    reply = render_unknown(_registry(), intent)
+    assert "Did you mean `status web-1`?" in reply.text
+    assert [c.command for c in reply.choices] == ["status web-1", "no"]
 
 
 def test_unknown_text_without_a_near_command_has_no_suggestion() -> None:
-    reply = render_unknown(_registry(), "how is the weather")
+    reply = render_unknown(_registry(), Intent(IntentName.UNKNOWN, 1.0))
     assert "Did you mean" not in reply.text
     assert "`help`" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("refusal", "act", "expected"),
+    [
+        ("negated", SpeechAct.NEGATION, "OK, I will not `restart web-1`. Nothing was changed."),
+        ("unsafe", SpeechAct.COMMAND, "Refused: that carries shell or markup characters"),
+        ("extra_words", SpeechAct.COMMAND, "I could not fit 'and web-2' into `restart web-1`"),
+        (None, SpeechAct.REPORT, "Noted. I did not do anything"),
+        (None, SpeechAct.STATEMENT, "I did not act on that. To ask for it, say `restart web-1`"),
+    ],
+)
+def test_a_command_not_acted_on_says_so_and_why(
+    refusal: str | None, act: SpeechAct, expected: str
+) -> None:
+    """Negations, refusals, reports and statements are answered, and nothing happens."""
+    slots = {"action": "restart", "target": "web-1"}
+    about = Mention(IntentName.REMEDIATION, slots, "restart web-1")
+    intent = Intent(
+        IntentName.UNKNOWN, 0.99, act=act, about=about, refusal=refusal,
+        rejected={"words": "and web-2"} if refusal == "extra_words" else {},
+    )  # fmt: skip
+    assert expected in render_unknown(_registry(), intent).text
 
 
 def test_table_columns_are_padded_to_the_widest_cell() -> None:

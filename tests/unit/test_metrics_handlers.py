@@ -26,7 +26,9 @@ FOOTER = "Source: demo data"
 class ScriptedParser:
     """Parses "<intent> key=value ..." into that intent: the handlers' tests need no model."""
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(
+        self, text: str, history: Sequence[Turn] = (), now: float | None = None
+    ) -> Intent:
         name, *pairs = text.split(" ", 1)
         slots: dict[str, SlotValue] = {}
         for pair in pairs[0].split(";") if pairs else []:

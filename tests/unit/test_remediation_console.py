@@ -18,7 +18,7 @@ from bot.handlers.remediation import guard_unknown, remediation_specs
 from bot.model import IncomingMessage, Reply, Severity
 from bot.ports import IntentParserPort
 from bot.registry import Registry
-from bot.remediation import HistoryRoute, RemediationService, load_policy
+from bot.remediation import RemediationService, load_policy
 from bot.telemetry import Telemetry
 from storage.memory import InMemoryContextStore
 from storage.sql import open_store_at
@@ -29,10 +29,10 @@ ME = getpass.getuser()
 
 @pytest.fixture(scope="module")
 def parser() -> IntentParserPort:
-    """The bot's parser, with the history route in front of it (built once: it trains)."""
-    from bot.app import build_parser
+    """The bot's parser (built once: it trains), knowing the policy's custom actions."""
+    from ml.intent_classifier import build_parser
 
-    return HistoryRoute(build_parser())
+    return build_parser(actions=("flush-cache",))
 
 
 @dataclasses.dataclass

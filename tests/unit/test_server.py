@@ -119,7 +119,9 @@ async def test_readyz_records_dependency_state_in_metrics(telemetry: Telemetry) 
 
 
 class OneIntentParser:
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(
+        self, text: str, history: Sequence[Turn] = (), now: float | None = None
+    ) -> Intent:
         return Intent("status", 0.9)
 
 
