@@ -2,9 +2,8 @@
 
 ``mean(t) = level + drift * (t - origin) + rhythm(t)``, where ``drift`` is the fitted slope
 when it is significant and 0 otherwise: a rate that the history cannot tell from noise is
-not extrapolated (extending it would make a flat disk "fill up in 40 days"). The band's
-width still includes the slope's uncertainty, so an uncertain trend widens the band instead
-of moving the mean.
+not extrapolated (extending it would make a flat disk "fill up in 40 days"). The band
+still allows for it, so an uncertain trend widens the band instead of moving the mean.
 
 The band is :data:`COVERAGE` (80 %) central, pointwise: at each future time the value
 should fall inside it 4 times out of 5. It combines in quadrature
@@ -14,6 +13,10 @@ should fall inside it 4 times out of 5. It combines in quadrature
 * the trend's uncertainty: the standard errors of the level and slope, which grow with the
   distance from the origin, inflated by ``(1 + rho) / (1 - rho)`` for residuals correlated
   at lag 1 by ``rho`` (correlated noise carries less information than its row count says).
+
+When the slope is not significant the band spans both the flat mean and the fitted slope's
+path (then widened as above), so not extrapolating a weak trend does not make the band
+miss it.
 """
 
 from __future__ import annotations
@@ -117,9 +120,9 @@ class FittedModel:
     def band(self, t: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Lower and upper edges of the :data:`COVERAGE` band at times ``t``."""
         ahead = t - self.origin
-        trend_sd = np.sqrt(self.level_se**2 + (self.slope_se * ahead) ** 2)
-        spread = BAND_Z * trend_sd
+        spread = BAND_Z * np.sqrt(self.level_se**2 + (self.slope_se * ahead) ** 2)
         mean = self.mean(t)
-        lower: FloatArray = mean - np.hypot(self.noise_low, spread)
-        upper: FloatArray = mean + np.hypot(self.noise_high, spread)
+        fitted = mean + (self.slope - self.drift) * ahead
+        lower: FloatArray = np.minimum(mean, fitted) - np.hypot(self.noise_low, spread)
+        upper: FloatArray = np.maximum(mean, fitted) + np.hypot(self.noise_high, spread)
         return lower, upper
