@@ -2,10 +2,10 @@
 
 The daily rhythm and the regime breaks depend on each other (the rhythm must be measured
 around the trend; a break must be looked for in the series without its rhythm), so they are
-found by backfitting: one line through everything to start, then twice: find the rhythm
+found by backfitting: one line through everything (fitted jointly with daily harmonics)
+to start, then twice: find the rhythm
 around the current piecewise trend, remove it, find the regime breaks, refit one line per
-regime. The last regime's Huber line is the trend; the residuals of the full-resolution
-samples of that regime give the noise band.
+regime. The last regime's Huber line is the trend; its residuals give the noise band.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ml.forecast.model import FittedModel
+from ml.forecast.noise import Noise, measure_noise
 from ml.forecast.regime import regime_starts
 from ml.forecast.robust import Line, despike, huber_line, lag1_correlation, noise_scale
-from ml.forecast.season import DailySeason, find_daily
+from ml.forecast.season import DAY, DailySeason, daily_basis, find_daily
 from ml.forecast.series import FloatArray, Prepared, prepare
 
 _BACKFIT_ROUNDS = 2
-_NOISE_QUANTILES = (0.1, 0.9)
 
 
 def fit(timestamps: npt.ArrayLike, values: npt.ArrayLike) -> FittedModel:
@@ -46,7 +46,7 @@ def _rhythm_and_regimes(
     t: FloatArray, y: FloatArray, step: float, origin: float
 ) -> tuple[DailySeason | None, list[int]]:
     """Backfit the daily rhythm and the regime starts (first index of each regime)."""
-    baseline = huber_line(t, y, origin)(t)
+    baseline = _first_baseline(t, y, origin)
     season: DailySeason | None = None
     starts = [0]
     for _ in range(_BACKFIT_ROUNDS):
@@ -55,6 +55,22 @@ def _rhythm_and_regimes(
         starts = regime_starts(t, z)
         baseline = _piecewise(t, z, starts, origin)
     return season, starts
+
+
+def _first_baseline(t: FloatArray, y: FloatArray, origin: float) -> FloatArray:
+    """A line fitted together with daily harmonics, evaluated without them.
+
+    Fitting the line alone first would let it absorb part of a daily wave (a sine over a
+    whole number of days still correlates with time) and skew the rhythm found around it.
+    """
+    days = (t - origin) / DAY
+    design = np.column_stack((np.ones_like(days), days, daily_basis(t)))
+    gram = design.T @ design
+    if np.linalg.cond(gram) > 1e10:
+        return huber_line(t, y, origin)(t)
+    level, per_day = np.linalg.solve(gram, design.T @ y)[:2]
+    result: FloatArray = level + per_day * days
+    return result
 
 
 def _rhythm(season: DailySeason | None, t: FloatArray) -> FloatArray:
@@ -84,7 +100,6 @@ def _model(
     sxx = float(((centred - mean_t) ** 2).sum())
     slope_se = sigma * float(np.sqrt(inflation / sxx))
     level_se = sigma * float(np.sqrt(inflation * (1 / len(t) + mean_t**2 / sxx)))
-    low, high = _noise_quantiles(prepared, line, season, float(t[0]))
     return FittedModel(
         origin=prepared.origin,
         level=line.level,
@@ -92,8 +107,7 @@ def _model(
         level_se=level_se,
         slope_se=slope_se,
         season=season,
-        noise_low=low,
-        noise_high=high,
+        noise=_noise(prepared, line, season, t, resid),
         regime_start=float(t[0]),
         history_start=float(prepared.raw_times[0]),
         step=prepared.step,
@@ -105,12 +119,12 @@ def _correlation_inflation(resid: FloatArray) -> float:
     return (1 + rho) / (1 - rho)
 
 
-def _noise_quantiles(
-    prepared: Prepared, line: Line, season: DailySeason | None, since: float
-) -> tuple[float, float]:
-    """Distances below and above the fit to the raw residuals' 10 % and 90 % quantiles."""
-    recent = prepared.raw_times >= since
-    t, v = prepared.raw_times[recent], prepared.raw_values[recent]
-    resid = v - line(t) - _rhythm(season, t)
-    low, high = np.quantile(resid, _NOISE_QUANTILES)
-    return max(-float(low), 0.0), max(float(high), 0.0)
+def _noise(
+    prepared: Prepared, line: Line, season: DailySeason | None, t: FloatArray, resid: FloatArray
+) -> Noise:
+    """The regime's noise, from the fitted samples ``(t, resid)`` and the raw samples."""
+    recent = prepared.raw_times >= t[0]
+    raw_t, raw_v = prepared.raw_times[recent], prepared.raw_values[recent]
+    raw_resid = raw_v - line(raw_t) - _rhythm(season, raw_t)
+    spacing = prepared.step * prepared.block
+    return measure_noise(resid, spacing, raw_resid)

@@ -8,8 +8,8 @@ still allows for it, so an uncertain trend widens the band instead of moving the
 The band is :data:`COVERAGE` (80 %) central, pointwise: at each future time the value
 should fall inside it 4 times out of 5. It combines in quadrature
 
-* the noise: the 10 % and 90 % quantiles of the regime's residuals (asymmetric, so the
-  upward spikes of a latency series widen the upper side only); and
+* the noise (:mod:`ml.forecast.noise`): the residuals' 10 % / 90 % quantiles, or their
+  wander over the time ahead when that is larger; and
 * the trend's uncertainty: the standard errors of the level and slope, which grow with the
   distance from the origin, inflated by ``(1 + rho) / (1 - rho)`` for residuals correlated
   at lag 1 by ``rho`` (correlated noise carries less information than its row count says).
@@ -27,6 +27,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from ml.forecast.noise import Noise
 from ml.forecast.season import DailySeason
 from ml.forecast.series import FloatArray
 
@@ -76,9 +77,9 @@ class FittedModel:
 
     ``level`` is the trend's value at ``origin`` (the last sample) without the rhythm,
     ``slope`` the fitted rate (units per second) and ``*_se`` their standard errors;
-    ``noise_low``/``noise_high`` are the distances from the mean to the residuals' 10 % and
-    90 % quantiles. ``regime_start`` is the first sample the trend was fitted on,
-    ``history_start`` the first sample given, ``step`` the median sample spacing.
+    ``noise`` measures the residuals for the band. ``regime_start`` is the first sample the
+    trend was fitted on, ``history_start`` the first sample given, ``step`` the median
+    sample spacing.
     """
 
     origin: float
@@ -87,8 +88,7 @@ class FittedModel:
     level_se: float
     slope_se: float
     season: DailySeason | None
-    noise_low: float
-    noise_high: float
+    noise: Noise
     regime_start: float
     history_start: float
     step: float
@@ -123,6 +123,7 @@ class FittedModel:
         spread = BAND_Z * np.sqrt(self.level_se**2 + (self.slope_se * ahead) ** 2)
         mean = self.mean(t)
         fitted = mean + (self.slope - self.drift) * ahead
-        lower: FloatArray = np.minimum(mean, fitted) - np.hypot(self.noise_low, spread)
-        upper: FloatArray = np.maximum(mean, fitted) + np.hypot(self.noise_high, spread)
+        below, above = self.noise.half_widths(ahead, BAND_Z)
+        lower: FloatArray = np.minimum(mean, fitted) - np.hypot(below, spread)
+        upper: FloatArray = np.maximum(mean, fitted) + np.hypot(above, spread)
         return lower, upper

@@ -25,7 +25,7 @@ from ml.forecast.series import FloatArray
 #: Fewest samples either side of a break.
 MIN_SEGMENT = 12
 #: Deflated F statistic above which a break is accepted.
-F_CRITICAL = 20.0
+F_CRITICAL = 15.0
 
 
 def regime_starts(t: FloatArray, z: FloatArray) -> list[int]:

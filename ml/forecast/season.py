@@ -6,7 +6,9 @@ makes a daily peak look like a trend. So the rhythm is fitted (three harmonics o
 least squares on the de-trended series) and then kept only if
 
 * the history spans at least :data:`MIN_SPAN` (two days: a pattern seen once is not a
-  rhythm) at a resolution of at least :data:`MIN_SAMPLES_PER_DAY` samples a day;
+  rhythm) at a resolution of at least :data:`MIN_SAMPLES_PER_DAY` samples a day, and each
+  half of it has samples in at least :data:`MIN_HOURS_COVERED` hours of the day (a half
+  with a long gap cannot confirm a shape);
 * it explains at least :data:`MIN_STRENGTH` of the de-trended variance; and
 * it repeats: the shapes fitted on the first and on the second half of the history
   correlate by at least :data:`MIN_AGREEMENT` (slowly wandering noise can fake a strong
@@ -31,6 +33,7 @@ MIN_SPAN = 2 * DAY
 MIN_SAMPLES_PER_DAY = 12
 MIN_STRENGTH = 0.2
 MIN_AGREEMENT = 0.5
+MIN_HOURS_COVERED = 18
 _PROFILE_POINTS = 96
 
 
@@ -71,19 +74,27 @@ def find_daily(t: FloatArray, detrended: FloatArray, step: float) -> DailySeason
     ``None`` when the history is too short or too coarse, or when the fitted rhythm is too
     weak or does not repeat (see the module docstring).
     """
-    if t[-1] - t[0] < MIN_SPAN or step > DAY / MIN_SAMPLES_PER_DAY:
+    first = t < (t[0] + t[-1]) / 2
+    too_short = t[-1] - t[0] < MIN_SPAN or step > DAY / MIN_SAMPLES_PER_DAY
+    if too_short or not (_covers_day(t[first]) and _covers_day(t[~first])):
         return None
     centred = detrended - detrended.mean()
-    total = float((centred**2).sum())
     basis = daily_basis(t)
     coefficients = _fit(basis, centred)
-    explained = 1.0 - float(((centred - basis @ coefficients) ** 2).sum()) / max(total, 1e-300)
+    unexplained = float(((centred - basis @ coefficients) ** 2).sum())
+    explained = 1.0 - unexplained / max(float((centred**2).sum()), 1e-300)
     if explained < MIN_STRENGTH:
         return None
-    agreement = _halves_agreement(t < (t[0] + t[-1]) / 2, basis, centred)
+    agreement = _halves_agreement(first, basis, centred)
     if agreement < MIN_AGREEMENT:
         return None
     return DailySeason(coefficients, explained, agreement)
+
+
+def _covers_day(t: FloatArray) -> bool:
+    """Whether ``t`` has samples in at least :data:`MIN_HOURS_COVERED` hours of the day."""
+    hours = np.unique(np.floor(np.mod(t, DAY) / 3600.0))
+    return len(hours) >= MIN_HOURS_COVERED
 
 
 def _fit(basis: FloatArray, centred: FloatArray) -> FloatArray:

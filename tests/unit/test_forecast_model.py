@@ -7,7 +7,16 @@ import time
 import numpy as np
 import pytest
 
-from ml.forecast import COVERAGE, DAY, TrendDirection, crossing, fit, forecast, value_at
+from ml.forecast import (
+    COVERAGE,
+    DAY,
+    FittedModel,
+    TrendDirection,
+    crossing,
+    fit,
+    forecast,
+    value_at,
+)
 from ml.forecast.series import FloatArray
 
 T0 = 1_700_000_000.0
@@ -143,6 +152,29 @@ def test_no_rhythm_from_a_single_day() -> None:
     t = times(288)
     y = noisy(100.0 + 20.0 * np.sin(2 * np.pi * t / DAY), 21)
     assert fit(t, y).season is None
+
+
+def test_no_rhythm_from_part_of_each_day() -> None:
+    """Samples only from 08:00 to 16:00 UTC cannot confirm a daily shape (and do not crash)."""
+    t = times(4 * 288)
+    y = noisy(100.0 + 20.0 * np.sin(2 * np.pi * t / DAY), 27)
+    y[~((t % DAY >= 8 * HOUR) & (t % DAY < 16 * HOUR))] = np.nan
+    assert fit(t, y).season is None
+
+
+def test_band_widens_for_wandering_noise() -> None:
+    """Residuals that drift (a random walk) get a wider band a day ahead than white noise."""
+    t = times(2016)
+    rng = np.random.default_rng(28)
+    white = fit(t, 50.0 + rng.normal(0.0, 1.0, 2016))
+    walk = fit(t, 50.0 + np.cumsum(rng.normal(0.0, 0.1, 2016)))
+    day = np.array([t[-1] + DAY])
+
+    def width(model: FittedModel) -> float:
+        lower, upper = model.band(day)
+        return float(upper[0] - lower[0]) / (model.noise.high + model.noise.low)
+
+    assert width(walk) > 2 * width(white)
 
 
 def test_slow_week_long_fill_is_not_flat() -> None:
