@@ -63,9 +63,13 @@ class DailySeason:
 def daily_basis(t: FloatArray) -> FloatArray:
     """Columns ``cos(k phase), sin(k phase)`` for ``k = 1..HARMONICS`` (phase of UTC day)."""
     phase = 2 * np.pi * np.mod(t, DAY) / DAY
-    k = np.arange(1, HARMONICS + 1)
-    angles = np.outer(phase, k)
-    return np.hstack((np.cos(angles), np.sin(angles)))
+    cos1, sin1 = np.cos(phase), np.sin(phase)
+    cosines, sines = [cos1], [sin1]
+    for _ in range(HARMONICS - 1):  # angle addition: two products instead of two more trig calls
+        c, s = cosines[-1], sines[-1]
+        cosines.append(c * cos1 - s * sin1)
+        sines.append(s * cos1 + c * sin1)
+    return np.column_stack((*cosines, *sines))
 
 
 def find_daily(t: FloatArray, detrended: FloatArray, step: float) -> DailySeason | None:
