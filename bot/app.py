@@ -10,23 +10,26 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.alerts import Alerting
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.handlers import build_registry
 from bot.ports import (
+    AlertSource,
     AnomalyDetector,
     ChannelPoster,
     ContextStore,
     DedupeStore,
+    Forecaster,
     IntentParserPort,
     MetricsSource,
     Publisher,
 )
 from bot.remediation import RemediationService, load_policy
 from bot.server import DependencyCheck, WebPlugin
+from bot.targets import TargetDirectory
 from bot.telemetry import Telemetry
 
 if TYPE_CHECKING:  # the core never imports redis at run time
@@ -42,6 +45,8 @@ class Services:
     parser: IntentParserPort
     context: ContextStore
     metrics: MetricsSource
+    alerts: AlertSource
+    directory: TargetDirectory
     anomaly: AnomalyDetector
     dedupe: DedupeStore
     dispatcher: Dispatcher
@@ -81,17 +86,21 @@ async def open_services(
         redis = _redis_client(settings, stack)
         context = _context_store(settings, redis, checks)
         dedupe = _dedupe_store(redis)
-        metrics = await _metrics_source(settings, stack, checks)
+        source = await _metrics_source(settings, stack, checks)
+        directory = TargetDirectory(source)
         anomaly = _anomaly_detector(settings)
         remediation = await _remediation_service(settings, stack, checks)
         posters: dict[str, ChannelPoster] = {}
         alerting = await _alerting(settings, stack, posters, checks)
-        metrics = alerting.alerts_source(metrics)
+        alerts = alerting.alerts_source(source)
         parser = build_parser(settings)
         registry = build_registry(
             settings=settings,
-            metrics=metrics,
+            metrics=source,
+            alerts=alerts,
+            directory=directory,
             anomaly=anomaly,
+            forecaster=_forecaster(),
             remediation=remediation,
             alerting=alerting,
         )
@@ -103,7 +112,9 @@ async def open_services(
             telemetry=telemetry,
             parser=parser,
             context=context,
-            metrics=metrics,
+            metrics=source,
+            alerts=alerts,
+            directory=directory,
             anomaly=anomaly,
             dedupe=dedupe,
             redis=redis,
@@ -177,9 +188,13 @@ def _context_store(
     return store
 
 
+class _MetricsWithAlerts(MetricsSource, AlertSource, Protocol):
+    """A metrics source that also knows what is firing (Prometheus' rules, the demo's)."""
+
+
 async def _metrics_source(
     settings: Settings, stack: contextlib.AsyncExitStack, checks: list[DependencyCheck]
-) -> MetricsSource:
+) -> _MetricsWithAlerts:
     if settings.prometheus_url is None:
         from adapters.metrics.demo import DemoMetricsSource
 
@@ -195,6 +210,12 @@ async def _metrics_source(
     stack.push_async_callback(source.aclose)
     checks.append(DependencyCheck("prometheus", source.ping))
     return source
+
+
+def _forecaster() -> Forecaster:
+    from ml.forecast.service import ForecastService
+
+    return ForecastService()
 
 
 def _anomaly_detector(settings: Settings) -> AnomalyDetector:
@@ -255,11 +276,12 @@ async def _scheduler_plugins(
         publisher=alerting.publisher,
         dedupe=services.dedupe,
         metrics=services.metrics,
+        directory=services.directory,
+        firing_now=services.alerts,
         anomaly=services.anomaly,
         actions=services.remediation,
         alert_history=RecordedAlerts(recorded) if recorded is not None else None,
         silences=AlertmanagerSilences(feed) if feed is not None else None,
-        firing_now=feed,
     )
     if not scheduler.jobs:
         return []

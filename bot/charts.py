@@ -2,7 +2,8 @@
 
 800x400 px, large type, at most :data:`MAX_SERIES` lines (the caller orders the series; the
 rest are left out and counted in the legend), units on the y axis, UTC times on the x axis,
-and optional shaded spans (anomalies, incidents). Drawing is CPU work done with matplotlib's
+optional shaded spans (anomalies, incidents), and for a forecast the expected path (dashed)
+in its shaded band with the threshold as a line. Drawing is CPU work done with matplotlib's
 object API (no global pyplot state): :func:`render_line_chart` runs it in a worker thread so
 the event loop keeps serving; a lock serialises matplotlib, which is not thread-safe.
 """
@@ -19,13 +20,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.formatting import axis_scale
-from bot.lookup import NamedSeries
 from bot.model import Chart
+from bot.ports import ForecastPath, NamedSeries
 
 MAX_SERIES = 6
 WIDTH_PX, HEIGHT_PX, DPI = 800, 400, 100
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
 _SPAN_COLOUR = "#ffb000"
+_FORECAST_COLOUR = "#555555"
+_THRESHOLD_COLOUR = "#d62728"
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """A forecast drawn after the history: its path and band, and the threshold asked
+    about (None: none)."""
+
+    path: ForecastPath
+    threshold: float | None = None
 _LOCK = threading.Lock()
 
 
@@ -39,6 +51,7 @@ async def render_line_chart(
     window: tuple[float, float] | None = None,
     filename: str | None = None,
     alt_text: str | None = None,
+    outlook: Outlook | None = None,
 ) -> Chart:
     """:func:`draw_line_chart` in a worker thread."""
     return await asyncio.to_thread(
@@ -51,6 +64,7 @@ async def render_line_chart(
         window=window,
         filename=filename,
         alt_text=alt_text,
+        outlook=outlook,
     )
 
 
@@ -64,6 +78,7 @@ def draw_line_chart(
     window: tuple[float, float] | None = None,
     filename: str | None = None,
     alt_text: str | None = None,
+    outlook: Outlook | None = None,
 ) -> Chart:
     """One line per series (the first :data:`MAX_SERIES`), ``spans`` shaded, as a PNG chart.
 
@@ -73,6 +88,9 @@ def draw_line_chart(
     """
     shown = list(series[:MAX_SERIES])
     all_values = [v for _, s in shown for v in s.values]
+    if outlook is not None:
+        all_values += [*outlook.path.upper, *outlook.path.lower]
+        all_values += [outlook.threshold] if outlook.threshold is not None else []
     divisor, axis_unit = axis_scale(all_values, unit)
     layout = _Layout(
         title=title,
@@ -83,7 +101,7 @@ def draw_line_chart(
         total=len(series),
     )
     with _LOCK:
-        png = _draw(layout, shown, spans)
+        png = _draw(layout, shown, spans, outlook)
     names = ", ".join(name for name, _ in shown)
     return Chart(
         title=title,
@@ -115,7 +133,10 @@ class _Layout:
 
 
 def _draw(
-    layout: _Layout, series: list[NamedSeries], spans: Sequence[tuple[float, float]]
+    layout: _Layout,
+    series: list[NamedSeries],
+    spans: Sequence[tuple[float, float]],
+    outlook: Outlook | None = None,
 ) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -134,6 +155,8 @@ def _draw(
         )
     for start, end in spans:
         axes.axvspan(*_times((start, end)), color=_SPAN_COLOUR, alpha=0.25, linewidth=0)
+    if outlook is not None:
+        _draw_outlook(axes, outlook, layout.divisor)
     _style(axes, layout.title, layout.y_label)
     if layout.window is not None:
         axes.set_xlim(*_times(layout.window))
@@ -147,6 +170,20 @@ def _draw(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
+
+
+def _draw_outlook(axes: Any, outlook: Outlook, divisor: float) -> None:
+    path = outlook.path
+    times = _times(path.timestamps)
+    low = [v / divisor for v in path.lower]
+    high = [v / divisor for v in path.upper]
+    label = f"forecast ({path.coverage:.0%} band)"
+    axes.fill_between(times, low, high, color=_FORECAST_COLOUR, alpha=0.18, linewidth=0)
+    axes.plot(times, [v / divisor for v in path.mean], linestyle="--", linewidth=2.0,
+              color=_FORECAST_COLOUR, label=label)  # fmt: skip
+    if outlook.threshold is not None:
+        axes.axhline(outlook.threshold / divisor, color=_THRESHOLD_COLOUR, linestyle=":",
+                     linewidth=1.8, label="threshold")  # fmt: skip
 
 
 def _style(axes: Any, title: str, y_label: str) -> None:

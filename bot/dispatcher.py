@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 from bot.conversation import ConversationMemory
 from bot.errors import DependencyError, UserError
@@ -45,11 +46,13 @@ class Dispatcher:
         telemetry: Telemetry,
         *,
         history_limit: int = 10,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._parser = parser
         self._memory = ConversationMemory(context, telemetry, history_limit=history_limit)
         self._registry = registry
         self._telemetry = telemetry
+        self._clock = clock
 
     @property
     def registry(self) -> Registry:
@@ -61,7 +64,7 @@ class Dispatcher:
         """The intent of ``message`` in its conversation; the flag is True when context was
         unavailable and this is the first message to notice. A ``yes`` to an open "did you
         mean" becomes the command it confirms, parsed afresh as if the user had typed it."""
-        at = time.time() if now is None else now
+        at = self._clock() if now is None else now
         history, newly_down = await self._memory.history(message.key)
         intent = self._parser.parse(message.text, history, at)
         yes = intent.slots.get("answer") == "yes"
@@ -78,7 +81,7 @@ class Dispatcher:
     async def handle(self, message: IncomingMessage) -> Reply:
         cid = new_correlation_id()
         started = time.perf_counter()
-        at = time.time()
+        at = self._clock()
         intent, newly_down = Intent(IntentName.UNKNOWN, 0.0), False
         kind = "ok"
         parsed = False

@@ -91,6 +91,18 @@ def format_clock(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%H:%M UTC")
 
 
+def format_when(timestamp: float, now: float) -> str:
+    """A UTC moment as short as it can be unambiguous next to ``now``: "14:05 UTC" today,
+    "Tue 14:05 UTC" this week, "2026-11-20 14:05 UTC" before that."""
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    today = datetime.fromtimestamp(now, tz=UTC).date()
+    if moment.date() == today:
+        return moment.strftime("%H:%M UTC")
+    if 0 < (today - moment.date()).days < 7:
+        return moment.strftime("%a %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters with an ellipsis, on one line."""
     flat = " ".join(text.split())

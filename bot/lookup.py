@@ -11,13 +11,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.catalog import render
 from bot.errors import InvalidInput
-from bot.ports import MetricsSource, Series
-from bot.targets import TargetRef, TargetResolver, strip_port
+from bot.ports import MetricsSource, NamedSeries, Series, TargetRef, Window
+from bot.targets import TargetDirectory, strip_port
 from intents.model import METRICS
-
-NamedSeries = tuple[str, Series]
 
 #: Steps a chart or summary uses, so samples land on round times and caches can share them.
 _NICE_STEPS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -26,15 +23,15 @@ _TARGET_POINTS = 240
 
 @dataclass(frozen=True, slots=True)
 class SeriesLookup:
-    """The answer to "``metric`` of ``target`` from ``start`` to ``end``"."""
+    """The answer to "``metric`` of ``target`` over ``window``"; ``asked`` is how the source
+    asked for it (the PromQL, shown when nothing came back)."""
 
     metric: str
     target: TargetRef | None
-    expr: str
-    start: float
-    end: float
-    step: float
+    asked: str
+    window: Window
     series: tuple[NamedSeries, ...]
+    quantile: float | None = None
 
 
 def step_for(range_seconds: float, points: int = _TARGET_POINTS) -> int:
@@ -69,37 +66,33 @@ def name_series(series: Sequence[Series], target_labels: Sequence[str]) -> tuple
     )
 
 
-async def fetch_catalog_series(
+def window_over(span: float, end: float) -> Window:
+    """The window of the last ``span`` seconds up to ``end``, at a round step."""
+    return Window(end - span, end, step_for(span))
+
+
+async def fetch_series(
     source: MetricsSource,
+    directory: TargetDirectory,
     metric: str,
     target: str | TargetRef | None,
-    start: float,
-    end: float,
-    step: float,
+    window: Window,
     *,
-    resolver: TargetResolver | None = None,
+    quantile: float | None = None,
 ) -> SeriesLookup:
-    """Range samples of catalog ``metric`` for ``target`` (None: every target), named.
+    """Samples of catalog ``metric`` for ``target`` (None: every target) over ``window``.
 
     Raises :class:`InvalidInput` for a metric outside the catalog,
     :class:`~bot.errors.NotFoundError` (with suggestions) for an unknown target, and whatever
     the source raises for its own failures. An empty ``series`` means no data matched.
     """
-    template = source.catalog.get(metric)
-    if metric not in METRICS or template is None:
+    if metric not in METRICS:
         raise InvalidInput(
             f"'{metric}' is not a metric I know.", hint=f"Try one of: {', '.join(METRICS)}."
         )
-    ref = await _resolve(source, target, resolver)
-    expr = render(template, ref.selector if ref else "")
-    raw = await source.query_range(expr, start, end, step)
-    named = name_series([s for s in raw if s.values], source.target_labels)
-    return SeriesLookup(metric, ref, expr, start, end, step, named)
-
-
-async def _resolve(
-    source: MetricsSource, target: str | TargetRef | None, resolver: TargetResolver | None
-) -> TargetRef | None:
-    if target is None or isinstance(target, TargetRef):
-        return target
-    return await (resolver or TargetResolver(source)).resolve(target)
+    ref = target if target is None or isinstance(target, TargetRef) else None
+    if isinstance(target, str):
+        ref = await directory.resolve(target)
+    answer = await source.series(metric, ref, window, quantile=quantile)
+    named = tuple((name, s) for name, s in answer.series if s.values)
+    return SeriesLookup(metric, ref, answer.asked, window, named, quantile)

@@ -57,13 +57,15 @@ class Series:
 
 @dataclass(frozen=True, slots=True)
 class TargetHealth:
-    """A scrape target (or demo host/service) and whether it is up."""
+    """A scrape target (or demo host/service), whether it is up, and since when it has been
+    down (``down_since``: Unix seconds, None when up or not known)."""
 
     name: str
     job: str
     up: bool
     last_error: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
+    down_since: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,20 +80,55 @@ class Alert:
     starts_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A stretch of time: ``start`` to ``end`` (Unix seconds), sampled every ``step`` s."""
+
+    start: float
+    end: float
+    step: float
+
+    @property
+    def span(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRef:
+    """A target as the source knows it: the name users say ("web-1") and the label that
+    carries it (``instance``, ``job``, ``service``)."""
+
+    name: str
+    label: str
+
+
+NamedSeries = tuple[str, Series]
+"""A series with the name it is shown under (its target's, or its labels)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogSeries:
+    """The answer to a catalog question: the series, each named after its target, and how
+    the source asked for them (``asked``: the PromQL, for an empty answer to show)."""
+
+    series: tuple[NamedSeries, ...]
+    asked: str
+
+
 class MetricsSource(Protocol):
     """Where metric answers come from: a real Prometheus or the embedded demo source.
 
-    ``description`` is shown to users as provenance ("demo data", "Prometheus").
-    ``catalog`` maps each catalog metric name (``cpu``, ``memory``, ...) to a PromQL
-    template with a ``{selector}`` placeholder that this source can evaluate (see
-    :mod:`bot.catalog`). ``target_labels`` names the labels whose values are the targets a
-    user may name (``instance`` values are compared without their ``:port``);
-    ``label_values`` lists one label's values, so the core can resolve "web-1" and suggest
-    close names. ``query`` is an instant query at the source's "now"; ``query_range``
-    returns time-ordered samples on the ``start + k*step`` grid. ``targets`` are the scrape
-    targets and whether they are up; ``alerts`` the alerts currently pending or firing.
+    The core asks in its own terms: ``series`` is one catalog metric (``cpu``, ``memory``,
+    ...; see :mod:`bot.catalog`) of one target or of all of them over a window, optionally
+    at a latency ``quantile``; how that becomes a query is the source's business. ``query``
+    and ``query_range`` run a raw PromQL expression for the ``promql`` intent only.
+    ``target_names`` lists every target users may name; ``target_labels`` says which
+    labels carry those names (``instance`` values are compared without their ``:port``).
+    ``targets`` are the scrape targets and whether they are up. ``description`` is shown
+    to users as provenance ("demo data", "Prometheus").
 
-    Query methods raise :class:`bot.errors.InvalidInput` for a bad expression and
+    Methods raise :class:`bot.errors.InvalidInput` for a question the source cannot answer
+    (a bad expression, a quantile its catalog cannot give) and
     :class:`bot.errors.DependencyError` when the backend is down or slower than its timeout.
     """
 
@@ -99,20 +136,29 @@ class MetricsSource(Protocol):
     is_demo: bool
 
     @property
-    def catalog(self) -> Mapping[str, str]: ...
-
-    @property
     def target_labels(self) -> tuple[str, ...]: ...
+
+    async def series(
+        self,
+        metric: str,
+        target: TargetRef | None,
+        window: Window,
+        *,
+        quantile: float | None = None,
+    ) -> CatalogSeries: ...
 
     async def query(self, expr: str) -> list[Sample]: ...
 
-    async def query_range(
-        self, expr: str, start: float, end: float, step: float
-    ) -> list[Series]: ...
+    async def query_range(self, expr: str, window: Window) -> list[Series]: ...
 
-    async def label_values(self, label: str) -> list[str]: ...
+    async def target_names(self) -> list[TargetRef]: ...
 
     async def targets(self) -> list[TargetHealth]: ...
+
+
+class AlertSource(Protocol):
+    """The alerts pending or firing now: from Alertmanager when it is configured, else from
+    the metrics source (Prometheus' rules, or the demo's)."""
 
     async def alerts(self) -> list[Alert]: ...
 
@@ -172,6 +218,56 @@ class AnomalyDetector(Protocol):
         target: str | None = None,
         since: float | None = None,
     ) -> list[Finding]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastPath:
+    """Where a series is heading: the expected path and its band (``coverage``: nominal share
+    of future values inside it) at ``timestamps`` after the last sample."""
+
+    timestamps: tuple[float, ...]
+    mean: tuple[float, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    coverage: float
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastAnswer:
+    """A forecast of one series: its path, its trend (``per_hour``, ``rising``/``falling``/
+    ``flat``), since when that trend holds, and, when a threshold was asked about, when it
+    is reached (``crossing``: ``crosses``, ``already`` or ``not_at_current_rate``, with the
+    ``reason``: ``flat``, ``moving_away``, ``beyond_horizon``). ``earliest``/``likely``/
+    ``latest`` are Unix seconds (``latest`` None: the band's far edge never gets there)."""
+
+    path: ForecastPath
+    per_hour: float
+    direction: str
+    trend_since: float
+    now_value: float
+    crossing: str | None = None
+    reason: str | None = None
+    earliest: float | None = None
+    likely: float | None = None
+    latest: float | None = None
+
+
+class Forecaster(Protocol):
+    """Forecasts one series ``horizon`` seconds ahead (implemented in ``ml/forecast``).
+
+    With a ``threshold`` it also says when the series reaches it (``direction``: ``above``
+    or ``below``; None: away from where it is now). Raises :class:`bot.errors.UserError`
+    when the history cannot support a forecast (too short, constant), saying what is needed.
+    """
+
+    async def forecast(
+        self,
+        series: Series,
+        *,
+        horizon: float,
+        threshold: float | None = None,
+        direction: str | None = None,
+    ) -> ForecastAnswer: ...
 
 
 # --------------------------------------------------------------------------- coordination

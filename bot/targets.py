@@ -1,45 +1,30 @@
-"""Targets: turning the name a user typed ("web-1") into a PromQL label matcher.
+"""Targets: the names users give systems ("web-1", "checkout-api") and the directory that
+knows them.
 
-The names come from the label values of the source's ``target_labels`` (``instance``
-without its ``:port``, then ``job``, ``service``); the first label that has the name wins.
-An unknown name raises :class:`NotFoundError` with the closest known names ("did you mean").
-The known names are cached briefly, because every lookup needs them and they rarely change.
+:class:`TargetDirectory` is the one place a typed name becomes a :class:`TargetRef`: every
+feature and the Discord autocomplete share one, so they agree on what exists. The names come
+from the source's :meth:`~bot.ports.MetricsSource.target_names` (``instance`` without its
+``:port``, then ``job``, ``service``; the first label that has the name wins) and are cached
+briefly, because every lookup needs them and they rarely change. An unknown name raises
+:class:`NotFoundError` with the closest known names ("did you mean").
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.errors import NotFoundError
-from bot.ports import MetricsSource
+from bot.errors import DependencyError, NotFoundError
+from bot.ports import MetricsSource, TargetRef
 
 _PORT = re.compile(r":\d+$")
-_REGEX_SPECIAL = re.compile(r"([.\\+*?()|\[\]{}^$])")
 _CACHE_SECONDS = 30.0
 _SUGGESTIONS = 3
 _MIN_SCORE = 60
-
-
-@dataclass(frozen=True, slots=True)
-class TargetRef:
-    """A resolved target: the name and the label it was found in."""
-
-    name: str
-    label: str
-
-    @property
-    def selector(self) -> str:
-        """The PromQL matcher for this target. ``instance`` matches with or without a port,
-        so ``web-1`` covers ``web-1:9100`` (node-exporter) and ``web-1:8080`` (the app)."""
-        if self.label == "instance" and not _PORT.search(self.name):
-            pattern = _REGEX_SPECIAL.sub(r"\\\1", self.name) + "(:[0-9]+)?"
-            return f'instance=~"{_quote(pattern)}"'
-        return f'{self.label}="{_quote(self.name)}"'
 
 
 def strip_port(instance: str) -> str:
@@ -86,8 +71,8 @@ def unknown_target(name: str, known: Iterable[str]) -> NotFoundError:
     return NotFoundError(f"I don't know a target called '{name}'.", hint=hint)
 
 
-class TargetResolver:
-    """Resolves target names against a source's label values (cached for 30 s)."""
+class TargetDirectory:
+    """Target names of one metrics source, cached for 30 s, shared by every feature."""
 
     def __init__(
         self, source: MetricsSource, *, clock: Callable[[], float] = time.monotonic
@@ -96,6 +81,7 @@ class TargetResolver:
         self._clock = clock
         self._index: dict[str, TargetRef] = {}
         self._loaded_at: float | None = None
+        self._lock = asyncio.Lock()
 
     async def resolve(self, name: str) -> TargetRef:
         """The target called ``name`` (case-insensitive); :class:`NotFoundError` otherwise."""
@@ -106,29 +92,34 @@ class TargetResolver:
         return found
 
     async def names(self) -> list[str]:
-        """Every known target name, sorted (for help and suggestions)."""
+        """Every known target name, sorted, without ports (for help and completion)."""
         return self._display_names(await self._known())
 
-    async def _known(self) -> dict[str, TargetRef]:
-        now = self._clock()
-        if self._loaded_at is None or now - self._loaded_at > _CACHE_SECONDS:
-            self._index = await self._load()
-            self._loaded_at = now
-        return self._index
+    async def names_within(self, seconds: float) -> list[str]:
+        """:meth:`names`, or the last known ones when the source does not answer in time
+        (autocomplete has 3 s; a slow source may cost the suggestions, never the answer)."""
+        try:
+            return await asyncio.wait_for(self.names(), seconds)
+        except (DependencyError, TimeoutError):
+            return self._display_names(self._index)
 
-    async def _load(self) -> dict[str, TargetRef]:
-        index: dict[str, TargetRef] = {}
-        for label in self._source.target_labels:
-            for value in await self._source.label_values(label):
-                names = [strip_port(value), value] if label == "instance" else [value]
-                for name in names:
-                    index.setdefault(name.lower(), TargetRef(name, label))
-        return index
+    async def _known(self) -> dict[str, TargetRef]:
+        async with self._lock:
+            now = self._clock()
+            if self._loaded_at is None or now - self._loaded_at > _CACHE_SECONDS:
+                self._index = _index(await self._source.target_names())
+                self._loaded_at = now
+            return self._index
 
     @staticmethod
     def _display_names(index: Mapping[str, TargetRef]) -> list[str]:
         return sorted({ref.name for ref in index.values() if not _PORT.search(ref.name)})
 
 
-def _quote(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+def _index(refs: Iterable[TargetRef]) -> dict[str, TargetRef]:
+    index: dict[str, TargetRef] = {}
+    for ref in refs:
+        names = [strip_port(ref.name), ref.name] if ref.label == "instance" else [ref.name]
+        for name in names:
+            index.setdefault(name.lower(), TargetRef(name, ref.label))
+    return index

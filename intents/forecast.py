@@ -62,6 +62,8 @@ def forecast_slots(a: Analysis) -> dict[str, SlotValue]:
     threshold = find_threshold(a)
     if threshold is not None:
         slots["threshold"] = threshold
+        if _falls(a):
+            slots["direction"] = "below"
     horizon = find_horizon(a)
     if horizon is not None:
         slots["horizon"] = horizon
@@ -80,6 +82,11 @@ def find_threshold(a: Analysis) -> float | None:
         if value is not None:
             return value
     return None
+
+
+def _falls(a: Analysis) -> bool:
+    """ "drop below 100 rps", "fall under 10 %": the level is reached from above."""
+    return any(w in _BELOW for w in a.words)
 
 
 def _amount(a: Analysis, i: int) -> float | None:

@@ -107,7 +107,7 @@ INTENT_SLOTS: Final[Mapping[IntentName, tuple[str, ...]]] = {
     IntentName.UNSUBSCRIBE: ("severity", "target"),
     IntentName.SUBSCRIPTIONS: (),
     IntentName.ANOMALY_QUERY: ("target", "metric", "range", *_WINDOW),
-    IntentName.FORECAST: ("metric", "target", "threshold", "horizon", "quantile"),
+    IntentName.FORECAST: ("metric", "target", "threshold", "horizon", "quantile", "direction"),
     IntentName.REMEDIATION: ("action", "target", "replicas"),
     IntentName.APPROVE: ("request_id",),
     IntentName.DENY: ("request_id",),

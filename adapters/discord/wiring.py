@@ -67,7 +67,7 @@ def build_supervisor(
     chat = DiscordChat(
         services.dispatcher.handle,
         services.dedupe,
-        Vocabulary(services.metrics),
+        Vocabulary(services.directory),
         fence,
         prefix=options.prefix,
         placeholder_after=options.placeholder_after,

@@ -15,16 +15,14 @@ from bot.alerts.notifier import AckOutcome, AlertNotifier, incident_key
 from bot.alerts.ports import GroupHistory, SilenceBackend
 from bot.alerts.publisher import ChannelPublisher
 from bot.alerts.silences import SilenceService
-from bot.alerts.source import AlertmanagerAlerts
 from bot.alerts.subscriptions import SubscriptionService
-from bot.ports import MetricsSource
+from bot.ports import AlertSource
 from bot.server import WebPlugin
 
 __all__ = [
     "AckOutcome",
     "AlertNotifier",
     "Alerting",
-    "AlertmanagerAlerts",
     "ChannelPublisher",
     "SilenceService",
     "SubscriptionService",
@@ -47,6 +45,7 @@ class Alerting:
     feed: SilenceBackend | None = None
     history: GroupHistory | None = None
 
-    def alerts_source(self, metrics: MetricsSource) -> MetricsSource:
-        """``metrics``, with alerts read from Alertmanager when it is configured."""
-        return metrics if self.feed is None else AlertmanagerAlerts(metrics, self.feed)
+    def alerts_source(self, metrics: AlertSource) -> AlertSource:
+        """Where "what is firing" is read: Alertmanager when it is configured (it holds
+        what every Prometheus fires, after inhibition and silences), else ``metrics``."""
+        return metrics if self.feed is None else self.feed

@@ -36,12 +36,12 @@ from bot.config import Settings
 from bot.errors import InvalidInput
 from bot.formatting import format_duration, shorten
 from bot.handlers.provenance import with_footer
-from bot.handlers.rejected import refuse_rejected
-from bot.lookup import SeriesLookup, fetch_catalog_series, step_for
+from bot.handlers.rejected import refuse_rejected_target, time_note, with_note
+from bot.lookup import SeriesLookup, fetch_series, step_for
 from bot.model import Chart, Field, Reply, Severity
-from bot.ports import AnomalyDetector, MetricsSource, Series
+from bot.ports import AnomalyDetector, MetricsSource, Series, TargetRef, Window
 from bot.registry import Handler, HandlerSpec, Request
-from bot.targets import TargetRef, TargetResolver
+from bot.targets import TargetDirectory
 from intents.model import METRICS, IntentName
 
 DEFAULT_RANGE_SECONDS = 6 * 3600
@@ -56,6 +56,7 @@ MAX_SERIES_PER_METRIC = 20
 def anomaly_specs(
     metrics: MetricsSource,
     anomaly: AnomalyDetector,
+    directory: TargetDirectory,
     settings: Settings,
     *,
     clock: Callable[[], float] = time.time,
@@ -63,7 +64,7 @@ def anomaly_specs(
     """The ``anomaly_query`` handler. Its default range is :data:`DEFAULT_RANGE_SECONDS`, or
     the configured default look-back when that is longer."""
     default = max(DEFAULT_RANGE_SECONDS, settings.file.default_range_seconds)
-    handler = AnomalyHandler(metrics, anomaly, default_range=default, clock=clock)
+    handler = AnomalyHandler(metrics, anomaly, directory, default_range=default, clock=clock)
     return [
         HandlerSpec(
             intent=IntentName.ANOMALY_QUERY,
@@ -130,6 +131,7 @@ class AnomalyHandler:
         self,
         source: MetricsSource,
         detector: AnomalyDetector,
+        directory: TargetDirectory,
         *,
         default_range: float = DEFAULT_RANGE_SECONDS,
         clock: Callable[[], float] = time.time,
@@ -138,7 +140,7 @@ class AnomalyHandler:
         self._detector = detector
         self._default_range = default_range
         self._clock = clock
-        self._resolver = TargetResolver(source)
+        self._directory = directory
         self._footer = f"Source: {source.description}"
 
     def guard(self, handler: Handler) -> Handler:
@@ -148,8 +150,12 @@ class AnomalyHandler:
     async def anomaly_query(self, request: Request) -> Reply:
         """Fetch, score (one detector call, in its worker thread) and answer; see the module
         doc. Unknown targets, metrics and ranges are the user's error."""
-        refuse_rejected(request.intent, examples="30m, 6h or 1d", most="7 days")
+        refuse_rejected_target(request.intent)
         question = await self._question(request.intent.slots)
+        note = time_note(request.intent, f"the last {format_duration(question.span)}")
+        return with_note(await self._answer(question), note)
+
+    async def _answer(self, question: Question) -> Reply:
         scan = await self._scan(question)
         if not scan.checked:
             return self._no_data(question, scan)
@@ -168,9 +174,21 @@ class AnomalyHandler:
             raise InvalidInput(
                 f"'{metric}' is not a metric I know.", hint=f"Try one of: {', '.join(METRICS)}."
             )
-        metrics = (metric,) if metric else tuple(m for m in METRICS if m in self._source.catalog)
-        target = await self._resolver.resolve(str(slots["target"])) if "target" in slots else None
-        return Question(target, metrics, self._range(slots), self._clock())
+        metrics = (metric,) if metric else METRICS
+        target = await self._directory.resolve(str(slots["target"])) if "target" in slots else None
+        now = self._clock()
+        start, end = slots.get("start"), slots.get("end")
+        if isinstance(start, int):
+            until = min(float(end), now) if isinstance(end, int) else now
+            return Question(target, metrics, self._checked_span(until - start), until)
+        return Question(target, metrics, self._range(slots), now)
+
+    def _checked_span(self, span: float) -> float:
+        if not MIN_RANGE_SECONDS <= span <= MAX_RANGE_SECONDS:
+            raise InvalidInput(
+                "I look for anomalies over 5 minutes to 7 days.", hint="Try `6h` or `24h`."
+            )
+        return span
 
     def _range(self, slots: Mapping[str, object]) -> float:
         raw = slots.get("range", self._default_range)
@@ -205,13 +223,9 @@ class AnomalyHandler:
         """One metric's series over range and history. When several metrics are scanned, a
         query the source rejects (a broken catalog override) is reported, not fatal."""
         try:
-            return await fetch_catalog_series(
-                self._source,
-                metric,
-                question.target,
-                question.history_start,
-                question.end,
-                question.step,
+            window = Window(question.history_start, question.end, question.step)
+            return await fetch_series(
+                self._source, self._directory, metric, question.target, window
             )
         except InvalidInput as exc:
             if len(question.metrics) == 1:

@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.errors import DependencyError, UserError
-from bot.lookup import fetch_catalog_series, step_for
-from bot.ports import AnomalyDetector, Finding, MetricsSource, Series
+from bot.lookup import fetch_series, step_for
+from bot.ports import AnomalyDetector, Finding, MetricsSource, Series, Window
 from bot.scheduler.announce import Announcer
 from bot.scheduler.config import AnomalyScanConfig
 from bot.scheduler.finding_post import finding_reply
 from bot.scheduler.ports import Run
 from bot.scheduler.tenure import LeaseLost
-from bot.targets import TargetResolver
+from bot.targets import TargetDirectory
 from intents.model import METRICS
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ class AnomalyScan:
         config: AnomalyScanConfig,
         *,
         metrics: MetricsSource,
+        directory: TargetDirectory,
         detector: AnomalyDetector,
         announcer: Announcer,
         clock: Callable[[], float] = time.time,
@@ -89,7 +90,7 @@ class AnomalyScan:
         self._detector = detector
         self._announcer = announcer
         self._clock = clock
-        self._resolver = TargetResolver(metrics)
+        self._directory = directory
         self._seen: dict[str, list[_Seen]] = {}
 
     async def run(self, run: Run) -> None:
@@ -115,15 +116,15 @@ class AnomalyScan:
                  len(notable), posted)  # fmt: skip
 
     async def _fetch(self, start: float, end: float, step: float, since: float) -> list[Scanned]:
-        metrics = self._config.metrics or tuple(m for m in METRICS if m in self._source.catalog)
+        metrics = self._config.metrics or METRICS
         targets: Sequence[str | None] = self._config.targets or (None,)
         checked: list[Scanned] = []
         for metric in metrics:
             found: list[Scanned] = []
             for target in targets:
                 try:
-                    lookup = await fetch_catalog_series(
-                        self._source, metric, target, start, end, step, resolver=self._resolver
+                    lookup = await fetch_series(
+                        self._source, self._directory, metric, target, Window(start, end, step)
                     )
                 except UserError as exc:
                     log.warning("anomaly scan: skipping %s of %s: %s", metric, target, exc)

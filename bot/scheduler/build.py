@@ -15,20 +15,20 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.ports import AnomalyDetector, DedupeStore, MetricsSource, Publisher
+from bot.ports import AlertSource, AnomalyDetector, DedupeStore, MetricsSource, Publisher
 from bot.scheduler.announce import Announcer
 from bot.scheduler.anomaly_scan import AnomalyScan
 from bot.scheduler.config import JobConfig, SchedulesConfig, load_schedules
 from bot.scheduler.digest import (
     ActionHistory,
     AlertHistory,
-    CurrentAlerts,
     DailyDigest,
     DigestSources,
     SilenceHistory,
 )
 from bot.scheduler.ports import Job, LeaseFactory
 from bot.scheduler.runner import JobRunner, Scheduler, default_lease_ttl
+from bot.targets import TargetDirectory
 
 SCHEDULER_KEY = web.AppKey("scheduler", Scheduler)
 
@@ -40,11 +40,12 @@ def build_scheduler(
     publisher: Publisher,
     dedupe: DedupeStore,
     metrics: MetricsSource,
+    directory: TargetDirectory,
+    firing_now: AlertSource,
     anomaly: AnomalyDetector,
     actions: ActionHistory | None = None,
     alert_history: AlertHistory | None = None,
     silences: SilenceHistory | None = None,
-    firing_now: CurrentAlerts | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Scheduler:
     """One runner per enabled job; nothing runs until :meth:`Scheduler.start`.
@@ -60,11 +61,18 @@ def build_scheduler(
     scan, digest = config.anomaly_scan, config.daily_digest
     if scan is not None and scan.enabled:
         scanner = AnomalyScan(
-            scan, metrics=metrics, detector=anomaly, announcer=announcer, clock=clock
+            scan,
+            metrics=metrics,
+            directory=directory,
+            detector=anomaly,
+            announcer=announcer,
+            clock=clock,
         )
         jobs.append((scanner, scan))
     if digest is not None and digest.enabled:
-        sources = DigestSources(metrics, alert_history, silences, actions, firing_now)
+        sources = DigestSources(
+            metrics.description, firing_now, alert_history, silences, actions
+        )
         jobs.append((DailyDigest(digest, sources, announcer), digest))
     runners = []
     for job, job_config in jobs:

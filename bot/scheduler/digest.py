@@ -6,7 +6,7 @@ the deployment has:
 * :class:`AlertHistory` (alerts that fired in the window and whether they resolved, e.g. the
   groups the Alertmanager webhook recorded, see :mod:`.digest_sources`). Without it the
   digest says no history is kept and lists what fires *now* instead, from
-  :class:`CurrentAlerts` (Alertmanager's API when configured, else the metrics source:
+  :class:`~bot.ports.AlertSource` (Alertmanager's API when configured, else the metrics source:
   Prometheus rules or the demo's). An empty history is checked against what fires now too,
   so alerts that never reached the webhook are not hidden behind "no alerts";
 * :class:`SilenceHistory` (silences in effect during the window, e.g. Alertmanager's, see
@@ -29,7 +29,7 @@ from typing import Protocol
 from bot.errors import DependencyError
 from bot.formatting import format_clock, format_duration, shorten
 from bot.model import Field, Reply, Severity
-from bot.ports import Alert, MetricsSource
+from bot.ports import Alert, AlertSource
 from bot.remediation.model import AuditEvent, AuditKind, AuditQuery
 from bot.scheduler.announce import Announcer
 from bot.scheduler.config import DailyDigestConfig
@@ -71,12 +71,6 @@ class FiredAlert:
     resolved_at: float | None = None
 
 
-class CurrentAlerts(Protocol):
-    """Alerts pending or firing right now (a :class:`bot.ports.MetricsSource` is one)."""
-
-    async def alerts(self) -> list[Alert]: ...
-
-
 class AlertHistory(Protocol):
     """Alerts firing at some time between ``start`` and ``end`` (unix s), one entry per
     firing, each as it stood at ``end`` (still firing or resolved)."""
@@ -100,12 +94,12 @@ class ActionHistory(Protocol):
 class DigestSources:
     """Where the digest reads from; ``None`` means "not tracked in this deployment"."""
 
-    metrics: MetricsSource
+    description: str
+    """The metrics source, named in the footer ("demo data", "Prometheus")."""
+    firing_now: AlertSource
     alerts: AlertHistory | None = None
     silences: SilenceHistory | None = None
     actions: ActionHistory | None = None
-    #: Where "firing now" comes from without an alert history (default: ``metrics``).
-    firing_now: CurrentAlerts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +150,7 @@ class DailyDigest:
             severity=Severity.INFO,
             footer=(
                 f"Last {format_duration(self._config.window)} to {format_clock(end)} · "
-                f"Source: {self._sources.metrics.description}"
+                f"Source: {self._sources.description}"
             ),
         )
 
@@ -202,7 +196,7 @@ class DailyDigest:
         return _Section(f"{note}; firing now ({len(alerts)}):", lines, "n/a")
 
     async def _current_firing(self) -> list[FiredAlert]:
-        current = self._sources.firing_now or self._sources.metrics
+        current = self._sources.firing_now
         return [_still_firing(a) for a in await current.alerts() if a.state == "firing"]
 
     async def _silenced(self, start: float, end: float) -> _Section:

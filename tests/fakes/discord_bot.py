@@ -13,7 +13,7 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiohttp.test_utils import TestServer
@@ -25,9 +25,20 @@ from bot.app import Services
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.model import Chart, Choice, ChoiceStyle, Field, IncomingMessage, Reply, Severity
-from bot.ports import Alert, DedupeStore, Finding, Sample, Series, TargetHealth
+from bot.ports import (
+    Alert,
+    CatalogSeries,
+    DedupeStore,
+    Finding,
+    Sample,
+    Series,
+    TargetHealth,
+    TargetRef,
+    Window,
+)
 from bot.registry import HandlerSpec, Registry, Request
 from bot.server import build_web_app
+from bot.targets import TargetDirectory
 from bot.telemetry import Telemetry
 from intents.model import Intent, IntentName, Turn
 from storage.dedupe import InMemoryDedupeStore
@@ -88,20 +99,26 @@ class DemoTargets:
     is_demo = True
 
     @property
-    def catalog(self) -> Mapping[str, str]:
-        return {}
-
-    @property
     def target_labels(self) -> tuple[str, ...]:
         return ("instance",)
 
-    async def label_values(self, label: str) -> list[str]:
-        return []
+    async def series(
+        self,
+        metric: str,
+        target: TargetRef | None,
+        window: Window,
+        *,
+        quantile: float | None = None,
+    ) -> CatalogSeries:
+        return CatalogSeries((), metric)
+
+    async def target_names(self) -> list[TargetRef]:
+        return [TargetRef(t.name, "instance") for t in await self.targets()]
 
     async def query(self, expr: str) -> list[Sample]:
         return []
 
-    async def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
+    async def query_range(self, expr: str, window: Window) -> list[Series]:
         return []
 
     async def targets(self) -> list[TargetHealth]:
@@ -188,12 +205,15 @@ def scripted_services(
     telemetry = Telemetry()
     context = InMemoryContextStore()
     dispatcher = Dispatcher(FirstWordParser(), context, core.registry(), telemetry)
+    targets = DemoTargets()
     return Services(
         settings=Settings(discord_token=TOKEN),
         telemetry=telemetry,
         parser=FirstWordParser(),
         context=context,
-        metrics=DemoTargets(),
+        metrics=targets,
+        alerts=targets,
+        directory=TargetDirectory(targets),
         anomaly=NoAnomalies(),
         dedupe=dedupe or InMemoryDedupeStore(),
         redis=redis,

@@ -71,6 +71,7 @@ class RecordedJob:
 async def serve(redis_url: str, namespace: str, name: str, now: float) -> None:
     from adapters.metrics.demo import DemoMetricsSource
     from bot.scheduler import build_scheduler
+    from bot.targets import TargetDirectory
     from ml.anomaly.service import AnomalyService
     from storage.dedupe import RedisDedupeStore
     from storage.lease import redis_leases
@@ -82,7 +83,9 @@ async def serve(redis_url: str, namespace: str, name: str, now: float) -> None:
         leases=redis_leases(client, owner=name, namespace=namespace),
         publisher=ListPublisher(client, f"{namespace}:published", name),
         dedupe=RedisDedupeStore(client),
-        metrics=DemoMetricsSource(seed=7, now=lambda: now),
+        metrics=(source := DemoMetricsSource(seed=7, now=lambda: now)),
+        directory=TargetDirectory(source),
+        firing_now=source,
         anomaly=AnomalyService(),
         clock=lambda: now,
     )

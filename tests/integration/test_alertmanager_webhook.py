@@ -25,9 +25,10 @@ from bot.alerts import Alerting
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.errors import DependencyError
-from bot.handlers.metrics import metric_specs
+from bot.handlers.lookups import lookup_specs
 from bot.model import Reply
 from bot.server import DependencyCheck, build_web_app
+from bot.targets import TargetDirectory
 from bot.telemetry import Telemetry
 from storage.sql.alert_store import open_alert_store_at
 from tests.fakes.alerts import RecordingPoster, alert_dispatcher, on_call, recorded, said
@@ -66,9 +67,11 @@ async def running(am: AlertmanagerServer, tmp_path: Path, token: str = TOKEN) ->
     checks: list[DependencyCheck] = []
     async with contextlib.AsyncExitStack() as stack:
         alerting = await open_alerting(settings, stack, posters={"chat": poster}, checks=checks)
-        metrics = alerting.alerts_source(DemoMetricsSource(seed=7))
+        demo = DemoMetricsSource(seed=7)
+        alerts = alerting.alerts_source(demo)
         on_call_team = on_call("chat:U0ANA", "chat:U0BOB")
-        bot = alert_dispatcher(alerting, *metric_specs(metrics, settings), policy=on_call_team)
+        lookups = lookup_specs(demo, alerts, TargetDirectory(demo), settings)
+        bot = alert_dispatcher(alerting, *lookups, policy=on_call_team)
         app = build_web_app(Telemetry(), checks, [alerting.webhook])
         server = TestServer(app, port=am.receiver_port)
         await server.start_server()

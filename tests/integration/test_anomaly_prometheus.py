@@ -18,6 +18,7 @@ from bot.handlers.anomaly import anomaly_specs
 from bot.model import IncomingMessage, Reply
 from bot.ports import IntentParserPort
 from bot.registry import Registry
+from bot.targets import TargetDirectory
 from bot.telemetry import Telemetry
 from ml.anomaly.service import AnomalyService
 from storage.memory import InMemoryContextStore
@@ -34,7 +35,8 @@ class Chat:
     """One user talking to a dispatcher with the anomaly handler over ``source``."""
 
     def __init__(self, parser: IntentParserPort, source: PrometheusMetricsSource) -> None:
-        registry = Registry(anomaly_specs(source, AnomalyService(), Settings()))
+        directory = TargetDirectory(source)
+        registry = Registry(anomaly_specs(source, AnomalyService(), directory, Settings()))
         self.dispatcher = Dispatcher(
             parser, InMemoryContextStore(), registry, Telemetry(CollectorRegistry())
         )

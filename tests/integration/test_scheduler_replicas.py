@@ -27,6 +27,7 @@ from bot.scheduler.config import load_schedules
 from bot.scheduler.ports import Lease, Run
 from bot.scheduler.runner import JobRunner
 from bot.scheduler.schedule import Every
+from bot.targets import TargetDirectory
 from ml.anomaly.service import AnomalyService
 from storage.dedupe import RedisDedupeStore
 from storage.lease import RedisLease
@@ -232,7 +233,8 @@ def scan_job(client: Redis, log: PublishLog, name: str, detector: AnomalyService
     assert config is not None
     return AnomalyScan(
         config,
-        metrics=DemoMetricsSource(seed=7, now=lambda: NOW),
+        metrics=(source := DemoMetricsSource(seed=7, now=lambda: NOW)),
+        directory=TargetDirectory(source),
         detector=detector,
         announcer=Announcer(RecordingPublisher(log, name), RedisDedupeStore(client)),
         clock=lambda: NOW,

@@ -15,6 +15,7 @@ from bot.scheduler.announce import Announcer
 from bot.scheduler.anomaly_scan import AnomalyScan, finding_key
 from bot.scheduler.config import AnomalyScanConfig, load_schedules
 from bot.scheduler.tenure import LeaseLost
+from bot.targets import TargetDirectory
 from ml.anomaly.service import AnomalyService
 from storage.dedupe import InMemoryDedupeStore
 from tests.fakes.scheduler import NOW, FakeClock, FakeRun, PublishLog, RecordingPublisher
@@ -61,6 +62,7 @@ class Replica:
         self.job = AnomalyScan(
             scan or config(),
             metrics=self.source,
+            directory=TargetDirectory(self.source),
             detector=detector,
             announcer=Announcer(self.publisher, dedupe),
             clock=self.clock,
@@ -226,7 +228,8 @@ async def test_an_ongoing_finding_that_ends_updates_its_post_once(log: PublishLo
     clock = FakeClock()
     job = AnomalyScan(
         config(metrics=["latency"], targets=["payments"]),
-        metrics=DemoMetricsSource(now=clock),
+        metrics=(source := DemoMetricsSource(now=clock)),
+        directory=TargetDirectory(source),
         detector=detector,
         announcer=Announcer(publisher, dedupe),
         clock=clock,
@@ -257,7 +260,8 @@ async def test_a_successor_replica_finishes_the_post_of_its_predecessor(log: Pub
                 detector,
                 AnomalyScan(
                     config(metrics=["latency"], targets=["payments"]),
-                    metrics=DemoMetricsSource(now=FakeClock()),
+                    metrics=(source := DemoMetricsSource(now=FakeClock())),
+                    directory=TargetDirectory(source),
                     detector=detector,
                     announcer=Announcer(RecordingPublisher(log, name), dedupe),
                     clock=FakeClock(),

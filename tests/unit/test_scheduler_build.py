@@ -11,6 +11,7 @@ from bot.errors import ConfigError
 from bot.scheduler import Scheduler, build_scheduler, scheduler_plugin
 from bot.scheduler.schedule import Cron, Every
 from bot.server import build_web_app
+from bot.targets import TargetDirectory
 from bot.telemetry import Telemetry
 from ml.anomaly.service import AnomalyService
 from storage.dedupe import InMemoryDedupeStore
@@ -26,7 +27,9 @@ def build(
         leases=memory_leases(board, owner="me"),
         publisher=RecordingPublisher(log),
         dedupe=InMemoryDedupeStore(),
-        metrics=DemoMetricsSource(now=lambda: NOW),
+        metrics=(source := DemoMetricsSource(now=lambda: NOW)),
+        directory=TargetDirectory(source),
+        firing_now=source,
         anomaly=AnomalyService(),
         clock=lambda: NOW,
     )

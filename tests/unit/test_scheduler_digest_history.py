@@ -62,7 +62,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SqlAlertStore]:
 async def compose(store: SqlAlertStore) -> str:
     config = load_schedules({"daily_digest": {}}).daily_digest
     assert config is not None
-    sources = DigestSources(DemoMetricsSource(now=lambda: NOW), RecordedAlerts(store))
+    sources = DigestSources("demo data", DemoMetricsSource(now=lambda: NOW), RecordedAlerts(store))
     job = DailyDigest(config, sources, Announcer(RecordingPublisher(), InMemoryDedupeStore()))
     return (await job.compose(NOW)).text
 
