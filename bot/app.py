@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.alerts import Alerting, AlertRoute
+from bot.alerts import Alerting
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.handlers import build_registry
+from bot.parsing import build_parser
 from bot.ports import (
     AnomalyDetector,
     ChannelPoster,
@@ -25,7 +26,7 @@ from bot.ports import (
     MetricsSource,
     Publisher,
 )
-from bot.remediation import HistoryRoute, RemediationService, load_policy
+from bot.remediation import RemediationService, load_policy
 from bot.server import DependencyCheck, WebPlugin
 from bot.telemetry import Telemetry
 
@@ -56,13 +57,6 @@ class Services:
     #: Posts notifications (alerts, findings, digests) to subscribed channels, once per channel
     #: across replicas, and edits them in place; None only in hand-built test rigs.
     publisher: Publisher | None = None
-
-
-def build_parser() -> IntentParserPort:
-    """The intent parser the bot uses (scikit-learn classifier injected from ``ml``)."""
-    from ml.intent_classifier import build_parser as build
-
-    return AlertRoute(HistoryRoute(build()))
 
 
 @contextlib.asynccontextmanager

@@ -9,9 +9,12 @@ import logging
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import Settings, load_settings
 from bot.errors import ConfigError, DependencyError
+
+if TYPE_CHECKING:  # bot.config loads pydantic: parse and detect start faster without it
+    from bot.config import Settings
 
 log = logging.getLogger("smartcloudops")
 
@@ -22,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _parse(args.text)
     if args.command == "detect":
         return _detect(args.input, args.output)
+    from bot.config import load_settings
+
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -95,9 +100,9 @@ def _parse(text: str | None) -> int:
 
 
 async def _parse_lines(lines: Iterable[str]) -> int:
-    from bot.app import build_parser
     from bot.conversation import ConversationMemory
     from bot.model import ConversationKey
+    from bot.parsing import build_parser
     from bot.telemetry import Telemetry
     from storage.memory import InMemoryContextStore
 

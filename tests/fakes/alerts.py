@@ -156,7 +156,7 @@ class MemorySilences:
 @functools.cache
 def alert_parser() -> IntentParserPort:
     """The bot's own parser with the alert route in front (built once per session: it trains)."""
-    from bot.app import build_parser
+    from bot.parsing import build_parser
 
     return AlertRoute(build_parser())
 

@@ -30,7 +30,7 @@ ME = getpass.getuser()
 @pytest.fixture(scope="module")
 def parser() -> IntentParserPort:
     """The bot's parser, with the history route in front of it (built once: it trains)."""
-    from bot.app import build_parser
+    from bot.parsing import build_parser
 
     return HistoryRoute(build_parser())
 
