@@ -231,11 +231,13 @@ async def _scheduler_plugins(
     """The scheduled jobs (``schedules:``), started with the web server (so ``serve`` runs
     them and ``chat`` does not). With REDIS_URL the job leases live in Redis, so exactly one
     replica runs each job; without it this process is the only one."""
+    settings = services.settings
+    if not settings.file.schedules:  # no jobs: skip importing the scheduler (start-up time)
+        return []
     from bot.scheduler import build_scheduler, scheduler_plugin
     from bot.scheduler.digest_sources import AlertmanagerSilences, RecordedAlerts
     from storage.lease import memory_leases, redis_leases
 
-    settings = services.settings
     leases = memory_leases() if services.redis is None else redis_leases(services.redis)
     feed, recorded = alerting.feed, alerting.history
     scheduler = build_scheduler(
