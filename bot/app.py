@@ -16,6 +16,7 @@ from bot.alerts import Alerting
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.handlers import build_registry
+from bot.parsing import build_parser
 from bot.ports import (
     AlertSource,
     AnomalyDetector,
@@ -61,18 +62,6 @@ class Services:
     #: Posts notifications (alerts, findings, digests) to subscribed channels, once per channel
     #: across replicas, and edits them in place; None only in hand-built test rigs.
     publisher: Publisher | None = None
-
-
-def build_parser(settings: Settings | None = None) -> IntentParserPort:
-    """The intent parser the bot and ``smartcloudops parse`` use: the classifier injected
-    from ``ml``, the policy's custom action names (so "flush-cache payments" is a command)
-    and the configured timezone (where "yesterday" is meant)."""
-    from ml.intent_classifier import build_parser as build
-
-    if settings is None:
-        return build()
-    policy = load_policy(settings.file.policy)
-    return build(actions=tuple(policy.actions), timezone=settings.file.tz)
 
 
 @contextlib.asynccontextmanager
@@ -263,11 +252,13 @@ async def _scheduler_plugins(
     """The scheduled jobs (``schedules:``), started with the web server (so ``serve`` runs
     them and ``chat`` does not). With REDIS_URL the job leases live in Redis, so exactly one
     replica runs each job; without it this process is the only one."""
+    settings = services.settings
+    if not settings.file.schedules:  # no jobs: skip importing the scheduler (start-up time)
+        return []
     from bot.scheduler import build_scheduler, scheduler_plugin
     from bot.scheduler.digest_sources import AlertmanagerSilences, RecordedAlerts
     from storage.lease import memory_leases, redis_leases
 
-    settings = services.settings
     leases = memory_leases() if services.redis is None else redis_leases(services.redis)
     feed, recorded = alerting.feed, alerting.history
     scheduler = build_scheduler(

@@ -10,24 +10,31 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import Settings, load_settings
 from bot.errors import ConfigError, DependencyError
 
+if TYPE_CHECKING:  # bot.config loads pydantic: parse and detect start faster without it
+    from bot.config import Settings
+
 log = logging.getLogger("smartcloudops")
+HISTORY_LIMIT = 10
+"""Turns ``parse`` keeps for follow-ups: the bot's default ``history_limit``."""
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments().parse_args(argv)
     _configure_logging(args.verbose)
     if args.command == "detect":
         return _detect(args.input, args.output)
+    if args.command == "parse":
+        return _parse(args.text)
+    from bot.config import load_settings
+
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "parse":
-        return _parse(settings, args.text)
     logging.getLogger().setLevel((args.verbose and logging.DEBUG) or settings.file.log_level)
     try:
         return _run(args, settings)
@@ -90,30 +97,26 @@ async def _chat(settings: Settings, text: str | None) -> int:
     return 0
 
 
-def _parse(settings: Settings, text: str | None) -> int:
+def _parse(text: str | None) -> int:
     """Exactly the bot's parser and conversation memory, over one in-memory conversation."""
     try:
-        return asyncio.run(_parse_lines(settings, [text] if text is not None else sys.stdin))
+        return asyncio.run(_parse_lines([text] if text is not None else sys.stdin))
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
 
 
-async def _parse_lines(settings: Settings, lines: Iterable[str]) -> int:
-    from bot.app import build_parser
+async def _parse_lines(lines: Iterable[str]) -> int:
     from bot.dispatcher import Dispatcher
     from bot.model import IncomingMessage
+    from bot.parsing import build_configured_parser
     from bot.registry import Registry
     from bot.telemetry import Telemetry
     from storage.memory import InMemoryContextStore
 
-    context = InMemoryContextStore(ttl_seconds=86400, max_turns=settings.file.history_limit)
+    context = InMemoryContextStore(ttl_seconds=86400, max_turns=HISTORY_LIMIT)
     dispatcher = Dispatcher(
-        build_parser(settings),
-        context,
-        Registry(),
-        Telemetry(),
-        history_limit=settings.file.history_limit,
+        build_configured_parser(), context, Registry(), Telemetry(), history_limit=HISTORY_LIMIT
     )
     for line in lines:
         message = IncomingMessage("cli", "local", "parse", "local", "local", line.rstrip("\n"))

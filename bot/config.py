@@ -16,12 +16,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigError
-from bot.remediation.policy import load_policy
-from bot.scheduler.config import load_schedules
 from intents.model import METRICS
 
 ENV_NAMES: tuple[str, ...] = (
@@ -223,6 +220,14 @@ def redact_url(url: str) -> str:
 def _load_file(path: str | None) -> FileSettings:
     if path is None:
         return FileSettings()
+    # Imported here: YAML and the policy and schedule models (with the scheduler behind them)
+    # are only needed to read a file, and cost start-up time without one (see
+    # bench/RESULTS_STARTUP.md).
+    import yaml
+
+    from bot.remediation.policy import load_policy
+    from bot.scheduler.config import load_schedules
+
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except OSError as exc:

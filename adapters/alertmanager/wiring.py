@@ -21,7 +21,7 @@ from bot.alerts.webhook import webhook_plugin
 from bot.config import Settings
 from bot.ports import ChannelPoster
 from bot.server import DependencyCheck
-from storage.sql.alert_store import open_alert_store
+from storage.sql import open_alert_store
 
 
 async def open_alerting(

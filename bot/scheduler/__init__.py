@@ -8,11 +8,29 @@
 - :mod:`.announce`  fenced, once-per-key publishing through :class:`bot.ports.Publisher`
 - :mod:`.anomaly_scan`, :mod:`.digest`  the jobs
 - :mod:`.build`     from config to a :class:`Scheduler`, and the plugin that runs it in ``serve``
+
+The names below are imported on first use (:mod:`bot.lazy`): :mod:`bot.config` validates the
+``schedules:`` section with :mod:`.config`, and loading the jobs (and aiohttp's server) with it
+would slow down every command's start-up.
 """
 
-from bot.scheduler.build import build_scheduler, scheduler_plugin
-from bot.scheduler.config import SchedulesConfig, load_schedules
-from bot.scheduler.runner import JobRunner, Scheduler
+from typing import TYPE_CHECKING
+
+from bot.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from bot.scheduler.build import build_scheduler, scheduler_plugin
+    from bot.scheduler.config import SchedulesConfig, load_schedules
+    from bot.scheduler.runner import JobRunner, Scheduler
+else:
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "bot.scheduler.build": ("build_scheduler", "scheduler_plugin"),
+            "bot.scheduler.config": ("SchedulesConfig", "load_schedules"),
+            "bot.scheduler.runner": ("JobRunner", "Scheduler"),
+        },
+    )
 
 __all__ = [
     "JobRunner",

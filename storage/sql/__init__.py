@@ -1,23 +1,44 @@
-"""SQL storage (SQLAlchemy 2, async): the remediation store and its engine.
+"""SQL storage (SQLAlchemy 2, async): the remediation and alert stores and their engine.
 
-:func:`open_remediation_store` is what the composition root uses: it migrates the schema to
-the current revision (idempotent; replicas take turns on PostgreSQL), yields the store, and
-disposes of the engine on exit.
+:func:`open_remediation_store` and :func:`open_alert_store` are what the composition root
+uses: they migrate the schema to the current revision (idempotent; replicas take turns on
+PostgreSQL), yield the store, and dispose of the engine on exit.
+
+When nothing has to outlive the process, a store is a throw-away SQLite file in a temp dir,
+opened at its first use: what is yielded then is a :class:`storage.deferred.Deferred` standing
+in for the store (typed as the store; it forwards every method call). This module imports
+SQLAlchemy only when a store is opened, so a console session that never uses its stores does
+not load it at all.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from bot.config import Settings
-from storage.sql import alerts as _alert_tables  # noqa: F401 - alert tables on Base.metadata
-from storage.sql.engine import database_url, migrated_engine
-from storage.sql.store import SqlRemediationStore
+from bot.lazy import lazy_exports
+from storage.deferred import open_on_first_use
 
-__all__ = ["SqlRemediationStore", "open_remediation_store", "open_store_at"]
+if TYPE_CHECKING:
+    from storage.sql.alert_store import SqlAlertStore
+    from storage.sql.store import SqlRemediationStore
+else:
+    __getattr__ = lazy_exports(__name__, {"storage.sql.store": ("SqlRemediationStore",)})
+
+__all__ = [
+    "SqlRemediationStore",
+    "open_alert_store",
+    "open_remediation_store",
+    "open_store_at",
+    "persistent_alerts",
+]
+
+_Store = TypeVar("_Store")
 
 
 @contextlib.asynccontextmanager
@@ -27,20 +48,78 @@ async def open_remediation_store(
     """The store for ``settings``: ``DATABASE_URL``, else the embedded SQLite file.
 
     With ``persistent=False`` and no ``DATABASE_URL`` (nothing in the policy can ever run),
-    a throw-away SQLite file in a temp dir is used instead, so a plain console session
-    leaves no database behind.
+    a throw-away SQLite file in a temp dir is used instead, opened at its first use, so a
+    plain console session leaves no database behind.
     """
     if settings.database_url or persistent:
-        async with open_store_at(database_url(settings)) as store:
+        async with open_store_at(_database_url(settings)) as store:
             yield store
         return
-    with tempfile.TemporaryDirectory(prefix="smartcloudops-") as directory:
-        async with open_store_at(f"sqlite+aiosqlite:///{Path(directory) / 'audit.db'}") as store:
-            yield store
+    opener = functools.partial(_throwaway, open_store_at, "smartcloudops-", "audit.db")
+    async with open_on_first_use(opener) as store:
+        yield cast("SqlRemediationStore", store)
 
 
 @contextlib.asynccontextmanager
 async def open_store_at(url: str) -> AsyncIterator[SqlRemediationStore]:
     """Migrate the database at ``url`` and yield a store on it."""
+    from storage.sql.engine import migrated_engine
+    from storage.sql.store import SqlRemediationStore
+
     async with migrated_engine(url) as engine:
         yield SqlRemediationStore(engine)
+
+
+def persistent_alerts(settings: Settings) -> bool:
+    """Whether subscriptions must outlive the process: a database is configured, or some
+    chat platform can post. The console alone cannot receive posts, so a console session
+    gets a throw-away database and leaves nothing behind."""
+    return bool(
+        settings.database_url
+        or settings.slack_enabled
+        or settings.teams_enabled
+        or settings.discord_enabled
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_alert_store(
+    settings: Settings, *, persistent: bool | None = None
+) -> AsyncIterator[SqlAlertStore]:
+    """The store for ``settings``: ``DATABASE_URL``, else the embedded SQLite file (or a
+    throw-away one, opened at its first use, when nothing persistent is needed, see
+    :func:`persistent_alerts`)."""
+    keep = persistent_alerts(settings) if persistent is None else persistent
+    if keep:
+        async with _alert_store_at(_database_url(settings)) as store:
+            yield store
+        return
+    opener = functools.partial(_throwaway, _alert_store_at, "smartcloudops-alerts-", "alerts.db")
+    async with open_on_first_use(opener) as store:
+        yield cast("SqlAlertStore", store)
+
+
+@contextlib.asynccontextmanager
+async def _alert_store_at(url: str) -> AsyncIterator[SqlAlertStore]:
+    from storage.sql.alert_store import open_alert_store_at
+
+    async with open_alert_store_at(url) as store:
+        yield store
+
+
+@contextlib.asynccontextmanager
+async def _throwaway(
+    open_at: Callable[[str], contextlib.AbstractAsyncContextManager[_Store]],
+    prefix: str,
+    filename: str,
+) -> AsyncIterator[_Store]:
+    """A store from ``open_at`` on a new SQLite file, deleted with its temp dir on exit."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
+        async with open_at(f"sqlite+aiosqlite:///{Path(directory) / filename}") as store:
+            yield store
+
+
+def _database_url(settings: Settings) -> str:
+    from storage.sql.engine import database_url
+
+    return database_url(settings)

@@ -13,10 +13,8 @@ become :class:`~bot.errors.DependencyError`.
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
@@ -32,11 +30,10 @@ from bot.alerts.model import (
     StoredPost,
     Subscription,
 )
-from bot.config import Settings
 from bot.errors import DependencyError, NotFoundError
 from bot.ports import ChannelRef, PostedRef
 from storage.sql.alerts import AlertGroupRow, AlertPostRow, AlertSubscriptionRow
-from storage.sql.engine import database_url, migrated_engine
+from storage.sql.engine import migrated_engine
 
 DEPENDENCY = "database"
 _UNAVAILABLE = "The alert database is unavailable, so nothing was posted or changed."
@@ -245,36 +242,6 @@ class SqlAlertStore:
 
 
 # ---------------------------------------------------------------------- opening
-
-
-def persistent_alerts(settings: Settings) -> bool:
-    """Whether subscriptions must outlive the process: a database is configured, or some
-    chat platform can post. The console alone cannot receive posts, so a console session
-    gets a throw-away database and leaves nothing behind."""
-    return bool(
-        settings.database_url
-        or settings.slack_enabled
-        or settings.teams_enabled
-        or settings.discord_enabled
-    )
-
-
-@contextlib.asynccontextmanager
-async def open_alert_store(
-    settings: Settings, *, persistent: bool | None = None
-) -> AsyncIterator[SqlAlertStore]:
-    """The store for ``settings``: ``DATABASE_URL``, else the embedded SQLite file (or a
-    throw-away one when nothing persistent is needed, see :func:`persistent_alerts`)."""
-    keep = persistent_alerts(settings) if persistent is None else persistent
-    if keep:
-        async with open_alert_store_at(database_url(settings)) as store:
-            yield store
-        return
-    with tempfile.TemporaryDirectory(prefix="smartcloudops-alerts-") as directory:
-        async with open_alert_store_at(
-            f"sqlite+aiosqlite:///{Path(directory) / 'alerts.db'}"
-        ) as store:
-            yield store
 
 
 @contextlib.asynccontextmanager

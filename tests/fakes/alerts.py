@@ -154,8 +154,8 @@ class MemorySilences:
 
 @functools.cache
 def alert_parser() -> IntentParserPort:
-    """The bot's own parser (built once per session: it trains)."""
-    from bot.app import build_parser
+    """The bot's own parser (loaded once per session)."""
+    from bot.parsing import build_parser
 
     return build_parser()
 

@@ -19,7 +19,8 @@ from intents.evaluation import Case, load_set, score
 from intents.model import Intent, SlotValue, Turn
 from intents.parser import IntentParser
 from intents.text import tokenize
-from ml.intent_classifier import build_parser, load_utterances
+from ml.intent_classifier import build_parser
+from ml.intent_training import load_utterances
 
 DATA = Path(__file__).parent / "data"
 FIRST_INTENTS = (

@@ -29,7 +29,7 @@ ME = getpass.getuser()
 
 @pytest.fixture(scope="module")
 def parser() -> IntentParserPort:
-    """The bot's parser (built once: it trains), knowing the policy's custom actions."""
+    """The bot's parser, knowing the policy's custom actions."""
     from ml.intent_classifier import build_parser
 
     return build_parser(actions=("flush-cache",))
