@@ -44,6 +44,23 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
+class DatabaseTimeouts(BaseModel):
+    """Bounds on every database call, in seconds (the ``database:`` section of the file).
+
+    ``timeout_seconds`` bounds one store call as a whole, whatever the database does, even
+    when it hangs; a remediation that cannot be recorded within it is refused and never
+    runs later. The others bound the driver's steps: opening a connection, one statement
+    (enforced by PostgreSQL, or SQLite's busy wait), waiting for a free pooled connection.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    statement_timeout_seconds: float = Field(default=5.0, gt=0, le=3600)
+    pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+
+
 class FileSettings(BaseModel):
     """The YAML file's schema. Unknown keys are errors, so a typo is caught at start-up."""
 
@@ -63,6 +80,7 @@ class FileSettings(BaseModel):
     policy: dict[str, Any] = Field(default_factory=dict)
     schedules: dict[str, Any] = Field(default_factory=dict)
     log_level: str = "INFO"
+    database: DatabaseTimeouts = Field(default_factory=DatabaseTimeouts)
 
     @field_validator("log_level")
     @classmethod

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import DatabaseTimeouts, Settings
 from storage.sql import alerts as _alert_tables  # noqa: F401 - alert tables on Base.metadata
 from storage.sql.engine import database_url, migrated_engine
 from storage.sql.store import SqlRemediationStore
@@ -30,17 +30,26 @@ async def open_remediation_store(
     a throw-away SQLite file in a temp dir is used instead, so a plain console session
     leaves no database behind.
     """
+    timeouts = settings.file.database
     if settings.database_url or persistent:
-        async with open_store_at(database_url(settings)) as store:
+        async with open_store_at(database_url(settings), timeouts) as store:
             yield store
         return
     with tempfile.TemporaryDirectory(prefix="smartcloudops-") as directory:
-        async with open_store_at(f"sqlite+aiosqlite:///{Path(directory) / 'audit.db'}") as store:
+        path = Path(directory) / "audit.db"
+        async with open_store_at(f"sqlite+aiosqlite:///{path}", timeouts) as store:
             yield store
 
 
 @contextlib.asynccontextmanager
-async def open_store_at(url: str) -> AsyncIterator[SqlRemediationStore]:
-    """Migrate the database at ``url`` and yield a store on it."""
-    async with migrated_engine(url) as engine:
-        yield SqlRemediationStore(engine)
+async def open_store_at(
+    url: str, timeouts: DatabaseTimeouts | None = None
+) -> AsyncIterator[SqlRemediationStore]:
+    """Migrate the database at ``url`` and yield a store on it, bounded by ``timeouts``."""
+    timeouts = timeouts or DatabaseTimeouts()
+    async with migrated_engine(url, timeouts) as engine:
+        store = SqlRemediationStore(engine, timeout=timeouts.timeout_seconds)
+        try:
+            yield store
+        finally:
+            await store.bound.settle(within=timeouts.timeout_seconds)

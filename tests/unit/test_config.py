@@ -146,6 +146,10 @@ def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:
         pytest.param("context_ttl_seconds: soon\n", "context_ttl_seconds", id="not-a-number"),
         pytest.param("catalog:\n  cpu: [1, 2]\n", "catalog.cpu", id="nested"),
         pytest.param("log_level: chatty\n", "log_level", id="log-level"),
+        pytest.param(
+            "database:\n  timeout_seconds: 0\n", "database.timeout_seconds", id="database-timeout"
+        ),
+        pytest.param("database:\n  timeout: 5\n", "database.timeout", id="database-key"),
     ],
 )
 def test_bad_yaml_key_is_named(tmp_path: Path, text: str, key: str) -> None:
@@ -217,3 +221,18 @@ def test_platform_is_enabled_by_its_credentials(env: dict[str, str], enabled: se
         "discord": settings.discord_enabled,
     }
     assert {name for name, on in flags.items() if on} == enabled
+
+
+def test_database_calls_are_bounded_at_five_seconds_unless_configured(tmp_path: Path) -> None:
+    """Every database bound defaults to 5 s; the ``database:`` section changes them."""
+    defaults = load_settings({}).file.database
+    assert (
+        defaults.timeout_seconds,
+        defaults.connect_timeout_seconds,
+        defaults.statement_timeout_seconds,
+        defaults.pool_timeout_seconds,
+    ) == (5.0,) * 4
+    text = "database:\n  timeout_seconds: 2.5\n  statement_timeout_seconds: 30\n"
+    configured = load_settings(config_file(tmp_path, text)).file.database
+    assert (configured.timeout_seconds, configured.statement_timeout_seconds) == (2.5, 30.0)
+    assert configured.pool_timeout_seconds == 5.0
