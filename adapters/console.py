@@ -3,13 +3,19 @@
 Renders the core's structured reply as readable text and saves chart images to files it
 names. Interactive on a terminal; otherwise each input line is one message of one
 conversation and each reply is printed.
+
+The console user is the operating-system account running the process (``console:<name>`` in
+the remediation policy), looked up from the real user id. ``$USER`` and ``$LOGNAME`` are
+not consulted: anyone can set them, and "USER=bob smartcloudops chat" once let one person
+approve their own request as bob.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import getpass
+import os
+import pwd
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -89,7 +95,7 @@ class ConsoleChat:
         self._handle = handle
         self._renderer = renderer
         self._out = out
-        user = _local_user()
+        user = local_user()
         self._template = IncomingMessage(
             platform="console", team_id="local", channel_id="console",
             user_id=user, user_name=user, text="", is_direct=True,
@@ -135,8 +141,11 @@ def _read_line(stream: TextIO, prompt: str | None) -> str | None:
     return line if line else None
 
 
-def _local_user() -> str:
+def local_user() -> str:
+    """The name of the account this process runs as (its real user id), or the id itself
+    when the account has no passwd entry (e.g. a container started with an arbitrary uid)."""
+    uid = os.getuid()
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "local"
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
