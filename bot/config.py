@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,6 +151,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         return value or None
 
     file_settings = _load_file(get("SMARTCLOUDOPS_CONFIG"))
+    _check_platform_credentials(get)
     return Settings(
         port=_port(get("PORT")),
         redis_url=_redis_url(get("REDIS_URL")),
@@ -168,6 +169,29 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         alertmanager_webhook_token=get("ALERTMANAGER_WEBHOOK_TOKEN"),
         file=file_settings,
     )
+
+
+#: Credentials that only work together: (set, missing, what to do). Half of a platform's
+#: credentials is a mistake, not a wish to leave the platform off, so start-up refuses it.
+_INCOMPLETE = (
+    ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "set it to the app's bot token (xoxb-...)"),
+    ("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "set it to the app's bot token (xoxb-...)"),
+    ("TEAMS_APP_PASSWORD", "TEAMS_APP_ID", "set it to the Azure Bot's app id"),
+    ("TEAMS_TENANT_ID", "TEAMS_APP_ID", "set it to the Azure Bot's app id"),
+    ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "set it to a client secret of that app"),
+)
+
+
+def _check_platform_credentials(get: Callable[[str], str | None]) -> None:
+    """Refuse half-configured platforms, naming the missing key (never a value)."""
+    for present, missing, fix in _INCOMPLETE:
+        if get(present) and not get(missing):
+            raise ConfigError(f"{missing} is not set but {present} is: {fix}, or unset {present}")
+    if get("SLACK_BOT_TOKEN") and not (get("SLACK_SIGNING_SECRET") or get("SLACK_APP_TOKEN")):
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set but SLACK_BOT_TOKEN is: set SLACK_SIGNING_SECRET "
+            "(HTTP mode) or SLACK_APP_TOKEN (Socket Mode), or unset SLACK_BOT_TOKEN"
+        )
 
 
 def _port(raw: str | None) -> int:

@@ -10,11 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.require import free_port
+
 EXE = str(Path(sys.executable).with_name("smartcloudops"))
 
 
 def _run(
-    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, cwd: Path
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path,
+    timeout: float = 90,
 ) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.endswith("_URL") and "TOKEN" not in k}
     clean.pop("SMARTCLOUDOPS_CONFIG", None)
@@ -23,11 +29,28 @@ def _run(
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=timeout,
         env={**clean, **(env or {})},
         cwd=cwd,
         check=False,
     )
+
+
+def _refused_serve(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``smartcloudops serve ARGS`` that must refuse to start: its exit, or a test failure
+    if it is still serving after a minute (that is what a refusal not made looks like)."""
+    try:
+        return _run("serve", *args, env=env, cwd=cwd, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("serve started instead of refusing to")
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The whole of stderr, which must be exactly one line and no traceback."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    return lines[0]
 
 
 def test_chat_one_shot_answers_from_the_demo_source(tmp_path: Path) -> None:
@@ -119,3 +142,21 @@ def test_migrate_creates_the_schema_in_a_sqlite_file(tmp_path: Path) -> None:
     result = _run("migrate", env={"DATABASE_URL": f"sqlite+aiosqlite:///{database}"}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert database.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [({"TEAMS_APP_PASSWORD": "teams-client-secret"}, "TEAMS_APP_ID"),
+     ({"SLACK_SIGNING_SECRET": "slack-signing-secret"}, "SLACK_BOT_TOKEN"),
+     ({"SLACK_APP_TOKEN": "xapp-1-slack-app-token"}, "SLACK_BOT_TOKEN")],
+)  # fmt: skip
+def test_serve_refuses_a_half_configured_platform(
+    tmp_path: Path, env: dict[str, str], missing: str
+) -> None:
+    """Half a platform's credentials (here without development mode) stops ``serve`` with
+    exit 2 and one line naming the missing key, instead of serving with the platform off."""
+    result = _refused_serve("--port", str(free_port()), env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    line = _one_line_error(result)
+    assert line.startswith(f"configuration error: {missing} is not set but ")
+    assert not any(value in line for value in env.values())

@@ -15,6 +15,7 @@ SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-secret-bot-token",
     "SLACK_SIGNING_SECRET": "signing-secret-value",
     "SLACK_APP_TOKEN": "xapp-secret-app-token",
+    "TEAMS_APP_ID": "0b1c2d3e-aaaa-4bbb-8ccc-123456789abc",
     "TEAMS_APP_PASSWORD": "teams-secret-password",
     "DISCORD_TOKEN": "discord-secret-token",
     "ALERTMANAGER_WEBHOOK_TOKEN": "webhook-secret-token",
@@ -205,10 +206,9 @@ def test_secrets_are_not_in_repr(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "enabled"),
     [
-        ({"SLACK_BOT_TOKEN": "x"}, set()),
         ({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y"}, {"slack"}),
         ({"SLACK_BOT_TOKEN": "x", "SLACK_APP_TOKEN": "y"}, {"slack"}),
-        ({"TEAMS_APP_ID": "app"}, {"teams"}),
+        ({"TEAMS_APP_ID": "app", "TEAMS_APP_PASSWORD": "pw"}, {"teams"}),
         ({"DISCORD_TOKEN": "t"}, {"discord"}),
     ],
 )
@@ -236,3 +236,27 @@ def test_database_calls_are_bounded_at_five_seconds_unless_configured(tmp_path: 
     configured = load_settings(config_file(tmp_path, text)).file.database
     assert (configured.timeout_seconds, configured.statement_timeout_seconds) == (2.5, 30.0)
     assert configured.pool_timeout_seconds == 5.0
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"TEAMS_APP_PASSWORD": "teams-secret-password"}, "TEAMS_APP_ID"),
+        ({"TEAMS_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, "TEAMS_APP_ID"),
+        ({"TEAMS_APP_ID": "app"}, "TEAMS_APP_PASSWORD"),
+        ({"SLACK_SIGNING_SECRET": "signing-secret-value"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_APP_TOKEN": "xapp-secret-app-token"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-secret-bot-token"}, "SLACK_SIGNING_SECRET"),
+    ],
+)
+def test_half_configured_platform_is_refused_naming_the_missing_key(
+    env: dict[str, str], missing: str
+) -> None:
+    """Half of a platform's credentials fails start-up (it used to leave the platform off
+    without a word): one line that names the missing key and shows no secret."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    message = str(caught.value)
+    assert message.startswith(f"{missing} is not set but ")
+    assert "\n" not in message
+    assert not any(secret in message for secret in SECRET_VALUES)
