@@ -42,6 +42,7 @@ ENV_NAMES: tuple[str, ...] = (
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
+_DATABASE_BACKENDS = ("postgres", "postgresql", "sqlite")
 
 
 class DatabaseTimeouts(BaseModel):
@@ -155,7 +156,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         port=_port(get("PORT")),
         redis_url=_redis_url(get("REDIS_URL")),
-        database_url=get("DATABASE_URL"),
+        database_url=_database_url(get("DATABASE_URL")),
         prometheus_url=_url("PROMETHEUS_URL", get("PROMETHEUS_URL")),
         alertmanager_url=_url("ALERTMANAGER_URL", get("ALERTMANAGER_URL")),
         slack_bot_token=get("SLACK_BOT_TOKEN"),
@@ -204,6 +205,19 @@ def _port(raw: str | None) -> int:
     if not 0 < port < 65536:
         raise ConfigError(f"PORT must be between 1 and 65535, got {port}")
     return port
+
+
+def _database_url(raw: str | None) -> str | None:
+    """A PostgreSQL or SQLite URL (any driver suffix; the storage layer picks its own)."""
+    if raw is None:
+        return None
+    scheme = _split("DATABASE_URL", raw).scheme
+    if scheme.partition("+")[0] not in _DATABASE_BACKENDS:
+        raise ConfigError(
+            "DATABASE_URL must be a postgresql://user@host/db or sqlite:///path URL, "
+            f"got {redact_url(raw)!r}"
+        )
+    return raw
 
 
 def _url(name: str, raw: str | None) -> str | None:

@@ -24,9 +24,11 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.config import DatabaseTimeouts, Settings
+from bot.config import DatabaseTimeouts, Settings, redact_url
+from bot.errors import ConfigError
 
 #: libpq rounds ``connect_timeout`` to whole seconds and treats 1 as 2.
 MIN_CONNECT_TIMEOUT = 2
@@ -58,11 +60,18 @@ def database_url(settings: Settings) -> str:
 
 
 def async_url(url: str) -> str:
-    """``url`` with the async driver this project uses for its backend."""
-    parsed = make_url(url)
+    """``url`` with the async driver this project uses for its backend; a
+    :class:`~bot.errors.ConfigError` naming ``DATABASE_URL`` for anything else."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"DATABASE_URL is not a database URL: {redact_url(url)!r}") from None
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
     if driver is None:
-        raise ValueError(f"unsupported database {parsed.drivername!r}; use postgresql or sqlite")
+        raise ConfigError(
+            f"DATABASE_URL names an unsupported database or driver {parsed.drivername!r}; "
+            "use postgresql:// (psycopg) or sqlite:///"
+        )
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 

@@ -260,3 +260,17 @@ def test_half_configured_platform_is_refused_naming_the_missing_key(
     assert message.startswith(f"{missing} is not set but ")
     assert "\n" not in message
     assert not any(secret in message for secret in SECRET_VALUES)
+
+
+@pytest.mark.parametrize("url", ["mysql://ops:db-secret-pw@db/ops", "db.sqlite", "redis://x"])
+def test_a_database_url_that_is_not_postgresql_or_sqlite_is_named(url: str) -> None:
+    """DATABASE_URL must name PostgreSQL or SQLite; the error hides the password."""
+    with pytest.raises(ConfigError, match=r"^DATABASE_URL must be") as caught:
+        load_settings({"DATABASE_URL": url})
+    assert "db-secret-pw" not in str(caught.value)
+
+
+def test_postgresql_and_sqlite_database_urls_are_accepted() -> None:
+    for url in ("postgresql://u@h/db", "postgresql+psycopg://u@h/db", "postgres://u@h/db",
+                "sqlite:///x.db", "sqlite+aiosqlite:///x.db"):  # fmt: skip
+        assert load_settings({"DATABASE_URL": url}).database_url == url

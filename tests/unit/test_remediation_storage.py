@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from bot.config import DatabaseTimeouts, Settings
+from bot.errors import ConfigError
 from bot.remediation.model import Actor, AuditEvent, AuditKind, RequestDraft
 from storage.migrations import alembic_config, upgrade, upgrade_url
 from storage.sql import engine as store_engine
@@ -68,10 +69,15 @@ def test_database_urls_get_this_projects_drivers(
     assert sync_url(given) == sync_form
 
 
-def test_unsupported_databases_are_named() -> None:
-    """Only PostgreSQL and SQLite are supported."""
-    with pytest.raises(ValueError, match="unsupported database 'mysql'"):
-        async_url("mysql://x@y/z")
+@pytest.mark.parametrize(
+    ("url", "named"), [("mysql://x@y/z", "'mysql'"), ("postgresql+asyncpg://x@y/z", "asyncpg"),
+                       ("not a url", "not a database URL")],
+)  # fmt: skip
+def test_unsupported_databases_are_a_config_error_naming_database_url(url: str, named: str) -> None:
+    """Only PostgreSQL (psycopg) and SQLite are supported; anything else is a configuration
+    error naming DATABASE_URL (the CLI prints it as one line)."""
+    with pytest.raises(ConfigError, match=f"^DATABASE_URL .*{named}"):
+        async_url(url)
 
 
 def test_embedded_database_lives_in_the_data_dir(
