@@ -3,15 +3,24 @@
 Renders the core's structured reply as readable text and saves chart images to files it
 names. Interactive on a terminal; otherwise each input line is one message of one
 conversation and each reply is printed.
+
+The console user is the operating-system account running the process (``console:<name>`` in
+the remediation policy), looked up from the real user id. ``$USER`` and ``$LOGNAME`` are
+not consulted: anyone can set them, and "USER=bob smartcloudops chat" once let one person
+approve their own request as bob.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
+import contextlib
 import dataclasses
-import getpass
+import os
+import pwd
 import re
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
@@ -89,7 +98,7 @@ class ConsoleChat:
         self._handle = handle
         self._renderer = renderer
         self._out = out
-        user = _local_user()
+        user = local_user()
         self._template = IncomingMessage(
             platform="console", team_id="local", channel_id="console",
             user_id=user, user_name=user, text="", is_direct=True,
@@ -113,8 +122,12 @@ class ConsoleChat:
         """Read messages until EOF (or `quit` when interactive)."""
         if interactive:
             self._out.write("SmartCloudOps console. Type `help`, or `quit` to leave.\n")
+        lines = StdinLines() if stream is sys.stdin else _StreamLines(stream)
         while True:
-            line = await asyncio.to_thread(_read_line, stream, "you> " if interactive else None)
+            if interactive:
+                self._out.write("you> ")
+                self._out.flush()
+            line = await lines.readline()
             if line is None:
                 return
             text = line.strip()
@@ -125,18 +138,64 @@ class ConsoleChat:
             await self.send(text)
 
 
-def _read_line(stream: TextIO, prompt: str | None) -> str | None:
-    if prompt is not None and stream is sys.stdin:
+class _StreamLines:
+    """Lines of an in-memory or file stream (tests, ``chat < file``)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    async def readline(self) -> str | None:
+        line = await asyncio.to_thread(self._stream.readline)
+        return line or None
+
+
+class StdinLines:
+    """Lines of standard input, read by a daemon thread straight from file descriptor 0.
+
+    Not ``asyncio.to_thread(input)``: a thread blocked in ``input()`` cannot be interrupted,
+    so on Ctrl-C ``asyncio.run`` waited for it (until Enter) before exiting, and then showed
+    a traceback. A daemon thread does not hold up the exit, and reading the raw descriptor
+    with ``os.read`` takes no lock of ``sys.stdin`` that interpreter shutdown would wait on.
+    """
+
+    def __init__(self, fd: int = 0) -> None:
+        self._fd = fd
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        threading.Thread(target=self._pump, name="console-stdin", daemon=True).start()
+
+    async def readline(self) -> str | None:
+        """The next line (with its newline), or None at end of input."""
+        return await self._lines.get()
+
+    def _pump(self) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        while chunk := self._read():
+            *lines, pending = (pending + decoder.decode(chunk)).split("\n")
+            for line in lines:
+                self._put(line + "\n")
+        tail = pending + decoder.decode(b"", final=True)
+        if tail:
+            self._put(tail)
+        self._put(None)
+
+    def _read(self) -> bytes:
         try:
-            return input(prompt)
-        except EOFError:
-            return None
-    line = stream.readline()
-    return line if line else None
+            return os.read(self._fd, 65536)
+        except OSError:
+            return b""
+
+    def _put(self, line: str | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is reading
+            self._loop.call_soon_threadsafe(self._lines.put_nowait, line)
 
 
-def _local_user() -> str:
+def local_user() -> str:
+    """The name of the account this process runs as (its real user id), or the id itself
+    when the account has no passwd entry (e.g. a container started with an arbitrary uid)."""
+    uid = os.getuid()
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "local"
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)

@@ -1,4 +1,10 @@
-"""The ``smartcloudops`` command line (see CONTRACT.md): chat, serve, parse, detect, migrate."""
+"""The ``smartcloudops`` command line (see CONTRACT.md): chat, serve, parse, detect, migrate.
+
+An operator's mistake (bad configuration, a taken or impossible port, an unreachable
+database) is one line on stderr and an exit status, never a traceback; Ctrl-C exits at once
+with status 130. In ``chat`` the log goes to stderr at WARNING (DEBUG with ``-v``), whatever
+``log_level`` says, so it stays out of the conversation on stdout.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from bot.errors import ConfigError, DependencyError
 
@@ -21,9 +27,21 @@ log = logging.getLogger("smartcloudops")
 HISTORY_LIMIT = 10
 """Turns ``parse`` keeps for follow-ups: the bot's default ``history_limit``."""
 
+#: The exit status of a command interrupted with Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments().parse_args(argv)
     _configure_logging(args.verbose)
+    try:
+        return _command(args)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return INTERRUPTED
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "detect":
         return _detect(args.input, args.output)
     if args.command == "parse":
@@ -32,11 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = load_settings()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    logging.getLogger().setLevel((args.verbose and logging.DEBUG) or settings.file.log_level)
-    try:
+        _set_log_level(args, settings)
         return _run(args, settings)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
@@ -44,6 +58,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DependencyError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
+
+
+def _set_log_level(args: argparse.Namespace, settings: Settings) -> None:
+    """``-v``: DEBUG; ``chat``: WARNING (a conversation, not a server log); else the file's."""
+    if args.verbose:
+        level: int | str = logging.DEBUG
+    elif args.command == "chat":
+        level = logging.WARNING
+    else:
+        level = settings.file.log_level
+    logging.getLogger().setLevel(level)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -56,16 +81,34 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _port_number(raw: str) -> int:
+    """``--port``: a TCP port, 0 meaning any free one."""
+    try:
+        port = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a port number, got {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0-65535 (0: any free port), got {port}")
+    return port
+
+
 def _arguments() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="smartcloudops", description="Chat-first operations assistant."
-    )
+    parser = _Parser(prog="smartcloudops", description="Chat-first operations assistant.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     chat = sub.add_parser("chat", help="console chat on the embedded defaults")
     chat.add_argument("-c", metavar="TEXT", help="send one message, print the reply, exit")
     serve = sub.add_parser("serve", help="run the bot server (adapters, webhooks, health)")
-    serve.add_argument("--port", type=int, help="listen port (default: PORT or 8080)")
+    serve.add_argument(
+        "--port", type=_port_number, help="listen port (default: PORT or 8080; 0: any free one)"
+    )
     parse = sub.add_parser("parse", help="print the intent of TEXT (or of each stdin line)")
     parse.add_argument("text", nargs="?", help="message text; omit to read stdin")
     detect = sub.add_parser("detect", help="causal anomaly scoring of a timestamp,value CSV")
@@ -134,9 +177,13 @@ def _detect(in_path: str, out_path: str | None) -> int:
 
 
 def _serve(settings: Settings, port: int | None) -> int:
-    from bot.runtime import serve
+    from bot.runtime import ListenError, serve
 
-    asyncio.run(serve(settings, port or settings.port))
+    try:
+        asyncio.run(serve(settings, settings.port if port is None else port))
+    except ListenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

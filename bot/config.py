@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,24 @@ ENV_NAMES: tuple[str, ...] = (
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
+_DATABASE_BACKENDS = ("postgres", "postgresql", "sqlite")
+
+
+class DatabaseTimeouts(BaseModel):
+    """Bounds on every database call, in seconds (the ``database:`` section of the file).
+
+    ``timeout_seconds`` bounds one store call as a whole, whatever the database does, even
+    when it hangs; a remediation that cannot be recorded within it is refused and never
+    runs later. The others bound the driver's steps: opening a connection, one statement
+    (enforced by PostgreSQL, or SQLite's busy wait), waiting for a free pooled connection.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    statement_timeout_seconds: float = Field(default=5.0, gt=0, le=3600)
+    pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
 
 
 class FileSettings(BaseModel):
@@ -63,6 +81,7 @@ class FileSettings(BaseModel):
     timezone: str = "UTC"
     """Where people mean "yesterday", "since 3am" and "last Tuesday" (an IANA name)."""
     log_level: str = "INFO"
+    database: DatabaseTimeouts = Field(default_factory=DatabaseTimeouts)
 
     @field_validator("timezone")
     @classmethod
@@ -147,10 +166,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         return value or None
 
     file_settings = _load_file(get("SMARTCLOUDOPS_CONFIG"))
+    _check_platform_credentials(get)
     return Settings(
         port=_port(get("PORT")),
         redis_url=_redis_url(get("REDIS_URL")),
-        database_url=get("DATABASE_URL"),
+        database_url=_database_url(get("DATABASE_URL")),
         prometheus_url=_url("PROMETHEUS_URL", get("PROMETHEUS_URL")),
         alertmanager_url=_url("ALERTMANAGER_URL", get("ALERTMANAGER_URL")),
         slack_bot_token=get("SLACK_BOT_TOKEN"),
@@ -166,6 +186,29 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
 
 
+#: Credentials that only work together: (set, missing, what to do). Half of a platform's
+#: credentials is a mistake, not a wish to leave the platform off, so start-up refuses it.
+_INCOMPLETE = (
+    ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "set it to the app's bot token (xoxb-...)"),
+    ("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "set it to the app's bot token (xoxb-...)"),
+    ("TEAMS_APP_PASSWORD", "TEAMS_APP_ID", "set it to the Azure Bot's app id"),
+    ("TEAMS_TENANT_ID", "TEAMS_APP_ID", "set it to the Azure Bot's app id"),
+    ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "set it to a client secret of that app"),
+)
+
+
+def _check_platform_credentials(get: Callable[[str], str | None]) -> None:
+    """Refuse half-configured platforms, naming the missing key (never a value)."""
+    for present, missing, fix in _INCOMPLETE:
+        if get(present) and not get(missing):
+            raise ConfigError(f"{missing} is not set but {present} is: {fix}, or unset {present}")
+    if get("SLACK_BOT_TOKEN") and not (get("SLACK_SIGNING_SECRET") or get("SLACK_APP_TOKEN")):
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set but SLACK_BOT_TOKEN is: set SLACK_SIGNING_SECRET "
+            "(HTTP mode) or SLACK_APP_TOKEN (Socket Mode), or unset SLACK_BOT_TOKEN"
+        )
+
+
 def _port(raw: str | None) -> int:
     if raw is None:
         return 8080
@@ -176,6 +219,19 @@ def _port(raw: str | None) -> int:
     if not 0 < port < 65536:
         raise ConfigError(f"PORT must be between 1 and 65535, got {port}")
     return port
+
+
+def _database_url(raw: str | None) -> str | None:
+    """A PostgreSQL or SQLite URL (any driver suffix; the storage layer picks its own)."""
+    if raw is None:
+        return None
+    scheme = _split("DATABASE_URL", raw).scheme
+    if scheme.partition("+")[0] not in _DATABASE_BACKENDS:
+        raise ConfigError(
+            "DATABASE_URL must be a postgresql://user@host/db or sqlite:///path URL, "
+            f"got {redact_url(raw)!r}"
+        )
+    return raw
 
 
 def _url(name: str, raw: str | None) -> str | None:

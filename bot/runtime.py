@@ -1,4 +1,9 @@
-"""``smartcloudops serve``: the one aiohttp server with every configured adapter on it."""
+"""``smartcloudops serve``: the one aiohttp server with every configured adapter on it.
+
+The listening socket is bound before anything else is built, so a port that is taken fails
+at once, in one line (:class:`ListenError`), and port 0 (any free port) is known, and
+announced, from the start.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,35 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 
 from aiohttp import web
 
 from bot.app import open_services
 from bot.config import Settings
+from bot.errors import SmartCloudOpsError
 from bot.server import build_web_app
 
 log = logging.getLogger(__name__)
+
+
+class ListenError(SmartCloudOpsError):
+    """The server cannot listen where it was asked to (port taken, not allowed, ...)."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: any free port)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        reason = (exc.strerror or str(exc)).lower()
+        raise ListenError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.setblocking(False)
+    return sock
 
 
 async def serve(settings: Settings, port: int, *, host: str = "0.0.0.0") -> None:  # noqa: S104
@@ -23,15 +49,15 @@ async def serve(settings: Settings, port: int, *, host: str = "0.0.0.0") -> None
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    async with open_services(settings) as services:
-        app = build_web_app(services.telemetry, services.checks, services.web_plugins)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        log.warning("SmartCloudOps serving on %s:%d (metrics: %s)", host, port,
-                    services.metrics.description)
-        try:
-            await stop.wait()
-        finally:
-            await runner.cleanup()
+    with listen(host, port) as sock:
+        async with open_services(settings) as services:
+            app = build_web_app(services.telemetry, services.checks, services.web_plugins)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            await web.SockSite(runner, sock).start()
+            log.warning("SmartCloudOps serving on %s:%d (metrics: %s)", host,
+                        sock.getsockname()[1], services.metrics.description)  # fmt: skip
+            try:
+                await stop.wait()
+            finally:
+                await runner.cleanup()

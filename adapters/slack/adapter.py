@@ -8,6 +8,8 @@ Duplicates: Slack redelivers an event it thinks was missed (``X-Slack-Retry-Num`
 ``event_id``), and with several replicas the redelivery can land on another one; a claim in
 the shared dedupe store (Redis across replicas) lets exactly one delivery be answered. If that
 store is down, a first delivery is answered (better twice than never) and a retry is not.
+Slash commands are claimed too, by their signature: a signed command replayed within the
+signature window (on any replica) is acknowledged but not run again.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ PLACEHOLDER_AFTER_SECONDS = 1.5
 #: Slack retries an event for up to about an hour; a click is a one-off.
 EVENT_DEDUPE_TTL_SECONDS = 3600
 CLICK_DEDUPE_TTL_SECONDS = 24 * 3600
+#: A signed command can be replayed while its timestamp is within 5 minutes either side of
+#: the clock, so its claim outlives that whole window.
+COMMAND_DEDUPE_TTL_SECONDS = 15 * 60
 
 _ANY_COMMAND = re.compile(r"^/")
 _CHOICE_ACTION = re.compile("^" + re.escape(inbound.CHOICE_ACTION_PREFIX))
@@ -89,14 +94,20 @@ class SlackAdapter:
                 log.warning("%d Slack answers still running at shutdown", len(pending))
                 return
 
-    async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def _on_command(
+        self, ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
         await ack()
         message = inbound.from_slash_command(body)
         url = body.get("response_url")
         if not isinstance(url, str) or not url:
             log.warning("a Slack slash command without response_url was ignored")
             return
-        self._spawn(self._converse(message, ResponseUrlOutbox(self._web, url, message.channel_id)))
+        signatures = request.headers.get("x-slack-signature") or ()
+        key = inbound.command_dedupe_key(body, signatures[0] if signatures else None)
+        once = _Once(key, COMMAND_DEDUPE_TTL_SECONDS, fail_open=True) if key else None
+        outbox = ResponseUrlOutbox(self._web, url, message.channel_id)
+        self._spawn(self._converse(message, outbox, once))
 
     async def _on_event(
         self, body: dict[str, Any], context: AsyncBoltContext, request: AsyncBoltRequest

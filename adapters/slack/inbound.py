@@ -147,6 +147,19 @@ def event_dedupe_key(body: Payload) -> str:
     return f"slack:message:{_text(event, 'channel')}:{_text(event, 'ts')}"
 
 
+def command_dedupe_key(body: Payload, signature: str | None) -> str | None:
+    """The key that makes one slash command one answer, however often it is delivered.
+
+    Over HTTP it is the request's signature, an HMAC of its timestamp and exact body: a
+    replay of the signed request has the same key, a new command with the same words does
+    not. Socket Mode signs nothing; there the command's ``trigger_id`` (one per invocation)
+    is the key. None when neither is there (the command is then answered every time)."""
+    if signature:
+        return f"slack:command:{hashlib.sha256(signature.encode()).hexdigest()[:32]}"
+    trigger = _text(body, "trigger_id")
+    return f"slack:command:trigger:{trigger}" if trigger else None
+
+
 def click_dedupe_key(click: Click) -> str:
     """One run per button, message and person, however often it is clicked or delivered.
 

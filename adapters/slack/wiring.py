@@ -4,6 +4,10 @@ is set) and Socket Mode (when ``SLACK_APP_TOKEN`` is set), and their cleanup.
 
 ``SLACK_API_URL`` is the Web API base (default ``https://slack.com/api``): a proxy, or the
 local fake Slack in tests. Web API calls that get a 429 are retried after ``Retry-After``.
+
+Bolt gets the bot's identity from :class:`~adapters.slack.authorize.SharedAuthorization` (one
+``auth.test`` per process, however many requests arrive before it answers) and HTTP requests
+through :class:`~adapters.slack.http.EventsEndpoint` (signature checked before parsing).
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -26,6 +29,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.adapter import PLACEHOLDER_AFTER_SECONDS, Handle, SlackAdapter
+from adapters.slack.authorize import SharedAuthorization
+from adapters.slack.http import EventsEndpoint, SignatureCheck
 from adapters.slack.inbound import PLATFORM
 from adapters.slack.outbound import SlackWeb, trusted_response_urls
 from adapters.slack.poster import SlackPoster
@@ -80,14 +85,18 @@ async def build_plugin(
     ]
     api_url = settings.slack_api_url or DEFAULT_API_URL
     sdk_logger = redacting_logger("adapters.slack.sdk")
-    client = AsyncWebClient(
-        token=token,
-        base_url=api_url.rstrip("/") + "/",
-        session=session,
-        timeout=HTTP_TIMEOUT_SECONDS,
-        retry_handlers=retry_handlers,
-        logger=sdk_logger,
-    )
+
+    def web_client(bot_token: str | None) -> AsyncWebClient:
+        return AsyncWebClient(
+            token=bot_token,
+            base_url=api_url.rstrip("/") + "/",
+            session=session,
+            timeout=HTTP_TIMEOUT_SECONDS,
+            retry_handlers=retry_handlers,
+            logger=sdk_logger,
+        )
+
+    client = web_client(token)
     web_api = SlackWeb(
         client,
         session=session,
@@ -100,7 +109,8 @@ async def build_plugin(
     adapter = SlackAdapter(handle, web_api, dedupe, placeholder_after=placeholder_after)
     bolt = AsyncApp(
         name="smartcloudops",
-        client=client,
+        client=web_client(None),  # each request's client gets the token from authorize
+        authorize=SharedAuthorization(client),
         signing_secret=settings.slack_signing_secret or "",
         logger=redacting_logger("adapters.slack.bolt"),
     )
@@ -112,16 +122,14 @@ async def build_plugin(
 def _mount(
     bolt: AsyncApp, adapter: SlackAdapter, *, signing_secret: str | None, app_token: str | None
 ) -> WebPlugin:
-    async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
-
     async def drain(_: web.Application) -> None:
         await adapter.drain(SHUTDOWN_DRAIN_SECONDS)
 
     def mount(app: web.Application) -> None:
         app[SLACK_ADAPTER_KEY] = adapter
         if signing_secret:
-            app.router.add_post(EVENTS_PATH, events)
+            endpoint = EventsEndpoint(bolt, SignatureCheck(signing_secret))
+            app.router.add_post(EVENTS_PATH, endpoint.handle)
         if app_token:
             app.cleanup_ctx.append(_socket_mode(bolt, app_token))
         app.on_shutdown.append(drain)

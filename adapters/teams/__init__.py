@@ -12,5 +12,7 @@ maintenance, and moving to the Microsoft 365 Agents SDK should touch this folder
 - :mod:`.references` conversation references for proactive posts (store port)
 - :mod:`.poster`    ``ChannelPoster`` for alerts, via ``continue_conversation``
 - :mod:`.endpoint`  ``POST /api/messages`` with authentication first
+- :mod:`.signing_keys` the Bot Framework's token-signing keys: async, bounded, cached
+- :mod:`.authentication` the SDK's token checks, routed to those keys
 - :mod:`.config`    credentials check; :mod:`.wiring` the composition root's ``plugin``
 """

@@ -2,9 +2,11 @@
 root (:mod:`bot.app`), called when ``TEAMS_APP_ID`` is set or development mode is on.
 
 It checks the credentials (a :class:`~bot.errors.ConfigError` names what to set), builds the
-Bot Framework ``CloudAdapter``, the bot and the reference store (Redis when ``REDIS_URL`` is
-set, so every replica can post; in memory otherwise), registers the proactive poster as
-``services.posters["teams"]`` and returns the route ``POST /api/messages``.
+Bot Framework ``CloudAdapter`` (whose token checks take their signing keys from an async,
+bounded, cached :class:`~adapters.teams.signing_keys.SigningKeys`), the bot and the reference
+store (Redis when ``REDIS_URL`` is set, so every replica can post; in memory otherwise),
+registers the proactive poster as ``services.posters["teams"]`` and returns the route
+``POST /api/messages``.
 """
 
 from __future__ import annotations
@@ -15,18 +17,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
+from botbuilder.integration.aiohttp import CloudAdapter
 from redis.asyncio import Redis
 
+from adapters.teams.authentication import KeyedAuthentication
 from adapters.teams.bot import PLACEHOLDER_AFTER_SECONDS, TeamsBot
 from adapters.teams.config import TeamsConfig
 from adapters.teams.endpoint import MessagesEndpoint
 from adapters.teams.poster import TeamsPoster
 from adapters.teams.references import ReferenceBook, ReferenceStore
 from adapters.teams.retry import RetryPolicy
+from adapters.teams.signing_keys import (
+    FETCH_TIMEOUT_SECONDS,
+    MIN_REFRESH_INTERVAL_SECONDS,
+    SigningKeys,
+)
 from bot.server import WebPlugin
 
 if TYPE_CHECKING:
@@ -45,6 +50,10 @@ class TeamsOptions:
 
     placeholder_after: float = PLACEHOLDER_AFTER_SECONDS
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: Bound on one refresh of the Bot Framework's signing keys (metadata + key set).
+    key_fetch_timeout: float = FETCH_TIMEOUT_SECONDS
+    #: Least time between two refreshes of those keys, whatever the tokens ask for.
+    key_refresh_interval: float = MIN_REFRESH_INTERVAL_SECONDS
 
 
 async def plugin(
@@ -57,7 +66,8 @@ async def plugin(
     options = options or TeamsOptions()
     config = TeamsConfig.from_settings(services.settings)
     references = ReferenceBook(_reference_store(services.redis))
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config.sdk_configuration()))
+    keys = SigningKeys(timeout=options.key_fetch_timeout, min_interval=options.key_refresh_interval)
+    adapter = CloudAdapter(KeyedAuthentication(config.sdk_configuration(), keys))
     adapter.on_turn_error = _log_turn_error
     bot = TeamsBot(
         services.dispatcher.handle,

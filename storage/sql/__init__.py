@@ -20,18 +20,14 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from bot.config import Settings
-from bot.lazy import lazy_exports
+from bot.config import DatabaseTimeouts, Settings
 from storage.deferred import open_on_first_use
 
 if TYPE_CHECKING:
     from storage.sql.alert_store import SqlAlertStore
     from storage.sql.store import SqlRemediationStore
-else:
-    __getattr__ = lazy_exports(__name__, {"storage.sql.store": ("SqlRemediationStore",)})
 
 __all__ = [
-    "SqlRemediationStore",
     "open_alert_store",
     "open_remediation_store",
     "open_store_at",
@@ -51,23 +47,33 @@ async def open_remediation_store(
     a throw-away SQLite file in a temp dir is used instead, opened at its first use, so a
     plain console session leaves no database behind.
     """
+    timeouts = settings.file.database
     if settings.database_url or persistent:
-        async with open_store_at(_database_url(settings)) as store:
+        async with open_store_at(_database_url(settings), timeouts) as store:
             yield store
         return
-    opener = functools.partial(_throwaway, open_store_at, "smartcloudops-", "audit.db")
+    at = functools.partial(open_store_at, timeouts=timeouts)
+    opener = functools.partial(_throwaway, at, "smartcloudops-", "audit.db")
     async with open_on_first_use(opener) as store:
         yield cast("SqlRemediationStore", store)
 
 
 @contextlib.asynccontextmanager
-async def open_store_at(url: str) -> AsyncIterator[SqlRemediationStore]:
-    """Migrate the database at ``url`` and yield a store on it."""
+async def open_store_at(
+    url: str, timeouts: DatabaseTimeouts | None = None
+) -> AsyncIterator[SqlRemediationStore]:
+    """Migrate the database at ``url`` and yield a store on it, every call bounded by
+    ``timeouts`` (a hung database refuses in time instead of running later)."""
     from storage.sql.engine import migrated_engine
     from storage.sql.store import SqlRemediationStore
 
-    async with migrated_engine(url) as engine:
-        yield SqlRemediationStore(engine)
+    timeouts = timeouts or DatabaseTimeouts()
+    async with migrated_engine(url, timeouts) as engine:
+        store = SqlRemediationStore(engine, timeout=timeouts.timeout_seconds)
+        try:
+            yield store
+        finally:
+            await store.bound.settle(within=timeouts.timeout_seconds)
 
 
 def persistent_alerts(settings: Settings) -> bool:
@@ -90,20 +96,22 @@ async def open_alert_store(
     throw-away one, opened at its first use, when nothing persistent is needed, see
     :func:`persistent_alerts`)."""
     keep = persistent_alerts(settings) if persistent is None else persistent
+    timeouts = settings.file.database
     if keep:
-        async with _alert_store_at(_database_url(settings)) as store:
+        async with _alert_store_at(_database_url(settings), timeouts) as store:
             yield store
         return
-    opener = functools.partial(_throwaway, _alert_store_at, "smartcloudops-alerts-", "alerts.db")
+    at = functools.partial(_alert_store_at, timeouts=timeouts)
+    opener = functools.partial(_throwaway, at, "smartcloudops-alerts-", "alerts.db")
     async with open_on_first_use(opener) as store:
         yield cast("SqlAlertStore", store)
 
 
 @contextlib.asynccontextmanager
-async def _alert_store_at(url: str) -> AsyncIterator[SqlAlertStore]:
+async def _alert_store_at(url: str, timeouts: DatabaseTimeouts) -> AsyncIterator[SqlAlertStore]:
     from storage.sql.alert_store import open_alert_store_at
 
-    async with open_alert_store_at(url) as store:
+    async with open_alert_store_at(url, timeouts) as store:
         yield store
 
 

@@ -7,7 +7,9 @@ Once per channel: :meth:`SqlAlertStore.claim_post` inserts the (key, channel) ro
 unique constraint lets exactly one replica in, the others read the row (and later the
 message id recorded in it). A claim that was never recorded (its replica died mid-post) is
 taken over after ``stale_before`` with a compare-and-set on its claim time. Driver errors
-become :class:`~bot.errors.DependencyError`.
+become :class:`~bot.errors.DependencyError`, and so does a call the database does not answer
+within ``timeout`` seconds (:mod:`storage.sql.bounded`): nothing is posted on a claim that
+could not be made in time.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from bot.alerts.model import (
     StoredPost,
     Subscription,
 )
+from bot.config import DatabaseTimeouts
 from bot.errors import DependencyError, NotFoundError
 from bot.ports import ChannelRef, PostedRef
 from storage.sql.alerts import AlertGroupRow, AlertPostRow, AlertSubscriptionRow
+from storage.sql.bounded import CallBound, bounded
 from storage.sql.engine import migrated_engine
 
 DEPENDENCY = "database"
@@ -44,20 +48,32 @@ _FILTER = (*_CHANNEL, "severity", "target")
 class SqlAlertStore:
     """Subscriptions, posts and groups on one async engine."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, timeout: float = DatabaseTimeouts().timeout_seconds
+    ) -> None:
         self._engine = engine
         self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._bound = CallBound(
+            timeout, what="alert database", consequence="nothing was posted or changed"
+        )
 
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
 
+    @property
+    def bound(self) -> CallBound:
+        """The time bound on each call (see :mod:`storage.sql.bounded`)."""
+        return self._bound
+
+    @bounded
     async def ping(self) -> None:
         async with self._begin() as conn:
             await conn.execute(select(1))
 
     # ------------------------------------------------------------------ subscriptions
 
+    @bounded
     async def add_subscription(self, subscription: Subscription, at: datetime) -> bool:
         values = {
             **_filter(subscription),
@@ -74,6 +90,7 @@ class SqlAlertStore:
         async with self._begin() as conn:
             return (await conn.execute(statement)).first() is not None
 
+    @bounded
     async def remove_subscription(self, subscription: Subscription) -> bool:
         statement = delete(AlertSubscriptionRow).where(
             *_equal(AlertSubscriptionRow, _filter(subscription))
@@ -81,6 +98,7 @@ class SqlAlertStore:
         async with self._begin() as conn:
             return (await conn.execute(statement)).rowcount > 0
 
+    @bounded
     async def clear_subscriptions(self, channel: ChannelRef) -> int:
         statement = delete(AlertSubscriptionRow).where(
             *_equal(AlertSubscriptionRow, _channel(channel))
@@ -88,6 +106,7 @@ class SqlAlertStore:
         async with self._begin() as conn:
             return int((await conn.execute(statement)).rowcount)
 
+    @bounded
     async def subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
         statement = select(AlertSubscriptionRow.__table__).order_by(AlertSubscriptionRow.id)
         if channel is not None:
@@ -98,6 +117,7 @@ class SqlAlertStore:
 
     # ------------------------------------------------------------------ posts
 
+    @bounded
     async def claim_post(
         self, key: str, channel: ChannelRef, now: datetime, stale_before: datetime
     ) -> PostClaim:
@@ -125,6 +145,7 @@ class SqlAlertStore:
                     return PostClaim(won=True)
         return PostClaim(won=False, posted=_posted(row), digest=str(row["digest"]))
 
+    @bounded
     async def record_post(
         self, key: str, channel: ChannelRef, posted: PostedRef, digest: str, now: datetime
     ) -> None:
@@ -138,6 +159,7 @@ class SqlAlertStore:
             updated_at=now,
         )
 
+    @bounded
     async def release_post(self, key: str, channel: ChannelRef) -> None:
         statement = delete(AlertPostRow).where(
             *_equal(AlertPostRow, _post(key, channel)), AlertPostRow.message_id.is_(None)
@@ -145,9 +167,11 @@ class SqlAlertStore:
         async with self._begin() as conn:
             await conn.execute(statement)
 
+    @bounded
     async def set_digest(self, key: str, channel: ChannelRef, digest: str, now: datetime) -> None:
         await self._update_post(key, channel, digest=digest, updated_at=now)
 
+    @bounded
     async def posts(self, key: str) -> list[StoredPost]:
         statement = (
             select(AlertPostRow.__table__)
@@ -172,6 +196,7 @@ class SqlAlertStore:
 
     # ------------------------------------------------------------------ groups
 
+    @bounded
     async def record_group(
         self, key_hash: str, group_key: str, status: str, snapshot: str, now: datetime
     ) -> GroupRecord:
@@ -194,6 +219,7 @@ class SqlAlertStore:
             stored = await _group_row(conn, key_hash)
         return _group(stored)
 
+    @bounded
     async def find_groups(self, prefix: str, limit: int = 5) -> list[GroupRecord]:
         wanted = "".join(c for c in prefix.lower() if c in "0123456789abcdef")
         statement = (
@@ -206,6 +232,7 @@ class SqlAlertStore:
             rows = (await conn.execute(statement)).mappings().all()
         return [_group(row) for row in rows]
 
+    @bounded
     async def groups_since(self, since: datetime, limit: int = 1000) -> list[GroupRecord]:
         """:meth:`bot.alerts.ports.GroupHistory.groups_since`: a read of the groups table,
         no history of its own (each row keeps the group's latest notification)."""
@@ -219,6 +246,7 @@ class SqlAlertStore:
             rows = (await conn.execute(statement)).mappings().all()
         return [_group(row) for row in rows]
 
+    @bounded
     async def acknowledge(self, key_hash: str, ack: Acknowledgement) -> GroupRecord:
         statement = (
             update(AlertGroupRow)
@@ -245,10 +273,17 @@ class SqlAlertStore:
 
 
 @contextlib.asynccontextmanager
-async def open_alert_store_at(url: str) -> AsyncIterator[SqlAlertStore]:
-    """Migrate the database at ``url`` and yield a store on it."""
-    async with migrated_engine(url) as engine:
-        yield SqlAlertStore(engine)
+async def open_alert_store_at(
+    url: str, timeouts: DatabaseTimeouts | None = None
+) -> AsyncIterator[SqlAlertStore]:
+    """Migrate the database at ``url`` and yield a store on it, bounded by ``timeouts``."""
+    timeouts = timeouts or DatabaseTimeouts()
+    async with migrated_engine(url, timeouts) as engine:
+        store = SqlAlertStore(engine, timeout=timeouts.timeout_seconds)
+        try:
+            yield store
+        finally:
+            await store.bound.settle(within=timeouts.timeout_seconds)
 
 
 # ---------------------------------------------------------------------- rows

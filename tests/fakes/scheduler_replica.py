@@ -8,7 +8,8 @@ Redis dedupe store, over the demo metrics source frozen at ``NOW``, the anomaly 
 second. What it does is written to Redis lists the test reads: ``{NAMESPACE}:runs`` gets
 ``{"replica", "due", "started"}`` for every firing it starts, and ``{NAMESPACE}:published``
 gets ``{"replica", "key", "severity", "target", "title"}`` for every publish (the shared
-"channel" of the replicas). It prints ``ready`` once its jobs are started.
+"channel" of the replicas). It fits its detector first (:func:`warm_up`) and prints
+``ready`` once its jobs are started.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from redis.asyncio import Redis
 
 from bot.model import Reply
+from bot.ports import AnomalyDetector, MetricsSource
 from bot.scheduler.ports import Job, Run
 
 INTERVAL = 1.0
@@ -68,6 +70,47 @@ class RecordedJob:
         await self._job.run(run)
 
 
+class _WarmUpRun:
+    """A firing that belongs to no schedule, for :func:`warm_up`."""
+
+    job = "warm-up"
+    fencing_token = 0
+
+    def __init__(self, due: float) -> None:
+        self.due = due
+
+    async def ensure_held(self) -> None:
+        return None
+
+
+class _Nowhere:
+    async def publish(
+        self, key: str, reply: Reply, *, severity: str, target: str | None = None
+    ) -> int:
+        return 0
+
+
+async def warm_up(anomaly: AnomalyDetector, metrics: MetricsSource, now: float) -> None:
+    """Fit the detector on the scan's series before joining, publishing nothing.
+
+    A cold fit takes a good part of the 1 s interval (all of it on a busy machine), and a
+    run that overruns its interval is cancelled and the firing after it skipped: the
+    scheduler's overload behaviour, not what the replica tests are about. Warm, a run
+    takes about 10 ms."""
+    from bot.scheduler.announce import Announcer
+    from bot.scheduler.anomaly_scan import AnomalyScan
+    from bot.scheduler.config import load_schedules
+    from bot.targets import TargetDirectory
+    from storage.dedupe import InMemoryDedupeStore
+
+    config = load_schedules(SCHEDULES).anomaly_scan
+    assert config is not None
+    announcer = Announcer(_Nowhere(), InMemoryDedupeStore())
+    scan = AnomalyScan(config, metrics=metrics, directory=TargetDirectory(metrics),
+                       detector=anomaly, announcer=announcer, clock=lambda: now)  # fmt: skip
+    await scan.run(_WarmUpRun(now))
+
+
 async def serve(redis_url: str, namespace: str, name: str, now: float) -> None:
     from adapters.metrics.demo import DemoMetricsSource
     from bot.scheduler import build_scheduler
@@ -78,15 +121,17 @@ async def serve(redis_url: str, namespace: str, name: str, now: float) -> None:
     from storage.redis_client import connect
 
     client = connect(redis_url)
+    metrics, anomaly = DemoMetricsSource(seed=7, now=lambda: now), AnomalyService()
+    await warm_up(anomaly, metrics, now)
     scheduler = build_scheduler(
         SCHEDULES,
         leases=redis_leases(client, owner=name, namespace=namespace),
         publisher=ListPublisher(client, f"{namespace}:published", name),
         dedupe=RedisDedupeStore(client),
-        metrics=(source := DemoMetricsSource(seed=7, now=lambda: now)),
-        directory=TargetDirectory(source),
-        firing_now=source,
-        anomaly=AnomalyService(),
+        metrics=metrics,
+        directory=TargetDirectory(metrics),
+        firing_now=metrics,
+        anomaly=anomaly,
         clock=lambda: now,
     )
     for runner in scheduler.runners:

@@ -4,14 +4,13 @@ approvals, a second person approving, refusals in plain words, and the audit his
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from adapters.console import ConsoleChat, ConsoleRenderer
+from adapters.console import ConsoleChat, ConsoleRenderer, local_user
 from bot.dispatcher import Dispatcher
 from bot.handlers.help import help_specs
 from bot.handlers.remediation import guard_unknown, remediation_specs
@@ -24,7 +23,7 @@ from storage.memory import InMemoryContextStore
 from storage.sql import open_store_at
 from tests.unit.test_remediation_flow import RecordingExecutor
 
-ME = getpass.getuser()
+ME = local_user()
 
 
 @pytest.fixture(scope="module")

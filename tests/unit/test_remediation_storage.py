@@ -13,11 +13,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from bot.config import Settings
+from bot.config import DatabaseTimeouts, Settings
+from bot.errors import ConfigError
 from bot.remediation.model import Actor, AuditEvent, AuditKind, RequestDraft
 from storage.migrations import alembic_config, upgrade, upgrade_url
+from storage.sql import engine as store_engine
 from storage.sql import open_remediation_store
-from storage.sql.engine import async_url, default_sqlite_path, sync_url
+from storage.sql.engine import async_url, default_sqlite_path, postgres_connect_args, sync_url
 from storage.sql.models import Base
 
 TABLES = {"audit_events", "remediation_requests", "remediation_approvals",
@@ -67,10 +69,15 @@ def test_database_urls_get_this_projects_drivers(
     assert sync_url(given) == sync_form
 
 
-def test_unsupported_databases_are_named() -> None:
-    """Only PostgreSQL and SQLite are supported."""
-    with pytest.raises(ValueError, match="unsupported database 'mysql'"):
-        async_url("mysql://x@y/z")
+@pytest.mark.parametrize(
+    ("url", "named"), [("mysql://x@y/z", "'mysql'"), ("postgresql+asyncpg://x@y/z", "asyncpg"),
+                       ("not a url", "not a database URL")],
+)  # fmt: skip
+def test_unsupported_databases_are_a_config_error_naming_database_url(url: str, named: str) -> None:
+    """Only PostgreSQL (psycopg) and SQLite are supported; anything else is a configuration
+    error naming DATABASE_URL (the CLI prints it as one line)."""
+    with pytest.raises(ConfigError, match=f"^DATABASE_URL .*{named}"):
+        async_url(url)
 
 
 def test_embedded_database_lives_in_the_data_dir(
@@ -114,3 +121,16 @@ async def test_times_round_trip_as_aware_utc(tmp_path: Path) -> None:
     assert loaded.created_at.tzinfo is not None
     assert loaded.expires_at - loaded.created_at == timedelta(minutes=15)
     assert last is None
+
+
+def test_postgres_connections_carry_the_connect_and_statement_timeouts() -> None:
+    """libpq's connect_timeout (whole seconds, at least 2) and a server-side
+    statement_timeout, added to options the URL already sets."""
+    timeouts = DatabaseTimeouts(connect_timeout_seconds=0.5, statement_timeout_seconds=2.5)
+    url = "postgresql+psycopg://bot@db/sco?options=-c%20search_path%3Dops"
+    assert postgres_connect_args(url, timeouts) == {
+        "connect_timeout": 2,
+        "options": "-c search_path=ops -c statement_timeout=2500",
+    }
+    engine = store_engine.create_engine("postgresql://bot@db/sco", timeouts=DatabaseTimeouts())
+    assert engine.pool.timeout() == 5.0  # type: ignore[attr-defined]

@@ -28,7 +28,8 @@ from bot.scheduler.digest import (
 )
 from bot.scheduler.digest_sources import AlertmanagerSilences
 from storage.dedupe import InMemoryDedupeStore
-from storage.sql import SqlRemediationStore, open_store_at
+from storage.sql import open_store_at
+from storage.sql.store import SqlRemediationStore
 from tests.fakes.scheduler import NOW, FakeRun, PublishLog, RecordingPublisher
 
 HOUR = 3600.0
