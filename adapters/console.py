@@ -25,8 +25,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.model import IncomingMessage, Reply, Severity, Table
-from bot.progress import WORKING_ON_IT, with_placeholder
+from bot.core.model import IncomingMessage, Reply, Severity, Table
+from bot.core.progress import WORKING_ON_IT, with_placeholder
 
 PLACEHOLDER_AFTER_SECONDS = 1.0
 _SEVERITY_MARK = {
@@ -82,8 +82,9 @@ def render_table(table: Table) -> str:
     """A monospace table, columns padded to their widest cell."""
     rows = [table.columns, *table.rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(table.columns))]
-    out = ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-           for row in rows]
+    out = [
+        "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
+    ]
     out.insert(1, "  " + "  ".join("-" * w for w in widths))
     return "\n".join(out)
 

@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, tzinfo
 from typing import Final
 
-from bot.ports import TextClassifier
 from intents import acts, decisions, followup
 from intents.analysis import Analysis, analyse, analyse_tokens
 from intents.canonical import canonical_command
@@ -49,6 +48,7 @@ from intents.model import (
     Turn,
 )
 from intents.nearmiss import first_near_miss
+from intents.ports import TextClassifier
 from intents.promql import find_promql
 from intents.rejected import rejected_slots
 from intents.scope import about_the_bot, concrete, in_scope, is_help_request, off_topic
@@ -312,9 +312,7 @@ def _mentioned(a: Analysis, history: Sequence[Turn] = ()) -> _Found | None:
     )
 
 
-def _refused(
-    command: Command, reason: str, act: SpeechAct, rejected: dict[str, str]
-) -> _Found:
+def _refused(command: Command, reason: str, act: SpeechAct, rejected: dict[str, str]) -> _Found:
     about = _mention(command.intent, command.slots)
     return _Found(I.UNKNOWN, TERSE_CONFIDENCE, {}, act, about, None, reason, rejected)
 
@@ -395,4 +393,3 @@ def _finish(found: _Found, cleaned: str, a: Analysis, history: Sequence[Turn]) -
         found.suggestion,
         found.refusal,
     )
-

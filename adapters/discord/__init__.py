@@ -11,8 +11,9 @@ Modules, outside in:
   ``allowed_mentions`` that ping nobody; :mod:`.buttons` turns clicks back into commands.
 - :mod:`.poster`   proactive posts (alerts) over REST, from any replica.
 - :mod:`.chat`     one message, slash command or button click -> the core -> a rendered answer.
-- :mod:`.inbound`  pure: a Discord message or interaction -> :class:`bot.model.IncomingMessage`.
-- :mod:`.render`   pure: a :class:`bot.model.Reply` -> embed, attachments and buttons.
+- :mod:`.inbound`  pure: a Discord message or interaction ->
+:class:`bot.core.model.IncomingMessage`.
+- :mod:`.render`   pure: a :class:`bot.core.model.Reply` -> embed, attachments and buttons.
 - :mod:`.complete` pure: autocomplete suggestions for ``/ops``.
 """
 

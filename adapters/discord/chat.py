@@ -20,10 +20,10 @@ from adapters.discord import inbound
 from adapters.discord.complete import Vocabulary
 from adapters.discord.lease import Fence
 from adapters.discord.render import EMBED_TOTAL_LIMIT, NO_MENTIONS, Rendered, render
-from bot.errors import AdapterError, DependencyError
-from bot.model import IncomingMessage, Reply
-from bot.ports import DedupeStore
-from bot.progress import WORKING_ON_IT, with_placeholder
+from bot.core.errors import AdapterError, DependencyError
+from bot.core.model import IncomingMessage, Reply
+from bot.core.ports import DedupeStore
+from bot.core.progress import WORKING_ON_IT, with_placeholder
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.model import IncomingMessage
+from bot.core.model import IncomingMessage
 
 PLATFORM = "discord"
 DIRECT_TEAM = "dm"

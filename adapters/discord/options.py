@@ -1,11 +1,10 @@
-"""The Discord adapter's knobs, built once from :class:`bot.config.Settings`."""
+"""The Discord adapter's knobs, checked once when built."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +47,3 @@ class DiscordOptions:
             raise ConfigError("the Discord lease must be renewed at least twice per TTL")
         if not 0 < self.placeholder_after < 3:
             raise ConfigError("placeholder_after must be under Discord's 3 s interaction deadline")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> DiscordOptions:
-        """Options for ``settings``; ``discord_prefix`` is read from the YAML file when the
-        settings schema has it (absent: mentions and DMs only)."""
-        if not settings.discord_token:
-            raise ConfigError("DISCORD_TOKEN is not set")
-        prefix = getattr(settings.file, "discord_prefix", None)
-        return cls(
-            token=settings.discord_token,
-            prefix=prefix if isinstance(prefix, str) and prefix else None,
-        )

@@ -20,7 +20,7 @@ from discord import ui
 
 from adapters.console import render_table
 from adapters.discord.buttons import choice_view, fits_button
-from bot.model import Chart, ChoiceStyle, Reply, Severity
+from bot.core.model import Chart, ChoiceStyle, Reply, Severity
 
 NO_MENTIONS = discord.AllowedMentions.none()
 

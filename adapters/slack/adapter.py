@@ -26,10 +26,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from adapters.slack import inbound
 from adapters.slack.outbound import ClickOutbox, Outbox, ResponseUrlOutbox, SlackWeb, ThreadOutbox
-from bot.errors import AdapterError, DependencyError
-from bot.model import IncomingMessage, Reply, Severity
-from bot.ports import DedupeStore
-from bot.progress import with_placeholder
+from bot.core.errors import AdapterError, DependencyError
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.ports import DedupeStore
+from bot.core.progress import with_placeholder
 
 log = logging.getLogger(__name__)
 

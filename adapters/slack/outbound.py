@@ -8,7 +8,7 @@
 
 Charts and the full text of a cut reply go up with the files upload v2 flow
 (``files.getUploadURLExternal`` -> upload -> ``files.completeUploadExternal``). Every SDK and
-HTTP failure becomes :class:`~bot.errors.AdapterError` carrying only Slack's error code: no
+HTTP failure becomes :class:`~bot.core.errors.AdapterError` carrying only Slack's error code: no
 token, no ``response_url`` (which is itself a credential for 30 minutes) in any message.
 """
 
@@ -34,8 +34,8 @@ from adapters.slack.render import (
     render_click_outcome,
     render_placeholder,
 )
-from bot.errors import AdapterError
-from bot.model import Reply
+from bot.core.errors import AdapterError
+from bot.core.model import Reply
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The core's :class:`~bot.model.Reply` rendered as a Slack message: Block Kit plus files.
+"""The core's :class:`~bot.core.model.Reply` rendered as a Slack message: Block Kit plus files.
 
 Title -> header, text -> section, fields -> section fields (10 per section), table and code
 -> code blocks, choices -> buttons, footer -> context; charts become files (uploaded next to
@@ -30,8 +30,8 @@ from slack_sdk.models.blocks import (
 from adapters.console import render_table
 from adapters.slack.escape import cut, escape
 from adapters.slack.inbound import CHOICE_ACTION_PREFIX, CHOICES_BLOCK_PREFIX, is_user_id
-from bot.model import ChoiceStyle, Field, Reply, Severity
-from bot.progress import WORKING_ON_IT
+from bot.core.model import ChoiceStyle, Field, Reply, Severity
+from bot.core.progress import WORKING_ON_IT
 
 # Slack's published limits (https://docs.slack.dev/reference/block-kit/blocks).
 MAX_BLOCKS = 50

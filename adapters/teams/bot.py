@@ -40,10 +40,10 @@ from adapters.teams.outgoing import Conversation
 from adapters.teams.references import ReferenceBook
 from adapters.teams.render import RenderedReply, render_notice, render_reply
 from adapters.teams.retry import OutboundError, RetryPolicy, own_retries
-from bot.errors import DependencyError
-from bot.model import IncomingMessage, Reply
-from bot.ports import DedupeStore
-from bot.progress import WORKING_ON_IT, with_placeholder
+from bot.core.errors import DependencyError
+from bot.core.model import IncomingMessage, Reply
+from bot.core.ports import DedupeStore
+from bot.core.progress import WORKING_ON_IT, with_placeholder
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""A Teams activity as the core's :class:`~bot.model.IncomingMessage`: pure translation.
+"""A Teams activity as the core's :class:`~bot.core.model.IncomingMessage`: pure translation.
 
 Reads a Bot Framework ``Activity`` by attribute (``from_property``, ``recipient``,
 ``conversation``, ``entities``, ``channel_data``, ``value``, ...), the names both
@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import IncomingMessage
+from bot.core.model import IncomingMessage
 
 PLATFORM = "teams"
 THREAD_MARK = ";messageid="

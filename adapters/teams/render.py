@@ -1,4 +1,4 @@
-"""The core's :class:`~bot.model.Reply` as an Adaptive Card (schema 1.5, what Teams renders
+"""The core's :class:`~bot.core.model.Reply` as an Adaptive Card (schema 1.5, what Teams renders
 for bots on desktop, web and mobile), plus the activity's plain-text line.
 
 Layout: title and text (in a coloured container when the severity is not plain info),
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.teams.escape import cut, keep_spaces, markdown_literal, plain_line
-from bot.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
-from bot.progress import WORKING_ON_IT
+from bot.core.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
+from bot.core.progress import WORKING_ON_IT
 
 CARD_VERSION = "1.5"
 CARD_SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"

@@ -12,14 +12,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from adapters.metrics.prometheus import PrometheusMetricsSource
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.handlers.anomaly import anomaly_specs
-from bot.model import IncomingMessage, Reply
-from bot.ports import IntentParserPort
-from bot.registry import Registry
-from bot.targets import TargetDirectory
-from bot.telemetry import Telemetry
+from bot.app.config import Settings
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import IncomingMessage, Reply
+from bot.core.ports import IntentParserPort
+from bot.core.registry import Registry
+from bot.core.telemetry import Telemetry
+from bot.features.anomaly.handler import anomaly_specs
+from bot.features.metrics.targets import TargetDirectory
 from ml.anomaly.service import AnomalyService
 from storage.memory import InMemoryContextStore
 from tests.harness.prometheus import INCIDENT, PrometheusServer
@@ -36,7 +36,11 @@ class Chat:
 
     def __init__(self, parser: IntentParserPort, source: PrometheusMetricsSource) -> None:
         directory = TargetDirectory(source)
-        registry = Registry(anomaly_specs(source, AnomalyService(), directory, Settings()))
+        registry = Registry(
+            anomaly_specs(
+                source, AnomalyService(), directory, Settings().file.default_range_seconds
+            )
+        )
         self.dispatcher = Dispatcher(
             parser, InMemoryContextStore(), registry, Telemetry(CollectorRegistry())
         )

@@ -12,14 +12,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from adapters.metrics.prometheus import PrometheusMetricsSource
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.errors import DependencyError
-from bot.handlers import build_registry
-from bot.model import IncomingMessage, Reply
-from bot.ports import IntentParserPort
-from bot.targets import TargetDirectory
-from bot.telemetry import Telemetry
+from bot.app.config import Settings
+from bot.app.registry import build_registry
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import DependencyError
+from bot.core.model import IncomingMessage, Reply
+from bot.core.ports import IntentParserPort
+from bot.core.telemetry import Telemetry
+from bot.features.metrics.targets import TargetDirectory
 from ml.anomaly import AnomalyService
 from ml.forecast.service import ForecastService
 from storage.memory import InMemoryContextStore

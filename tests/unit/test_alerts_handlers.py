@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.alerts import Alerting
-from bot.alerts.model import Matcher
-from bot.alerts.payload import parse_notification
-from bot.dispatcher import Dispatcher
-from bot.model import Reply, Severity
-from bot.ports import Alert, ChannelRef
-from bot.remediation.policy import load_policy
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import Reply, Severity
+from bot.core.ports import ChannelRef
+from bot.features.alerts.alerting import Alerting
+from bot.features.alerts.model import Matcher
+from bot.features.alerts.payload import parse_notification
+from bot.features.metrics.ports import Alert
+from bot.features.remediation.policy import load_policy
 from storage.sql.alert_store import SqlAlertStore, open_alert_store_at
 from tests.fakes.alerts import (
     MemorySilences,

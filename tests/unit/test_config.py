@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ENV_NAMES, FileSettings, Settings, load_settings
-from bot.errors import ConfigError
+from bot.app.config import ENV_NAMES, FileSettings, Settings, load_settings
+from bot.core.errors import ConfigError
 
 SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-secret-bot-token",

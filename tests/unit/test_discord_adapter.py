@@ -12,10 +12,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from adapters.discord.client import point_at
-from adapters.discord.wiring import SUPERVISOR_KEY
-from bot.app import open_services
-from bot.config import Settings
-from bot.server import build_web_app
+from adapters.discord.factory import SUPERVISOR_KEY
+from bot.app.config import Settings
+from bot.app.server import build_web_app
+from bot.app.services import open_services
 from tests.fakes.discord_bot import (
     PNG,
     ScriptedCore,

@@ -8,17 +8,9 @@ from pathlib import Path
 import pytest
 
 from adapters.console import ConsoleChat, ConsoleRenderer, render_table
-from bot.handlers.help import render_help, render_unknown
-from bot.model import (
-    Chart,
-    Choice,
-    Field,
-    IncomingMessage,
-    Reply,
-    Severity,
-    Table,
-)
-from bot.registry import HandlerSpec, Registry, Request
+from bot.core.model import Chart, Choice, Field, IncomingMessage, Reply, Severity, Table
+from bot.core.registry import HandlerSpec, Registry, Request
+from bot.features.help.handlers import render_help, render_unknown
 from intents.model import Intent, IntentName, Mention, SpeechAct
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 16

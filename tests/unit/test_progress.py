@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot.errors import AdapterError
-from bot.progress import with_placeholder
+from bot.core.errors import AdapterError
+from bot.core.progress import with_placeholder
 
 
 async def _answer(delay: float, value: str) -> str:
@@ -57,7 +57,7 @@ async def test_a_failing_placeholder_still_returns_the_answer(
     async def on_slow() -> None:
         raise AdapterError("Discord refused the defer")
 
-    with caplog.at_level(logging.ERROR, logger="bot.progress"):
+    with caplog.at_level(logging.ERROR, logger="bot.core.progress"):
         result = await with_placeholder(remediation(), after=0.01, on_slow=on_slow)
     assert result == ("restarted web-1", False)
     assert finished.is_set()

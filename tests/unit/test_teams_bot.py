@@ -12,9 +12,9 @@ from botbuilder.core.adapters import TestAdapter
 
 from adapters.teams.bot import TeamsBot
 from adapters.teams.references import ReferenceBook
-from bot.errors import DependencyError
-from bot.model import Choice, IncomingMessage, Reply
-from bot.progress import WORKING_ON_IT
+from bot.core.errors import DependencyError
+from bot.core.model import Choice, IncomingMessage, Reply
+from bot.core.progress import WORKING_ON_IT
 from storage.dedupe import InMemoryDedupeStore
 from storage.teams_references import InMemoryReferenceStore
 from tests.fakes.teams_activities import (

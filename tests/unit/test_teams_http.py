@@ -14,15 +14,16 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.teams.factory import ENDPOINT_KEY, TeamsOptions
 from adapters.teams.poster import NEVER_ADDED
 from adapters.teams.retry import RetryPolicy
-from adapters.teams.wiring import ENDPOINT_KEY, TeamsOptions, plugin
-from bot.app import Services, open_services
-from bot.config import FileSettings, Settings
-from bot.errors import ConfigError, NotFoundError
-from bot.model import Choice, Reply, Severity
-from bot.ports import ChannelPoster, ChannelRef, PostedRef
-from bot.server import build_web_app
+from bot.app.config import FileSettings, Settings
+from bot.app.server import build_web_app
+from bot.app.services import Services, open_services
+from bot.app.wiring.teams import plugin
+from bot.core.errors import ConfigError, NotFoundError
+from bot.core.model import Choice, Reply, Severity
+from bot.core.ports import ChannelPoster, ChannelRef, PostedRef
 from storage.dedupe import InMemoryDedupeStore
 from tests.fakes.teams_activities import CHANNEL, GROUP_CHAT, PERSONAL, TEAM, mention, payload
 from tests.fakes.teams_cards import card_texts

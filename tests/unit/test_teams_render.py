@@ -18,8 +18,8 @@ from adapters.teams.render import (
     render_reply,
     text_size,
 )
-from bot.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
-from bot.progress import WORKING_ON_IT
+from bot.core.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
+from bot.core.progress import WORKING_ON_IT
 from tests.fakes.teams_cards import assert_valid_card, card_errors, card_texts
 
 PNG = base64.b64decode(
