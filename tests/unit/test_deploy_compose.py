@@ -279,6 +279,78 @@ def test_env_example_documents_every_variable_compose_reads() -> None:
     assert used - {"SMARTCLOUDOPS_TAG"} <= documented
 
 
+HEALTH_URL = re.compile(r"http://127\.0\.0\.1:(\d+)(/[^\s'\",]*)")
+# The port each service listens on in its container, and the path its check must probe.
+EXPECTED_PROBES = {
+    "bot": (8080, "/healthz"),
+    "prometheus": (9090, "/-/ready"),
+    "alertmanager": (9093, "/-/ready"),
+    "grafana": (3000, "/api/health"),
+    "node-exporter": (9100, "/"),
+}
+
+
+def test_every_long_running_service_has_a_health_check(stack: dict[str, Any]) -> None:
+    """Each service but the one-shot migration has an enabled check; HTTP checks probe the
+    port the service listens on, at its readiness or health path."""
+    services = stack["services"]
+    for name, service in services.items():
+        check = service.get("healthcheck", {})
+        if name == "migrate":
+            assert check == {"disable": True}
+            assert service["restart"] == "no"
+            continue
+        assert check.get("test"), f"{name} has no health check"
+        assert not check.get("disable"), name
+        command = " ".join(check["test"][1:])
+        assert check["test"][0] in {"CMD", "CMD-SHELL"}, name
+        if name in EXPECTED_PROBES:
+            match = HEALTH_URL.search(command)
+            assert match is not None, f"{name}: {command}"
+            assert (int(match.group(1)), match.group(2)) == EXPECTED_PROBES[name], name
+            for port in service.get("ports", []):
+                assert port["target"] == EXPECTED_PROBES[name][0], name
+    assert int(services["bot"]["environment"]["PORT"]) == EXPECTED_PROBES["bot"][0]
+    assert "redis-cli ping" in " ".join(services["redis"]["healthcheck"]["test"])
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+
+
+def test_health_checks_use_tools_the_images_have(stack: dict[str, Any]) -> None:
+    """prom/* images are busybox-based (wget, no curl); Grafana's installs curl; the bot's
+    python:3.11-slim has neither, so it asks Python."""
+    services = stack["services"]
+    prom = [s for s in services.values() if s["image"].startswith("prom/")]
+    assert len(prom) == 3
+    for service in prom:
+        assert service["healthcheck"]["test"][1] == "wget"
+    assert services["grafana"]["image"].startswith("grafana/grafana:")
+    assert services["grafana"]["healthcheck"]["test"][1:3] == ["curl", "-fsS"]
+    assert services["bot"]["healthcheck"]["test"][1] == "python"
+
+
+def test_dependants_wait_for_healthy_dependencies(stack: dict[str, Any]) -> None:
+    """The bot waits for the migration to finish and for Redis and PostgreSQL to be healthy;
+    Grafana for Prometheus, Prometheus for Alertmanager; and every `service_healthy` names a
+    service whose health check is on (or Compose would wait forever)."""
+    services = stack["services"]
+    conditions = {
+        (name, dependency): spec["condition"]
+        for name, service in services.items()
+        for dependency, spec in service.get("depends_on", {}).items()
+    }
+    assert conditions == {
+        ("bot", "migrate"): "service_completed_successfully",
+        ("bot", "redis"): "service_healthy",
+        ("bot", "postgres"): "service_healthy",
+        ("migrate", "postgres"): "service_healthy",
+        ("prometheus", "alertmanager"): "service_healthy",
+        ("grafana", "prometheus"): "service_healthy",
+    }
+    for (_, dependency), condition in conditions.items():
+        if condition == "service_healthy":
+            assert not services[dependency]["healthcheck"].get("disable"), dependency
+
+
 def test_the_settings_file_comes_from_env(tmp_path: Path, stack: dict[str, Any]) -> None:
     """SMARTCLOUDOPS_CONFIG_FILE in .env replaces the shipped (empty) settings file at the path
     SMARTCLOUDOPS_CONFIG names; a missing file is an error, not a directory Docker creates."""
