@@ -15,7 +15,9 @@ import json
 import re
 import subprocess
 import sys
+import time
 import tomllib
+import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from bot.config import load_settings
+from bot.remediation.policy import WebhookExecutor, load_policy
 from tests.harness.require import require_binary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +41,9 @@ RULE_FILES = sorted(
     [*CHART_FILES.glob("alerts/*.yml"), *(DEPLOY / "prometheus" / "rules").glob("*.yml")]
 )
 RULE_TESTS = DEPLOY / "prometheus" / "tests" / "alerts.test.yml"
+DEPLOY_README = DEPLOY / "README.md"
 ENV_EXAMPLE = DEPLOY / "compose.env.example"
+BOT_EXE = str(Path(sys.executable).with_name("smartcloudops"))
 
 REQUIRED_SECRETS = {
     "POSTGRES_PASSWORD": "pg-from-env",
@@ -364,6 +370,126 @@ def test_the_settings_file_comes_from_env(tmp_path: Path, stack: dict[str, Any])
         tmp_path, {**REQUIRED_SECRETS, "SMARTCLOUDOPS_CONFIG_FILE": "./smartcloudops.yaml"}
     )
     assert bind_mounts(model["services"]["bot"])[target] == REPO / "smartcloudops.yaml"
+
+
+def readme_snippet(name: str) -> str:
+    """The one fenced YAML block between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` in
+    deploy/README.md, as a reader copies it."""
+    text = DEPLOY_README.read_text()
+    found = re.findall(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", text, re.S)
+    assert len(found) == 1, f"{name}: {len(found)} marked blocks"
+    (block,) = re.findall(r"^```yaml\n(.*?)^```\n", found[0], re.S | re.M)
+    return str(block)
+
+
+def copied_policy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "smartcloudops.yaml"
+    path.write_text(readme_snippet("policy-snippet"))
+    return path
+
+
+def test_documented_policy_grants_exactly_what_the_text_says(tmp_path: Path) -> None:
+    """As a config file the bot loads: one role `oncall` of two people, who may silence and
+    subscribe (not acknowledge), and request `restart` of `payments` only, approved by one other
+    member of `oncall`, through a webhook executor (no Kubernetes)."""
+    config = copied_policy_file(tmp_path)
+    settings = load_settings({"SMARTCLOUDOPS_CONFIG": str(config)})
+    policy = load_policy(settings.file.policy)
+    assert set(policy.roles) == {"oncall"}
+    assert len(policy.roles["oncall"].users) == 2
+    assert all(user.startswith("slack:U") for user in policy.roles["oncall"].users)
+    assert policy.roles["oncall"].channels == ()
+    alerts = policy.alerts
+    assert (alerts.silence, alerts.subscribe, alerts.acknowledge) == (("oncall",), ("oncall",), ())
+    assert alerts.allow_dm is False
+    assert set(policy.actions) == {"restart"}
+    restart = policy.actions["restart"]
+    assert (restart.role, restart.approver, restart.approvals) == ("oncall", "oncall", 1)
+    assert (restart.targets.names, restart.targets.patterns) == (("payments",), ())
+    assert policy.operation_of("restart") == "restart"
+    (executor,) = policy.executors.values()
+    assert isinstance(executor, WebhookExecutor)
+    assert policy.executors[restart.executor] is executor
+    assert executor.secret_env == "SMARTCLOUDOPS_WEBHOOK_SECRET"
+
+
+def test_compose_passes_the_documented_webhook_secret_to_the_bot(tmp_path: Path) -> None:
+    """The secret the documented policy's executor names is set from .env in the bot."""
+    policy = yaml.safe_load(readme_snippet("policy-snippet"))["policy"]
+    (executor,) = policy["executors"].values()
+    model = rendered(tmp_path, {**REQUIRED_SECRETS, executor["secret_env"]: "runbook-secret"})
+    assert model["services"]["bot"]["environment"][executor["secret_env"]] == "runbook-secret"
+
+
+def test_the_bot_serves_with_the_documented_policy(tmp_path: Path) -> None:
+    """`smartcloudops serve` with the snippet as its config file: without the webhook secret it
+    refuses in one line naming the key; with it, it answers /healthz (nothing needs Kubernetes)."""
+    config = copied_policy_file(tmp_path)
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SMARTCLOUDOPS_CONFIG": str(config)}
+    refused = run(BOT_EXE, "serve", "--port", "0", cwd=tmp_path, env=base)
+    assert refused.returncode == 2
+    assert "policy.executors.runbooks.secret_env" in refused.stderr.strip().splitlines()[-1]
+    env = {**base, "SMARTCLOUDOPS_WEBHOOK_SECRET": "runbook-secret"}
+    process = subprocess.Popen(
+        [BOT_EXE, "serve", "--port", "0"], cwd=tmp_path, env=env, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        port = announced_port(process)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=60)
+    assert "Traceback" not in stderr
+
+
+def announced_port(process: subprocess.Popen[str]) -> int:
+    """The port from the server's "serving on HOST:PORT" line (stderr, within a minute)."""
+    assert process.stderr is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        found = re.search(r"serving on [\d.]+:(\d+)", line)
+        if found:
+            return int(found.group(1))
+    pytest.fail(f"the server never said where it listens (exit status {process.poll()})")
+
+
+def test_documented_kubeconfig_override_mounts_where_the_executor_reads(tmp_path: Path) -> None:
+    """The override file deploy/README.md shows merges with the stack (the settings file stays
+    mounted) and mounts the kubeconfig read-only at the path the documented executor names."""
+    override = tmp_path / "docker-compose.override.yml"
+    override.write_text(readme_snippet("kubeconfig-override"))
+    model = rendered(tmp_path, REQUIRED_SECRETS, overrides=[override])
+    bot = model["services"]["bot"]
+    executor_policy = yaml.safe_load(readme_snippet("kubeconfig-executor"))["policy"]
+    (executor,) = load_policy(executor_policy).executors.values()
+    assert executor.type == "kubernetes"
+    assert executor.kubeconfig is not None
+    mounts = bind_mounts(bot)
+    assert mounts[executor.kubeconfig] == REPO / "kubeconfig"
+    assert bot["environment"]["SMARTCLOUDOPS_CONFIG"] in mounts
+    (mount,) = [v for v in bot["volumes"] if v["target"] == executor.kubeconfig]
+    assert mount["read_only"] is True
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_walkthrough_links_land_on_headings() -> None:
+    """Every `#anchor` link into deploy/README.md (from itself and from README.md) names one of
+    its headings, so the walk-through's cross-references survive a rename."""
+    text = DEPLOY_README.read_text()
+    anchors = {github_anchor(h) for h in re.findall(r"^#+ (.+)$", text, re.M)}
+    links = re.findall(r"\]\(#([^)]+)\)", text)
+    links += re.findall(r"\]\(deploy/README\.md#([^)]+)\)", (REPO / "README.md").read_text())
+    assert len(links) >= 6
+    assert sorted(set(links) - anchors) == []
 
 
 # --- Prometheus -----------------------------------------------------------------------------
