@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.core.errors import ConfigError, DependencyError
 
@@ -99,9 +99,35 @@ def _port_number(raw: str) -> int:
     return port
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed package's version on stdout, exit 0. Read only when asked
+    (importing importlib.metadata costs ``parse`` ~50 ms), so not argparse's eager version."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.update(nargs=0, default=argparse.SUPPRESS)
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> NoReturn:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            installed = version("smartcloudops")
+        except PackageNotFoundError:  # run from a source tree that was never pip-installed
+            installed = "unknown (not installed)"
+        print(f"{parser.prog} {installed}")
+        parser.exit(0)
+
+
 def _arguments() -> argparse.ArgumentParser:
     parser = _Parser(prog="smartcloudops", description="Chat-first operations assistant.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
     chat = sub.add_parser("chat", help="console chat on the embedded defaults")
     chat.add_argument("-c", metavar="TEXT", help="send one message, print the reply, exit")
