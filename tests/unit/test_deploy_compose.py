@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from bot.config import load_settings
-from bot.remediation.policy import WebhookExecutor, load_policy
+from bot.app.config import load_settings
+from bot.features.remediation.policy import WebhookExecutor, load_policy
 from tests.harness.require import require_binary
 
 REPO = Path(__file__).resolve().parents[2]
