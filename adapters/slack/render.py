@@ -27,9 +27,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from adapters.console import render_table
 from adapters.slack.escape import cut, escape
 from adapters.slack.inbound import CHOICE_ACTION_PREFIX, CHOICES_BLOCK_PREFIX, is_user_id
+from bot.core.formatting import render_table
 from bot.core.model import ChoiceStyle, Field, Reply, Severity
 from bot.core.progress import WORKING_ON_IT
 
