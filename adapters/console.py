@@ -25,7 +25,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.core.model import IncomingMessage, Reply, Severity, Table
+from bot.core.formatting import render_table
+from bot.core.markup import quote_code
+from bot.core.model import IncomingMessage, Reply, Severity
 from bot.core.progress import WORKING_ON_IT, with_placeholder
 
 PLACEHOLDER_AFTER_SECONDS = 1.0
@@ -37,6 +39,7 @@ _SEVERITY_MARK = {
     Severity.ERROR: "[error] ",
 }
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+_CHART_NUMBER = re.compile(r"(\d+)-")
 
 
 class ConsoleRenderer:
@@ -44,7 +47,7 @@ class ConsoleRenderer:
 
     def __init__(self, chart_dir: Path) -> None:
         self._chart_dir = chart_dir
-        self._counter = 0
+        self._counter: int | None = None
 
     def render(self, reply: Reply) -> str:
         lines: list[str] = []
@@ -54,39 +57,44 @@ class ConsoleRenderer:
             lines.append(f"{mark}{head}")
             mark = ""
         if reply.text:
-            lines.append(f"{mark}{reply.text}")
+            lines.append(f"{mark}{quote_code(reply.text)}")
         if reply.fields:
             width = max(len(f.label) for f in reply.fields)
-            lines.extend(f"  {f.label.ljust(width)}  {f.value}" for f in reply.fields)
+            lines.extend(f"  {f.label.ljust(width)}  {quote_code(f.value)}" for f in reply.fields)
         if reply.table is not None:
             lines.append(render_table(reply.table))
         if reply.code:
             lines.append("\n".join(f"    {line}" for line in reply.code.splitlines()))
         lines.extend(f"  chart: {self._save(c.filename, c.png)}" for c in reply.charts)
         if reply.choices:
-            lines.append("  options: " + " | ".join(f"`{c.command}`" for c in reply.choices))
+            lines.append("  options: " + " | ".join(f'"{c.command}"' for c in reply.choices))
         if reply.footer:
-            lines.append(f"  ({reply.footer})")
+            lines.append(f"  ({quote_code(reply.footer)})")
         return "\n".join(lines)
 
     def _save(self, filename: str, png: bytes) -> str:
-        self._counter += 1
+        """Write ``png`` as the next numbered file. Numbering continues after the files an
+        earlier session left, and a name that exists anyway (another session writing at the
+        same time) is skipped, so a chart never overwrites another."""
         self._chart_dir.mkdir(parents=True, exist_ok=True)
+        if self._counter is None:
+            self._counter = _last_number(self._chart_dir)
         safe = _UNSAFE_FILENAME.sub("-", filename).strip("-.") or "chart.png"
-        path = self._chart_dir / f"{self._counter:03d}-{safe}"
-        path.write_bytes(png)
-        return str(path)
+        while True:
+            self._counter += 1
+            path = self._chart_dir / f"{self._counter:03d}-{safe}"
+            try:
+                with path.open("xb") as out:
+                    out.write(png)
+            except FileExistsError:
+                continue
+            return str(path)
 
 
-def render_table(table: Table) -> str:
-    """A monospace table, columns padded to their widest cell."""
-    rows = [table.columns, *table.rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(table.columns))]
-    out = [
-        "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
-    ]
-    out.insert(1, "  " + "  ".join("-" * w for w in widths))
-    return "\n".join(out)
+def _last_number(directory: Path) -> int:
+    """The highest ``NNN-`` prefix among the files in ``directory`` (0: none)."""
+    numbers = (_CHART_NUMBER.match(entry.name) for entry in directory.iterdir())
+    return max((int(m.group(1)) for m in numbers if m), default=0)
 
 
 Handle = Callable[[IncomingMessage], Awaitable[Reply]]
