@@ -148,6 +148,7 @@ _WRITERS: dict[str, Callable[[Slots], str]] = {
     "subscribe": _scoped("subscribe"),
     "unsubscribe": _scoped("unsubscribe"),
     "subscriptions": _simple("subscriptions"),
+    "whoami": _simple("whoami"),
     "silences": _silences,
     "unsilence": _simple("unsilence", "silence_id", "alertname", "target"),
     "ack": _simple("ack", "alert_id"),
