@@ -42,6 +42,7 @@ from tests.fakes.discord_server import (
 
 REPLY = r"/channels/\d+/messages"
 CALLBACK = r"/interactions/\d+/[^/]+/callback"
+FOLLOW_UP = r"/webhooks/\d+/[^/]+"
 GUILDS, GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1 << 0, 1 << 9, 1 << 12, 1 << 15
 
 
@@ -147,17 +148,20 @@ async def test_a_slow_answer_posts_a_placeholder_then_edits_it_into_the_answer(
     assert len(fake.calls_to("POST", REPLY)) == 1
 
 
-async def test_a_slash_command_gets_an_interaction_callback_with_the_answer(
+async def test_a_slash_command_is_deferred_at_once_and_answered_by_a_follow_up(
     fake: FakeDiscord, core: ScriptedCore, bot: TestServer
 ) -> None:
+    """Even a fast answer: the interaction is acknowledged first (type 5, "thinking…", so no
+    slow step can miss Discord's 3 s deadline), and the answer is the follow-up."""
     command = fake.slash_command("chart cpu", user=BEN)
     await fake.dispatch("INTERACTION_CREATE", command)
     call = await fake.wait_for_call("POST", CALLBACK)
     assert call.path == f"/interactions/{command['id']}/{command['token']}/callback"
-    body = call.body or {}
-    assert body["type"] == 4
-    assert body["data"]["embeds"][0]["title"] == "CPU · web-1"
-    assert [f.filename for f in call.files] == ["cpu-web-1.png"]
+    assert (call.body or {})["type"] == 5
+    follow_up = await fake.wait_for_call("POST", rf"/webhooks/{APP_ID}/{command['token']}")
+    body = follow_up.body or {}
+    assert body["embeds"][0]["title"] == "CPU · web-1"
+    assert [f.filename for f in follow_up.files] == ["cpu-web-1.png"]
     (asked,) = core.requests
     assert (asked.text, asked.user_id, asked.user_name) == ("chart cpu", BEN["id"], "Ben")
 
@@ -209,18 +213,19 @@ async def test_a_button_click_reaches_the_core_as_the_clicking_user_and_updates_
     assert custom_ids == ["sco:approve 12", "sco:deny 12"]
     click = fake.button_click(message, "sco:approve 12", user=BEN)
     await fake.dispatch("INTERACTION_CREATE", click)
-    update = await fake.wait_for_call("POST", CALLBACK)
+    deferred = await fake.wait_for_call("POST", CALLBACK)
+    assert (deferred.body or {})["type"] == 6
+    update = await fake.wait_for_call("PATCH", rf"/webhooks/{APP_ID}/[^/]+/messages/@original")
     clicked = core.requests[-1]
     assert (clicked.user_id, clicked.user_name, clicked.text) == (BEN["id"], "Ben", "approve 12")
     assert (clicked.channel_id, clicked.team_id) == (CHANNEL_ID, GUILD_ID)
     body = update.body or {}
-    assert body["type"] == 7
-    original, outcome = body["data"]["embeds"]
+    original, outcome = body["embeds"]
     assert original["title"] == (posted.body or {})["embeds"][0]["title"]
     assert outcome["author"]["name"] == "Ben chose Approve"
     assert outcome["description"] == "Approved request 12 by Ben."
-    assert body["data"]["components"] == []
-    kept = [a["id"] for a in body["data"]["attachments"]]
+    assert body["components"] == []
+    kept = [a["id"] for a in body["attachments"]]
     assert kept == [int(a["id"]) for a in message["attachments"]]
 
 
@@ -248,7 +253,7 @@ async def test_everyone_and_role_pings_in_user_text_ping_nobody(
     await fake.dispatch("MESSAGE_CREATE", fake.user_message(text))
     await fake.dispatch("INTERACTION_CREATE", fake.slash_command(text))
     call = await fake.wait_for_call("POST", REPLY)
-    await fake.wait_for_call("POST", CALLBACK)
+    await fake.wait_for_call("POST", FOLLOW_UP)
     sends = message_payloads(fake)
     assert len(sends) == 2
     assert all(pings_nobody(payload) for _, payload in sends)
