@@ -3,6 +3,7 @@ server, against a local fake Discord (REST + gateway)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -16,6 +17,7 @@ from adapters.discord.factory import SUPERVISOR_KEY
 from bot.app.config import Settings
 from bot.app.server import build_web_app
 from bot.app.services import open_services
+from storage.dedupe import InMemoryDedupeStore
 from tests.fakes.discord_bot import (
     PNG,
     ScriptedCore,
@@ -38,6 +40,7 @@ from tests.fakes.discord_server import (
     THREAD_ID,
     TOKEN,
     FakeDiscord,
+    Json,
 )
 
 REPLY = r"/channels/\d+/messages"
@@ -175,6 +178,57 @@ async def test_a_slow_slash_command_is_deferred_then_answered_by_a_follow_up(
     assert (deferred.body or {})["type"] == 5
     follow_up = await fake.wait_for_call("POST", rf"/webhooks/{APP_ID}/{command['token']}")
     assert (follow_up.body or {})["embeds"][0]["description"] == "Finally done."
+
+
+class SlowDedupe:
+    """A dedupe store behind a slow Redis: an interaction's claim waits until the test opens
+    ``gate`` (messages are claimed at once); ``completed`` lists the claims that returned."""
+
+    def __init__(self) -> None:
+        self._store = InMemoryDedupeStore()
+        self.gate = asyncio.Event()
+        self.completed: list[str] = []
+
+    async def claim(self, key: str, ttl_seconds: int) -> bool:
+        if key.startswith("discord:interaction:"):
+            await self.gate.wait()
+        won = await self._store.claim(key, ttl_seconds)
+        self.completed.append(key)
+        return won
+
+
+async def _interaction(fake: FakeDiscord, kind: str) -> Json:
+    if kind == "slash command":
+        return fake.slash_command("chart cpu")
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("chart cpu"))
+    await fake.wait_for_call("POST", REPLY)
+    message = fake.messages[next(iter(fake.messages))]
+    return fake.button_click(message, "sco:approve 12", user=BEN)
+
+
+@pytest.mark.parametrize(("kind", "deferral", "answer"), [
+    ("slash command", 5, ("POST", FOLLOW_UP)),
+    ("button click", 6, ("PATCH", rf"/webhooks/{APP_ID}/[^/]+/messages/@original")),
+])  # fmt: skip
+async def test_an_interaction_is_deferred_before_a_slow_dedupe_claim_completes(
+    fake: FakeDiscord, core: ScriptedCore, kind: str, deferral: int, answer: tuple[str, str]
+) -> None:
+    """Discord drops an interaction not acknowledged within 3 s: the deferral reaches Discord
+    while the claim in a slow dedupe store is still waiting, and the answer follows it."""
+    dedupe = SlowDedupe()
+    async with running_bot(scripted_services(core, dedupe=dedupe), fast_options(fake)):
+        await connected(fake)
+        interaction = await _interaction(fake, kind)
+        key = f"discord:interaction:{interaction['id']}"
+        await fake.dispatch("INTERACTION_CREATE", interaction)
+        deferred = await fake.wait_for_call("POST", CALLBACK)
+        assert (deferred.body or {})["type"] == deferral
+        assert key not in dedupe.completed
+        assert fake.calls_to(*answer) == []
+        dedupe.gate.set()
+        await fake.wait_for_call(*answer)
+    assert dedupe.completed.count(key) == 1
+    assert len(fake.calls_to("POST", CALLBACK)) == 1
 
 
 async def test_autocomplete_suggests_catalog_metrics_and_known_targets(
