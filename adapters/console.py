@@ -28,7 +28,7 @@ from typing import TextIO
 from bot.core.formatting import render_table
 from bot.core.markup import quote_code
 from bot.core.model import IncomingMessage, Reply, Severity
-from bot.core.progress import WORKING_ON_IT, with_placeholder
+from bot.core.responder import WORKING_ON_IT, Responder
 
 PLACEHOLDER_AFTER_SECONDS = 1.0
 _SEVERITY_MARK = {
@@ -104,8 +104,8 @@ class ConsoleChat:
     """One console conversation: reads lines, sends them to the core, prints replies."""
 
     def __init__(self, handle: Handle, renderer: ConsoleRenderer, out: TextIO) -> None:
-        self._handle = handle
-        self._renderer = renderer
+        self._responder = Responder(handle, placeholder_after=PLACEHOLDER_AFTER_SECONDS)
+        self._outbox = ConsoleOutbox(renderer, out)
         self._out = out
         user = local_user()
         self._template = IncomingMessage(
@@ -113,19 +113,11 @@ class ConsoleChat:
             user_id=user, user_name=user, text="", is_direct=True,
         )  # fmt: skip
 
-    async def send(self, text: str) -> Reply:
-        """Answer one message and print it (with a placeholder if it is slow)."""
+    async def send(self, text: str) -> Reply | None:
+        """Answer one message and print it (with a placeholder if it is slow). Returns what
+        was printed: the answer, or an apology quoting a ref if answering failed."""
         message = dataclasses.replace(self._template, text=text)
-        reply, _ = await with_placeholder(
-            self._handle(message), after=PLACEHOLDER_AFTER_SECONDS, on_slow=self._working
-        )
-        self._out.write(self._renderer.render(reply) + "\n")
-        self._out.flush()
-        return reply
-
-    async def _working(self) -> None:
-        self._out.write(f"  {WORKING_ON_IT}\n")
-        self._out.flush()
+        return await self._responder.respond(message, self._outbox)
 
     async def run(self, stream: TextIO, *, interactive: bool) -> None:
         """Read messages until EOF (or `quit` when interactive)."""
@@ -145,6 +137,34 @@ class ConsoleChat:
             if interactive and text.lower() in {"quit", "exit", ":q"}:
                 return
             await self.send(text)
+
+
+class ConsoleOutbox:
+    """Prints to ``out``: a placeholder line, then the answer below it (a terminal cannot
+    edit what it printed)."""
+
+    def __init__(self, renderer: ConsoleRenderer, out: TextIO) -> None:
+        self._renderer = renderer
+        self._out = out
+
+    async def acknowledge(self) -> None:
+        """The console waits as long as it takes."""
+
+    async def placeholder(self) -> None:
+        self._print(f"  {WORKING_ON_IT}")
+
+    async def deliver(self, reply: Reply) -> None:
+        self._print(self._renderer.render(reply))
+
+    async def replace(self, reply: Reply) -> None:
+        await self.deliver(reply)
+
+    async def apologise(self, text: str) -> None:
+        self._print(f"{_SEVERITY_MARK[Severity.ERROR]}{text}")
+
+    def _print(self, text: str) -> None:
+        self._out.write(text + "\n")
+        self._out.flush()
 
 
 class _StreamLines:

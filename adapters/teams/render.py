@@ -25,7 +25,7 @@ from typing import Any
 from adapters.teams.escape import cut, keep_spaces, markdown_literal, plain_line
 from bot.core.markup import code_spans, quote_code
 from bot.core.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
-from bot.core.progress import WORKING_ON_IT
+from bot.core.responder import WORKING_ON_IT
 
 CARD_VERSION = "1.5"
 CARD_SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"

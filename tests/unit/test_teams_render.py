@@ -19,7 +19,7 @@ from adapters.teams.render import (
     text_size,
 )
 from bot.core.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
-from bot.core.progress import WORKING_ON_IT
+from bot.core.responder import WORKING_ON_IT
 from tests.fakes.teams_cards import assert_valid_card, card_errors, card_texts
 
 PNG = base64.b64decode(
