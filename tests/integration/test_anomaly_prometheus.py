@@ -27,7 +27,7 @@ from tests.harness.prometheus import INCIDENT, PrometheusServer
 pytestmark = pytest.mark.integration
 
 #: A moment on another UTC day than now carries its date ("Dec 03 21:31 UTC"): the incident is
-#: three hours back, so after 21:00 UTC it is yesterday's.
+#: three hours back, so between 00:00 and 03:00 UTC it is yesterday's.
 _AT = r"(?:[A-Z][a-z]{2} \d\d )?(?P<at>\d\d:\d\d) UTC"
 _BULLET = re.compile(rf"^• (?P<name>[^:]+): .*?, (?:from|since) {_AT}", re.M)
 #: The catalog's rate()s look back 5 minutes: a rise shows within one window of its start.
