@@ -149,6 +149,7 @@ _WRITERS: dict[str, Callable[[Slots], str]] = {
     "unsubscribe": _scoped("unsubscribe"),
     "subscriptions": _simple("subscriptions"),
     "whoami": _simple("whoami"),
+    "share": _simple("share"),
     "silences": _silences,
     "unsilence": _simple("unsilence", "silence_id", "alertname", "target"),
     "ack": _simple("ack", "alert_id"),

@@ -41,6 +41,7 @@ class IntentName(enum.StrEnum):
     DENY = "deny"
     HISTORY = "history"
     WHOAMI = "whoami"
+    SHARE = "share"
     CONFIRM = "confirm"
     UNKNOWN = "unknown"
 
@@ -114,6 +115,7 @@ INTENT_SLOTS: Final[Mapping[IntentName, tuple[str, ...]]] = {
     IntentName.DENY: ("request_id",),
     IntentName.HISTORY: ("target", "action", "range", *_WINDOW),
     IntentName.WHOAMI: (),
+    IntentName.SHARE: (),
     IntentName.CONFIRM: ("answer",),
     IntentName.UNKNOWN: (),
 }

@@ -7,7 +7,7 @@ Pipeline, first answer wins:
    (:func:`~intents.analysis.analyse`: tokens, spelling, metric/time/severity spans).
 2. Raw PromQL (``promql <expr>``, a backticked expression): the expression verbatim.
 3. A bare "yes"/"no": :data:`~IntentName.CONFIRM`, carrying the pending "did you mean" of
-   the turn before (if it is still fresh).
+   the turn before (if it is still fresh); a bare "share" (:mod:`intents.sharing`).
 4. State-changing commands (:mod:`intents.commands`): only an explicit imperative, spelled
    exactly, every word accounted for. A typo of the verb, a trailing question mark or words
    the command cannot hold become a question back to the user, never an action.
@@ -53,6 +53,7 @@ from intents.ports import TextClassifier
 from intents.promql import find_promql
 from intents.rejected import rejected_slots
 from intents.scope import about_the_bot, concrete, in_scope, is_help_request, off_topic
+from intents.sharing import is_share
 from intents.slots import extract_slots
 from intents.text import PLAIN_NAME, clean, looks_unsafe
 from intents.times import Clock
@@ -122,6 +123,7 @@ class IntentParser:
         found = (
             self._promql(cleaned)
             or _confirmation(a, history)
+            or _share(a)
             or _off_topic(a)
             or self._command(cleaned, a, history)
             or self._followup(a, history)
@@ -154,6 +156,7 @@ class IntentParser:
         a = analyse(cleaned, clock)
         return (
             self._promql(cleaned)
+            or _share(a)
             or self._command(cleaned, a, ())
             or self._terse(a, ())
             or _mentioned(a)
@@ -296,6 +299,11 @@ def _complete(name: IntentName, slots: dict[str, SlotValue]) -> bool:
     if name is I.ALERT_SILENCE:
         return "alertname" in slots or "target" in slots
     return all(k in slots for k in _REQUIRED.get(name, ()))
+
+
+def _share(a: Analysis) -> _Found | None:
+    """ "share": the asker's last private answer, posted to the channel."""
+    return _Found(I.SHARE, TERSE_CONFIDENCE, {}) if is_share(a) else None
 
 
 def _off_topic(a: Analysis) -> _Found | None:

@@ -5,6 +5,10 @@ every message. User errors become their own text; dependency failures a short, s
 notice; anything else is logged with the correlation id and the user sees only that id.
 If the context store is down the bot answers without context, says so once, and picks the
 context up again by itself when the store returns.
+
+Help, errors, refusals, "did you mean" and whoami are answered privately (the asker's own
+business; :class:`~bot.core.model.Visibility`), everything else publicly; ``share`` posts the
+asker's last private answer to the channel (:mod:`bot.core.sharing`).
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from collections.abc import Callable
 
 from bot.core.conversation import ConversationMemory
 from bot.core.errors import DependencyError, UserError
-from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.model import IncomingMessage, Reply, Severity, Visibility
 from bot.core.ports import ContextStore, IntentParserPort
 from bot.core.registry import HandlerSpec, Registry, Request
+from bot.core.sharing import PrivateAnswers
 from bot.core.telemetry import Telemetry
 from intents.model import STATE_CHANGING, Intent, IntentName
 
@@ -28,6 +33,13 @@ log = logging.getLogger(__name__)
 _CONTEXT_DOWN_NOTE = (
     'Conversation memory is unavailable right now, so follow-ups like "and memory?" need the '
     "full question until it is back."
+)
+
+
+#: Answers for the asker alone: help, "I did not understand", refusals and "did you mean"
+#: (all ``unknown``), a yes/no with nothing to confirm, and whoami.
+PRIVATE_INTENTS = frozenset(
+    {IntentName.HELP, IntentName.UNKNOWN, IntentName.CONFIRM, IntentName.WHOAMI}
 )
 
 
@@ -47,12 +59,14 @@ class Dispatcher:
         *,
         history_limit: int = 10,
         clock: Callable[[], float] = time.time,
+        private_answers: PrivateAnswers | None = None,
     ) -> None:
         self._parser = parser
         self._memory = ConversationMemory(context, telemetry, history_limit=history_limit)
         self._registry = registry
         self._telemetry = telemetry
         self._clock = clock
+        self._private = private_answers or PrivateAnswers()
 
     @property
     def registry(self) -> Registry:
@@ -88,12 +102,15 @@ class Dispatcher:
         try:
             intent, newly_down = await self.parse(message, at)
             parsed = True
-            spec = self._registry.get(intent.name) or self._registry.get(IntentName.UNKNOWN)
-            reply = await _run(spec, Request(message, intent, cid))
+            if intent.name is IntentName.SHARE:
+                reply = self._private.share(message)
+            else:
+                spec = self._registry.get(intent.name) or self._registry.get(IntentName.UNKNOWN)
+                reply = _visible(await _run(spec, Request(message, intent, cid)), intent.name)
         except UserError as exc:
             kind = "user"
             text = exc.message if not exc.hint else f"{exc.message}\n{exc.hint}"
-            reply = Reply(text=text, severity=Severity.WARNING)
+            reply = Reply(text=text, severity=Severity.WARNING, visibility=Visibility.PRIVATE)
         except DependencyError as exc:
             kind = "dependency"
             self._telemetry.dependency_failures.labels(exc.dependency).inc()
@@ -101,6 +118,7 @@ class Dispatcher:
             reply = Reply(
                 text=f"{exc.message}\nTry again in a minute; if it persists, check `/readyz`.",
                 severity=Severity.ERROR,
+                visibility=Visibility.PRIVATE,
             )
         except Exception:
             kind = "internal"
@@ -109,11 +127,15 @@ class Dispatcher:
                 text=f"Sorry, something went wrong on my side (reference {cid}). "
                 "The details are in the bot's log.",
                 severity=Severity.ERROR,
+                visibility=Visibility.PRIVATE,
             )
         if parsed:
             await self.remember(message, intent, at)
         self._observe(message.platform, intent.name, kind, started)
-        return self._finish(_echoed(reply, intent), cid, newly_down)
+        reply = self._finish(_echoed(reply, intent), cid, newly_down)
+        if reply.private:
+            self._private.keep(message, reply)
+        return reply
 
     def _observe(self, platform: str, intent: str, kind: str, started: float) -> None:
         self._telemetry.messages.labels(platform, intent).inc()
@@ -127,6 +149,14 @@ class Dispatcher:
         if context_down:
             footer = f"{footer}\n{_CONTEXT_DOWN_NOTE}" if footer else _CONTEXT_DOWN_NOTE
         return dataclasses.replace(reply, footer=footer, correlation_id=cid)
+
+
+def _visible(reply: Reply, name: IntentName) -> Reply:
+    """Private when the intent's answers are the asker's own business; a handler may also
+    make any answer private itself."""
+    if name in PRIVATE_INTENTS and not reply.private:
+        return dataclasses.replace(reply, visibility=Visibility.PRIVATE)
+    return reply
 
 
 def _echoed(reply: Reply, intent: Intent) -> Reply:

@@ -104,12 +104,25 @@ class Choice:
     style: ChoiceStyle = ChoiceStyle.DEFAULT
 
 
+class Visibility(enum.Enum):
+    """Who sees an answer. ``PRIVATE`` answers (help, errors, refusals, "did you mean",
+    whoami) are shown only to the asker where the platform can (Slack ephemeral messages,
+    Discord ephemeral interaction responses, a Teams personal chat), so they do not clutter
+    the channel; ``share`` posts the last one for everyone. ``PUBLIC`` answers go to the
+    conversation the question came from. A platform that cannot show a private message there
+    (a plain Discord message, the console) shows it as it would any answer."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A structured answer. ``text`` is plain text (renderers escape it); ``title`` is a short
     headline; ``footer`` carries provenance such as "Source: demo data". ``echo`` is the
     canonical command a state-changing answer acts on ("restart payments"): every renderer
-    shows it first, so nobody is left guessing what the bot understood."""
+    shows it first, so nobody is left guessing what the bot understood. ``visibility`` says
+    whether only the asker should see it (see :class:`Visibility`)."""
 
     text: str
     echo: str | None = None
@@ -122,6 +135,11 @@ class Reply:
     severity: Severity = Severity.INFO
     footer: str | None = None
     correlation_id: str | None = None
+    visibility: Visibility = Visibility.PUBLIC
+
+    @property
+    def private(self) -> bool:
+        return self.visibility is Visibility.PRIVATE
 
     def plain_text(self) -> str:
         """Everything in the reply as plain text (fallback rendering, logs, tests)."""
