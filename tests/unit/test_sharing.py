@@ -104,9 +104,11 @@ async def test_share_posts_the_last_private_answer_publicly_once_without_buttons
     shared = await dispatcher.handle(_said("share"))
     assert shared.visibility is Visibility.PUBLIC
     assert shared.text == private.text
-    assert shared.footer is not None and "Shared by name-U1." in shared.footer
+    assert shared.footer is not None
+    assert "Shared by name-U1." in shared.footer
     again = await dispatcher.handle(_said("share"))
-    assert again.private and again.text == NOTHING_TO_SHARE
+    assert again.private
+    assert again.text == NOTHING_TO_SHARE
 
 
 async def test_share_drops_the_buttons_meant_for_the_asker() -> None:
