@@ -99,7 +99,10 @@ class SlackAdapter:
             EVENT_DEDUPE_TTL_SECONDS,
             redelivery=retry_count(request.headers) > 0,
         )
-        outbox = ThreadOutbox(self._web, message.channel_id, message.thread_id)
+        outbox = ThreadOutbox(
+            self._web, message.channel_id, message.thread_id,
+            user_id=message.user_id, is_direct=message.is_direct,
+        )  # fmt: skip
         self._answer(message, outbox, delivery)
 
     async def _on_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:

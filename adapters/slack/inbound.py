@@ -46,6 +46,7 @@ class Click:
     message_ts: str | None
     response_url: str | None
     original_blocks: tuple[Mapping[str, Any], ...]
+    ephemeral: bool = False
 
 
 def from_slash_command(body: Payload) -> IncomingMessage:
@@ -132,6 +133,7 @@ def from_click(body: Payload, action: Payload) -> Click | None:
         original_blocks=tuple(b for b in blocks if isinstance(b, Mapping))
         if isinstance(blocks, list)
         else (),
+        ephemeral=container.get("is_ephemeral") is True,
     )
 
 

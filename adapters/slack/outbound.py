@@ -9,6 +9,13 @@ placeholder, deliver, replace or apologise, the outbox how on Slack:
   placeholder replaced with ``chat.update``;
 * a click updates the clicked message through the click's ``response_url``.
 
+A private answer (:attr:`~bot.core.model.Reply.private`) is shown to the asker alone, with a
+Share button: ``response_type: ephemeral`` through a ``response_url``, ``chat.postEphemeral``
+for a mention in a channel (a public placeholder is deleted first; Slack cannot edit a message
+into an ephemeral one), a plain message in a direct message (private already). Files are not
+uploaded with a private answer in a channel: an upload is visible to everyone. A public answer
+to a click on an ephemeral message (Share) is posted to the channel as a new message.
+
 Charts and the full text of a cut reply go up with the files upload v2 flow
 (``files.getUploadURLExternal`` -> upload -> ``files.completeUploadExternal``). Every SDK and
 HTTP failure becomes :class:`~bot.core.errors.AdapterError` carrying only Slack's error code: no
@@ -40,6 +47,7 @@ from adapters.slack.render import (
 )
 from bot.core.errors import AdapterError
 from bot.core.model import Reply, Severity
+from bot.core.sharing import with_share_button
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +105,21 @@ class SlackWeb:
             raise AdapterError("Slack chat.postMessage returned no message ts")
         return ts
 
+    async def post_private(
+        self, channel: str, user: str, thread_ts: str | None, message: SlackMessage
+    ) -> None:
+        """Post ``message`` for ``user`` alone (``chat.postEphemeral``)."""
+        await self._call(
+            "chat.postEphemeral",
+            self._client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=thread_ts, text=message.text,
+                blocks=message.blocks,
+            ),
+        )  # fmt: skip
+
+    async def delete(self, channel: str, ts: str) -> None:
+        await self._call("chat.delete", self._client.chat_delete(channel=channel, ts=ts))
+
     async def update(self, channel: str, ts: str, message: SlackMessage) -> None:
         await self._call(
             "chat.update",
@@ -119,9 +142,16 @@ class SlackWeb:
         )
 
     async def respond(
-        self, response_url: str, message: SlackMessage, *, replace: bool, public: bool = True
+        self,
+        response_url: str,
+        message: SlackMessage,
+        *,
+        replace: bool,
+        public: bool = True,
+        delete: bool = False,
     ) -> None:
-        """Send ``message`` to a ``response_url`` (a new message, or replacing the original)."""
+        """Send ``message`` to a ``response_url`` (a new message, or replacing the original);
+        with ``delete`` the original is deleted instead."""
         if not self._trusted(response_url):
             raise AdapterError("refusing a response_url that is not Slack's")
         hook = AsyncWebhookClient(
@@ -136,6 +166,7 @@ class SlackWeb:
                 blocks=message.blocks,
                 response_type="in_channel" if public else "ephemeral",
                 replace_original=replace,
+                delete_original=delete or None,
             )
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
             raise AdapterError(f"Slack response_url failed: {type(exc).__name__}") from exc
@@ -155,8 +186,9 @@ class SlackWeb:
 
 
 class ResponseUrlOutbox:
-    """A slash command's answer, through its ``response_url``, visible to the channel; the
-    placeholder is replaced with ``replace_original``."""
+    """A slash command's answer, through its ``response_url``: visible to the channel (the
+    placeholder replaced with ``replace_original``), or to the asker alone (the placeholder
+    deleted)."""
 
     def __init__(self, web: SlackWeb, response_url: str, channel_id: str) -> None:
         self._web = web
@@ -181,6 +213,13 @@ class ResponseUrlOutbox:
         await self._web.respond(self._url, render_notice(text), replace=self._placeholder_shown)
 
     async def _send(self, reply: Reply, *, replace: bool) -> None:
+        if reply.private:
+            if replace:
+                await self._web.respond(
+                    self._url, SlackMessage(text=""), replace=False, delete=True
+                )
+            await self._tell_privately(render(with_share_button(reply)))
+            return
         message = render(reply)
         await self._web.respond(self._url, message, replace=replace)
         await _attach(self._web, self._channel, None, message.files, self._tell_privately)
@@ -191,12 +230,23 @@ class ResponseUrlOutbox:
 
 class ThreadOutbox:
     """An answer to a mention or direct message: posted in the question's thread (or at top
-    level for a top-level question), the placeholder edited into the answer (``chat.update``)."""
+    level for a top-level question), the placeholder edited into the answer (``chat.update``).
+    A private answer in a channel goes to ``user`` alone (``chat.postEphemeral``)."""
 
-    def __init__(self, web: SlackWeb, channel_id: str, thread_ts: str | None) -> None:
+    def __init__(
+        self,
+        web: SlackWeb,
+        channel_id: str,
+        thread_ts: str | None,
+        *,
+        user_id: str = "",
+        is_direct: bool = True,
+    ) -> None:
         self._web = web
         self._channel = channel_id
         self._thread = thread_ts
+        self._user = user_id
+        self._can_whisper = bool(user_id) and not is_direct
         self._placeholder_ts: str | None = None
 
     async def acknowledge(self) -> None:
@@ -208,14 +258,29 @@ class ThreadOutbox:
         )
 
     async def deliver(self, reply: Reply) -> None:
+        if reply.private and self._can_whisper:
+            await self._whisper(reply)
+            return
         message = render(reply)
         await self._web.post(self._channel, self._thread, message)
         await self._attach(message)
 
     async def replace(self, reply: Reply) -> None:
+        if reply.private and self._can_whisper:
+            if self._placeholder_ts is not None:
+                await self._web.delete(self._channel, self._placeholder_ts)
+                self._placeholder_ts = None
+            await self._whisper(reply)
+            return
         message = render(reply)
         await self._post_or_update(message)
         await self._attach(message)
+
+    async def _whisper(self, reply: Reply) -> None:
+        message = render(with_share_button(reply))
+        if message.files:
+            log.info("not uploading %d files with a private answer", len(message.files))
+        await self._web.post_private(self._channel, self._user, self._thread, message)
 
     async def apologise(self, text: str) -> None:
         await self._post_or_update(render_notice(text))
@@ -236,19 +301,41 @@ class ThreadOutbox:
 class ClickOutbox:
     """A click's outcome: the clicked message updated in place to say who chose what (at once
     as the placeholder, if the answer is slow), followed by the core's answer (through the
-    click's ``response_url``, else ``chat.update``)."""
+    click's ``response_url``, else ``chat.update``).
+
+    A private answer to a click on a public message (a refusal) goes to the clicker alone and
+    leaves the message as it was; a public answer to a click on an ephemeral message (Share)
+    is posted to the channel and the ephemeral message removed."""
 
     def __init__(self, web: SlackWeb, click: Click) -> None:
         self._web = web
         self._click = click
+        self._placeholder_shown = False
 
     async def acknowledge(self) -> None:
         """Bolt's ``ack()`` already did, before the work was handed over."""
 
     async def placeholder(self) -> None:
         await self._replace(None)
+        self._placeholder_shown = True
 
     async def deliver(self, reply: Reply) -> None:
+        url = self._click.response_url
+        if url and reply.private and not self._click.ephemeral:
+            if self._placeholder_shown:
+                original = SlackMessage(
+                    text=" ", blocks=tuple(map(dict, self._click.original_blocks))
+                )
+                await self._web.respond(url, original, replace=True)
+            await self._web.respond(
+                url, render(with_share_button(reply)), replace=False, public=False
+            )
+            return
+        if url and not reply.private and self._click.ephemeral:
+            message = render(reply)
+            await self._web.respond(url, message, replace=False)
+            await self._web.respond(url, SlackMessage(text=""), replace=False, delete=True)
+            return
         message = await self._replace(reply)
         where = self._click.message
         await _attach(self._web, where.channel_id, where.thread_id, message.files, self._tell)

@@ -1,7 +1,7 @@
 """A local fake of Slack's side, speaking its wire format, that records every call.
 
 It serves the Web API methods the bot uses (``auth.test``, ``chat.postMessage``,
-``chat.update``, ``files.getUploadURLExternal``, the upload URL, ``files.completeUploadExternal``,
+``chat.postEphemeral``, ``chat.delete``, ``chat.update``, ``files.getUploadURLExternal``, the upload URL, ``files.completeUploadExternal``,
 ``apps.connections.open``), ``response_url`` hooks and a Socket Mode WebSocket. Like bolt-python's
 ``tests/mock_web_api_server``, but async, on a real loopback port, and with switches for
 rate limits (429 + ``Retry-After``) and API errors.
@@ -185,6 +185,10 @@ class FakeSlack:
             ts = f"{1700000000 + next(self._ts)}.000100"
             message = {"text": params.get("text"), "ts": ts, "bot_id": BOT_ID}
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        if method == "chat.delete":
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "chat.update":
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts"),
                     "text": params.get("text")}  # fmt: skip

@@ -59,6 +59,7 @@ WORDS = {
     "choose": IntentName.ALERTS_LIST,
     "approve": IntentName.APPROVE,
     "long": IntentName.PROMQL,
+    "share": IntentName.SHARE,
 }
 """The test's command words and the (real) intents that stand for them."""
 

@@ -91,9 +91,11 @@ def block_actions(
     label: str = "Approve",
     thread_ts: str | None = None,
     blocks: list[dict[str, Any]] | None = None,
+    ephemeral: bool = False,
 ) -> SlackRequest:
     """A click on the recorded message's first button, as the ``payload`` form field; with
-    ``blocks`` (a message the bot sent), a click on the first button of those blocks."""
+    ``blocks`` (a message the bot sent), a click on the first button of those blocks. An
+    ``ephemeral`` message's click carries no ``message``, as Slack sends it."""
     body = payload("block_actions")
     body["user"] |= {"id": user_id, "username": f"user-{user_id.lower()}"}
     body["response_url"] = response_url
@@ -111,6 +113,9 @@ def block_actions(
     if thread_ts:
         body["message"]["thread_ts"] = thread_ts
         body["container"]["thread_ts"] = thread_ts
+    if ephemeral:
+        body["container"]["is_ephemeral"] = True
+        del body["message"]
     return SlackRequest(urlencode({"payload": json.dumps(body)}), FORM)
 
 
