@@ -3,8 +3,9 @@
 It serves the Web API methods the bot uses (``auth.test``, ``chat.postMessage``,
 ``chat.postEphemeral``, ``chat.delete``, ``chat.update``, ``files.getUploadURLExternal``, the
 upload URL, ``files.completeUploadExternal``, ``apps.connections.open``), ``response_url``
-hooks and a Socket Mode WebSocket. Like bolt-python's ``tests/mock_web_api_server``, but async, on a real loopback port, and with switches for
-rate limits (429 + ``Retry-After``) and API errors.
+hooks and a Socket Mode WebSocket. Like bolt-python's ``tests/mock_web_api_server``, but
+async, on a real loopback port, and with switches for rate limits (429 + ``Retry-After``) and
+API errors.
 """
 
 from __future__ import annotations
