@@ -8,6 +8,14 @@
 * :class:`ChoiceOutbox`, a button click: deferred at once (a deferred update), then the clicked
   message is edited to show who chose what and the answer.
 
+A private answer (:attr:`~bot.core.model.Reply.private`) to ``/ops`` or a click is an
+ephemeral follow-up (flags 64) with a Share button. ``/ops`` is deferred before the answer is
+known, publicly, and the first follow-up of a deferral takes the deferral's visibility: so the
+public "thinking…" is deleted first and the private answer follows as a message of its own.
+A public answer to a click on an ephemeral message (Share) is posted to the channel and the
+ephemeral message deleted. A message that addressed the bot is not an interaction and cannot
+be answered ephemerally: its private answers are ordinary replies.
+
 discord.py's HTTP errors become :class:`~bot.core.errors.AdapterError` (status and code only).
 """
 
@@ -23,6 +31,7 @@ from adapters.discord.render import EMBED_TOTAL_LIMIT, NO_MENTIONS, Rendered, es
 from bot.core.errors import AdapterError
 from bot.core.model import Reply
 from bot.core.responder import WORKING_ON_IT
+from bot.core.sharing import with_share_button
 
 Interaction = discord.Interaction[Any]
 MAX_EMBEDS = 10
@@ -90,6 +99,9 @@ class CommandOutbox:
         """Discord has shown "thinking…" since the deferral."""
 
     async def deliver(self, reply: Reply) -> None:
+        if reply.private:
+            await _whisper(self._interaction, reply, delete_original=True)
+            return
         rendered = render(reply)
         async with _translated("answer a slash command"):
             await self._interaction.followup.send(**rendered.message_kwargs())
@@ -119,6 +131,16 @@ class ChoiceOutbox:
 
     async def deliver(self, reply: Reply) -> None:
         interaction = self._interaction
+        on_private = _is_ephemeral(interaction.message)
+        if reply.private and not on_private:
+            await _whisper(interaction, reply, delete_original=False)
+            return
+        if on_private and not reply.private:
+            rendered = render(reply, file_prefix=f"{interaction.id}-")
+            async with _translated("share an answer"):
+                await interaction.followup.send(**rendered.message_kwargs())
+                await interaction.delete_original_response()
+            return
         rendered = render(reply, outcome=self._outcome, file_prefix=f"{interaction.id}-")
         async with _translated("update a clicked message"):
             await interaction.edit_original_response(**_outcome_edit(interaction.message, rendered))
@@ -131,6 +153,19 @@ class ChoiceOutbox:
             await self._interaction.followup.send(
                 escape(text), ephemeral=True, allowed_mentions=NO_MENTIONS
             )
+
+
+async def _whisper(interaction: Interaction, reply: Reply, *, delete_original: bool) -> None:
+    """``reply`` for the user behind ``interaction`` alone: an ephemeral follow-up."""
+    rendered = render(with_share_button(reply), file_prefix=f"{interaction.id}-")
+    async with _translated("answer privately"):
+        if delete_original:
+            await interaction.delete_original_response()
+        await interaction.followup.send(ephemeral=True, **rendered.message_kwargs())
+
+
+def _is_ephemeral(message: discord.Message | None) -> bool:
+    return message is not None and message.flags.ephemeral
 
 
 def _outcome_edit(message: discord.Message | None, rendered: Rendered) -> dict[str, Any]:

@@ -77,6 +77,7 @@ WORDS = {
     "slow": IntentName.ANOMALY_QUERY,
     "long": IntentName.PROMQL,
     "unknown": IntentName.UNKNOWN,
+    "share": IntentName.SHARE,
 }
 """The test's command words and the (real) intents that stand for them."""
 

@@ -43,6 +43,7 @@ KNOWN_CHANNELS = frozenset({CHANNEL_ID, THREAD_ID, DM_CHANNEL_ID})
 ANA = {"id": "1300000000000000001", "username": "ana.ops", "global_name": "Ana"}
 BEN = {"id": "1300000000000000002", "username": "ben.sre", "global_name": "Ben"}
 LOADING_FLAG = 1 << 7
+EPHEMERAL_FLAG = 1 << 6
 
 Json = dict[str, Any]
 
@@ -108,6 +109,7 @@ class FakeDiscord:
         self.sessions: list[Session] = []
         self.connections: list[Connection] = []
         self.messages: dict[str, Json] = {}
+        self.deleted: list[str] = []
         self.commands: list[Json] = []
         self._interactions: dict[str, Json] = {}
         self._originals: dict[str, str] = {}
@@ -347,6 +349,12 @@ class FakeDiscord:
                 self._edit_webhook_message,
                 False,
             ),
+            (
+                "DELETE",
+                r"/webhooks/\d+/(?P<token>[^/]+)/messages/(?P<message>[^/]+)",
+                self._delete_webhook_message,
+                False,
+            ),
         ]
 
     async def _user_me(self, _: RestCall, __: dict[str, str]) -> web.Response:
@@ -389,9 +397,11 @@ class FakeDiscord:
         if kind == 4:
             message = self._new_message(interaction["channel_id"], call, data=data)
         elif kind == 5:
+            ephemeral = data.get("flags", 0) & EPHEMERAL_FLAG
             message = self._new_message(
-                interaction["channel_id"], call, data={"content": "", "flags": LOADING_FLAG}
-            )
+                interaction["channel_id"], call,
+                data={"content": "", "flags": LOADING_FLAG | ephemeral},
+            )  # fmt: skip
         elif kind in (6, 7):
             original = interaction["message"]
             self.messages.setdefault(original["id"], copy.deepcopy(original))
@@ -406,7 +416,9 @@ class FakeDiscord:
                 "type": interaction["type"],
                 "response_message_id": message["id"] if message else None,
                 "response_message_loading": kind == 5,
-                "response_message_ephemeral": False,
+                "response_message_ephemeral": bool(
+                    message and message.get("flags", 0) & EPHEMERAL_FLAG
+                ),
             },
             "resource": {"type": kind, "message": message} if message else None,
         }
@@ -416,8 +428,11 @@ class FakeDiscord:
         token = match["token"]
         original = self.messages.get(self._originals.get(token, ""))
         if original is not None and original.get("flags", 0) & LOADING_FLAG:
-            original["flags"] = 0
-            return _json(self._update_message(original["id"], call))
+            # The first follow-up of a deferral fills in the "thinking…" message and keeps
+            # the deferral's visibility, whatever flags it asks for (as Discord does).
+            flags = original["flags"] & EPHEMERAL_FLAG
+            body = dict(call.body or {}, flags=flags)
+            return _json(self._update_message(original["id"], call, data=body))
         channel = self._interactions[token]["channel_id"]
         return _json(self._new_message(channel, call))
 
@@ -426,6 +441,15 @@ class FakeDiscord:
         if message_id == "@original":
             message_id = self._originals[match["token"]]
         return _json(self._update_message(message_id, call))
+
+    async def _delete_webhook_message(self, call: RestCall, match: dict[str, str]) -> web.Response:
+        message_id = match["message"]
+        if message_id == "@original":
+            message_id = self._originals.pop(match["token"], "")
+        if self.messages.pop(message_id, None) is None:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        self.deleted.append(message_id)
+        return web.Response(status=204)
 
     # ------------------------------------------------------------------ messages
 
