@@ -60,8 +60,10 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no ty
         retry: RetryPolicy | None = None,
         dedupe_ttl: int = DEDUPE_TTL_SECONDS,
         tenant_id: str | None = None,
+        app_id: str = "",
     ) -> None:
         super().__init__()
+        self._app_id = app_id
         self._tenant = tenant_id.lower() if tenant_id else None
         self._responder = responder
         self._references = references
@@ -84,7 +86,7 @@ class TeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no ty
     async def on_message_activity(self, turn_context: Any) -> None:
         activity = turn_context.activity
         await self._references.remember(activity)
-        conversation = Conversation(turn_context, self._retry)
+        conversation = Conversation(turn_context, self._retry, app_id=self._app_id)
         message, outbox = _question(activity, conversation)
         await self._responder.respond(
             message, outbox, Delivery(dedupe_key(activity), self._dedupe_ttl)

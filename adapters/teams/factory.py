@@ -73,7 +73,9 @@ def build_teams(
     adapter = CloudAdapter(KeyedAuthentication(config.sdk_configuration(), keys))
     adapter.on_turn_error = _log_turn_error
     responder = Responder(handle, dedupe, placeholder_after=options.placeholder_after)
-    bot = TeamsBot(responder, book, retry=options.retry, tenant_id=config.tenant_id)
+    bot = TeamsBot(
+        responder, book, retry=options.retry, tenant_id=config.tenant_id, app_id=config.app_id
+    )
     poster = TeamsPoster(adapter, book, app_id=config.app_id, retry=options.retry)
     endpoint = MessagesEndpoint(adapter, bot)
 

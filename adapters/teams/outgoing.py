@@ -9,6 +9,13 @@ The two outboxes (:class:`bot.core.responder.Outbox`) are how an answer goes out
 answer is slow, then updated into it), :class:`CardOutbox` answers a button click by updating
 the clicked card to show who chose what and the outcome. Where Teams refuses an update, the
 card is posted as a new reply instead of being lost.
+
+A private answer (:attr:`~bot.core.model.Reply.private`) to a message in a channel or group
+chat goes to the asker's personal (1:1) chat with the bot, created through the connector
+(``POST /v3/conversations``); a "Working on it…" card already shown in the channel is turned
+into a one-line pointer there. Teams lets a bot open that chat only when the app is installed
+for the user; where it refuses, the answer is posted in the channel as before. A click's
+answer stays on its card.
 """
 
 from __future__ import annotations
@@ -16,14 +23,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationParameters
 
 from adapters.teams.render import CARD_CONTENT_TYPE, RenderedReply, render_notice, render_reply
 from adapters.teams.retry import OutboundError, RetryPolicy, call_with_retries
+from bot.core.errors import AdapterError
 from bot.core.model import Reply
 from bot.core.responder import WORKING_ON_IT
 
 log = logging.getLogger(__name__)
+
+#: What a "Working on it…" card in a channel becomes when the answer went to a 1:1 chat.
+POINTER = "I answered you in our personal chat."
 
 
 def card_activity(rendered: RenderedReply, *, activity_id: str | None = None) -> Activity:
@@ -43,9 +54,44 @@ def card_activity(rendered: RenderedReply, *, activity_id: str | None = None) ->
 class Conversation:
     """The conversation (and thread) of one turn, as seen by the bot's replies."""
 
-    def __init__(self, turn_context: Any, retry: RetryPolicy) -> None:
+    def __init__(self, turn_context: Any, retry: RetryPolicy, *, app_id: str = "") -> None:
         self._context = turn_context
         self._retry = retry
+        self._app_id = app_id
+
+    @property
+    def is_personal(self) -> bool:
+        """Whether this is the user's 1:1 chat with the bot (private already)."""
+        conversation = getattr(self._context.activity, "conversation", None)
+        return getattr(conversation, "conversation_type", None) in (None, "personal")
+
+    async def reply_in_person(self, rendered: RenderedReply) -> bool:
+        """Post ``rendered`` in the sender's 1:1 chat with the bot; False (logged) when
+        Teams refuses to open it."""
+        activity = self._context.activity
+        tenant = getattr(getattr(activity, "conversation", None), "tenant_id", None)
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=activity.recipient,
+            members=[activity.from_property],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}} if tenant else None,
+        )
+
+        async def send(personal: Any) -> None:
+            await personal.send_activity(card_activity(rendered))
+
+        async def open_and_send() -> Any:
+            return await self._context.adapter.create_conversation(
+                self._app_id, send, parameters, activity.channel_id, activity.service_url
+            )
+
+        try:
+            await call_with_retries("personal reply", open_and_send, self._retry)
+        except (OutboundError, AdapterError) as exc:
+            log.warning("teams: could not answer in a personal chat, answering here: %s", exc)
+            return False
+        return True
 
     async def reply(self, rendered: RenderedReply) -> str | None:
         """Post ``rendered`` as a reply to the incoming activity; the new activity's id."""
@@ -82,13 +128,24 @@ class ReplyOutbox:
         self._placeholder_id = await self._conversation.reply(render_notice())
 
     async def deliver(self, reply: Reply) -> None:
+        if await self._in_person(reply):
+            return
         await self._conversation.reply(render_reply(reply))
 
     async def replace(self, reply: Reply) -> None:
+        if await self._in_person(reply):
+            if self._placeholder_id:
+                await updated(self._conversation, self._placeholder_id, render_notice(POINTER))
+            return
         await self._update_or_reply(render_reply(reply))
 
     async def apologise(self, text: str) -> None:
         await self._update_or_reply(render_notice(text))
+
+    async def _in_person(self, reply: Reply) -> bool:
+        if not reply.private or self._conversation.is_personal:
+            return False
+        return await self._conversation.reply_in_person(render_reply(reply))
 
     async def _update_or_reply(self, rendered: RenderedReply) -> None:
         shown = self._placeholder_id

@@ -5,7 +5,9 @@ Activities that reach the bot name their connector in ``serviceUrl``; point it a
 
 - ``POST /v3/conversations/{conversation}/activities/{activity}``: a reply to an activity;
 - ``POST /v3/conversations/{conversation}/activities``: a new message in a conversation;
-- ``PUT /v3/conversations/{conversation}/activities/{activity}``: an update of a message.
+- ``PUT /v3/conversations/{conversation}/activities/{activity}``: an update of a message;
+- ``POST /v3/conversations``: a new conversation (the bot's 1:1 chat with a user), answered
+  with a fresh ``a:personal-…`` id.
 
 Each call is recorded with its decoded path, body and whether it carried an Authorization
 header; every Adaptive Card received is checked against the 1.5 schema and violations are
@@ -42,9 +44,11 @@ class ConnectorCall:
 
     @property
     def kind(self) -> str:
-        """``reply``, ``send`` or ``update``."""
+        """``reply``, ``send``, ``update`` or ``create`` (a new conversation)."""
         if self.method == "PUT":
             return "update"
+        if not self.conversation_id:
+            return "create"
         return "reply" if self.activity_id else "send"
 
     @property
@@ -62,6 +66,7 @@ class FakeBotConnector:
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         app = web.Application()
+        app.router.add_post("/v3/conversations", self._on_call)
         base = "/v3/conversations/{conversation}/activities"
         app.router.add_post(base, self._on_call)
         app.router.add_post(base + "/{activity}", self._on_call)
@@ -103,7 +108,7 @@ class FakeBotConnector:
         status, retry_after = self._failures.popleft() if self._failures else (200, None)
         call = ConnectorCall(
             method=request.method,
-            conversation_id=request.match_info["conversation"],
+            conversation_id=request.match_info.get("conversation", ""),
             activity_id=request.match_info.get("activity"),
             body=body,
             authorized="Authorization" in request.headers,
@@ -120,4 +125,6 @@ class FakeBotConnector:
             return web.json_response(error, status=status, headers=headers)
         if call.kind == "update":
             return web.json_response({"id": call.activity_id})
+        if call.kind == "create":
+            return web.json_response({"id": f"a:personal-{next(self._ids)}"})
         return web.json_response({"id": f"bot-{next(self._ids)}"})

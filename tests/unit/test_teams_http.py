@@ -83,17 +83,16 @@ async def running(
 
 
 async def test_channel_mention_gets_a_card_reply_in_the_same_thread(core: Services) -> None:
-    """ "@SmartCloudOps what can you do?" in a channel: the help card replies to the post."""
+    """ "@SmartCloudOps is web-1 up?" in a channel: the answer card replies to the post."""
     async with running(core) as bot:
-        response = await bot.post(mention("what can you do?", service_url=bot.connector.url))
+        response = await bot.post(mention("is web-1 up?", service_url=bot.connector.url))
         assert response.status == 202
         (reply,) = bot.connector.of_kind("reply")
         assert reply.conversation_id == f"{CHANNEL};messageid=1715678477118"
         assert reply.activity_id == "1715678477118"
         assert reply.body["replyToId"] == "1715678477118"
-        assert reply.body["text"] == "What I can do"
         (card,) = reply.cards
-        assert "What I can do" in card_texts(card)
+        assert any("web-1" in text for text in card_texts(card))
         assert not reply.authorized
 
 
@@ -105,10 +104,12 @@ async def test_personal_and_group_chats_are_answered(
 ) -> None:
     """Direct and group chats get their answer in their own conversation."""
     async with running(core) as bot:
-        await bot.post(payload(name, service_url=bot.connector.url))
+        text = "<at>SmartCloudOps</at> is web-1 up?" if conversation == GROUP_CHAT else None
+        await bot.post(payload(name, service_url=bot.connector.url, text=text))
         (reply,) = bot.connector.of_kind("reply")
         assert reply.conversation_id == conversation
-        assert "What I can do" in card_texts(reply.cards[0])
+        expected = "web-1 is up (1 target)." if conversation == GROUP_CHAT else "What I can do"
+        assert expected in card_texts(reply.cards[0])
 
 
 async def test_duplicate_activity_id_is_answered_once(core: Services) -> None:
@@ -147,7 +148,7 @@ async def test_throttled_and_failing_connector_calls_are_retried(core: Services)
     """429 (with Retry-After) and 503 are retried until the reply goes through."""
     async with running(core) as bot:
         bot.connector.fail_next(429, 503, retry_after="0")
-        response = await bot.post(mention("what can you do?", service_url=bot.connector.url))
+        response = await bot.post(mention("is web-1 up?", service_url=bot.connector.url))
         assert response.status == 202
         assert [c.status for c in bot.connector.calls] == [429, 503, 200]
 
@@ -273,7 +274,7 @@ async def test_a_connector_that_keeps_failing_is_logged_not_crashing(
     async with running(core) as bot:
         bot.connector.fail_next(*[503] * FAST.retry.attempts)
         with caplog.at_level(logging.WARNING):
-            response = await bot.post(mention("what can you do?", service_url=bot.connector.url))
+            response = await bot.post(mention("is web-1 up?", service_url=bot.connector.url))
         assert response.status == 202
         *failed, apology = bot.connector.calls
         assert [c.status for c in failed] == [503] * FAST.retry.attempts
@@ -281,7 +282,7 @@ async def test_a_connector_that_keeps_failing_is_logged_not_crashing(
         (ref,) = set(re.findall(r"quote ref (\w+)", json.dumps(apology.body)))
         assert "HTTP 503" in caplog.text
         assert f"[cid={ref}]" in caplog.text
-        assert "what can you do" not in caplog.text
+        assert "is web-1 up" not in caplog.text
         assert "Traceback" not in json.dumps(apology.body)
 
 
@@ -295,3 +296,39 @@ async def test_no_secret_reaches_the_log(core: Services, caplog: pytest.LogCaptu
     assert "hunter2-client-secret" not in caplog.text
     assert "sekret-token-value" not in caplog.text
     assert "refused an unauthenticated activity" in caplog.text
+
+
+async def test_a_private_answer_in_a_channel_goes_to_the_personal_chat(core: Services) -> None:
+    """Help asked in a channel is the asker's business: the bot opens its 1:1 chat with
+    them (POST /v3/conversations, the asker as the only member) and answers there."""
+    async with running(core) as bot:
+        await bot.post(mention("what can you do?", service_url=bot.connector.url))
+        (create,) = bot.connector.of_kind("create")
+        assert create.body["isGroup"] is False
+        [member] = create.body["members"]
+        sender = payload("channel_mention")["from"]
+        assert member["id"] == sender["id"]
+        (sent,) = [c for c in bot.connector.calls if c.kind != "create"]
+        assert sent.conversation_id.startswith("a:personal-")
+        assert "What I can do" in card_texts(sent.cards[0])
+        assert all(c.conversation_id.startswith("a:personal-") for c in bot.connector.calls[1:])
+
+
+async def test_a_private_answer_stays_in_the_channel_when_teams_refuses_a_personal_chat(
+    core: Services,
+) -> None:
+    """The app is not installed for the user (403): the answer is given where asked."""
+    async with running(core) as bot:
+        bot.connector.fail_next(403)
+        await bot.post(mention("what can you do?", service_url=bot.connector.url))
+        (reply,) = bot.connector.of_kind("reply")
+        assert reply.conversation_id == f"{CHANNEL};messageid=1715678477118"
+        assert "What I can do" in card_texts(reply.cards[0])
+
+
+async def test_a_private_answer_in_a_personal_chat_is_answered_there(core: Services) -> None:
+    async with running(core) as bot:
+        await bot.post(payload("personal_message", service_url=bot.connector.url))
+        assert bot.connector.of_kind("create") == []
+        (reply,) = bot.connector.of_kind("reply")
+        assert reply.conversation_id == PERSONAL
