@@ -188,7 +188,7 @@ class PrometheusMetricsSource:
     # ----------------------------------------------------------------------- HTTP
 
     def _limit(self) -> dict[str, str]:
-        return {"timeout": f"{self._timeout:g}s"}
+        return {"timeout": _duration(self._timeout)}
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -294,6 +294,14 @@ def _basic_auth(user: str | None, password: str | None) -> dict[str, str]:
         return {}
     token = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
     return {"Authorization": f"Basic {token}"}
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` as a Prometheus duration: whole units only, so 2.5 s is ``2500ms``
+    (``2.5s`` is refused with HTTP 400)."""
+    if seconds == int(seconds):
+        return f"{int(seconds)}s"
+    return f"{max(1, round(seconds * 1000))}ms"
 
 
 def _num(value: float) -> str:
