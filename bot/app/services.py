@@ -196,6 +196,8 @@ async def _metrics_source(
     source = PrometheusMetricsSource(
         settings.prometheus_url,
         timeout=settings.file.prometheus_timeout_seconds,
+        max_concurrency=settings.file.prometheus_max_concurrency,
+        queue_seconds=settings.file.prometheus_queue_seconds,
         catalog_overrides=settings.file.catalog,
         target_labels=settings.file.target_labels,
     )

@@ -134,6 +134,23 @@ def test_yaml_file_overrides_defaults(tmp_path: Path) -> None:
     assert settings.file.catalog == {"cpu": "avg(rate(my_cpu_seconds{selector}[5m]))"}
 
 
+def test_prometheus_bound_comes_from_the_file(tmp_path: Path) -> None:
+    """The Prometheus bound and its queue wait are file keys with defaults (20 calls, 2 s)."""
+    assert (
+        FileSettings().prometheus_max_concurrency,
+        FileSettings().prometheus_queue_seconds,
+    ) == (20, 2.0)
+    env = config_file(
+        tmp_path,
+        "prometheus_max_concurrency: 8\nprometheus_queue_seconds: 0.5\n",
+    )
+    file = load_settings(env).file
+    assert (
+        file.prometheus_max_concurrency,
+        file.prometheus_queue_seconds,
+    ) == (8, 0.5)
+
+
 def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:
     """An empty file is the same as no file."""
     assert load_settings(config_file(tmp_path, "# nothing yet\n")).file == FileSettings()
@@ -151,6 +168,12 @@ def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:
             "database:\n  timeout_seconds: 0\n", "database.timeout_seconds", id="database-timeout"
         ),
         pytest.param("database:\n  timeout: 5\n", "database.timeout", id="database-key"),
+        pytest.param(
+            "prometheus_max_concurrency: 0\n", "prometheus_max_concurrency", id="no-slots"
+        ),
+        pytest.param(
+            "prometheus_queue_seconds: -1\n", "prometheus_queue_seconds", id="negative-wait"
+        ),
     ],
 )
 def test_bad_yaml_key_is_named(tmp_path: Path, text: str, key: str) -> None:
