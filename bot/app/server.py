@@ -55,17 +55,25 @@ async def _healthz(_: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    telemetry = request.app[TELEMETRY_KEY]
     checks: tuple[DependencyCheck, ...] = request.app[CHECKS_KEY]
+    states = await check_dependencies(request.app[TELEMETRY_KEY], checks)
+    ready = all(state == "ok" for state in states.values())
+    body = {"status": "ready" if ready else "not ready", "dependencies": states}
+    return web.json_response(body, status=200 if ready else 503)
+
+
+async def check_dependencies(
+    telemetry: Telemetry, checks: Sequence[DependencyCheck]
+) -> dict[str, str]:
+    """Each dependency's state (``ok`` or ``down: why``), checked at once, recorded in
+    ``smartcloudops_dependency_up`` (and failures counted)."""
     results = await asyncio.gather(*(_run_check(c) for c in checks))
     states = dict(zip((c.name for c in checks), results, strict=True))
     for name, state in states.items():
         telemetry.dependency_up.labels(name).set(1 if state == "ok" else 0)
         if state != "ok":
             telemetry.dependency_failures.labels(name).inc()
-    ready = all(state == "ok" for state in states.values())
-    body = {"status": "ready" if ready else "not ready", "dependencies": states}
-    return web.json_response(body, status=200 if ready else 503)
+    return states
 
 
 async def _run_check(check: DependencyCheck) -> str:

@@ -110,6 +110,8 @@ async def open_services(
         services.web_plugins.append(_alertmanager_webhook(settings, alerting))
         services.web_plugins.extend(await _platform_plugins(services, stack))
         services.web_plugins.extend(await _scheduler_plugins(services, stack, alerting))
+        if checks:
+            services.web_plugins.append(_dependency_monitor(settings, telemetry, checks))
         yield services
 
 
@@ -145,6 +147,17 @@ async def _alerting(
     from bot.app.wiring.alerts import open_alerting
 
     return await open_alerting(settings, stack, posters=posters, checks=checks)
+
+
+def _dependency_monitor(
+    settings: Settings, telemetry: Telemetry, checks: list[DependencyCheck]
+) -> WebPlugin:
+    """Checks every dependency in the background while the server runs, so
+    ``smartcloudops_dependency_up`` stays current whatever probes ``/readyz``."""
+    from bot.app.monitor import DependencyMonitor, monitor_plugin
+
+    interval = settings.file.dependency_check_interval_seconds
+    return monitor_plugin(DependencyMonitor(telemetry, checks, interval=interval))
 
 
 def _alertmanager_webhook(settings: Settings, alerting: Alerting) -> WebPlugin:

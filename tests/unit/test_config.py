@@ -134,21 +134,26 @@ def test_yaml_file_overrides_defaults(tmp_path: Path) -> None:
     assert settings.file.catalog == {"cpu": "avg(rate(my_cpu_seconds{selector}[5m]))"}
 
 
-def test_prometheus_bound_comes_from_the_file(tmp_path: Path) -> None:
-    """The Prometheus bound and its queue wait are file keys with defaults (20 calls, 2 s)."""
+def test_prometheus_bound_and_check_interval_come_from_the_file(tmp_path: Path) -> None:
+    """The Prometheus bound, its queue wait and the dependency check interval are file keys
+    with defaults (20 calls, 2 s, 15 s)."""
     assert (
         FileSettings().prometheus_max_concurrency,
         FileSettings().prometheus_queue_seconds,
-    ) == (20, 2.0)
+        FileSettings().dependency_check_interval_seconds,
+    ) == (20, 2.0, 15.0)
     env = config_file(
         tmp_path,
-        "prometheus_max_concurrency: 8\nprometheus_queue_seconds: 0.5\n",
+        "prometheus_max_concurrency: 8\n"
+        "prometheus_queue_seconds: 0.5\n"
+        "dependency_check_interval_seconds: 30\n",
     )
     file = load_settings(env).file
     assert (
         file.prometheus_max_concurrency,
         file.prometheus_queue_seconds,
-    ) == (8, 0.5)
+        file.dependency_check_interval_seconds,
+    ) == (8, 0.5, 30.0)
 
 
 def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:
@@ -173,6 +178,11 @@ def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:
         ),
         pytest.param(
             "prometheus_queue_seconds: -1\n", "prometheus_queue_seconds", id="negative-wait"
+        ),
+        pytest.param(
+            "dependency_check_interval_seconds: 0.1\n",
+            "dependency_check_interval_seconds",
+            id="check-interval",
         ),
     ],
 )
