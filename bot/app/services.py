@@ -129,7 +129,7 @@ async def _remediation_service(
         )
     )
     if settings.database_url:
-        checks.append(DependencyCheck("database", store.ping))
+        checks.append(DependencyCheck("database", store.ping, serving=bool(policy.actions)))
     executors = await stack.enter_async_context(open_executors(policy))
     return RemediationService(policy, store, executors)
 

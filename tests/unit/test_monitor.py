@@ -5,6 +5,7 @@ background and ``smartcloudops_dependency_up`` kept current, whether or not anyt
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
@@ -117,3 +118,28 @@ async def test_without_dependencies_no_monitor_is_mounted() -> None:
     async with open_services(Settings()) as services:
         app = build_web_app(services.telemetry, services.checks, services.web_plugins)
         assert MONITOR_KEY not in app
+
+
+async def test_the_database_is_what_serving_needs_only_when_actions_are_configured(
+    tmp_path: Path,
+) -> None:
+    """With actions a request cannot be recorded without the database, so it is in
+    ``/readyz?scope=serving``; without actions it is only reported."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+    actions = {
+        "roles": {"oncall": {"users": ["slack:U0ANA"]}},
+        "executors": {"runbooks": {"type": "command"}},
+        "actions": {
+            "restart": {
+                "executor": "runbooks",
+                "role": "oncall",
+                "targets": {"names": ["payments"]},
+                "command": ["/bin/true"],
+            }
+        },
+    }
+    for policy, serving in (({}, False), (actions, True)):
+        settings = Settings(database_url=url, file=FileSettings(policy=policy))
+        async with open_services(settings) as services:
+            database = [c for c in services.checks if c.name == "database"]
+            assert [c.serving for c in database] == [serving]
