@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.app.config import Settings
 from bot.app.parsing import build_parser
+from bot.app.plugins import DependencyCheck, WebPlugin
 from bot.app.registry import build_registry
-from bot.app.server import DependencyCheck, WebPlugin
 from bot.core.dispatcher import Dispatcher
 from bot.core.ports import ChannelPoster, ContextStore, DedupeStore, IntentParserPort, Publisher
 from bot.core.telemetry import Telemetry
@@ -27,6 +27,7 @@ from bot.features.metrics.targets import TargetDirectory
 from bot.features.remediation.service import RemediationService
 
 if TYPE_CHECKING:  # the core never imports redis at run time
+    from aiohttp import web
     from redis.asyncio import Redis
 
 
@@ -160,10 +161,15 @@ def _dependency_monitor(
 
 
 def _alertmanager_webhook(settings: Settings, alerting: Alerting) -> WebPlugin:
-    """``POST /alertmanager``, feeding Alertmanager's notifications to the notifier."""
-    from adapters.alertmanager.webhook import webhook_plugin
+    """``POST /alertmanager``, feeding Alertmanager's notifications to the notifier. The route
+    module (aiohttp's web server) is imported when a server mounts it, not by ``chat``."""
 
-    return webhook_plugin(alerting.notifier, settings.webhook_token)
+    def mount(app: web.Application) -> None:
+        from adapters.alertmanager.webhook import webhook_plugin
+
+        webhook_plugin(alerting.notifier, settings.webhook_token)(app)
+
+    return mount
 
 
 def _redis_client(settings: Settings, stack: contextlib.AsyncExitStack) -> Redis | None:
