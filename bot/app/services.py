@@ -19,6 +19,7 @@ from bot.app.server import DependencyCheck, WebPlugin
 from bot.core.dispatcher import Dispatcher
 from bot.core.ports import ChannelPoster, ContextStore, DedupeStore, IntentParserPort, Publisher
 from bot.core.telemetry import Telemetry
+from bot.features.access.tenants import TenantGate
 from bot.features.alerts.alerting import Alerting
 from bot.features.anomaly.ports import AnomalyDetector
 from bot.features.forecast.ports import Forecaster
@@ -88,7 +89,12 @@ async def open_services(
             alerting=alerting,
         )
         dispatcher = Dispatcher(
-            parser, context, registry, telemetry, history_limit=settings.file.history_limit
+            parser,
+            context,
+            registry,
+            telemetry,
+            history_limit=settings.file.history_limit,
+            gate=TenantGate(remediation.policy.tenants),
         )
         services = Services(
             settings=settings,

@@ -1,6 +1,7 @@
 """The remediation policy: which actions exist, who may request and approve them, on which
-targets, within which bounds, through which executor; and who may silence, subscribe to and
-acknowledge alerts from chat (``alerts:``).
+targets, within which bounds, through which executor; who may silence, subscribe to and
+acknowledge alerts from chat (``alerts:``); and which Slack teams, Teams tenants and
+Discord guilds are served at all (``tenants:``, all unless set).
 
 It comes from the ``policy:`` section of the YAML config file and is validated at start-up;
 every error names the offending key (``policy.actions.scale.replicas.max: ...``). Anything
@@ -196,6 +197,43 @@ class AlertGrants(_Strict):
         return roles
 
 
+class Tenants(_Strict):
+    """Allowlists of the organisations served: Slack team ids (``T0123``), Teams (Entra)
+    tenant ids, Discord guild ids. A platform without a list serves every tenant (the
+    default); with one, a message from any other tenant, or from none (a Discord direct
+    message), is refused before anything reads it."""
+
+    slack: tuple[str, ...] | None = None
+    teams: tuple[str, ...] | None = None
+    discord: tuple[str, ...] | None = None
+
+    @field_validator("slack", "teams", "discord", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: object) -> object:
+        """A Discord snowflake written without quotes is a YAML integer: take it as text."""
+        if isinstance(value, (str, int)):
+            value = [value]
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _plain_ids(self) -> Tenants:
+        for platform in ("slack", "teams", "discord"):
+            for index, value in enumerate(getattr(self, platform) or ()):
+                if not _TENANT_ID.fullmatch(value):
+                    raise ValueError(f"{platform}[{index}]: {value!r} is not a plain id")
+        return self
+
+    def allowlist(self, platform: str) -> frozenset[str] | None:
+        """The ids ``platform`` may come from (case-folded), or None: every tenant."""
+        ids: tuple[str, ...] | None = getattr(self, platform, None)
+        return None if ids is None else frozenset(i.casefold() for i in ids)
+
+
+_TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
 class Policy(_Strict):
     """The validated policy. Build it with :func:`load_policy`."""
 
@@ -203,6 +241,7 @@ class Policy(_Strict):
     executors: dict[str, ExecutorConfig] = Field(default_factory=dict)
     actions: dict[str, Action] = Field(default_factory=dict)
     alerts: AlertGrants = Field(default_factory=AlertGrants)
+    tenants: Tenants = Field(default_factory=Tenants)
 
     def roles_of(self, actor: Actor) -> frozenset[str]:
         """Every role ``actor`` holds, by principal or (if granted) by channel."""

@@ -1,0 +1,1 @@
+"""Who may use the bot at all: the tenant allowlist (``policy.tenants``)."""
