@@ -8,6 +8,7 @@ from collections.abc import Callable
 from bot.app.config import Settings
 from bot.core.model import IncomingMessage
 from bot.core.registry import HandlerSpec, Registry
+from bot.features.access.reads import guard_reads
 from bot.features.alerts.alerting import Alerting
 from bot.features.anomaly.ports import AnomalyDetector
 from bot.features.forecast.ports import Forecaster
@@ -36,7 +37,8 @@ def build_registry(
     clock: Callable[[], float] = time.time,
 ) -> Registry:
     """Every handler the bot has. Help is generated from the registry itself. ``clock`` is
-    the metrics' notion of now (tests pin it to the demo's)."""
+    the metrics' notion of now (tests pin it to the demo's). Reads the policy limits
+    (``policy.read``) are checked first."""
     from bot.features.anomaly.handler import anomaly_specs
     from bot.features.forecast.handler import forecast_spec
     from bot.features.health.handler import HealthCheck
@@ -58,15 +60,16 @@ def build_registry(
             handler=health.health,
         ),
     ]
+    # Who may silence, subscribe, acknowledge and read comes from the remediation policy's
+    # roles; without one, nobody may change alerting and every read is open.
+    policy = remediation.policy if remediation is not None else Policy()
     if remediation is not None:
         specs.extend(remediation_specs(remediation))
     if alerting is not None:
         from bot.features.alerts.handlers import alert_specs
 
-        # Who may silence, subscribe and acknowledge comes from the remediation policy's
-        # roles; without one, nobody may (listing stays open).
-        policy = remediation.policy if remediation is not None else Policy()
         specs.extend(alert_specs(alerting, policy))
+    specs = [guard_reads(spec, policy) for spec in specs]
     advisor = _advisor(remediation)
     registry = Registry(with_advice(spec, advisor) for spec in specs)
     for spec in help_specs(registry):

@@ -1,1 +1,2 @@
-"""Who may use the bot at all: the tenant allowlist (``policy.tenants``)."""
+"""Who may use the bot at all, and for what: the tenant allowlist (``policy.tenants``) and
+read grants (``policy.read``)."""

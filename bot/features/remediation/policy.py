@@ -1,6 +1,7 @@
 """The remediation policy: which actions exist, who may request and approve them, on which
 targets, within which bounds, through which executor; who may silence, subscribe to and
-acknowledge alerts from chat (``alerts:``); and which Slack teams, Teams tenants and
+acknowledge alerts from chat (``alerts:``); who may read the audit log, raw PromQL and the
+alert and silence lists (``read:``, open unless set); which Slack teams, Teams tenants and
 Discord guilds are served at all (``tenants:``, all unless set).
 
 It comes from the ``policy:`` section of the YAML config file and is validated at start-up;
@@ -197,6 +198,32 @@ class AlertGrants(_Strict):
         return roles
 
 
+ReadPermission = Literal["history", "promql", "alerts", "silences"]
+READ_PERMISSIONS: tuple[ReadPermission, ...] = ("history", "promql", "alerts", "silences")
+
+
+class ReadGrants(_Strict):
+    """Which roles may read what from chat: ``history`` (the remediation audit log),
+    ``promql`` (raw PromQL), ``alerts`` (the list of firing alerts) and ``silences`` (the
+    list of silences). A read that is not set is open to everyone, as it always was; once it
+    lists roles, only those roles may (an empty list: nobody)."""
+
+    history: tuple[str, ...] | None = None
+    promql: tuple[str, ...] | None = None
+    alerts: tuple[str, ...] | None = None
+    silences: tuple[str, ...] | None = None
+
+    @field_validator("history", "promql", "alerts", "silences", mode="before")
+    @classmethod
+    def _one_role_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    def roles_for(self, permission: ReadPermission) -> tuple[str, ...] | None:
+        """The roles that may, or None when the read is open to everyone."""
+        roles: tuple[str, ...] | None = getattr(self, permission)
+        return roles
+
+
 class Tenants(_Strict):
     """Allowlists of the organisations served: Slack team ids (``T0123``), Teams (Entra)
     tenant ids, Discord guild ids. A platform without a list serves every tenant (the
@@ -241,6 +268,7 @@ class Policy(_Strict):
     executors: dict[str, ExecutorConfig] = Field(default_factory=dict)
     actions: dict[str, Action] = Field(default_factory=dict)
     alerts: AlertGrants = Field(default_factory=AlertGrants)
+    read: ReadGrants = Field(default_factory=ReadGrants)
     tenants: Tenants = Field(default_factory=Tenants)
 
     def roles_of(self, actor: Actor) -> frozenset[str]:
@@ -306,10 +334,15 @@ def _cross_check(policy: Policy) -> list[str]:
 
 def _check_alert_roles(policy: Policy) -> list[str]:
     known = ", ".join(policy.roles) or "none defined"
-    return [
-        f"alerts.{permission}[{index}]: unknown role {role!r} ({known})"
+    granted = [
+        (f"alerts.{permission}", policy.alerts.roles_for(permission))
         for permission in ALERT_PERMISSIONS
-        for index, role in enumerate(policy.alerts.roles_for(permission))
+    ] + [(f"read.{permission}", policy.read.roles_for(permission) or ())
+         for permission in READ_PERMISSIONS]  # fmt: skip
+    return [
+        f"{where}[{index}]: unknown role {role!r} ({known})"
+        for where, roles in granted
+        for index, role in enumerate(roles)
         if role not in policy.roles
     ]
 
