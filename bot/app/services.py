@@ -19,6 +19,7 @@ from bot.app.server import DependencyCheck, WebPlugin
 from bot.core.dispatcher import Dispatcher
 from bot.core.ports import ChannelPoster, ContextStore, DedupeStore, IntentParserPort, Publisher
 from bot.core.telemetry import Telemetry
+from bot.features.access.ports import RateLimiter
 from bot.features.access.tenants import TenantGate
 from bot.features.alerts.alerting import Alerting
 from bot.features.anomaly.ports import AnomalyDetector
@@ -87,6 +88,7 @@ async def open_services(
             forecaster=_forecaster(),
             remediation=remediation,
             alerting=alerting,
+            limiter=_rate_limiter(redis),
         )
         dispatcher = Dispatcher(
             parser,
@@ -220,6 +222,17 @@ def _anomaly_detector(settings: Settings) -> AnomalyDetector:
     from ml.anomaly.service import AnomalyService
 
     return AnomalyService()
+
+
+def _rate_limiter(redis: Redis | None) -> RateLimiter:
+    """Per-person limits on expensive queries, shared by every replica through Redis."""
+    if redis is None:
+        from storage.ratelimit import InMemoryRateLimiter
+
+        return InMemoryRateLimiter()
+    from storage.ratelimit import RedisRateLimiter
+
+    return RedisRateLimiter(redis)
 
 
 def _dedupe_store(redis: Redis | None) -> DedupeStore:
