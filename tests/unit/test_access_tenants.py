@@ -86,6 +86,7 @@ def test_tenants_are_open_unless_listed_and_snowflakes_may_be_unquoted() -> None
     assert tenants.allowlist("slack") == {"t0001"}
     assert tenants.allowlist("teams") is None
     assert load_policy({}).tenants.allowlist("slack") is None
+    assert load_policy({"tenants": None}).tenants.allowlist("slack") is None  # all commented
 
 
 @pytest.mark.parametrize(

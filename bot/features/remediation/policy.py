@@ -2,7 +2,8 @@
 targets, within which bounds, through which executor; who may silence, subscribe to and
 acknowledge alerts from chat (``alerts:``); who may read the audit log, raw PromQL and the
 alert and silence lists (``read:``, open unless set); which Slack teams, Teams tenants and
-Discord guilds are served at all (``tenants:``, all unless set).
+Discord guilds are served at all (``tenants:``, all unless set); and how many expensive
+queries one person may run (``limits:``).
 
 It comes from the ``policy:`` section of the YAML config file and is validated at start-up;
 every error names the offending key (``policy.actions.scale.replicas.max: ...``). Anything
@@ -261,6 +262,15 @@ class Tenants(_Strict):
 _TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
+class Limits(_Strict):
+    """Per-person limits on expensive reads: PromQL over more than
+    ``promql_long_range_seconds``, anomaly scans and forecasts share one allowance of
+    ``expensive.count`` per ``expensive.per_seconds`` (``expensive: null`` turns it off)."""
+
+    expensive: RateLimit | None = Field(default_factory=lambda: RateLimit(count=5, per_seconds=60))
+    promql_long_range_seconds: int = Field(default=6 * 3600, ge=60)
+
+
 class Policy(_Strict):
     """The validated policy. Build it with :func:`load_policy`."""
 
@@ -270,6 +280,13 @@ class Policy(_Strict):
     alerts: AlertGrants = Field(default_factory=AlertGrants)
     read: ReadGrants = Field(default_factory=ReadGrants)
     tenants: Tenants = Field(default_factory=Tenants)
+    limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("read", "tenants", mode="before")
+    @classmethod
+    def _empty_section(cls, value: object) -> object:
+        """``tenants:`` with every line under it commented out is YAML null: the defaults."""
+        return {} if value is None else value
 
     def roles_of(self, actor: Actor) -> frozenset[str]:
         """Every role ``actor`` holds, by principal or (if granted) by channel."""
