@@ -20,6 +20,7 @@ from bot.features.metrics.ports import AlertSource, MetricsSource
 from bot.features.metrics.targets import TargetDirectory
 from bot.features.remediation.advice import advise
 from bot.features.remediation.handlers import guard_unknown, remediation_specs
+from bot.features.remediation.identity import identity_spec
 from bot.features.remediation.model import Actor
 from bot.features.remediation.policy import Policy
 from bot.features.remediation.service import RemediationService
@@ -67,6 +68,7 @@ def build_registry(
     # Who may silence, subscribe, acknowledge and read comes from the remediation policy's
     # roles; without one, nobody may change alerting and every read is open.
     policy = remediation.policy if remediation is not None else Policy()
+    specs.append(identity_spec(policy))
     if remediation is not None:
         specs.extend(remediation_specs(remediation))
     if alerting is not None:
