@@ -4,6 +4,7 @@ clear refusal and is never parsed, remembered or handled."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
@@ -11,28 +12,37 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.discord.client import point_at
 from adapters.discord.inbound import MessageFacts, Person, Place, from_message
 from adapters.slack import inbound as slack_inbound
 from adapters.slack.factory import SLACK_ADAPTER_KEY
+from adapters.teams.factory import ENDPOINT_KEY, TeamsOptions
 from adapters.teams.inbound import to_incoming
-from bot.app.config import FileSettings
+from adapters.teams.retry import RetryPolicy
+from bot.app.config import FileSettings, Settings
 from bot.app.server import build_web_app
 from bot.app.services import open_services
+from bot.app.wiring.teams import plugin as teams_plugin
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import ConfigError
 from bot.core.model import ConversationKey, IncomingMessage, Reply
 from bot.core.registry import HandlerSpec, Registry, Request
+from bot.core.responder import WORKING_ON_IT
 from bot.core.telemetry import Telemetry
 from bot.features.access.tenants import TenantGate
 from bot.features.remediation.policy import load_policy
 from intents.model import Intent, Turn
 from storage.memory import InMemoryContextStore
+from tests.fakes.discord_bot import connected, fake_discord
+from tests.fakes.discord_server import TOKEN
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_bot import BOT_TOKEN, SIGNING_SECRET, SlackBot, slack_settings
 from tests.fakes.slack_requests import payload as slack_payload
 from tests.fakes.slack_requests import slash_command
-from tests.fakes.teams_activities import TENANT, activity
+from tests.fakes.teams_activities import TENANT, activity, mention
 from tests.fakes.teams_activities import payload as teams_payload
+from tests.fakes.teams_cards import card_texts
+from tests.fakes.teams_connector import FakeBotConnector
 
 GUILD = 1200000000000000001
 ANA = Person(1300000000000000001, "Ana")
@@ -188,3 +198,71 @@ async def test_slack_end_to_end_only_an_allowed_workspace_is_answered(
     refusal = "This bot is not enabled for this Slack workspace (T0001)"
     assert (refusal not in shown) is served
     assert ("web-1" in shown) is served
+
+
+@pytest.mark.parametrize(("allowed", "served"), [(["another-tenant"], False),
+                                                 ([TENANT.upper()], True)])  # fmt: skip
+async def test_teams_end_to_end_only_an_allowed_tenant_is_answered(
+    allowed: list[str], served: bool
+) -> None:
+    """The real Teams adapter, built by the composition root with ``policy.tenants.teams``,
+    answers a channel mention from tenant TENANT only when it is listed (GUIDs compare
+    case-insensitively); otherwise the reply is the refusal, naming the tenant."""
+    settings = Settings(
+        file=FileSettings(development_mode=True, policy={"tenants": {"teams": allowed}})
+    )
+    options = TeamsOptions(placeholder_after=5.0, retry=RetryPolicy(base_delay=0.01))
+    async with contextlib.AsyncExitStack() as stack:
+        services = await stack.enter_async_context(open_services(settings))
+        mount = await teams_plugin(services, stack, options=options)
+        app = build_web_app(services.telemetry, services.checks, [mount])
+        connector = await stack.enter_async_context(FakeBotConnector())
+        client = await stack.enter_async_context(TestClient(TestServer(app)))
+        await client.post("/api/messages", json=mention("cpu of web-1", service_url=connector.url))
+        await app[ENDPOINT_KEY].drain()
+        # The answer, or a placeholder the answer replaces on a slow machine.
+        answers = connector.of_kind("reply") + connector.of_kind("update")
+    shown = " ".join(
+        f"{a.body.get('text', '')} {' '.join(t for c in a.cards for t in card_texts(c))}"
+        for a in answers
+    )
+    refusal = f"This bot is not enabled for this Microsoft 365 tenant ({TENANT})"
+    assert (refusal not in shown) is served
+    assert ("web-1" in shown) is served
+
+
+@pytest.mark.parametrize(
+    ("allowed", "dm", "expected"),
+    [
+        ([str(GUILD)], False, "web-1"),
+        (["1200000000000000999"], False, f"not enabled for this Discord server ({GUILD})"),
+        ([str(GUILD)], True, "not in direct messages"),
+    ],
+)
+async def test_discord_end_to_end_only_an_allowed_guild_is_answered(
+    allowed: list[str], dm: bool, expected: str
+) -> None:
+    """The real Discord adapter over the fake gateway, built by the composition root with
+    ``policy.tenants.discord``: a mention in a listed guild is answered; one in another
+    guild, or a direct message (no guild), gets the refusal."""
+    settings = Settings(
+        discord_token=TOKEN, file=FileSettings(policy={"tenants": {"discord": allowed}})
+    )
+    async with fake_discord(heartbeat_ms=500) as fake, contextlib.AsyncExitStack() as stack:
+        point_at(fake.api_base, fake.gateway_url)
+        services = await stack.enter_async_context(open_services(settings))
+        app = build_web_app(services.telemetry, services.checks, services.web_plugins)
+        server = TestServer(app)
+        await server.start_server()
+        stack.push_async_callback(server.close)
+        await connected(fake)
+        await fake.dispatch("MESSAGE_CREATE", fake.user_message("cpu of web-1", dm=dm))
+        call = await fake.wait_for_call("POST", r"/channels/\d+/messages")
+        if (call.body or {}).get("content") == WORKING_ON_IT:  # a slow machine: edited later
+            call = await fake.wait_for_call("PATCH", r"/channels/\d+/messages/\d+")
+    body = call.body or {}
+    shown = str(body.get("content") or "") + " ".join(
+        f"{e.get('title', '')} {e.get('description', '')} {e.get('footer', {}).get('text', '')}"
+        for e in body.get("embeds") or ()
+    )
+    assert expected in shown
