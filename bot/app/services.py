@@ -19,6 +19,8 @@ from bot.app.registry import build_registry
 from bot.core.dispatcher import Dispatcher
 from bot.core.ports import ChannelPoster, ContextStore, DedupeStore, IntentParserPort, Publisher
 from bot.core.telemetry import Telemetry
+from bot.features.access.ports import RateLimiter
+from bot.features.access.tenants import TenantGate
 from bot.features.alerts.alerting import Alerting
 from bot.features.anomaly.ports import AnomalyDetector
 from bot.features.forecast.ports import Forecaster
@@ -86,9 +88,15 @@ async def open_services(
             forecaster=_forecaster(),
             remediation=remediation,
             alerting=alerting,
+            limiter=_rate_limiter(redis),
         )
         dispatcher = Dispatcher(
-            parser, context, registry, telemetry, history_limit=settings.file.history_limit
+            parser,
+            context,
+            registry,
+            telemetry,
+            history_limit=settings.file.history_limit,
+            gate=TenantGate(remediation.policy.tenants),
         )
         services = Services(
             settings=settings,
@@ -234,6 +242,17 @@ def _anomaly_detector(settings: Settings) -> AnomalyDetector:
     from ml.anomaly.service import AnomalyService
 
     return AnomalyService()
+
+
+def _rate_limiter(redis: Redis | None) -> RateLimiter:
+    """Per-person limits on expensive queries, shared by every replica through Redis."""
+    if redis is None:
+        from storage.ratelimit import InMemoryRateLimiter
+
+        return InMemoryRateLimiter()
+    from storage.ratelimit import RedisRateLimiter
+
+    return RedisRateLimiter(redis)
 
 
 def _dedupe_store(redis: Redis | None) -> DedupeStore:
