@@ -110,7 +110,7 @@ class ConsoleChat:
         user = local_user()
         self._template = IncomingMessage(
             platform="console", team_id="local", channel_id="console",
-            user_id=user, user_name=user, text="", is_direct=True,
+            user_id=user, user_name=user, text="", is_direct=True, tenant_id="local",
         )  # fmt: skip
 
     async def send(self, text: str) -> Reply | None:

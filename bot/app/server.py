@@ -5,32 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.app.plugins import DependencyCheck, WebPlugin
 from bot.core.errors import DependencyError
 from bot.core.telemetry import Telemetry
 
+__all__ = ["DependencyCheck", "WebPlugin", "build_web_app", "check_dependencies"]
+
 log = logging.getLogger(__name__)
 
-WebPlugin = Callable[[web.Application], None]
-
 READINESS_TIMEOUT_SECONDS = 3.0
-
-
-@dataclass(frozen=True, slots=True)
-class DependencyCheck:
-    """A configured dependency and how to tell it answers (raise on failure). ``serving``: the
-    bot cannot do its job without it (the database when actions are configured); the others
-    only degrade single answers."""
-
-    name: str
-    check: Callable[[], Awaitable[None]]
-    serving: bool = False
-
 
 TELEMETRY_KEY = web.AppKey("telemetry", Telemetry)
 CHECKS_KEY = web.AppKey("checks", tuple)

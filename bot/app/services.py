@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.app.config import Settings
 from bot.app.parsing import build_parser
+from bot.app.plugins import DependencyCheck, WebPlugin
 from bot.app.registry import build_registry
-from bot.app.server import DependencyCheck, WebPlugin
 from bot.core.dispatcher import Dispatcher
 from bot.core.ports import ChannelPoster, ContextStore, DedupeStore, IntentParserPort, Publisher
 from bot.core.telemetry import Telemetry
+from bot.features.access.ports import RateLimiter
+from bot.features.access.tenants import TenantGate
 from bot.features.alerts.alerting import Alerting
 from bot.features.anomaly.ports import AnomalyDetector
 from bot.features.forecast.ports import Forecaster
@@ -27,6 +29,7 @@ from bot.features.metrics.targets import TargetDirectory
 from bot.features.remediation.service import RemediationService
 
 if TYPE_CHECKING:  # the core never imports redis at run time
+    from aiohttp import web
     from redis.asyncio import Redis
 
 
@@ -85,9 +88,15 @@ async def open_services(
             forecaster=_forecaster(),
             remediation=remediation,
             alerting=alerting,
+            limiter=_rate_limiter(redis),
         )
         dispatcher = Dispatcher(
-            parser, context, registry, telemetry, history_limit=settings.file.history_limit
+            parser,
+            context,
+            registry,
+            telemetry,
+            history_limit=settings.file.history_limit,
+            gate=TenantGate(remediation.policy.tenants),
         )
         services = Services(
             settings=settings,
@@ -160,10 +169,15 @@ def _dependency_monitor(
 
 
 def _alertmanager_webhook(settings: Settings, alerting: Alerting) -> WebPlugin:
-    """``POST /alertmanager``, feeding Alertmanager's notifications to the notifier."""
-    from adapters.alertmanager.webhook import webhook_plugin
+    """``POST /alertmanager``, feeding Alertmanager's notifications to the notifier. The route
+    module (aiohttp's web server) is imported when a server mounts it, not by ``chat``."""
 
-    return webhook_plugin(alerting.notifier, settings.webhook_token)
+    def mount(app: web.Application) -> None:
+        from adapters.alertmanager.webhook import webhook_plugin
+
+        webhook_plugin(alerting.notifier, settings.webhook_token)(app)
+
+    return mount
 
 
 def _redis_client(settings: Settings, stack: contextlib.AsyncExitStack) -> Redis | None:
@@ -228,6 +242,17 @@ def _anomaly_detector(settings: Settings) -> AnomalyDetector:
     from ml.anomaly.service import AnomalyService
 
     return AnomalyService()
+
+
+def _rate_limiter(redis: Redis | None) -> RateLimiter:
+    """Per-person limits on expensive queries, shared by every replica through Redis."""
+    if redis is None:
+        from storage.ratelimit import InMemoryRateLimiter
+
+        return InMemoryRateLimiter()
+    from storage.ratelimit import RedisRateLimiter
+
+    return RedisRateLimiter(redis)
 
 
 def _dedupe_store(redis: Redis | None) -> DedupeStore:

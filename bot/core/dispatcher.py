@@ -1,9 +1,11 @@
 """The dispatcher: one path from an incoming message to a reply, for every platform.
 
 parse (with the conversation's recent turns) -> handler -> reply, with a correlation id on
-every message. User errors become their own text; dependency failures a short, specific
-notice; the bot's own overload a "busy, try again" that blames no backend; anything else is
-logged with the correlation id and the user sees only that id.
+every message. A ``gate`` may refuse a message before anything reads it (a tenant that is
+not served): its answer is sent as is, and the message is neither parsed nor remembered.
+User errors become their own text; dependency failures a short, specific notice; the bot's own
+overload a "busy, try again" that blames no backend; anything else is logged with the
+correlation id and the user sees only that id.
 If the context store is down the bot answers without context, says so once, and picks the
 context up again by itself when the store returns.
 
@@ -30,6 +32,9 @@ from bot.core.telemetry import Telemetry
 from intents.model import STATE_CHANGING, Intent, IntentName
 
 log = logging.getLogger(__name__)
+
+Gate = Callable[[IncomingMessage], Reply | None]
+"""Admits a message (None) or answers it with a refusal, before it is parsed."""
 
 _CONTEXT_DOWN_NOTE = (
     'Conversation memory is unavailable right now, so follow-ups like "and memory?" need the '
@@ -60,9 +65,11 @@ class Dispatcher:
         *,
         history_limit: int = 10,
         clock: Callable[[], float] = time.time,
+        gate: Gate | None = None,
         private_answers: PrivateAnswers | None = None,
     ) -> None:
         self._parser = parser
+        self._gate = gate
         self._memory = ConversationMemory(context, telemetry, history_limit=history_limit)
         self._registry = registry
         self._telemetry = telemetry
@@ -96,6 +103,12 @@ class Dispatcher:
     async def handle(self, message: IncomingMessage) -> Reply:
         cid = new_correlation_id()
         started = time.perf_counter()
+        refused = self._gate(message) if self._gate is not None else None
+        if refused is not None:
+            log.warning("refused a %s message from tenant %r [cid=%s]", message.platform,
+                        message.tenant_id, cid)  # fmt: skip
+            self._telemetry.errors.labels(message.platform, "not_admitted").inc()
+            return self._finish(refused, cid, context_down=False)
         at = self._clock()
         intent, newly_down = Intent(IntentName.UNKNOWN, 0.0), False
         kind = "ok"

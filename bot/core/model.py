@@ -33,6 +33,11 @@ class IncomingMessage:
     ``team_id``, ``channel_id`` and ``user_id`` are the platform's immutable ids (Slack
     ``U0123``, Teams AAD object id, Discord snowflake); ``user_name`` is for display only and
     must never be used for authorisation.
+
+    ``tenant_id`` is the organisation the message comes from: the unit that allowlists admit
+    and that remediation requests and their audit log are scoped to. The Slack team
+    (workspace), the Teams (Entra) tenant, the Discord guild; None when the platform names
+    none (a Discord direct message), and then the message shares nothing with anyone else.
     """
 
     platform: str
@@ -44,6 +49,7 @@ class IncomingMessage:
     thread_id: str | None = None
     message_id: str | None = None
     is_direct: bool = False
+    tenant_id: str | None = None
 
     @property
     def key(self) -> ConversationKey:

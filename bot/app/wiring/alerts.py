@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from adapters.alertmanager.client import AlertmanagerClient
 from bot.app.config import Settings
-from bot.app.server import DependencyCheck
+from bot.app.plugins import DependencyCheck
 from bot.core.ports import ChannelPoster
 from bot.features.alerts.alerting import Alerting
 from bot.features.alerts.notifier import AlertNotifier

@@ -35,7 +35,10 @@ class RequestStore(Protocol):
         then filled into the event."""
         ...
 
-    async def get(self, request_id: int) -> StoredRequest | None: ...
+    async def get(self, request_id: int, scope: str) -> StoredRequest | None:
+        """Request ``request_id`` if it was made in ``scope``; None otherwise, so a request
+        number from another workspace or tenant finds nothing."""
+        ...
 
     async def approve(self, request_id: int, approver: Actor, event: AuditEvent) -> Tally:
         """Record ``approver``'s approval once (a second approval by the same principal is
@@ -69,7 +72,9 @@ class AuditLog(Protocol):
 
     async def record(self, event: AuditEvent) -> None: ...
 
-    async def events(self, query: AuditQuery) -> list[AuditEvent]: ...
+    async def events(self, query: AuditQuery) -> list[AuditEvent]:
+        """Events matching ``query``, newest first, only of ``query.scope`` when it is set."""
+        ...
 
 
 class ActivityLog(Protocol):

@@ -106,8 +106,9 @@ class RemediationService:
             raise
 
     async def approve(self, actor: Actor, request_id: int) -> ApprovalOutcome:
-        """Count ``actor``'s approval; execute when enough distinct approvers agree."""
-        request = await self._load(request_id)
+        """Count ``actor``'s approval; execute when enough distinct approvers agree. Only a
+        request of ``actor``'s own scope (platform and tenant) can be found."""
+        request = await self._load(request_id, actor.scope)
         try:
             return await self._approve(actor, request)
         except Refusal as refusal:
@@ -116,7 +117,7 @@ class RemediationService:
 
     async def deny(self, actor: Actor, request_id: int) -> StoredRequest:
         """Close a pending request (its requester may withdraw it; approvers may deny it)."""
-        request = await self._load(request_id)
+        request = await self._load(request_id, actor.scope)
         try:
             return await self._deny(actor, request)
         except Refusal as refusal:
@@ -140,7 +141,7 @@ class RemediationService:
         raise refusal
 
     async def history(self, query: AuditQuery) -> list[AuditEvent]:
-        """Audit events matching ``query``, newest first."""
+        """Audit events matching ``query`` (within its scope), newest first."""
         return await self._store.events(query)
 
     def now(self) -> datetime:
@@ -181,7 +182,7 @@ class RemediationService:
         if spec.approvals > 0:
             return outcome
         execution = await self._execute(stored, spec, actor)
-        return RequestOutcome(await self._load(stored.id), plan, spec.approver, execution)
+        return RequestOutcome(await self._reload(stored), plan, spec.approver, execution)
 
     def _action(self, action: str) -> Action:
         if not action:
@@ -270,7 +271,7 @@ class RemediationService:
         execution = None
         if len(tally.approvers) >= request.approvals_required:
             execution = await self._execute(request, spec, actor)
-        return ApprovalOutcome(await self._load(request.id), tally, spec.approver, execution)
+        return ApprovalOutcome(await self._reload(request), tally, spec.approver, execution)
 
     async def _deny(self, actor: Actor, request: StoredRequest) -> StoredRequest:
         await self._check_open(actor, request)
@@ -279,9 +280,9 @@ class RemediationService:
             self._check_role(actor, spec.approver, "deny", request.action)
         event = self._event(AuditKind.DENIED, actor, request.action, request.target, "", request.id)
         if not await self._store.close(request.id, RequestStatus.DENIED, event):
-            latest = await self._load(request.id)
+            latest = await self._reload(request)
             raise refusals.not_pending(request.id, latest.status)
-        return await self._load(request.id)
+        return await self._reload(request)
 
     async def _check_open(self, actor: Actor, request: StoredRequest) -> None:
         if request.status is RequestStatus.EXPIRED:
@@ -296,11 +297,17 @@ class RemediationService:
             await self._store.close(request.id, RequestStatus.EXPIRED, event)
             raise refusals.expired(request.id, request.expires_at, request.canonical)
 
-    async def _load(self, request_id: int) -> StoredRequest:
-        request = await self._store.get(request_id)
+    async def _load(self, request_id: int, scope: str) -> StoredRequest:
+        request = await self._store.get(request_id, scope)
         if request is None:
-            raise NotFoundError(f"There is no remediation request #{request_id}.")
+            raise NotFoundError(
+                f"There is no request #{request_id} here.",
+                hint="Requests are answered in the workspace, server or tenant they were made in.",
+            )
         return request
+
+    async def _reload(self, request: StoredRequest) -> StoredRequest:
+        return await self._load(request.id, request.scope)
 
     # ------------------------------------------------------------------ execution
 
@@ -373,6 +380,7 @@ class RemediationService:
             actor_name=actor.name,
             action=_printable(action)[:64],
             target=_printable(target)[:_AUDITED_TARGET_CHARS],
+            scope=actor.scope,
             detail=detail,
             request_id=request_id,
         )
