@@ -61,7 +61,18 @@ class World:
             "POST", rf"/interactions/{interaction['id']}/{token}/callback"
         )
         if (callback.body or {}).get("type") in (5, 6):
-            await self.discord.wait_until(lambda: bool(self._webhook_calls(token)), "a follow-up")
+            # A private answer deletes the public "thinking…" first: wait for the answer.
+            await self.discord.wait_until(
+                lambda: any(c.method != "DELETE" for c in self._webhook_calls(token)), "a follow-up"
+            )
+
+    def private_answer(self, interaction: Json) -> str:
+        """What only the clicker saw: the interaction's ephemeral follow-up (flags 64)."""
+        [note] = [
+            c.body for c in self._webhook_calls(interaction["token"])
+            if c.method == "POST" and (c.body or {}).get("flags", 0) & EPHEMERAL
+        ]  # fmt: skip
+        return shown(note or {})
 
     def _webhook_calls(self, token: str) -> list[RestCall]:
         return [c for c in self.discord.calls if c.path.startswith(f"/webhooks/{APP_ID}/{token}")]
@@ -94,6 +105,9 @@ def custom_ids(message: Json) -> list[str]:
     return [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
 
 
+EPHEMERAL = 1 << 6
+
+
 def shown(message: Json) -> str:
     """The text a Discord user sees in the message's embeds."""
     parts: list[str] = []
@@ -119,14 +133,15 @@ async def test_restart_needs_another_oncall_approval_and_runs_exactly_once(world
     assert world.k8s.calls
     assert all(c.method == "GET" for c in world.k8s.calls)
 
-    message, _ = await world.click(message, approve, user=ANA)
-    assert "your approval does not count" in shown(message)
-    assert "Ana chose Approve" in shown(message)
+    # A refusal is for the clicker alone (an ephemeral follow-up); the message is untouched.
+    message, click = await world.click(message, approve, user=ANA)
+    assert "your approval does not count" in world.private_answer(click)
+    assert "Ana chose Approve" not in shown(message)
     assert world.k8s.mutating_calls == []
     assert custom_ids(message) == [approve, deny], "a refused approval must leave the buttons"
 
-    message, _ = await world.click(message, approve, user=MALLORY)
-    assert "not allowed to approve restart" in shown(message)
+    message, click = await world.click(message, approve, user=MALLORY)
+    assert "not allowed to approve restart" in world.private_answer(click)
     assert world.k8s.mutating_calls == []
     assert custom_ids(message) == [approve, deny]
 
@@ -143,6 +158,7 @@ async def test_restart_needs_another_oncall_approval_and_runs_exactly_once(world
     await world.discord.dispatch("INTERACTION_CREATE", click)  # a redelivery of Ben's click
     again = await world.ops(f"approve {request_id}", user=BEN)
     assert "already executed" in shown(again)
+    assert again["flags"] & EPHEMERAL, "a refusal is for the asker alone"
     assert len(world.callbacks_for(click)) == 1, "a redelivered click is answered once"
     assert len(restart_patches(world.k8s)) == 1
     assert len(world.k8s.mutating_calls) == 1

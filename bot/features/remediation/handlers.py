@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from bot.core.errors import InvalidInput
-from bot.core.model import Choice, ChoiceStyle, Field, Reply, Severity, Table
+from bot.core.model import Choice, ChoiceStyle, Field, Reply, Severity, Table, Visibility
 from bot.core.registry import HandlerSpec, Request
 from bot.features.remediation.model import (
     Actor,
@@ -214,9 +214,10 @@ def render_approval(outcome: ApprovalOutcome) -> Reply:
 
 def render_open_refusal(refusal: Refusal, request_id: int) -> Reply:
     """A refused approval or denial of a request that is still pending (the requester's own
-    approval, someone without the role): the refusal, with the Approve/Deny buttons offered
-    again. Platforms replace a clicked message with the click's answer, so without them one
-    refused click would take the buttons away from everyone who may still decide.
+    approval, someone without the role): the refusal, private like every refusal, with the
+    Approve/Deny buttons offered again. Slack and Discord show it to the clicker alone and leave
+    the clicked message as it was; a Teams card is replaced with the click's answer, and without
+    the buttons one refused click would take them away from everyone who may still decide.
     Any other refusal (expired, already decided) is raised as it is."""
     if refusal.reason not in _LEAVES_REQUEST_PENDING:
         raise refusal
@@ -225,6 +226,7 @@ def render_open_refusal(refusal: Refusal, request_id: int) -> Reply:
         text=text,
         choices=_buttons(request_id),
         severity=Severity.WARNING,
+        visibility=Visibility.PRIVATE,
     )
 
 
