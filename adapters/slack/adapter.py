@@ -26,6 +26,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from adapters.slack import inbound
 from adapters.slack.outbound import ClickOutbox, Outbox, ResponseUrlOutbox, SlackWeb, ThreadOutbox
+from bot.core.correlation import correlated, current_correlation_id
 from bot.core.errors import AdapterError, DependencyError
 from bot.core.model import IncomingMessage, Reply, Severity
 from bot.core.ports import DedupeStore
@@ -157,7 +158,10 @@ class SlackAdapter:
             log.exception("answering on Slack in %s failed", message.channel_id)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
+        """Run ``work`` as one turn: the HTTP request's correlation id, or (Socket Mode) a new
+        one, on every log line and on the apology."""
+        with correlated():
+            task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -165,7 +169,11 @@ class SlackAdapter:
 async def _apologise(outbox: Outbox, exc: AdapterError) -> None:
     """Replace a placeholder (or the silence) with a short note when Slack refused the answer
     itself, e.g. ``invalid_blocks``; if Slack is unreachable this fails too, and is logged."""
-    note = Reply(text=f"Sorry, Slack refused my answer ({exc}).", severity=Severity.ERROR)
+    note = Reply(
+        text=f"Sorry, Slack refused my answer ({exc}).",
+        severity=Severity.ERROR,
+        correlation_id=current_correlation_id(),
+    )
     try:
         await outbox.deliver(note)
     except AdapterError as again:

@@ -13,7 +13,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -66,6 +66,8 @@ class FileSettings(BaseModel):
     timezone: str = "UTC"
     """Where people mean "yesterday", "since 3am" and "last Tuesday" (an IANA name)."""
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """One JSON object per line, or text; ``auto``: JSON for ``serve``, text otherwise."""
     database: DatabaseTimeouts = Field(default_factory=DatabaseTimeouts)
 
     @field_validator("timezone")
