@@ -120,3 +120,5 @@ class AuditRow(Base):
     target: Mapped[str] = mapped_column(String(253))
     request_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+    #: The turn that wrote the row (the ``ref`` in its reply, on its log lines too).
+    correlation_id: Mapped[str | None] = mapped_column(String(32), index=True)

@@ -282,6 +282,7 @@ async def _audit(conn: AsyncConnection, event: AuditEvent) -> None:
             target=event.target,
             request_id=event.request_id,
             detail=event.detail,
+            correlation_id=event.correlation_id,
         )
     )
 
@@ -313,4 +314,5 @@ def _event(row: Any) -> AuditEvent:
         target=str(row["target"]),
         detail=str(row["detail"]),
         request_id=row["request_id"],
+        correlation_id=row["correlation_id"],
     )

@@ -21,6 +21,7 @@ from kubernetes.aio.client import ApiClient, Configuration
 from sqlalchemy import func, select, text
 
 from adapters.executors.kubernetes import KubernetesExecutor
+from bot.core.correlation import correlated
 from bot.core.errors import DependencyError, NotFoundError
 from bot.features.remediation.model import (
     Actor,
@@ -465,6 +466,25 @@ class RemediationFlowContract:
         assert events[-1].at == T0
         assert events[0].at == T0 + timedelta(seconds=30)
         assert "requested by slack:U_REQ" in events[1].detail
+
+    async def test_audit_rows_carry_the_correlation_id_of_their_turn(self, world: World) -> None:
+        """Each audit row keeps the id of the turn that wrote it: the ``ref`` its reply
+        showed and the id on that turn's log lines."""
+        with correlated() as asked:
+            request = (await world.service.request(REQUESTER, "restart", "payments")).request
+        with correlated() as approved:
+            await world.service.approve(APPROVER_1, request.id)
+        with correlated() as refusal:
+            await refused(world.service.request(STRANGER, "restart", "checkout-api"))
+        events = await world.service.history(AuditQuery())
+        assert sorted((e.kind, e.correlation_id) for e in events) == sorted([
+            (AuditKind.REQUESTED, asked),
+            (AuditKind.APPROVED, approved),
+            (AuditKind.EXECUTION_STARTED, approved),
+            (AuditKind.EXECUTED, approved),
+            (AuditKind.REFUSED, refusal),
+        ])  # fmt: skip
+        assert len({asked, approved, refusal}) == 3
 
     # ------------------------------------------------------------------ real executor, races
 

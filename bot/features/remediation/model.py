@@ -168,7 +168,8 @@ class Tally:
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
-    """One line of the audit log. ``request_id`` is None for refusals before a request."""
+    """One line of the audit log. ``request_id`` is None for refusals before a request;
+    ``correlation_id`` is the turn's (the ``ref`` of the reply, on its log lines too)."""
 
     at: datetime
     kind: AuditKind
@@ -178,6 +179,7 @@ class AuditEvent:
     target: str
     detail: str = ""
     request_id: int | None = None
+    correlation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
+from bot.core.correlation import current_correlation_id
 from bot.core.errors import ConfigError, DependencyError, NotFoundError
 from bot.features.remediation import refusals
 from bot.features.remediation.model import (
@@ -375,6 +376,7 @@ class RemediationService:
             target=_printable(target)[:_AUDITED_TARGET_CHARS],
             detail=detail,
             request_id=request_id,
+            correlation_id=current_correlation_id(),
         )
 
     async def _note_refusal(
