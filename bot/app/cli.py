@@ -119,11 +119,10 @@ class _Version(argparse.Action):
         values: str | Sequence[Any] | None,
         option_string: str | None = None,
     ) -> NoReturn:
-        from importlib.metadata import PackageNotFoundError, version
+        from bot.app.version import UNKNOWN, installed_version
 
-        try:
-            installed = version("smartcloudops")
-        except PackageNotFoundError:  # run from a source tree that was never pip-installed
+        installed = installed_version()
+        if installed == UNKNOWN:  # run from a source tree that was never pip-installed
             installed = "unknown (not installed)"
         print(f"{parser.prog} {installed}")
         parser.exit(0)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.app.version import installed_version
 from bot.core.correlation import correlated
 from bot.core.errors import DependencyError
 from bot.core.telemetry import Telemetry
@@ -53,6 +54,7 @@ def build_web_app(
 ) -> web.Application:
     """The aiohttp application with the built-in routes and each plugin's routes."""
     app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[_access_log])
+    telemetry.build_info.labels(installed_version()).set(1)
     app[TELEMETRY_KEY] = telemetry
     app[CHECKS_KEY] = tuple(checks)
     app.router.add_get("/healthz", _healthz)

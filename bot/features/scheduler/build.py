@@ -28,7 +28,7 @@ from bot.features.scheduler.digest import (
     DigestSources,
     SilenceHistory,
 )
-from bot.features.scheduler.ports import Job, LeaseFactory
+from bot.features.scheduler.ports import Job, JobTelemetry, LeaseFactory
 from bot.features.scheduler.runner import JobRunner, Scheduler, default_lease_ttl
 
 
@@ -46,13 +46,15 @@ def build_scheduler(
     alert_history: AlertHistory | None = None,
     silences: SilenceHistory | None = None,
     clock: Callable[[], float] = time.time,
+    telemetry: JobTelemetry | None = None,
 ) -> Scheduler:
     """One runner per enabled job; nothing runs until :meth:`Scheduler.start`.
 
     ``schedules`` is the validated config or the raw ``schedules:`` mapping (validated here;
     :class:`~bot.core.errors.ConfigError` names the bad key). The digest's optional sources are
     described in :mod:`bot.features.scheduler.digest`. ``clock`` is the wall clock jobs read "now"
-    from (tests pin it to the demo source's fixed now).
+    from (tests pin it to the demo source's fixed now); ``telemetry`` hears of each run that
+    succeeded.
     """
     config = schedules if isinstance(schedules, SchedulesConfig) else load_schedules(schedules)
     announcer = Announcer(publisher, dedupe)
@@ -75,5 +77,5 @@ def build_scheduler(
     for job, job_config in jobs:
         schedule = job_config.schedule
         ttl = job_config.lease_ttl or default_lease_ttl(schedule)
-        runners.append(JobRunner(job, schedule, leases(job.name, ttl)))
+        runners.append(JobRunner(job, schedule, leases(job.name, ttl), telemetry=telemetry))
     return Scheduler(runners)
