@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from adapters.console import ConsoleRenderer
 from adapters.discord.render import render as render_discord
-from adapters.slack.adapter import _apologise
 from adapters.slack.render import render as render_slack
 from adapters.teams.render import render_reply as render_teams
 from bot.core.correlation import correlated
+from bot.core.dispatcher import Dispatcher
 from bot.core.errors import AdapterError
-from bot.core.model import Reply, Severity
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.registry import HandlerSpec, Registry, Request
+from bot.core.responder import Responder
+from bot.core.telemetry import Telemetry
+from intents.model import Intent
+from storage.memory import InMemoryContextStore
 from tests.fakes.teams_cards import card_texts
 
 APOLOGY = Reply(
@@ -72,21 +79,50 @@ def test_an_error_without_a_footer_shows_the_ref_alone() -> None:
     assert reply.plain_text() == "Sorry.\nref abc"
 
 
-class RecordingOutbox:
+class RefusingOutbox:
+    """A platform that takes everything but the answer (Slack's ``invalid_blocks``)."""
+
     def __init__(self) -> None:
-        self.delivered: list[Reply] = []
+        self.apologies: list[str] = []
+
+    async def acknowledge(self) -> None:
+        """Nothing to acknowledge."""
 
     async def placeholder(self) -> None:
-        """Not used here."""
+        """Not shown: the core answers at once."""
 
     async def deliver(self, reply: Reply) -> None:
-        self.delivered.append(reply)
+        raise AdapterError("invalid_blocks")
+
+    async def replace(self, reply: Reply) -> None:
+        raise AdapterError("invalid_blocks")
+
+    async def apologise(self, text: str) -> None:
+        self.apologies.append(text)
 
 
-async def test_slacks_own_apology_quotes_the_turns_ref() -> None:
-    """When Slack refuses the answer itself, the note that replaces it carries the ref."""
-    outbox = RecordingOutbox()
-    with correlated() as cid:
-        await _apologise(outbox, AdapterError("invalid_blocks"))
-    (note,) = outbox.delivered
-    assert f"ref {cid}" in json.dumps(render_slack(note).blocks)
+async def test_the_apology_for_a_refused_answer_quotes_the_entry_points_ref() -> None:
+    """Inside an HTTP request's turn the Responder and the dispatcher keep the request's id:
+    the apology quotes it, as do the access line and every log line of the request."""
+    registry = Registry([HandlerSpec("status", "test", "status", (), _answer)])
+    dispatcher = Dispatcher(
+        _Status(), InMemoryContextStore(), registry, Telemetry(CollectorRegistry())
+    )
+    outbox = RefusingOutbox()
+    with correlated() as request_id:
+        shown = await Responder(dispatcher.handle, placeholder_after=60).respond(
+            IncomingMessage("slack", "T1", "C1", "U1", "ann", "web-1"), outbox
+        )
+    (apology,) = outbox.apologies
+    assert f"ref {request_id}" in apology
+    assert shown is not None
+    assert shown.correlation_id == request_id
+
+
+class _Status:
+    def parse(self, text: str, history: Any = (), now: float | None = None) -> Intent:
+        return Intent("status", 0.9, {"target": text})
+
+
+async def _answer(request: Request) -> Reply:
+    return Reply(text="web-1 is up")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,6 +20,7 @@ from adapters.teams.factory import ENDPOINT_KEY, TeamsOptions
 from adapters.teams.poster import NEVER_ADDED
 from adapters.teams.retry import RetryPolicy
 from bot.app.config import FileSettings, Settings
+from bot.app.logs import CorrelationFilter
 from bot.app.server import build_web_app
 from bot.app.services import Services, open_services
 from bot.app.wiring.teams import plugin
@@ -266,15 +269,23 @@ async def test_empty_app_id_outside_development_mode_fails_start_up(core: Servic
 async def test_a_connector_that_keeps_failing_is_logged_not_crashing(
     core: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """After the last retry the turn fails: logged with the status, nothing crashes."""
+    """After the last retry the answer is given up: logged with the status and a ref, the
+    user gets a short apology quoting that ref, nothing crashes."""
+    caplog.handler.addFilter(CorrelationFilter())
     async with running(core) as bot:
         bot.connector.fail_next(*[503] * FAST.retry.attempts)
-        with caplog.at_level(logging.ERROR, logger="adapters.teams"):
+        with caplog.at_level(logging.WARNING):
             response = await bot.post(mention("what can you do?", service_url=bot.connector.url))
         assert response.status == 202
-        assert len(bot.connector.calls) == FAST.retry.attempts
-        assert "OutboundError" in caplog.text
+        *failed, apology = bot.connector.calls
+        assert [c.status for c in failed] == [503] * FAST.retry.attempts
+        assert apology.kind == "reply"
+        (ref,) = set(re.findall(r"quote ref (\w+)", json.dumps(apology.body)))
+        assert "HTTP 503" in caplog.text
+        logged = [r for r in caplog.records if getattr(r, "correlation_id", None) == ref]
+        assert any("could not answer" in r.getMessage() for r in logged)
         assert "what can you do" not in caplog.text
+        assert "Traceback" not in json.dumps(apology.body)
 
 
 async def test_no_secret_reaches_the_log(core: Services, caplog: pytest.LogCaptureFixture) -> None:
