@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -79,6 +79,8 @@ class FileSettings(BaseModel):
     timezone: str = "UTC"
     """Where people mean "yesterday", "since 3am" and "last Tuesday" (an IANA name)."""
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """One JSON object per line, or text; ``auto``: JSON for ``serve``, text otherwise."""
     database: DatabaseTimeouts = Field(default_factory=DatabaseTimeouts)
 
     @field_validator("timezone")

@@ -216,6 +216,7 @@ def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:
         pytest.param("context_ttl_seconds: soon\n", "context_ttl_seconds", id="not-a-number"),
         pytest.param("catalog:\n  cpu: [1, 2]\n", "catalog.cpu", id="nested"),
         pytest.param("log_level: chatty\n", "log_level", id="log-level"),
+        pytest.param("log_format: yaml\n", "log_format", id="log-format"),
         pytest.param(
             "database:\n  timeout_seconds: 0\n", "database.timeout_seconds", id="database-timeout"
         ),
