@@ -95,7 +95,11 @@ class SlackAdapter:
                 return
 
     async def _on_command(
-        self, ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        request: AsyncBoltRequest,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
         message = inbound.from_slash_command(body)
@@ -106,7 +110,7 @@ class SlackAdapter:
         signatures = request.headers.get("x-slack-signature") or ()
         key = inbound.command_dedupe_key(body, signatures[0] if signatures else None)
         once = _Once(key, COMMAND_DEDUPE_TTL_SECONDS, fail_open=True) if key else None
-        outbox = ResponseUrlOutbox(self._web, url, message.channel_id)
+        outbox = ResponseUrlOutbox(self._web_for(context), url, message.channel_id)
         self._spawn(self._converse(message, outbox, once))
 
     async def _on_event(
@@ -117,17 +121,29 @@ class SlackAdapter:
             return
         retried = retry_count(request.headers) > 0
         key = inbound.event_dedupe_key(body)
-        outbox = ThreadOutbox(self._web, message.channel_id, message.thread_id)
+        outbox = ThreadOutbox(self._web_for(context), message.channel_id, message.thread_id)
         once = _Once(key, EVENT_DEDUPE_TTL_SECONDS, fail_open=not retried)
         self._spawn(self._converse(message, outbox, once))
 
-    async def _on_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_click(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
         await ack()
         click = inbound.from_click(body, action)
         if click is None:
             return
         once = _Once(inbound.click_dedupe_key(click), CLICK_DEDUPE_TTL_SECONDS, fail_open=True)
-        self._spawn(self._converse(click.message, ClickOutbox(self._web, click), once))
+        self._spawn(self._converse(click.message, ClickOutbox(self._web_for(context), click), once))
+
+    def _web_for(self, context: AsyncBoltContext) -> SlackWeb:
+        """The Web API as the workspace the request came from (the token Bolt's authorize
+        found for it), so with several workspaces each answer goes out as its own."""
+        token = context.bot_token
+        return self._web.with_token(token) if token else self._web
 
     async def _first(self, once: _Once) -> bool:
         """Whether this delivery is the one to answer."""
