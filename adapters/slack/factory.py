@@ -54,6 +54,7 @@ from adapters.slack.redact import redacting_logger
 from adapters.slack.uninstall import Revocations
 from bot.core.errors import ConfigError
 from bot.core.ports import DedupeStore
+from bot.core.responder import Responder
 
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
@@ -145,7 +146,8 @@ def build_slack(
         trusted=trusted_response_urls(credentials.api_url),
         logger=sdk_logger,
     )
-    adapter = SlackAdapter(handle, web_api, dedupe, placeholder_after=placeholder_after)
+    responder = Responder(handle, dedupe, placeholder_after=placeholder_after)
+    adapter = SlackAdapter(responder, web_api)
     bolt_logger = redacting_logger("adapters.slack.bolt")
     workspaces: Workspaces
     if installations is None:
