@@ -346,3 +346,20 @@ async def test_a_token_under_another_key_refuses_the_workspace_with_a_reason(
                                  user_id="U1")  # fmt: skip
     assert result is None
     assert "refused a request from team T1: A stored Slack token" in caplog.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the audit log is not yet scoped per workspace: AuditQuery has no scope until "
+    "remediation is scoped to platform + tenant (0003_scope); remove this mark then",
+)
+async def test_workspaces_never_see_each_others_audit_log(installed: Deployment) -> None:
+    """A refused command in A is in A's audit history and not in B's."""
+    fake = installed.fake
+    await installed.mention(TEAM_A, "restart payments; rm -rf /", ts="1700.000900")
+    await installed.mention(TEAM_A, "history", ts="1700.001000")
+    in_a = [c for c in answers(fake) if fake.team_of(c.token) == TEAM_A.team_id][-1]
+    await installed.mention(TEAM_B, "history", ts="1700.001100")
+    in_b = [c for c in answers(fake) if fake.team_of(c.token) == TEAM_B.team_id][-1]
+    assert "payments" in in_a.displayed()
+    assert "payments" not in in_b.displayed()
