@@ -274,12 +274,15 @@ class Report:
         chosen.update(id(x) for x in sorted(others, key=_strength)[: MAX_LISTED - len(chosen)])
         return [x for e in self.notable for x in e.per_series() if id(x) in chosen]
 
-    def lines(self) -> list[str]:
+    def lines(self, *, brief: bool = False) -> list[str]:
         """One line per listed excursion, then what moved together, what else was unusual and
-        the minor blips."""
+        the minor blips; ``brief``: the listed excursions and one "moved together" line only
+        (when the answer has more to say than anomalies)."""
         listed = self.listed()
         lines = [f"• {self.line(x)}" for x in listed]
         said = [(e, t) for e in self.notable if (t := self.together(e))][:_TOGETHER_LINES]
+        if brief:
+            return lines + [t for _, t in said[:1]]
         lines += [t for _, t in said]
         named = {x.checked.key for x in listed}
         named.update(x.checked.key for e, _ in said for x in e.excursions)
