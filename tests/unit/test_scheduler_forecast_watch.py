@@ -28,7 +28,7 @@ from ml.anomaly.service import AnomalyService
 from ml.forecast.service import ForecastService
 from storage.dedupe import InMemoryDedupeStore
 from storage.episodes import InMemoryEpisodeStore
-from tests.fakes.scheduler import NOW, FakeClock, FakeRun, PublishLog, RecordingPublisher
+from tests.fakes.scheduler import FakeClock, FakeRun, PublishLog, RecordingPublisher
 
 HOUR = 3600.0
 #: The demo's db-primary disk at NOW: the post's key and title with a 2-day horizon.
@@ -74,9 +74,7 @@ class Replica:
             metrics=self.source,
             directory=TargetDirectory(self.source),
             detector=detector,
-            announcer=Announcer(
-                self.publisher, dedupe or InMemoryDedupeStore(), episodes=episodes
-            ),
+            announcer=Announcer(self.publisher, dedupe or InMemoryDedupeStore(), episodes=episodes),
             forecaster=forecaster or ForecastService(),
             clock=self.clock,
         )
