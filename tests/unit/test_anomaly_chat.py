@@ -38,7 +38,7 @@ NOW = 1_710_254_240.0
 HOUR = 3600.0
 FOOTER = "Source: demo data"
 _LINE = re.compile(
-    r"^• (?P<name>[^:]+): (?P<far>.+?), (?:from|since) (?P<at>\d\d:\d\d) UTC "
+    r"^• (?P<name>[^:]+): (?P<far>.+?), (?:from|since) (?P<at>(?:\w{3} \d\d )?\d\d:\d\d) UTC "
     r"\((?P<ago>[^)]+) ago\)(?P<rest>.*)$",
     re.M,
 )
@@ -411,3 +411,34 @@ async def test_help_teaches_the_anomaly_questions() -> None:
     text = reply.plain_text()
     assert "last 6h unless you say" in text
     assert "anything unusual with checkout-api?" in text
+
+
+_RANGES = (6 * HOUR, 24 * HOUR, 3 * 24 * HOUR, 7 * 24 * HOUR)
+
+
+@pytest.mark.parametrize("hours_later", [0, 7, 13])
+@pytest.mark.parametrize("target", ["checkout-api", "payments", "db-primary"])
+async def test_an_incident_reads_the_same_whatever_the_range(target: str, hours_later: int) -> None:
+    """Asked over 6h, 1d, 3d or 7d, an incident of the last hours starts at the same minute,
+    lasts as long and is over (or still going) alike: a week's 30-minute samples do not
+    stretch checkout-api's 40 minutes into "2h 5m" or "still going"."""
+    chat = Chat(now=NOW + hours_later * HOUR)
+    answers = [listed(await chat.say(f"target={target}; range={int(r)}")) for r in _RANGES]
+    assert answers[0], f"the demo has an incident on {target}"
+    for longer in answers[1:]:
+        for name, line in answers[0].items():
+            assert name in longer
+            assert (longer[name].at, longer[name].rest) == (line.at, line.rest), name
+
+
+async def test_a_slow_fill_stays_named_and_starts_alike_over_long_ranges() -> None:
+    """db-primary's disk, filling for over a day: over 1d, 3d and 7d it is named, since the
+    same moment, still going (measured finely, it is not demoted to a minor blip)."""
+    chat = Chat()
+    lines = [
+        listed(await chat.say(f"target=db-primary; range={int(r)}"))["Disk"] for r in _RANGES[1:]
+    ]
+    assert {(line.at, line.ago_minutes, line.rest) for line in lines} == {
+        (lines[0].at, lines[0].ago_minutes, ", still going")
+    }
+    assert lines[0].ago_minutes > 24 * 60

@@ -34,7 +34,7 @@ from bot.core.model import Chart, Field, Reply, Severity
 from bot.core.notes import refuse_rejected_target, time_note, with_note
 from bot.core.provenance import with_footer
 from bot.core.registry import Handler, HandlerSpec, Request
-from bot.features.anomaly.ports import AnomalyDetector
+from bot.features.anomaly.ports import AnomalyDetector, Finding
 from bot.features.anomaly.report import (
     Checked,
     Report,
@@ -44,6 +44,7 @@ from bot.features.anomaly.report import (
     stopped_at,
     when,
 )
+from bot.features.anomaly.zoom import FINE_STEP, refine
 from bot.features.forecast.ports import Forecaster
 from bot.features.health.overview import Overview, down_targets, look
 from bot.features.metrics.lookup import SeriesLookup, fetch_series, step_for
@@ -189,10 +190,31 @@ class AnomalyHandler:
             return self._no_data(question, scan)
         series = [(c.key, c.series) for c in scan.checked]
         findings = await self._detector.find(series, since=question.start) if series else []
-        report = Report.of(findings, scan.by_key, now=question.end, step=question.step)
+        report = await self._measure(question, scan, findings)
         if not report.notable and not fleet.items():
             return self._calm(question, scan, report, fleet)
         return await self._report(question, scan, report, fleet)
+
+    async def _measure(self, question: Question, scan: Scan, findings: list[Finding]) -> Report:
+        """The report of ``findings``; over a range scored coarser than the default question,
+        the incidents it names are measured again at the default's step over a fixed frame
+        (:mod:`bot.features.anomaly.zoom`), so their start and duration do not depend on the
+        range asked about."""
+        report = Report.of(findings, scan.by_key, now=question.end, step=question.step)
+        if question.step <= FINE_STEP or not report.notable:
+            return report
+        refined = await refine(
+            findings,
+            scan.by_key,
+            [x.checked.key for e in report.notable for x in e.per_series()],
+            source=self._source,
+            directory=self._directory,
+            detector=self._detector,
+            target=question.target,
+            end=question.end,
+            coarse_step=question.step,
+        )
+        return Report.of(refined.findings, refined.checked, now=question.end, step=question.step)
 
     async def _fleet(self, question: Question) -> Overview:
         """What is down now (of the target asked about, or of all); for the open question
@@ -296,7 +318,8 @@ class AnomalyHandler:
             listed = report.listed()
             header += ", strongest first:" if len(listed) > 1 else ":"
             text += [header, *report.lines(brief=bool(attention))]
-            charts = (await self._chart(question, report, report.line(listed[0])),)
+            chart = await self._chart(question, scan, report, report.line(listed[0]))
+            charts = (chart,)
         else:
             found = "nothing unusual" if scan.checked else "no data"
             text.append(f"Metrics: {found} in the last {format_duration(question.span)}.")
@@ -349,13 +372,15 @@ class AnomalyHandler:
             footer=self._footer,
         )
 
-    async def _chart(self, question: Question, report: Report, alt: str) -> Chart:
+    async def _chart(self, question: Question, scan: Scan, report: Report, alt: str) -> Chart:
         """The leading series and every other notable series of the same metric (one unit on
         the axis: the co-movers of that metric and other incidents in it), over the range
-        asked, with their excursions shaded."""
+        asked (as scanned, whatever an incident was measured on), with their excursions
+        shaded."""
         lead = report.notable[0].lead.checked
+        scanned = scan.by_key
         shown = [
-            x.checked
+            scanned.get(x.checked.key, x.checked)
             for e in report.notable
             for x in e.per_series()
             if x.checked.metric == lead.metric
