@@ -15,14 +15,15 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from adapters.discord.chat import DiscordChat, Handle
+from adapters.discord.chat import DiscordChat
 from adapters.discord.client import OpsClient, point_at
 from adapters.discord.complete import Vocabulary
 from adapters.discord.gateway import GatewaySupervisor
-from adapters.discord.lease import Fence, ShardLease
+from adapters.discord.lease import Fence, Lease
 from adapters.discord.options import DiscordOptions
 from adapters.discord.poster import DiscordPoster
 from bot.core.ports import DedupeStore
+from bot.core.responder import Handle, Responder
 
 SUPERVISOR_KEY = web.AppKey("discord_gateway", GatewaySupervisor)
 
@@ -45,19 +46,17 @@ def build_discord(
     handle: Handle,
     dedupe: DedupeStore,
     vocabulary: Vocabulary,
-    lease: ShardLease,
+    lease: Lease,
     stack: contextlib.AsyncExitStack,
 ) -> DiscordParts:
     """The Discord adapter; the gateway and the poster are closed when ``stack`` unwinds."""
     point_at(options.api_base, options.gateway_url)
     fence = Fence()
     chat = DiscordChat(
-        handle,
-        dedupe,
+        Responder(handle, dedupe, placeholder_after=options.placeholder_after),
         vocabulary,
         fence,
         prefix=options.prefix,
-        placeholder_after=options.placeholder_after,
         dedupe_ttl_seconds=options.dedupe_ttl_seconds,
     )
     supervisor = GatewaySupervisor(

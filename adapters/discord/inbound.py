@@ -115,6 +115,12 @@ def from_interaction(facts: InteractionFacts, text: str) -> IncomingMessage:
     return _incoming(facts.user, facts.place, text.strip(), facts.interaction_id)
 
 
+def dedupe_key(kind: str, event_id: int) -> str:
+    """The key that makes one gateway event (``kind`` "message" or "interaction") one answer,
+    however many replicas receive it."""
+    return f"discord:{kind}:{event_id}"
+
+
 def _incoming(person: Person, place: Place, text: str, event_id: int) -> IncomingMessage:
     return IncomingMessage(
         platform=PLATFORM,

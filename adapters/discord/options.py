@@ -13,8 +13,9 @@ class DiscordOptions:
 
     ``prefix`` (e.g. ``!ops``) lets channel messages address the bot without a mention; it
     needs the privileged Message Content intent, so it is off unless configured. Timings are
-    in seconds: Discord wants an interaction acknowledged within 3 s, hence
-    ``placeholder_after`` below that. A standby replica polls the shard lease every
+    in seconds: ``placeholder_after`` is when a slow answer to a message gets "Working on it…"
+    (kept under Discord's 3 s interaction deadline, although interactions are now deferred
+    as soon as they arrive). A standby replica polls the shard lease every
     ``standby_poll`` seconds; a dead holder's lease lapses after ``lease_ttl``. Replicas of
     one bot share ``lease_namespace`` (two bots with different tokens must not).
     ``api_base``/``gateway_url`` point the client somewhere other than discord.com (a proxy

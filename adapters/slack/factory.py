@@ -36,6 +36,7 @@ from adapters.slack.poster import SlackPoster
 from adapters.slack.redact import redacting_logger
 from bot.core.errors import ConfigError
 from bot.core.ports import DedupeStore
+from bot.core.responder import Responder
 
 EVENTS_PATH = "/slack/events"
 DEFAULT_API_URL = "https://slack.com/api"
@@ -107,7 +108,8 @@ def build_slack(
         trusted=trusted_response_urls(credentials.api_url),
         logger=sdk_logger,
     )
-    adapter = SlackAdapter(handle, web_api, dedupe, placeholder_after=placeholder_after)
+    responder = Responder(handle, dedupe, placeholder_after=placeholder_after)
+    adapter = SlackAdapter(responder, web_api)
     bolt = AsyncApp(
         name="smartcloudops",
         client=web_client(None),  # each request's client gets the token from authorize

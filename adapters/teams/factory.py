@@ -14,7 +14,7 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from adapters.teams.authentication import KeyedAuthentication
-from adapters.teams.bot import PLACEHOLDER_AFTER_SECONDS, Handle, TeamsBot
+from adapters.teams.bot import PLACEHOLDER_AFTER_SECONDS, TeamsBot
 from adapters.teams.config import TeamsConfig
 from adapters.teams.endpoint import MessagesEndpoint
 from adapters.teams.poster import TeamsPoster
@@ -26,6 +26,7 @@ from adapters.teams.signing_keys import (
     SigningKeys,
 )
 from bot.core.ports import DedupeStore
+from bot.core.responder import Handle, Responder
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +72,8 @@ def build_teams(
     keys = SigningKeys(timeout=options.key_fetch_timeout, min_interval=options.key_refresh_interval)
     adapter = CloudAdapter(KeyedAuthentication(config.sdk_configuration(), keys))
     adapter.on_turn_error = _log_turn_error
-    bot = TeamsBot(
-        handle,
-        dedupe,
-        book,
-        retry=options.retry,
-        placeholder_after=options.placeholder_after,
-        tenant_id=config.tenant_id,
-    )
+    responder = Responder(handle, dedupe, placeholder_after=options.placeholder_after)
+    bot = TeamsBot(responder, book, retry=options.retry, tenant_id=config.tenant_id)
     poster = TeamsPoster(adapter, book, app_id=config.app_id, retry=options.retry)
     endpoint = MessagesEndpoint(adapter, bot)
 

@@ -83,6 +83,15 @@ def click_of(activity: Any) -> Click | None:
     return Click(command=command.strip(), label=label.strip()[:LABEL_LIMIT], card_id=reply_to)
 
 
+def dedupe_key(activity: Any) -> str | None:
+    """The key that makes one activity one answer across connector retries and replicas
+    (its conversation and id), or None for an activity without an id."""
+    activity_id = _str(getattr(activity, "id", None))
+    if not activity_id:
+        return None
+    return f"teams:activity:{_conversation_id(activity)}:{activity_id}"
+
+
 def message_text(activity: Any) -> str:
     """The user's words: the bot's mention removed, other mentions reduced to their names."""
     raw = _str(getattr(activity, "text", None))

@@ -8,12 +8,13 @@ Unset backends fall back to the embedded defaults (in-memory context, SQLite, de
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -22,6 +23,10 @@ from bot.core.errors import ConfigError
 from bot.core.redact import redact_url
 from intents.model import METRICS
 from storage.sql.timeouts import DatabaseTimeouts
+
+if TYPE_CHECKING:
+    from bot.features.remediation.policy import Policy
+    from bot.features.scheduler.config import SchedulesConfig
 
 ENV_NAMES: tuple[str, ...] = (
     "PORT",
@@ -61,6 +66,8 @@ class FileSettings(BaseModel):
     alertmanager_token: str | None = Field(default=None, repr=False)
     development_mode: bool = False
     discord_prefix: str | None = Field(default=None, min_length=1, max_length=10)
+    #: The raw ``policy:`` and ``schedules:`` sections; read the typed, parsed-once
+    #: :attr:`Settings.policy` and :attr:`Settings.schedules` instead.
     policy: dict[str, Any] = Field(default_factory=dict)
     schedules: dict[str, Any] = Field(default_factory=dict)
     timezone: str = "UTC"
@@ -123,6 +130,24 @@ class Settings:
             shown.append(f"{item.name}={value!r}")
         return f"Settings({', '.join(shown)})"
 
+    @functools.cached_property
+    def policy(self) -> Policy:
+        """The remediation policy, parsed once (at load, for settings from the environment)
+        into typed objects; empty (nothing may run) without a ``policy:`` section."""
+        from bot.features.remediation.policy import load_policy
+
+        return load_policy(self.file.policy)
+
+    @functools.cached_property
+    def schedules(self) -> SchedulesConfig | None:
+        """The scheduled jobs, parsed once; None without a ``schedules:`` section (so the
+        scheduler, and croniter behind it, is never imported then)."""
+        if not self.file.schedules:
+            return None
+        from bot.features.scheduler.config import load_schedules
+
+        return load_schedules(self.file.schedules)
+
     @property
     def webhook_token(self) -> str | None:
         """The Alertmanager webhook's bearer token: the environment wins over the file, so the
@@ -150,9 +175,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         value = env.get(name, "").strip()
         return value or None
 
-    file_settings = _load_file(get("SMARTCLOUDOPS_CONFIG"))
+    path = get("SMARTCLOUDOPS_CONFIG")
+    file_settings = _load_file(path)
     _check_platform_credentials(get)
-    return Settings(
+    settings = Settings(
         port=_port(get("PORT")),
         redis_url=_redis_url(get("REDIS_URL")),
         database_url=_database_url(get("DATABASE_URL")),
@@ -169,6 +195,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         alertmanager_webhook_token=get("ALERTMANAGER_WEBHOOK_TOKEN"),
         file=file_settings,
     )
+    _parse_sections(settings, path)
+    return settings
+
+
+def _parse_sections(settings: Settings, path: str | None) -> None:
+    """Parse the policy and schedules now (the results are kept on ``settings``), so a bad
+    section fails start-up with its file and key named, and nothing parses them again."""
+    for section in ("policy", "schedules"):
+        if getattr(settings.file, section):
+            try:
+                getattr(settings, section)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: {exc}") from None
 
 
 #: Credentials that only work together: (set, missing, what to do). Half of a platform's
@@ -249,13 +288,9 @@ def _split(name: str, raw: str) -> urllib.parse.SplitResult:
 def _load_file(path: str | None) -> FileSettings:
     if path is None:
         return FileSettings()
-    # Imported here: YAML and the policy and schedule models (with the scheduler behind them)
-    # are only needed to read a file, and cost start-up time without one (see
-    # bench/RESULTS_STARTUP.md).
+    # Imported here: YAML is only needed to read a file, and costs start-up time without one
+    # (see bench/RESULTS_STARTUP.md).
     import yaml
-
-    from bot.features.remediation.policy import load_policy
-    from bot.features.scheduler.config import load_schedules
 
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
@@ -274,14 +309,6 @@ def _load_file(path: str | None) -> FileSettings:
         raise ConfigError(
             f"{path}: catalog.{unknown[0]}: unknown metric; use one of {', '.join(METRICS)}"
         )
-    try:
-        load_policy(settings.policy)
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    try:
-        load_schedules(settings.schedules)
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
     return settings
 
 

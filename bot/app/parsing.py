@@ -27,11 +27,7 @@ def build_parser(settings: Settings | None = None) -> IntentParserPort:
 
     if settings is None:
         return build()
-    actions: tuple[str, ...] = ()
-    if settings.file.policy:
-        from bot.features.remediation.policy import load_policy
-
-        actions = tuple(load_policy(settings.file.policy).actions)
+    actions = tuple(settings.policy.actions) if settings.file.policy else ()
     return build(actions=actions, timezone=settings.file.tz)
 
 

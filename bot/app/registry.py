@@ -17,6 +17,7 @@ from bot.features.metrics.ports import AlertSource, MetricsSource
 from bot.features.metrics.targets import TargetDirectory
 from bot.features.remediation.advice import advise
 from bot.features.remediation.handlers import guard_unknown, remediation_specs
+from bot.features.remediation.identity import identity_spec
 from bot.features.remediation.model import Actor
 from bot.features.remediation.policy import Policy
 from bot.features.remediation.service import RemediationService
@@ -68,6 +69,7 @@ def build_registry(
             handler=health.health,
         ),
     ]
+    specs.append(identity_spec(remediation.policy if remediation is not None else Policy()))
     if remediation is not None:
         specs.extend(remediation_specs(remediation))
     if alerting is not None:

@@ -24,7 +24,6 @@ from bot.features.anomaly.ports import AnomalyDetector
 from bot.features.forecast.ports import Forecaster
 from bot.features.metrics.ports import AlertSource, MetricsSource
 from bot.features.metrics.targets import TargetDirectory
-from bot.features.remediation.policy import load_policy
 from bot.features.remediation.service import RemediationService
 
 if TYPE_CHECKING:  # the core never imports redis at run time
@@ -125,7 +124,7 @@ async def _remediation_service(
     from adapters.executors import open_executors
     from storage.sql import open_remediation_store
 
-    policy = load_policy(settings.file.policy)
+    policy = settings.policy
     store = await stack.enter_async_context(
         open_remediation_store(
             settings.database_url, settings.file.database, persistent=bool(policy.actions)
@@ -260,7 +259,8 @@ async def _scheduler_plugins(
     them and ``chat`` does not). With REDIS_URL the job leases live in Redis, so exactly one
     replica runs each job; without it this process is the only one."""
     settings = services.settings
-    if not settings.file.schedules:  # no jobs: skip importing the scheduler (start-up time)
+    schedules = settings.schedules
+    if schedules is None:  # no jobs: skip importing the scheduler (start-up time)
         return []
     from bot.app.wiring.scheduler import scheduler_plugin
     from bot.features.scheduler.build import build_scheduler
@@ -273,7 +273,7 @@ async def _scheduler_plugins(
     episodes = InMemoryEpisodeStore() if redis is None else RedisEpisodeStore(redis)
     feed, recorded = alerting.feed, alerting.history
     scheduler = build_scheduler(
-        settings.file.schedules,
+        schedules,
         leases=leases,
         publisher=alerting.publisher,
         dedupe=services.dedupe,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from bot.core.model import Table
+
 PERCENT = "percent"
 SECONDS = "seconds"
 BYTES_PER_SECOND = "bytes_per_second"
@@ -124,3 +126,14 @@ def _byte_scale(peak: float) -> tuple[float, str]:
         if peak >= factor:
             return factor, label
     return 1.0, "B/s"
+
+
+def render_table(table: Table) -> str:
+    """A monospace table, columns padded to their widest cell."""
+    rows = [table.columns, *table.rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(table.columns))]
+    out = [
+        "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
+    ]
+    out.insert(1, "  " + "  ".join("-" * w for w in widths))
+    return "\n".join(out)

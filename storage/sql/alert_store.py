@@ -234,6 +234,18 @@ class SqlAlertStore:
         return [_group(row) for row in rows]
 
     @bounded
+    async def firing_groups(self, limit: int = 200) -> list[GroupRecord]:
+        statement = (
+            select(AlertGroupRow.__table__)
+            .where(AlertGroupRow.status == "firing")
+            .order_by(AlertGroupRow.updated_at.desc(), AlertGroupRow.key_hash)
+            .limit(limit)
+        )
+        async with self._begin() as conn:
+            rows = (await conn.execute(statement)).mappings().all()
+        return [_group(row) for row in rows]
+
+    @bounded
     async def groups_since(self, since: datetime, limit: int = 1000) -> list[GroupRecord]:
         """:meth:`bot.features.alerts.ports.GroupHistory.groups_since`: a read of the groups table,
         no history of its own (each row keeps the group's latest notification)."""

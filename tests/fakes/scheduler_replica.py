@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 from bot.core.model import Reply
 from bot.features.anomaly.ports import AnomalyDetector
 from bot.features.metrics.ports import MetricsSource
+from bot.features.scheduler.config import load_schedules
 from bot.features.scheduler.ports import Job, Run
 
 INTERVAL = 1.0
@@ -126,7 +127,7 @@ async def serve(redis_url: str, namespace: str, name: str, now: float) -> None:
     metrics, anomaly = DemoMetricsSource(seed=7, now=lambda: now), AnomalyService()
     await warm_up(anomaly, metrics, now)
     scheduler = build_scheduler(
-        SCHEDULES,
+        load_schedules(SCHEDULES),
         leases=redis_leases(client, owner=name, namespace=namespace),
         publisher=ListPublisher(client, f"{namespace}:published", name),
         dedupe=RedisDedupeStore(client),

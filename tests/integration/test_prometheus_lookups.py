@@ -216,7 +216,11 @@ async def test_an_absolute_window_reaches_prometheus_as_start_and_end(
     assert "Latest" in [f.label for f in during.fields]
     since = time.time() - 2 * 3600 + 600
     after = await chat.say(f"cpu of web-1 since {clock_of(since)}")
-    assert after.title == f"CPU · web-1 · since {clock_of(since)} UTC"
+    # Two hours back is yesterday between 00:00 and 02:00 UTC: the title then names the day.
+    moment = datetime.fromtimestamp(since, UTC)
+    today = datetime.now(UTC).date()
+    shown = clock_of(since) if moment.date() == today else moment.strftime("%a %H:%M")
+    assert after.title == f"CPU · web-1 · since {shown} UTC"
     assert field(after, "Max") == pytest.approx(EXPECTED["web-1 cpu %"], abs=2)
 
 

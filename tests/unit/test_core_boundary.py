@@ -1,6 +1,6 @@
 """Dependencies point inward: importing the core and the features (``bot.core``,
 ``bot.features``, ``intents``) loads no platform SDK, no Redis, SQL or scikit-learn module,
-and none of the outer packages that wrap them. Only the composition root (``bot.app.services``) may.
+and none of the outer packages that wrap them. Only the composition root (``bot.app``) may.
 
 The static side of the same rule (every import statement, not just what loads) is checked by
 import-linter with the contracts in ``pyproject.toml``; this test checks what actually loads,
@@ -26,7 +26,7 @@ FORBIDDEN = (
     "sqlalchemy",
     "psycopg",
     "sklearn",
-    # The outer layers themselves: only the composition root (bot.app.services) imports them.
+    # The outer layers themselves: only the composition root (bot.app) imports them.
     "adapters",
     "storage",
     "ml",

@@ -89,7 +89,7 @@ async def test_console_request_then_text_approval_by_someone_else(console: Conso
     assert [(c.label, c.command) for c in request.choices] == [
         ("Approve", "approve 1"), ("Deny", "deny 1"),
     ]  # fmt: skip
-    assert "options: `approve 1` | `deny 1`" in console.out.getvalue()
+    assert 'options: "approve 1" | "deny 1"' in console.out.getvalue()
     own = await console.chat.send("approve 1")
     assert own.severity is Severity.WARNING
     assert "your approval does not count" in own.text

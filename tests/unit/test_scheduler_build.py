@@ -13,6 +13,7 @@ from bot.core.errors import ConfigError
 from bot.core.telemetry import Telemetry
 from bot.features.metrics.targets import TargetDirectory
 from bot.features.scheduler.build import build_scheduler
+from bot.features.scheduler.config import load_schedules
 from bot.features.scheduler.runner import Scheduler
 from bot.features.scheduler.schedule import Cron, Every
 from ml.anomaly.service import AnomalyService
@@ -25,7 +26,7 @@ def build(
     raw: dict[str, object], board: InMemoryLeases, log: PublishLog | None = None
 ) -> Scheduler:
     return build_scheduler(
-        raw,
+        load_schedules(raw),
         leases=memory_leases(board, owner="me"),
         publisher=RecordingPublisher(log),
         dedupe=InMemoryDedupeStore(),

@@ -11,8 +11,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
+from bot.app import server
 from bot.app.server import DependencyCheck, WebPlugin, build_web_app
-from bot.app.services import server
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import DependencyError
 from bot.core.model import IncomingMessage, Reply

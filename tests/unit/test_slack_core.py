@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.slack.factory import SLACK_ADAPTER_KEY
 from bot.app.server import build_web_app
 from bot.app.services import open_services
-from bot.core.progress import WORKING_ON_IT
+from bot.core.responder import WORKING_ON_IT
 from tests.fakes.slack_api import BOT_USER_ID, Call, FakeSlack
 from tests.fakes.slack_bot import BOT_TOKEN, SIGNING_SECRET, SlackBot, slack_settings
 from tests.fakes.slack_requests import app_mention, event_callback, slash_command

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -266,15 +268,21 @@ async def test_empty_app_id_outside_development_mode_fails_start_up(core: Servic
 async def test_a_connector_that_keeps_failing_is_logged_not_crashing(
     core: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """After the last retry the turn fails: logged with the status, nothing crashes."""
+    """After the last retry the answer is given up: logged with the status and a ref, the
+    user gets a short apology quoting that ref, nothing crashes."""
     async with running(core) as bot:
         bot.connector.fail_next(*[503] * FAST.retry.attempts)
-        with caplog.at_level(logging.ERROR, logger="adapters.teams"):
+        with caplog.at_level(logging.WARNING):
             response = await bot.post(mention("what can you do?", service_url=bot.connector.url))
         assert response.status == 202
-        assert len(bot.connector.calls) == FAST.retry.attempts
-        assert "OutboundError" in caplog.text
+        *failed, apology = bot.connector.calls
+        assert [c.status for c in failed] == [503] * FAST.retry.attempts
+        assert apology.kind == "reply"
+        (ref,) = set(re.findall(r"quote ref (\w+)", json.dumps(apology.body)))
+        assert "HTTP 503" in caplog.text
+        assert f"[cid={ref}]" in caplog.text
         assert "what can you do" not in caplog.text
+        assert "Traceback" not in json.dumps(apology.body)
 
 
 async def test_no_secret_reaches_the_log(core: Services, caplog: pytest.LogCaptureFixture) -> None:

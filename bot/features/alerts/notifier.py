@@ -69,8 +69,9 @@ class AlertNotifier:
         )
 
     async def acknowledge(self, group_id: str, message: IncomingMessage) -> AckOutcome:
-        """Acknowledge the group whose short id (or a unique prefix of it) is ``group_id``
-        as the message's user, and show it on every post of the group."""
+        """Acknowledge the group whose short id (or a unique prefix of it) is ``group_id``,
+        or the one firing group of that alert name, as the message's user, and show it on
+        every post of the group. Several firing groups of one name are listed, never guessed."""
         record = await self._find(group_id)
         ack = Acknowledgement(message.user_id, message.user_name, self._clock())
         stored = await self._groups.acknowledge(record.key_hash, ack)
@@ -79,16 +80,36 @@ class AlertNotifier:
         updated = await self._publisher.refresh(incident_key(stored), self.render(group, standing))
         return AckOutcome(group, standing, standing == ack, updated)
 
+    async def _firing_named(self, alertname: str) -> GroupRecord:
+        """The one firing group whose alerts are all named ``alertname`` (any case)."""
+        named = []
+        for record in await self._groups.firing_groups():
+            group = AlertGroup.from_notification(parse_notification(record.snapshot))
+            if (group.alertname or "").casefold() == alertname.casefold():
+                named.append((record, group))
+        if not named:
+            raise NotFoundError(
+                f"No {alertname} alert is firing.",
+                hint="Say `alerts` to see what is firing, or `ack` with the group id from the "
+                "alert post's footer.",
+            )
+        if len(named) > 1:
+            choices = ", ".join(
+                f"`ack {record.short_id}` ({group.common_target(self._target_labels) or 'mixed'})"
+                for record, group in named[:5]
+            )
+            raise InvalidInput(
+                f"{alertname} is firing in {len(named)} groups; which one?", hint=choices
+            )
+        return named[0][0]
+
     def render(self, group: AlertGroup, ack: Acknowledgement | None) -> Reply:
         return render_group(group, ack, target_labels=self._target_labels)
 
     async def _find(self, group_id: str) -> GroupRecord:
         wanted = group_id.strip().lstrip("#").lower()
         if not _GROUP_ID.fullmatch(wanted):
-            raise InvalidInput(
-                f"'{group_id}' is not an alert group id.",
-                hint="The id is in the alert post's footer, e.g. `ack 3f2a9c1e`.",
-            )
+            return await self._firing_named(group_id.strip())
         found = await self._groups.find_groups(wanted)
         if not found:
             raise NotFoundError(

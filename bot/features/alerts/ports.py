@@ -87,6 +87,10 @@ class GroupStore(Protocol):
         """Groups whose key hash starts with ``prefix`` (lower-case hex)."""
         ...
 
+    async def firing_groups(self, limit: int = 200) -> list[GroupRecord]:
+        """The groups whose latest notification is firing, most recently updated first."""
+        ...
+
     async def acknowledge(self, key_hash: str, ack: Acknowledgement) -> GroupRecord:
         """Record ``ack`` unless the current incident is acknowledged already; the record
         with whichever acknowledgement stands."""

@@ -11,8 +11,7 @@ mounts it, so a console session never posts to channels.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from bot.core.ports import DedupeStore, Publisher
 from bot.features.anomaly.ports import AnomalyDetector
@@ -21,7 +20,7 @@ from bot.features.metrics.ports import AlertSource, MetricsSource
 from bot.features.metrics.targets import TargetDirectory
 from bot.features.scheduler.announce import Announcer
 from bot.features.scheduler.anomaly_scan import AnomalyScan
-from bot.features.scheduler.config import JobConfig, SchedulesConfig, load_schedules
+from bot.features.scheduler.config import JobConfig, SchedulesConfig
 from bot.features.scheduler.digest import (
     ActionHistory,
     AlertHistory,
@@ -34,7 +33,7 @@ from bot.features.scheduler.runner import JobRunner, Scheduler, default_lease_tt
 
 
 def build_scheduler(
-    schedules: SchedulesConfig | Mapping[str, Any],
+    config: SchedulesConfig,
     *,
     leases: LeaseFactory,
     publisher: Publisher,
@@ -52,14 +51,13 @@ def build_scheduler(
 ) -> Scheduler:
     """One runner per enabled job; nothing runs until :meth:`Scheduler.start`.
 
-    ``schedules`` is the validated config or the raw ``schedules:`` mapping (validated here;
-    :class:`~bot.core.errors.ConfigError` names the bad key). The digest's optional sources are
+    ``config`` is the ``schedules:`` section, parsed once at load
+    (:func:`~bot.features.scheduler.config.load_schedules`). The digest's optional sources are
     described in :mod:`bot.features.scheduler.digest`. With a ``forecaster`` and an
     ``episodes`` store the anomaly scan also posts near-term forecast crossings (once per
     episode; see :mod:`bot.features.scheduler.forecast_watch`). ``clock`` is the wall clock
     jobs read "now" from (tests pin it to the demo source's fixed now).
     """
-    config = schedules if isinstance(schedules, SchedulesConfig) else load_schedules(schedules)
     announcer = Announcer(publisher, dedupe, episodes=episodes)
     jobs: list[tuple[Job, JobConfig]] = []
     scan, digest = config.anomaly_scan, config.daily_digest

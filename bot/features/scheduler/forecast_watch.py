@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from bot.core.coordination import LeaseLost
 from bot.core.errors import DependencyError
 from bot.core.formatting import format_value
 from bot.core.model import Field, Reply, Severity
@@ -38,7 +39,6 @@ from bot.features.scheduler.announce import Announcer
 from bot.features.scheduler.config import AnomalyScanConfig
 from bot.features.scheduler.finding_post import SEVERITIES
 from bot.features.scheduler.ports import Run
-from bot.features.scheduler.tenure import LeaseLost
 
 log = logging.getLogger(__name__)
 
