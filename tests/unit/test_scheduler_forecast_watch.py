@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from adapters.metrics.demo import DemoMetricsSource
+from bot.core.coordination import LeaseLost
 from bot.core.errors import DependencyError, InvalidInput
 from bot.core.model import Severity
 from bot.features.forecast.ports import ForecastAnswer, ForecastPath
@@ -23,7 +24,6 @@ from bot.features.scheduler.announce import Announcer
 from bot.features.scheduler.anomaly_scan import AnomalyScan
 from bot.features.scheduler.config import AnomalyScanConfig, load_schedules
 from bot.features.scheduler.ports import EpisodeStore
-from bot.features.scheduler.tenure import LeaseLost
 from ml.anomaly.service import AnomalyService
 from ml.forecast.service import ForecastService
 from storage.dedupe import InMemoryDedupeStore
