@@ -68,8 +68,8 @@ class ConsoleRenderer:
         lines.extend(f"  chart: {self._save(c.filename, c.png)}" for c in reply.charts)
         if reply.choices:
             lines.append("  options: " + " | ".join(f'"{c.command}"' for c in reply.choices))
-        if reply.footer:
-            lines.append(f"  ({quote_code(reply.footer)})")
+        if reply.shown_footer:
+            lines.append(f"  ({quote_code(reply.shown_footer)})")
         return "\n".join(lines)
 
     def _save(self, filename: str, png: bytes) -> str:

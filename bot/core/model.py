@@ -127,8 +127,9 @@ class Reply:
     """A structured answer. ``text`` is plain text (renderers escape it); ``title`` is a short
     headline; ``footer`` carries provenance such as "Source: demo data". ``echo`` is the
     canonical command a state-changing answer acts on ("restart payments"): every renderer
-    shows it first, so nobody is left guessing what the bot understood. ``visibility`` says
-    whether only the asker should see it (see :class:`Visibility`)."""
+    shows it first, so nobody is left guessing what the bot understood. ``correlation_id`` is
+    the turn's id (:mod:`bot.core.correlation`); an error quotes it (:attr:`shown_footer`).
+    ``visibility`` says whether only the asker should see it (see :class:`Visibility`)."""
 
     text: str
     echo: str | None = None
@@ -147,6 +148,15 @@ class Reply:
     def private(self) -> bool:
         return self.visibility is Visibility.PRIVATE
 
+    @property
+    def shown_footer(self) -> str | None:
+        """The footer as renderers show it: on an error, followed by ``ref <correlation id>``,
+        which the user can pass on and an operator finds in the log and the audit log."""
+        if self.severity is not Severity.ERROR or not self.correlation_id:
+            return self.footer
+        ref = f"ref {self.correlation_id}"
+        return f"{self.footer} · {ref}" if self.footer else ref
+
     def plain_text(self) -> str:
         """Everything in the reply as plain text (fallback rendering, logs, tests)."""
         lines: list[str] = []
@@ -164,6 +174,6 @@ class Reply:
             lines.append(self.code)
         lines.extend(f"[chart: {c.title}]" for c in self.charts)
         lines.extend(f"[{c.label}] -> {c.command}" for c in self.choices)
-        if self.footer:
-            lines.append(self.footer)
+        if self.shown_footer:
+            lines.append(self.shown_footer)
         return "\n".join(lines)

@@ -124,5 +124,7 @@ class AuditRow(Base):
     request_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     scope: Mapped[str] = mapped_column(String(255), server_default="")
+    #: The turn that wrote the row (the ``ref`` in its reply, on its log lines too).
+    correlation_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
     __table_args__ = (Index("ix_audit_events_scope_at", "scope", "at"),)

@@ -287,6 +287,7 @@ async def _audit(conn: AsyncConnection, event: AuditEvent) -> None:
             request_id=event.request_id,
             detail=event.detail,
             scope=event.scope,
+            correlation_id=event.correlation_id,
         )
     )
 
@@ -320,4 +321,5 @@ def _event(row: Any) -> AuditEvent:
         scope=str(row["scope"]),
         detail=str(row["detail"]),
         request_id=row["request_id"],
+        correlation_id=row["correlation_id"],
     )

@@ -18,10 +18,13 @@ from typing import Any
 
 import pytest
 from kubernetes.aio.client import ApiClient, Configuration
+from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select, text
 
 from adapters.executors.kubernetes import KubernetesExecutor
+from bot.core.correlation import correlated
 from bot.core.errors import DependencyError, NotFoundError
+from bot.core.telemetry import REMEDIATION_OUTCOMES, Telemetry
 from bot.features.remediation.model import (
     Actor,
     AuditKind,
@@ -41,8 +44,10 @@ from storage.sql.models import AuditRow, ExecutionRow, RequestRow
 from storage.sql.store import SqlRemediationStore
 from storage.sql.timeouts import DatabaseTimeouts
 from tests.fakes.k8s_api import FakeKubernetesApi
+from tests.fakes.scrape import scrape
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+OUTCOMES = "smartcloudops_remediation_outcomes_total"
 #: Database bounds for a stampede of concurrent calls (the defaults are 5 s each).
 PATIENT = DatabaseTimeouts(timeout_seconds=60, pool_timeout_seconds=60,
                            statement_timeout_seconds=60)  # fmt: skip
@@ -162,6 +167,7 @@ class World:
     store: SqlRemediationStore
     executor: RecordingExecutor
     clock: FakeClock
+    telemetry: Telemetry
 
     async def count(self, model: Any, *where: Any) -> int:
         async with self.store.engine.connect() as conn:
@@ -184,7 +190,9 @@ def build_world(
     engine = create_engine(url, timeouts=timeouts)
     store = SqlRemediationStore(engine, timeout=timeouts.timeout_seconds)
     chosen = executors or {"k8s": recording, "runbooks": recording}
-    return World(RemediationService(policy(), store, chosen, clock=clock), store, recording, clock)
+    telemetry = Telemetry(CollectorRegistry())
+    service = RemediationService(policy(), store, chosen, clock=clock, telemetry=telemetry)
+    return World(service, store, recording, clock, telemetry)
 
 
 async def refused(call: Any) -> Refusal:
@@ -506,6 +514,45 @@ class RemediationFlowContract:
         assert events[-1].at == T0
         assert events[0].at == T0 + timedelta(seconds=30)
         assert "requested by slack:U_REQ" in events[1].detail
+
+    async def test_audit_rows_carry_the_correlation_id_of_their_turn(self, world: World) -> None:
+        """Each audit row keeps the id of the turn that wrote it: the ``ref`` its reply
+        showed and the id on that turn's log lines."""
+        with correlated() as asked:
+            request = (await world.service.request(REQUESTER, "restart", "payments")).request
+        with correlated() as approved:
+            await world.service.approve(APPROVER_1, request.id)
+        with correlated() as refusal:
+            await refused(world.service.request(STRANGER, "restart", "checkout-api"))
+        events = await world.service.history(AuditQuery(scope=SCOPE))
+        assert sorted((e.kind, e.correlation_id) for e in events) == sorted([
+            (AuditKind.REQUESTED, asked),
+            (AuditKind.APPROVED, approved),
+            (AuditKind.EXECUTION_STARTED, approved),
+            (AuditKind.EXECUTED, approved),
+            (AuditKind.REFUSED, refusal),
+        ])  # fmt: skip
+        assert len({asked, approved, refusal}) == 3
+
+    async def test_every_outcome_is_counted_as_the_audit_log_records_it(self, world: World) -> None:
+        """Executed, failed, refused, denied and expired each move their counter on
+        ``/metrics``; a late approval of an expired request is an expiry and a refusal."""
+        before = await scrape(world.telemetry)
+        assert before.value(OUTCOMES, {"outcome": "executed"}) == 0, "exposed from the start"
+        done = (await world.service.request(REQUESTER, "restart", "payments")).request
+        await world.service.approve(APPROVER_1, done.id)
+        await refused(world.service.request(STRANGER, "restart", "checkout-api"))
+        withdrawn = (await world.service.request(REQUESTER, "restart", "checkout-api")).request
+        await world.service.deny(APPROVER_1, withdrawn.id)
+        late = (await world.service.request(REQUESTER, "restart", "web-1")).request
+        world.clock.advance(601)
+        await refused(world.service.approve(APPROVER_1, late.id))
+        world.executor.ok = False
+        broken = (await world.service.request(REQUESTER, "restart", "web-2")).request
+        await world.service.approve(APPROVER_1, broken.id)
+        after = await scrape(world.telemetry)
+        counted = {o: after.count(OUTCOMES, outcome=o) for o in REMEDIATION_OUTCOMES}
+        assert counted == {"executed": 1, "failed": 1, "refused": 2, "denied": 1, "expired": 1}
 
     # ------------------------------------------------------------------ real executor, races
 

@@ -187,7 +187,8 @@ class Tally:
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
     """One line of the audit log. ``request_id`` is None for refusals before a request;
-    ``scope`` is the actor's (:func:`scope_of`), where the event is visible."""
+    ``scope`` is the actor's (:func:`scope_of`), where the event is visible;
+    ``correlation_id`` is the turn's (the ``ref`` of the reply, on its log lines too)."""
 
     at: datetime
     kind: AuditKind
@@ -198,6 +199,7 @@ class AuditEvent:
     scope: str
     detail: str = ""
     request_id: int | None = None
+    correlation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,3 +105,18 @@ class ActionExecutor(Protocol):
     async def plan(self, operation: Operation) -> Plan: ...
 
     async def execute(self, operation: Operation) -> ExecutionResult: ...
+
+
+class OutcomeTelemetry(Protocol):
+    """Where the flow reports how requests end: ``executed``, ``failed`` (ran and failed),
+    ``refused`` (by the policy, with the refusal audited), ``denied``, ``expired``.
+    Implementation: :class:`bot.core.telemetry.Telemetry` (a Prometheus counter)."""
+
+    def remediation_outcome(self, outcome: str) -> None: ...
+
+
+class Uncounted:
+    """An :class:`OutcomeTelemetry` that counts nothing (test rigs built by hand)."""
+
+    def remediation_outcome(self, outcome: str) -> None:
+        """Nothing to count."""

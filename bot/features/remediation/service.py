@@ -7,6 +7,9 @@ approvals by distinct authorised people (the requester never counts) -> executio
 Exactly once across replicas: the execution is claimed in the database under a unique
 idempotency key, together with its audit row, before the executor is called. If that write
 fails, nothing runs (fail closed); if another approval claimed it first, this one does not run.
+
+Every audit row carries the correlation id of the turn that wrote it, and every outcome
+(executed, failed, refused, denied, expired) is reported to the telemetry port.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
+from bot.core.correlation import current_correlation_id
 from bot.core.errors import ConfigError, DependencyError, NotFoundError
 from bot.features.remediation import refusals
 from bot.features.remediation.model import (
@@ -37,7 +41,12 @@ from bot.features.remediation.model import (
     utc_now,
 )
 from bot.features.remediation.policy import PLAIN_NAME, Action, Policy
-from bot.features.remediation.ports import ActionExecutor, RemediationStore
+from bot.features.remediation.ports import (
+    ActionExecutor,
+    OutcomeTelemetry,
+    RemediationStore,
+    Uncounted,
+)
 from bot.features.remediation.refusals import Reason, Refusal
 
 log = logging.getLogger(__name__)
@@ -80,6 +89,7 @@ class RemediationService:
         executors: Mapping[str, ActionExecutor],
         *,
         clock: Clock = utc_now,
+        telemetry: OutcomeTelemetry | None = None,
     ) -> None:
         missing = sorted(set(policy.executors) - set(executors))
         if missing:
@@ -88,6 +98,7 @@ class RemediationService:
         self._store = store
         self._executors = dict(executors)
         self._clock = clock
+        self._telemetry = telemetry or Uncounted()
 
     @property
     def policy(self) -> Policy:
@@ -282,6 +293,7 @@ class RemediationService:
         if not await self._store.close(request.id, RequestStatus.DENIED, event):
             latest = await self._reload(request)
             raise refusals.not_pending(request.id, latest.status)
+        self._telemetry.remediation_outcome("denied")
         return await self._reload(request)
 
     async def _check_open(self, actor: Actor, request: StoredRequest) -> None:
@@ -294,7 +306,8 @@ class RemediationService:
             event = self._event(
                 AuditKind.EXPIRED, actor, request.action, request.target, detail, request.id
             )
-            await self._store.close(request.id, RequestStatus.EXPIRED, event)
+            if await self._store.close(request.id, RequestStatus.EXPIRED, event):
+                self._telemetry.remediation_outcome("expired")
             raise refusals.expired(request.id, request.expires_at, request.canonical)
 
     async def _load(self, request_id: int, scope: str) -> StoredRequest:
@@ -326,6 +339,7 @@ class RemediationService:
             return None
         operation = self._operation(request.action, request.target, request.replicas, request.id)
         result = await self._run(spec, operation)
+        self._telemetry.remediation_outcome("executed" if result.ok else "failed")
         kind = AuditKind.EXECUTED if result.ok else AuditKind.FAILED
         finished = self._event(
             kind, actor, request.action, request.target, result.summary, request.id
@@ -383,6 +397,7 @@ class RemediationService:
             scope=actor.scope,
             detail=detail,
             request_id=request_id,
+            correlation_id=current_correlation_id(),
         )
 
     async def _note_refusal(
@@ -391,6 +406,7 @@ class RemediationService:
         """Audit a refusal; a refusal stands even when it cannot be written down."""
         if refusal.reason is Reason.NOT_PENDING:
             return
+        self._telemetry.remediation_outcome("refused")
         detail = f"{refusal.reason.value}: {refusal.message}"
         event = self._event(AuditKind.REFUSED, actor, action, target, detail, request_id)
         try:
