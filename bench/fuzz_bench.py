@@ -382,7 +382,7 @@ def _respelled(node: Any, rng: random.Random) -> Any:
     if isinstance(node, (int, float)):
         return rng.choice((str(node), foreign_digits(str(node), rng), -node, node * 10**30))
     if isinstance(node, str):
-        if node.isascii() and node.lstrip("-").isdigit() and rng.random() < 0.5:
+        if node.isascii() and node.lstrip("-").isdigit() and len(node) < 30 and rng.random() < 0.5:
             return int(node)
         roll = rng.random()
         if roll < 0.35:
