@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import UTC, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import pytest
 
@@ -18,6 +18,8 @@ from intents.parser import IntentParser
 from ml.intent_classifier import build_parser
 
 NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+#: The bench's "metric" history: the turn before asked for cpu of web-1 over 2h.
+ASKED_CPU = (Turn("metric_query", {"metric": "cpu", "target": "web-1", "range": 7200}, NOW),)
 ZONES: dict[str, tzinfo] = {
     "UTC": UTC,
     "+14": timezone(timedelta(hours=14)),
@@ -33,6 +35,11 @@ def _parser(zone: str) -> IntentParser:
 def parse(text: str, zone: str = "UTC", now: float = NOW, history: Sequence[Turn] = ()) -> Intent:
     """``text`` through the bot's parser in ``zone`` (the bench's zones), at ``now``."""
     return _parser(zone).parse(text, history, now)
+
+
+def readable(seconds: object) -> bool:
+    """Whether a time slot is a moment ``datetime`` can show (as the canonical command does)."""
+    return isinstance(seconds, int) and 1 <= datetime.fromtimestamp(seconds, UTC).year <= 9999
 
 
 # --------------------------------------------------------------------------- the parser
@@ -65,3 +72,45 @@ def test_decimal_digits_of_other_scripts_still_read_as_numbers() -> None:
         "target": "search",
         "replicas": 3,
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "now", "history"),
+    [
+        # canonical._iso: ValueError "year 10000 is out of range"
+        (
+            "cpu from 2024-02-30T25:61:00Z to 9999-12-31T23:59:59.999999-14:00",
+            "UTC",
+            1971769615.8501847,
+            (),
+        ),
+        # times._after: ValueError "year 10000 is out of range"
+        ("cpu from 9999-12-31T23:59:59-01:00 to 3am", "-12", 2260795637.9431486, ()),
+        # times._after: OverflowError "date value out of range" (two lines of it)
+        ("requests between 9999-12-31T23:59:59Z and 3am", "+14", NOW, ()),
+        ("cpu from 9999-12-31T23:59:59Z to 15:00", "UTC", NOW, ()),
+        # canonical._iso: OverflowError "timestamp out of range for platform time_t"
+        ("99999999999999999999 hours ago", "UTC", NOW, ASKED_CPU),
+        # canonical._iso: OSError "Value too large" and ValueError "year 0" (seed 1)
+        ("requests on api ①⓪⓪⓪⓪⓪⓪⓪⓪⓪⓪⓪⓪ days ago", "-12", NOW, ()),
+        ("requests between 0001-01-01T00:00:00+14:00 and 24:00", "-12", NOW, ()),
+    ],
+)
+def test_moments_no_calendar_can_show_are_not_read_as_times(
+    text: str, zone: str, now: float, history: Sequence[Turn]
+) -> None:
+    """Times past year 9999 or before year 1 (in UTC or in the user's zone) raised where they
+    were turned back into dates; now they are no time, and every time slot is readable."""
+    intent = parse(text, zone, now, history)
+    assert all(readable(intent.slots[k]) for k in ("start", "end") if k in intent.slots)
+
+
+def test_an_iso_offset_no_clock_has_is_not_a_time() -> None:
+    """``timezone()`` raised on "+99:99" in ``times._offset``."""
+    intent = parse("can 四五 snooze the NodeDown alert since 2026-11-26T06:20:05+99:99")
+    assert "start" not in intent.slots
+
+
+def test_a_real_offset_still_counts() -> None:
+    intent = parse("cpu of web-1 since 2026-01-01T10:00:00+05:30")
+    assert intent.slots["start"] == int(datetime(2026, 1, 1, 4, 30, tzinfo=UTC).timestamp())
