@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import pytest
 
+from intents.features import classifier_view
 from intents.model import Intent, IntentName, Turn
 from intents.parser import IntentParser
 from ml.intent_classifier import build_parser
@@ -114,3 +115,9 @@ def test_an_iso_offset_no_clock_has_is_not_a_time() -> None:
 def test_a_real_offset_still_counts() -> None:
     intent = parse("cpu of web-1 since 2026-01-01T10:00:00+05:30")
     assert intent.slots["start"] == int(datetime(2026, 1, 1, 4, 30, tzinfo=UTC).timestamp())
+
+
+def test_a_decimal_number_in_free_text_has_a_placeholder() -> None:
+    """A "measure" span ("1.5") had no placeholder: ``KeyError`` in ``features.view_of``."""
+    assert classifier_view("how much disks 1.5 have left") == "how much xmetric xnumber have left"
+    assert parse("how much disks 1.5 have left", "+14").name is IntentName.METRIC_QUERY
