@@ -19,6 +19,7 @@ from intents.parser import IntentParser
 from ml.intent_classifier import build_parser
 
 NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+NINES = "9" * 400
 #: The bench's "metric" history: the turn before asked for cpu of web-1 over 2h.
 ASKED_CPU = (Turn("metric_query", {"metric": "cpu", "target": "web-1", "range": 7200}, NOW),)
 ZONES: dict[str, tzinfo] = {
@@ -121,3 +122,21 @@ def test_a_decimal_number_in_free_text_has_a_placeholder() -> None:
     """A "measure" span ("1.5") had no placeholder: ``KeyError`` in ``features.view_of``."""
     assert classifier_view("how much disks 1.5 have left") == "how much xmetric xnumber have left"
     assert parse("how much disks 1.5 have left", "+14").name is IntentName.METRIC_QUERY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [f"cpu of web-1 last {NINES}h", f"cpu of web-1 last {NINES} hours"],
+)
+def test_a_look_back_too_long_for_a_float_is_reported_unreadable(text: str) -> None:
+    """``round(inf)`` raised in ``durations.parse_compact`` and ``span_at``; now the range is
+    unreadable and said back, like "0s" or "5 years"."""
+    intent = parse(text)
+    assert intent.name is IntentName.METRIC_QUERY
+    assert "range" not in intent.slots
+    assert intent.rejected["range"].startswith("999")
+
+
+def test_an_ago_too_long_for_a_float_is_no_time() -> None:
+    intent = parse(f"{NINES} hours ago")
+    assert "start" not in intent.slots
