@@ -8,11 +8,14 @@ The inputs are the first example of each distinct exception and place the bench 
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import pytest
 
+from adapters.slack.http import SignatureCheck
 from intents.features import classifier_view
 from intents.model import Intent, IntentName, Turn
 from intents.parser import IntentParser
@@ -140,3 +143,37 @@ def test_a_look_back_too_long_for_a_float_is_reported_unreadable(text: str) -> N
 def test_an_ago_too_long_for_a_float_is_no_time() -> None:
     intent = parse(f"{NINES} hours ago")
     assert "start" not in intent.slots
+
+
+# --------------------------------------------------------------------------- Slack
+
+
+def _signed(timestamp: str) -> tuple[bytes, dict[str, str]]:
+    body = b"> stop sending alerts to this channentil 2026-11-26T06:20:05.965964Z"
+    base = b"v0:" + timestamp.encode() + b":" + body
+    digest = hmac.new(b"secret", base, hashlib.sha256).hexdigest()
+    return body, {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": f"v0={digest}"}
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "₁₇₆₇₂₂₅₆₀₀",  # isdigit() but not int(): ValueError
+        "①⑦⑥⑦②②⑤⑥⓪⓪",
+        NINES,  # an int too large for the float clock: OverflowError
+        "9" * 5000,  # more digits than int() converts: ValueError
+        "١٧٦٧٢٢٥٦٠٠",  # int() reads these, Slack never writes them
+    ],
+)
+def test_a_timestamp_header_that_is_not_ascii_seconds_is_malformed(timestamp: str) -> None:
+    """These were a 500 from ``SignatureCheck.problem``, before any signature check, to
+    anyone on the internet; even correctly signed they are refused."""
+    body, headers = _signed(timestamp)
+    assert SignatureCheck("secret", clock=lambda: NOW).problem(body, headers) == (
+        "malformed timestamp"
+    )
+
+
+def test_a_signed_request_with_a_normal_timestamp_still_passes() -> None:
+    body, headers = _signed(str(int(NOW)))
+    assert SignatureCheck("secret", clock=lambda: NOW).problem(body, headers) is None
