@@ -10,12 +10,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 
 import pytest
 
 from adapters.slack.http import SignatureCheck
+from bot.alerts.payload import parse_notification
+from bot.errors import InvalidInput
 from intents.features import classifier_view
 from intents.model import Intent, IntentName, Turn
 from intents.parser import IntentParser
@@ -30,6 +34,7 @@ ZONES: dict[str, tzinfo] = {
     "+14": timezone(timedelta(hours=14)),
     "-12": timezone(timedelta(hours=-12)),
 }
+ALERTMANAGER = Path(__file__).resolve().parents[1] / "data" / "alertmanager"
 
 
 @functools.cache
@@ -177,3 +182,22 @@ def test_a_timestamp_header_that_is_not_ascii_seconds_is_malformed(timestamp: st
 def test_a_signed_request_with_a_normal_timestamp_still_passes() -> None:
     body, headers = _signed(str(int(NOW)))
     assert SignatureCheck("secret", clock=lambda: NOW).problem(body, headers) is None
+
+
+# --------------------------------------------------------------------------- Alertmanager
+
+
+def test_an_alert_time_utc_cannot_hold_is_an_invalid_notification() -> None:
+    """``astimezone(UTC)`` of 9999-12-31T23:59:59-01:00 raised ``OverflowError`` in the
+    ``endsAt`` validator: a 500 instead of the documented 400. (The bench's exact bytes.)"""
+    doc = json.loads((ALERTMANAGER / "resolved.json").read_text(encoding="utf-8"))
+    doc["alerts"][0]["endsAt"] = "9999-12-31T23:59:59-01:00"
+    with pytest.raises(InvalidInput, match=r"alerts\.0\.endsAt: .*time out of range"):
+        parse_notification(json.dumps(doc, ensure_ascii=False).encode())
+
+
+def test_the_last_time_utc_holds_is_still_read() -> None:
+    doc = json.loads((ALERTMANAGER / "resolved.json").read_text(encoding="utf-8"))
+    doc["alerts"][0]["endsAt"] = "9999-12-31T23:59:59Z"
+    ends = parse_notification(json.dumps(doc)).alerts[0].ends_at
+    assert ends == datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
