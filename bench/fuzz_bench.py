@@ -12,8 +12,9 @@ Every call is classified:
 
 - accepted, or **refused** the documented way (``None``, :class:`~bot.errors.InvalidInput`,
   :class:`~bot.errors.DependencyError`, a body the endpoint answers 400);
-- **library**: discord.py could not build its own object from the payload, before any of our
-  code ran (Discord is trusted to send its own schema; counted, not failed);
+- **library**: discord.py could not build its object from the payload, or built one whose
+  attributes are not the types it documents (``content`` a list), before any of our code
+  ran. Only Discord writes these payloads, to its own schema: counted, not failed;
 - **unhandled**: any other exception. The first input of each distinct (type, place in our
   code) is kept. Any unhandled exception makes the run exit with status 1.
 
@@ -668,14 +669,14 @@ def discord_state() -> ConnectionState[Any]:
         dispatch=_keep_dispatched,
         handlers={},
         hooks={},
-        http=SimpleNamespace(_HTTPClient__session=None),  # nothing here makes a request
+        http=SimpleNamespace(_HTTPClient__session=None),  # type: ignore[arg-type]  # no requests
         max_messages=None,
         intents=discord.Intents.none(),
         chunk_guilds_at_startup=False,
     )
     state.user = discord.ClientUser(state=state, data=sample("discord/user_me.json"))
     client = SimpleNamespace(user=state.user)
-    state._get_client = lambda: client  # type: ignore[method-assign]
+    state._get_client = lambda: client
     state.parse_guild_create(sample("discord/guild_create.json"))
     return state
 
@@ -804,7 +805,7 @@ def run_discord_interaction(data: Any) -> Outcome:
 
 def _interaction_text(interaction: discord.Interaction[Any]) -> str | None:
     """The ``text`` option of ``/ops`` or a button's command (Discord types both strings)."""
-    data = interaction.data if isinstance(interaction.data, dict) else {}
+    data: dict[str, Any] = dict(interaction.data) if isinstance(interaction.data, dict) else {}
     if interaction.type is discord.InteractionType.component:
         custom_id = data.get("custom_id")
         if not isinstance(custom_id, str):
