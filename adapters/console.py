@@ -25,8 +25,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.model import IncomingMessage, Reply, Severity, Table
-from bot.progress import WORKING_ON_IT, with_placeholder
+from bot.core.formatting import render_table
+from bot.core.markup import quote_code
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.responder import WORKING_ON_IT, Responder
 
 PLACEHOLDER_AFTER_SECONDS = 1.0
 _SEVERITY_MARK = {
@@ -37,6 +39,7 @@ _SEVERITY_MARK = {
     Severity.ERROR: "[error] ",
 }
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+_CHART_NUMBER = re.compile(r"(\d+)-")
 
 
 class ConsoleRenderer:
@@ -44,7 +47,7 @@ class ConsoleRenderer:
 
     def __init__(self, chart_dir: Path) -> None:
         self._chart_dir = chart_dir
-        self._counter = 0
+        self._counter: int | None = None
 
     def render(self, reply: Reply) -> str:
         lines: list[str] = []
@@ -54,38 +57,44 @@ class ConsoleRenderer:
             lines.append(f"{mark}{head}")
             mark = ""
         if reply.text:
-            lines.append(f"{mark}{reply.text}")
+            lines.append(f"{mark}{quote_code(reply.text)}")
         if reply.fields:
             width = max(len(f.label) for f in reply.fields)
-            lines.extend(f"  {f.label.ljust(width)}  {f.value}" for f in reply.fields)
+            lines.extend(f"  {f.label.ljust(width)}  {quote_code(f.value)}" for f in reply.fields)
         if reply.table is not None:
             lines.append(render_table(reply.table))
         if reply.code:
             lines.append("\n".join(f"    {line}" for line in reply.code.splitlines()))
         lines.extend(f"  chart: {self._save(c.filename, c.png)}" for c in reply.charts)
         if reply.choices:
-            lines.append("  options: " + " | ".join(f"`{c.command}`" for c in reply.choices))
+            lines.append("  options: " + " | ".join(f'"{c.command}"' for c in reply.choices))
         if reply.footer:
-            lines.append(f"  ({reply.footer})")
+            lines.append(f"  ({quote_code(reply.footer)})")
         return "\n".join(lines)
 
     def _save(self, filename: str, png: bytes) -> str:
-        self._counter += 1
+        """Write ``png`` as the next numbered file. Numbering continues after the files an
+        earlier session left, and a name that exists anyway (another session writing at the
+        same time) is skipped, so a chart never overwrites another."""
         self._chart_dir.mkdir(parents=True, exist_ok=True)
+        if self._counter is None:
+            self._counter = _last_number(self._chart_dir)
         safe = _UNSAFE_FILENAME.sub("-", filename).strip("-.") or "chart.png"
-        path = self._chart_dir / f"{self._counter:03d}-{safe}"
-        path.write_bytes(png)
-        return str(path)
+        while True:
+            self._counter += 1
+            path = self._chart_dir / f"{self._counter:03d}-{safe}"
+            try:
+                with path.open("xb") as out:
+                    out.write(png)
+            except FileExistsError:
+                continue
+            return str(path)
 
 
-def render_table(table: Table) -> str:
-    """A monospace table, columns padded to their widest cell."""
-    rows = [table.columns, *table.rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(table.columns))]
-    out = ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-           for row in rows]
-    out.insert(1, "  " + "  ".join("-" * w for w in widths))
-    return "\n".join(out)
+def _last_number(directory: Path) -> int:
+    """The highest ``NNN-`` prefix among the files in ``directory`` (0: none)."""
+    numbers = (_CHART_NUMBER.match(entry.name) for entry in directory.iterdir())
+    return max((int(m.group(1)) for m in numbers if m), default=0)
 
 
 Handle = Callable[[IncomingMessage], Awaitable[Reply]]
@@ -95,8 +104,8 @@ class ConsoleChat:
     """One console conversation: reads lines, sends them to the core, prints replies."""
 
     def __init__(self, handle: Handle, renderer: ConsoleRenderer, out: TextIO) -> None:
-        self._handle = handle
-        self._renderer = renderer
+        self._responder = Responder(handle, placeholder_after=PLACEHOLDER_AFTER_SECONDS)
+        self._outbox = ConsoleOutbox(renderer, out)
         self._out = out
         user = local_user()
         self._template = IncomingMessage(
@@ -104,19 +113,11 @@ class ConsoleChat:
             user_id=user, user_name=user, text="", is_direct=True,
         )  # fmt: skip
 
-    async def send(self, text: str) -> Reply:
-        """Answer one message and print it (with a placeholder if it is slow)."""
+    async def send(self, text: str) -> Reply | None:
+        """Answer one message and print it (with a placeholder if it is slow). Returns what
+        was printed: the answer, or an apology quoting a ref if answering failed."""
         message = dataclasses.replace(self._template, text=text)
-        reply, _ = await with_placeholder(
-            self._handle(message), after=PLACEHOLDER_AFTER_SECONDS, on_slow=self._working
-        )
-        self._out.write(self._renderer.render(reply) + "\n")
-        self._out.flush()
-        return reply
-
-    async def _working(self) -> None:
-        self._out.write(f"  {WORKING_ON_IT}\n")
-        self._out.flush()
+        return await self._responder.respond(message, self._outbox)
 
     async def run(self, stream: TextIO, *, interactive: bool) -> None:
         """Read messages until EOF (or `quit` when interactive)."""
@@ -136,6 +137,34 @@ class ConsoleChat:
             if interactive and text.lower() in {"quit", "exit", ":q"}:
                 return
             await self.send(text)
+
+
+class ConsoleOutbox:
+    """Prints to ``out``: a placeholder line, then the answer below it (a terminal cannot
+    edit what it printed)."""
+
+    def __init__(self, renderer: ConsoleRenderer, out: TextIO) -> None:
+        self._renderer = renderer
+        self._out = out
+
+    async def acknowledge(self) -> None:
+        """The console waits as long as it takes."""
+
+    async def placeholder(self) -> None:
+        self._print(f"  {WORKING_ON_IT}")
+
+    async def deliver(self, reply: Reply) -> None:
+        self._print(self._renderer.render(reply))
+
+    async def replace(self, reply: Reply) -> None:
+        await self.deliver(reply)
+
+    async def apologise(self, text: str) -> None:
+        self._print(f"{_SEVERITY_MARK[Severity.ERROR]}{text}")
+
+    def _print(self, text: str) -> None:
+        self._out.write(text + "\n")
+        self._out.flush()
 
 
 class _StreamLines:

@@ -10,8 +10,8 @@ utterances, ``tests/data``) mutated in structure and spelling, numbers in unusua
 
 Every call is classified:
 
-- accepted, or **refused** the documented way (``None``, :class:`~bot.errors.InvalidInput`,
-  :class:`~bot.errors.DependencyError`, a body the endpoint answers 400);
+- accepted, or **refused** the documented way (``None``, :class:`~bot.core.errors.InvalidInput`,
+  :class:`~bot.core.errors.DependencyError`, a body the endpoint answers 400);
 - **library**: discord.py could not build its object from the payload, or built one whose
   attributes are not the types it documents (``content`` a list), before any of our code
   ran. Only Discord writes these payloads, to its own schema: counted, not failed;
@@ -60,9 +60,9 @@ from adapters.slack import inbound as slack_inbound
 from adapters.slack.adapter import retry_count
 from adapters.slack.http import SignatureCheck
 from adapters.teams import inbound as teams_inbound
-from bot.alerts.model import Matcher, SilenceDraft
-from bot.alerts.payload import parse_notification
-from bot.errors import DependencyError, InvalidInput, NotFoundError
+from bot.core.errors import DependencyError, InvalidInput, NotFoundError
+from bot.features.alerts.model import Matcher, SilenceDraft
+from bot.features.alerts.payload import parse_notification
 from intents.model import METRICS, Turn
 from intents.parser import IntentParser
 from ml.intent_classifier import build_parser

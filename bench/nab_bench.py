@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.ports import Series
+from bot.features.metrics.ports import Series
 from ml.anomaly import ALERT_THRESHOLD, AnomalyService, Detector, StateCache
 from ml.anomaly.detect_cli import DetectInputError, read_series_csv
 

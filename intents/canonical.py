@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from intents.durations import format_duration
+from intents.durations import compact_duration
 from intents.model import SlotValue
 
 Slots = Mapping[str, SlotValue]
@@ -27,7 +27,7 @@ def _words(*parts: object) -> str:
 
 def _span(slots: Slots, name: str) -> str | None:
     value = slots.get(name)
-    return format_duration(value) if isinstance(value, int) else None
+    return compact_duration(value) if isinstance(value, int) else None
 
 
 def _when(slots: Slots) -> str | None:
@@ -148,6 +148,7 @@ _WRITERS: dict[str, Callable[[Slots], str]] = {
     "subscribe": _scoped("subscribe"),
     "unsubscribe": _scoped("unsubscribe"),
     "subscriptions": _simple("subscriptions"),
+    "whoami": _simple("whoami"),
     "silences": _silences,
     "unsilence": _simple("unsilence", "silence_id", "alertname", "target"),
     "ack": _simple("ack", "alert_id"),

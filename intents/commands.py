@@ -226,17 +226,13 @@ def _starts_reason(words: Sequence[str], i: int) -> bool:
     """ "because ...", "while we patch it", "it is stuck": a reason, not more command."""
     if words[i] in _SUBJECT_REASONS:
         return i + 1 < len(words) and words[i + 1] in _SUBJECTS
-    return words[i] in _REASONS or any(
-        tuple(words[i : i + len(p)]) == p for p in _REASON_PAIRS
-    )
+    return words[i] in _REASONS or any(tuple(words[i : i + len(p)]) == p for p in _REASON_PAIRS)
 
 
 def _after_prefix(a: Analysis, clause: range) -> int | None:
     i = clause.start
     while i < clause.stop:
-        step = max(
-            (len(p) for p in _PREFIXES if tuple(a.words[i : i + len(p)]) == p), default=0
-        )
+        step = max((len(p) for p in _PREFIXES if tuple(a.words[i : i + len(p)]) == p), default=0)
         if step == 0 or i + step > clause.stop:
             break
         i += step

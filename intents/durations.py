@@ -4,7 +4,7 @@ clock times ("yesterday", "since 3am") are windows, read by :mod:`intents.times`
 
 :func:`find_durations` works on lower-case words and reports where each span sits so the
 caller can tell a look-back (``range``) from a silence length (``duration``) by context.
-:func:`format_duration` writes seconds back in the compact form the grammar reads.
+:func:`compact_duration` writes seconds back in the compact form the grammar reads.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def unreadable_end(words: Sequence[str], i: int) -> int | None:
     return None
 
 
-def format_duration(seconds: int) -> str:
+def compact_duration(seconds: int) -> str:
     """Seconds in the largest exact unit: ``7200`` -> ``2h``, ``5400`` -> ``90m``."""
     for suffix, size in _SCALES:
         if seconds >= size and seconds % size == 0:

@@ -40,6 +40,7 @@ class IntentName(enum.StrEnum):
     APPROVE = "approve"
     DENY = "deny"
     HISTORY = "history"
+    WHOAMI = "whoami"
     CONFIRM = "confirm"
     UNKNOWN = "unknown"
 
@@ -112,6 +113,7 @@ INTENT_SLOTS: Final[Mapping[IntentName, tuple[str, ...]]] = {
     IntentName.APPROVE: ("request_id",),
     IntentName.DENY: ("request_id",),
     IntentName.HISTORY: ("target", "action", "range", *_WINDOW),
+    IntentName.WHOAMI: (),
     IntentName.CONFIRM: ("answer",),
     IntentName.UNKNOWN: (),
 }

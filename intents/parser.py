@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, tzinfo
 from typing import Final
 
-from bot.ports import TextClassifier
 from intents import acts, decisions, followup
 from intents.analysis import Analysis, analyse, analyse_tokens
 from intents.canonical import canonical_command
@@ -38,6 +37,7 @@ from intents.commands import Command, read_command
 from intents.forecast import forecast_slots, is_forecast
 from intents.grammar import is_slot_only, match_terse
 from intents.health import is_health
+from intents.identity import is_whoami
 from intents.model import (
     INTENT_SLOTS,
     STATE_CHANGING,
@@ -49,6 +49,7 @@ from intents.model import (
     Turn,
 )
 from intents.nearmiss import first_near_miss
+from intents.ports import TextClassifier
 from intents.promql import find_promql
 from intents.rejected import rejected_slots
 from intents.scope import about_the_bot, concrete, in_scope, is_help_request, off_topic
@@ -130,6 +131,11 @@ class IntentParser:
         )
         if found.name is I.UNKNOWN and found.about is None and found.refusal is None:
             found = self._near_miss(found, a)
+        elif found.name is I.PROMQL and "expr" not in found.slots:
+            # "promq up": the classifier saw PromQL but no query could be read; a fixed
+            # command word that makes one readable is offered back instead.
+            guess = self._near_miss(_Found(I.UNKNOWN, found.confidence, {}, found.act), a)
+            found = guess if guess.suggestion else found
         return _finish(found, cleaned, a, history)
 
     def _near_miss(self, found: _Found, a: Analysis) -> _Found:
@@ -218,6 +224,8 @@ class IntentParser:
         topic = extract_slots("help", a)
         if acts.is_how_to(a) and (topic or about_the_bot(a)):
             return _Found(I.HELP, TERSE_CONFIDENCE, topic, SpeechAct.HOW_TO)
+        if is_whoami(a):
+            return _Found(I.WHOAMI, TERSE_CONFIDENCE, {})
         if is_forecast(a):
             return _Found(I.FORECAST, TERSE_CONFIDENCE, forecast_slots(a))
         if is_health(a):
@@ -312,9 +320,7 @@ def _mentioned(a: Analysis, history: Sequence[Turn] = ()) -> _Found | None:
     )
 
 
-def _refused(
-    command: Command, reason: str, act: SpeechAct, rejected: dict[str, str]
-) -> _Found:
+def _refused(command: Command, reason: str, act: SpeechAct, rejected: dict[str, str]) -> _Found:
     about = _mention(command.intent, command.slots)
     return _Found(I.UNKNOWN, TERSE_CONFIDENCE, {}, act, about, None, reason, rejected)
 
@@ -395,4 +401,3 @@ def _finish(found: _Found, cleaned: str, a: Analysis, history: Sequence[Turn]) -
         found.suggestion,
         found.refusal,
     )
-

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot.errors import DependencyError
+from bot.core.errors import DependencyError
 
 if TYPE_CHECKING:  # redis is imported only with a client (start-up of the in-memory default)
     from redis.asyncio import Redis

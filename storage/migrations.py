@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import DatabaseTimeouts, Settings, redact_url
-from bot.errors import DependencyError
+from bot.core.errors import DependencyError
+from bot.core.redact import redact_url
 from storage.sql.engine import MIN_CONNECT_TIMEOUT, database_url, is_sqlite, sync_url
+from storage.sql.timeouts import DatabaseTimeouts
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -26,9 +27,12 @@ SCRIPT_LOCATION = Path(__file__).with_name("alembic")
 _ALEMBIC_LOCK = threading.Lock()
 
 
-def upgrade(settings: Settings, revision: str = "head") -> None:
-    """Bring the configured database (the embedded SQLite file by default) to ``revision``."""
-    upgrade_url(database_url(settings), revision, timeouts=settings.file.database)
+def upgrade(
+    configured: str | None, revision: str = "head", *, timeouts: DatabaseTimeouts | None = None
+) -> None:
+    """Bring the database at ``configured`` (``DATABASE_URL``; the embedded SQLite file when
+    ``None``) to ``revision``."""
+    upgrade_url(database_url(configured), revision, timeouts=timeouts)
 
 
 def upgrade_url(

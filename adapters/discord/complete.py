@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.targets import TargetDirectory
+from bot.features.metrics.targets import TargetDirectory
 from intents.model import METRICS
 
 MAX_SUGGESTIONS = 25

@@ -34,10 +34,10 @@ from adapters.metrics.promql_mini import (
     evaluate,
     parse,
 )
-from bot.catalog import DEFAULT_QUANTILE, METRIC_INFO
-from bot.errors import InvalidInput
-from bot.formatting import format_duration, format_value
-from bot.ports import (
+from bot.core.errors import InvalidInput
+from bot.core.formatting import format_duration, format_value
+from bot.features.metrics.catalog import DEFAULT_QUANTILE, METRIC_INFO
+from bot.features.metrics.ports import (
     Alert,
     CatalogSeries,
     NamedSeries,
@@ -47,7 +47,7 @@ from bot.ports import (
     TargetRef,
     Window,
 )
-from bot.targets import strip_port
+from bot.features.metrics.targets import strip_port
 
 MAX_POINTS = 11_000
 LATENCY_SPREAD = 0.35

@@ -35,9 +35,9 @@ import aiohttp
 from yarl import URL
 
 from adapters.metrics.promql_catalog import PROMETHEUS_TEMPLATES, build_catalog, render
-from bot.errors import DependencyError, InvalidInput
-from bot.lookup import name_series
-from bot.ports import (
+from bot.core.errors import DependencyError, InvalidInput
+from bot.features.metrics.lookup import name_series
+from bot.features.metrics.ports import (
     Alert,
     CatalogSeries,
     Sample,

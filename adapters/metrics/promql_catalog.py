@@ -16,9 +16,9 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from bot.catalog import DEFAULT_QUANTILE
-from bot.errors import ConfigError, InvalidInput
-from bot.ports import TargetRef
+from bot.core.errors import ConfigError, InvalidInput
+from bot.features.metrics.catalog import DEFAULT_QUANTILE
+from bot.features.metrics.ports import TargetRef
 from intents.model import METRICS
 
 PLACEHOLDER = "{selector}"

@@ -1,4 +1,4 @@
-"""Slack payloads in, the core's :class:`~bot.model.IncomingMessage` out. Pure functions.
+"""Slack payloads in, the core's :class:`~bot.core.model.IncomingMessage` out. Pure functions.
 
 Three kinds of payload reach the bot: slash commands (form fields), Events API callbacks
 (``app_mention`` in channels, ``message`` in direct messages) and ``block_actions`` (a button
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import IncomingMessage
+from bot.core.model import IncomingMessage
 
 PLATFORM = "slack"
 

@@ -6,8 +6,8 @@ maintenance, and moving to the Microsoft 365 Agents SDK should touch this folder
 - :mod:`.inbound`   activity -> ``IncomingMessage`` / button click (pure)
 - :mod:`.render`    ``Reply`` -> Adaptive Card 1.5 JSON + plain-text line (pure)
 - :mod:`.escape`    keeping user text from becoming mentions, markup or links
-- :mod:`.bot`       the ``ActivityHandler``: dedupe, references, placeholder, clicks
-- :mod:`.outgoing`  replies and card updates in a turn's conversation
+- :mod:`.bot`       the ``ActivityHandler``: references, text and clicks to the core's Responder
+- :mod:`.outgoing`  replies and card updates in a turn's conversation; the two outboxes
 - :mod:`.retry`     429/5xx backoff and SDK error translation
 - :mod:`.references` conversation references for proactive posts (store port)
 - :mod:`.poster`    ``ChannelPoster`` for alerts, via ``continue_conversation``

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.ports import Finding, Series
+from bot.features.anomaly.ports import Finding
+from bot.features.metrics.ports import Series
 from ml.anomaly.cache import StateCache
 from ml.anomaly.detector import Detector
 from ml.anomaly.explain import AnomalySpan, find_spans

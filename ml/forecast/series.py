@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from bot.errors import UserError
+from bot.core.errors import UserError
 
 FloatArray = npt.NDArray[np.float64]
 

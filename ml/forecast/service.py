@@ -8,7 +8,8 @@ import dataclasses
 
 import numpy as np
 
-from bot.ports import ForecastAnswer, ForecastPath, Series
+from bot.features.forecast.ports import ForecastAnswer, ForecastPath
+from bot.features.metrics.ports import Series
 from ml.forecast.crossing import crossing
 from ml.forecast.fit import fit
 from ml.forecast.predict import MAX_POINTS, forecast
@@ -64,4 +65,3 @@ def _answer(
         likely=reached.likely,
         latest=reached.latest,
     )
-

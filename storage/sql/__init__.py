@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from bot.config import DatabaseTimeouts, Settings
 from storage.deferred import open_on_first_use
+from storage.sql.timeouts import DatabaseTimeouts
 
 if TYPE_CHECKING:
     from storage.sql.alert_store import SqlAlertStore
@@ -31,7 +31,6 @@ __all__ = [
     "open_alert_store",
     "open_remediation_store",
     "open_store_at",
-    "persistent_alerts",
 ]
 
 _Store = TypeVar("_Store")
@@ -39,17 +38,20 @@ _Store = TypeVar("_Store")
 
 @contextlib.asynccontextmanager
 async def open_remediation_store(
-    settings: Settings, *, persistent: bool = True
+    database_url: str | None,
+    timeouts: DatabaseTimeouts | None = None,
+    *,
+    persistent: bool = True,
 ) -> AsyncIterator[SqlRemediationStore]:
-    """The store for ``settings``: ``DATABASE_URL``, else the embedded SQLite file.
+    """The store at ``database_url`` (``DATABASE_URL``), else the embedded SQLite file.
 
-    With ``persistent=False`` and no ``DATABASE_URL`` (nothing in the policy can ever run),
-    a throw-away SQLite file in a temp dir is used instead, opened at its first use, so a
-    plain console session leaves no database behind.
+    With ``persistent=False`` and no URL (nothing in the policy can ever run), a throw-away
+    SQLite file in a temp dir is used instead, opened at its first use, so a plain console
+    session leaves no database behind.
     """
-    timeouts = settings.file.database
-    if settings.database_url or persistent:
-        async with open_store_at(_database_url(settings), timeouts) as store:
+    timeouts = timeouts or DatabaseTimeouts()
+    if database_url or persistent:
+        async with open_store_at(_database_url(database_url), timeouts) as store:
             yield store
         return
     at = functools.partial(open_store_at, timeouts=timeouts)
@@ -76,29 +78,18 @@ async def open_store_at(
             await store.bound.settle(within=timeouts.timeout_seconds)
 
 
-def persistent_alerts(settings: Settings) -> bool:
-    """Whether subscriptions must outlive the process: a database is configured, or some
-    chat platform can post. The console alone cannot receive posts, so a console session
-    gets a throw-away database and leaves nothing behind."""
-    return bool(
-        settings.database_url
-        or settings.slack_enabled
-        or settings.teams_enabled
-        or settings.discord_enabled
-    )
-
-
 @contextlib.asynccontextmanager
 async def open_alert_store(
-    settings: Settings, *, persistent: bool | None = None
+    database_url: str | None,
+    timeouts: DatabaseTimeouts | None = None,
+    *,
+    persistent: bool = True,
 ) -> AsyncIterator[SqlAlertStore]:
-    """The store for ``settings``: ``DATABASE_URL``, else the embedded SQLite file (or a
-    throw-away one, opened at its first use, when nothing persistent is needed, see
-    :func:`persistent_alerts`)."""
-    keep = persistent_alerts(settings) if persistent is None else persistent
-    timeouts = settings.file.database
-    if keep:
-        async with _alert_store_at(_database_url(settings), timeouts) as store:
+    """The store at ``database_url``, else the embedded SQLite file (or, with
+    ``persistent=False`` and no URL, a throw-away one opened at its first use)."""
+    timeouts = timeouts or DatabaseTimeouts()
+    if database_url or persistent:
+        async with _alert_store_at(_database_url(database_url), timeouts) as store:
             yield store
         return
     at = functools.partial(_alert_store_at, timeouts=timeouts)
@@ -127,7 +118,7 @@ async def _throwaway(
             yield store
 
 
-def _database_url(settings: Settings) -> str:
+def _database_url(configured: str | None) -> str:
     from storage.sql.engine import database_url
 
-    return database_url(settings)
+    return database_url(configured)

@@ -1,13 +1,14 @@
 """The alert-posting store on SQL (PostgreSQL or SQLite): subscriptions, alert groups and the
 posts made for them, shared by every replica. Implements the three stores of
-:mod:`bot.alerts.ports`, and :class:`~bot.alerts.ports.GroupHistory` (read-only) for the
+:mod:`bot.features.alerts.ports`, and :class:`~bot.features.alerts.ports.GroupHistory` (read-only)
+for the
 daily digest.
 
 Once per channel: :meth:`SqlAlertStore.claim_post` inserts the (key, channel) row; the
 unique constraint lets exactly one replica in, the others read the row (and later the
 message id recorded in it). A claim that was never recorded (its replica died mid-post) is
 taken over after ``stale_before`` with a compare-and-set on its claim time. Driver errors
-become :class:`~bot.errors.DependencyError`, and so does a call the database does not answer
+become :class:`~bot.core.errors.DependencyError`, and so does a call the database does not answer
 within ``timeout`` seconds (:mod:`storage.sql.bounded`): nothing is posted on a claim that
 could not be made in time.
 """
@@ -24,20 +25,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.alerts.group import key_hash as hash_of
-from bot.alerts.model import (
+from bot.core.errors import DependencyError, NotFoundError
+from bot.core.ports import ChannelRef, PostedRef
+from bot.features.alerts.group import key_hash as hash_of
+from bot.features.alerts.model import (
     Acknowledgement,
     GroupRecord,
     PostClaim,
     StoredPost,
     Subscription,
 )
-from bot.config import DatabaseTimeouts
-from bot.errors import DependencyError, NotFoundError
-from bot.ports import ChannelRef, PostedRef
 from storage.sql.alerts import AlertGroupRow, AlertPostRow, AlertSubscriptionRow
 from storage.sql.bounded import CallBound, bounded
 from storage.sql.engine import migrated_engine
+from storage.sql.timeouts import DatabaseTimeouts
 
 DEPENDENCY = "database"
 _UNAVAILABLE = "The alert database is unavailable, so nothing was posted or changed."
@@ -233,8 +234,20 @@ class SqlAlertStore:
         return [_group(row) for row in rows]
 
     @bounded
+    async def firing_groups(self, limit: int = 200) -> list[GroupRecord]:
+        statement = (
+            select(AlertGroupRow.__table__)
+            .where(AlertGroupRow.status == "firing")
+            .order_by(AlertGroupRow.updated_at.desc(), AlertGroupRow.key_hash)
+            .limit(limit)
+        )
+        async with self._begin() as conn:
+            rows = (await conn.execute(statement)).mappings().all()
+        return [_group(row) for row in rows]
+
+    @bounded
     async def groups_since(self, since: datetime, limit: int = 1000) -> list[GroupRecord]:
-        """:meth:`bot.alerts.ports.GroupHistory.groups_since`: a read of the groups table,
+        """:meth:`bot.features.alerts.ports.GroupHistory.groups_since`: a read of the groups table,
         no history of its own (each row keeps the group's latest notification)."""
         statement = (
             select(AlertGroupRow.__table__)

@@ -8,7 +8,7 @@ cancel the query on the server and SQLAlchemy to roll back, which waits again (a
 practice) before the caller hears anything.
 
 So each store call runs in a task of its own and the caller stops waiting at the bound:
-it gets a :class:`~bot.errors.DependencyError` naming the database, and the abandoned task
+it gets a :class:`~bot.core.errors.DependencyError` naming the database, and the abandoned task
 is cancelled and left to clean up in the background (its connection is rolled back or
 closed, so nothing it started is committed later by a database that comes back). Whatever
 the caller would have done with the answer (run a remediation, post an alert) is not done.
@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from bot.errors import DependencyError
+from bot.core.errors import DependencyError
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ the embedded default.
 chosen here. SQLite transactions begin with ``BEGIN IMMEDIATE`` so concurrent writers queue
 on the busy timeout instead of failing with "database is locked" halfway through.
 
-Every engine carries the driver-level bounds of :class:`~bot.config.DatabaseTimeouts`:
+Every engine carries the driver-level bounds of :class:`~storage.sql.timeouts.DatabaseTimeouts`:
 libpq's ``connect_timeout``, a server-side ``statement_timeout``, the pool's wait (and
 SQLite's busy timeout). The stores add the bound on a whole call (:mod:`storage.sql.bounded`),
 which holds even when the server hangs and answers nothing.
@@ -27,8 +27,9 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.config import DatabaseTimeouts, Settings, redact_url
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
+from bot.core.redact import redact_url
+from storage.sql.timeouts import DatabaseTimeouts
 
 #: libpq rounds ``connect_timeout`` to whole seconds and treats 1 as 2.
 MIN_CONNECT_TIMEOUT = 2
@@ -50,10 +51,11 @@ def default_sqlite_path() -> Path:
     return Path(base) / "smartcloudops" / "smartcloudops.db"
 
 
-def database_url(settings: Settings) -> str:
-    """The async URL for ``settings``; the embedded SQLite file when none is configured."""
-    if settings.database_url:
-        return async_url(settings.database_url)
+def database_url(configured: str | None) -> str:
+    """The async URL for ``configured`` (``DATABASE_URL``); the embedded SQLite file when
+    none is configured."""
+    if configured:
+        return async_url(configured)
     path = default_sqlite_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite+aiosqlite:///{path}"
@@ -61,7 +63,7 @@ def database_url(settings: Settings) -> str:
 
 def async_url(url: str) -> str:
     """``url`` with the async driver this project uses for its backend; a
-    :class:`~bot.errors.ConfigError` naming ``DATABASE_URL`` for anything else."""
+    :class:`~bot.core.errors.ConfigError` naming ``DATABASE_URL`` for anything else."""
     try:
         parsed = make_url(url)
     except ArgumentError:

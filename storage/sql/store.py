@@ -6,7 +6,7 @@ idempotency key and moves the request from ``pending`` to ``executing`` in one t
 a second claimant hits the unique constraint (or finds the request no longer pending) and
 gets False. Any other integrity failure in that transaction (the audit row was refused) is a
 ``DependencyError``, never a silent "someone else has it". Driver errors become
-:class:`~bot.errors.DependencyError` too, so the caller fails closed: no row, no execution.
+:class:`~bot.core.errors.DependencyError` too, so the caller fails closed: no row, no execution.
 
 Every call is bounded (:mod:`storage.sql.bounded`): a call the database does not answer within
 ``timeout`` seconds raises ``DependencyError`` naming the database, and is abandoned, so a
@@ -27,9 +27,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.config import DatabaseTimeouts
-from bot.errors import DependencyError
-from bot.remediation.model import (
+from bot.core.errors import DependencyError
+from bot.features.remediation.model import (
     Actor,
     AuditEvent,
     AuditKind,
@@ -42,6 +41,7 @@ from bot.remediation.model import (
 )
 from storage.sql.bounded import CallBound, bounded
 from storage.sql.models import ApprovalRow, AuditRow, ExecutionRow, RequestRow
+from storage.sql.timeouts import DatabaseTimeouts
 
 DEPENDENCY = "database"
 _UNAVAILABLE = "The remediation database is unavailable, so nothing was run or changed."
@@ -52,7 +52,7 @@ class _NotClaimable(Exception):
 
 
 class SqlRemediationStore:
-    """Implements :class:`bot.remediation.ports.RemediationStore` on an async engine."""
+    """Implements :class:`bot.features.remediation.ports.RemediationStore` on an async engine."""
 
     def __init__(
         self, engine: AsyncEngine, *, timeout: float = DatabaseTimeouts().timeout_seconds

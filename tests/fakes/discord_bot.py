@@ -20,26 +20,26 @@ from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
 from adapters.discord.options import DiscordOptions
-from adapters.discord.wiring import build_plugin
-from bot.app import Services
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.model import Chart, Choice, ChoiceStyle, Field, IncomingMessage, Reply, Severity
-from bot.ports import (
+from bot.app.config import Settings
+from bot.app.server import build_web_app
+from bot.app.services import Services
+from bot.app.wiring.discord import build_plugin
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import Chart, Choice, ChoiceStyle, Field, IncomingMessage, Reply, Severity
+from bot.core.ports import DedupeStore
+from bot.core.registry import HandlerSpec, Registry, Request
+from bot.core.telemetry import Telemetry
+from bot.features.anomaly.ports import Finding
+from bot.features.metrics.ports import (
     Alert,
     CatalogSeries,
-    DedupeStore,
-    Finding,
     Sample,
     Series,
     TargetHealth,
     TargetRef,
     Window,
 )
-from bot.registry import HandlerSpec, Registry, Request
-from bot.server import build_web_app
-from bot.targets import TargetDirectory
-from bot.telemetry import Telemetry
+from bot.features.metrics.targets import TargetDirectory
 from intents.model import Intent, IntentName, Turn
 from storage.dedupe import InMemoryDedupeStore
 from storage.memory import InMemoryContextStore
@@ -84,9 +84,7 @@ WORDS = {
 class FirstWordParser:
     """Intent = the message's first word (``approve 12`` -> approve {request_id: 12})."""
 
-    def parse(
-        self, text: str, history: Sequence[Turn] = (), now: float | None = None
-    ) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         word, _, rest = text.strip().partition(" ")
         slots = {"request_id": rest} if word in ("approve", "deny") and rest else {}
         return Intent(WORDS.get(word.lower(), IntentName.UNKNOWN), 0.9, slots)

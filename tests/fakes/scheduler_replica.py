@@ -3,7 +3,8 @@ a crashed pod dies: no lease release, renewals just stop.
 
 ``python -m tests.fakes.scheduler_replica REDIS_URL NAMESPACE NAME NOW``
 
-It runs the real scheduler (:func:`bot.scheduler.build_scheduler`) with Redis leases and the
+It runs the real scheduler (:func:`bot.features.scheduler.build_scheduler`) with Redis leases and
+the
 Redis dedupe store, over the demo metrics source frozen at ``NOW``, the anomaly scan every
 second. What it does is written to Redis lists the test reads: ``{NAMESPACE}:runs`` gets
 ``{"replica", "due", "started"}`` for every firing it starts, and ``{NAMESPACE}:published``
@@ -21,9 +22,11 @@ import time
 
 from redis.asyncio import Redis
 
-from bot.model import Reply
-from bot.ports import AnomalyDetector, MetricsSource
-from bot.scheduler.ports import Job, Run
+from bot.core.model import Reply
+from bot.features.anomaly.ports import AnomalyDetector
+from bot.features.metrics.ports import MetricsSource
+from bot.features.scheduler.config import load_schedules
+from bot.features.scheduler.ports import Job, Run
 
 INTERVAL = 1.0
 LEASE_TTL = 0.5
@@ -97,10 +100,10 @@ async def warm_up(anomaly: AnomalyDetector, metrics: MetricsSource, now: float) 
     run that overruns its interval is cancelled and the firing after it skipped: the
     scheduler's overload behaviour, not what the replica tests are about. Warm, a run
     takes about 10 ms."""
-    from bot.scheduler.announce import Announcer
-    from bot.scheduler.anomaly_scan import AnomalyScan
-    from bot.scheduler.config import load_schedules
-    from bot.targets import TargetDirectory
+    from bot.features.metrics.targets import TargetDirectory
+    from bot.features.scheduler.announce import Announcer
+    from bot.features.scheduler.anomaly_scan import AnomalyScan
+    from bot.features.scheduler.config import load_schedules
     from storage.dedupe import InMemoryDedupeStore
 
     config = load_schedules(SCHEDULES).anomaly_scan
@@ -113,8 +116,8 @@ async def warm_up(anomaly: AnomalyDetector, metrics: MetricsSource, now: float) 
 
 async def serve(redis_url: str, namespace: str, name: str, now: float) -> None:
     from adapters.metrics.demo import DemoMetricsSource
-    from bot.scheduler import build_scheduler
-    from bot.targets import TargetDirectory
+    from bot.features.metrics.targets import TargetDirectory
+    from bot.features.scheduler.build import build_scheduler
     from ml.anomaly.service import AnomalyService
     from storage.dedupe import RedisDedupeStore
     from storage.lease import redis_leases
@@ -124,7 +127,7 @@ async def serve(redis_url: str, namespace: str, name: str, now: float) -> None:
     metrics, anomaly = DemoMetricsSource(seed=7, now=lambda: now), AnomalyService()
     await warm_up(anomaly, metrics, now)
     scheduler = build_scheduler(
-        SCHEDULES,
+        load_schedules(SCHEDULES),
         leases=redis_leases(client, owner=name, namespace=namespace),
         publisher=ListPublisher(client, f"{namespace}:published", name),
         dedupe=RedisDedupeStore(client),

@@ -12,14 +12,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from adapters.metrics.prometheus import PrometheusMetricsSource
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.errors import DependencyError
-from bot.handlers import build_registry
-from bot.model import IncomingMessage, Reply
-from bot.ports import IntentParserPort
-from bot.targets import TargetDirectory
-from bot.telemetry import Telemetry
+from bot.app.config import Settings
+from bot.app.registry import build_registry
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import DependencyError
+from bot.core.model import IncomingMessage, Reply
+from bot.core.ports import IntentParserPort
+from bot.core.telemetry import Telemetry
+from bot.features.metrics.targets import TargetDirectory
 from ml.anomaly import AnomalyService
 from ml.forecast.service import ForecastService
 from storage.memory import InMemoryContextStore
@@ -216,7 +216,11 @@ async def test_an_absolute_window_reaches_prometheus_as_start_and_end(
     assert "Latest" in [f.label for f in during.fields]
     since = time.time() - 2 * 3600 + 600
     after = await chat.say(f"cpu of web-1 since {clock_of(since)}")
-    assert after.title == f"CPU · web-1 · since {clock_of(since)} UTC"
+    # Two hours back is yesterday between 00:00 and 02:00 UTC: the title then names the day.
+    moment = datetime.fromtimestamp(since, UTC)
+    today = datetime.now(UTC).date()
+    shown = clock_of(since) if moment.date() == today else moment.strftime("%a %H:%M")
+    assert after.title == f"CPU · web-1 · since {shown} UTC"
     assert field(after, "Max") == pytest.approx(EXPECTED["web-1 cpu %"], abs=2)
 
 

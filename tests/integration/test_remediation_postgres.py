@@ -15,11 +15,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from bot.config import DatabaseTimeouts
-from bot.errors import DependencyError
+from bot.core.errors import DependencyError
 from storage.migrations import upgrade_url
 from storage.sql.engine import sync_url
 from storage.sql.models import AuditRow, Base, ExecutionRow, RequestRow
+from storage.sql.timeouts import DatabaseTimeouts
 from tests.harness.postgres import PostgresServer
 from tests.harness.require import free_port
 from tests.unit.test_remediation_flow import (

@@ -21,13 +21,13 @@ import pytest
 from redis.asyncio import Redis
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.scheduler.announce import Announcer
-from bot.scheduler.anomaly_scan import AnomalyScan
-from bot.scheduler.config import load_schedules
-from bot.scheduler.ports import Lease, Run
-from bot.scheduler.runner import JobRunner
-from bot.scheduler.schedule import Every
-from bot.targets import TargetDirectory
+from bot.features.metrics.targets import TargetDirectory
+from bot.features.scheduler.announce import Announcer
+from bot.features.scheduler.anomaly_scan import AnomalyScan
+from bot.features.scheduler.config import load_schedules
+from bot.features.scheduler.ports import Lease, Run
+from bot.features.scheduler.runner import JobRunner
+from bot.features.scheduler.schedule import Every
 from ml.anomaly.service import AnomalyService
 from storage.dedupe import RedisDedupeStore
 from storage.lease import RedisLease

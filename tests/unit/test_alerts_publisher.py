@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.model import PostClaim, StoredPost, Subscription
-from bot.alerts.publisher import ChannelPublisher
-from bot.errors import DependencyError
-from bot.model import Reply, Severity
-from bot.ports import ChannelRef, Publisher
+from bot.core.errors import DependencyError
+from bot.core.model import Reply, Severity
+from bot.core.ports import ChannelRef, Publisher
+from bot.features.alerts.model import PostClaim, StoredPost, Subscription
+from bot.features.alerts.publisher import ChannelPublisher
 from storage.sql.alert_store import SqlAlertStore, open_alert_store_at
 from tests.fakes.alerts import RecordingPoster
 from tests.unit.test_alerts_store import NOW

@@ -17,25 +17,19 @@ from prometheus_client import CollectorRegistry
 
 from adapters.metrics.demo import DemoMetricsSource
 from adapters.metrics.demo_model import INCIDENTS, anchor
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.errors import InvalidInput
-from bot.formatting import SECONDS, format_value
-from bot.handlers.anomaly import MAX_SERIES_PER_METRIC, anomaly_specs
-from bot.handlers.help import help_specs
-from bot.model import IncomingMessage, Reply, Severity
-from bot.ports import (
-    AnomalyDetector,
-    CatalogSeries,
-    Finding,
-    IntentParserPort,
-    Series,
-    TargetRef,
-    Window,
-)
-from bot.registry import Registry
-from bot.targets import TargetDirectory
-from bot.telemetry import Telemetry
+from bot.app.config import Settings
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import InvalidInput
+from bot.core.formatting import SECONDS, format_value
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.ports import IntentParserPort
+from bot.core.registry import Registry
+from bot.core.telemetry import Telemetry
+from bot.features.anomaly.handler import MAX_SERIES_PER_METRIC, anomaly_specs
+from bot.features.anomaly.ports import AnomalyDetector, Finding
+from bot.features.help.handlers import help_specs
+from bot.features.metrics.ports import CatalogSeries, Series, TargetRef, Window
+from bot.features.metrics.targets import TargetDirectory
 from intents.model import Intent, SlotValue, Turn
 from ml.anomaly.service import AnomalyService
 from storage.memory import InMemoryContextStore
@@ -55,9 +49,7 @@ _TOGETHER = re.compile(r"^(?P<movers>.+) rose with (?P<lead>.+) at (?P<at>\d\d:\
 class ScriptedParser:
     """Parses ``key=value; ...`` into ``anomaly_query`` with those slots (exact inputs)."""
 
-    def parse(
-        self, text: str, history: Sequence[Turn] = (), now: float | None = None
-    ) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         slots: dict[str, SlotValue] = {}
         for pair in filter(None, (p.strip() for p in text.split(";"))):
             key, value = pair.split("=", 1)
@@ -80,7 +72,13 @@ class Chat:
         detector = detector or AnomalyService()
         directory = TargetDirectory(source)
         registry = Registry(
-            anomaly_specs(source, detector, directory, Settings(), clock=lambda: now)
+            anomaly_specs(
+                source,
+                detector,
+                directory,
+                Settings().file.default_range_seconds,
+                clock=lambda: now,
+            )
         )
         for spec in help_specs(registry):
             registry.register(spec)
@@ -381,9 +379,7 @@ async def test_work_is_bounded_and_history_precedes_the_range() -> None:
 class HelpParser:
     """Every message is ``help anomalies``."""
 
-    def parse(
-        self, text: str, history: Sequence[Turn] = (), now: float | None = None
-    ) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         return Intent("help", 0.99, {"topic": "anomalies"})
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ENV_NAMES, FileSettings, Settings, load_settings
-from bot.errors import ConfigError
+from bot.app.config import ENV_NAMES, FileSettings, Settings, load_settings
+from bot.core.errors import ConfigError
 
 SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-secret-bot-token",
@@ -132,6 +132,53 @@ def test_yaml_file_overrides_defaults(tmp_path: Path) -> None:
     assert settings.file.context_ttl_seconds == 120
     assert settings.file.log_level == "DEBUG"
     assert settings.file.catalog == {"cpu": "avg(rate(my_cpu_seconds{selector}[5m]))"}
+
+
+def test_policy_and_schedules_are_parsed_once_into_typed_objects(tmp_path: Path) -> None:
+    """The policy and schedules come out of loading as typed objects, kept on the settings:
+    every consumer gets the very same object, nothing parses the raw sections again."""
+    from bot.features.remediation.policy import Policy
+    from bot.features.scheduler.config import SchedulesConfig
+
+    env = config_file(
+        tmp_path,
+        "policy:\n"
+        "  roles: {oncall: {users: ['slack:U0ANA']}}\n"
+        "  executors: {runbooks: {type: command}}\n"
+        "  actions:\n"
+        "    restart:\n"
+        "      {executor: runbooks, role: oncall, targets: {names: [payments]},\n"
+        "       command: [/bin/true]}\n"
+        "schedules:\n"
+        "  anomaly_scan: {every: 10m, metrics: [cpu]}\n",
+    )
+    settings = load_settings(env)
+    assert isinstance(settings.policy, Policy)
+    assert settings.policy is settings.policy
+    assert "restart" in settings.policy.actions
+    assert isinstance(settings.schedules, SchedulesConfig)
+    assert settings.schedules is settings.schedules
+
+
+def test_without_sections_there_is_an_empty_policy_and_no_schedules() -> None:
+    settings = Settings()
+    assert settings.policy.actions == {}
+    assert settings.schedules is None
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("policy:\n  actions: {restart: {role: nobody}}\n", "policy"),
+        ("schedules:\n  anomaly_scan: {every: often}\n", "schedules"),
+    ],
+)
+def test_a_bad_policy_or_schedule_fails_loading_naming_the_file(
+    tmp_path: Path, text: str, named: str
+) -> None:
+    env = config_file(tmp_path, text)
+    with pytest.raises(ConfigError, match=rf"{re.escape(env['SMARTCLOUDOPS_CONFIG'])}: .*{named}"):
+        load_settings(env)
 
 
 def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.app.config import Settings
 from storage.deferred import Deferred, open_on_first_use
 from storage.sql import open_alert_store, open_remediation_store
 from storage.sql.alert_store import SqlAlertStore
@@ -65,7 +65,7 @@ async def test_throwaway_alert_store_opens_on_use_and_leaves_nothing(
     """The console's alert store (no DATABASE_URL, no platform) is migrated at its first use,
     works, and its temp file is gone after the session."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    async with open_alert_store(Settings()) as store:
+    async with open_alert_store(None, persistent=False) as store:
         assert isinstance(store, Deferred)
         assert not store.is_open
         assert await store.subscriptions() == []
@@ -77,7 +77,7 @@ async def test_throwaway_alert_store_opens_on_use_and_leaves_nothing(
 
 async def test_throwaway_remediation_store_is_deferred() -> None:
     """Nothing in the policy can run and there is no DATABASE_URL: the audit store waits."""
-    async with open_remediation_store(Settings(), persistent=False) as store:
+    async with open_remediation_store(None, persistent=False) as store:
         assert isinstance(store, Deferred)
         assert not store.is_open
 
@@ -85,6 +85,6 @@ async def test_throwaway_remediation_store_is_deferred() -> None:
 async def test_stores_that_must_last_open_at_start_up(tmp_path: Path) -> None:
     """With DATABASE_URL the store is the real one, migrated before the session starts."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
-    async with open_alert_store(settings) as store:
+    async with open_alert_store(settings.database_url) as store:
         assert isinstance(store, SqlAlertStore)
         assert await asyncio.to_thread((tmp_path / "db.sqlite").exists)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.errors import InvalidInput
-from bot.ports import Window
+from bot.core.errors import InvalidInput
+from bot.features.metrics.ports import Window
 
 NOW = 1_710_254_240.0
 

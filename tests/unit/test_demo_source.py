@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.errors import InvalidInput
-from bot.ports import Series, Window
-from bot.targets import strip_port
+from bot.core.errors import InvalidInput
+from bot.features.metrics.ports import Series, Window
+from bot.features.metrics.targets import strip_port
 from intents.model import METRICS
 
 NOW = datetime(2024, 3, 12, 14, 37, 20, tzinfo=UTC).timestamp()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from adapters.discord.complete import MAX_SUGGESTIONS, Vocabulary, suggest
-from bot.errors import DependencyError
-from bot.ports import TargetHealth
-from bot.targets import TargetDirectory
+from bot.core.errors import DependencyError
+from bot.features.metrics.ports import TargetHealth
+from bot.features.metrics.targets import TargetDirectory
 from intents.model import METRICS
 from tests.fakes.discord_bot import DemoTargets
 

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import pytest
 from prometheus_client import CollectorRegistry
 
-from bot.dispatcher import Dispatcher
-from bot.errors import DependencyError, InvalidInput, UserError
-from bot.model import ConversationKey, IncomingMessage, Reply, Severity
-from bot.registry import Handler, HandlerSpec, Registry, Request
-from bot.telemetry import Telemetry
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import DependencyError, InvalidInput, UserError
+from bot.core.model import ConversationKey, IncomingMessage, Reply, Severity
+from bot.core.registry import Handler, HandlerSpec, Registry, Request
+from bot.core.telemetry import Telemetry
 from intents.model import Intent, Turn
 from storage.memory import InMemoryContextStore
 
@@ -26,9 +26,7 @@ class ScriptedParser:
         self.script = script
         self.histories: list[list[Turn]] = []
 
-    def parse(
-        self, text: str, history: Sequence[Turn] = (), now: float | None = None
-    ) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         self.histories.append(list(history))
         return self.script.get(text, Intent("unknown", 0.1))
 
@@ -136,7 +134,7 @@ async def test_unexpected_exception_is_an_apology_with_the_correlation_id(
     """A crash shows the user only an apology quoting the correlation id; the traceback goes
     to the log under that id."""
     dispatcher, _, telemetry, _ = build({"status": crash})
-    with caplog.at_level(logging.ERROR, logger="bot.dispatcher"):
+    with caplog.at_level(logging.ERROR, logger="bot.core.dispatcher"):
         reply = await dispatcher.handle(message("status", platform="discord"))
     assert reply.correlation_id
     assert reply.correlation_id in reply.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.errors import UserError
+from bot.core.errors import UserError
 from ml.forecast import (
     MIN_SAMPLES,
     ConstantSeries,

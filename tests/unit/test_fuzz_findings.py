@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from adapters.slack.http import SignatureCheck
-from bot.alerts.payload import parse_notification
-from bot.errors import InvalidInput
+from bot.core.errors import InvalidInput
+from bot.features.alerts.payload import parse_notification
 from intents.features import classifier_view
 from intents.model import Intent, IntentName, Turn
 from intents.parser import IntentParser

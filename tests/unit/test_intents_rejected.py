@@ -8,14 +8,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.handlers.anomaly import anomaly_specs
-from bot.handlers.lookups import lookup_specs
-from bot.model import IncomingMessage, Reply, Severity
-from bot.registry import Registry
-from bot.targets import TargetDirectory
-from bot.telemetry import Telemetry
+from bot.app.config import Settings
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.registry import Registry
+from bot.core.telemetry import Telemetry
+from bot.features.anomaly.handler import anomaly_specs
+from bot.features.metrics.specs import lookup_specs
+from bot.features.metrics.targets import TargetDirectory
 from intents.model import Intent
 from intents.parser import IntentParser
 from intents.text import clean
@@ -38,8 +38,16 @@ class Chat:
         source = DemoMetricsSource(now=lambda: NOW)
         directory = TargetDirectory(source)
         specs = [
-            *lookup_specs(source, source, directory, Settings(), clock=lambda: NOW),
-            *anomaly_specs(source, AnomalyService(), directory, Settings(), clock=lambda: NOW),
+            *lookup_specs(
+                source, source, directory, Settings().file.default_range_seconds, clock=lambda: NOW
+            ),
+            *anomaly_specs(
+                source,
+                AnomalyService(),
+                directory,
+                Settings().file.default_range_seconds,
+                clock=lambda: NOW,
+            ),
         ]
         self.dispatcher = Dispatcher(
             parser,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from adapters.metrics.promql_catalog import PROMETHEUS_TEMPLATES, build_catalog, render
-from bot.catalog import METRIC_INFO
-from bot.errors import ConfigError, InvalidInput
-from bot.ports import TargetRef
+from bot.core.errors import ConfigError, InvalidInput
+from bot.features.metrics.catalog import METRIC_INFO
+from bot.features.metrics.ports import TargetRef
 from intents.model import METRICS
 
 

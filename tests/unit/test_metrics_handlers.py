@@ -8,15 +8,16 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.config import FileSettings, Settings
-from bot.dispatcher import Dispatcher
-from bot.handlers.help import help_specs
-from bot.handlers.lookups import lookup_specs
-from bot.model import IncomingMessage, Reply, Severity
-from bot.ports import CatalogSeries, IntentParserPort, TargetRef, Window
-from bot.registry import HandlerSpec, Registry
-from bot.targets import TargetDirectory
-from bot.telemetry import Telemetry
+from bot.app.config import FileSettings, Settings
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.ports import IntentParserPort
+from bot.core.registry import HandlerSpec, Registry
+from bot.core.telemetry import Telemetry
+from bot.features.help.handlers import help_specs
+from bot.features.metrics.ports import CatalogSeries, TargetRef, Window
+from bot.features.metrics.specs import lookup_specs
+from bot.features.metrics.targets import TargetDirectory
 from intents.model import Intent, SlotValue, Turn
 from storage.memory import InMemoryContextStore
 
@@ -27,9 +28,7 @@ FOOTER = "Source: demo data"
 class ScriptedParser:
     """Parses "<intent> key=value ..." into that intent: the handlers' tests need no model."""
 
-    def parse(
-        self, text: str, history: Sequence[Turn] = (), now: float | None = None
-    ) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         name, *pairs = text.split(" ", 1)
         slots: dict[str, SlotValue] = {}
         for pair in pairs[0].split(";") if pairs else []:
@@ -68,7 +67,9 @@ class Chat:
 
 def specs(source: DemoMetricsSource, settings: Settings) -> list[HandlerSpec]:
     directory = TargetDirectory(source)
-    return lookup_specs(source, source, directory, settings, clock=lambda: NOW)
+    return lookup_specs(
+        source, source, directory, settings.file.default_range_seconds, clock=lambda: NOW
+    )
 
 
 def fields(reply: Reply) -> dict[str, str]:

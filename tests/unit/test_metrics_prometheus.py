@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestServer
 
 from adapters.metrics.prometheus import PrometheusMetricsSource
 from adapters.metrics.promql_catalog import PROMETHEUS_TEMPLATES, render
-from bot.errors import ConfigError, DependencyError, InvalidInput
-from bot.ports import TargetRef, Window
+from bot.core.errors import ConfigError, DependencyError, InvalidInput
+from bot.features.metrics.ports import TargetRef, Window
 from tests.harness.require import free_port
 
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -7,9 +7,9 @@ import pytest
 
 from adapters.metrics.demo import DemoMetricsSource
 from adapters.metrics.promql_catalog import selector
-from bot.errors import NotFoundError
-from bot.ports import TargetRef, Window
-from bot.targets import TargetDirectory, matches_target, strip_port, suggest
+from bot.core.errors import NotFoundError
+from bot.features.metrics.ports import TargetRef, Window
+from bot.features.metrics.targets import TargetDirectory, matches_target, strip_port, suggest
 
 NOW = 1_710_254_240.0
 

@@ -12,13 +12,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.handlers import build_registry
-from bot.model import IncomingMessage, Reply, Severity
-from bot.ports import IntentParserPort
-from bot.targets import TargetDirectory
-from bot.telemetry import Telemetry
+from bot.app.config import Settings
+from bot.app.registry import build_registry
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.ports import IntentParserPort
+from bot.core.telemetry import Telemetry
+from bot.features.metrics.targets import TargetDirectory
 from ml.anomaly import AnomalyService
 from ml.forecast.service import ForecastService
 from storage.memory import InMemoryContextStore

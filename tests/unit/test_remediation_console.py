@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 
 from adapters.console import ConsoleChat, ConsoleRenderer, local_user
-from bot.dispatcher import Dispatcher
-from bot.handlers.help import help_specs
-from bot.handlers.remediation import guard_unknown, remediation_specs
-from bot.model import IncomingMessage, Reply, Severity
-from bot.ports import IntentParserPort
-from bot.registry import Registry
-from bot.remediation import RemediationService, load_policy
-from bot.telemetry import Telemetry
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.ports import IntentParserPort
+from bot.core.registry import Registry
+from bot.core.telemetry import Telemetry
+from bot.features.help.handlers import help_specs
+from bot.features.remediation.handlers import guard_unknown, remediation_specs
+from bot.features.remediation.policy import load_policy
+from bot.features.remediation.service import RemediationService
 from storage.memory import InMemoryContextStore
 from storage.sql import open_store_at
 from tests.unit.test_remediation_flow import RecordingExecutor
@@ -88,7 +89,7 @@ async def test_console_request_then_text_approval_by_someone_else(console: Conso
     assert [(c.label, c.command) for c in request.choices] == [
         ("Approve", "approve 1"), ("Deny", "deny 1"),
     ]  # fmt: skip
-    assert "options: `approve 1` | `deny 1`" in console.out.getvalue()
+    assert 'options: "approve 1" | "deny 1"' in console.out.getvalue()
     own = await console.chat.send("approve 1")
     assert own.severity is Severity.WARNING
     assert "your approval does not count" in own.text

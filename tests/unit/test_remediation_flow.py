@@ -21,9 +21,8 @@ from kubernetes.aio.client import ApiClient, Configuration
 from sqlalchemy import func, select, text
 
 from adapters.executors.kubernetes import KubernetesExecutor
-from bot.config import DatabaseTimeouts
-from bot.errors import DependencyError, NotFoundError
-from bot.remediation.model import (
+from bot.core.errors import DependencyError, NotFoundError
+from bot.features.remediation.model import (
     Actor,
     AuditKind,
     AuditQuery,
@@ -32,14 +31,15 @@ from bot.remediation.model import (
     Plan,
     RequestStatus,
 )
-from bot.remediation.policy import Policy, load_policy
-from bot.remediation.ports import ActionExecutor
-from bot.remediation.refusals import Reason, Refusal
-from bot.remediation.service import ApprovalOutcome, RemediationService
+from bot.features.remediation.policy import Policy, load_policy
+from bot.features.remediation.ports import ActionExecutor
+from bot.features.remediation.refusals import Reason, Refusal
+from bot.features.remediation.service import ApprovalOutcome, RemediationService
 from storage.migrations import upgrade_url
 from storage.sql.engine import create_engine
 from storage.sql.models import AuditRow, ExecutionRow, RequestRow
 from storage.sql.store import SqlRemediationStore
+from storage.sql.timeouts import DatabaseTimeouts
 from tests.fakes.k8s_api import FakeKubernetesApi
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -13,14 +13,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from bot.config import DatabaseTimeouts, Settings
-from bot.errors import ConfigError
-from bot.remediation.model import Actor, AuditEvent, AuditKind, RequestDraft
+from bot.app.config import Settings
+from bot.core.errors import ConfigError
+from bot.features.remediation.model import Actor, AuditEvent, AuditKind, RequestDraft
 from storage.migrations import alembic_config, upgrade, upgrade_url
 from storage.sql import engine as store_engine
 from storage.sql import open_remediation_store
 from storage.sql.engine import async_url, default_sqlite_path, postgres_connect_args, sync_url
 from storage.sql.models import Base
+from storage.sql.timeouts import DatabaseTimeouts
 
 TABLES = {"audit_events", "remediation_requests", "remediation_approvals",
           "remediation_executions", "alert_subscriptions", "alert_groups", "alert_posts",
@@ -86,7 +87,7 @@ def test_embedded_database_lives_in_the_data_dir(
     """Without DATABASE_URL, `migrate` creates the SQLite file under XDG_DATA_HOME."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_sqlite_path() == tmp_path / "smartcloudops" / "smartcloudops.db"
-    upgrade(Settings())
+    upgrade(None)
     assert (tmp_path / "smartcloudops" / "smartcloudops.db").stat().st_size > 0
 
 
@@ -95,7 +96,7 @@ async def test_throwaway_store_leaves_nothing_behind(
 ) -> None:
     """With nothing to run and no DATABASE_URL, the store is a temp file removed on exit."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    async with open_remediation_store(Settings(), persistent=False) as store:
+    async with open_remediation_store(None, persistent=False) as store:
         await store.ping()
         url = store.engine.url
     assert url.database is not None
@@ -112,7 +113,7 @@ async def test_times_round_trip_as_aware_utc(tmp_path: Path) -> None:
                          created + timedelta(minutes=15), "plan")  # fmt: skip
     event = AuditEvent(created, AuditKind.REQUESTED, actor.principal, actor.name, "restart",
                        "payments")  # fmt: skip
-    async with open_remediation_store(settings) as store:
+    async with open_remediation_store(settings.database_url) as store:
         stored = await store.create(draft, event)
         loaded = await store.get(stored.id)
         last = await store.last_execution_at("restart", "payments")

@@ -8,14 +8,16 @@ from collections.abc import Sequence
 import pytest
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.errors import DependencyError
-from bot.model import Severity
-from bot.ports import DedupeStore, Finding, Series
-from bot.scheduler.announce import Announcer
-from bot.scheduler.anomaly_scan import AnomalyScan, finding_key
-from bot.scheduler.config import AnomalyScanConfig, load_schedules
-from bot.scheduler.tenure import LeaseLost
-from bot.targets import TargetDirectory
+from bot.core.errors import DependencyError
+from bot.core.model import Severity
+from bot.core.ports import DedupeStore
+from bot.features.anomaly.ports import Finding
+from bot.features.metrics.ports import Series
+from bot.features.metrics.targets import TargetDirectory
+from bot.features.scheduler.announce import Announcer
+from bot.features.scheduler.anomaly_scan import AnomalyScan, finding_key
+from bot.features.scheduler.config import AnomalyScanConfig, load_schedules
+from bot.features.scheduler.tenure import LeaseLost
 from ml.anomaly.service import AnomalyService
 from storage.dedupe import InMemoryDedupeStore
 from tests.fakes.scheduler import NOW, FakeClock, FakeRun, PublishLog, RecordingPublisher

@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.alerts.model import Matcher, Silence, SilenceDraft
-from bot.errors import DependencyError
-from bot.ports import Alert
-from bot.remediation import RemediationService, load_policy
-from bot.remediation.model import AuditEvent, AuditKind
-from bot.scheduler.announce import Announcer
-from bot.scheduler.config import DailyDigestConfig, load_schedules
-from bot.scheduler.digest import (
+from bot.core.errors import DependencyError
+from bot.features.alerts.model import Matcher, Silence, SilenceDraft
+from bot.features.metrics.ports import Alert
+from bot.features.remediation.model import AuditEvent, AuditKind
+from bot.features.remediation.policy import load_policy
+from bot.features.remediation.service import RemediationService
+from bot.features.scheduler.announce import Announcer
+from bot.features.scheduler.config import DailyDigestConfig, load_schedules
+from bot.features.scheduler.digest import (
     ActionHistory,
     AlertHistory,
     DailyDigest,
@@ -26,7 +27,7 @@ from bot.scheduler.digest import (
     SilenceHistory,
     SilenceNote,
 )
-from bot.scheduler.digest_sources import AlertmanagerSilences
+from bot.features.scheduler.digest_sources import AlertmanagerSilences
 from storage.dedupe import InMemoryDedupeStore
 from storage.sql import open_store_at
 from storage.sql.store import SqlRemediationStore
@@ -184,9 +185,7 @@ async def test_quiet_days_say_so() -> None:
 
 async def test_long_lists_are_cut_with_a_count() -> None:
     history = History(alerts=[fired(f"Alert{i}", "warning", f"web-{i}", HOUR) for i in range(25)])
-    text = (
-        await digest(demo_sources(history)).compose(NOW)
-    ).text
+    text = (await digest(demo_sources(history)).compose(NOW)).text
     assert "What fired (25):" in text
     assert "• and 16 more" in text
     assert text.count("\n• Alert") == 9
@@ -213,7 +212,8 @@ async def test_the_digest_is_posted_once_a_day_whoever_runs_it() -> None:
 
 
 class FakeAlertmanager:
-    """The alert side's :class:`~bot.alerts.ports.SilenceBackend`, reduced to what the digest
+    """The alert side's :class:`~bot.features.alerts.ports.SilenceBackend`, reduced to what the
+    digest
     reads: its silences and its alerts."""
 
     def __init__(self, silences: Sequence[Silence], alerts: Sequence[Alert] = ()) -> None:
@@ -252,9 +252,7 @@ async def test_alertmanager_silences_and_alerts_feed_the_digest() -> None:
         ],
         [alert("PaymentsSlow", "warning", "payments:8080", HOUR)],
     )
-    sources = DigestSources(
-        "demo data", alertmanager, silences=AlertmanagerSilences(alertmanager)
-    )
+    sources = DigestSources("demo data", alertmanager, silences=AlertmanagerSilences(alertmanager))
     text = (await digest(sources).compose(NOW)).text
     assert "What was silenced (2):" in text
     assert 'alertname="HighLatency", instance=~"web-.*" by alice, until' in text

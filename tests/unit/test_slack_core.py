@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.slack.wiring import SLACK_ADAPTER_KEY
-from bot.app import open_services
-from bot.progress import WORKING_ON_IT
-from bot.server import build_web_app
+from adapters.slack.factory import SLACK_ADAPTER_KEY
+from bot.app.server import build_web_app
+from bot.app.services import open_services
+from bot.core.responder import WORKING_ON_IT
 from tests.fakes.slack_api import BOT_USER_ID, Call, FakeSlack
 from tests.fakes.slack_bot import BOT_TOKEN, SIGNING_SECRET, SlackBot, slack_settings
 from tests.fakes.slack_requests import app_mention, event_callback, slash_command

@@ -8,14 +8,11 @@ fresh interpreter and lists the top-level packages it ended up with.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,7 +55,7 @@ def packages(modules: set[str]) -> set[str]:
 def test_build_parser_uses_numpy_not_scikit_learn() -> None:
     """Building and using the bot's parser imports no scikit-learn, SciPy, SQL, Redis or SDK."""
     modules = imported_by(
-        "from bot.parsing import build_parser\nbuild_parser().parse('cpu of web-1')"
+        "from bot.app.parsing import build_parser\nbuild_parser().parse('cpu of web-1')"
     )
     assert "ml.intent_classifier" in modules
     assert packages(modules) & HEAVY == set()
@@ -67,9 +64,9 @@ def test_build_parser_uses_numpy_not_scikit_learn() -> None:
 def test_parse_command_loads_no_server_or_stores() -> None:
     """``smartcloudops parse`` loads neither the composition root, the server, the adapters,
     the settings (pydantic) nor aiohttp."""
-    modules = imported_by("from bot.cli import main\nmain(['parse', 'cpu of web-1'])")
-    assert "bot.parsing" in modules
-    unwanted = {"bot.app", "bot.server", "bot.config", "storage.sql", "adapters"}
+    modules = imported_by("from bot.app.cli import main\nmain(['parse', 'cpu of web-1'])")
+    assert "bot.app.parsing" in modules
+    unwanted = {"bot.app.services", "bot.app.server", "bot.app.config", "storage.sql", "adapters"}
     assert modules & unwanted == set()
     assert packages(modules) & (HEAVY | {"aiohttp", "pydantic", "yaml"}) == set()
 
@@ -77,20 +74,7 @@ def test_parse_command_loads_no_server_or_stores() -> None:
 def test_chat_help_opens_no_database_and_draws_nothing() -> None:
     """``chat -c help`` on the defaults: the throw-away stores stay closed, no chart library,
     no scheduler (no jobs configured) and no YAML (no config file)."""
-    modules = imported_by("from bot.cli import main\nmain(['chat', '-c', 'help'])")
-    assert "bot.app" in modules
-    assert "bot.scheduler.build" not in modules
+    modules = imported_by("from bot.app.cli import main\nmain(['chat', '-c', 'help'])")
+    assert "bot.app.services" in modules
+    assert "bot.features.scheduler.build" not in modules
     assert packages(modules) & (HEAVY | {"yaml", "croniter"}) == set()
-
-
-@pytest.mark.parametrize(
-    "package", ["bot.alerts", "bot.remediation", "bot.scheduler", "storage.sql"]
-)
-def test_lazy_exports_resolve(package: str) -> None:
-    """Every name a lazily importing package lists in ``__all__`` resolves at run time (the
-    runtime table names the right module for each), and unknown names still fail."""
-    module = importlib.import_module(package)
-    for name in module.__all__:
-        getattr(module, name)
-    with pytest.raises(AttributeError, match="no attribute 'missing'"):
-        _ = module.missing

@@ -22,11 +22,12 @@ from prometheus_client import CollectorRegistry
 
 from adapters.teams.authentication import KeyedAuthentication
 from adapters.teams.config import TeamsConfig
+from adapters.teams.factory import ENDPOINT_KEY, TeamsOptions
 from adapters.teams.signing_keys import SigningKeys, UnknownSigningKey
-from adapters.teams.wiring import ENDPOINT_KEY, TeamsOptions, plugin
-from bot.config import Settings
-from bot.server import build_web_app
-from bot.telemetry import Telemetry
+from bot.app.config import Settings
+from bot.app.server import build_web_app
+from bot.app.wiring.teams import plugin
+from bot.core.telemetry import Telemetry
 from storage.dedupe import InMemoryDedupeStore
 from tests.fakes.openid import FakeOpenIdEndpoint, SigningKey, channel_claims, forged_token
 from tests.fakes.slack_bot import RecordingCore
