@@ -1106,13 +1106,29 @@ def warm_up() -> None:
     alertmanager_client()
 
 
-def run(count: int, seed: int, *, workers: int = 1, only: Sequence[str] = ()) -> dict[str, Tally]:
-    """Fuzz every target (or ``only`` these) with ``count`` inputs in all; tallies by target."""
+def run(
+    count: int, seed: int, *, workers: int = 1, only: Sequence[str] = (), progress: bool = False
+) -> dict[str, Tally]:
+    """Fuzz every target (or ``only`` these) with ``count`` inputs in all; tallies by target.
+    With ``progress``, a line on stderr after each chunk: inputs done, unhandled so far, rate."""
     warm_up()
     tallies = {name: Tally(name) for name in dict.fromkeys(t[0] for t in plan(count, seed, only))}
     tasks = plan(count, seed, only)
+    total = sum(task[3] for task in tasks)
+    started = time.perf_counter()
+    done = 0
     for tally in _map(tasks, workers):
         tallies[tally.target].merge(tally)
+        done += tally.inputs
+        if progress:
+            seconds = time.perf_counter() - started
+            unhandled = sum(t.unhandled for t in tallies.values())
+            print(
+                f"{done:,}/{total:,} inputs, {unhandled:,} unhandled, {seconds:.0f} s,"
+                f" {done / seconds:,.0f} inputs/s (last: {tally.target})",
+                file=sys.stderr,
+                flush=True,
+            )
     return tallies
 
 
@@ -1164,6 +1180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--only", nargs="*", default=(), choices=sorted(BY_NAME), metavar="T")
     parser.add_argument("--replay", metavar="TARGET:CHUNK:INDEX", help="rerun one input, raising")
+    parser.add_argument("--progress", action="store_true", help="a line on stderr per chunk")
     args = parser.parse_args(argv)
     if args.replay:
         name, chunk, index = args.replay.split(":")
@@ -1171,7 +1188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name} input: {show(case, 2_000)}\noutcome: {BY_NAME[name].run(case)}")
         return 0
     started = time.perf_counter()
-    tallies = run(args.count, args.seed, workers=args.workers, only=args.only)
+    tallies = run(
+        args.count, args.seed, workers=args.workers, only=args.only, progress=args.progress
+    )
     seconds = time.perf_counter() - started
     print(f"fuzz_bench --count {args.count} --seed {args.seed} (Python {sys.version.split()[0]})")
     print(report(tallies, seconds, args.workers, args.seed))
