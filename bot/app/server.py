@@ -23,10 +23,13 @@ READINESS_TIMEOUT_SECONDS = 3.0
 
 @dataclass(frozen=True, slots=True)
 class DependencyCheck:
-    """A configured dependency and how to tell it answers (raise on failure)."""
+    """A configured dependency and how to tell it answers (raise on failure). ``serving``: the
+    bot cannot do its job without it (the database when actions are configured); the others
+    only degrade single answers."""
 
     name: str
     check: Callable[[], Awaitable[None]]
+    serving: bool = False
 
 
 TELEMETRY_KEY = web.AppKey("telemetry", Telemetry)
@@ -55,17 +58,34 @@ async def _healthz(_: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    telemetry = request.app[TELEMETRY_KEY]
+    """Every configured dependency; with ``?scope=serving`` only what serving needs, so an
+    upstream outage (Redis, Prometheus, Alertmanager) does not take every replica out of a
+    Kubernetes Service while each answer degrades on its own."""
     checks: tuple[DependencyCheck, ...] = request.app[CHECKS_KEY]
+    scope = request.query.get("scope", "all")
+    if scope not in ("all", "serving"):
+        refusal = {"status": "bad request", "error": "scope is 'all' (the default) or 'serving'"}
+        return web.json_response(refusal, status=400)
+    if scope == "serving":
+        checks = tuple(check for check in checks if check.serving)
+    states = await check_dependencies(request.app[TELEMETRY_KEY], checks)
+    ready = all(state == "ok" for state in states.values())
+    body = {"status": "ready" if ready else "not ready", "dependencies": states}
+    return web.json_response(body, status=200 if ready else 503)
+
+
+async def check_dependencies(
+    telemetry: Telemetry, checks: Sequence[DependencyCheck]
+) -> dict[str, str]:
+    """Each dependency's state (``ok`` or ``down: why``), checked at once, recorded in
+    ``smartcloudops_dependency_up`` (and failures counted)."""
     results = await asyncio.gather(*(_run_check(c) for c in checks))
     states = dict(zip((c.name for c in checks), results, strict=True))
     for name, state in states.items():
         telemetry.dependency_up.labels(name).set(1 if state == "ok" else 0)
         if state != "ok":
             telemetry.dependency_failures.labels(name).inc()
-    ready = all(state == "ok" for state in states.values())
-    body = {"status": "ready" if ready else "not ready", "dependencies": states}
-    return web.json_response(body, status=200 if ready else 503)
+    return states
 
 
 async def _run_check(check: DependencyCheck) -> str:

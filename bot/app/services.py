@@ -109,6 +109,8 @@ async def open_services(
         services.web_plugins.append(_alertmanager_webhook(settings, alerting))
         services.web_plugins.extend(await _platform_plugins(services, stack))
         services.web_plugins.extend(await _scheduler_plugins(services, stack, alerting))
+        if checks:
+            services.web_plugins.append(_dependency_monitor(settings, telemetry, checks))
         yield services
 
 
@@ -127,7 +129,7 @@ async def _remediation_service(
         )
     )
     if settings.database_url:
-        checks.append(DependencyCheck("database", store.ping))
+        checks.append(DependencyCheck("database", store.ping, serving=bool(policy.actions)))
     executors = await stack.enter_async_context(open_executors(policy))
     return RemediationService(policy, store, executors)
 
@@ -144,6 +146,17 @@ async def _alerting(
     from bot.app.wiring.alerts import open_alerting
 
     return await open_alerting(settings, stack, posters=posters, checks=checks)
+
+
+def _dependency_monitor(
+    settings: Settings, telemetry: Telemetry, checks: list[DependencyCheck]
+) -> WebPlugin:
+    """Checks every dependency in the background while the server runs, so
+    ``smartcloudops_dependency_up`` stays current whatever probes ``/readyz``."""
+    from bot.app.monitor import DependencyMonitor, monitor_plugin
+
+    interval = settings.file.dependency_check_interval_seconds
+    return monitor_plugin(DependencyMonitor(telemetry, checks, interval=interval))
 
 
 def _alertmanager_webhook(settings: Settings, alerting: Alerting) -> WebPlugin:
@@ -195,6 +208,8 @@ async def _metrics_source(
     source = PrometheusMetricsSource(
         settings.prometheus_url,
         timeout=settings.file.prometheus_timeout_seconds,
+        max_concurrency=settings.file.prometheus_max_concurrency,
+        queue_seconds=settings.file.prometheus_queue_seconds,
         catalog_overrides=settings.file.catalog,
         target_labels=settings.file.target_labels,
     )

@@ -2,7 +2,8 @@
 
 parse (with the conversation's recent turns) -> handler -> reply, with a correlation id on
 every message. User errors become their own text; dependency failures a short, specific
-notice; anything else is logged with the correlation id and the user sees only that id.
+notice; the bot's own overload a "busy, try again" that blames no backend; anything else is
+logged with the correlation id and the user sees only that id.
 If the context store is down the bot answers without context, says so once, and picks the
 context up again by itself when the store returns.
 """
@@ -16,7 +17,7 @@ import uuid
 from collections.abc import Callable
 
 from bot.core.conversation import ConversationMemory
-from bot.core.errors import DependencyError, UserError
+from bot.core.errors import DependencyError, Overloaded, UserError
 from bot.core.model import IncomingMessage, Reply, Severity
 from bot.core.ports import ContextStore, IntentParserPort
 from bot.core.registry import HandlerSpec, Registry, Request
@@ -94,6 +95,10 @@ class Dispatcher:
             kind = "user"
             text = exc.message if not exc.hint else f"{exc.message}\n{exc.hint}"
             reply = Reply(text=text, severity=Severity.WARNING)
+        except Overloaded as exc:
+            kind = "busy"
+            log.warning("too busy for %s [cid=%s]", exc.dependency, cid)
+            reply = Reply(text=exc.message, severity=Severity.WARNING)
         except DependencyError as exc:
             kind = "dependency"
             self._telemetry.dependency_failures.labels(exc.dependency).inc()

@@ -40,7 +40,8 @@ class Telemetry:
         )
         self.errors = Counter(
             "smartcloudops_errors",
-            "Messages that ended in an error, by platform and kind (user, dependency, internal).",
+            "Messages that ended in an error, by platform and kind "
+            "(user, busy, dependency, internal).",
             ["platform", "kind"],
             registry=self.registry,
         )

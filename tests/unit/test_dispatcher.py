@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from bot.core.dispatcher import Dispatcher
-from bot.core.errors import DependencyError, InvalidInput, UserError
+from bot.core.errors import BUSY_MESSAGE, DependencyError, InvalidInput, Overloaded, UserError
 from bot.core.model import ConversationKey, IncomingMessage, Reply, Severity
 from bot.core.registry import Handler, HandlerSpec, Registry, Request
 from bot.core.telemetry import Telemetry
@@ -69,6 +69,10 @@ async def crash(_: Request) -> Reply:
 
 async def prometheus_down(_: Request) -> Reply:
     raise DependencyError("prometheus", "Prometheus did not answer within 10 s.")
+
+
+async def too_busy(_: Request) -> Reply:
+    raise Overloaded("prometheus")
 
 
 SCRIPT = {
@@ -157,6 +161,18 @@ async def test_dependency_error_is_a_specific_notice_and_counted() -> None:
     assert "/readyz" in reply.text
     assert sample(telemetry, "smartcloudops_dependency_failures_total", dependency="prometheus")
     assert sample(telemetry, "smartcloudops_errors_total", platform="slack", kind="dependency")
+
+
+async def test_the_bot_too_busy_says_so_and_blames_no_dependency() -> None:
+    """No slot for a Prometheus call: a short "busy, try again" that neither blames Prometheus
+    nor points at ``/readyz``, counted as ``busy``, not as a dependency failure."""
+    dispatcher, _, telemetry, _ = build({"alerts_list": too_busy})
+    reply = await dispatcher.handle(message("alerts"))
+    assert reply.text == BUSY_MESSAGE
+    assert reply.severity is Severity.WARNING
+    assert sample(telemetry, "smartcloudops_errors_total", platform="slack", kind="busy") == 1
+    failures = sample(telemetry, "smartcloudops_dependency_failures_total", dependency="prometheus")
+    assert not failures
 
 
 async def test_unknown_intent_without_handler_points_to_help() -> None:

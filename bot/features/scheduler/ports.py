@@ -24,7 +24,7 @@ class Run(Protocol):
 
     ``due`` is the scheduled firing time (unix s), identical on every replica. A job calls
     ``ensure_held`` before every side effect (a claim, a post): it raises
-    :class:`bot.features.scheduler.tenure.LeaseLost` once this replica may no longer act for the
+    :class:`bot.core.coordination.LeaseLost` once this replica may no longer act for the
     job,
     which is how a stale holder's late publish is refused.
     """

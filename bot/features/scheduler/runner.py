@@ -24,12 +24,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from bot.core.coordination import LeaseLost, Tenure, give_up, keep, take
 from bot.core.errors import DependencyError
 from bot.core.tasks import cancel_and_wait
 from bot.features.scheduler.ports import Job, Lease
 from bot.features.scheduler.schedule import Schedule
-from bot.features.scheduler.tenure import LeaseLost, Tenure, TenureRun
 
 log = logging.getLogger(__name__)
 
@@ -131,13 +132,7 @@ class JobRunner:
         return self._stopping
 
     async def _try_acquire(self) -> Tenure | None:
-        started = self._monotonic()
-        try:
-            grant = await self._lease.acquire()
-        except DependencyError as exc:
-            log.warning("cannot take the lease of job %s: %s", self.name, exc)
-            return None
-        return None if grant is None else Tenure(self._lease, grant, started, self._monotonic)
+        return await take(self._lease, what=f"job {self.name}", clock=self._monotonic)
 
     async def _hold(self, tenure: Tenure) -> None:
         keeper = asyncio.create_task(self._keep(tenure), name=f"scheduler-{self.name}-lease")
@@ -154,26 +149,7 @@ class JobRunner:
                 log.error("job %s: tenure ended by %r", self.name, task.exception())
 
     async def _keep(self, tenure: Tenure) -> None:
-        """Renew until the lease is lost or has not been confirmed for a whole TTL."""
-        while True:
-            await asyncio.sleep(min(self._every, tenure.remaining()))
-            if tenure.dropped:
-                return
-            if not tenure.holds_locally():
-                log.error("lease of job %s unconfirmed for a whole TTL; giving it up", self.name)
-                return
-            started = self._monotonic()
-            try:
-                # asyncio.timeout, not wait_for: on 3.11 wait_for can lose a cancellation.
-                async with asyncio.timeout(min(self._every, tenure.remaining())):
-                    renewed = await tenure.lease.renew(tenure.grant)
-            except (DependencyError, TimeoutError) as exc:
-                log.warning("cannot renew the lease of job %s: %r", self.name, exc)
-                continue
-            if not renewed:
-                log.warning("lost the lease of job %s to another replica", self.name)
-                return
-            tenure.confirm(started)
+        await keep(tenure, every=self._every, what=f"job {self.name}")
 
     async def _work(self, tenure: Tenure) -> None:
         due = await self._first_due()
@@ -230,10 +206,23 @@ class JobRunner:
             raise LeaseLost(f"lease {run.tenure.grant.name} passed on during the run")
 
     async def _release(self, tenure: Tenure) -> None:
-        try:
-            await tenure.lease.release(tenure.grant)
-        except DependencyError as exc:
-            log.warning("cannot release the lease of job %s (it lapses): %s", self.name, exc)
+        await give_up(tenure, what=f"job {self.name}")
+
+
+@dataclass(frozen=True, slots=True)
+class TenureRun:
+    """One firing run under a tenure (implements :class:`bot.features.scheduler.ports.Run`)."""
+
+    job: str
+    due: float
+    tenure: Tenure
+
+    @property
+    def fencing_token(self) -> int:
+        return self.tenure.grant.fencing_token
+
+    async def ensure_held(self) -> None:
+        await self.tenure.ensure()
 
 
 class Scheduler:
