@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 
 from aiohttp import web
 
-from bot.app.server import DependencyCheck, WebPlugin, check_dependencies
+from bot.app.plugins import DependencyCheck, WebPlugin
+from bot.app.server import check_dependencies
 from bot.core.tasks import cancel_and_wait
 from bot.core.telemetry import Telemetry
 

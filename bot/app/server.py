@@ -1,36 +1,38 @@
 """The one aiohttp server: health, readiness and metrics, plus whatever routes the configured
-platform adapters and webhooks mount on it (``WebPlugin``s from the composition root)."""
+platform adapters and webhooks mount on it (``WebPlugin``s from the composition root).
+
+Every request is one turn with its own correlation id (:mod:`bot.core.correlation`), which
+the chat message or Alertmanager notification it carries keeps, and ends with one access-log
+line (logger ``smartcloudops.access``): method, path, status and latency in milliseconds.
+Never the query string, headers or body: they carry tokens, signatures and user text.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.app.plugins import DependencyCheck, WebPlugin
+from bot.app.version import installed_version
+from bot.core.correlation import correlated
 from bot.core.errors import DependencyError
 from bot.core.telemetry import Telemetry
 
-log = logging.getLogger(__name__)
+__all__ = ["DependencyCheck", "WebPlugin", "build_web_app", "check_dependencies"]
 
-WebPlugin = Callable[[web.Application], None]
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("smartcloudops.access")
 
 READINESS_TIMEOUT_SECONDS = 3.0
-
-
-@dataclass(frozen=True, slots=True)
-class DependencyCheck:
-    """A configured dependency and how to tell it answers (raise on failure). ``serving``: the
-    bot cannot do its job without it (the database when actions are configured); the others
-    only degrade single answers."""
-
-    name: str
-    check: Callable[[], Awaitable[None]]
-    serving: bool = False
-
+#: Longer paths are cut in the access log (a scanner's junk URL is not worth a huge line).
+LOGGED_PATH_CHARS = 200
+#: The status logged for a request whose client went away before the answer (nginx's).
+CLIENT_CLOSED = 499
 
 TELEMETRY_KEY = web.AppKey("telemetry", Telemetry)
 CHECKS_KEY = web.AppKey("checks", tuple)
@@ -42,7 +44,8 @@ def build_web_app(
     plugins: Sequence[WebPlugin] = (),
 ) -> web.Application:
     """The aiohttp application with the built-in routes and each plugin's routes."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[_access_log])
+    telemetry.build_info.labels(installed_version()).set(1)
     app[TELEMETRY_KEY] = telemetry
     app[CHECKS_KEY] = tuple(checks)
     app.router.add_get("/healthz", _healthz)
@@ -51,6 +54,39 @@ def build_web_app(
     for plugin in plugins:
         plugin(app)
     return app
+
+
+@web.middleware
+async def _access_log(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Run the request as a new turn and log one line for it when it is done. A route that
+    crashes is logged here, inside the turn, and answers 500 with the turn's ``ref``."""
+    with correlated(fresh=True) as cid:
+        started = time.perf_counter()
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            _log_access(request, exc.status, started)
+            raise
+        except asyncio.CancelledError:
+            _log_access(request, CLIENT_CLOSED, started)
+            raise
+        except Exception:
+            log.exception("%s %s failed", request.method, request.path[:LOGGED_PATH_CHARS])
+            response = web.json_response({"error": "internal error", "ref": cid}, status=500)
+        _log_access(request, response.status, started)
+        return response
+
+
+def _log_access(request: web.Request, status: int, started: float) -> None:
+    latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    path = request.path[:LOGGED_PATH_CHARS]
+    access_log.info(
+        "%s %s %d %.1f ms", request.method, path, status, latency_ms,
+        extra={"method": request.method, "path": path, "status": status,
+               "latency_ms": latency_ms},
+    )  # fmt: skip
 
 
 async def _healthz(_: web.Request) -> web.Response:

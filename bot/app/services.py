@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.app.config import Settings
 from bot.app.parsing import build_parser
+from bot.app.plugins import DependencyCheck, WebPlugin
 from bot.app.registry import build_registry
-from bot.app.server import DependencyCheck, WebPlugin
 from bot.core.dispatcher import Dispatcher
 from bot.core.ports import ChannelPoster, ContextStore, DedupeStore, IntentParserPort, Publisher
 from bot.core.telemetry import Telemetry
+from bot.features.access.ports import RateLimiter
+from bot.features.access.tenants import TenantGate
 from bot.features.alerts.alerting import Alerting
 from bot.features.anomaly.ports import AnomalyDetector
 from bot.features.forecast.ports import Forecaster
@@ -27,6 +29,7 @@ from bot.features.metrics.targets import TargetDirectory
 from bot.features.remediation.service import RemediationService
 
 if TYPE_CHECKING:  # the core never imports redis at run time
+    from aiohttp import web
     from redis.asyncio import Redis
 
 
@@ -55,6 +58,8 @@ class Services:
     #: Posts notifications (alerts, findings, digests) to subscribed channels, once per channel
     #: across replicas, and edits them in place; None only in hand-built test rigs.
     publisher: Publisher | None = None
+    #: Where metrics are heading (the forecast intent, "anything odd?" and the scheduled scan).
+    forecaster: Forecaster | None = None
 
 
 @contextlib.asynccontextmanager
@@ -71,23 +76,30 @@ async def open_services(
         source = await _metrics_source(settings, stack, checks)
         directory = TargetDirectory(source)
         anomaly = _anomaly_detector(settings)
-        remediation = await _remediation_service(settings, stack, checks)
+        remediation = await _remediation_service(settings, stack, checks, telemetry)
         posters: dict[str, ChannelPoster] = {}
-        alerting = await _alerting(settings, stack, posters, checks)
+        alerting = await _alerting(settings, stack, posters, checks, telemetry)
         alerts = alerting.alerts_source(source)
         parser = build_parser(settings)
+        forecaster = _forecaster()
         registry = build_registry(
             settings=settings,
             metrics=source,
             alerts=alerts,
             directory=directory,
             anomaly=anomaly,
-            forecaster=_forecaster(),
+            forecaster=forecaster,
             remediation=remediation,
             alerting=alerting,
+            limiter=_rate_limiter(redis),
         )
         dispatcher = Dispatcher(
-            parser, context, registry, telemetry, history_limit=settings.file.history_limit
+            parser,
+            context,
+            registry,
+            telemetry,
+            history_limit=settings.file.history_limit,
+            gate=TenantGate(remediation.policy.tenants),
         )
         services = Services(
             settings=settings,
@@ -105,8 +117,9 @@ async def open_services(
             checks=checks,
             posters=posters,
             publisher=alerting.publisher,
+            forecaster=forecaster,
         )
-        services.web_plugins.append(_alertmanager_webhook(settings, alerting))
+        services.web_plugins.append(_alertmanager_webhook(settings, alerting, telemetry))
         services.web_plugins.extend(await _platform_plugins(services, stack))
         services.web_plugins.extend(await _scheduler_plugins(services, stack, alerting))
         if checks:
@@ -115,7 +128,10 @@ async def open_services(
 
 
 async def _remediation_service(
-    settings: Settings, stack: contextlib.AsyncExitStack, checks: list[DependencyCheck]
+    settings: Settings,
+    stack: contextlib.AsyncExitStack,
+    checks: list[DependencyCheck],
+    telemetry: Telemetry,
 ) -> RemediationService:
     """Policy, audit store (migrated on the way up) and executors for guarded remediation.
     With no actions in the policy and no DATABASE_URL, the store is a throw-away file."""
@@ -131,7 +147,7 @@ async def _remediation_service(
     if settings.database_url:
         checks.append(DependencyCheck("database", store.ping, serving=bool(policy.actions)))
     executors = await stack.enter_async_context(open_executors(policy))
-    return RemediationService(policy, store, executors)
+    return RemediationService(policy, store, executors, telemetry=telemetry)
 
 
 async def _alerting(
@@ -139,13 +155,14 @@ async def _alerting(
     stack: contextlib.AsyncExitStack,
     posters: dict[str, ChannelPoster],
     checks: list[DependencyCheck],
+    telemetry: Telemetry,
 ) -> Alerting:
     """Alert posts: subscriptions, posts and groups in the database, the Alertmanager API
     (when ALERTMANAGER_URL is set), the publisher over ``posters`` (filled in later by the
     platform plugins) and the ``POST /alertmanager`` route."""
     from bot.app.wiring.alerts import open_alerting
 
-    return await open_alerting(settings, stack, posters=posters, checks=checks)
+    return await open_alerting(settings, stack, posters=posters, checks=checks, telemetry=telemetry)
 
 
 def _dependency_monitor(
@@ -159,11 +176,18 @@ def _dependency_monitor(
     return monitor_plugin(DependencyMonitor(telemetry, checks, interval=interval))
 
 
-def _alertmanager_webhook(settings: Settings, alerting: Alerting) -> WebPlugin:
-    """``POST /alertmanager``, feeding Alertmanager's notifications to the notifier."""
-    from adapters.alertmanager.webhook import webhook_plugin
+def _alertmanager_webhook(
+    settings: Settings, alerting: Alerting, telemetry: Telemetry
+) -> WebPlugin:
+    """``POST /alertmanager``, feeding Alertmanager's notifications to the notifier. The route
+    module (aiohttp's web server) is imported when a server mounts it, not by ``chat``."""
 
-    return webhook_plugin(alerting.notifier, settings.webhook_token)
+    def mount(app: web.Application) -> None:
+        from adapters.alertmanager.webhook import webhook_plugin
+
+        webhook_plugin(alerting.notifier, settings.webhook_token, telemetry)(app)
+
+    return mount
 
 
 def _redis_client(settings: Settings, stack: contextlib.AsyncExitStack) -> Redis | None:
@@ -230,6 +254,17 @@ def _anomaly_detector(settings: Settings) -> AnomalyDetector:
     return AnomalyService()
 
 
+def _rate_limiter(redis: Redis | None) -> RateLimiter:
+    """Per-person limits on expensive queries, shared by every replica through Redis."""
+    if redis is None:
+        from storage.ratelimit import InMemoryRateLimiter
+
+        return InMemoryRateLimiter()
+    from storage.ratelimit import RedisRateLimiter
+
+    return RedisRateLimiter(redis)
+
+
 def _dedupe_store(redis: Redis | None) -> DedupeStore:
     if redis is None:
         from storage.dedupe import InMemoryDedupeStore
@@ -276,9 +311,12 @@ async def _scheduler_plugins(
     from bot.app.wiring.scheduler import scheduler_plugin
     from bot.features.scheduler.build import build_scheduler
     from bot.features.scheduler.digest_sources import AlertmanagerSilences, RecordedAlerts
+    from storage.episodes import InMemoryEpisodeStore, RedisEpisodeStore
     from storage.lease import memory_leases, redis_leases
 
-    leases = memory_leases() if services.redis is None else redis_leases(services.redis)
+    redis = services.redis
+    leases = memory_leases() if redis is None else redis_leases(redis)
+    episodes = InMemoryEpisodeStore() if redis is None else RedisEpisodeStore(redis)
     feed, recorded = alerting.feed, alerting.history
     scheduler = build_scheduler(
         schedules,
@@ -289,9 +327,12 @@ async def _scheduler_plugins(
         directory=services.directory,
         firing_now=services.alerts,
         anomaly=services.anomaly,
+        forecaster=services.forecaster,
+        episodes=episodes,
         actions=services.remediation,
         alert_history=RecordedAlerts(recorded) if recorded is not None else None,
         silences=AlertmanagerSilences(feed) if feed is not None else None,
+        telemetry=services.telemetry,
     )
     if not scheduler.jobs:
         return []

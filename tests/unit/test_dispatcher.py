@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pytest
 from prometheus_client import CollectorRegistry
 
+from bot.app.logs import CorrelationFilter
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import BUSY_MESSAGE, DependencyError, InvalidInput, Overloaded, UserError
 from bot.core.model import ConversationKey, IncomingMessage, Reply, Severity
@@ -135,19 +136,20 @@ async def test_user_error_without_hint_is_exactly_its_text() -> None:
 async def test_unexpected_exception_is_an_apology_with_the_correlation_id(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A crash shows the user only an apology quoting the correlation id; the traceback goes
-    to the log under that id."""
+    """A crash shows the user only an apology quoting the correlation id as ``ref``; the
+    traceback goes to the log under that id."""
     dispatcher, _, telemetry, _ = build({"status": crash})
+    caplog.handler.addFilter(CorrelationFilter())
     with caplog.at_level(logging.ERROR, logger="bot.core.dispatcher"):
         reply = await dispatcher.handle(message("status", platform="discord"))
     assert reply.correlation_id
-    assert reply.correlation_id in reply.text
+    assert reply.plain_text().endswith(f"ref {reply.correlation_id}")
     assert reply.text.startswith("Sorry")
     assert "secret internal detail" not in reply.plain_text()
     assert "Traceback" not in reply.plain_text()
     assert reply.severity is Severity.ERROR
     (record,) = [r for r in caplog.records if r.exc_info]
-    assert reply.correlation_id in record.getMessage()
+    assert getattr(record, "correlation_id", None) == reply.correlation_id
     assert "secret internal detail" in caplog.text
     assert "Traceback" in caplog.text
     assert sample(telemetry, "smartcloudops_errors_total", platform="discord", kind="internal") == 1

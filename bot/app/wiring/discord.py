@@ -18,7 +18,7 @@ from adapters.discord.inbound import PLATFORM
 from adapters.discord.lease import Lease, shard_name
 from adapters.discord.options import DiscordOptions
 from bot.app.config import Settings
-from bot.app.server import WebPlugin
+from bot.app.plugins import WebPlugin
 from bot.core.errors import ConfigError
 
 if TYPE_CHECKING:

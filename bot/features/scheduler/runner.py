@@ -15,7 +15,9 @@ it, at most 30 s), the job therefore moves to another replica within one interva
 holder's death. On a clean stop the lease is released, so a standby takes over at once.
 
 A job that fails is logged and the runner goes on with the next firing; a job still running
-at :data:`RUN_BUDGET` of its interval is cancelled, so the next firing starts on time.
+at :data:`RUN_BUDGET` of its interval is cancelled, so the next firing starts on time. Each
+firing is a turn of its own (one correlation id on all its log lines); a run that finishes
+without an error is reported to the telemetry port (the job's last success time).
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core.coordination import LeaseLost, Tenure, give_up, keep, take
+from bot.core.correlation import correlated
 from bot.core.errors import DependencyError
 from bot.core.tasks import cancel_and_wait
-from bot.features.scheduler.ports import Job, Lease
+from bot.features.scheduler.ports import Job, JobTelemetry, Lease, Uncounted
 from bot.features.scheduler.schedule import Schedule
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,7 @@ class JobRunner:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         run_timeout: float | None = None,
+        telemetry: JobTelemetry | None = None,
     ) -> None:
         self.job = job
         self.schedule = schedule
@@ -73,6 +77,7 @@ class JobRunner:
         self._monotonic = monotonic
         self._every = lease.ttl_seconds / 3
         self._run_timeout = run_timeout or schedule.period * RUN_BUDGET
+        self._telemetry = telemetry or Uncounted()
         self._task: asyncio.Task[None] | None = None
         self._tenure: Tenure | None = None
         self._stopping = False
@@ -181,9 +186,17 @@ class JobRunner:
         return self.schedule.next_after(now)
 
     async def _fire(self, run: TenureRun) -> None:
-        """Run one firing and record it; only :class:`LeaseLost` escapes."""
+        """Run one firing, as a turn of its own, and record it; only :class:`LeaseLost`
+        escapes."""
         await run.ensure_held()
         self.runs += 1
+        with correlated(fresh=True):
+            if await self._run(run):
+                self._telemetry.job_succeeded(self.name, self._clock())
+            await self._mark(run)
+
+    async def _run(self, run: TenureRun) -> bool:
+        """Whether the job ran to its end without an error."""
         try:
             async with asyncio.timeout(self._run_timeout):
                 await self.job.run(run)
@@ -197,6 +210,12 @@ class JobRunner:
             )
         except Exception:
             log.exception("job %s failed (firing due at %.0f)", self.name, run.due)
+        else:
+            return True
+        return False
+
+    async def _mark(self, run: TenureRun) -> None:
+        """Record the firing as run (a fenced write); :class:`LeaseLost` if it passed on."""
         try:
             marked = await run.tenure.lease.mark(run.tenure.grant, run.due)
         except DependencyError as exc:
