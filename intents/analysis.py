@@ -203,8 +203,12 @@ def _measure(word: str) -> str | None:
 
 
 def _number(token: Token) -> int | None:
+    """A count or id written in digits ("3", "#12"), or in words ("three").
+
+    Digits are decimal digits, which ``int()`` reads in any script ("٣"); ``isdigit()``
+    would also take "➊", "፰" or "²" (digits to Unicode, not to ``int()``: issue 14)."""
     raw = token.raw.lstrip("#")
-    if raw.isdigit() and len(raw) <= 9:
+    if raw.isdecimal() and len(raw) <= 9:
         return int(raw)
     if token.lower in lexicon.NUMBER_WORDS and token.lower not in ("a", "an", "few", "couple"):
         return lexicon.NUMBER_WORDS[token.lower]

@@ -9,6 +9,7 @@ caller can tell a look-back (``range``) from a silence length (``duration``) by 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -88,7 +89,7 @@ def unreadable_end(words: Sequence[str], i: int) -> int | None:
         return None
     amount, unit_at = counted
     unit = _at(words, unit_at) or ""
-    if unit in _LONG_UNITS or (amount == 0 and _unit(unit)):
+    if unit in _LONG_UNITS or (_unit(unit) and not 0 < amount < math.inf):
         return unit_at + 1
     return None
 
@@ -102,11 +103,12 @@ def compact_duration(seconds: int) -> str:
 
 
 def parse_compact(word: str) -> int | None:
-    """``2h`` / ``90m`` / ``1h30m`` / ``1.5h`` as seconds, else ``None``."""
+    """``2h`` / ``90m`` / ``1h30m`` / ``1.5h`` as seconds, else ``None`` (also for a number
+    too long to be finite, "999…9h", which ``round()`` cannot make an int: issue 14)."""
     if _COMPACT.fullmatch(word) is None:
         return None
     total = sum(float(n) * TIME_UNITS[u] for n, u in _COMPACT_PART.findall(word))
-    return round(total) if total > 0 else None
+    return round(total) if 0 < total < math.inf else None
 
 
 def span_at(words: Sequence[str], i: int) -> DurationSpan | None:
@@ -137,6 +139,8 @@ def span_at(words: Sequence[str], i: int) -> DurationSpan | None:
     unit = _at(words, unit_at)
     if unit is None or not _unit(unit) or (len(unit) == 1 and not _NUMBER.fullmatch(word)):
         return None
+    if amount == math.inf:
+        return None  # "999…9 hours": more digits than a float holds; reported as unreadable
     seconds = round(amount * TIME_UNITS[unit])
     return _with_half(words, i, unit_at + 1, seconds, TIME_UNITS[unit])
 

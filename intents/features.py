@@ -19,6 +19,9 @@ _PLACEHOLDERS = {
     "severity": "xseverity",
     "duration": "xduration",
     "number": "xnumber",
+    # "1.5", "300ms", "2k": a number all the same (it had no placeholder, so a free-text
+    # message with one raised KeyError: issue 14; no training utterance has one).
+    "measure": "xnumber",
     "unusual": "xunusual",
     "window": "xduration",
     "until": "xduration",

@@ -47,6 +47,12 @@ _TO: Final = frozenset({"to", "until", "till", "til", "-", "and", "through"})
 _UNTIL: Final = frozenset({"until", "till", "til", "through"})
 _STOP: Final = frozenset({"for", "on", "of", "in", "at", "and", "with", "please", "pls", "?"})
 _POINT_HALF_WIDTH: Final = 1800
+_EARLIEST: Final = int(datetime(1, 1, 3, tzinfo=UTC).timestamp())
+_LATEST: Final = int(datetime(9999, 12, 28, tzinfo=UTC).timestamp())
+"""The moments a time phrase may name: what ``datetime`` represents, less a few days at each
+end, so every later step (the first 3pm after it, the hour around it, the date it is written
+back as) stays representable in any timezone. "9999-12-31t23:59-01:00" or "a billion weeks
+ago" name no readable moment (issue 14: they raised ``ValueError``/``OverflowError``)."""
 _UNTIL_HOUR: Final = 9
 """A silence "until tomorrow" (or a weekday) lasts until 09:00 that day, local time."""
 
@@ -170,7 +176,15 @@ def _point(
 ) -> tuple[int, int] | None:
     """A moment at word ``i`` and where it ends: an ISO time, "N ago", "now", "midnight",
     a clock time (optionally after a day: "yesterday 3pm"). ``after`` picks the first such
-    clock time after that moment instead of the last one before now."""
+    clock time after that moment instead of the last one before now. Only moments between
+    :data:`_EARLIEST` and :data:`_LATEST` count."""
+    found = _any_point(words, i, clock, after=after, bare=bare)
+    return found if found is None or _EARLIEST <= found[0] <= _LATEST else None
+
+
+def _any_point(
+    words: Sequence[str], i: int, clock: Clock, *, after: int | None, bare: bool
+) -> tuple[int, int] | None:
     if i >= len(words):
         return None
     word = words[i]
@@ -257,20 +271,26 @@ def _iso(words: Sequence[str], i: int, clock: Clock) -> tuple[int, int] | None:
             return clock.at(when, clock_time[0]), clock_time[1]
         return clock.at(when), i + 1
     hour, minute, second = int(match.group(4)), int(match.group(5)), int(match.group(6) or 0)
-    if hour > 23 or minute > 59 or second > 59:
+    zone = _offset(match.group(7), clock)
+    if hour > 23 or minute > 59 or second > 59 or zone is None:
         return None
-    moment = datetime(year, month, day, hour, minute, second, tzinfo=_offset(match.group(7), clock))
+    moment = datetime(year, month, day, hour, minute, second, tzinfo=zone)
     return int(moment.timestamp()), i + 1
 
 
-def _offset(text: str | None, clock: Clock) -> tzinfo:
+def _offset(text: str | None, clock: Clock) -> tzinfo | None:
+    """The timezone an ISO time names (``z``, ``+02:00``, ``-0530``; none: the clock's), or
+    ``None`` for an offset no clock has ("+99:99" made ``timezone()`` raise: issue 14)."""
     if text is None:
         return clock.tz
     if text == "z":
         return UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        return None
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 def _last_clock(clock: Clock, hour: float) -> int:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 
 #: Slack's replay window: a signed request older (or newer) than this is refused.
 SIGNATURE_WINDOW_SECONDS = 5 * 60
+#: Unix seconds in ASCII digits, as Slack writes them. Not ``str.isdigit()``, which takes
+#: "①⑦…" or "¹⁷…" that ``int()`` refuses, nor unbounded: a 400-digit number is too large
+#: for a float and a 5000-digit one for ``int()`` (each was a 500: issue 14).
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 class SignatureCheck:
@@ -62,7 +67,7 @@ class SignatureCheck:
         signature = headers.get("X-Slack-Signature", "")
         if not timestamp or not signature:
             return "no signature"
-        if not timestamp.isdigit():
+        if _TIMESTAMP.fullmatch(timestamp) is None:
             return "malformed timestamp"
         if abs(self._clock() - int(timestamp)) > SIGNATURE_WINDOW_SECONDS:
             return "timestamp outside the 5-minute window"

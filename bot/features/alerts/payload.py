@@ -39,10 +39,17 @@ class WebhookAlert(_Model):
     @field_validator("starts_at", "ends_at")
     @classmethod
     def _zero_time_is_none(cls, value: datetime | None) -> datetime | None:
+        """Go's zero time as None, any other time in UTC; a time UTC cannot hold
+        ("9999-12-31T23:59:59-01:00") is invalid, not an ``OverflowError`` (issue 14)."""
         if value is None:
             return None
         value = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return None if value < _NO_TIME_BEFORE else value.astimezone(UTC)
+        if value < _NO_TIME_BEFORE:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("time out of range") from None
 
 
 class Notification(_Model):
