@@ -177,9 +177,15 @@ async def test_three_replica_processes_post_each_finding_once_and_survive_a_kill
             return any(r["replica"] != holder for r in await runs())
 
         await wait_until_async(taken_over, "a standby to run the job", within=20)
-        first_after = next(r for r in await runs() if r["replica"] != holder)
+        so_far = await runs()
+        first_after = next(r for r in so_far if r["replica"] != holder)
         handover = first_after["started"] - killed_at
-        assert handover <= INTERVAL + 0.3, f"standby ran {handover:.2f}s after the kill"
+        # The guarantee is which firing the standby runs, not how fast a busy machine gets
+        # to it: the firing the holder died in, or the next one due (so at most one interval
+        # after the kill). A later one means a firing went by with no replica running it.
+        last_by_holder = max(r["due"] for r in so_far if r["replica"] == holder)
+        assert first_after["due"] in (last_by_holder, last_by_holder + INTERVAL), so_far
+        assert first_after["started"] >= first_after["due"], "never before its firing"
 
         count = len(await runs())
 
