@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pkgutil
+import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -34,6 +36,24 @@ def _private_data_dir(
 ) -> None:
     """And one per test, so function-scoped tests never share that database either."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+
+
+@pytest.fixture(autouse=True)
+def _no_discord_heartbeat_outlives_its_test() -> Iterator[None]:
+    """discord.py beats from a thread per gateway websocket. One still running when its test
+    is over beats into that test's event loop after the loop is closed, and its "Event loop is
+    closed" then fails whichever test runs at the time; so the test that left it fails here,
+    after its own fixtures (which stop the bot) are torn down."""
+    yield
+    gateway = sys.modules.get("discord.gateway")
+    if gateway is None:
+        return
+    alive = [
+        thread.name
+        for thread in threading.enumerate()
+        if isinstance(thread, gateway.KeepAliveHandler) and thread.is_alive()
+    ]
+    assert not alive, f"discord heartbeat thread(s) outlived the test: {alive}"
 
 
 def pytest_terminal_summary(

@@ -19,6 +19,8 @@ import asyncio
 import contextlib
 import enum
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -34,6 +36,8 @@ CLOSE_TIMEOUT_SECONDS = 10.0
 MAX_BACKOFF = 60.0
 #: How often a stopping supervisor re-sends a cancellation that may have been lost (seconds).
 STOP_RECANCEL, CHILD_RECANCEL = 0.5, 0.1
+#: How often a closing session checks whether its heartbeat threads have ended (seconds).
+HEARTBEAT_POLL = 0.01
 
 
 class SessionClient(Protocol):
@@ -165,13 +169,50 @@ class GatewaySupervisor:
 
 async def _settle(client: SessionClient, *tasks: asyncio.Task[None]) -> None:
     """Close the client, give its session and the keeper a moment to finish, then cancel
-    whatever is left until it has finished (see the module doc)."""
+    whatever is left until it has finished (see the module doc); last, end the client's
+    heartbeat threads."""
     try:
         await client.close()
     except Exception:
         log.exception("closing the discord client failed")
     await asyncio.wait(tasks, timeout=CLOSE_TIMEOUT_SECONDS)
     await cancel_and_wait(*tasks, every=CHILD_RECANCEL)
+    await _end_heartbeats(client)
+
+
+async def _end_heartbeats(client: SessionClient) -> None:
+    """Stop the client's heartbeat threads and wait until they have ended.
+
+    discord.py beats from a thread per websocket (``KeepAliveHandler``) that hands each beat
+    to the event loop. Closing a websocket stops its thread but does not wait for it, and a
+    session cancelled between the gateway's HELLO and the end of its handshake never stops
+    it at all. A thread left behind keeps beating into a loop that may be closed by then, and
+    dies with "Event loop is closed". The loop keeps running while we wait here, so a beat
+    in flight completes and the thread sees its stop."""
+    threads = _heartbeats_of(client)
+    for thread in threads:
+        thread.stop()
+    deadline = time.monotonic() + CLOSE_TIMEOUT_SECONDS
+    alive = [t for t in threads if t.is_alive()]
+    while alive and time.monotonic() < deadline:  # a thread sets no event to wait on
+        await asyncio.sleep(HEARTBEAT_POLL)
+        alive = [t for t in alive if t.is_alive()]
+    if alive:
+        log.warning("%d discord heartbeat thread(s) did not end", len(alive))
+
+
+def _heartbeats_of(client: SessionClient) -> list[discord.gateway.KeepAliveHandler]:
+    """The live heartbeat threads of ``client``'s websockets (each websocket carries the
+    client's connection state; a client that is no ``discord.Client`` has none)."""
+    state = getattr(client, "_connection", None)
+    if state is None:
+        return []
+    return [
+        thread
+        for thread in threading.enumerate()
+        if isinstance(thread, discord.gateway.KeepAliveHandler)
+        and getattr(thread.ws, "_connection", None) is state
+    ]
 
 
 def _ending_of(session: asyncio.Task[None]) -> Ending:

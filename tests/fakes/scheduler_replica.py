@@ -3,14 +3,13 @@ a crashed pod dies: no lease release, renewals just stop.
 
 ``python -m tests.fakes.scheduler_replica REDIS_URL NAMESPACE NAME NOW``
 
-It runs the real scheduler (:func:`bot.features.scheduler.build_scheduler`) with Redis leases and
-the
-Redis dedupe store, over the demo metrics source frozen at ``NOW``, the anomaly scan every
-second. What it does is written to Redis lists the test reads: ``{NAMESPACE}:runs`` gets
-``{"replica", "due", "started"}`` for every firing it starts, and ``{NAMESPACE}:published``
-gets ``{"replica", "key", "severity", "target", "title"}`` for every publish (the shared
-"channel" of the replicas). It fits its detector first (:func:`warm_up`) and prints
-``ready`` once its jobs are started.
+It runs the real scheduler (:func:`bot.features.scheduler.build_scheduler`) with Redis leases
+and the Redis dedupe store, over the demo metrics source frozen at ``NOW``, the anomaly scan
+every :data:`INTERVAL`. What it does is written to Redis lists the test reads:
+``{NAMESPACE}:runs`` gets ``{"replica", "due", "started"}`` for every firing it starts, and
+``{NAMESPACE}:published`` gets ``{"replica", "key", "severity", "target", "title"}`` for every
+publish (the shared "channel" of the replicas). It fits its detector first (:func:`warm_up`)
+and prints ``ready`` once its jobs are started.
 """
 
 from __future__ import annotations
@@ -28,7 +27,10 @@ from bot.features.metrics.ports import MetricsSource
 from bot.features.scheduler.config import load_schedules
 from bot.features.scheduler.ports import Job, Run
 
-INTERVAL = 1.0
+#: Two seconds, four lease TTLs: a standby that wins the lapsed lease has an interval and a
+#: half to run the next firing (or catch up the one its holder died in) before a firing is
+#: skipped, room enough for a replica starved of CPU for a moment on a busy machine.
+INTERVAL = 2.0
 LEASE_TTL = 0.5
 SCHEDULES = {
     "anomaly_scan": {
@@ -96,7 +98,7 @@ class _Nowhere:
 async def warm_up(anomaly: AnomalyDetector, metrics: MetricsSource, now: float) -> None:
     """Fit the detector on the scan's series before joining, publishing nothing.
 
-    A cold fit takes a good part of the 1 s interval (all of it on a busy machine), and a
+    A cold fit takes a good part of a 1 s interval (all of it on a busy machine), and a
     run that overruns its interval is cancelled and the firing after it skipped: the
     scheduler's overload behaviour, not what the replica tests are about. Warm, a run
     takes about 10 ms."""

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +45,8 @@ _BUCKETS = ("0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "+Inf")
 _CDF_NORMAL = (0.30, 0.60, 0.97, 0.99, 1.0, 1.0, 1.0, 1.0)  # p95 ~ 0.24 s
 _CDF_INCIDENT = (0.05, 0.10, 0.30, 0.50, 0.80, 0.98, 1.0, 1.0)  # p95 ~ 2.25 s
 _READY_TIMEOUT = 30.0
+#: How far ahead of its time the live exporter offers a sample: a few scrapes' worth.
+_LIVE_LEAD_SECONDS = 15
 
 #: db-primary's disk in ``filling_prometheus_server``: used share at the start and the end.
 FILLING_DISK = (0.62, 0.92)
@@ -149,9 +154,9 @@ def _counter(
         yield f"{name}{{{labels}}} {total:.3f} {t:.0f}"
 
 
-def write_history(path: Path, end: float, *, filling: bool = False) -> int:
-    """Write the OpenMetrics history ending at ``end`` (``filling``: db-primary's disk fills);
-    returns the number of samples."""
+def history_lines(end: float, *, filling: bool = False) -> list[str]:
+    """The history ending at ``end`` as OpenMetrics sample lines (``filling``: db-primary's
+    disk fills), grouped by metric family, each series in time order."""
     first = end - HISTORY_SECONDS
     times = [first + i * STEP_SECONDS for i in range(HISTORY_SECONDS // STEP_SECONDS + 1)]
     lines: list[str] = []
@@ -160,8 +165,31 @@ def write_history(path: Path, end: float, *, filling: bool = False) -> int:
     for service, instance in SERVICES.items():
         lines.extend(_service_series(service, instance, times, end))
     lines.sort(key=_family)
+    return lines
+
+
+def write_history(path: Path, end: float, *, filling: bool = False) -> int:
+    """Write the OpenMetrics history ending at ``end`` (``filling``: db-primary's disk fills);
+    returns the number of samples."""
+    lines = history_lines(end, filling=filling)
     path.write_text("\n".join([*lines, "# EOF"]) + "\n", encoding="utf-8")
     return len(lines)
+
+
+def live_tails(lines: list[str], end: float) -> list[tuple[str, float, float, float]]:
+    """What continues the story after ``end``: ``(series, last value, change over the last
+    step, last time)`` of every series still reporting at ``end`` (not web-2, which went
+    down). Nothing changes at the end of the history, so its last step goes on: counters at
+    their final rate, gauges at their level, a filling disk filling."""
+    samples: dict[str, list[tuple[float, float]]] = {}
+    for line in lines:
+        series, value, stamp = line.rsplit(" ", 2)
+        samples.setdefault(series, []).append((float(value), float(stamp)))
+    return [
+        (name, points[-1][0], points[-1][0] - points[-2][0], points[-1][1])
+        for name, points in samples.items()
+        if points[-1][1] >= end
+    ]
 
 
 def _family(line: str) -> str:
@@ -188,15 +216,19 @@ groups:
 """
 
 
-def _config(port: int, dead_port: int, rules: Path) -> str:
+def _config(live_port: int, dead_port: int, rules: Path) -> str:
     return json.dumps(
         {
             "global": {"scrape_interval": "2s", "evaluation_interval": "1s"},
             "rule_files": [str(rules)],
             "scrape_configs": [
                 {
-                    "job_name": "prometheus",
-                    "static_configs": [{"targets": [f"127.0.0.1:{port}"]}],
+                    # The story goes on (tests.fakes.live_exporter), under its own labels.
+                    "job_name": "exporter",
+                    "honor_labels": True,
+                    "scrape_interval": "5s",
+                    "scrape_timeout": "5s",
+                    "static_configs": [{"targets": [f"127.0.0.1:{live_port}"]}],
                 },
                 {
                     "job_name": "node",
@@ -219,13 +251,14 @@ def _get(url: str) -> object:
 
 
 def _settled(url: str) -> bool:
-    """Both targets scraped and both alerts firing."""
+    """Both targets scraped (the live exporter up, web-2 down) and both alerts firing."""
     try:
         targets = _get(f"{url}/api/v1/targets")["data"]["activeTargets"]  # type: ignore[index]
         alerts = _get(f"{url}/api/v1/alerts")["data"]["alerts"]  # type: ignore[index]
     except OSError:
         return False
-    scraped = len(targets) == 2 and all(t["health"] != "unknown" for t in targets)
+    health = sorted((t["scrapePool"], t["health"]) for t in targets)
+    scraped = health == [("exporter", "up"), ("node", "down")]
     firing = {a["labels"]["alertname"] for a in alerts if a["state"] == "firing"}
     return scraped and {"InstanceDown", "DiskSpaceLow"} <= firing
 
@@ -244,9 +277,49 @@ def _wait(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     raise RuntimeError(f"prometheus did not settle within {_READY_TIMEOUT:.0f}s:\n{tail}")
 
 
-# Module scope, not session: the history ends when the server starts, and a test asking
-# minutes later sees 5-minute rate windows only partly covered (Prometheus extrapolates them)
-# and gauges going stale. A fresh server per module keeps every answer within seconds of "now".
+def _start_exporter(root: Path, lines: list[str], end: float) -> tuple[subprocess.Popen[str], int]:
+    """:mod:`tests.fakes.live_exporter` continuing ``lines`` after ``end``, and its port."""
+    tails = root / "tails.json"
+    tails.write_text(json.dumps(live_tails(lines, end)), encoding="utf-8")
+    repo = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.live_exporter",
+            str(tails),
+            str(STEP_SECONDS),
+            str(_LIVE_LEAD_SECONDS),
+        ],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline().strip()
+    if not first.isdigit():
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"the live exporter did not start: {first!r}")
+    return process, int(first)
+
+
+def _end(process: subprocess.Popen[Any]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+# Module scope: a test module gets a server of its own. The history ends when the server
+# starts; the live exporter keeps it going from there, so a test asking minutes later still
+# sees 5-minute rate windows covered by samples and gauges that are not stale.
 @pytest.fixture(scope="module")
 def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
     """Prometheus with six hours of history, a dead target and two firing alerts."""
@@ -266,23 +339,37 @@ def _serve(
 ) -> Iterator[PrometheusServer]:
     # Imported here, not at the top: conftest loads every harness module as a plugin in name
     # order, and importing a sibling first would stop pytest from rewriting its asserts.
-    from tests.harness.require import free_port, require_binary
+    from tests.harness.require import require_binary
 
     prometheus, promtool = require_binary("prometheus"), require_binary("promtool")
     root = tmp_path_factory.mktemp("prometheus")
-    data, history, rules = root / "data", root / "history.om", root / "rules.yml"
+    data, history = root / "data", root / "history.om"
     end = float(int(time.time()) - 15)
-    write_history(history, end, filling=filling)
+    lines = history_lines(end, filling=filling)
+    history.write_text("\n".join([*lines, "# EOF"]) + "\n", encoding="utf-8")
     subprocess.run(
         [promtool, "tsdb", "create-blocks-from", "openmetrics", str(history), str(data)],
         check=True,
         capture_output=True,
         timeout=120,
     )
+    exporter, live_port = _start_exporter(root, lines, end)
+    try:
+        yield from _run_prometheus(prometheus, root, end, live_port)
+    finally:
+        _end(exporter)
+
+
+def _run_prometheus(
+    prometheus: str, root: Path, end: float, live_port: int
+) -> Iterator[PrometheusServer]:
+    from tests.harness.require import free_port
+
+    data, rules = root / "data", root / "rules.yml"
     port = free_port()
-    dead_port = next(p for p in iter(free_port, None) if p != port)
+    dead_port = next(p for p in iter(free_port, None) if p not in (port, live_port))
     rules.write_text(_RULES, encoding="utf-8")
-    (root / "prometheus.yml").write_text(_config(port, dead_port, rules), encoding="utf-8")
+    (root / "prometheus.yml").write_text(_config(live_port, dead_port, rules), encoding="utf-8")
     log = root / "prometheus.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -299,11 +386,8 @@ def _serve(
             stdin=subprocess.DEVNULL,
         )
     url = f"http://127.0.0.1:{port}"
-    _wait(process, url, log)
-    yield PrometheusServer(url=url, history_end=end, dead_target="web-2:9100")
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        _wait(process, url, log)
+        yield PrometheusServer(url=url, history_end=end, dead_target="web-2:9100")
+    finally:
+        _end(process)

@@ -172,14 +172,23 @@ async def test_three_replica_processes_post_each_finding_once_and_survive_a_kill
         assert str(await lease.holder()).startswith(f"{holder}|"), "the last runner holds it"
         replicas.kill(holder)
         killed_at = time.time()
+        # The holder's last firing recorded as run: nobody else records one before they
+        # have won the lease, and it lapses no sooner than a renewal period from now.
+        recorded = await lease.last_mark()
+        assert recorded is not None
 
         async def taken_over() -> bool:
             return any(r["replica"] != holder for r in await runs())
 
         await wait_until_async(taken_over, "a standby to run the job", within=20)
-        first_after = next(r for r in await runs() if r["replica"] != holder)
+        so_far = await runs()
+        first_after = next(r for r in so_far if r["replica"] != holder)
         handover = first_after["started"] - killed_at
-        assert handover <= INTERVAL + 0.3, f"standby ran {handover:.2f}s after the kill"
+        # The guarantee is which firing the standby runs, not how fast a busy machine gets
+        # to it: the first one not recorded as run (the one the holder died in, or the next
+        # one due; so at most one interval after the kill). A later one is a lost firing.
+        assert first_after["due"] == recorded + INTERVAL, (recorded, so_far)
+        assert first_after["started"] >= first_after["due"], "never before its firing"
 
         count = len(await runs())
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable
+from types import SimpleNamespace
 
+import discord
 import pytest
 
 from adapters.discord.gateway import GatewaySupervisor
@@ -238,3 +241,55 @@ async def test_stop_finishes_even_when_a_cancellation_is_lost(harness: Harness, 
     else:
         assert harness.clients == []
         assert lease.holder == Grant("0-of-1", "other-replica", 1)
+
+
+class HandshakeCutShort:
+    """A client whose session was cancelled between the gateway's HELLO and the end of its
+    handshake: discord.py started the websocket's heartbeat thread and nothing stops it."""
+
+    def __init__(self) -> None:
+        self._connection = object()  # what a websocket shares with the client it belongs to
+        ws = SimpleNamespace(
+            _connection=self._connection,
+            loop=asyncio.get_running_loop(),
+            thread_id=threading.get_ident(),
+            _max_heartbeat_timeout=60.0,
+            sequence=None,
+            HEARTBEAT=1,
+        )
+
+        async def send_heartbeat(payload: object) -> None:
+            return None
+
+        ws.send_heartbeat = send_heartbeat
+        self.heartbeat = discord.gateway.KeepAliveHandler(ws=ws, interval=0.01)  # type: ignore[arg-type]
+        self.heartbeat.start()
+
+    async def start(self, token: str, *, reconnect: bool = True) -> None:
+        await asyncio.Event().wait()
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_no_heartbeat_thread_outlives_its_session() -> None:
+    """Ending a session ends its client's heartbeat threads before the supervisor moves on:
+    one left beating into a closed event loop dies with "Event loop is closed" later."""
+    clients: list[HandshakeCutShort] = []
+    started = asyncio.Event()
+
+    def new_client() -> HandshakeCutShort:
+        clients.append(HandshakeCutShort())
+        started.set()
+        return clients[-1]
+
+    lease = ScriptedLease()
+    supervisor = GatewaySupervisor(lease, Fence(), new_client, "token", renew_every=RENEW,
+                                   standby_poll=POLL)  # fmt: skip
+    supervisor.start()
+    try:
+        async with asyncio.timeout(10):
+            await started.wait()
+    finally:
+        await supervisor.stop()
+    assert not clients[0].heartbeat.is_alive()
