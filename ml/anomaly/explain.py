@@ -22,9 +22,7 @@ _ELEVATED_FRACTION = 0.8
 _WHAT = {
     "level": "unusual value",
     "jump": "sudden jump",
-    "shift_short": "level shift",
-    "shift_long": "sustained shift",
-    "volatility": "unusual variability",
+    "shift": "sustained shift",
     "daily": "broke its daily pattern",
     "weekly": "broke its weekly pattern",
 }

@@ -86,7 +86,7 @@ class ScoreMemo:
         state: FittedState,
     ) -> int | None:
         """Where the window starts inside ``previous``'s rows, if it lines up exactly."""
-        if previous is None or previous.surprises is None or previous.state != state:
+        if previous is None or previous.carry is None or previous.state != state:
             return None
         n, known = len(timestamps), len(previous.timestamps)
         if n == 0:
@@ -130,5 +130,5 @@ def _window(scored: ScoredSeries, start: int, end: int) -> ScoredSeries:
         baseline=scored.baseline[cut],
         scale=scored.scale[cut],
         driver=scored.driver[cut],
-        surprises=None,
+        carry=None,
     )

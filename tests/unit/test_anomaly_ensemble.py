@@ -1,12 +1,14 @@
-"""How the ensemble combines calibrated components, on hand-made component surprises."""
+"""How the ensemble calibrates and combines components, on hand-made component surprises."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from ml.anomaly import COMPONENTS, DetectorParams
-from ml.anomaly.components import Component
-from ml.anomaly.ensemble import calibrate, combine
+from ml.anomaly import COMPONENTS, DetectorParams, ensemble
+from ml.anomaly.components import Components
+from ml.anomaly.ensemble import Combined, suppress_repeats
 from ml.anomaly.model import FloatArray
 
 N = 800
@@ -14,49 +16,115 @@ DAILY_ONLY = 600  # the day-over-day view breaks, last week's view is calm
 BOTH = 700  # both views break
 
 
-def component(name: str, surprise: FloatArray) -> Component:
-    return Component(name, surprise, 0, np.zeros(N), np.ones(N))
+def calm(seed: int, n: int = N) -> FloatArray:
+    return np.abs(np.random.default_rng(seed).normal(0.0, 1.0, n))
 
 
-def calm(seed: int) -> FloatArray:
-    return np.abs(np.random.default_rng(seed).normal(0.0, 1.0, N))
+def components(**surprise: FloatArray) -> Components:
+    """Components named by the keywords, known from the first row on."""
+    names = tuple(surprise)
+    z = np.stack([surprise[name] for name in names])
+    known = np.ones(z.shape, dtype=bool)
+    none = np.full(z.shape, -1, dtype=np.int64)
+    summaries = np.zeros((2, len(names), 0))
+    lookback = (0,) * len(names)
+    return Components(
+        names, 0, lookback, z, np.zeros_like(z), np.ones_like(z), known, none, summaries
+    )
 
 
-def seasonal_pair() -> tuple[Component, Component]:
+def combine(comps: Components, params: DetectorParams) -> Combined:
+    return ensemble.combine(comps, params)[0]
+
+
+def seasonal_pair() -> tuple[FloatArray, FloatArray]:
     daily, weekly = calm(1), calm(2)
     daily[DAILY_ONLY] = daily[BOTH] = 40.0
     weekly[BOTH] = 40.0
-    return component("daily", daily), component("weekly", weekly)
+    return daily, weekly
+
+
+def no_season_cap(**changes: float) -> DetectorParams:
+    return dataclasses.replace(DetectorParams(), season_agreement=0.0, **changes)
 
 
 def test_daily_break_that_last_week_explains_is_capped() -> None:
     """With a weekly rhythm, a daily break the weekly view finds normal does not alert."""
     daily, weekly = seasonal_pair()
-    params = DetectorParams()
-    combined = combine([component("level", calm(3)), daily, weekly], params)
-    alone = calibrate(daily, params)
-    assert alone[DAILY_ONLY] > 1.0  # on its own the daily view would alert ...
-    assert combined.ratio[DAILY_ONLY] < 1.0  # ... but the weekly view vetoes it
-    assert combined.ratio[BOTH] > 1.0
-    assert COMPONENTS[combined.driver[BOTH]] in {"daily", "weekly"}
+    params = no_season_cap()
+    alone = combine(components(level=calm(3), daily=daily), params)
+    both = combine(components(level=calm(3), daily=daily, weekly=weekly), params)
+    assert alone.ratio[DAILY_ONLY] > 1.0  # on its own the daily view would alert ...
+    assert both.ratio[DAILY_ONLY] < 1.0  # ... but the weekly view vetoes it
+    assert both.ratio[BOTH] > 1.0
+    assert COMPONENTS[both.driver[BOTH]] in {"daily", "weekly"}
 
 
-def test_daily_break_counts_in_full_without_a_weekly_rhythm_or_when_disabled() -> None:
-    """No weekly component, or agreement 0, leaves the daily ratio untouched."""
+def test_daily_break_counts_in_full_when_the_weekly_agreement_is_off() -> None:
+    """Agreement 0 leaves the daily ratio untouched."""
     daily, weekly = seasonal_pair()
-    params = DetectorParams()
-    expected = calibrate(daily, params)[DAILY_ONLY]
-    without_weekly = combine([component("level", calm(3)), daily], params)
-    assert without_weekly.ratio[DAILY_ONLY] == expected
-    off = DetectorParams(daily_weekly_agreement=0.0)
-    disabled = combine([component("level", calm(3)), daily, weekly], off)
-    assert disabled.ratio[DAILY_ONLY] == calibrate(daily, off)[DAILY_ONLY]
+    off = no_season_cap(daily_weekly_agreement=0.0)
+    alone = combine(components(level=calm(3), daily=daily), off)
+    both = combine(components(level=calm(3), daily=daily, weekly=weekly), off)
+    assert both.ratio[DAILY_ONLY] == alone.ratio[DAILY_ONLY] > 1.0
 
 
 def test_weekly_view_without_enough_history_does_not_veto() -> None:
     """Before the weekly component has calibrated, the daily ratio stands as it is."""
     daily, weekly = seasonal_pair()
-    late_weekly = Component("weekly", weekly.surprise, 650, weekly.baseline, weekly.scale)
+    comps = components(level=calm(3), daily=daily, weekly=weekly)
+    comps.known[2, :650] = False  # the weekly view only starts judging at row 650
+    combined = combine(comps, no_season_cap())
+    alone = combine(components(level=calm(3), daily=daily), no_season_cap())
+    assert combined.ratio[DAILY_ONLY] == alone.ratio[DAILY_ONLY] > 1.0
+
+
+def test_a_jump_that_the_rhythm_explains_is_capped() -> None:
+    """On a series with a rhythm, a jump the daily view finds normal does not alert."""
+    jump, daily = calm(4), calm(5)
+    jump[DAILY_ONLY] = 40.0
+    daily[DAILY_ONLY] = 0.0
     params = DetectorParams()
-    combined = combine([daily, late_weekly], params)
-    assert combined.ratio[DAILY_ONLY] == calibrate(daily, params)[DAILY_ONLY]
+    assert combine(components(jump=jump), params).ratio[DAILY_ONLY] > 1.0
+    assert combine(components(jump=jump, daily=daily), params).ratio[DAILY_ONLY] < 1.0
+
+
+def test_an_incident_does_not_teach_that_incidents_are_normal() -> None:
+    """After a huge 30-row incident a moderate one still alerts; the lenient view is blind."""
+    level = calm(6, 2000)
+    level[500:530] = 500.0  # first incident, far beyond anything before
+    level[1200] = 15.0  # second, much smaller, but far beyond normal noise
+    comps = components(level=level)
+    combined = combine(comps, DetectorParams())
+    lenient_only = combine(comps, DetectorParams(clean_calibration=False))
+    assert combined.ratio[500] > 1.0
+    assert combined.ratio[1200] > 1.0
+    assert lenient_only.ratio[1200] < 1.0
+
+
+def test_a_lasting_new_behaviour_is_learned() -> None:
+    """Noise that doubles for good alerts at first and is accepted within the window."""
+    level = calm(7, 6000)
+    level[2000:] *= 3.0
+    combined = combine(components(level=level), DetectorParams())
+    assert combined.ratio[2000:2100].max() > 1.0
+    assert combined.ratio[5000:].max() < 1.0
+
+
+def alerts(scores: FloatArray, lenient: FloatArray, **changes: int) -> list[int]:
+    params = dataclasses.replace(DetectorParams(), **changes)
+    out = suppress_repeats(scores, lenient, 0.5, params)
+    return [int(i) for i in np.nonzero(out >= 0.5)[0]]
+
+
+def test_one_incident_alerts_once_and_a_new_one_alerts_again() -> None:
+    """Repeats while the series is still disturbed are held; calm for a while re-arms."""
+    scores = np.zeros(300)
+    lenient = np.full(300, 0.1)
+    scores[[10, 12, 20]] = 0.9  # one incident: disturbed in between
+    lenient[10:21] = 0.8
+    scores[40] = 0.7  # after 19 calm rows: a new incident
+    lenient[40] = 1.5
+    assert alerts(scores, lenient, rearm_rows=5) == [10, 40]
+    assert alerts(scores, lenient, rearm_rows=25, refractory_rows=100) == [10]
+    assert alerts(scores, lenient, rearm_rows=25, refractory_rows=20) == [10, 40]
