@@ -17,13 +17,13 @@ Two ways in:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from ml.anomaly.components import compute_components
-from ml.anomaly.ensemble import combine, suppress_repeats, to_score
+from ml.anomaly.ensemble import suppress_repeats
 from ml.anomaly.model import (
     ALERT_THRESHOLD,
     DETECTOR_NAME,
@@ -31,11 +31,11 @@ from ml.anomaly.model import (
     DetectorParams,
     FittedState,
     FloatArray,
-    ScoreCarry,
     ScoredSeries,
     SeasonSpec,
 )
 from ml.anomaly.rolling import autocorrelation, winsorize
+from ml.anomaly.scoring import Job, score_jobs
 from ml.anomaly.values import fill_gaps, looks_like_counter, sampling_step, to_scored_values
 
 _SEASONS = (("daily", 86_400.0), ("weekly", 7 * 86_400.0))
@@ -45,8 +45,8 @@ _EARLIEST_CYCLES = 1.25
 
 @dataclass(frozen=True, slots=True)
 class _Rows:
-    """Per-row output before suppression: scored values ``x`` and combined ``lenient`` ratios
-    of all rows; ``raw`` scores, ``driver``, ``baseline`` and ``scale`` of all rows."""
+    """Per-row output of :meth:`Detector.score_online` before the suppression of repeats,
+    assembled from the segments between checkpoints."""
 
     x: FloatArray
     lenient: FloatArray
@@ -62,6 +62,18 @@ class _Rows:
         zero = np.zeros(n)
         return cls(
             filled.copy(), zero, zero.copy(), np.zeros(n, np.int64), filled.copy(), np.ones(n)
+        )
+
+    @classmethod
+    def of(cls, scored: ScoredSeries) -> _Rows:
+        assert scored.carry is not None  # scored with one fixed state
+        return cls(
+            scored.scored_values,
+            scored.carry.lenient,
+            scored.raw,
+            scored.driver,
+            scored.baseline,
+            scored.scale,
         )
 
     def paste(self, other: _Rows, lo: int, hi: int) -> None:
@@ -115,13 +127,14 @@ class Detector:
         less (the required correlation grows as the cycles shrink, from ``_EARLIEST_CYCLES``
         on), so an obvious rhythm is known after a day and a half, a faint one after more."""
         found = []
-        robust = winsorize(x)
+        robust: FloatArray | None = None
         p = self.params
         for name, seconds in _SEASONS:
             rows = round(seconds / step)
             cycles = len(x) / rows if rows else 0.0
             if rows < _MIN_SEASON_ROWS or cycles < _EARLIEST_CYCLES:
                 continue
+            robust = winsorize(x) if robust is None else robust
             acf = autocorrelation(robust, rows)
             if acf > p.seasonal_min_acf * max(1.0, p.seasonal_min_cycles / cycles):
                 found.append(SeasonSpec(name, seconds, rows, round(acf, 6)))
@@ -131,10 +144,14 @@ class Detector:
 
     def score(self, timestamps: FloatArray, values: FloatArray, state: FittedState) -> ScoredSeries:
         """Score every row with a fitted state; row t uses rows <= t (and the state)."""
-        ts = np.asarray(timestamps, dtype=np.float64)
-        raw_values = np.asarray(values, dtype=np.float64)
-        rows, carry = _compute(ts, raw_values, state, None)
-        return _finish(ts, raw_values, rows, state, carry)
+        return self.score_many([(timestamps, values, state)])[0]
+
+    def score_many(
+        self, series: Sequence[tuple[FloatArray, FloatArray, FittedState]]
+    ) -> list[ScoredSeries]:
+        """:meth:`score` of several series, computed together where they allow it (same
+        length, same parameters and rhythms); the results equal separate calls."""
+        return score_jobs([Job(*_arrays(t, v), state) for t, v, state in series])
 
     def extend(
         self, previous: ScoredSeries, timestamps: FloatArray, values: FloatArray
@@ -147,23 +164,22 @@ class Detector:
         ``score(timestamps, values, previous.state)`` - the earlier rows' scores are causal,
         so they cannot change - but costs only the new rows' statistics.
         """
-        ts = np.asarray(timestamps, dtype=np.float64)
-        raw_values = np.asarray(values, dtype=np.float64)
-        m = len(previous.timestamps)
-        if previous.carry is None:
-            raise ValueError("previous was not scored with a fixed state; cannot extend it")
-        if len(ts) < m or not (
-            np.array_equal(ts[:m], previous.timestamps)
-            and np.array_equal(raw_values[:m], previous.values, equal_nan=True)
-        ):
-            raise ValueError("the series does not continue the previously scored rows")
-        if len(ts) == m:
-            return previous
-        if not np.isfinite(previous.values).any():
-            # Leading gaps are back-filled from the first finite value, which is new here.
-            return self.score(ts, raw_values, previous.state)
-        rows, carry = _compute(ts, raw_values, previous.state, previous)
-        return _finish(ts, raw_values, rows, previous.state, carry)
+        return self.extend_many([(previous, timestamps, values)])[0]
+
+    def extend_many(
+        self,
+        series: Sequence[tuple[ScoredSeries, FloatArray, FloatArray]],
+        *,
+        checked: bool = False,
+    ) -> list[ScoredSeries]:
+        """:meth:`extend` of several series, computed together where they allow it.
+
+        ``checked``: the caller has made sure that each series starts with its previous
+        rows (the memo builds them so), which is then not compared again."""
+        plans = [_continuation(previous, *_arrays(t, v), checked) for previous, t, v in series]
+        jobs = [plan for plan in plans if isinstance(plan, Job)]
+        scored = iter(score_jobs(jobs))
+        return [next(scored) if isinstance(plan, Job) else plan for plan in plans]
 
     def score_online(self, timestamps: FloatArray, values: FloatArray) -> ScoredSeries:
         """Score a series from scratch, fully causally, refitting only at checkpoints.
@@ -172,8 +188,7 @@ class Detector:
         before it; the rows before the segment are recomputed under that state, since the
         segment is judged against them.
         """
-        ts = np.asarray(timestamps, dtype=np.float64)
-        raw_values = np.asarray(values, dtype=np.float64)
+        ts, raw_values = _arrays(timestamps, values)
         n = len(ts)
         rows = _Rows.warming_up(fill_gaps(raw_values))
         cuts = self._checkpoints(ts)
@@ -181,8 +196,11 @@ class Detector:
         for lo, hi in zip(cuts, [*cuts[1:], n], strict=True):
             if lo < hi:
                 state = self.fit(ts[:lo], raw_values[:lo])
-                rows.paste(_compute(ts[:hi], raw_values[:hi], state, None)[0], lo, hi)
-        return _finish(ts, raw_values, rows, state, None)
+                rows.paste(_Rows.of(self.score(ts[:hi], raw_values[:hi], state)), lo, hi)
+        scores = suppress_repeats(rows.raw, rows.lenient, ALERT_THRESHOLD, state.params)
+        return ScoredSeries(
+            ts, raw_values, rows.x, scores, rows.raw, rows.baseline, rows.scale, rows.driver, state
+        )
 
     def _checkpoints(self, ts: FloatArray) -> list[int]:
         n = len(ts)
@@ -197,32 +215,29 @@ class Detector:
         return sorted(c for c in cuts if c <= n) or [n]
 
 
-def _compute(
-    ts: FloatArray, values: FloatArray, state: FittedState, previous: ScoredSeries | None
-) -> tuple[_Rows, ScoreCarry]:
-    """Per-row output under ``state``. With ``previous`` (same state, a prefix of these
-    rows) only the rows after it are computed (from the start of their block); the earlier
-    rows are copied, and what the new rows are judged against comes from its carry."""
-    x = to_scored_values(ts, fill_gaps(values), state.kind, state.step_seconds)
-    carry = previous.carry if previous is not None else None
-    first = len(previous.timestamps) if previous is not None else 0
-    comps = compute_components(x, ts, state, first, carry.summaries if carry else None)
-    c, new_carry = combine(comps, state.params, carry)
-    row0 = comps.offset
-    raw = np.where(np.isfinite(values[row0:]), to_score(c.ratio), 0.0)
-    parts = [raw, c.driver, c.baseline, c.scale]
-    if previous is not None:
-        old = [previous.raw, previous.driver, previous.baseline, previous.scale]
-        parts = [np.concatenate((a[:row0], b)) for a, b in zip(old, parts, strict=True)]
-    rows = _Rows(x, new_carry.lenient, parts[0], parts[1].astype(np.int64), parts[2], parts[3])
-    return rows, new_carry
+def _arrays(timestamps: FloatArray, values: FloatArray) -> tuple[FloatArray, FloatArray]:
+    return np.asarray(timestamps, dtype=np.float64), np.asarray(values, dtype=np.float64)
 
 
-def _finish(
-    ts: FloatArray, values: FloatArray, rows: _Rows, state: FittedState, carry: ScoreCarry | None
-) -> ScoredSeries:
-    """Suppression of repeats and packaging."""
-    scores = suppress_repeats(rows.raw, rows.lenient, ALERT_THRESHOLD, state.params)
-    return ScoredSeries(
-        ts, values, rows.x, scores, rows.raw, rows.baseline, rows.scale, rows.driver, state, carry
-    )
+def _continuation(
+    previous: ScoredSeries, ts: FloatArray, values: FloatArray, checked: bool
+) -> Job | ScoredSeries:
+    """What scoring ``ts``/``values`` as a continuation of ``previous`` takes: nothing (the
+    same rows: ``previous`` itself) or a job; ``ValueError`` when it does not continue."""
+    m = len(previous.timestamps)
+    if previous.carry is None:
+        raise ValueError("previous was not scored with a fixed state; cannot extend it")
+    if len(ts) < m or not (
+        checked
+        or (
+            np.array_equal(ts[:m], previous.timestamps)
+            and np.array_equal(values[:m], previous.values, equal_nan=True)
+        )
+    ):
+        raise ValueError("the series does not continue the previously scored rows")
+    if len(ts) == m:
+        return previous
+    if not np.isfinite(previous.values).any():
+        # Leading gaps are back-filled from the first finite value, which is new here.
+        return Job(ts, values, previous.state)
+    return Job(ts, values, previous.state, previous)

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ml.anomaly.blocks import BoolArray
-from ml.anomaly.calibration import evaluation_index, ratios, references
+from ml.anomaly.calibration import Calibrator, evaluation_index, ratios, to_bins
 from ml.anomaly.components import Components
 from ml.anomaly.model import COMPONENTS, DetectorParams, FloatArray, ScoreCarry
 
@@ -42,9 +42,9 @@ _SEASONS = ("daily", "weekly")
 
 @dataclass(frozen=True, slots=True)
 class Combined:
-    """Per row (from the components' offset on): the strongest clean ratio, which component
-    gave it (index into :data:`COMPONENTS`), that component's expectation of the value, and
-    the combined lenient ratio."""
+    """Per series and row (from the components' offset on), ``(S, m)``: the strongest clean
+    ratio, which component gave it (index into :data:`COMPONENTS`), that component's
+    expectation of the value, and the combined lenient ratio."""
 
     ratio: FloatArray
     driver: npt.NDArray[np.int64]
@@ -53,98 +53,111 @@ class Combined:
     lenient: FloatArray
 
 
-def combine(
-    comps: Components, params: DetectorParams, before: ScoreCarry | None = None
-) -> tuple[Combined, ScoreCarry]:
+def combine(comps: Components, before: ScoreCarry | None = None) -> tuple[Combined, ScoreCarry]:
     """Calibrate leniently, then cleanly, and take the strongest component per row.
 
     Only the rows of ``comps`` (from its offset on) are computed; ``before`` is the carry of
-    an earlier call on a prefix of the same rows under the same state (covering at least
-    the rows before that offset), against which they are calibrated. Returns the new rows
-    and the carry of all rows.
+    an earlier call on a prefix of the same rows under the same states (covering at least
+    the rows before that offset; a leading series axis on every array), against which they
+    are calibrated. Returns the new rows and the carry of all rows.
     """
+    params, names = comps.shape.params, comps.shape.names
+    s, c, m = comps.surprise.shape
     row0 = comps.offset
-    n = row0 + comps.surprise.shape[1]
+    n = row0 + m
     blocks = range(row0 // params.block_rows, -(-n // params.block_rows))
-    prev = before if before is not None else ScoreCarry.empty(len(comps.names))
-    surprise = np.concatenate((prev.surprises[:, :row0], comps.surprise), axis=1)
-    known = np.concatenate((prev.known[:, :row0], comps.known), axis=1)
-    margins = np.array([params.margin(name) for name in comps.names])
-    lenient_refs = references(surprise, known, params, blocks, prev.lenient_refs)
+    prev = before if before is not None else ScoreCarry.empty(c, s)
+    bins = np.concatenate((prev.bins[..., :row0], to_bins(comps.surprise)), axis=2)
+    known = np.concatenate((prev.known[..., :row0], comps.known), axis=2)
+    calibrator = Calibrator(bins.reshape(s * c, n), params, blocks, prev.lenient_refs.shape[2])
+    margins = np.array([params.margin(name) for name in names])
+    lenient_refs = _references(calibrator, known, prev.lenient_refs)
     loose, ok = ratios(comps.surprise, _per_row(lenient_refs, blocks, params, n), margins)
-    new_lenient = _apply_agreements(loose, ok, comps.names, params).max(axis=0)
-    lenient = np.concatenate((prev.lenient[:row0], new_lenient))
+    new_lenient = _apply_agreements(loose, ok, names, params).max(axis=1)
+    lenient = np.concatenate((prev.lenient[:, :row0], new_lenient), axis=1)
     if not params.clean_calibration:
-        carry = ScoreCarry(
-            surprise, known, known, lenient, comps.summaries, lenient_refs, lenient_refs
-        )
-        return _strongest(loose, ok, comps, params, new_lenient), carry
+        carry = ScoreCarry(bins, known, known, lenient, comps.summaries, lenient_refs, lenient_refs)
+        return _strongest(loose, ok, comps, new_lenient), carry
     incident = incident_rows(lenient, params.rearm_ratio)
     echo = _looks_at_incident(comps, incident)
-    clean = np.concatenate((prev.clean[:, :row0], comps.known & ~echo & ~incident[row0:]), axis=1)
-    clean_refs = references(surprise, clean, params, blocks, prev.clean_refs)
+    fresh = comps.known & ~echo & ~incident[:, None, row0:]
+    clean = np.concatenate((prev.clean[..., :row0], fresh), axis=2)
+    clean_refs = _references(calibrator, clean, prev.clean_refs)
     judged = np.where(echo, 0.0, comps.surprise)
     r, ok = ratios(judged, _per_row(clean_refs, blocks, params, n), margins)
-    carry = ScoreCarry(surprise, known, clean, lenient, comps.summaries, lenient_refs, clean_refs)
-    return _strongest(r, ok & ~echo, comps, params, new_lenient), carry
+    carry = ScoreCarry(bins, known, clean, lenient, comps.summaries, lenient_refs, clean_refs)
+    return _strongest(r, ok & ~echo, comps, new_lenient), carry
+
+
+def _references(calibrator: Calibrator, include: BoolArray, known: FloatArray) -> FloatArray:
+    """:meth:`Calibrator.references` of every series and component at once."""
+    s, c, n = include.shape
+    flat = calibrator.references(include.reshape(s * c, n), known.reshape(s * c, -1))
+    return flat.reshape(s, c, -1)
 
 
 def _looks_at_incident(comps: Components, incident: BoolArray) -> BoolArray:
-    """Per component, the rows (from the offset on) whose residual uses a row of an
-    incident: the rows right before it (``lookback``) or one period earlier (``earlier``).
+    """Per series and component, the rows (from the offset on) whose residual uses a row of
+    an incident: the rows right before it (``lookback``) or one period earlier.
 
     Such a residual measures the earlier incident again - yesterday's outage seen from
     today, a trailing mean still holding the spike - so the component abstains there."""
     row0 = comps.offset
-    seen = np.concatenate(([0], np.cumsum(incident)))
-    rows = np.arange(row0, len(incident))
-    out = (comps.earlier >= 0) & incident[np.maximum(comps.earlier, 0)]
-    for i, back in enumerate(comps.lookback):
+    s, n = incident.shape
+    seen: npt.NDArray[np.int64] = np.zeros((s, n + 1), dtype=np.int64)
+    np.cumsum(incident, axis=1, out=seen[:, 1:])
+    rows = np.arange(row0, n)
+    earlier = np.maximum(comps.earlier, 0).reshape(s, -1)
+    out = (comps.earlier >= 0) & np.take_along_axis(incident, earlier, axis=1).reshape(
+        comps.earlier.shape
+    )
+    for i, back in enumerate(comps.shape.lookback):
         if back:
-            out[i] |= seen[rows] - seen[np.maximum(rows - back, 0)] > 0
+            out[:, i] |= seen[:, rows] - seen[:, np.maximum(rows - back, 0)] > 0
     return out
 
 
 def _per_row(refs: FloatArray, blocks: range, params: DetectorParams, n: int) -> FloatArray:
-    """The reference of each row of ``blocks`` (up to row ``n``), ``(C, rows)``."""
+    """The reference of each row of ``blocks`` (up to row ``n``), ``(S, C, rows)``."""
     index = evaluation_index(
         np.arange(blocks.start, blocks.stop), params.calibration_refresh_blocks
     )
-    per_block = refs[:, index]
-    out: FloatArray = np.repeat(per_block, params.block_rows, axis=1)[
-        :, : n - blocks.start * params.block_rows
+    per_block = refs[..., index]
+    out: FloatArray = np.repeat(per_block, params.block_rows, axis=-1)[
+        ..., : n - blocks.start * params.block_rows
     ]
     return out
 
 
 def incident_rows(lenient: FloatArray, rearm_ratio: float) -> BoolArray:
-    """Rows of an incident: from a row whose lenient ratio reaches 1, on while it stays at or
-    above ``rearm_ratio`` (the series has not calmed down yet). Causal: row t's flag
-    depends on rows <= t only."""
+    """Rows of an incident (``lenient`` is ``(S, n)``): from a row whose lenient ratio
+    reaches 1, on while it stays at or above ``rearm_ratio`` (the series has not calmed down
+    yet). Causal: row t's flag depends on rows <= t only."""
     elevated = lenient >= rearm_ratio
-    run = np.cumsum(~elevated)
+    run = np.cumsum(~elevated, axis=-1)
     key = 2 * run + (lenient >= 1.0)
-    out: BoolArray = elevated & (np.maximum.accumulate(key) == 2 * run + 1)
+    out: BoolArray = elevated & (np.maximum.accumulate(key, axis=-1) == 2 * run + 1)
     return out
 
 
-def _strongest(
-    r: FloatArray, known: BoolArray, comps: Components, params: DetectorParams, lenient: FloatArray
-) -> Combined:
+def _strongest(r: FloatArray, known: BoolArray, comps: Components, lenient: FloatArray) -> Combined:
     """Per row, the strongest component after the agreements."""
-    r = _apply_agreements(r, known, comps.names, params)
-    best = np.argmax(r, axis=0)
-    rows = np.arange(r.shape[1])
-    index = np.array([COMPONENTS.index(name) for name in comps.names], dtype=np.int64)
-    return Combined(
-        r[best, rows], index[best], comps.baseline[best, rows], comps.scale[best, rows], lenient
-    )
+    shape = comps.shape
+    r = _apply_agreements(r, known, shape.names, shape.params)
+    best = np.argmax(r, axis=1)[:, None]
+    index = np.array([COMPONENTS.index(name) for name in shape.names], dtype=np.int64)
+
+    def pick(a: FloatArray) -> FloatArray:
+        out: FloatArray = np.take_along_axis(a, best, axis=1)[:, 0]
+        return out
+
+    return Combined(pick(r), index[best[:, 0]], pick(comps.baseline), pick(comps.scale), lenient)
 
 
 def _apply_agreements(
     r: FloatArray, known: BoolArray, names: tuple[str, ...], params: DetectorParams
 ) -> FloatArray:
-    """Cap ratios that a rhythm explains; this can only lower them, never raise them.
+    """Cap ratios (``(S, C, m)``) that a rhythm explains; this can only lower them.
 
     A series with a weekly rhythm breaks its daily pattern every Saturday and Monday, so a
     daily break counts only as far as the weekly view, calibrated, sees at least
@@ -157,14 +170,14 @@ def _apply_agreements(
     pos = {name: i for i, name in enumerate(names)}
     if "daily" in pos and "weekly" in pos and params.daily_weekly_agreement > 0:
         d, w = pos["daily"], pos["weekly"]
-        cap = out[w] / params.daily_weekly_agreement
-        out[d] = np.where(known[w], np.minimum(out[d], cap), out[d])
+        cap = out[:, w] / params.daily_weekly_agreement
+        out[:, d] = np.where(known[:, w], np.minimum(out[:, d], cap), out[:, d])
     seasonal = [pos[s] for s in _SEASONS if s in pos]
     if seasonal and params.season_agreement > 0:
-        cap = out[seasonal].max(axis=0) / params.season_agreement
-        rhythm = known[seasonal].any(axis=0)
+        cap = out[:, seasonal].max(axis=1, keepdims=True) / params.season_agreement
+        rhythm = known[:, seasonal].any(axis=1, keepdims=True)
         rest = [i for i in range(len(names)) if i not in seasonal]
-        out[rest] = np.where(rhythm, np.minimum(out[rest], cap), out[rest])
+        out[:, rest] = np.where(rhythm, np.minimum(out[:, rest], cap), out[:, rest])
     return out
 
 
@@ -183,20 +196,34 @@ def to_score(ratio: FloatArray) -> FloatArray:
 
 
 def suppress_repeats(
-    scores: FloatArray, lenient: FloatArray, threshold: float, params: DetectorParams
+    scores: FloatArray,
+    lenient: FloatArray,
+    threshold: float,
+    params: DetectorParams,
+    decided: FloatArray | None = None,
 ) -> FloatArray:
     """Hold scores below ``threshold`` after an alerting row while its incident lasts.
 
     A later row may alert again once ``refractory_rows`` rows have passed, or once the
     lenient ratio stayed below ``rearm_ratio`` for ``rearm_rows`` consecutive rows after the
     last alert (the series went back to normal, so what follows is a new incident).
+    ``decided`` are the published scores of the first rows, from an earlier call (causal,
+    so they stand); only the rows after them are decided here.
     """
+    start = 0 if decided is None else len(decided)
+    if decided is not None and not (scores[start:] >= threshold).any():
+        return np.concatenate((decided, scores[start:]))
     out = scores.copy()
-    below = max(threshold - SCORE_RESOLUTION, 0.0)
-    calm_run = _run_lengths(lenient < params.rearm_ratio)
     last = None
-    for i in np.nonzero(scores >= threshold)[0].tolist():
-        if last is None or _rearmed(calm_run, last, i, params):
+    if decided is not None:
+        out[:start] = decided
+        alerted = np.nonzero(decided >= threshold)[0]
+        last = int(alerted[-1]) if len(alerted) else None
+    base = 0 if last is None else last + 1
+    calm_run = _run_lengths(lenient[base:] < params.rearm_ratio)
+    below = max(threshold - SCORE_RESOLUTION, 0.0)
+    for i in (start + np.nonzero(scores[start:] >= threshold)[0]).tolist():
+        if last is None or _rearmed(calm_run, last - base, i - base, params):
             last = i
         else:
             out[i] = min(out[i], below)
@@ -204,6 +231,8 @@ def suppress_repeats(
 
 
 def _rearmed(calm_run: npt.NDArray[np.int64], last: int, i: int, params: DetectorParams) -> bool:
+    """Whether row ``i`` may alert again after the alert at row ``last`` (both indices into
+    ``calm_run``, the calm run lengths from some row before ``last`` on)."""
     if i - last >= params.refractory_rows:
         return True
     since = np.minimum(calm_run[last + 1 : i], np.arange(1, i - last))

@@ -9,6 +9,7 @@ is "when it began" and "how long it lasted". Each span reports what was expected
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,40 +53,55 @@ class AnomalySpan:
 
 def find_spans(scored: ScoredSeries, threshold: float = ALERT_THRESHOLD) -> list[AnomalySpan]:
     """Anomalous spans of a scored series, oldest first."""
+    return [explain_span(scored, lo, hi, threshold) for lo, hi in span_rows(scored, threshold)]
+
+
+def strongest_spans(
+    scored: ScoredSeries, threshold: float, since: float | None, limit: int
+) -> list[AnomalySpan]:
+    """The ``limit`` spans with the highest peak score that are still running at or after
+    ``since`` (all spans when None), strongest first. Only those are explained."""
+    rows = span_rows(scored, threshold)
+    if since is not None:
+        rows = [(lo, hi) for lo, hi in rows if scored.timestamps[hi] >= since]
+    rows.sort(key=lambda b: -float(scored.raw[b[0] : b[1] + 1].max()))
+    return [explain_span(scored, lo, hi, threshold) for lo, hi in rows[:limit]]
+
+
+def span_rows(scored: ScoredSeries, threshold: float = ALERT_THRESHOLD) -> list[tuple[int, int]]:
+    """First and last row of each anomalous span, oldest first."""
     raw = scored.raw
     hot = np.nonzero(raw >= threshold)[0]
     if len(hot) == 0:
         return []
-    groups: list[tuple[int, int]] = []
-    lo = hi = int(hot[0])
-    for i in hot[1:]:
-        if i - hi > _MERGE_GAP_ROWS:
-            groups.append((lo, hi))
-            lo = int(i)
-        hi = int(i)
-    groups.append((lo, hi))
-    return [_span(scored, lo, hi, threshold) for lo, hi in _widen(raw, groups, threshold)]
+    cut = np.nonzero(np.diff(hot) > _MERGE_GAP_ROWS)[0]
+    firsts, lasts = hot[np.concatenate(([0], cut + 1))], hot[np.concatenate((cut, [len(hot) - 1]))]
+    return _widen(raw, firsts, lasts, threshold)
 
 
 def _widen(
-    raw: np.ndarray, groups: list[tuple[int, int]], threshold: float
+    raw: np.ndarray, firsts: np.ndarray, lasts: np.ndarray, threshold: float
 ) -> list[tuple[int, int]]:
-    elevated = raw >= threshold * _ELEVATED_FRACTION
+    """Each group of hot rows widened over the elevated rows around it; groups that then
+    touch are merged."""
+    elevated = np.concatenate(([False], raw >= threshold * _ELEVATED_FRACTION, [False]))
+    change = np.nonzero(np.diff(elevated.astype(np.int8)))[0]
+    starts, ends = change[0::2], change[1::2] - 1  # runs of elevated rows
+    run = np.searchsorted(starts, firsts, side="right") - 1
+    lo = np.minimum(firsts, starts[run])
+    run = np.searchsorted(starts, lasts, side="right") - 1
+    hi = np.maximum(lasts, ends[run])
     out: list[tuple[int, int]] = []
-    for lo, hi in groups:
-        floor = out[-1][1] + 1 if out else 0
-        while lo > floor and elevated[lo - 1]:
-            lo -= 1
-        while hi + 1 < len(raw) and elevated[hi + 1]:
-            hi += 1
-        if out and lo <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+    for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(b, out[-1][1]))
         else:
-            out.append((lo, hi))
+            out.append((a, b))
     return out
 
 
-def _span(scored: ScoredSeries, lo: int, hi: int, threshold: float) -> AnomalySpan:
+def explain_span(scored: ScoredSeries, lo: int, hi: int, threshold: float) -> AnomalySpan:
+    """The span of rows ``lo .. hi`` with what was expected at its peak, in words."""
     peak = lo + int(np.argmax(scored.raw[lo : hi + 1]))
     n = len(scored.raw)
     value = float(scored.scored_values[peak])
@@ -139,8 +155,9 @@ def describe(
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def format_time(ts: float) -> str:
-    """``YYYY-MM-DD HH:MM UTC``."""
+    """``YYYY-MM-DD HH:MM UTC`` (memoised: the same spans are explained again and again)."""
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -189,14 +190,20 @@ class ScoreCarry:
     """What :meth:`Detector.extend` needs from the rows already scored with one state.
 
     Per component (in the order of :func:`ml.anomaly.components.compute_components`) and
-    row: the ``surprises``, where the component could judge (``known``) and which rows the
-    clean calibration counts (``clean``); per row the combined ``lenient`` ratio; the block
-    ``summaries`` behind the robust statistics; and the calibration references computed so
-    far (``lenient_refs``, ``clean_refs``, per evaluation block). Later rows are judged and
-    calibrated against these, so they are kept instead of being recomputed.
+    row: the surprises' calibration histogram ``bins``
+    (:func:`ml.anomaly.calibration.to_bins`), where the component could judge (``known``)
+    and which rows the clean calibration counts (``clean``); per row the combined
+    ``lenient`` ratio; the block ``summaries`` behind the robust statistics (median and IQR
+    per component and block); and the calibration references computed so far
+    (``lenient_refs``, ``clean_refs``, per component and evaluation block). Later rows are
+    judged and calibrated against these, so they are kept instead of being recomputed.
+
+    A carry of one series has shapes ``(C, n)``, ``(n,)``, ``(2, C, blocks)`` and
+    ``(C, evaluations)``; while a batch of series is scored the same arrays carry a leading
+    series axis (:meth:`stack`, :meth:`row`).
     """
 
-    surprises: FloatArray
+    bins: npt.NDArray[np.uint8]
     known: npt.NDArray[np.bool_]
     clean: npt.NDArray[np.bool_]
     lenient: FloatArray
@@ -205,11 +212,41 @@ class ScoreCarry:
     clean_refs: FloatArray
 
     @classmethod
-    def empty(cls, components: int) -> ScoreCarry:
-        """The carry of no rows at all."""
-        z = np.zeros((components, 0))
-        b = np.zeros((components, 0), dtype=bool)
-        return cls(z, b, b, np.zeros(0), np.zeros((2, components, 0)), z, z)
+    def empty(cls, components: int, series: int) -> ScoreCarry:
+        """The carry of no rows at all, for a batch of ``series`` series."""
+        z = np.zeros((series, components, 0))
+        b = np.zeros((series, components, 0), dtype=bool)
+        bins = np.zeros((series, components, 0), dtype=np.uint8)
+        return cls(bins, b, b, np.zeros((series, 0)), np.zeros((2, series, components, 0)), z, z)
+
+    @classmethod
+    def stack(cls, carries: Sequence[ScoreCarry]) -> ScoreCarry:
+        """The carries of same-shaped series, as one batch."""
+
+        def arrays(name: str, axis: int = 0) -> npt.NDArray[Any]:
+            return np.stack([getattr(c, name) for c in carries], axis=axis)
+
+        return cls(
+            arrays("bins"),
+            arrays("known"),
+            arrays("clean"),
+            arrays("lenient"),
+            arrays("summaries", axis=1),
+            arrays("lenient_refs"),
+            arrays("clean_refs"),
+        )
+
+    def row(self, i: int) -> ScoreCarry:
+        """Series ``i`` of a batch (views, no copies)."""
+        return ScoreCarry(
+            self.bins[i],
+            self.known[i],
+            self.clean[i],
+            self.lenient[i],
+            self.summaries[:, i],
+            self.lenient_refs[i],
+            self.clean_refs[i],
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 
 from ml.anomaly import COMPONENTS, DetectorParams, ensemble
-from ml.anomaly.components import Components
+from ml.anomaly.components import Components, Shape
 from ml.anomaly.ensemble import Combined, suppress_repeats
-from ml.anomaly.model import FloatArray
+from ml.anomaly.model import FloatArray, SeasonSpec
 
 N = 800
 DAILY_ONLY = 600  # the day-over-day view breaks, last week's view is calm
@@ -20,21 +20,27 @@ def calm(seed: int, n: int = N) -> FloatArray:
     return np.abs(np.random.default_rng(seed).normal(0.0, 1.0, n))
 
 
-def components(**surprise: FloatArray) -> Components:
-    """Components named by the keywords, known from the first row on."""
-    names = tuple(surprise)
-    z = np.stack([surprise[name] for name in names])
+def components(params: DetectorParams | None = None, **surprise: FloatArray) -> Components:
+    """One series' components, known from the first row on: the keywords' surprises, nothing
+    at all (0) for the other base components, and a daily/weekly view only if given."""
+    seasons = tuple(
+        SeasonSpec(name, 0.0, 1, 1.0) for name in ("daily", "weekly") if name in surprise
+    )
+    shape = Shape(params or DetectorParams(), seasons, np.ones(1), np.ones(1))
+    n = len(next(iter(surprise.values())))
+    z = np.stack([surprise.get(name, np.zeros(n)) for name in shape.names])[None]
     known = np.ones(z.shape, dtype=bool)
     none = np.full(z.shape, -1, dtype=np.int64)
-    summaries = np.zeros((2, len(names), 0))
-    lookback = (0,) * len(names)
-    return Components(
-        names, 0, lookback, z, np.zeros_like(z), np.ones_like(z), known, none, summaries
-    )
+    summaries = np.zeros((2, 1, len(shape.names), 0))
+    return Components(shape, 0, z, np.zeros_like(z), np.ones_like(z), known, none, summaries)
 
 
-def combine(comps: Components, params: DetectorParams) -> Combined:
-    return ensemble.combine(comps, params)[0]
+def combine(comps: Components, params: DetectorParams | None = None) -> Combined:
+    """The first (only) series' combined rows; ``params`` replace the components' own."""
+    if params is not None:
+        comps = dataclasses.replace(comps, shape=dataclasses.replace(comps.shape, params=params))
+    c = ensemble.combine(comps)[0]
+    return Combined(c.ratio[0], c.driver[0], c.baseline[0], c.scale[0], c.lenient[0])
 
 
 def seasonal_pair() -> tuple[FloatArray, FloatArray]:
@@ -73,7 +79,7 @@ def test_weekly_view_without_enough_history_does_not_veto() -> None:
     """Before the weekly component has calibrated, the daily ratio stands as it is."""
     daily, weekly = seasonal_pair()
     comps = components(level=calm(3), daily=daily, weekly=weekly)
-    comps.known[2, :650] = False  # the weekly view only starts judging at row 650
+    comps.known[0, 4, :650] = False  # the weekly view only starts judging at row 650
     combined = combine(comps, no_season_cap())
     alone = combine(components(level=calm(3), daily=daily), no_season_cap())
     assert combined.ratio[DAILY_ONLY] == alone.ratio[DAILY_ONLY] > 1.0

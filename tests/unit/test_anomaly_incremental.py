@@ -19,7 +19,7 @@ from ml.anomaly import (
     StateCache,
 )
 from ml.anomaly.blocks import summarise, trailing_location_scale
-from ml.anomaly.calibration import evaluation_index, references
+from ml.anomaly.calibration import Calibrator, evaluation_index, to_bins
 from ml.anomaly.memo import ScoreMemo
 from ml.anomaly.model import FloatArray
 
@@ -49,15 +49,20 @@ def assert_same_scores(a: ScoredSeries, b: ScoredSeries) -> None:
 
 def naive_location_scale(e: FloatArray, rows: int, history: int) -> tuple[FloatArray, FloatArray]:
     """Reference: each block's statistics from its ``history`` complete blocks before, one
-    block at a time, with numpy's own median and quantiles."""
+    block at a time, with numpy's own median and quantiles; the within-block noise from the
+    window of the block's noise refresh (every block among the first 8, then every 4th)."""
     nb = -(-len(e) // rows)
     loc, scale = np.full(nb, np.nan), np.full(nb, np.nan)
+
+    def past(k: int) -> list[FloatArray]:
+        return [e[j * rows : (j + 1) * rows] for j in range(max(0, k - history), k)]
+
     for k in range(nb):
-        past = [e[j * rows : (j + 1) * rows] for j in range(max(0, k - history), k)]
-        if len(past) < 3:
+        if len(past(k)) < 3:
             continue
-        med = np.array([np.median(b) for b in past])
-        iqr = np.array([np.subtract(*np.quantile(b, [0.75, 0.25])) for b in past])
+        med = np.array([np.median(b) for b in past(k)])
+        noisy = past(k if k < 8 else k - k % 4)
+        iqr = np.array([np.subtract(*np.quantile(b, [0.75, 0.25])) for b in noisy])
         spread = np.subtract(*np.quantile(med, [0.75, 0.25]))
         loc[k] = np.median(med)
         scale[k] = (spread + np.median(iqr)) / 1.349
@@ -80,14 +85,17 @@ def test_block_statistics_match_a_naive_computation() -> None:
 def test_references_from_a_prefix_equal_the_full_computation(rows: int) -> None:
     """References computed for a prefix and continued equal those computed at once."""
     rng = np.random.default_rng(2)
-    z = np.round(np.abs(rng.normal(0, 3, (2, 6000))))  # many ties
+    bins = to_bins(np.round(np.abs(rng.normal(0, 3, (2, 6000)))))  # many ties
     include = rng.random((2, 6000)) > 0.1
     params = DetectorParams()
-    blocks = range(750)
-    full = references(z, include, params, blocks, np.zeros((2, 0)))
-    head = references(z[:, :rows], include[:, :rows], params, range(-(-rows // 8)), full[:, :0])
-    tail = references(z, include, params, range(rows // 8, 750), head)
-    np.testing.assert_array_equal(tail, full)
+
+    def refs(rows: int, blocks: range, known: FloatArray) -> FloatArray:
+        calibrator = Calibrator(bins[:, :rows], params, blocks, known.shape[1])
+        return calibrator.references(include[:, :rows], known)
+
+    full = refs(6000, range(750), np.zeros((2, 0)))
+    head = refs(rows, range(-(-rows // 8)), np.zeros((2, 0)))
+    np.testing.assert_array_equal(refs(6000, range(rows // 8, 750), head), full)
 
 
 def test_calibration_reference_is_the_quantile_of_earlier_surprises() -> None:
@@ -98,7 +106,8 @@ def test_calibration_reference_is_the_quantile_of_earlier_surprises() -> None:
     z = np.abs(rng.standard_t(3, (1, 6000))) * 3
     include = rng.random((1, 6000)) > 0.1
     params = DetectorParams()
-    refs = references(z, include, params, range(750), np.zeros((1, 0)))
+    calibrator = Calibrator(to_bins(z), params, range(750), 0)
+    refs = calibrator.references(include, np.zeros((1, 0)))
     for block in (125, 375, 749):
         start = block - block % 8  # evaluated every 8 blocks of 8 rows
         window = slice(max(0, 8 * start - 4032), 8 * start)
