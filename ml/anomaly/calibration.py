@@ -139,13 +139,10 @@ def _quantile(counts: npt.NDArray[np.int32], q: float, min_count: int) -> FloatA
     return out
 
 
-def ratios(
-    surprise: FloatArray, ref: FloatArray, margins: FloatArray
-) -> tuple[FloatArray, BoolArray]:
+def ratios(surprise: FloatArray, ref: FloatArray, margin: float) -> tuple[FloatArray, BoolArray]:
     """Calibrated ratios ``min(surprise, TOP) / (reference x margin)`` (0 where the
-    reference is unknown) and where it is known; ``margins`` is one value per component
-    (axis 1 of the ``(S, C, m)`` arrays)."""
+    reference is unknown) and where it is known."""
     known = ~np.isnan(ref)
-    scale = np.where(known, np.maximum(ref, 1e-9), np.inf) * margins[:, None]
+    scale = np.where(known, np.maximum(ref, 1e-9), np.inf) * margin
     out: FloatArray = np.minimum(surprise, TOP) / scale
     return out, known

@@ -55,7 +55,7 @@ class Shape:
     @property
     def lookback(self) -> tuple[int, ...]:
         """How many rows right before a row each component's residual uses."""
-        return (0, 1, self.params.shift_rows - 1) + (0,) * len(self.seasons)
+        return (0, 0, self.params.shift_rows - 1) + (0,) * len(self.seasons)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,9 @@ def compute_components(
     before = summaries if summaries is not None else np.zeros((2, s, 0, 0))
     level = _judge(x[:, None, ctx:], before[:, :, :1], ctx, p, shape.floors[:, None])
     clipped = _clip(x[:, ctx:], level)
-    residual, anchor, earlier = _residuals(x, timestamps, shape, row0, clipped)
+    residual, anchor, earlier = _residuals(
+        x, timestamps, shape, row0, clipped, level.location[:, 0]
+    )
     floors = np.repeat(shape.floors[:, None], len(shape.names) - 1, axis=1)
     rest = _judge(residual[:, 1:], before[:, :, 1:], row0, p, floors)
     cut = row0 - ctx
@@ -196,15 +198,21 @@ def _clip(x: FloatArray, level: _Judged) -> FloatArray:
 
 
 def _residuals(
-    x: FloatArray, timestamps: FloatArray, shape: Shape, row0: int, clipped: FloatArray
+    x: FloatArray,
+    timestamps: FloatArray,
+    shape: Shape,
+    row0: int,
+    clipped: FloatArray,
+    location: FloatArray,
 ) -> tuple[FloatArray, FloatArray, IntArray]:
     """Residuals of rows ``row0 ..`` of every component, the anchors they are measured from
-    and (for seasonal components) the earlier rows, each ``(S, C, n - row0)``. ``clipped``
-    are the clipped values from a little before ``row0`` on (context for ``shift``)."""
+    and the earlier rows they compare with, each ``(S, C, n - row0)``. ``clipped`` are the
+    clipped values from a little before ``row0`` on (context for ``shift``) and
+    ``location`` the level's location on the same rows."""
     s, n = x.shape
     m = n - row0
     level = (x[:, None, row0:], np.zeros((s, 1, m)), np.full((s, 1, m), -1, dtype=np.int64))
-    parts = [level, _derived(clipped, len(clipped[0]) - m, shape.params.shift_rows)]
+    parts = [level, _derived(clipped, location, n - len(clipped[0]), m, shape.params.shift_rows)]
     for season in shape.seasons:
         rows = np.round(season.seconds / shape.steps).astype(np.int64)
         parts.append(_seasonal(x, timestamps, season.seconds, rows, shape.steps, row0))
@@ -215,17 +223,26 @@ def _residuals(
 
 
 def _derived(
-    xc: FloatArray, start: int, shift_rows: int
+    xc: FloatArray, location: FloatArray, offset: int, m: int, shift_rows: int
 ) -> tuple[FloatArray, FloatArray, IntArray]:
-    """``jump`` and ``shift`` residuals of rows ``start ..`` of the clipped values ``xc``
-    (``(S, k)``; earlier rows are context), the anchors they are measured from and (-1)
-    earlier rows, ``(S, 2, m)`` each."""
+    """``jump`` and ``shift`` residuals of the last ``m`` rows of the clipped values ``xc``
+    (``(S, k)``, row ``offset ..`` of the series; earlier rows are context), the anchors
+    they are measured from and the rows they look back to, ``(S, 2, m)`` each.
+
+    A jump back towards the level's location looks back to the row before it: when that
+    row belonged to an incident, the jump is the incident ending, not a new one."""
     s, k = xc.shape
-    prev = np.concatenate((xc[:, :1], xc[:, :-1]), axis=1)[:, start:]
+    start = k - m
+    before = np.concatenate((xc[:, :1], xc[:, :-1]), axis=1)
+    prev = before[:, start:]
     jump = xc[:, start:] - prev
     shift = trailing_mean(xc, shift_rows)[:, start:]
-    none = np.full((s, 2, k - start), -1, dtype=np.int64)
-    return np.stack((jump, shift), axis=1), np.stack((prev, np.zeros_like(prev)), axis=1), none
+    at = np.concatenate((location[:, :1], location[:, :-1]), axis=1)[:, start:]
+    with np.errstate(invalid="ignore"):
+        back = jump * (prev - at) < 0
+    rows = offset + np.arange(start, k)
+    earlier = np.stack((np.where(back, rows - 1, -1), np.full((s, m), -1)), axis=1)
+    return np.stack((jump, shift), axis=1), np.stack((prev, np.zeros_like(prev)), axis=1), earlier
 
 
 def trailing_mean(x: FloatArray, k: int) -> FloatArray:

@@ -197,7 +197,7 @@ class Detector:
             if lo < hi:
                 state = self.fit(ts[:lo], raw_values[:lo])
                 rows.paste(_Rows.of(self.score(ts[:hi], raw_values[:hi], state)), lo, hi)
-        scores = suppress_repeats(rows.raw, rows.lenient, ALERT_THRESHOLD, state.params)
+        scores = suppress_repeats(rows.raw, ALERT_THRESHOLD, state.params, state.step_seconds)
         return ScoredSeries(
             ts, raw_values, rows.x, scores, rows.raw, rows.baseline, rows.scale, rows.driver, state
         )

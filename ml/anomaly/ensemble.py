@@ -27,6 +27,7 @@ earliest detection in a window and charges every further alarm outside it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,9 +71,9 @@ def combine(comps: Components, before: ScoreCarry | None = None) -> tuple[Combin
     bins = np.concatenate((prev.bins[..., :row0], to_bins(comps.surprise)), axis=2)
     known = np.concatenate((prev.known[..., :row0], comps.known), axis=2)
     calibrator = Calibrator(bins.reshape(s * c, n), params, blocks, prev.lenient_refs.shape[2])
-    margins = np.array([params.margin(name) for name in names])
+    margin = params.alert_margin
     lenient_refs = _references(calibrator, known, prev.lenient_refs)
-    loose, ok = ratios(comps.surprise, _per_row(lenient_refs, blocks, params, n), margins)
+    loose, ok = ratios(comps.surprise, _per_row(lenient_refs, blocks, params, n), margin)
     new_lenient = _apply_agreements(loose, ok, names, params).max(axis=1)
     lenient = np.concatenate((prev.lenient[:, :row0], new_lenient), axis=1)
     if not params.clean_calibration:
@@ -84,7 +85,7 @@ def combine(comps: Components, before: ScoreCarry | None = None) -> tuple[Combin
     clean = np.concatenate((prev.clean[..., :row0], fresh), axis=2)
     clean_refs = _references(calibrator, clean, prev.clean_refs)
     judged = np.where(echo, 0.0, comps.surprise)
-    r, ok = ratios(judged, _per_row(clean_refs, blocks, params, n), margins)
+    r, ok = ratios(judged, _per_row(clean_refs, blocks, params, n), margin)
     carry = ScoreCarry(bins, known, clean, lenient, comps.summaries, lenient_refs, clean_refs)
     return _strongest(r, ok & ~echo, comps, new_lenient), carry
 
@@ -197,18 +198,19 @@ def to_score(ratio: FloatArray) -> FloatArray:
 
 def suppress_repeats(
     scores: FloatArray,
-    lenient: FloatArray,
     threshold: float,
     params: DetectorParams,
+    step: float,
     decided: FloatArray | None = None,
 ) -> FloatArray:
     """Hold scores below ``threshold`` after an alerting row while its incident lasts.
 
     A later row may alert again once ``refractory_rows`` rows have passed, or once the
-    lenient ratio stayed below ``rearm_ratio`` for ``rearm_rows`` consecutive rows after the
-    last alert (the series went back to normal, so what follows is a new incident).
-    ``decided`` are the published scores of the first rows, from an earlier call (causal,
-    so they stand); only the rows after them are decided here.
+    series has stayed calm - every score below that of ratio ``rearm_ratio`` - for
+    ``rearm_seconds`` after the last alert (rows of ``step`` seconds): it went back to
+    normal, so what follows is a new incident. ``decided`` are the published scores of the
+    first rows, from an earlier call (causal, so they stand); only the rows after them are
+    decided here.
     """
     start = 0 if decided is None else len(decided)
     if decided is not None and not (scores[start:] >= threshold).any():
@@ -220,23 +222,26 @@ def suppress_repeats(
         alerted = np.nonzero(decided >= threshold)[0]
         last = int(alerted[-1]) if len(alerted) else None
     base = 0 if last is None else last + 1
-    calm_run = _run_lengths(lenient[base:] < params.rearm_ratio)
+    calm_run = _run_lengths(scores[base:] < params.rearm_ratio / (1.0 + params.rearm_ratio))
+    quiet = max(1, math.ceil(params.rearm_seconds / step)) if step > 0 else 1
     below = max(threshold - SCORE_RESOLUTION, 0.0)
     for i in (start + np.nonzero(scores[start:] >= threshold)[0]).tolist():
-        if last is None or _rearmed(calm_run, last - base, i - base, params):
+        if last is None or _rearmed(calm_run, last - base, i - base, params.refractory_rows, quiet):
             last = i
         else:
             out[i] = min(out[i], below)
     return out
 
 
-def _rearmed(calm_run: npt.NDArray[np.int64], last: int, i: int, params: DetectorParams) -> bool:
+def _rearmed(
+    calm_run: npt.NDArray[np.int64], last: int, i: int, refractory: int, quiet: int
+) -> bool:
     """Whether row ``i`` may alert again after the alert at row ``last`` (both indices into
     ``calm_run``, the calm run lengths from some row before ``last`` on)."""
-    if i - last >= params.refractory_rows:
+    if i - last >= refractory:
         return True
     since = np.minimum(calm_run[last + 1 : i], np.arange(1, i - last))
-    return bool(since.size) and int(since.max()) >= params.rearm_rows
+    return bool(since.size) and int(since.max()) >= quiet
 
 
 def _run_lengths(flags: BoolArray) -> npt.NDArray[np.int64]:

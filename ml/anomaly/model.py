@@ -40,7 +40,8 @@ class DetectorParams:
     ``block_rows`` rows from the ``history_blocks`` complete blocks before it. Each
     component is calibrated against the ``calibration_quantile`` of its own surprises over
     the last ``calibration_rows`` rows, refreshed every ``calibration_refresh_blocks``
-    blocks; ``margins`` divide the resulting ratios (a larger margin is more conservative).
+    blocks; a row alerts when a component goes ``alert_margin`` times beyond that reference
+    (a larger margin is more conservative).
     With ``clean_calibration`` the rows that already looked anomalous are left out of that
     reference, so an incident does not teach the detector that incidents are normal.
 
@@ -50,8 +51,8 @@ class DetectorParams:
     for the non-seasonal components of a series with a rhythm. 0 turns either off.
 
     After an alert, further alerts are held for ``refractory_rows`` rows, or until the
-    series has stayed below ``rearm_ratio`` of its alert level for ``rearm_rows`` rows in a
-    row: one incident pages once, a new one pages again.
+    series has stayed below ``rearm_ratio`` of its alert level for ``rearm_seconds``: one
+    incident pages once, a new one pages again.
     """
 
     block_rows: int = 8
@@ -66,32 +67,19 @@ class DetectorParams:
     seasonal_min_acf: float = 0.3
     seasonal_min_cycles: float = 2.5
     refractory_rows: int = 100
-    rearm_ratio: float = 0.3
-    rearm_rows: int = 5
+    rearm_ratio: float = 0.5
+    rearm_seconds: float = 3600.0
     warmup_rows: int = 30
     daily_weekly_agreement: float = 0.5
     season_agreement: float = 0.3
-    margins: tuple[tuple[str, float], ...] = (
-        ("level", 1.2),
-        ("jump", 1.2),
-        ("shift", 1.2),
-        ("daily", 1.2),
-        ("weekly", 1.35),
-    )
-
-    def margin(self, component: str) -> float:
-        return dict(self.margins).get(component, 1.0)
+    alert_margin: float = 1.3
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["margins"] = [list(m) for m in self.margins]
-        return data
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DetectorParams:
-        values = dict(data)
-        values["margins"] = tuple((str(k), float(v)) for k, v in values.get("margins", ()))
-        return cls(**values)
+        return cls(**data)
 
     def fingerprint(self) -> str:
         """Short stable hash of the parameters, part of every cache key."""

@@ -92,7 +92,7 @@ def _score_group(jobs: Sequence[Job]) -> list[ScoredSeries]:
     combined, new_carry = combine(comps, carry)
     values = np.stack([job.values for job in jobs])
     rows = _Columns.of(combined, values, comps.offset, old)
-    scores = _published(rows.raw, new_carry.lenient, jobs)
+    scores = _published(rows.raw, jobs)
     return [
         ScoredSeries(
             job.timestamps,
@@ -134,23 +134,22 @@ class _Columns:
         return cls(*(np.concatenate(pair, axis=1) for pair in zip(before, new, strict=True)))
 
 
-def _published(raw: FloatArray, lenient: FloatArray, jobs: Sequence[Job]) -> FloatArray:
+def _published(raw: FloatArray, jobs: Sequence[Job]) -> FloatArray:
     """Published scores: repeats suppressed per series; the rows a previous scoring
     published stand, and a series without a new alert candidate needs no decision."""
-    params = jobs[0].state.params
     if jobs[0].previous is None:
-        return np.stack(
-            [
-                suppress_repeats(r, calm, ALERT_THRESHOLD, params)
-                for r, calm in zip(raw, lenient, strict=True)
-            ]
-        )
+        return np.stack([_suppressed(r, job) for r, job in zip(raw, jobs, strict=True)])
     m = len(jobs[0].previous.timestamps)
     decided = np.stack([job.previous.scores for job in jobs if job.previous is not None])
     out = np.concatenate((decided, raw[:, m:]), axis=1)
     for i in np.nonzero((raw[:, m:] >= ALERT_THRESHOLD).any(axis=1))[0]:
-        out[i] = suppress_repeats(raw[i], lenient[i], ALERT_THRESHOLD, params, decided[i])
+        out[i] = _suppressed(raw[i], jobs[int(i)], decided[i])
     return out
+
+
+def _suppressed(raw: FloatArray, job: Job, decided: FloatArray | None = None) -> FloatArray:
+    state = job.state
+    return suppress_repeats(raw, ALERT_THRESHOLD, state.params, state.step_seconds, decided)
 
 
 def _scored_values(job: Job) -> FloatArray:

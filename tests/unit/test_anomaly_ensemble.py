@@ -117,20 +117,30 @@ def test_a_lasting_new_behaviour_is_learned() -> None:
     assert combined.ratio[5000:].max() < 1.0
 
 
-def alerts(scores: FloatArray, lenient: FloatArray, **changes: int) -> list[int]:
+def alerts(scores: FloatArray, **changes: float) -> list[int]:
+    """Rows that alert after suppression, for one-minute rows."""
     params = dataclasses.replace(DetectorParams(), **changes)
-    out = suppress_repeats(scores, lenient, 0.5, params)
+    out = suppress_repeats(scores, 0.5, params, 60.0)
     return [int(i) for i in np.nonzero(out >= 0.5)[0]]
 
 
 def test_one_incident_alerts_once_and_a_new_one_alerts_again() -> None:
     """Repeats while the series is still disturbed are held; calm for a while re-arms."""
-    scores = np.zeros(300)
-    lenient = np.full(300, 0.1)
-    scores[[10, 12, 20]] = 0.9  # one incident: disturbed in between
-    lenient[10:21] = 0.8
-    scores[40] = 0.7  # after 19 calm rows: a new incident
-    lenient[40] = 1.5
-    assert alerts(scores, lenient, rearm_rows=5) == [10, 40]
-    assert alerts(scores, lenient, rearm_rows=25, refractory_rows=100) == [10]
-    assert alerts(scores, lenient, rearm_rows=25, refractory_rows=20) == [10, 40]
+    scores = np.full(300, 0.1)
+    scores[10:21] = 0.45  # one incident: disturbed in between its alerting rows
+    scores[[10, 12, 20]] = 0.9
+    scores[40] = 0.7  # after 19 calm minutes: a new incident
+    assert alerts(scores, rearm_seconds=300) == [10, 40]
+    assert alerts(scores, rearm_seconds=1500, refractory_rows=100) == [10]
+    assert alerts(scores, rearm_seconds=1500, refractory_rows=20) == [10, 40]
+
+
+def test_what_was_published_stands_and_only_new_rows_are_decided() -> None:
+    """Suppression continued from published scores equals suppression of all rows."""
+    rng = np.random.default_rng(8)
+    scores = np.where(rng.random(500) < 0.05, 0.8, 0.2)
+    params = DetectorParams(rearm_seconds=300)
+    whole = suppress_repeats(scores, 0.5, params, 60.0)
+    for cut in (1, 100, 250, 499):
+        head = suppress_repeats(scores[:cut], 0.5, params, 60.0)
+        np.testing.assert_array_equal(suppress_repeats(scores, 0.5, params, 60.0, head), whole)
