@@ -60,9 +60,15 @@ def _arguments() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="listen port (default: PORT or 8080)")
     parse = sub.add_parser("parse", help="print the intent of TEXT (or of each stdin line)")
     parse.add_argument("text", nargs="?", help="message text; omit to read stdin")
-    detect = sub.add_parser("detect", help="causal anomaly scoring of a timestamp,value CSV")
-    detect.add_argument("input", metavar="IN.csv")
-    detect.add_argument("-o", "--output", metavar="OUT.csv", help="default: stdout")
+    from ml.anomaly.detect_cli import HELP, add_arguments
+
+    detect = sub.add_parser(
+        "detect",
+        help="causal anomaly scoring of a timestamp,value CSV",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(detect)
     sub.add_parser("migrate", help="create or upgrade the database schema")
     return parser
 
