@@ -104,7 +104,7 @@ class ScoreMemo:
         state: FittedState,
     ) -> int | None:
         """Where the window starts inside ``previous``'s rows, if it lines up exactly."""
-        if previous is None or previous.carry is None or previous.state != state:
+        if previous is None or previous.carry is None or not _same(previous.state, state):
             return None
         n, known = len(timestamps), len(previous.timestamps)
         if n == 0:
@@ -113,10 +113,8 @@ class ScoreMemo:
             if start > self.max_history_factor * n:
                 return None
             overlap = min(known - start, n)
-            if np.array_equal(
-                previous.timestamps[start : start + overlap], timestamps[:overlap]
-            ) and np.array_equal(
-                previous.values[start : start + overlap], values[:overlap], equal_nan=True
+            if _equal(previous.timestamps[start : start + overlap], timestamps[:overlap]) and (
+                _equal(previous.values[start : start + overlap], values[:overlap])
             ):
                 return start
         return None
@@ -131,6 +129,16 @@ class ScoreMemo:
             self._items.move_to_end(key)
             while len(self._items) > self.capacity:
                 self._items.popitem(last=False)
+
+
+def _same(a: FittedState, b: FittedState) -> bool:
+    """Equal states; usually the very same object from the state cache, checked first."""
+    return a is b or a == b
+
+
+def _equal(a: FloatArray, b: FloatArray) -> bool:
+    """Equal rows, NaN equal to NaN (the plain comparison settles the common case)."""
+    return bool((a == b).all()) or np.array_equal(a, b, equal_nan=True)
 
 
 @dataclass(frozen=True, slots=True)
