@@ -192,6 +192,19 @@ def test_memo_scores_only_the_new_rows_of_a_window_that_moved_on() -> None:
     np.testing.assert_array_equal(inner.raw, whole.raw[100:900])
 
 
+def test_memo_continues_a_window_with_missing_values() -> None:
+    """Missing values (NaN) match themselves: a window holding gaps that moved on is
+    extended, not scored afresh."""
+    x, t = rhythm(1505), times(1505)
+    x[[300, 301, 1200]] = np.nan
+    detector, state = fitted(t[:1500], x[:1500])
+    memo = ScoreMemo()
+    memo.score("cpu", detector, t[:1500], x[:1500], state)
+    moved = memo.score("cpu", detector, t[5:], x[5:], state)
+    assert memo.rows_scored == 1500 + 5
+    np.testing.assert_array_equal(moved.raw, detector.score(t, x, state).raw[5:])
+
+
 def test_memo_rescores_when_rows_differ_or_the_history_would_grow_too_long() -> None:
     """A revised value, another state or a window far past the memory is scored afresh."""
     x, t = rhythm(3000), times(3000)
