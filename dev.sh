@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian/Ubuntu machine:
 #   ./dev.sh chat     console chat on the embedded defaults (demo metrics, in-memory context, SQLite)
-#   ./dev.sh test     install the test services and run ruff, mypy strict and the whole test suite
-#   ./dev.sh lint     ruff + mypy only
+#   ./dev.sh test     install the test services and run ruff, mypy strict, the import contracts
+#                     and the whole test suite
+#   ./dev.sh lint     ruff + mypy + import contracts only
 # Everything is installed into ./.venv; system packages come from apt (as root or with sudo).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
@@ -59,12 +60,14 @@ case "$cmd" in
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check . || true
     "$VENV/bin/mypy"
+    "$VENV/bin/lint-imports"
     ;;
   test)
     ensure_venv dev
     ensure_services
     "$VENV/bin/ruff" check .
     "$VENV/bin/mypy"
+    "$VENV/bin/lint-imports"
     exec "$VENV/bin/pytest" "$@"
     ;;
   *)

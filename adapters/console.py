@@ -3,21 +3,32 @@
 Renders the core's structured reply as readable text and saves chart images to files it
 names. Interactive on a terminal; otherwise each input line is one message of one
 conversation and each reply is printed.
+
+The console user is the operating-system account running the process (``console:<name>`` in
+the remediation policy), looked up from the real user id. ``$USER`` and ``$LOGNAME`` are
+not consulted: anyone can set them, and "USER=bob smartcloudops chat" once let one person
+approve their own request as bob.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
+import contextlib
 import dataclasses
-import getpass
+import os
+import pwd
 import re
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.model import IncomingMessage, Reply, Severity, Table
-from bot.progress import WORKING_ON_IT, with_placeholder
+from bot.core.formatting import render_table
+from bot.core.markup import quote_code
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.responder import WORKING_ON_IT, Responder
 
 PLACEHOLDER_AFTER_SECONDS = 1.0
 _SEVERITY_MARK = {
@@ -28,6 +39,7 @@ _SEVERITY_MARK = {
     Severity.ERROR: "[error] ",
 }
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+_CHART_NUMBER = re.compile(r"(\d+)-")
 
 
 class ConsoleRenderer:
@@ -35,7 +47,7 @@ class ConsoleRenderer:
 
     def __init__(self, chart_dir: Path) -> None:
         self._chart_dir = chart_dir
-        self._counter = 0
+        self._counter: int | None = None
 
     def render(self, reply: Reply) -> str:
         lines: list[str] = []
@@ -45,38 +57,44 @@ class ConsoleRenderer:
             lines.append(f"{mark}{head}")
             mark = ""
         if reply.text:
-            lines.append(f"{mark}{reply.text}")
+            lines.append(f"{mark}{quote_code(reply.text)}")
         if reply.fields:
             width = max(len(f.label) for f in reply.fields)
-            lines.extend(f"  {f.label.ljust(width)}  {f.value}" for f in reply.fields)
+            lines.extend(f"  {f.label.ljust(width)}  {quote_code(f.value)}" for f in reply.fields)
         if reply.table is not None:
             lines.append(render_table(reply.table))
         if reply.code:
             lines.append("\n".join(f"    {line}" for line in reply.code.splitlines()))
         lines.extend(f"  chart: {self._save(c.filename, c.png)}" for c in reply.charts)
         if reply.choices:
-            lines.append("  options: " + " | ".join(f"`{c.command}`" for c in reply.choices))
+            lines.append("  options: " + " | ".join(f'"{c.command}"' for c in reply.choices))
         if reply.footer:
-            lines.append(f"  ({reply.footer})")
+            lines.append(f"  ({quote_code(reply.footer)})")
         return "\n".join(lines)
 
     def _save(self, filename: str, png: bytes) -> str:
-        self._counter += 1
+        """Write ``png`` as the next numbered file. Numbering continues after the files an
+        earlier session left, and a name that exists anyway (another session writing at the
+        same time) is skipped, so a chart never overwrites another."""
         self._chart_dir.mkdir(parents=True, exist_ok=True)
+        if self._counter is None:
+            self._counter = _last_number(self._chart_dir)
         safe = _UNSAFE_FILENAME.sub("-", filename).strip("-.") or "chart.png"
-        path = self._chart_dir / f"{self._counter:03d}-{safe}"
-        path.write_bytes(png)
-        return str(path)
+        while True:
+            self._counter += 1
+            path = self._chart_dir / f"{self._counter:03d}-{safe}"
+            try:
+                with path.open("xb") as out:
+                    out.write(png)
+            except FileExistsError:
+                continue
+            return str(path)
 
 
-def render_table(table: Table) -> str:
-    """A monospace table, columns padded to their widest cell."""
-    rows = [table.columns, *table.rows]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(table.columns))]
-    out = ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-           for row in rows]
-    out.insert(1, "  " + "  ".join("-" * w for w in widths))
-    return "\n".join(out)
+def _last_number(directory: Path) -> int:
+    """The highest ``NNN-`` prefix among the files in ``directory`` (0: none)."""
+    numbers = (_CHART_NUMBER.match(entry.name) for entry in directory.iterdir())
+    return max((int(m.group(1)) for m in numbers if m), default=0)
 
 
 Handle = Callable[[IncomingMessage], Awaitable[Reply]]
@@ -86,35 +104,31 @@ class ConsoleChat:
     """One console conversation: reads lines, sends them to the core, prints replies."""
 
     def __init__(self, handle: Handle, renderer: ConsoleRenderer, out: TextIO) -> None:
-        self._handle = handle
-        self._renderer = renderer
+        self._responder = Responder(handle, placeholder_after=PLACEHOLDER_AFTER_SECONDS)
+        self._outbox = ConsoleOutbox(renderer, out)
         self._out = out
-        user = _local_user()
+        user = local_user()
         self._template = IncomingMessage(
             platform="console", team_id="local", channel_id="console",
             user_id=user, user_name=user, text="", is_direct=True,
         )  # fmt: skip
 
-    async def send(self, text: str) -> Reply:
-        """Answer one message and print it (with a placeholder if it is slow)."""
+    async def send(self, text: str) -> Reply | None:
+        """Answer one message and print it (with a placeholder if it is slow). Returns what
+        was printed: the answer, or an apology quoting a ref if answering failed."""
         message = dataclasses.replace(self._template, text=text)
-        reply, _ = await with_placeholder(
-            self._handle(message), after=PLACEHOLDER_AFTER_SECONDS, on_slow=self._working
-        )
-        self._out.write(self._renderer.render(reply) + "\n")
-        self._out.flush()
-        return reply
-
-    async def _working(self) -> None:
-        self._out.write(f"  {WORKING_ON_IT}\n")
-        self._out.flush()
+        return await self._responder.respond(message, self._outbox)
 
     async def run(self, stream: TextIO, *, interactive: bool) -> None:
         """Read messages until EOF (or `quit` when interactive)."""
         if interactive:
             self._out.write("SmartCloudOps console. Type `help`, or `quit` to leave.\n")
+        lines = StdinLines() if stream is sys.stdin else _StreamLines(stream)
         while True:
-            line = await asyncio.to_thread(_read_line, stream, "you> " if interactive else None)
+            if interactive:
+                self._out.write("you> ")
+                self._out.flush()
+            line = await lines.readline()
             if line is None:
                 return
             text = line.strip()
@@ -125,18 +139,92 @@ class ConsoleChat:
             await self.send(text)
 
 
-def _read_line(stream: TextIO, prompt: str | None) -> str | None:
-    if prompt is not None and stream is sys.stdin:
+class ConsoleOutbox:
+    """Prints to ``out``: a placeholder line, then the answer below it (a terminal cannot
+    edit what it printed)."""
+
+    def __init__(self, renderer: ConsoleRenderer, out: TextIO) -> None:
+        self._renderer = renderer
+        self._out = out
+
+    async def acknowledge(self) -> None:
+        """The console waits as long as it takes."""
+
+    async def placeholder(self) -> None:
+        self._print(f"  {WORKING_ON_IT}")
+
+    async def deliver(self, reply: Reply) -> None:
+        self._print(self._renderer.render(reply))
+
+    async def replace(self, reply: Reply) -> None:
+        await self.deliver(reply)
+
+    async def apologise(self, text: str) -> None:
+        self._print(f"{_SEVERITY_MARK[Severity.ERROR]}{text}")
+
+    def _print(self, text: str) -> None:
+        self._out.write(text + "\n")
+        self._out.flush()
+
+
+class _StreamLines:
+    """Lines of an in-memory or file stream (tests, ``chat < file``)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    async def readline(self) -> str | None:
+        line = await asyncio.to_thread(self._stream.readline)
+        return line or None
+
+
+class StdinLines:
+    """Lines of standard input, read by a daemon thread straight from file descriptor 0.
+
+    Not ``asyncio.to_thread(input)``: a thread blocked in ``input()`` cannot be interrupted,
+    so on Ctrl-C ``asyncio.run`` waited for it (until Enter) before exiting, and then showed
+    a traceback. A daemon thread does not hold up the exit, and reading the raw descriptor
+    with ``os.read`` takes no lock of ``sys.stdin`` that interpreter shutdown would wait on.
+    """
+
+    def __init__(self, fd: int = 0) -> None:
+        self._fd = fd
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        threading.Thread(target=self._pump, name="console-stdin", daemon=True).start()
+
+    async def readline(self) -> str | None:
+        """The next line (with its newline), or None at end of input."""
+        return await self._lines.get()
+
+    def _pump(self) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        while chunk := self._read():
+            *lines, pending = (pending + decoder.decode(chunk)).split("\n")
+            for line in lines:
+                self._put(line + "\n")
+        tail = pending + decoder.decode(b"", final=True)
+        if tail:
+            self._put(tail)
+        self._put(None)
+
+    def _read(self) -> bytes:
         try:
-            return input(prompt)
-        except EOFError:
-            return None
-    line = stream.readline()
-    return line if line else None
+            return os.read(self._fd, 65536)
+        except OSError:
+            return b""
+
+    def _put(self, line: str | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is reading
+            self._loop.call_soon_threadsafe(self._lines.put_nowait, line)
 
 
-def _local_user() -> str:
+def local_user() -> str:
+    """The name of the account this process runs as (its real user id), or the id itself
+    when the account has no passwd entry (e.g. a container started with an arbitrary uid)."""
+    uid = os.getuid()
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "local"
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)

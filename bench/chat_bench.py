@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import open_services
-from bot.config import load_settings
-from bot.model import IncomingMessage
+from bot.app.config import load_settings
+from bot.app.services import open_services
+from bot.core.model import IncomingMessage
 
 QUESTIONS = (
     "cpu of web-1 over the last 2h",

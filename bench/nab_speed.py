@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.ports import Series
+from bot.features.metrics.ports import Series
 from ml.anomaly import AnomalyService, StateCache
 
 QUERIES = ("cold (fit + score)", "repeated (cached)", "a minute later (1 new row each)")

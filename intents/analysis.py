@@ -9,12 +9,14 @@ reads the same :class:`Analysis`, so they never disagree about what a word is.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from intents import lexicon
 from intents.durations import find_durations
 from intents.text import Token, tokenize
+from intents.times import Clock, TimeSpan, find_times
 
 _CAMEL = re.compile(r"[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*|[A-Z][a-z0-9]+[A-Z]+")
 _HOSTLIKE = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9._:-]).+|\d+(?:\.\d+){3}(?::\d+)?")
@@ -38,12 +40,16 @@ _SEEMS = lexicon.word_set("look looks looking seem seems seemed feel feels somet
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """Tokens ``start`` (inclusive) to ``end`` (exclusive) mean ``value`` of ``kind``."""
+    """Tokens ``start`` (inclusive) to ``end`` (exclusive) mean ``value`` of ``kind``.
+
+    Time phrases that need a calendar are kinds ``window``, ``until`` and ``badtime`` (one
+    that tries to say a time and cannot); their resolved times are in ``time``."""
 
     start: int
     end: int
     kind: str
     value: str | int
+    time: TimeSpan | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,7 @@ class Analysis:
     tokens: tuple[Token, ...]
     spans: tuple[Span, ...]
     by_token: tuple[Span | None, ...]
+    clock: Clock
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -72,18 +79,27 @@ class Analysis:
         return self.tokens[index].norm if 0 <= index < len(self.tokens) else None
 
 
-def analyse(text: str) -> Analysis:
-    """Tokenise clean ``text`` and mark its spans. Only the first :data:`MAX_TOKENS` words
-    are read: a chat command is a sentence, and a pasted log must not cost a parse seconds."""
-    return analyse_tokens(text, tokenize(text, MAX_TOKENS))
+def analyse(text: str, clock: Clock | None = None) -> Analysis:
+    """Tokenise clean ``text`` and mark its spans; ``clock`` (default: now, UTC) resolves
+    "yesterday" and "since 3am". Only the first :data:`MAX_TOKENS` words are read: a chat
+    command is a sentence, and a pasted log must not cost a parse seconds."""
+    return analyse_tokens(text, tokenize(text, MAX_TOKENS), clock)
 
 
-def analyse_tokens(text: str, tokens: tuple[Token, ...]) -> Analysis:
+def analyse_tokens(text: str, tokens: tuple[Token, ...], clock: Clock | None = None) -> Analysis:
     """Mark the spans of already tokenised text (a follow-up's words after its opener)."""
+    clock = clock or Clock(time.time())
     words = [t.norm for t in tokens]
     taken = [False] * len(words)
     spans: list[Span] = []
-    for d in find_durations(words):
+    for found in find_times([t.lower for t in tokens], clock):
+        kind = "badtime" if found.kind == "unreadable" else found.kind
+        spans.append(Span(found.start, found.end, kind, found.text or kind, found))
+        taken[found.start : found.end] = [True] * (found.end - found.start)
+    for q in _quantile_spans(words):
+        spans.append(q)
+        taken[q.start : q.end] = [True] * (q.end - q.start)
+    for d in find_durations([w if not t else "" for w, t in zip(words, taken, strict=True)]):
         spans.append(Span(d.start, d.end, "duration", d.seconds))
         taken[d.start : d.end] = [True] * (d.end - d.start)
     spans.extend(_phrase_spans(words, taken))
@@ -92,13 +108,36 @@ def analyse_tokens(text: str, tokens: tuple[Token, ...]) -> Analysis:
             continue
         if word in lexicon.ANOMALY_WORDS or (word == "off" and i and words[i - 1] in _SEEMS):
             spans.append(Span(i, i + 1, "unusual", word))
+        elif (measure := _measure(word)) is not None:
+            spans.append(Span(i, i + 1, "measure", measure))
         elif (number := _number(tokens[i])) is not None:
             spans.append(Span(i, i + 1, "number", number))
     ordered = tuple(sorted(spans, key=lambda s: s.start))
     by_token: list[Span | None] = [None] * len(tokens)
     for span in ordered:
         by_token[span.start : span.end] = [span] * (span.end - span.start)
-    return Analysis(text=text, tokens=tokens, spans=ordered, by_token=tuple(by_token))
+    return Analysis(text, tokens, ordered, tuple(by_token), clock)
+
+
+_QUANTILE = re.compile(r"p(\d{2,3})(?:\.(\d{1,2}))?")
+_ORDINAL = re.compile(r"(\d{2})(?:th|st|nd|rd)?")
+
+
+def _quantile_spans(words: list[str]) -> list[Span]:
+    """Latency quantiles: "p50", "p99.9", "p999", "median", "99th percentile"."""
+    out: list[Span] = []
+    for i, word in enumerate(words):
+        match = _QUANTILE.fullmatch(word)
+        if match is not None:
+            digits = match.group(1) + (match.group(2) or "")
+            out.append(Span(i, i + 1, "quantile", str(float("0." + digits))))
+        elif word == "median":
+            out.append(Span(i, i + 1, "quantile", "0.5"))
+        elif i + 1 < len(words) and words[i + 1] == "percentile":
+            ordinal = _ORDINAL.fullmatch(word)
+            if ordinal is not None:
+                out.append(Span(i, i + 2, "quantile", str(int(ordinal.group(1)) / 100)))
+    return out
 
 
 def is_hostlike(token: Token) -> bool:
@@ -147,6 +186,20 @@ def _longest_phrase(words: list[str], taken: list[bool], i: int) -> Span | None:
             if phrase in table:
                 return Span(i, i + size, kind, table[phrase])
     return None
+
+
+_MEASURE = re.compile(r"(\d+(?:\.\d+)?)(ms|msec|k|pct)|(\d+\.\d+)")
+_MEASURE_SCALE = {"ms": 0.001, "msec": 0.001, "k": 1000.0, "pct": 1.0, "": 1.0}
+
+
+def _measure(word: str) -> str | None:
+    """A number written with its unit ("300ms" is 0.3 s, "2k" 2000) or a decimal ("0.3")."""
+    match = _MEASURE.fullmatch(word)
+    if match is None:
+        return None
+    number = match.group(1) or match.group(3)
+    value = float(number) * _MEASURE_SCALE[match.group(2) or ""]
+    return f"{value:g}"
 
 
 def _number(token: Token) -> int | None:

@@ -7,8 +7,9 @@ the same intent and slots, which the tests check for every intent.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
-from intents.durations import format_duration
+from intents.durations import compact_duration
 from intents.model import SlotValue
 
 Slots = Mapping[str, SlotValue]
@@ -26,15 +27,71 @@ def _words(*parts: object) -> str:
 
 def _span(slots: Slots, name: str) -> str | None:
     value = slots.get(name)
-    return format_duration(value) if isinstance(value, int) else None
+    return compact_duration(value) if isinstance(value, int) else None
+
+
+def _when(slots: Slots) -> str | None:
+    """The look-back ("2h") or the absolute window ("from <iso> to <iso>", "since <iso>")."""
+    start, end = slots.get("start"), slots.get("end")
+    if not isinstance(start, int):
+        return _span(slots, "range")
+    if isinstance(end, int):
+        return f"from {_iso(start)} to {_iso(end)}"
+    return f"since {_iso(start)}"
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _quantile(slots: Slots) -> str | None:
+    value = slots.get("quantile")
+    if not isinstance(value, float):
+        return None
+    return "p" + f"{value:.3f}".removeprefix("0.").rstrip("0").ljust(2, "0")
+
+
+def _targets(slots: Slots) -> str | None:
+    targets = slots.get("targets")
+    return " vs ".join(targets) if isinstance(targets, tuple) else None
 
 
 def _metric(slots: Slots) -> str:
-    return _words("metric", slots.get("metric"), slots.get("target"), _span(slots, "range"))
+    return _words(
+        "metric",
+        _quantile(slots),
+        slots.get("metric"),
+        slots.get("target"),
+        _targets(slots),
+        _when(slots),
+    )
 
 
 def _anomaly(slots: Slots) -> str:
-    return _words("anomalies", slots.get("metric"), _for(slots), _span(slots, "range"))
+    return _words("anomalies", slots.get("metric"), _for(slots), _when(slots))
+
+
+def _forecast(slots: Slots) -> str:
+    threshold = slots.get("threshold")
+    horizon = _span(slots, "horizon")
+    return _words(
+        "forecast",
+        _quantile(slots),
+        slots.get("metric"),
+        _for(slots),
+        "over" if threshold is not None else None,
+        f"{threshold:g}" if isinstance(threshold, float | int) else None,
+        "in" if horizon else None,
+        horizon,
+    )
+
+
+def _history(slots: Slots) -> str:
+    return _words("history", slots.get("action"), slots.get("target"), _when(slots))
+
+
+def _silences(slots: Slots) -> str:
+    return _words("silences", slots.get("alertname"), _for(slots))
 
 
 def _for(slots: Slots) -> str | None:
@@ -43,7 +100,7 @@ def _for(slots: Slots) -> str | None:
 
 
 def _promql(slots: Slots) -> str:
-    return _words("promql", slots.get("expr"), _span(slots, "range"))
+    return _words("promql", slots.get("expr"), _when(slots))
 
 
 def _silence(slots: Slots) -> str:
@@ -90,4 +147,13 @@ _WRITERS: dict[str, Callable[[Slots], str]] = {
     "deny": _simple("deny", "request_id"),
     "subscribe": _scoped("subscribe"),
     "unsubscribe": _scoped("unsubscribe"),
+    "subscriptions": _simple("subscriptions"),
+    "whoami": _simple("whoami"),
+    "silences": _silences,
+    "unsilence": _simple("unsilence", "silence_id", "alertname", "target"),
+    "ack": _simple("ack", "alert_id"),
+    "history": _history,
+    "health": _simple("health", "target"),
+    "forecast": _forecast,
+    "confirm": _simple("", "answer"),
 }

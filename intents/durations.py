@@ -1,9 +1,10 @@
 """Time spans in chat text, as whole seconds: ``90m``, ``2h``, ``1h30m``, ``1d``, "45 minutes",
-"an hour", "half an hour", "a couple of hours", "past day", "the last hour", "since yesterday".
+"an hour", "half an hour", "a couple of hours", "past day", "the last hour". Calendar days and
+clock times ("yesterday", "since 3am") are windows, read by :mod:`intents.times`.
 
 :func:`find_durations` works on lower-case words and reports where each span sits so the
 caller can tell a look-back (``range``) from a silence length (``duration``) by context.
-:func:`format_duration` writes seconds back in the compact form the grammar reads.
+:func:`compact_duration` writes seconds back in the compact form the grammar reads.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ _COMPACT_PART = re.compile(rf"(\d+(?:\.\d+)?)({_UNIT_ALTERNATION})")
 _COMPACT = re.compile(rf"(?:\d+(?:\.\d+)?(?:{_UNIT_ALTERNATION})){{1,3}}")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _LOOK_BACK = frozenset({"last", "past", "previous", "prior", "this", "recent", "next", "coming"})
-_WHOLE_DAY_WORDS = {"today": 86_400, "yesterday": 86_400, "overnight": 43_200}
 _NOT_DURATIONS = frozenset({"500s", "400s", "404s", "502s", "503s", "504s", "5xxs", "4xxs"})
 _SCALES = (("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60))
 _AND_A_HALF = (("and", "a", "half"), ("and", "an", "half"))
@@ -43,7 +43,7 @@ def find_durations(words: Sequence[str]) -> list[DurationSpan]:
     spans: list[DurationSpan] = []
     i = 0
     while i < len(words):
-        span = _span_at(words, i)
+        span = span_at(words, i)
         if span is None:
             i += 1
             continue
@@ -93,7 +93,7 @@ def unreadable_end(words: Sequence[str], i: int) -> int | None:
     return None
 
 
-def format_duration(seconds: int) -> str:
+def compact_duration(seconds: int) -> str:
     """Seconds in the largest exact unit: ``7200`` -> ``2h``, ``5400`` -> ``90m``."""
     for suffix, size in _SCALES:
         if seconds >= size and seconds % size == 0:
@@ -109,15 +109,20 @@ def parse_compact(word: str) -> int | None:
     return round(total) if total > 0 else None
 
 
-def _span_at(words: Sequence[str], i: int) -> DurationSpan | None:
+def span_at(words: Sequence[str], i: int) -> DurationSpan | None:
+    """The time span starting at word ``i`` ("2h", "45 minutes", "the last hour"), if any."""
+    if not 0 <= i < len(words):
+        return None
     word = words[i]
     compact = parse_compact(word)
     if compact is not None and word not in _NOT_DURATIONS:
         return DurationSpan(i, i + 1, compact)
-    if word in _WHOLE_DAY_WORDS:
-        return DurationSpan(i, i + 1, _WHOLE_DAY_WORDS[word])
     nxt, after = _at(words, i + 1), _at(words, i + 2)
     if word == "half" and nxt in ("an", "a") and after is not None and _unit(after):
+        return DurationSpan(i, i + 3, TIME_UNITS[after] // 2)
+    if word == "half" and nxt is not None and _unit(nxt) and len(nxt) > 1:
+        return DurationSpan(i, i + 2, TIME_UNITS[nxt] // 2)
+    if word in _LOOK_BACK and nxt == "half" and after is not None and _unit(after):
         return DurationSpan(i, i + 3, TIME_UNITS[after] // 2)
     if word == "quarter":
         return _quarter(words, i)

@@ -4,7 +4,7 @@ Slot values are replaced by placeholders (a target becomes ``xtarget``, "the las
 minutes" ``xduration``, "response time" ``xmetric``) and synonyms by one word ("reboot" ->
 ``restart``, "weird" -> ``xunusual``), so a model trained on a few hundred sentences reads
 "bounce payments" like "restart web-1" and never learns the demo inventory's names. Training
-(:mod:`ml.intent_classifier`) and prediction both go through :func:`classifier_view`.
+(:mod:`ml.intent_training`) and prediction both go through :func:`classifier_view`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ _PLACEHOLDERS = {
     "duration": "xduration",
     "number": "xnumber",
     "unusual": "xunusual",
+    "window": "xduration",
+    "until": "xduration",
+    "badtime": "xduration",
+    "quantile": "xmetric",
 }
 
 # Words that colour a sentence without changing what it asks ("is it up though?", "disk

@@ -3,8 +3,8 @@
 "and memory?", "now disk", "what about the last 3 hours", "same for checkout-api", "and
 for web-2?" keep the previous intent and its slots and replace only what the new turn says.
 A new metric turns a non-metric request into a metric query ("status of web-1" -> "cpu?"
-shows web-1's CPU). "yes" / "no" right after a remediation answer its approval. A turn that
-names another intent ("and what's down?") is not a follow-up.
+shows web-1's CPU). A turn that names another intent ("and what's down?") or asks a whole
+question of its own ("cpu of web-1 over 2h") is not a follow-up.
 """
 
 from __future__ import annotations
@@ -16,17 +16,30 @@ from intents import lexicon
 from intents.analysis import Analysis
 from intents.grammar import FILLER
 from intents.lexicon import word_set
-from intents.model import INTENT_SLOTS, SlotValue, Turn
-from intents.slots import NOT_NAMES, find_target, first_value
+from intents.model import INTENT_SLOTS, IntentName, SlotValue, Turn
+from intents.slots import (
+    NOT_NAMES,
+    find_quantile,
+    find_target,
+    find_targets,
+    first_value,
+    time_slots,
+)
 
 FOLLOWUP_CONFIDENCE: Final = 0.9
-_NOT_REFINABLE: Final = frozenset({"unknown", "help", "approve", "deny"})
+_NOT_REFINABLE: Final = frozenset({"unknown", "help", "approve", "deny", "confirm"})
 _REPEAT_WORDS: Final = word_set("again repeat refresh same once reload rerun")
 _REPEAT_FILLER: Final = word_set("please pls the thing that it do more one show time query ask run")
 _METRIC_INTENTS: Final = ("metric_query", "anomaly_query")
 _SEVERITY_INTENTS: Final = ("alerts_list", "subscribe", "unsubscribe")
-_DECISION_FILLER: Final = word_set("please pls 's thanks request req number no. for with on to id")
 PRONOUNS: Final = word_set("it that this them there same one")
+_REPLACES: Final = {
+    "range": {"start", "end"},
+    "start": {"range", "end"},
+    "target": {"targets"},
+    "targets": {"target"},
+}
+"""A new look-back replaces the old window, a new window the old look-back, and so on."""
 
 
 def opener_length(a: Analysis) -> int:
@@ -51,10 +64,19 @@ def new_slots(a: Analysis, *, after_opener: bool = False) -> dict[str, SlotValue
     without a preposition of its own: "and payments?".
     """
     out: dict[str, SlotValue] = {}
-    for kind, name in (("metric", "metric"), ("duration", "range"), ("severity", "severity")):
+    for kind, name in (("metric", "metric"), ("severity", "severity")):
         value = first_value(a, kind)
         if value is not None:
             out[name] = value
+    out.update(time_slots(a))
+    quantile = find_quantile(a)
+    if quantile is not None:
+        out["quantile"] = quantile
+        out.setdefault("metric", "latency")
+    targets = find_targets(a)
+    if targets is not None:
+        out["targets"] = targets
+        return out
     target = find_target(a)
     if target is None and after_opener:
         target = _lone_name(a)
@@ -77,8 +99,11 @@ def refine(
 ) -> tuple[str, dict[str, SlotValue]] | None:
     """The previous request with ``given`` slots replaced, or ``None`` if they do not fit."""
     intent = _refined_intent(previous.intent, given)
-    allowed = INTENT_SLOTS[intent]
-    slots = {k: v for k, v in previous.slots.items() if k in allowed}
+    allowed = INTENT_SLOTS[IntentName(intent)]
+    replaced = set(given).union(*(_REPLACES.get(k, set()) for k in given))
+    slots = {k: v for k, v in previous.slots.items() if k in allowed and k not in replaced}
+    if given.get("metric", "latency") != "latency":
+        slots.pop("quantile", None)
     used = 0
     for name, value in given.items():
         slot = "duration" if name == "range" and intent == "alert_silence" else name
@@ -94,32 +119,11 @@ def is_repeat(a: Analysis) -> bool:
     return bool(words) and all(w in _REPEAT_WORDS for w in words)
 
 
-def decision_with_id(a: Analysis) -> tuple[str, str] | None:
-    """``approve``/``deny`` and the request id of "yes 42", "ship it #17", "nope 9": a bare
-    yes or no with one request id, which needs no pending request to make sense."""
-    ids = [i for i, t in enumerate(a.tokens) if t.raw.lstrip("#").isdigit()]
-    if len(ids) != 1 or len(a.tokens) > 6:
-        return None
-    words = [w for i, w in enumerate(a.words) if i != ids[0] and w not in _DECISION_FILLER]
-    phrase = " ".join(words)
-    token = a.tokens[ids[0]]
-    if phrase in lexicon.AFFIRMATIONS:
-        return "approve", token.raw.lstrip("#")
-    if phrase in lexicon.NEGATIONS:
-        return "deny", token.raw.lstrip("#")
-    return None
-
-
-def decision(last: Turn, a: Analysis) -> str | None:
-    """``approve``/``deny`` for a bare "yes"/"no" right after (``last``) a remediation."""
-    if last.intent != "remediation" or len(a.tokens) > 4:
-        return None
-    phrase = " ".join(w for w in a.words if w not in ("please", "pls", "'s", "thanks"))
-    if phrase in lexicon.AFFIRMATIONS:
-        return "approve"
-    if phrase in lexicon.NEGATIONS:
-        return "deny"
-    return None
+def is_complete(given: Mapping[str, SlotValue]) -> bool:
+    """Whether a turn's slots make a whole question on their own ("cpu of web-1 over the
+    last 2h"): a metric and a target. Such a turn never inherits the previous one's mode,
+    range or window; only an elliptical turn ("and memory?", "web-2?") does."""
+    return "metric" in given and ("target" in given or "targets" in given)
 
 
 def _refined_intent(intent: str, given: Mapping[str, SlotValue]) -> str:

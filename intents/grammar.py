@@ -23,35 +23,28 @@ FILLER: Final = word_set(
     usage use utilization utilisation util graph chart plot display get list current
     currently active right whole only level levels severity replicas replica pods instances
     request req number id this channel here value values stats since during until 's
-    firing my our just quick quickly runbook playbook action script metric metrics
+    firing my our just quick quickly metric metrics log logs compare vs versus any
     it that them these those too also though tho either instead as well its their there
     """
 )
 
 KEYWORDS: Final[dict[str, str]] = {
-    **dict.fromkeys(("status", "health", "healthcheck", "up", "down", "uptime"), "status"),
+    **dict.fromkeys(("status", "up", "down", "uptime"), "status"),
+    **dict.fromkeys(("health", "healthcheck", "healthy", "unhealthy"), "health"),
     **dict.fromkeys(("alerts", "alert", "alarms", "alerting", "firing"), "alerts_list"),
-    **dict.fromkeys(
-        ("silence", "mute", "snooze", "shush", "ack", "acknowledge", "silenced", "muted"),
-        "alert_silence",
-    ),
-    **dict.fromkeys(
-        ("approve", "approved", "accept", "lgtm", "confirm", "grant", "allow"), "approve"
-    ),
-    **dict.fromkeys(
-        ("deny", "denied", "reject", "rejected", "decline", "refuse", "veto", "block"),
-        "deny",
-    ),
-    **dict.fromkeys(("subscribe", "sub"), "subscribe"),
-    **dict.fromkeys(("unsubscribe", "unsub"), "unsubscribe"),
-    **dict.fromkeys(
-        ("run", "execute", "trigger", "remediate", "apply", "perform", "invoke"), "remediation"
-    ),
+    **dict.fromkeys(("silences", "silenced", "muted", "snoozed"), "silences"),
+    **dict.fromkeys(("subscriptions", "subscribed", "subs"), "subscriptions"),
+    **dict.fromkeys(("history", "audit", "audit-log"), "history"),
+    **dict.fromkeys(("forecast", "predict", "prediction", "projection", "extrapolate"), "forecast"),
 }
+"""Words that name a read-only intent. State-changing commands are not here: only the
+command grammar (:mod:`intents.commands`) produces those."""
 HELP_WORDS: Final = frozenset({"help", "commands", "usage", "?", "man", "manual", "h"})
-_SPAN_KEYWORDS: Final = {"action": "remediation", "unusual": "anomaly_query"}
-_SLOT_SPANS: Final = frozenset({"metric", "duration", "severity", "number"})
-_NOUN_INTENTS: Final = frozenset({"alerts_list", "status"})
+_SPAN_KEYWORDS: Final = {"unusual": "anomaly_query"}
+_SLOT_SPANS: Final = frozenset(
+    {"metric", "duration", "severity", "number", "window", "badtime", "quantile"}
+)
+_NOUN_INTENTS: Final = frozenset({"alerts_list", "status", "health"})
 _TOPIC_WORDS: Final = frozenset(w for phrase in lexicon.HELP_TOPICS for w in phrase)
 
 
@@ -114,4 +107,5 @@ def _keywords_and_words(a: Analysis) -> tuple[set[str], list[int]]:
 
 def _explained(a: Analysis, words: list[int], slots: dict[str, SlotValue]) -> bool:
     values = {v for v in slots.values() if isinstance(v, str)}
+    values.update(t for v in slots.values() if isinstance(v, tuple) for t in v)
     return all(a.tokens[i].raw in values or a.tokens[i].raw.lower() in values for i in words)

@@ -28,6 +28,11 @@ def _phrases(table: Mapping[str, str]) -> Mapping[Phrase, str]:
     return MappingProxyType(out)
 
 
+def phrase_list(text: str) -> tuple[str, ...]:
+    """The comma-separated phrases of ``text``, each with its whitespace collapsed."""
+    return tuple(" ".join(item.split()) for item in text.split(",") if item.strip())
+
+
 def word_set(text: str) -> frozenset[str]:
     """The whitespace-separated words of ``text``: how word lists are written here."""
     return frozenset(text.split())
@@ -76,9 +81,9 @@ METRIC_PHRASES: Mapping[Phrase, str] = _phrases(
 
 SEVERITY_PHRASES: Mapping[Phrase, str] = _phrases(
     {
-        "critical": "crit, criticals, sev1, p1, severe, urgent",
-        "warning": "warn, warnings, warns, sev2, p2",
-        "info": "infos, informational, sev3, p3",
+        "critical": "crit, criticals, sev1, p1, severe, urgent, critical-level, sev-1",
+        "warning": "warn, warnings, warns, sev2, p2, warning-level, sev-2",
+        "info": "infos, informational, sev3, p3, info-level, sev-3",
     }
 )
 
@@ -112,6 +117,8 @@ HELP_TOPICS: Mapping[Phrase, str] = _phrases(
         "status": "health, uptime, down",
         "subscribe": "subscriptions, subscription, notifications, unsubscribe",
         "approvals": "approve, approval, deny, requests",
+        "forecast": "forecasts, prediction, predictions, predict, forecasting",
+        "health": "healthy, health check, health summary",
     }
 )
 
@@ -199,7 +206,7 @@ NON_TARGET_WORDS = word_set(
     replica replicas copies copy restart reboot scale rollback revert deploy deployment
     deploys release releases build builds version versions latest newest new old last
     previous current bad broken good stable rate ratio percent percentage count total sum
-    request requests channel room chat thread bot everyone here
+    request requests channel room chat thread bot everyone here log logs trail teh hte
     sending posting getting receiving showing doing going looking seeing having making
     taking coming trying telling asking checking watching starting stopping alerting
     paging notifying posting throwing serving returning hitting handling using eating
@@ -276,6 +283,7 @@ CUE_WORDS = word_set(
 ANOMALY_WORDS = word_set(
     """
     unusual anomaly anomalies anomalous abnormal weird weirdness strange odd oddities outlier
+    abnormally anomalously strangely weirdly oddly unusually
     outliers spike spikes spiking suspicious irregular irregularities unexpected deviation
     deviations deviating funky off-pattern aberrant aberration aberrations abnormality
     abnormalities peculiar bizarre
@@ -366,10 +374,12 @@ OFF_DOMAIN_WORDS = word_set(
     freeway road roads motorway airport flight flights train trains bus commute
     vacation vacations holiday holidays pto expense expenses reimbursement timesheet
     timesheets payroll salary paycheck invoice newsletter newsletters email emails inbox
-    marketing spam recipe recipes pizza lunch dinner breakfast coffee restaurant restaurants
-    weather forecast rain snow movie movies music song songs playlist podcast taxes tax
+    marketing recipe recipes pizza lunch dinner breakfast coffee restaurant restaurants
+    weather rain snow movie movies music song songs playlist podcast taxes tax
     homework essay birthday wedding doctor headache fever kid kids wife husband mom dad
     girlfriend boyfriend dog dogs cat cats pet pets gym workout
     gmail youtube netflix facebook instagram twitter whatsapp spotify tiktok uber
+    meeting meetings zoom audio video webinar computer browser game games wifi goldfish
+    fish hamster
     """
 )

@@ -1,30 +1,86 @@
-"""Intent values shared by the parser, the context store and the dispatcher (see CONTRACT.md)."""
+"""Intent values shared by the parser, the context store and the dispatcher (see CONTRACT.md).
+
+:class:`IntentName` is the whole vocabulary: every intent the bot acts on is listed here and
+produced only by :mod:`intents.parser`. :data:`STATE_CHANGING` are the intents that change
+something in the world; the parser gives them only for an explicit imperative command
+(:mod:`intents.commands`), never for a question, a hypothetical, a negation, a report or a
+typo, and never on the classifier's word alone.
+"""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-SlotValue = str | int
+SlotValue = str | int | float | tuple[str, ...]
+"""A slot's value: names and ids as written, whole seconds, a number, or a list of targets."""
 
-INTENT_NAMES: tuple[str, ...] = (
-    "help",
-    "metric_query",
-    "promql",
-    "status",
-    "alerts_list",
-    "alert_silence",
-    "anomaly_query",
-    "remediation",
-    "approve",
-    "deny",
-    "subscribe",
-    "unsubscribe",
-    "unknown",
+
+class IntentName(enum.StrEnum):
+    """Every intent there is (CONTRACT.md "Intent JSON")."""
+
+    HELP = "help"
+    METRIC_QUERY = "metric_query"
+    PROMQL = "promql"
+    STATUS = "status"
+    HEALTH = "health"
+    ALERTS_LIST = "alerts_list"
+    ALERT_SILENCE = "alert_silence"
+    SILENCES = "silences"
+    UNSILENCE = "unsilence"
+    ACK = "ack"
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+    SUBSCRIPTIONS = "subscriptions"
+    ANOMALY_QUERY = "anomaly_query"
+    FORECAST = "forecast"
+    REMEDIATION = "remediation"
+    APPROVE = "approve"
+    DENY = "deny"
+    HISTORY = "history"
+    WHOAMI = "whoami"
+    CONFIRM = "confirm"
+    UNKNOWN = "unknown"
+
+
+class SpeechAct(enum.StrEnum):
+    """What a message does with its words: only a ``command`` may change anything.
+
+    ``question`` asks ("is web-1 up?", "can I restart payments?"); ``hypothetical`` wonders
+    ("what happens if I restart X", "should I", "is it safe to"); ``negation`` forbids ("don't
+    restart X"); ``report`` tells ("I restarted payments already", "the restart went fine");
+    ``how_to`` asks for instructions; ``statement`` is anything else said about an action
+    ("silences are annoying").
+    """
+
+    COMMAND = "command"
+    QUESTION = "question"
+    HYPOTHETICAL = "hypothetical"
+    NEGATION = "negation"
+    REPORT = "report"
+    HOW_TO = "how_to"
+    STATEMENT = "statement"
+
+
+INTENT_NAMES: Final[tuple[str, ...]] = tuple(n.value for n in IntentName)
+
+STATE_CHANGING: Final = frozenset(
+    {
+        IntentName.REMEDIATION,
+        IntentName.APPROVE,
+        IntentName.DENY,
+        IntentName.ALERT_SILENCE,
+        IntentName.UNSILENCE,
+        IntentName.SUBSCRIBE,
+        IntentName.UNSUBSCRIBE,
+        IntentName.ACK,
+    }
 )
+"""Intents that change the world (a restart, a silence, a subscription, a decision)."""
 
-METRICS: tuple[str, ...] = (
+METRICS: Final[tuple[str, ...]] = (
     "cpu",
     "memory",
     "disk",
@@ -34,68 +90,132 @@ METRICS: tuple[str, ...] = (
     "request_rate",
 )
 
-SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
+SEVERITIES: Final[tuple[str, ...]] = ("critical", "warning", "info")
+
+_WINDOW: Final = ("start", "end")
+INTENT_SLOTS: Final[Mapping[IntentName, tuple[str, ...]]] = {
+    IntentName.HELP: ("topic",),
+    IntentName.METRIC_QUERY: ("metric", "target", "targets", "range", *_WINDOW, "quantile"),
+    IntentName.PROMQL: ("expr", "range", *_WINDOW),
+    IntentName.STATUS: ("target",),
+    IntentName.HEALTH: ("target",),
+    IntentName.ALERTS_LIST: ("severity", "target"),
+    IntentName.ALERT_SILENCE: ("alertname", "target", "duration"),
+    IntentName.SILENCES: ("target", "alertname"),
+    IntentName.UNSILENCE: ("silence_id", "alertname", "target"),
+    IntentName.ACK: ("alert_id",),
+    IntentName.SUBSCRIBE: ("severity", "target"),
+    IntentName.UNSUBSCRIBE: ("severity", "target"),
+    IntentName.SUBSCRIPTIONS: (),
+    IntentName.ANOMALY_QUERY: ("target", "metric", "range", *_WINDOW),
+    IntentName.FORECAST: ("metric", "target", "threshold", "horizon", "quantile", "direction"),
+    IntentName.REMEDIATION: ("action", "target", "replicas"),
+    IntentName.APPROVE: ("request_id",),
+    IntentName.DENY: ("request_id",),
+    IntentName.HISTORY: ("target", "action", "range", *_WINDOW),
+    IntentName.WHOAMI: (),
+    IntentName.CONFIRM: ("answer",),
+    IntentName.UNKNOWN: (),
+}
+"""The slots each intent may carry (CONTRACT.md "Intent JSON")."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A state-changing command a message talks about without commanding it: what it would
+    be (``intent``, ``slots``) and how to say it (``canonical``, e.g. "restart payments")."""
+
+    intent: IntentName
+    slots: Mapping[str, SlotValue]
+    canonical: str
 
 
 @dataclass(frozen=True, slots=True)
 class Intent:
-    """What the user wants. A slot the user did not give (and the conversation does not
-    supply) is absent from ``slots``, never ``None``."""
+    """What the user wants, and everything a handler needs to answer it.
 
-    name: str
+    A slot the user did not give (and the conversation does not supply) is absent from
+    ``slots``, never ``None``. Handlers read only this object, never the message text.
+    """
+
+    name: IntentName
     confidence: float
     slots: Mapping[str, SlotValue] = field(default_factory=dict)
     canonical: str | None = None
+    """The terse command this intent means ("restart payments"); echoed before any change."""
     rejected: Mapping[str, str] = field(default_factory=dict)
-    """Slots the user gave but the parser could not read, by slot name, as written
-    (``{"range": "0s"}``, ``{"target": "🚀"}``). Never a slot: a handler that sees one says
-    what was wrong instead of answering a different question with its default."""
+    """What the user gave but the parser could not use, by slot name, as written
+    (``{"range": "0s"}``, ``{"time": "since the deploy"}``, ``{"words": "and web-2"}``).
+    Never a slot: the handler says what was wrong instead of silently using a default."""
+    act: SpeechAct = SpeechAct.COMMAND
+    about: Mention | None = None
+    """The state-changing command a message talks about without commanding it ("should I
+    restart payments?" -> ``restart payments``), so the answer can say how to request it,
+    and a refusal can be audited for the action it concerns."""
+    suggestion: str | None = None
+    """A command the message was probably meant as (a typo of a verb, a near miss). Never
+    acted on: the bot asks "Did you mean ...?" and waits for ``yes``."""
+    refusal: str | None = None
+    """Why a command was refused outright: ``unsafe`` (shell or markup syntax),
+    ``extra_words`` (more than one command can run), ``negated``."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", IntentName(self.name))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "intent": self.name,
+            "intent": self.name.value,
             "confidence": round(float(self.confidence), 4),
-            "slots": dict(self.slots),
+            "slots": {k: _json_value(v) for k, v in self.slots.items()},
+            "act": self.act.value,
         }
-        if self.canonical:
-            out["canonical"] = self.canonical
+        for key in ("canonical", "suggestion", "refusal"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        if self.about is not None:
+            out["about"] = self.about.canonical
         if self.rejected:
             out["rejected"] = dict(self.rejected)
         return out
 
 
+def _json_value(value: SlotValue) -> str | int | float | list[str]:
+    return list(value) if isinstance(value, tuple) else value
+
+
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """One remembered turn of a conversation: the resolved intent and its slots."""
+    """One remembered turn of a conversation: the resolved intent, its slots, and a pending
+    ``suggestion`` the user may confirm with ``yes`` on the next turn."""
 
     intent: str
     slots: Mapping[str, SlotValue]
     at: float
+    suggestion: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"intent": self.intent, "slots": dict(self.slots), "at": self.at}
+        out: dict[str, Any] = {
+            "intent": self.intent,
+            "slots": {k: _json_value(v) for k, v in self.slots.items()},
+            "at": self.at,
+        }
+        if self.suggestion:
+            out["suggestion"] = self.suggestion
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Turn:
-        slots = {
-            str(k): v for k, v in dict(data.get("slots", {})).items() if isinstance(v, str | int)
-        }
-        return cls(intent=str(data["intent"]), slots=slots, at=float(data.get("at", 0.0)))
-
-
-INTENT_SLOTS: Mapping[str, tuple[str, ...]] = {
-    "help": ("topic",),
-    "metric_query": ("metric", "target", "range"),
-    "promql": ("expr", "range"),
-    "status": ("target",),
-    "alerts_list": ("severity", "target"),
-    "alert_silence": ("alertname", "target", "duration"),
-    "anomaly_query": ("target", "metric", "range"),
-    "remediation": ("action", "target", "replicas"),
-    "approve": ("request_id",),
-    "deny": ("request_id",),
-    "subscribe": ("severity", "target"),
-    "unsubscribe": ("severity", "target"),
-    "unknown": (),
-}
-"""The slots each intent may carry (CONTRACT.md "Intent JSON")."""
+        slots: dict[str, SlotValue] = {}
+        for key, value in dict(data.get("slots", {})).items():
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                slots[str(key)] = tuple(value)
+            elif isinstance(value, str | int | float) and not isinstance(value, bool):
+                slots[str(key)] = value
+        suggestion = data.get("suggestion")
+        return cls(
+            intent=str(data["intent"]),
+            slots=slots,
+            at=float(data.get("at", 0.0)),
+            suggestion=suggestion if isinstance(suggestion, str) else None,
+        )

@@ -1,65 +1,88 @@
 """The intent parser every platform shares: message text (plus the conversation so far) in,
-:class:`~intents.model.Intent` out.
+:class:`~intents.model.Intent` out. It owns every word: handlers read only the intent.
 
 Pipeline, first answer wins:
 
 1. :func:`~intents.text.clean` strips mentions and markup; the message is read once
    (:func:`~intents.analysis.analyse`: tokens, spelling, metric/time/severity spans).
 2. Raw PromQL (``promql <expr>``, a backticked expression): the expression verbatim.
-3. Follow-ups, when there is history: "and memory?", "same for checkout-api", "yes".
-4. The terse-command grammar (:mod:`intents.grammar`).
-5. The free-text classifier (any :class:`bot.ports.TextClassifier`, injected so this package
-   never imports scikit-learn), then slot extraction for the intent it chose. Below the
-   confidence threshold, or when it says so, the answer is ``unknown``.
+3. A bare "yes"/"no": :data:`~IntentName.CONFIRM`, carrying the pending "did you mean" of
+   the turn before (if it is still fresh).
+4. State-changing commands (:mod:`intents.commands`): only an explicit imperative, spelled
+   exactly, every word accounted for. A typo of the verb, a trailing question mark or words
+   the command cannot hold become a question back to the user, never an action.
+5. Follow-ups of read-only questions, when the turn is elliptical ("and memory?").
+6. The terse grammar of read-only questions (:mod:`intents.grammar`), forecasts and health.
+7. A message that mentions an action without commanding it ("should I restart payments?",
+   "I restarted it already") is routed by its speech act (:mod:`intents.acts`).
+8. The free-text classifier (any :class:`bot.ports.TextClassifier`, injected so this package
+   never imports scikit-learn), then slot extraction. Its state-changing guesses are never
+   acted on.
 
-Finally a guard: side-effecting intents (remediation, silences, approvals, subscriptions)
-whose text carries shell or markup syntax, or a negation ("don't restart"), become
-``unknown``; every name slot is re-checked to be a plain name. ``parse`` is pure and does no
-I/O; a parse takes well under a millisecond plus one classifier call.
+``parse`` is pure given its clock and does no I/O.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import replace
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, tzinfo
 from typing import Final
 
-from bot.ports import TextClassifier
-from intents import followup
-from intents.analysis import Analysis, Span, analyse, analyse_tokens
+from intents import acts, decisions, followup
+from intents.analysis import Analysis, analyse, analyse_tokens
 from intents.canonical import canonical_command
-from intents.grammar import KEYWORDS, is_slot_only, match_terse
-from intents.model import INTENT_NAMES, INTENT_SLOTS, Intent, SlotValue, Turn
+from intents.commands import Command, read_command
+from intents.forecast import forecast_slots, is_forecast
+from intents.grammar import is_slot_only, match_terse
+from intents.health import is_health
+from intents.identity import is_whoami
+from intents.model import (
+    INTENT_SLOTS,
+    STATE_CHANGING,
+    Intent,
+    IntentName,
+    Mention,
+    SlotValue,
+    SpeechAct,
+    Turn,
+)
+from intents.nearmiss import first_near_miss
+from intents.ports import TextClassifier
 from intents.promql import find_promql
 from intents.rejected import rejected_slots
-from intents.scope import concrete, in_scope, is_help_request, off_topic
+from intents.scope import about_the_bot, concrete, in_scope, is_help_request, off_topic
 from intents.slots import extract_slots
 from intents.text import PLAIN_NAME, clean, looks_unsafe
+from intents.times import Clock
+from intents.verbs import first_verb
 
+I = IntentName  # noqa: E741
 TERSE_CONFIDENCE: Final = 0.99
-SIDE_EFFECTS: Final = frozenset(
-    {"remediation", "alert_silence", "approve", "deny", "subscribe", "unsubscribe"}
-)
-_NAME_SLOTS: Final = ("target", "alertname", "request_id", "action")
-_NEGATIONS: Final = frozenset({"not", "never", "dont", "no"})
-_NEGATABLE: Final = frozenset({"remediation", "alert_silence", "approve", "subscribe"})
-_OPPOSITES: Final = {"approve": "deny", "subscribe": "unsubscribe"}
-_HOW_TO: Final = re.compile(
-    r"^(?:so |and |but |ok )?how (?:do|can|could|should|would|might|to|does one)\b"
-)
-"""A how-to question ("how do I restart a service?") asks for help; it never acts."""
-_ASKING_ABOUT_THE_PAST: Final = frozenset(
-    {"when", "did", "was", "were", "has", "have", "had", "who", "why", "whom"}
-)
-"""Openers of a question about what happened ("did you restart payments?", "when was web-1
-rebooted"): a remediation verb in one is not a request to act."""
+CONFIRM_SECONDS: Final = 120
+"""How long a "did you mean ...?" waits for its ``yes``."""
+_NAME_SLOTS: Final = ("target", "alertname", "request_id", "action", "silence_id", "alert_id")
+_NEGATORS: Final = frozenset({"not", "never", "no", "dont", "nobody", "nothing", "longer"})
 _CONCRETE_THRESHOLD: Final = 0.1
 """The least probability acted on for a message naming a metric and a system."""
-_NO_SPAN: Final = Span(0, 0, "", "")
 _TARGET_INTENTS: Final = frozenset(
-    {"metric_query", "status", "alerts_list", "alert_silence", "anomaly_query", "remediation"}
+    {I.METRIC_QUERY, I.STATUS, I.HEALTH, I.ALERTS_LIST, I.ANOMALY_QUERY, I.FORECAST, I.SILENCES}
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A reading of the message before the final checks."""
+
+    name: IntentName
+    confidence: float
+    slots: dict[str, SlotValue]
+    act: SpeechAct = SpeechAct.COMMAND
+    about: Mention | None = None
+    suggestion: str | None = None
+    refusal: str | None = None
+    rejected: dict[str, str] | None = None
 
 
 class IntentParser:
@@ -68,7 +91,9 @@ class IntentParser:
     ``classifier`` ranks intents for free text. The parser answers ``unknown`` when the
     message has no operations vocabulary at all (:mod:`intents.scope`), when the classifier
     gives ``unknown`` at least ``unknown_threshold``, or when the best other intent has less
-    than ``threshold``. Both defaults were chosen by cross-validation on the training set.
+    than ``threshold``. ``actions`` are the policy's custom action names ("flush-cache"), so
+    "flush-cache payments" reads as a command; ``timezone`` is where "yesterday" and "3pm"
+    are meant (UTC by default).
     """
 
     def __init__(
@@ -77,29 +102,67 @@ class IntentParser:
         *,
         threshold: float = 0.2,
         unknown_threshold: float = 0.6,
+        actions: Collection[str] = (),
+        timezone: tzinfo = UTC,
     ) -> None:
         self._classifier = classifier
         self._threshold = threshold
         self._unknown_threshold = unknown_threshold
+        self._actions = frozenset(a.lower() for a in actions)
+        self._tz = timezone
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         """The intent of ``text``; ``history`` is the conversation's earlier resolved turns,
-        oldest first, used to complete follow-ups."""
+        oldest first, used to complete follow-ups; ``now`` (default: the time) resolves
+        "yesterday" and whether a "did you mean" is still open."""
         cleaned = clean(text)
-        a = analyse(cleaned)
+        a = analyse(cleaned, Clock(time.time() if now is None else now, self._tz))
         if not a.tokens:
-            return Intent("unknown", 1.0)
-        name, confidence, slots = (
+            return Intent(I.UNKNOWN, 1.0, act=SpeechAct.STATEMENT)
+        found = (
             self._promql(cleaned)
+            or _confirmation(a, history)
             or _off_topic(a)
+            or self._command(cleaned, a, history)
             or self._followup(a, history)
             or self._terse(a, history)
+            or _mentioned(a, history)
             or self._free_text(cleaned, a)
         )
-        slots = _with_referenced_target(name, slots, a, history)
-        return _with_rejected(_guarded(name, confidence, slots, cleaned, a), cleaned, a)
+        if found.name is I.UNKNOWN and found.about is None and found.refusal is None:
+            found = self._near_miss(found, a)
+        elif found.name is I.PROMQL and "expr" not in found.slots:
+            # "promq up": the classifier saw PromQL but no query could be read; a fixed
+            # command word that makes one readable is offered back instead.
+            guess = self._near_miss(_Found(I.UNKNOWN, found.confidence, {}, found.act), a)
+            found = guess if guess.suggestion else found
+        return _finish(found, cleaned, a, history)
 
-    def _promql(self, cleaned: str) -> tuple[str, float, dict[str, SlotValue]] | None:
+    def _near_miss(self, found: _Found, a: Analysis) -> _Found:
+        """Offer "did you mean `history`?" for "histroy" (never act on it)."""
+        clock = a.clock
+
+        def understood(text: str) -> bool:
+            return self._parse_plain(text, clock).name is not I.UNKNOWN
+
+        fixed = first_near_miss(a, understood)
+        return found if fixed is None else replace(found, suggestion=fixed)
+
+    def _parse_plain(self, text: str, clock: Clock) -> _Found:
+        """A reading of ``text`` without history or near-miss guessing."""
+        cleaned = clean(text)
+        a = analyse(cleaned, clock)
+        return (
+            self._promql(cleaned)
+            or self._command(cleaned, a, ())
+            or self._terse(a, ())
+            or _mentioned(a)
+            or self._free_text(cleaned, a)
+        )
+
+    # ------------------------------------------------------------------ readings
+
+    def _promql(self, cleaned: str) -> _Found | None:
         found = find_promql(cleaned)
         if found is None:
             return None
@@ -108,139 +171,233 @@ class IntentParser:
             slots["expr"] = found.expr
         if found.range is not None:
             slots["range"] = found.range
-        return "promql", TERSE_CONFIDENCE, slots
+        rejected = {"range": found.rejected_range} if found.rejected_range else None
+        return _Found(I.PROMQL, TERSE_CONFIDENCE, slots, rejected=rejected)
 
-    def _followup(
-        self, a: Analysis, history: Sequence[Turn]
-    ) -> tuple[str, float, dict[str, SlotValue]] | None:
+    def _command(self, cleaned: str, a: Analysis, history: Sequence[Turn]) -> _Found | None:
+        command = read_command(a, self._actions)
+        if command is None:
+            return None
+        if looks_unsafe(cleaned):
+            return _refused(command, "unsafe", SpeechAct.COMMAND, {"words": cleaned})
+        slots = _with_referenced_target(command.intent, dict(command.slots), a, history)
+        about = _mention(command.intent, slots)
+        canonical = about.canonical if about else None
+        if command.hedged:
+            return None  # not an order as it stands; read it for what it says instead
+        if command.typo:
+            return _Found(I.UNKNOWN, 0.5, {}, SpeechAct.COMMAND, about, canonical)
+        if command.extra is not None:
+            return _refused(command, "extra_words", SpeechAct.COMMAND, _extra(command))
+        if command.asked:
+            return _Found(I.UNKNOWN, 0.5, {}, SpeechAct.QUESTION, about, canonical)
+        return _Found(command.intent, TERSE_CONFIDENCE, slots)
+
+    def _followup(self, a: Analysis, history: Sequence[Turn]) -> _Found | None:
         previous = followup.previous_request(history)
         if previous is None:
             return None
-        decided = followup.decision(history[-1], a)
-        if decided is not None:
-            return decided, followup.FOLLOWUP_CONFIDENCE, {}
         if followup.is_repeat(a):
-            return previous.intent, followup.FOLLOWUP_CONFIDENCE, dict(previous.slots)
-        skip = followup.opener_length(a)
-        rest = _suffix(a, skip)
-        given = followup.new_slots(rest, after_opener=skip > 0)
-        if not rest.tokens or not is_slot_only(rest, given):
-            return None
-        refined = followup.refine(previous, given)
+            refined: tuple[str, dict[str, SlotValue]] | None = (
+                previous.intent,
+                dict(previous.slots),
+            )
+        else:
+            skip = followup.opener_length(a)
+            rest = _suffix(a, skip)
+            given = followup.new_slots(rest, after_opener=skip > 0)
+            if not rest.tokens or not is_slot_only(rest, given):
+                return None
+            if skip == 0 and followup.is_complete(given):
+                return None  # a whole new question: it inherits nothing
+            refined = followup.refine(previous, given)
         if refined is None:
             return None
-        return refined[0], followup.FOLLOWUP_CONFIDENCE, refined[1]
+        name, slots = I(refined[0]), refined[1]
+        if name in STATE_CHANGING:
+            about = _mention(name, slots)
+            guess = about.canonical if about else None
+            return _Found(I.UNKNOWN, 0.5, {}, SpeechAct.STATEMENT, about, guess)
+        return _Found(name, followup.FOLLOWUP_CONFIDENCE, slots)
 
-    def _terse(
-        self, a: Analysis, history: Sequence[Turn]
-    ) -> tuple[str, float, dict[str, SlotValue]] | None:
+    def _terse(self, a: Analysis, history: Sequence[Turn]) -> _Found | None:
+        topic = extract_slots("help", a)
+        if acts.is_how_to(a) and (topic or about_the_bot(a)):
+            return _Found(I.HELP, TERSE_CONFIDENCE, topic, SpeechAct.HOW_TO)
+        if is_whoami(a):
+            return _Found(I.WHOAMI, TERSE_CONFIDENCE, {})
+        if is_forecast(a):
+            return _Found(I.FORECAST, TERSE_CONFIDENCE, forecast_slots(a))
+        if is_health(a):
+            return _Found(I.HEALTH, TERSE_CONFIDENCE, extract_slots("health", a))
         matched = match_terse(a)
         if matched is not None:
-            return matched[0], TERSE_CONFIDENCE, matched[1]
-        decided = followup.decision_with_id(a)
-        if decided is not None:
-            return decided[0], TERSE_CONFIDENCE, {"request_id": decided[1]}
+            return _Found(I(matched[0]), TERSE_CONFIDENCE, matched[1])
         if not history and is_slot_only(a):
             given = followup.new_slots(a)
             if set(given) == {"target"}:
-                return "status", 0.6, given
+                return _Found(I.STATUS, 0.6, given)
         return None
 
-    def _free_text(self, cleaned: str, a: Analysis) -> tuple[str, float, dict[str, SlotValue]]:
+    def _free_text(self, cleaned: str, a: Analysis) -> _Found:
         """Ask the classifier; act on its best in-scope intent unless ``unknown`` is likely
-        enough (``unknown_threshold``) or that intent is too unsure (``threshold``)."""
+        enough (``unknown_threshold``) or that intent is too unsure (``threshold``). A
+        state-changing guess is never acted on."""
         if not in_scope(a):
-            return "unknown", 1.0, {}
-        ranked = [(n, p) for n, p in self._classifier.predict(cleaned) if n in INTENT_NAMES]
+            return _Found(I.UNKNOWN, 1.0, {}, SpeechAct.STATEMENT)
+        ranked = [(n, p) for n, p in self._classifier.predict(cleaned) if n in I._value2member_map_]
         p_unknown = next((p for n, p in ranked if n == "unknown"), 0.0)
-        name, probability = next(((n, p) for n, p in ranked if n != "unknown"), ("unknown", 0.0))
-        sure = concrete(a)
-        if name == "unknown" or (p_unknown >= self._unknown_threshold and not sure):
-            return "unknown", max(p_unknown, 1.0 - probability), {}
-        if probability < (_CONCRETE_THRESHOLD if sure else self._threshold) or (
-            name == "help" and not is_help_request(a)
-        ):
-            return "unknown", 1.0 - probability, {}
-        slots = extract_slots(name, a)
-        if name == "remediation" and "action" not in slots:
-            return "unknown", 1.0 - probability, {}  # an action with no verb is a guess
-        if name == "promql":
+        best, probability = next(((n, p) for n, p in ranked if n != "unknown"), ("unknown", 0.0))
+        name, sure = I(best), concrete(a)
+        unsure = probability < (_CONCRETE_THRESHOLD if sure else self._threshold)
+        if name is I.UNKNOWN or (p_unknown >= self._unknown_threshold and not sure) or unsure:
+            return _Found(I.UNKNOWN, max(p_unknown, 1.0 - probability), {}, _act(a))
+        if name is I.HELP and not is_help_request(a):
+            return _Found(I.UNKNOWN, 1.0 - probability, {}, _act(a))
+        slots = extract_slots(name.value, a)
+        if name in STATE_CHANGING:
+            negated = bool(set(a.words) & _NEGATORS)
+            about = _mention(name, slots) if _complete(name, slots) and not negated else None
+            guess = about.canonical if about else None
+            return _Found(I.UNKNOWN, 1.0 - probability, {}, _act(a), about, guess)
+        if name is I.PROMQL:
             found = find_promql(cleaned)
             if found is not None and found.expr:
                 slots["expr"] = found.expr
-        return name, probability, slots
+        return _Found(name, probability, slots, _act(a))
 
 
-def _off_topic(a: Analysis) -> tuple[str, float, dict[str, SlotValue]] | None:
-    return ("unknown", TERSE_CONFIDENCE, {}) if off_topic(a) else None
+# --------------------------------------------------------------------------- readings
+
+
+def _confirmation(a: Analysis, history: Sequence[Turn]) -> _Found | None:
+    """A bare "yes"/"no", with the "did you mean" it answers when that is still open."""
+    answer = decisions.read_confirmation(a)
+    if answer is None:
+        return None
+    pending = None
+    if history and history[-1].suggestion and a.clock.now - history[-1].at <= CONFIRM_SECONDS:
+        pending = history[-1].suggestion
+    return _Found(I.CONFIRM, TERSE_CONFIDENCE, {"answer": answer}, suggestion=pending)
+
+
+_REQUIRED: Final = {
+    I.REMEDIATION: ("action", "target"),
+    I.APPROVE: ("request_id",),
+    I.DENY: ("request_id",),
+    I.UNSILENCE: ("silence_id",),
+    I.ACK: ("alert_id",),
+}
+
+
+def _complete(name: IntentName, slots: dict[str, SlotValue]) -> bool:
+    """Whether a guessed command says enough to be worth proposing back ("did you mean
+    `restart payments`?"); a silence needs an alert or a target."""
+    if name is I.ALERT_SILENCE:
+        return "alertname" in slots or "target" in slots
+    return all(k in slots for k in _REQUIRED.get(name, ()))
+
+
+def _off_topic(a: Analysis) -> _Found | None:
+    return _Found(I.UNKNOWN, TERSE_CONFIDENCE, {}, SpeechAct.STATEMENT) if off_topic(a) else None
+
+
+def _mentioned(a: Analysis, history: Sequence[Turn] = ()) -> _Found | None:
+    """A message that talks about an action without ordering it, read by its speech act."""
+    verb = first_verb([t.lower for t in a.tokens]) or first_verb(list(a.words))
+    if verb is None or not acts.talks_about(a, verb):
+        return None
+    routed = acts.route(a, verb, _referenced(a, history))
+    refusal = "negated" if routed.act is SpeechAct.NEGATION else None
+    return _Found(
+        routed.intent,
+        TERSE_CONFIDENCE,
+        routed.slots,
+        routed.act,
+        routed.about,
+        routed.suggestion,
+        refusal,
+    )
+
+
+def _refused(command: Command, reason: str, act: SpeechAct, rejected: dict[str, str]) -> _Found:
+    about = _mention(command.intent, command.slots)
+    return _Found(I.UNKNOWN, TERSE_CONFIDENCE, {}, act, about, None, reason, rejected)
+
+
+def _extra(command: Command) -> dict[str, str]:
+    """What a command could not hold; for a silence, "for 10 years" is its unreadable
+    length (reported as ``duration``, so the answer can say how long a silence may be)."""
+    words = command.extra or ""
+    first, _, rest = words.partition(" ")
+    if command.intent is I.ALERT_SILENCE and first.lower() in ("for", "until") and rest:
+        return {"duration": rest}
+    return {"words": words}
+
+
+def _mention(name: IntentName, slots: dict[str, SlotValue]) -> Mention | None:
+    canonical = canonical_command(name.value, slots)
+    return Mention(name, dict(slots), canonical) if canonical else None
+
+
+def _act(a: Analysis) -> SpeechAct:
+    return SpeechAct.QUESTION if acts.is_question(a) else SpeechAct.COMMAND
 
 
 def _suffix(a: Analysis, skip: int) -> Analysis:
     if skip == 0:
         return a
     rest = a.tokens[skip:]
-    return analyse_tokens(" ".join(t.raw for t in rest), rest)
+    return analyse_tokens(" ".join(t.raw for t in rest), rest, a.clock)
 
 
 def _with_referenced_target(
-    name: str, slots: dict[str, SlotValue], a: Analysis, history: Sequence[Turn]
+    name: IntentName, slots: dict[str, SlotValue], a: Analysis, history: Sequence[Turn]
 ) -> dict[str, SlotValue]:
     """Fill a missing target from the conversation when the user points at it ("restart
     it", "any alerts there?")."""
-    if name not in _TARGET_INTENTS or "target" in slots or not history:
+    wants = name in _TARGET_INTENTS or name is I.REMEDIATION
+    wants = wants or (name is I.ALERT_SILENCE and "alertname" not in slots)
+    if not wants or "target" in slots or "targets" in slots:
         return slots
-    if not any(w in followup.PRONOUNS for w in a.words):
-        return slots
+    target = _referenced(a, history)
+    return slots if target is None else {**slots, "target": target}
+
+
+def _referenced(a: Analysis, history: Sequence[Turn]) -> str | None:
+    """The target "it"/"there"/"them" points at: the most recent turn's single target."""
+    if not history or not any(w in followup.PRONOUNS for w in a.words):
+        return None
     for turn in reversed(history):
         target = turn.slots.get("target")
         if isinstance(target, str):
-            return {**slots, "target": target}
-    return slots
+            return target
+    return None
 
 
-def _guarded(
-    name: str, confidence: float, slots: dict[str, SlotValue], cleaned: str, a: Analysis
-) -> Intent:
-    if name in SIDE_EFFECTS and looks_unsafe(cleaned):
-        return Intent("unknown", TERSE_CONFIDENCE)
-    if name in SIDE_EFFECTS and _HOW_TO.match(" ".join(a.words)):
-        name, slots = "help", extract_slots("help", a)
-    if name == "remediation" and a.words[0] in _ASKING_ABOUT_THE_PAST:
-        return Intent("unknown", TERSE_CONFIDENCE)
-    if name in _NEGATABLE and _negated(name, a):
-        if name not in _OPPOSITES:
-            return Intent("unknown", TERSE_CONFIDENCE)
-        name = _OPPOSITES[name]
+def _finish(found: _Found, cleaned: str, a: Analysis, history: Sequence[Turn]) -> Intent:
+    """Keep only the slots the intent takes (names only ever plain names), add the canonical
+    command and what could not be read."""
+    slots = found.slots
+    if found.name in _TARGET_INTENTS:
+        slots = _with_referenced_target(found.name, slots, a, history)
     safe = {
         k: slots[k]
-        for k in INTENT_SLOTS.get(name, ())
-        if k in slots and (k not in _NAME_SLOTS or PLAIN_NAME.fullmatch(str(slots[k])) is not None)
+        for k in INTENT_SLOTS[found.name]
+        if k in slots and (k not in _NAME_SLOTS or PLAIN_NAME.fullmatch(str(slots[k])))
     }
-    confidence = min(1.0, max(0.0, float(confidence)))
-    return Intent(name, confidence, safe, canonical_command(name, safe))
-
-
-def _with_rejected(intent: Intent, cleaned: str, a: Analysis) -> Intent:
-    """``intent`` with the range or target the user gave but the parser could not read
-    (:mod:`intents.rejected`), so the handler can say so instead of using its default."""
-    if intent.name == "promql":
-        found = find_promql(cleaned)
-        span = found.rejected_range if found is not None else None
-        rejected = {"range": span} if span else {}
-    else:
-        rejected = rejected_slots(intent.name, dict(intent.slots), a)
-    return replace(intent, rejected=rejected) if rejected else intent
-
-
-def _negated(name: str, a: Analysis) -> bool:
-    """A negation just before the verb ("don't restart", "do not silence", "request 77 is
-    not approved"): never act. The verb is the first action word or keyword of ``name``."""
-    verb = next(
-        (
-            i
-            for i, t in enumerate(a.tokens)
-            if KEYWORDS.get(t.norm) == name or (a.span_at(i) or _NO_SPAN).kind == "action"
-        ),
-        min(len(a.tokens), 3),
+    rejected = found.rejected or rejected_slots(found.name.value, safe, a)
+    act = found.act
+    if act is SpeechAct.COMMAND and found.name not in STATE_CHANGING and acts.is_question(a):
+        act = SpeechAct.QUESTION
+    return Intent(
+        found.name,
+        min(1.0, max(0.0, float(found.confidence))),
+        safe,
+        canonical_command(found.name.value, safe),
+        rejected,
+        act,
+        found.about,
+        found.suggestion,
+        found.refusal,
     )
-    return any(w in _NEGATIONS for w in a.words[max(0, verb - 3) : verb])

@@ -12,23 +12,28 @@ clearly tries to be a time span or stands where a target would.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from typing import Final
 
 from intents.analysis import Analysis
 from intents.durations import unreadable_end
 from intents.slots import in_target_place
 
-RANGE_INTENTS: Final = frozenset({"metric_query", "anomaly_query"})
+RANGE_INTENTS: Final = frozenset({"metric_query", "anomaly_query", "history", "health"})
 """Intents whose look-back and target are read from the message words (``promql`` reports its
 own, see :mod:`intents.promql`)."""
+TIME_INTENTS: Final = RANGE_INTENTS | {"promql", "forecast", "status", "alerts_list"}
 
 
-def rejected_slots(name: str, slots: dict[str, object], a: Analysis) -> dict[str, str]:
-    """The unreadable ``range`` and ``target`` of a ``name`` request, as written. A target is
-    only reported when no readable one was found."""
-    if name not in RANGE_INTENTS:
-        return {}
+def rejected_slots(name: str, slots: Mapping[str, object], a: Analysis) -> dict[str, str]:
+    """The unreadable ``time``, ``range`` and ``target`` of a ``name`` request, as written.
+    A target is only reported when no readable one was found."""
     rejected: dict[str, str] = {}
+    badtime = a.first("badtime")
+    if badtime is not None and name in TIME_INTENTS:
+        rejected["time"] = " ".join(t.raw for t in a.tokens[badtime.start : badtime.end])
+    if name not in RANGE_INTENTS:
+        return rejected
     span = find_unreadable_range(a)
     if span is not None:
         rejected["range"] = span

@@ -47,6 +47,7 @@ _ABOUT_THE_BOT: Final = re.compile(
     r"|\bhow (?:do i |can i |should i |to )?(?:use|talk to) (?:you|this|the bot)\b"
     r"|\buse you\b|\bwhat you do\b|\bphrase (?:my )?questions\b"
     r"|\bwhere (?:do|should|can|shall) (?:i|we) (?:start|begin)\b|\bnew here\b"
+    r"|\bi am new\b|\b(?:what|which) (?:sorts?|kinds?) of (?:things|stuff)\b|\bwhat you can\b"
 )
 
 

@@ -21,7 +21,7 @@ from intents.lexicon import word_set
 from intents.model import SlotValue
 from intents.text import Token
 
-PREPOSITIONS: Final = word_set("about across against at for from in into of on with")
+PREPOSITIONS: Final = word_set("about across against at between for from in into of on with")
 DETERMINERS: Final = word_set("a an its my our that the this your")
 STATE_WORDS: Final = word_set(
     """
@@ -36,9 +36,12 @@ TARGET_VERBS: Final = word_set(
     ack acknowledge bounce check diagnose examine health inspect investigate monitor mute
     ping probe quiet reboot restart revert rollback scale silence snooze status suppress
     test watch give increase decrease reduce set make bump bring resize grow shrink
+    history audit forecast predict silences healthcheck unsilence unmute
     """
 )
-_NEXT_TARGET_CUES: Final = lexicon.TARGET_KIND_WORDS | {"'s", "alerts", "replicas", "pods"}
+_NEXT_TARGET_CUES: Final = lexicon.TARGET_KIND_WORDS | word_set(
+    "'s alerts replicas pods health healthy status silences history forecast"
+)
 REPLICA_WORDS: Final = word_set(
     """
     containers copies instance instances nodes pod pods replica replicas tasks workers
@@ -83,6 +86,8 @@ KIND_TARGETS: Final = word_set("api frontend backend database db worker")
 """Kind nouns that are also common service names: a target only where nothing better is
 ("latency for the frontend", "cpu of the api"), never over a real name next to them."""
 _TIMES: Final = re.compile(r"x(\d{1,4})", re.IGNORECASE)
+_COMPARING: Final = word_set("compare compared comparing comparison vs versus against")
+_CONNECTORS: Final = word_set("and vs versus with against to &")
 
 Extractor = Callable[[Analysis], dict[str, SlotValue]]
 
@@ -177,13 +182,95 @@ def first_value(a: Analysis, kind: str) -> SlotValue | None:
 
 
 def _metric_slots(a: Analysis) -> dict[str, SlotValue]:
-    return _present(
-        metric=first_value(a, "metric"), target=_target(a), range=first_value(a, "duration")
+    quantile = find_quantile(a)
+    metric = first_value(a, "metric") or ("latency" if quantile is not None else None)
+    targets = find_targets(a)
+    slots = _present(
+        metric=metric,
+        target=None if targets else _target(a),
+        targets=targets,
+        quantile=quantile if metric == "latency" else None,
     )
+    return {**slots, **time_slots(a)}
+
+
+def _anomaly_slots(a: Analysis) -> dict[str, SlotValue]:
+    slots = _present(metric=first_value(a, "metric"), target=_target(a))
+    return {**slots, **time_slots(a)}
+
+
+def time_slots(a: Analysis) -> dict[str, SlotValue]:
+    """``range`` (a look-back) or ``start``/``end`` (an absolute window; no ``end`` means up
+    to now) from the message's first time phrase."""
+    window = a.first("window")
+    if window is not None and window.time is not None and window.time.begin is not None:
+        finish = window.time.finish
+        out: dict[str, SlotValue] = {"start": window.time.begin}
+        if finish is not None and finish < a.clock.now:
+            out["end"] = finish
+        return out
+    duration = first_value(a, "duration")
+    return {"range": duration} if duration is not None else {}
+
+
+def find_quantile(a: Analysis) -> float | None:
+    """The latency quantile asked for: p50/p90/p95/p99/p999, median, "99th percentile"."""
+    span = a.first("quantile")
+    return None if span is None else float(span.value)
+
+
+def find_targets(a: Analysis) -> tuple[str, ...] | None:
+    """Two or more targets compared: "compare cpu of web-1 and web-2", "web-1 vs web-2",
+    "cpu of web-1, web-2 and web-3". Without a comparing word ("compare", "vs") only names
+    that can only be hosts count ("payments and checkout" may be one service's words)."""
+    chain: list[int] = []
+    for i, token in enumerate(a.tokens):
+        if _target_score(a, i, token) < 2:
+            continue
+        run = [i]
+        while (nxt := _joined_name(a, run[-1])) is not None:
+            run.append(nxt)
+        if len(run) > len(chain):
+            chain = run
+    if len(chain) < 2:
+        return None
+    compared = bool(set(a.words) & _COMPARING)
+    if not compared and not all(is_hostlike(a.tokens[i]) for i in chain):
+        return None
+    return tuple(dict.fromkeys(a.tokens[i].raw for i in chain))
+
+
+def _joined_name(a: Analysis, i: int) -> int | None:
+    """The name joined to the name at ``i`` by "and"/"vs"/"with" or a comma, if any."""
+    j = i + 1
+    if a.tokens[i].stop != "," and a.word(j) not in _CONNECTORS:
+        return None
+    if a.word(j) in _CONNECTORS:
+        j += 1
+    if j >= len(a.tokens) or not _free(a, j):
+        return None
+    token = a.tokens[j]
+    if not token.is_plain_name or (token.lower in NOT_NAMES and not is_hostlike(token)):
+        return None
+    return j
 
 
 def _status_slots(a: Analysis) -> dict[str, SlotValue]:
     return _present(target=_target(a))
+
+
+def _silences_slots(a: Analysis) -> dict[str, SlotValue]:
+    alert = find_alertname(a)
+    target = find_target(a, {alert[0]} if alert else set())
+    return _present(alertname=alert[1] if alert else None, target=target[1] if target else None)
+
+
+def _history_slots(a: Analysis) -> dict[str, SlotValue]:
+    found = a.first("action")
+    return {
+        **_present(target=_target(a), action=str(found.value) if found else None),
+        **time_slots(a),
+    }
 
 
 def _severity_slots(a: Analysis) -> dict[str, SlotValue]:
@@ -228,13 +315,16 @@ def _help_slots(a: Analysis) -> dict[str, SlotValue]:
 
 
 def _promql_slots(a: Analysis) -> dict[str, SlotValue]:
-    return _present(range=first_value(a, "duration"))
+    return time_slots(a)
 
 
 _EXTRACTORS: dict[str, Extractor] = {
     "metric_query": _metric_slots,
-    "anomaly_query": _metric_slots,
+    "anomaly_query": _anomaly_slots,
     "status": _status_slots,
+    "health": _status_slots,
+    "silences": _silences_slots,
+    "history": _history_slots,
     "alerts_list": _severity_slots,
     "subscribe": _severity_slots,
     "unsubscribe": _severity_slots,

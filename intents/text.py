@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from intents.spelling import correct
 
@@ -27,6 +27,7 @@ _LEADING_NAME = re.compile(
     r"^\s*(?:hey\s+|hi\s+|yo\s+)?@?(?:smartcloudops(?:[-_ ]?bot)?|bot)\b\s*[:,]?\s*", re.IGNORECASE
 )
 _LEADING_AT = re.compile(r"^\s*@[A-Za-z0-9._-]+\s*[:,]?\s*")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)%")
 _COMMAND_PREFIX = re.compile(r"^\s*[/!](?=[A-Za-z])")
 _TYPOGRAPHY = str.maketrans("‘’‚´“”„", "''''\"\"\"", "\u200b\u200c\u200d\ufeff")
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"
@@ -113,6 +114,10 @@ class Token:
     norm: str
     quoted: bool = False
     hashed: bool = False
+    stop: str = ""
+    """Clause punctuation right after the word (``,`` ``?`` ``!`` ``.`` ``;`` ``:`` or ``-``
+    for a dash between spaces): where a command ends and a reason or a second thought
+    begins ("roll back search, the build is broken")."""
 
     @property
     def is_plain_name(self) -> bool:
@@ -143,18 +148,42 @@ def tokenize(text: str, limit: int | None = None) -> tuple[Token, ...]:
     """Split clean text into tokens (at most ``limit``); expands contractions and splits
     possessives (``'s``)."""
     tokens: list[Token] = []
-    for chunk in re.split(r"[\s,!?]+", text):
-        tokens.extend(_chunk_tokens(chunk))
+    for match in _CHUNK.finditer(text):
+        chunk_tokens = _chunk_tokens(match.group(1))
+        if match.group(1) in ("-", "--") and tokens and not tokens[-1].stop:
+            tokens[-1] = replace(tokens[-1], stop="-")
+        stop = _stop(match.group(1), match.group(2))
+        if chunk_tokens and stop:
+            chunk_tokens[-1] = replace(chunk_tokens[-1], stop=stop)
+        tokens.extend(chunk_tokens)
         if limit is not None and len(tokens) >= limit:
             return tuple(tokens[:limit])
     return tuple(tokens)
+
+
+_CHUNK = re.compile(r"([^\s,!?]+)([\s,!?]*)")
+_CLAUSE_END = ",?!.;:"
+
+
+def _stop(chunk: str, separator: str) -> str:
+    """The clause punctuation ending ``chunk``: in the separator after it, or its own last
+    character ("web-1." "now;"); a lone dash between spaces is read in the next chunk."""
+    marks = [c for c in separator if c in _CLAUSE_END]
+    if marks:
+        return "?" if "?" in marks else marks[0]
+    tail = chunk.rstrip("\"')]}*_~%")[-1:]
+    return tail if tail in _CLAUSE_END else ""
 
 
 def _chunk_tokens(chunk: str) -> list[Token]:
     word = chunk.strip()
     hashed = word.startswith("#")
     quoted = len(word) > 1 and word[0] in "\"'" and word.rstrip("?!.,;:)]}")[-1:] in "\"'"
-    word = word.lstrip(_LEAD_PUNCT).rstrip(_TRAIL_PUNCT)
+    word = word.lstrip(_LEAD_PUNCT)
+    percent = _PERCENT.match(word)
+    if percent is not None and percent.end() >= len(word.rstrip(_TRAIL_PUNCT.replace("%", ""))):
+        return [_token(percent.group(1), percent.group(1)), _token("percent", "percent")]
+    word = word.rstrip(_TRAIL_PUNCT)
     if not word:
         return []
     lower = word.lower()

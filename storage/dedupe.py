@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from bot.core.errors import DependencyError
 
-from bot.errors import DependencyError
+if TYPE_CHECKING:  # redis is imported only with a client (start-up of the in-memory default)
+    from redis.asyncio import Redis
 
 _PREFIX = "sco:dedupe:"
 
@@ -37,6 +38,8 @@ class RedisDedupeStore:
         self._client = client
 
     async def claim(self, key: str, ttl_seconds: int) -> bool:
+        from redis.exceptions import RedisError
+
         try:
             won = await self._client.set(_PREFIX + key, b"1", nx=True, ex=ttl_seconds)
         except (RedisError, OSError) as exc:

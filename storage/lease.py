@@ -1,4 +1,5 @@
-"""Leases with fencing tokens: who runs a scheduled job (see :class:`bot.scheduler.ports.Lease`).
+"""Leases with fencing tokens: who runs a scheduled job (see
+:class:`bot.features.scheduler.ports.Lease`).
 
 In Redis a lease is three keys under ``{namespace}``:
 
@@ -30,8 +31,8 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-from bot.errors import DependencyError
-from bot.scheduler.ports import Grant, Lease, LeaseFactory
+from bot.core.errors import DependencyError
+from bot.features.scheduler.ports import Grant, Lease, LeaseFactory
 
 NAMESPACE = "sco:scheduler"
 MARK_TTL_SECONDS = 90 * 86400

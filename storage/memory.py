@@ -15,7 +15,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bot.model import ConversationKey
+from bot.core.model import ConversationKey
 from intents.model import Turn
 
 log = logging.getLogger(__name__)

@@ -31,8 +31,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.errors import ConfigError, DependencyError
-from bot.model import ConversationKey
+from bot.core.errors import ConfigError, DependencyError
+from bot.core.model import ConversationKey
 from intents.model import Turn
 from storage.memory import Clock, decode_turns, encode_turn
 

@@ -16,7 +16,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.errors import DependencyError
+from bot.core.errors import DependencyError
 
 _PREFIX = "sco:teams:reference:"
 

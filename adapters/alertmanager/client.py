@@ -1,10 +1,10 @@
 """An aiohttp client for Alertmanager's API v2: silences (create, list, expire) and alerts.
-Implements :class:`bot.alerts.ports.SilenceBackend`.
+Implements :class:`bot.features.alerts.ports.SilenceBackend`.
 
 Failures are translated here: Alertmanager refusing a request (400) is
-:class:`~bot.errors.InvalidInput` with its reason, an unknown silence (404)
-:class:`~bot.errors.NotFoundError`, and anything else (unreachable, timeout, 5xx, a body
-that is not the API's) :class:`~bot.errors.DependencyError`. Messages never carry the URL,
+:class:`~bot.core.errors.InvalidInput` with its reason, an unknown silence (404)
+:class:`~bot.core.errors.NotFoundError`, and anything else (unreachable, timeout, 5xx, a body
+that is not the API's) :class:`~bot.core.errors.DependencyError`. Messages never carry the URL,
 which may hold credentials.
 """
 
@@ -18,9 +18,9 @@ from urllib.parse import quote
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from bot.alerts.model import Matcher, Silence, SilenceDraft
-from bot.errors import DependencyError, InvalidInput, NotFoundError
-from bot.ports import Alert
+from bot.core.errors import DependencyError, InvalidInput, NotFoundError
+from bot.features.alerts.model import Matcher, Silence, SilenceDraft
+from bot.features.metrics.ports import Alert
 
 DEPENDENCY = "alertmanager"
 DEFAULT_TIMEOUT_SECONDS = 10.0

@@ -10,9 +10,11 @@ Modules, outside in:
 - :mod:`.client`   the discord.py ``Client``: minimum intents, ``/ops`` with autocomplete,
   ``allowed_mentions`` that ping nobody; :mod:`.buttons` turns clicks back into commands.
 - :mod:`.poster`   proactive posts (alerts) over REST, from any replica.
-- :mod:`.chat`     one message, slash command or button click -> the core -> a rendered answer.
-- :mod:`.inbound`  pure: a Discord message or interaction -> :class:`bot.model.IncomingMessage`.
-- :mod:`.render`   pure: a :class:`bot.model.Reply` -> embed, attachments and buttons.
+- :mod:`.chat`     one message, slash command or button click -> the core's Responder, with
+  an outbox per kind that acknowledges, shows progress and renders the answer.
+- :mod:`.inbound`  pure: a Discord message or interaction ->
+:class:`bot.core.model.IncomingMessage`.
+- :mod:`.render`   pure: a :class:`bot.core.model.Reply` -> embed, attachments and buttons.
 - :mod:`.complete` pure: autocomplete suggestions for ``/ops``.
 """
 

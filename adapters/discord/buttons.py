@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 import discord
 from discord import ui
 
-from bot.model import ChoiceStyle
+from bot.core.model import ChoiceStyle
 
 log = logging.getLogger(__name__)
 

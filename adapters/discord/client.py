@@ -23,7 +23,7 @@ from adapters.discord.buttons import ChoiceButton
 from adapters.discord.chat import DiscordChat
 from adapters.discord.options import DiscordOptions
 from adapters.discord.render import NO_MENTIONS
-from bot.errors import AdapterError
+from bot.core.errors import AdapterError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ Stopping does not trust a single cancellation: on Python 3.11 one that lands ins
 redis-py call can be silently lost (redis-py wraps socket writes in ``asyncio.wait_for``, which
 then returns the result instead of raising). So a stop flag is checked at every step, the
 fence is dropped before the tasks are cancelled, and cancellations are re-sent until the
-tasks have finished (as :mod:`bot.scheduler.runner` does).
+tasks have finished (as :mod:`bot.features.scheduler.runner` does).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Protocol
 import discord
 
 from adapters.discord.lease import Fence, Grant, ShardLease
-from bot.errors import DependencyError
-from bot.tasks import cancel_and_wait
+from bot.core.errors import DependencyError
+from bot.core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 

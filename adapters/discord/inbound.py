@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.model import IncomingMessage
+from bot.core.model import IncomingMessage
 
 PLATFORM = "discord"
 DIRECT_TEAM = "dm"
@@ -113,6 +113,12 @@ def from_message(facts: MessageFacts, *, bot_id: int, prefix: str | None) -> Inc
 def from_interaction(facts: InteractionFacts, text: str) -> IncomingMessage:
     """A slash command's text, or a clicked button's command, as said by the clicking user."""
     return _incoming(facts.user, facts.place, text.strip(), facts.interaction_id)
+
+
+def dedupe_key(kind: str, event_id: int) -> str:
+    """The key that makes one gateway event (``kind`` "message" or "interaction") one answer,
+    however many replicas receive it."""
+    return f"discord:{kind}:{event_id}"
 
 
 def _incoming(person: Person, place: Place, text: str, event_id: int) -> IncomingMessage:

@@ -1,12 +1,13 @@
 """Who holds a gateway shard: a lease with a fencing token, shared with the scheduler.
 
 Every replica connected with the same shard receives every event, so exactly one replica may
-hold each shard's gateway session. Across replicas the lease is :class:`storage.lease.RedisLease`
-named after the shard (``{namespace}:lease:<shard>`` holding ``owner|token``, granted together
-with ``INCR {namespace}:fence:<shard>`` so each grant carries a larger token), renewed by its
-holder only while the stored value is still its own, and deleted on a clean stop so a standby
-takes over at once. A holder that dies simply stops renewing: the key lapses after the TTL and
-the next standby to poll wins.
+hold each shard's gateway session. Across replicas the lease is a
+:class:`bot.core.coordination.Lease` in Redis (:class:`storage.lease.RedisLease`, built by the
+composition root) named after the shard (``{namespace}:lease:<shard>`` holding
+``owner|token``, granted together with ``INCR {namespace}:fence:<shard>`` so each grant
+carries a larger token), renewed by its holder only while the stored value is still its own,
+and deleted on a clean stop so a standby takes over at once. A holder that dies simply stops
+renewing: the key lapses after the TTL and the next standby to poll wins.
 
 :class:`Fence` is the holder's own view of its lease: it answers only while the last
 successful renewal is recent enough, so a replica that stalled past its TTL stays silent even
@@ -19,10 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from redis.asyncio import Redis
-
-from bot.scheduler.ports import Grant
-from storage.lease import RedisLease
+from bot.core.coordination import Grant
 
 NAMESPACE = "sco:discord"
 
@@ -31,16 +29,15 @@ __all__ = [
     "Fence",
     "Grant",
     "LocalShardLease",
-    "RedisShardLease",
     "ShardLease",
     "shard_name",
 ]
 
 
 class ShardLease(Protocol):
-    """A lease on one gateway shard: the part of :class:`bot.scheduler.ports.Lease` the
+    """A lease on one gateway shard: the part of :class:`bot.core.coordination.Lease` the
     gateway uses (a grant's ``name`` is the shard). Methods raise
-    :class:`~bot.errors.DependencyError` when the backend is unreachable (the caller then
+    :class:`~bot.core.errors.DependencyError` when the backend is unreachable (the caller then
     keeps or gives up its tenure by the clock, see :class:`Fence`).
     """
 
@@ -61,24 +58,6 @@ class ShardLease(Protocol):
 
 def shard_name(shard_id: int, shard_count: int) -> str:
     return f"{shard_id}-of-{shard_count}"
-
-
-class RedisShardLease(RedisLease):
-    """The lease across replicas: :class:`storage.lease.RedisLease` on the shard, under the
-    Discord namespace (replicas of one bot share it; two bots must not)."""
-
-    def __init__(
-        self,
-        client: Redis,
-        *,
-        shard: str,
-        owner: str,
-        ttl_seconds: float,
-        namespace: str = NAMESPACE,
-    ) -> None:
-        super().__init__(
-            client, name=shard, owner=owner, ttl_seconds=ttl_seconds, namespace=namespace
-        )
 
 
 class LocalShardLease:

@@ -1,11 +1,10 @@
-"""The Discord adapter's knobs, built once from :class:`bot.config.Settings`."""
+"""The Discord adapter's knobs, checked once when built."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,8 +13,9 @@ class DiscordOptions:
 
     ``prefix`` (e.g. ``!ops``) lets channel messages address the bot without a mention; it
     needs the privileged Message Content intent, so it is off unless configured. Timings are
-    in seconds: Discord wants an interaction acknowledged within 3 s, hence
-    ``placeholder_after`` below that. A standby replica polls the shard lease every
+    in seconds: ``placeholder_after`` is when a slow answer to a message gets "Working on it…"
+    (kept under Discord's 3 s interaction deadline, although interactions are now deferred
+    as soon as they arrive). A standby replica polls the shard lease every
     ``standby_poll`` seconds; a dead holder's lease lapses after ``lease_ttl``. Replicas of
     one bot share ``lease_namespace`` (two bots with different tokens must not).
     ``api_base``/``gateway_url`` point the client somewhere other than discord.com (a proxy
@@ -48,15 +48,3 @@ class DiscordOptions:
             raise ConfigError("the Discord lease must be renewed at least twice per TTL")
         if not 0 < self.placeholder_after < 3:
             raise ConfigError("placeholder_after must be under Discord's 3 s interaction deadline")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> DiscordOptions:
-        """Options for ``settings``; ``discord_prefix`` is read from the YAML file when the
-        settings schema has it (absent: mentions and DMs only)."""
-        if not settings.discord_token:
-            raise ConfigError("DISCORD_TOKEN is not set")
-        prefix = getattr(settings.file, "discord_prefix", None)
-        return cls(
-            token=settings.discord_token,
-            prefix=prefix if isinstance(prefix, str) and prefix else None,
-        )

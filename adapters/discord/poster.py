@@ -16,9 +16,9 @@ import discord
 
 from adapters.discord.inbound import PLATFORM
 from adapters.discord.render import NO_MENTIONS, render
-from bot.errors import AdapterError, NotFoundError
-from bot.model import Reply
-from bot.ports import ChannelRef, PostedRef
+from bot.core.errors import AdapterError, NotFoundError
+from bot.core.model import Reply
+from bot.core.ports import ChannelRef, PostedRef
 
 
 class DiscordPoster:

@@ -18,9 +18,9 @@ from typing import Any
 import discord
 from discord import ui
 
-from adapters.console import render_table
 from adapters.discord.buttons import choice_view, fits_button
-from bot.model import Chart, ChoiceStyle, Reply, Severity
+from bot.core.formatting import render_table
+from bot.core.model import Chart, ChoiceStyle, Reply, Severity
 
 NO_MENTIONS = discord.AllowedMentions.none()
 

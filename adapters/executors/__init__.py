@@ -1,6 +1,6 @@
 """Action executors for guarded remediation: Kubernetes (official client), signed HTTP
 webhooks, and local command runbooks. Each implements
-:class:`bot.remediation.ports.ActionExecutor`; :func:`open_executors` builds them from the
+:class:`bot.features.remediation.ports.ActionExecutor`; :func:`open_executors` builds them from the
 policy."""
 
 from adapters.executors.factory import open_executors

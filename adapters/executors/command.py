@@ -16,8 +16,8 @@ import shlex
 import signal
 from collections.abc import Mapping, Sequence
 
-from bot.remediation.model import ExecutionResult, Operation, Plan
-from bot.remediation.policy import CommandExecutor as CommandExecutorConfig
+from bot.features.remediation.model import ExecutionResult, Operation, Plan
+from bot.features.remediation.policy import CommandExecutor as CommandExecutorConfig
 
 _INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ")
 _CHUNK = 65536
@@ -35,7 +35,7 @@ def render_argv(template: Sequence[str], operation: Operation) -> list[str]:
 
 
 class CommandExecutor:
-    """Implements :class:`bot.remediation.ports.ActionExecutor` for local runbooks."""
+    """Implements :class:`bot.features.remediation.ports.ActionExecutor` for local runbooks."""
 
     def __init__(
         self,

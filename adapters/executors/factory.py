@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
 
-from bot.errors import ConfigError
-from bot.remediation import policy as spec
-from bot.remediation.ports import ActionExecutor
+from bot.core.errors import ConfigError
+from bot.features.remediation import policy as spec
+from bot.features.remediation.ports import ActionExecutor
 
 
 @contextlib.asynccontextmanager

@@ -10,7 +10,7 @@ What each operation sends, as ``kubectl`` does it:
 
 The dry run only reads (GET the Deployment, its scale, its ReplicaSets). API errors become a
 failed result (403, 404, 409 ...) or, when the API server cannot be reached, a
-:class:`~bot.errors.DependencyError`.
+:class:`~bot.core.errors.DependencyError`.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from kubernetes.aio import config as kube_config
 from kubernetes.aio.client import ApiClient, AppsV1Api, Configuration
 from kubernetes.aio.client.exceptions import ApiException
 
-from bot.errors import DependencyError, InvalidInput, NotFoundError
-from bot.remediation.model import ExecutionResult, Operation, Plan, utc_now
-from bot.remediation.policy import KubernetesExecutor as KubernetesExecutorConfig
+from bot.core.errors import DependencyError, InvalidInput, NotFoundError
+from bot.features.remediation.model import ExecutionResult, Operation, Plan, utc_now
+from bot.features.remediation.policy import KubernetesExecutor as KubernetesExecutorConfig
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 REVISION = "deployment.kubernetes.io/revision"
@@ -56,7 +56,7 @@ async def open_api_client(config: KubernetesExecutorConfig) -> AsyncIterator[Api
 
 
 class KubernetesExecutor:
-    """Implements :class:`bot.remediation.ports.ActionExecutor` for Deployments."""
+    """Implements :class:`bot.features.remediation.ports.ActionExecutor` for Deployments."""
 
     def __init__(
         self,

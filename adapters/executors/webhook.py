@@ -23,8 +23,8 @@ from collections.abc import Callable
 import aiohttp
 from yarl import URL
 
-from bot.errors import DependencyError
-from bot.remediation.model import ExecutionResult, Operation, Plan
+from bot.core.errors import DependencyError
+from bot.features.remediation.model import ExecutionResult, Operation, Plan
 
 SIGNATURE_HEADER = "X-SmartCloudOps-Signature"
 TIMESTAMP_HEADER = "X-SmartCloudOps-Timestamp"
@@ -59,7 +59,7 @@ def verify_signature(
 
 
 class WebhookExecutor:
-    """Implements :class:`bot.remediation.ports.ActionExecutor` by a signed POST."""
+    """Implements :class:`bot.features.remediation.ports.ActionExecutor` by a signed POST."""
 
     def __init__(
         self,

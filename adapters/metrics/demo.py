@@ -1,10 +1,12 @@
 """The embedded demo metrics source: every lookup works with no Prometheus at all.
 
 It serves the fleet of :mod:`adapters.metrics.demo_model` behind the same port as a real
-Prometheus: catalog queries, a documented PromQL subset (:mod:`adapters.metrics.promql_mini`),
-scrape targets from the ``up`` series and alerts evaluated from the data by a few rules, so
-"what's down?" and "what alerts are firing?" agree with the charts. Its ``description`` is
-"demo data", which every answer quotes.
+Prometheus: catalog questions answered straight from the model (no PromQL in between), raw
+PromQL through a documented subset (:mod:`adapters.metrics.promql_mini`), scrape targets from
+the ``up`` series and alerts evaluated from the data by a few rules, so "what's down?" and
+"what alerts are firing?" agree with the charts. Its ``description`` is "demo data", which
+every answer quotes. Its latency is a p95; other quantiles are derived from it as a
+log-normal spread (:data:`LATENCY_SPREAD`), not measured.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from types import MappingProxyType
 
 import numpy as np
@@ -31,15 +34,24 @@ from adapters.metrics.promql_mini import (
     evaluate,
     parse,
 )
-from bot.catalog import METRIC_INFO
-from bot.errors import InvalidInput
-from bot.formatting import format_duration, format_value
-from bot.ports import Alert, Sample, Series, TargetHealth
-
-DEMO_CATALOG: Mapping[str, str] = MappingProxyType(
-    {metric: f"{name}{{{{selector}}}}" for metric, name in model.SERIES_NAMES.items()}
+from bot.core.errors import InvalidInput
+from bot.core.formatting import format_duration, format_value
+from bot.features.metrics.catalog import DEFAULT_QUANTILE, METRIC_INFO
+from bot.features.metrics.ports import (
+    Alert,
+    CatalogSeries,
+    NamedSeries,
+    Sample,
+    Series,
+    TargetHealth,
+    TargetRef,
+    Window,
 )
+from bot.features.metrics.targets import strip_port
+
 MAX_POINTS = 11_000
+LATENCY_SPREAD = 0.35
+"""The log-normal sigma relating the demo's latency quantiles to its p95."""
 _FULL_PROMQL = "Set PROMETHEUS_URL to query a real Prometheus with full PromQL."
 _RULE_WINDOW = 24 * model.HOUR
 _REFUSED = 'Get "http://{instance}/metrics": dial tcp {instance}: connect: connection refused'
@@ -92,12 +104,30 @@ class DemoMetricsSource:
         self._names = sorted({s.labels["__name__"] for s in self._series})
 
     @property
-    def catalog(self) -> Mapping[str, str]:
-        return DEMO_CATALOG
-
-    @property
     def target_labels(self) -> tuple[str, ...]:
         return ("instance", "job", "service")
+
+    async def series(
+        self,
+        metric: str,
+        target: TargetRef | None,
+        window: Window,
+        *,
+        quantile: float | None = None,
+    ) -> CatalogSeries:
+        """``metric`` of each fleet member that ``target`` names (all when None)."""
+        times = _grid(window)
+        now = self._now()
+        scale = _quantile_scale(quantile) if metric == "latency" else 1.0
+        found: list[NamedSeries] = []
+        for member in self._fleet:
+            if target is None or _names(member, target):
+                values = model.metric_values(self._seed, member, metric, times, now) * scale
+                series = _series(dict(member.labels), times, values)
+                if series is not None:
+                    found.append((member.name, series))
+        who = f"{target.label}={target.name!r}" if target else "every target"
+        return CatalogSeries(tuple(found), f"demo {model.SERIES_NAMES[metric]} of {who}")
 
     async def query(self, expr: str) -> list[Sample]:
         now = self._now()
@@ -110,23 +140,20 @@ class DemoMetricsSource:
             if not math.isnan(values[0])
         ]
 
-    async def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
-        if step <= 0 or end < start:
-            raise InvalidInput("A range query needs a start before its end and a positive step.")
-        if (end - start) / step >= MAX_POINTS:
-            raise InvalidInput(
-                f"That range has more than {MAX_POINTS} points at a {step:g}s step.",
-                hint="Ask for a shorter range or a coarser step.",
-            )
-        count = math.floor((end - start) / step) + 1
-        times = np.asarray(start + np.arange(count) * step, dtype=np.float64)
+    async def query_range(self, expr: str, window: Window) -> list[Series]:
+        times = _grid(window)
         now = self._now()
         result = self._evaluate(expr, times, now)
         vector: Vector = result if isinstance(result, list) else [({}, result)]
         return [series for labels, values in vector if (series := _series(labels, times, values))]
 
-    async def label_values(self, label: str) -> list[str]:
-        return sorted({s.labels[label] for s in self._series if s.labels.get(label)})
+    async def target_names(self) -> list[TargetRef]:
+        return [
+            TargetRef(member.labels[label], label)
+            for label in self.target_labels
+            for member in self._fleet
+            if member.labels.get(label)
+        ]
 
     async def targets(self) -> list[TargetHealth]:
         now = self._now()
@@ -135,7 +162,11 @@ class DemoMetricsSource:
             up = bool(model.up_values(target, np.array([now]), now)[0] == 1)
             instance = target.labels["instance"]
             error = "" if up else _REFUSED.format(instance=instance)
-            health.append(TargetHealth(instance, target.labels["job"], up, error, target.labels))
+            since = model.DOWN_SINCE.get(target.name)
+            down_since = None if up or since is None else model.anchor(now) + since
+            health.append(
+                TargetHealth(instance, target.labels["job"], up, error, target.labels, down_since)
+            )
         return health
 
     async def alerts(self) -> list[Alert]:
@@ -233,6 +264,34 @@ class _Store:
             for series in self._series
             if all(m.matches(series.labels) for m in matchers)
         ]
+
+
+def _grid(window: Window) -> FloatArray:
+    """The sample times of ``window``, refusing one too large to compute on request."""
+    if window.step <= 0 or window.end < window.start:
+        raise InvalidInput("A range query needs a start before its end and a positive step.")
+    if window.span / window.step >= MAX_POINTS:
+        raise InvalidInput(
+            f"That range has more than {MAX_POINTS} points at a {window.step:g}s step.",
+            hint="Ask for a shorter range or a coarser step.",
+        )
+    count = math.floor(window.span / window.step) + 1
+    return np.asarray(window.start + np.arange(count) * window.step, dtype=np.float64)
+
+
+def _names(member: model.DemoTarget, target: TargetRef) -> bool:
+    value = member.labels.get(target.label, "")
+    if target.label == "instance":
+        return strip_port(value).lower() == strip_port(target.name).lower()
+    return value.lower() == target.name.lower()
+
+
+def _quantile_scale(quantile: float | None) -> float:
+    """How much higher (or lower) than the p95 a latency quantile is, log-normally."""
+    if quantile is None or not 0 < quantile < 1:
+        return 1.0
+    normal = NormalDist()
+    return math.exp(LATENCY_SPREAD * (normal.inv_cdf(quantile) - normal.inv_cdf(DEFAULT_QUANTILE)))
 
 
 def _selectors(node: Node) -> Iterator[Selector]:

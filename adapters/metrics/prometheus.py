@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
+import logging
 import math
 import os
 import re
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -31,11 +34,24 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from bot.catalog import PROMETHEUS_TEMPLATES, build_catalog
-from bot.errors import DependencyError, InvalidInput
-from bot.ports import Alert, Sample, Series, TargetHealth
+from adapters.metrics.promql_catalog import PROMETHEUS_TEMPLATES, build_catalog, render
+from bot.core.errors import DependencyError, InvalidInput
+from bot.features.metrics.lookup import name_series
+from bot.features.metrics.ports import (
+    Alert,
+    CatalogSeries,
+    Sample,
+    Series,
+    TargetHealth,
+    TargetRef,
+    Window,
+)
+
+log = logging.getLogger(__name__)
 
 _DEPENDENCY = "prometheus"
+DOWN_LOOK_BACK = 86400.0
+"""How far back "down since" is looked for."""
 MAX_BYTES = 8 * 1024 * 1024
 THREAD_PARSE_BYTES = 256 * 1024
 _CHUNK = 64 * 1024
@@ -72,12 +88,21 @@ class PrometheusMetricsSource:
         self._session: aiohttp.ClientSession | None = None
 
     @property
-    def catalog(self) -> Mapping[str, str]:
-        return self._catalog
-
-    @property
     def target_labels(self) -> tuple[str, ...]:
         return self._target_labels
+
+    async def series(
+        self,
+        metric: str,
+        target: TargetRef | None,
+        window: Window,
+        *,
+        quantile: float | None = None,
+    ) -> CatalogSeries:
+        """The catalog template of ``metric``, narrowed to ``target``, as a range query."""
+        expr = render(self._catalog[metric], target, quantile)
+        found = await self.query_range(expr, window)
+        return CatalogSeries(name_series(found, self._target_labels), expr)
 
     async def query(self, expr: str) -> list[Sample]:
         data = await self._api("POST", "api/v1/query", {"query": expr, **self._limit()})
@@ -95,8 +120,13 @@ class PrometheusMetricsSource:
             for item in result
         ]
 
-    async def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
-        params = {"query": expr, "start": _num(start), "end": _num(end), "step": _num(step)}
+    async def query_range(self, expr: str, window: Window) -> list[Series]:
+        params = {
+            "query": expr,
+            "start": _num(window.start),
+            "end": _num(window.end),
+            "step": _num(window.step),
+        }
         data = await self._api("POST", "api/v1/query_range", {**params, **self._limit()})
         return [
             Series(
@@ -107,13 +137,33 @@ class PrometheusMetricsSource:
             for item in data.get("result", [])
         ]
 
-    async def label_values(self, label: str) -> list[str]:
-        data = await self._api("GET", f"api/v1/label/{label}/values", {})
-        return sorted(str(value) for value in data)
+    async def target_names(self) -> list[TargetRef]:
+        """Every value of the target labels, in label order (``instance`` first)."""
+        refs: list[TargetRef] = []
+        for label in self._target_labels:
+            data = await self._api("GET", f"api/v1/label/{label}/values", {})
+            refs.extend(TargetRef(str(value), label) for value in sorted(data))
+        return refs
 
     async def targets(self) -> list[TargetHealth]:
+        """The active scrape targets; a down one carries when it went down (the first
+        ``up == 0`` sample after its last ``up == 1`` in the last day, else unknown)."""
         data = await self._api("GET", "api/v1/targets", {"state": "active"})
-        return [_target(item) for item in data.get("activeTargets", [])]
+        found = [_target(item) for item in data.get("activeTargets", [])]
+        return [t if t.up else await self._with_down_since(t) for t in found]
+
+    async def _with_down_since(self, target: TargetHealth) -> TargetHealth:
+        now = time.time()
+        matchers = ",".join(
+            f'{k}="{_escape(v)}"' for k, v in (("job", target.job), ("instance", target.name))
+        )
+        window = Window(now - DOWN_LOOK_BACK, now, 60.0)
+        try:
+            found = await self.query_range(f"up{{{matchers}}}", window)
+        except (DependencyError, InvalidInput) as exc:
+            log.info("no down-since for %s: %s", target.name, exc.message)
+            return target  # "down" is still known; only "since when" is not
+        return dataclasses.replace(target, down_since=_down_since(found))
 
     async def alerts(self) -> list[Alert]:
         data = await self._api("GET", "api/v1/alerts", {})
@@ -255,6 +305,23 @@ def _number(raw: Any) -> float:
         return float(raw)
     except (TypeError, ValueError):
         return math.nan
+
+
+def _down_since(series: Sequence[Series]) -> float | None:
+    """The first sample of the last run of zeros of an ``up`` series (None: no run seen)."""
+    if not series or not series[0].values:
+        return None
+    pairs = list(zip(series[0].timestamps, series[0].values, strict=True))
+    since = None
+    for at, value in reversed(pairs):
+        if value != 0:
+            break
+        since = at
+    return since
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _target(item: Mapping[str, Any]) -> TargetHealth:

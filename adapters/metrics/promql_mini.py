@@ -13,7 +13,7 @@ Understood (see :data:`SUBSET`):
 Everything else (range vectors ``[5m]``, functions such as ``rate()``, ``offset``, vector-vector
 operations, ``bool``) raises :class:`SubsetError` naming what was not understood. An
 expression nested deeper than :data:`MAX_DEPTH` (``((((...))))``, ``- - - - up``, a chain of
-hundreds of ``+ 1``) raises :class:`~bot.errors.InvalidInput`: parsing and evaluation are
+hundreds of ``+ 1``) raises :class:`~bot.core.errors.InvalidInput`: parsing and evaluation are
 recursive, and chat text must not be able to exhaust the stack.
 Evaluation works on a grid of timestamps; a missing sample is NaN.
 """
@@ -29,7 +29,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from bot.errors import InvalidInput
+from bot.core.errors import InvalidInput
 
 FloatArray = npt.NDArray[np.float64]
 Labels = Mapping[str, str]

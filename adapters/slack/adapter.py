@@ -2,12 +2,15 @@
 
 Slack wants an acknowledgement within 3 seconds, so every listener acknowledges first and
 does the work in a task of its own (:meth:`SlackAdapter.drain` waits for those on shutdown).
-A slow answer shows "Working on it…" after ``placeholder_after`` seconds, later replaced.
+Each task is one :meth:`~bot.core.responder.Responder.respond`: the Responder claims the
+delivery, shows "Working on it…" when the answer is slow, delivers it and apologises on
+failure; this module supplies only the outbox and the delivery's key.
 
 Duplicates: Slack redelivers an event it thinks was missed (``X-Slack-Retry-Num``, same
-``event_id``), and with several replicas the redelivery can land on another one; a claim in
-the shared dedupe store (Redis across replicas) lets exactly one delivery be answered. If that
-store is down, a first delivery is answered (better twice than never) and a retry is not.
+``event_id``), and with several replicas the redelivery can land on another one; the key is
+the event id, and a retry is marked as a redelivery (skipped while the dedupe store is down).
+Slash commands are keyed by their signature (a signed command replayed within the signature
+window, on any replica, is acknowledged but not run again), clicks by button, message and user.
 """
 
 from __future__ import annotations
@@ -15,19 +18,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from adapters.slack import inbound
-from adapters.slack.outbound import ClickOutbox, Outbox, ResponseUrlOutbox, SlackWeb, ThreadOutbox
-from bot.errors import AdapterError, DependencyError
-from bot.model import IncomingMessage, Reply, Severity
-from bot.ports import DedupeStore
-from bot.progress import with_placeholder
+from adapters.slack.outbound import ClickOutbox, ResponseUrlOutbox, SlackWeb, ThreadOutbox
+from bot.core.model import IncomingMessage, Reply
+from bot.core.responder import Delivery, Outbox, Responder
 
 log = logging.getLogger(__name__)
 
@@ -43,36 +43,21 @@ PLACEHOLDER_AFTER_SECONDS = 1.5
 #: Slack retries an event for up to about an hour; a click is a one-off.
 EVENT_DEDUPE_TTL_SECONDS = 3600
 CLICK_DEDUPE_TTL_SECONDS = 24 * 3600
+#: A signed command can be replayed while its timestamp is within 5 minutes either side of
+#: the clock, so its claim outlives that whole window.
+COMMAND_DEDUPE_TTL_SECONDS = 15 * 60
 
 _ANY_COMMAND = re.compile(r"^/")
 _CHOICE_ACTION = re.compile("^" + re.escape(inbound.CHOICE_ACTION_PREFIX))
 
 
-@dataclass(frozen=True, slots=True)
-class _Once:
-    """A dedupe claim: the key, how long it holds, and what to do if the store is down."""
-
-    key: str
-    ttl_seconds: int
-    fail_open: bool
-
-
 class SlackAdapter:
     """Translates Slack traffic for the core: listeners in, outboxes out, nothing else."""
 
-    def __init__(
-        self,
-        handle: Handle,
-        web: SlackWeb,
-        dedupe: DedupeStore,
-        *,
-        placeholder_after: float = PLACEHOLDER_AFTER_SECONDS,
-    ) -> None:
-        self._handle = handle
+    def __init__(self, responder: Responder, web: SlackWeb) -> None:
+        self._responder = responder
         self._web = web
-        self._dedupe = dedupe
-        self._placeholder_after = placeholder_after
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Reply | None]] = set()
 
     def register(self, app: AsyncApp) -> None:
         """Attach the listeners to a Bolt app (HTTP mode and Socket Mode share them)."""
@@ -89,14 +74,19 @@ class SlackAdapter:
                 log.warning("%d Slack answers still running at shutdown", len(pending))
                 return
 
-    async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def _on_command(
+        self, ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
         await ack()
         message = inbound.from_slash_command(body)
         url = body.get("response_url")
         if not isinstance(url, str) or not url:
             log.warning("a Slack slash command without response_url was ignored")
             return
-        self._spawn(self._converse(message, ResponseUrlOutbox(self._web, url, message.channel_id)))
+        signatures = request.headers.get("x-slack-signature") or ()
+        key = inbound.command_dedupe_key(body, signatures[0] if signatures else None)
+        outbox = ResponseUrlOutbox(self._web, url, message.channel_id)
+        self._answer(message, outbox, Delivery(key, COMMAND_DEDUPE_TTL_SECONDS))
 
     async def _on_event(
         self, body: dict[str, Any], context: AsyncBoltContext, request: AsyncBoltRequest
@@ -104,61 +94,27 @@ class SlackAdapter:
         message = inbound.from_event(body, bot_user_id=context.bot_user_id)
         if message is None:
             return
-        retried = retry_count(request.headers) > 0
-        key = inbound.event_dedupe_key(body)
+        delivery = Delivery(
+            inbound.event_dedupe_key(body),
+            EVENT_DEDUPE_TTL_SECONDS,
+            redelivery=retry_count(request.headers) > 0,
+        )
         outbox = ThreadOutbox(self._web, message.channel_id, message.thread_id)
-        once = _Once(key, EVENT_DEDUPE_TTL_SECONDS, fail_open=not retried)
-        self._spawn(self._converse(message, outbox, once))
+        self._answer(message, outbox, delivery)
 
     async def _on_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         click = inbound.from_click(body, action)
         if click is None:
             return
-        once = _Once(inbound.click_dedupe_key(click), CLICK_DEDUPE_TTL_SECONDS, fail_open=True)
-        self._spawn(self._converse(click.message, ClickOutbox(self._web, click), once))
+        delivery = Delivery(inbound.click_dedupe_key(click), CLICK_DEDUPE_TTL_SECONDS)
+        self._answer(click.message, ClickOutbox(self._web, click), delivery)
 
-    async def _first(self, once: _Once) -> bool:
-        """Whether this delivery is the one to answer."""
-        try:
-            return await self._dedupe.claim(once.key, once.ttl_seconds)
-        except DependencyError as exc:
-            log.warning("dedupe store down (%s); %s", exc.message,
-                        "answering" if once.fail_open else "skipping a redelivery")  # fmt: skip
-            return once.fail_open
-
-    async def _converse(
-        self, message: IncomingMessage, outbox: Outbox, once: _Once | None = None
-    ) -> None:
-        """Ask the core, showing a placeholder if it is slow, then deliver the answer; with
-        ``once``, only if this delivery wins the claim. All of it runs in a tracked task."""
-        try:
-            if once is not None and not await self._first(once):
-                return
-            reply, _ = await with_placeholder(
-                self._handle(message), after=self._placeholder_after, on_slow=outbox.placeholder
-            )
-            await outbox.deliver(reply)
-        except AdapterError as exc:
-            log.warning("could not answer on Slack in %s: %s", message.channel_id, exc)
-            await _apologise(outbox, exc)
-        except Exception:
-            log.exception("answering on Slack in %s failed", message.channel_id)
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
+    def _answer(self, message: IncomingMessage, outbox: Outbox, delivery: Delivery) -> None:
+        """Respond in a task of its own (tracked, so :meth:`drain` can wait for it)."""
+        task = asyncio.create_task(self._responder.respond(message, outbox, delivery))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-async def _apologise(outbox: Outbox, exc: AdapterError) -> None:
-    """Replace a placeholder (or the silence) with a short note when Slack refused the answer
-    itself, e.g. ``invalid_blocks``; if Slack is unreachable this fails too, and is logged."""
-    note = Reply(text=f"Sorry, Slack refused my answer ({exc}).", severity=Severity.ERROR)
-    try:
-        await outbox.deliver(note)
-    except AdapterError as again:
-        log.warning("could not tell the Slack user either: %s", again)
 
 
 def retry_count(headers: Mapping[str, Sequence[str]]) -> int:

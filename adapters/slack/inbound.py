@@ -1,4 +1,4 @@
-"""Slack payloads in, the core's :class:`~bot.model.IncomingMessage` out. Pure functions.
+"""Slack payloads in, the core's :class:`~bot.core.model.IncomingMessage` out. Pure functions.
 
 Three kinds of payload reach the bot: slash commands (form fields), Events API callbacks
 (``app_mention`` in channels, ``message`` in direct messages) and ``block_actions`` (a button
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import IncomingMessage
+from bot.core.model import IncomingMessage
 
 PLATFORM = "slack"
 
@@ -145,6 +145,19 @@ def event_dedupe_key(body: Payload) -> str:
         return f"slack:event:{event_id}"
     event = _mapping(body, "event")
     return f"slack:message:{_text(event, 'channel')}:{_text(event, 'ts')}"
+
+
+def command_dedupe_key(body: Payload, signature: str | None) -> str | None:
+    """The key that makes one slash command one answer, however often it is delivered.
+
+    Over HTTP it is the request's signature, an HMAC of its timestamp and exact body: a
+    replay of the signed request has the same key, a new command with the same words does
+    not. Socket Mode signs nothing; there the command's ``trigger_id`` (one per invocation)
+    is the key. None when neither is there (the command is then answered every time)."""
+    if signature:
+        return f"slack:command:{hashlib.sha256(signature.encode()).hexdigest()[:32]}"
+    trigger = _text(body, "trigger_id")
+    return f"slack:command:trigger:{trigger}" if trigger else None
 
 
 def click_dedupe_key(click: Click) -> str:

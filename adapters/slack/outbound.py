@@ -1,5 +1,8 @@
 """Sending to Slack: the Web API calls the adapter makes, and the three ways an answer goes out.
 
+Each outbox is a :class:`bot.core.responder.Outbox`; the Responder decides when to show the
+placeholder, deliver, replace or apologise, the outbox how on Slack:
+
 * a slash command is answered through its ``response_url`` (which works even in channels the
   bot is not a member of), the placeholder replaced with ``replace_original``;
 * a mention or direct message is answered with ``chat.postMessage`` in the same thread, the
@@ -8,7 +11,7 @@
 
 Charts and the full text of a cut reply go up with the files upload v2 flow
 (``files.getUploadURLExternal`` -> upload -> ``files.completeUploadExternal``). Every SDK and
-HTTP failure becomes :class:`~bot.errors.AdapterError` carrying only Slack's error code: no
+HTTP failure becomes :class:`~bot.core.errors.AdapterError` carrying only Slack's error code: no
 token, no ``response_url`` (which is itself a credential for 30 minutes) in any message.
 """
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -32,10 +35,11 @@ from adapters.slack.render import (
     SlackMessage,
     render,
     render_click_outcome,
+    render_notice,
     render_placeholder,
 )
-from bot.errors import AdapterError
-from bot.model import Reply
+from bot.core.errors import AdapterError
+from bot.core.model import Reply, Severity
 
 log = logging.getLogger(__name__)
 
@@ -150,37 +154,35 @@ class SlackWeb:
             raise AdapterError(f"Slack {what} failed: {type(exc).__name__}") from exc
 
 
-class Outbox(Protocol):
-    """Where one answer goes: a placeholder first if the core is slow, then the answer."""
-
-    async def placeholder(self) -> None:
-        """Show "Working on it…" (best effort: a failure is logged, never raised)."""
-        ...
-
-    async def deliver(self, reply: Reply) -> None:
-        """The answer, replacing the placeholder if one was shown, then its files."""
-        ...
-
-
 class ResponseUrlOutbox:
-    """A slash command's answer, through its ``response_url``, visible to the channel."""
+    """A slash command's answer, through its ``response_url``, visible to the channel; the
+    placeholder is replaced with ``replace_original``."""
 
     def __init__(self, web: SlackWeb, response_url: str, channel_id: str) -> None:
         self._web = web
         self._url = response_url
         self._channel = channel_id
-        self._replace = False
+        self._placeholder_shown = False
+
+    async def acknowledge(self) -> None:
+        """Bolt's ``ack()`` already did, before the work was handed over."""
 
     async def placeholder(self) -> None:
-        try:
-            await self._web.respond(self._url, render_placeholder(), replace=False)
-            self._replace = True
-        except AdapterError as exc:
-            log.warning("could not post the Slack placeholder: %s", exc)
+        await self._web.respond(self._url, render_placeholder(), replace=False)
+        self._placeholder_shown = True
 
     async def deliver(self, reply: Reply) -> None:
+        await self._send(reply, replace=False)
+
+    async def replace(self, reply: Reply) -> None:
+        await self._send(reply, replace=True)
+
+    async def apologise(self, text: str) -> None:
+        await self._web.respond(self._url, render_notice(text), replace=self._placeholder_shown)
+
+    async def _send(self, reply: Reply, *, replace: bool) -> None:
         message = render(reply)
-        await self._web.respond(self._url, message, replace=self._replace)
+        await self._web.respond(self._url, message, replace=replace)
         await _attach(self._web, self._channel, None, message.files, self._tell_privately)
 
     async def _tell_privately(self, note: SlackMessage) -> None:
@@ -189,7 +191,7 @@ class ResponseUrlOutbox:
 
 class ThreadOutbox:
     """An answer to a mention or direct message: posted in the question's thread (or at top
-    level for a top-level question), the placeholder edited into the answer."""
+    level for a top-level question), the placeholder edited into the answer (``chat.update``)."""
 
     def __init__(self, web: SlackWeb, channel_id: str, thread_ts: str | None) -> None:
         self._web = web
@@ -197,20 +199,34 @@ class ThreadOutbox:
         self._thread = thread_ts
         self._placeholder_ts: str | None = None
 
+    async def acknowledge(self) -> None:
+        """Bolt acknowledged the event before the work was handed over."""
+
     async def placeholder(self) -> None:
-        try:
-            self._placeholder_ts = await self._web.post(
-                self._channel, self._thread, render_placeholder()
-            )
-        except AdapterError as exc:
-            log.warning("could not post the Slack placeholder: %s", exc)
+        self._placeholder_ts = await self._web.post(
+            self._channel, self._thread, render_placeholder()
+        )
 
     async def deliver(self, reply: Reply) -> None:
         message = render(reply)
-        if self._placeholder_ts is not None:
-            await self._web.update(self._channel, self._placeholder_ts, message)
-        else:
+        await self._web.post(self._channel, self._thread, message)
+        await self._attach(message)
+
+    async def replace(self, reply: Reply) -> None:
+        message = render(reply)
+        await self._post_or_update(message)
+        await self._attach(message)
+
+    async def apologise(self, text: str) -> None:
+        await self._post_or_update(render_notice(text))
+
+    async def _post_or_update(self, message: SlackMessage) -> None:
+        if self._placeholder_ts is None:
             await self._web.post(self._channel, self._thread, message)
+        else:
+            await self._web.update(self._channel, self._placeholder_ts, message)
+
+    async def _attach(self, message: SlackMessage) -> None:
         await _attach(self._web, self._channel, self._thread, message.files, self._tell)
 
     async def _tell(self, note: SlackMessage) -> None:
@@ -218,23 +234,30 @@ class ThreadOutbox:
 
 
 class ClickOutbox:
-    """A click's outcome: the clicked message updated in place to say who chose what, followed
-    by the core's answer (through the click's ``response_url``, else ``chat.update``)."""
+    """A click's outcome: the clicked message updated in place to say who chose what (at once
+    as the placeholder, if the answer is slow), followed by the core's answer (through the
+    click's ``response_url``, else ``chat.update``)."""
 
     def __init__(self, web: SlackWeb, click: Click) -> None:
         self._web = web
         self._click = click
 
+    async def acknowledge(self) -> None:
+        """Bolt's ``ack()`` already did, before the work was handed over."""
+
     async def placeholder(self) -> None:
-        try:
-            await self._replace(None)
-        except AdapterError as exc:
-            log.warning("could not mark the clicked Slack message: %s", exc)
+        await self._replace(None)
 
     async def deliver(self, reply: Reply) -> None:
         message = await self._replace(reply)
         where = self._click.message
         await _attach(self._web, where.channel_id, where.thread_id, message.files, self._tell)
+
+    async def replace(self, reply: Reply) -> None:
+        await self.deliver(reply)
+
+    async def apologise(self, text: str) -> None:
+        await self._replace(Reply(text=text, severity=Severity.ERROR))
 
     async def _replace(self, reply: Reply | None) -> SlackMessage:
         click = self._click

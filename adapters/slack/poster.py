@@ -4,8 +4,8 @@ A post is ``chat.postMessage`` into the channel (or the thread, for a subscripti
 thread) rendered exactly like an answer; an update is ``chat.update`` of that message. Charts
 and the full text of a cut reply are uploaded next to the post when it is made (an edit
 cannot change files). Slack's "cannot post there" errors become
-:class:`~bot.errors.NotFoundError` with what to do; every other failure stays
-:class:`~bot.errors.AdapterError`.
+:class:`~bot.core.errors.NotFoundError` with what to do; every other failure stays
+:class:`~bot.core.errors.AdapterError`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from adapters.slack.inbound import PLATFORM
 from adapters.slack.outbound import SlackWeb
 from adapters.slack.render import render
-from bot.errors import AdapterError, NotFoundError
-from bot.model import Reply
-from bot.ports import ChannelRef, PostedRef
+from bot.core.errors import AdapterError, NotFoundError
+from bot.core.model import Reply
+from bot.core.ports import ChannelRef, PostedRef
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The core's :class:`~bot.model.Reply` rendered as a Slack message: Block Kit plus files.
+"""The core's :class:`~bot.core.model.Reply` rendered as a Slack message: Block Kit plus files.
 
 Title -> header, text -> section, fields -> section fields (10 per section), table and code
 -> code blocks, choices -> buttons, footer -> context; charts become files (uploaded next to
@@ -27,11 +27,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from adapters.console import render_table
 from adapters.slack.escape import cut, escape
 from adapters.slack.inbound import CHOICE_ACTION_PREFIX, CHOICES_BLOCK_PREFIX, is_user_id
-from bot.model import ChoiceStyle, Field, Reply, Severity
-from bot.progress import WORKING_ON_IT
+from bot.core.formatting import render_table
+from bot.core.model import ChoiceStyle, Field, Reply, Severity
+from bot.core.responder import WORKING_ON_IT
 
 # Slack's published limits (https://docs.slack.dev/reference/block-kit/blocks).
 MAX_BLOCKS = 50
@@ -117,6 +117,11 @@ def render(reply: Reply) -> SlackMessage:
 def render_placeholder() -> SlackMessage:
     """The "Working on it…" message that a slow answer replaces."""
     return SlackMessage(text=WORKING_ON_IT, blocks=(_context(f"_{WORKING_ON_IT}_"),))
+
+
+def render_notice(text: str) -> SlackMessage:
+    """A plain one-line message (an apology): no blocks, so nothing in it can be refused."""
+    return SlackMessage(text=escape(text))
 
 
 def render_click_outcome(

@@ -6,11 +6,13 @@ maintenance, and moving to the Microsoft 365 Agents SDK should touch this folder
 - :mod:`.inbound`   activity -> ``IncomingMessage`` / button click (pure)
 - :mod:`.render`    ``Reply`` -> Adaptive Card 1.5 JSON + plain-text line (pure)
 - :mod:`.escape`    keeping user text from becoming mentions, markup or links
-- :mod:`.bot`       the ``ActivityHandler``: dedupe, references, placeholder, clicks
-- :mod:`.outgoing`  replies and card updates in a turn's conversation
+- :mod:`.bot`       the ``ActivityHandler``: references, text and clicks to the core's Responder
+- :mod:`.outgoing`  replies and card updates in a turn's conversation; the two outboxes
 - :mod:`.retry`     429/5xx backoff and SDK error translation
 - :mod:`.references` conversation references for proactive posts (store port)
 - :mod:`.poster`    ``ChannelPoster`` for alerts, via ``continue_conversation``
 - :mod:`.endpoint`  ``POST /api/messages`` with authentication first
+- :mod:`.signing_keys` the Bot Framework's token-signing keys: async, bounded, cached
+- :mod:`.authentication` the SDK's token checks, routed to those keys
 - :mod:`.config`    credentials check; :mod:`.wiring` the composition root's ``plugin``
 """

@@ -16,8 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +41,13 @@ class TeamsConfig:
         return bool(self.app_id)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TeamsConfig:
+    def checked(
+        cls, *, app_id: str, app_password: str, tenant_id: str | None, development_mode: bool
+    ) -> TeamsConfig:
         """Raises :class:`ConfigError` naming what to set when the credentials are unusable."""
-        app_id = settings.teams_app_id or ""
-        password = settings.teams_app_password or ""
-        tenant = settings.teams_tenant_id or None
+        password, tenant = app_password, tenant_id or None
         if not app_id:
-            if not settings.file.development_mode:
+            if not development_mode:
                 raise ConfigError(f"TEAMS_APP_ID is empty: {_HOW_TO_ENABLE}")
             if password or tenant:
                 raise ConfigError(
@@ -65,7 +64,7 @@ class TeamsConfig:
                 "TEAMS_APP_PASSWORD is empty: set it to a client secret of the app "
                 "registration TEAMS_APP_ID"
             )
-        if tenant is None and not settings.file.development_mode:
+        if tenant is None and not development_mode:
             log.warning(
                 "teams: TEAMS_TENANT_ID is not set: users of ANY Microsoft 365 tenant that "
                 "installs the app can use this bot; set TEAMS_TENANT_ID to your tenant's id "

@@ -1,4 +1,4 @@
-"""A Teams activity as the core's :class:`~bot.model.IncomingMessage`: pure translation.
+"""A Teams activity as the core's :class:`~bot.core.model.IncomingMessage`: pure translation.
 
 Reads a Bot Framework ``Activity`` by attribute (``from_property``, ``recipient``,
 ``conversation``, ``entities``, ``channel_data``, ``value``, ...), the names both
@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import IncomingMessage
+from bot.core.model import IncomingMessage
 
 PLATFORM = "teams"
 THREAD_MARK = ";messageid="
@@ -81,6 +81,15 @@ def click_of(activity: Any) -> Click | None:
         label = command
     reply_to = _str(getattr(activity, "reply_to_id", None)) or None
     return Click(command=command.strip(), label=label.strip()[:LABEL_LIMIT], card_id=reply_to)
+
+
+def dedupe_key(activity: Any) -> str | None:
+    """The key that makes one activity one answer across connector retries and replicas
+    (its conversation and id), or None for an activity without an id."""
+    activity_id = _str(getattr(activity, "id", None))
+    if not activity_id:
+        return None
+    return f"teams:activity:{_conversation_id(activity)}:{activity_id}"
 
 
 def message_text(activity: Any) -> str:

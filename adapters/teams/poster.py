@@ -3,7 +3,7 @@
 A post continues a stored conversation (:mod:`adapters.teams.references`) through the SDK's
 ``continue_conversation``: a new post in a channel, or a reply in ``thread_id``'s thread, or a
 message in a group or personal chat. A conversation the bot has never been in (or was
-removed from) has no reference, and posting there raises :class:`~bot.errors.NotFoundError`
+removed from) has no reference, and posting there raises :class:`~bot.core.errors.NotFoundError`
 saying what to do, rather than dropping the alert.
 """
 
@@ -21,9 +21,9 @@ from adapters.teams.outgoing import card_activity
 from adapters.teams.references import ReferenceBook
 from adapters.teams.render import render_reply
 from adapters.teams.retry import RetryPolicy, call_with_retries, own_retries
-from bot.errors import AdapterError, NotFoundError, SmartCloudOpsError
-from bot.model import Reply
-from bot.ports import ChannelRef, PostedRef
+from bot.core.errors import AdapterError, NotFoundError, SmartCloudOpsError
+from bot.core.model import Reply
+from bot.core.ports import ChannelRef, PostedRef
 
 NEVER_ADDED = "I have never been added to that Teams channel; mention me there once"
 NEVER_ADDED_HINT = (

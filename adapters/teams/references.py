@@ -20,14 +20,14 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import ConversationReference
 
 from adapters.teams.inbound import split_conversation_id
-from bot.errors import DependencyError
+from bot.core.errors import DependencyError
 
 log = logging.getLogger(__name__)
 
 
 class ReferenceStore(Protocol):
     """JSON documents by key. ``load`` returns None for an unknown key; every method raises
-    :class:`bot.errors.DependencyError` when the backend is unreachable."""
+    :class:`bot.core.errors.DependencyError` when the backend is unreachable."""
 
     async def save(self, key: str, document: Mapping[str, Any]) -> None: ...
 

@@ -1,4 +1,4 @@
-"""The core's :class:`~bot.model.Reply` as an Adaptive Card (schema 1.5, what Teams renders
+"""The core's :class:`~bot.core.model.Reply` as an Adaptive Card (schema 1.5, what Teams renders
 for bots on desktop, web and mobile), plus the activity's plain-text line.
 
 Layout: title and text (in a coloured container when the severity is not plain info),
@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.teams.escape import cut, keep_spaces, markdown_literal, plain_line
-from bot.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
-from bot.progress import WORKING_ON_IT
+from bot.core.markup import code_spans, quote_code
+from bot.core.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
+from bot.core.responder import WORKING_ON_IT
 
 CARD_VERSION = "1.5"
 CARD_SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -120,7 +121,7 @@ def headline(reply: Reply, outcome: str | None = None) -> str:
         first = reply.plain_text().strip().split("\n", 1)[0]
     if outcome:
         first = f"{outcome}: {first}" if first else outcome
-    return plain_line(first, HEADLINE_LIMIT)
+    return plain_line(quote_code(first), HEADLINE_LIMIT)
 
 
 def text_size(card: Element) -> int:
@@ -157,7 +158,7 @@ def _card(reply: Reply, caps: Caps, outcome: str | None, *, cut_note: bool) -> E
         body.extend(_lines(reply.footer, caps, subtle=True, small=True))
     if cut_note:
         body.append(_text_block(CUT_NOTICE, italic=True, subtle=True, small=True))
-    fallback = markdown_literal(cut(reply.plain_text(), FALLBACK_LIMIT))
+    fallback = markdown_literal(cut(quote_code(reply.plain_text()), FALLBACK_LIMIT))
     return _envelope(body, [_action(choice) for choice in shown], fallback=fallback)
 
 
@@ -199,7 +200,11 @@ def _lines(text: str, caps: Caps, *, subtle: bool = False, small: bool = False) 
         if not line.strip():
             gap = bool(blocks)
             continue
-        block = _rich([_run(cut(line, caps.line_chars), subtle=subtle, small=small)])
+        runs = [
+            _run(piece, subtle=subtle, small=small, monospace=code)
+            for piece, code in code_spans(cut(line, caps.line_chars))
+        ]
+        block = _rich(runs)
         block["spacing"] = "medium" if gap else "none" if blocks else "default"
         blocks.append(block)
         gap = False

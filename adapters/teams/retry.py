@@ -1,5 +1,5 @@
 """Outbound calls to the Bot Connector: retried on throttling and server errors, translated
-into :class:`~bot.errors.AdapterError` when they finally fail.
+into :class:`~bot.core.errors.AdapterError` when they finally fail.
 
 Teams throttles bots per conversation (HTTP 429, with ``Retry-After``) and its connector has
 transient 5xx. Each send or update is retried here with exponential backoff and jitter,
@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from botbuilder.core import BotAdapter
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.errors import AdapterError
+from bot.core.errors import AdapterError
 
 log = logging.getLogger(__name__)
 

@@ -177,7 +177,7 @@ def run_detect(in_path: str, out_path: str | None) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``detect`` arguments (shared by ``smartcloudops detect`` and ``python -m``)."""
+    """The ``detect`` arguments of ``python -m ml.anomaly.detect_cli`` (bot.app.cli has them)."""
     parser.add_argument("input", metavar="IN.csv", help="CSV with timestamp,value columns")
     parser.add_argument("-o", "--output", metavar="OUT.csv", help="default: stdout")
 

@@ -1,4 +1,4 @@
-"""The anomaly service the bot talks to: series in, ranked :class:`bot.ports.Finding`s out.
+"""The anomaly service the bot talks to: series in, ranked :class:`Finding`s out.
 
 Usage from a handler (the composition root builds one service and shares it)::
 
@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.ports import Finding, Series
+from bot.features.anomaly.ports import Finding
+from bot.features.metrics.ports import Series
 from ml.anomaly.cache import StateCache
 from ml.anomaly.detector import Detector
 from ml.anomaly.explain import AnomalySpan, strongest_spans

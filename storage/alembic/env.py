@@ -9,6 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import storage.sql.alerts  # noqa: F401 - the alert tables on Base.metadata
 from storage.sql.models import Base
 
 MIGRATION_LOCK_ID = 7_307_001
@@ -16,7 +17,8 @@ MIGRATION_LOCK_ID = 7_307_001
 
 def run_migrations_online() -> None:
     url = str(context.config.attributes["url"])
-    engine = create_engine(url, poolclass=pool.NullPool)
+    connect_args = dict(context.config.attributes.get("connect_args") or {})
+    engine = create_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
     try:
         with engine.connect() as connection:
             context.configure(

@@ -1,22 +1,23 @@
 """The alert-posting store on SQL (PostgreSQL or SQLite): subscriptions, alert groups and the
 posts made for them, shared by every replica. Implements the three stores of
-:mod:`bot.alerts.ports`, and :class:`~bot.alerts.ports.GroupHistory` (read-only) for the
+:mod:`bot.features.alerts.ports`, and :class:`~bot.features.alerts.ports.GroupHistory` (read-only)
+for the
 daily digest.
 
 Once per channel: :meth:`SqlAlertStore.claim_post` inserts the (key, channel) row; the
 unique constraint lets exactly one replica in, the others read the row (and later the
 message id recorded in it). A claim that was never recorded (its replica died mid-post) is
 taken over after ``stale_before`` with a compare-and-set on its claim time. Driver errors
-become :class:`~bot.errors.DependencyError`.
+become :class:`~bot.core.errors.DependencyError`, and so does a call the database does not answer
+within ``timeout`` seconds (:mod:`storage.sql.bounded`): nothing is posted on a claim that
+could not be made in time.
 """
 
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
@@ -24,19 +25,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.alerts.group import key_hash as hash_of
-from bot.alerts.model import (
+from bot.core.errors import DependencyError, NotFoundError
+from bot.core.ports import ChannelRef, PostedRef
+from bot.features.alerts.group import key_hash as hash_of
+from bot.features.alerts.model import (
     Acknowledgement,
     GroupRecord,
     PostClaim,
     StoredPost,
     Subscription,
 )
-from bot.config import Settings
-from bot.errors import DependencyError, NotFoundError
-from bot.ports import ChannelRef, PostedRef
 from storage.sql.alerts import AlertGroupRow, AlertPostRow, AlertSubscriptionRow
-from storage.sql.engine import database_url, migrated_engine
+from storage.sql.bounded import CallBound, bounded
+from storage.sql.engine import migrated_engine
+from storage.sql.timeouts import DatabaseTimeouts
 
 DEPENDENCY = "database"
 _UNAVAILABLE = "The alert database is unavailable, so nothing was posted or changed."
@@ -47,20 +49,32 @@ _FILTER = (*_CHANNEL, "severity", "target")
 class SqlAlertStore:
     """Subscriptions, posts and groups on one async engine."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, timeout: float = DatabaseTimeouts().timeout_seconds
+    ) -> None:
         self._engine = engine
         self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._bound = CallBound(
+            timeout, what="alert database", consequence="nothing was posted or changed"
+        )
 
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
 
+    @property
+    def bound(self) -> CallBound:
+        """The time bound on each call (see :mod:`storage.sql.bounded`)."""
+        return self._bound
+
+    @bounded
     async def ping(self) -> None:
         async with self._begin() as conn:
             await conn.execute(select(1))
 
     # ------------------------------------------------------------------ subscriptions
 
+    @bounded
     async def add_subscription(self, subscription: Subscription, at: datetime) -> bool:
         values = {
             **_filter(subscription),
@@ -77,6 +91,7 @@ class SqlAlertStore:
         async with self._begin() as conn:
             return (await conn.execute(statement)).first() is not None
 
+    @bounded
     async def remove_subscription(self, subscription: Subscription) -> bool:
         statement = delete(AlertSubscriptionRow).where(
             *_equal(AlertSubscriptionRow, _filter(subscription))
@@ -84,6 +99,7 @@ class SqlAlertStore:
         async with self._begin() as conn:
             return (await conn.execute(statement)).rowcount > 0
 
+    @bounded
     async def clear_subscriptions(self, channel: ChannelRef) -> int:
         statement = delete(AlertSubscriptionRow).where(
             *_equal(AlertSubscriptionRow, _channel(channel))
@@ -91,6 +107,7 @@ class SqlAlertStore:
         async with self._begin() as conn:
             return int((await conn.execute(statement)).rowcount)
 
+    @bounded
     async def subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
         statement = select(AlertSubscriptionRow.__table__).order_by(AlertSubscriptionRow.id)
         if channel is not None:
@@ -101,6 +118,7 @@ class SqlAlertStore:
 
     # ------------------------------------------------------------------ posts
 
+    @bounded
     async def claim_post(
         self, key: str, channel: ChannelRef, now: datetime, stale_before: datetime
     ) -> PostClaim:
@@ -128,6 +146,7 @@ class SqlAlertStore:
                     return PostClaim(won=True)
         return PostClaim(won=False, posted=_posted(row), digest=str(row["digest"]))
 
+    @bounded
     async def record_post(
         self, key: str, channel: ChannelRef, posted: PostedRef, digest: str, now: datetime
     ) -> None:
@@ -141,6 +160,7 @@ class SqlAlertStore:
             updated_at=now,
         )
 
+    @bounded
     async def release_post(self, key: str, channel: ChannelRef) -> None:
         statement = delete(AlertPostRow).where(
             *_equal(AlertPostRow, _post(key, channel)), AlertPostRow.message_id.is_(None)
@@ -148,9 +168,11 @@ class SqlAlertStore:
         async with self._begin() as conn:
             await conn.execute(statement)
 
+    @bounded
     async def set_digest(self, key: str, channel: ChannelRef, digest: str, now: datetime) -> None:
         await self._update_post(key, channel, digest=digest, updated_at=now)
 
+    @bounded
     async def posts(self, key: str) -> list[StoredPost]:
         statement = (
             select(AlertPostRow.__table__)
@@ -175,6 +197,7 @@ class SqlAlertStore:
 
     # ------------------------------------------------------------------ groups
 
+    @bounded
     async def record_group(
         self, key_hash: str, group_key: str, status: str, snapshot: str, now: datetime
     ) -> GroupRecord:
@@ -197,6 +220,7 @@ class SqlAlertStore:
             stored = await _group_row(conn, key_hash)
         return _group(stored)
 
+    @bounded
     async def find_groups(self, prefix: str, limit: int = 5) -> list[GroupRecord]:
         wanted = "".join(c for c in prefix.lower() if c in "0123456789abcdef")
         statement = (
@@ -209,8 +233,21 @@ class SqlAlertStore:
             rows = (await conn.execute(statement)).mappings().all()
         return [_group(row) for row in rows]
 
+    @bounded
+    async def firing_groups(self, limit: int = 200) -> list[GroupRecord]:
+        statement = (
+            select(AlertGroupRow.__table__)
+            .where(AlertGroupRow.status == "firing")
+            .order_by(AlertGroupRow.updated_at.desc(), AlertGroupRow.key_hash)
+            .limit(limit)
+        )
+        async with self._begin() as conn:
+            rows = (await conn.execute(statement)).mappings().all()
+        return [_group(row) for row in rows]
+
+    @bounded
     async def groups_since(self, since: datetime, limit: int = 1000) -> list[GroupRecord]:
-        """:meth:`bot.alerts.ports.GroupHistory.groups_since`: a read of the groups table,
+        """:meth:`bot.features.alerts.ports.GroupHistory.groups_since`: a read of the groups table,
         no history of its own (each row keeps the group's latest notification)."""
         statement = (
             select(AlertGroupRow.__table__)
@@ -222,6 +259,7 @@ class SqlAlertStore:
             rows = (await conn.execute(statement)).mappings().all()
         return [_group(row) for row in rows]
 
+    @bounded
     async def acknowledge(self, key_hash: str, ack: Acknowledgement) -> GroupRecord:
         statement = (
             update(AlertGroupRow)
@@ -247,41 +285,18 @@ class SqlAlertStore:
 # ---------------------------------------------------------------------- opening
 
 
-def persistent_alerts(settings: Settings) -> bool:
-    """Whether subscriptions must outlive the process: a database is configured, or some
-    chat platform can post. The console alone cannot receive posts, so a console session
-    gets a throw-away database and leaves nothing behind."""
-    return bool(
-        settings.database_url
-        or settings.slack_enabled
-        or settings.teams_enabled
-        or settings.discord_enabled
-    )
-
-
 @contextlib.asynccontextmanager
-async def open_alert_store(
-    settings: Settings, *, persistent: bool | None = None
+async def open_alert_store_at(
+    url: str, timeouts: DatabaseTimeouts | None = None
 ) -> AsyncIterator[SqlAlertStore]:
-    """The store for ``settings``: ``DATABASE_URL``, else the embedded SQLite file (or a
-    throw-away one when nothing persistent is needed, see :func:`persistent_alerts`)."""
-    keep = persistent_alerts(settings) if persistent is None else persistent
-    if keep:
-        async with open_alert_store_at(database_url(settings)) as store:
+    """Migrate the database at ``url`` and yield a store on it, bounded by ``timeouts``."""
+    timeouts = timeouts or DatabaseTimeouts()
+    async with migrated_engine(url, timeouts) as engine:
+        store = SqlAlertStore(engine, timeout=timeouts.timeout_seconds)
+        try:
             yield store
-        return
-    with tempfile.TemporaryDirectory(prefix="smartcloudops-alerts-") as directory:
-        async with open_alert_store_at(
-            f"sqlite+aiosqlite:///{Path(directory) / 'alerts.db'}"
-        ) as store:
-            yield store
-
-
-@contextlib.asynccontextmanager
-async def open_alert_store_at(url: str) -> AsyncIterator[SqlAlertStore]:
-    """Migrate the database at ``url`` and yield a store on it."""
-    async with migrated_engine(url) as engine:
-        yield SqlAlertStore(engine)
+        finally:
+            await store.bound.settle(within=timeouts.timeout_seconds)
 
 
 # ---------------------------------------------------------------------- rows

@@ -76,6 +76,3 @@ class AlertPostRow(Base):
             name="uq_alert_posts_channel",
         ),
     )  # fmt: skip
-
-
-ALERT_TABLES = (AlertSubscriptionRow, AlertGroupRow, AlertPostRow)

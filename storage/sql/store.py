@@ -6,7 +6,12 @@ idempotency key and moves the request from ``pending`` to ``executing`` in one t
 a second claimant hits the unique constraint (or finds the request no longer pending) and
 gets False. Any other integrity failure in that transaction (the audit row was refused) is a
 ``DependencyError``, never a silent "someone else has it". Driver errors become
-:class:`~bot.errors.DependencyError` too, so the caller fails closed: no row, no execution.
+:class:`~bot.core.errors.DependencyError` too, so the caller fails closed: no row, no execution.
+
+Every call is bounded (:mod:`storage.sql.bounded`): a call the database does not answer within
+``timeout`` seconds raises ``DependencyError`` naming the database, and is abandoned, so a
+request that could not be recorded in time is refused and never runs when the database
+comes back.
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.errors import DependencyError
-from bot.remediation.model import (
+from bot.core.errors import DependencyError
+from bot.features.remediation.model import (
     Actor,
     AuditEvent,
     AuditKind,
@@ -34,7 +39,9 @@ from bot.remediation.model import (
     StoredRequest,
     Tally,
 )
+from storage.sql.bounded import CallBound, bounded
 from storage.sql.models import ApprovalRow, AuditRow, ExecutionRow, RequestRow
+from storage.sql.timeouts import DatabaseTimeouts
 
 DEPENDENCY = "database"
 _UNAVAILABLE = "The remediation database is unavailable, so nothing was run or changed."
@@ -45,22 +52,34 @@ class _NotClaimable(Exception):
 
 
 class SqlRemediationStore:
-    """Implements :class:`bot.remediation.ports.RemediationStore` on an async engine."""
+    """Implements :class:`bot.features.remediation.ports.RemediationStore` on an async engine."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, timeout: float = DatabaseTimeouts().timeout_seconds
+    ) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
+        self._bound = CallBound(
+            timeout, what="remediation database", consequence="nothing was run or changed"
+        )
 
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
 
+    @property
+    def bound(self) -> CallBound:
+        """The time bound on each call (see :mod:`storage.sql.bounded`)."""
+        return self._bound
+
+    @bounded
     async def ping(self) -> None:
         async with self._begin() as conn:
             await conn.execute(select(1))
 
     # ------------------------------------------------------------------ requests
 
+    @bounded
     async def create(self, draft: RequestDraft, event: AuditEvent) -> StoredRequest:
         values = {
             "action": draft.action,
@@ -81,6 +100,7 @@ class SqlRemediationStore:
             await _audit(conn, dataclasses.replace(event, request_id=request_id))
         return _request(request_id, values)
 
+    @bounded
     async def get(self, request_id: int) -> StoredRequest | None:
         async with self._begin() as conn:
             row = (
@@ -88,6 +108,7 @@ class SqlRemediationStore:
             ).mappings().first()  # fmt: skip
         return None if row is None else _request(int(row["id"]), row)
 
+    @bounded
     async def approve(self, request_id: int, approver: Actor, event: AuditEvent) -> Tally:
         statement = self._insert_ignore(ApprovalRow).values(
             request_id=request_id,
@@ -106,6 +127,7 @@ class SqlRemediationStore:
             approvers = frozenset(str(a) for a in rows.scalars())
         return Tally(approvers=approvers, added=added)
 
+    @bounded
     async def close(self, request_id: int, status: RequestStatus, event: AuditEvent) -> bool:
         async with self._begin() as conn:
             result = await conn.execute(
@@ -121,6 +143,7 @@ class SqlRemediationStore:
 
     # ------------------------------------------------------------------ executions
 
+    @bounded
     async def claim(self, request_id: int, key: str, now: datetime, event: AuditEvent) -> bool:
         try:
             async with self._begin(integrity_errors=True) as conn:
@@ -158,6 +181,7 @@ class SqlRemediationStore:
         async with self._begin() as conn:
             return (await conn.execute(statement)).first() is not None
 
+    @bounded
     async def finish(
         self, request_id: int, key: str, result: ExecutionResult, event: AuditEvent
     ) -> None:
@@ -180,14 +204,18 @@ class SqlRemediationStore:
 
     # ------------------------------------------------------------------ audit and activity
 
+    @bounded
     async def record(self, event: AuditEvent) -> None:
         async with self._begin() as conn:
             await _audit(conn, event)
 
+    @bounded
     async def events(self, query: AuditQuery) -> list[AuditEvent]:
         statement = select(AuditRow.__table__).order_by(AuditRow.at.desc(), AuditRow.id.desc())
         if query.since is not None:
             statement = statement.where(AuditRow.at >= query.since)
+        if query.until is not None:
+            statement = statement.where(AuditRow.at < query.until)
         if query.action is not None:
             statement = statement.where(AuditRow.action == query.action)
         if query.target is not None:
@@ -198,6 +226,7 @@ class SqlRemediationStore:
             rows = (await conn.execute(statement.limit(query.limit))).mappings().all()
         return [_event(row) for row in rows]
 
+    @bounded
     async def last_execution_at(self, action: str, target: str) -> datetime | None:
         statement = select(func.max(ExecutionRow.started_at)).where(
             ExecutionRow.action == action, ExecutionRow.target == target
@@ -205,6 +234,7 @@ class SqlRemediationStore:
         async with self._begin() as conn:
             return (await conn.execute(statement)).scalar_one_or_none()
 
+    @bounded
     async def request_times(self, requester: str, action: str, since: datetime) -> list[datetime]:
         statement = (
             select(RequestRow.created_at)

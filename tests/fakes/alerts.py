@@ -12,26 +12,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from bot.alerts import (
-    Alerting,
-    AlertNotifier,
-    ChannelPublisher,
-    SilenceService,
-    SubscriptionService,
-)
-from bot.alerts.model import Silence, SilenceDraft
-from bot.alerts.ports import SilenceBackend
-from bot.alerts.route import AlertRoute
-from bot.alerts.webhook import webhook_plugin
-from bot.dispatcher import Dispatcher
-from bot.errors import AdapterError, NotFoundError
-from bot.handlers.alerts import alert_specs
-from bot.handlers.help import help_specs
-from bot.model import IncomingMessage, Reply
-from bot.ports import Alert, ChannelPoster, ChannelRef, IntentParserPort, PostedRef
-from bot.registry import HandlerSpec, Registry
-from bot.remediation.policy import Policy, load_policy
-from bot.telemetry import Telemetry
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import AdapterError, NotFoundError
+from bot.core.model import IncomingMessage, Reply
+from bot.core.ports import ChannelPoster, ChannelRef, IntentParserPort, PostedRef
+from bot.core.registry import HandlerSpec, Registry
+from bot.core.telemetry import Telemetry
+from bot.features.alerts.alerting import Alerting
+from bot.features.alerts.handlers import alert_specs
+from bot.features.alerts.model import Silence, SilenceDraft
+from bot.features.alerts.notifier import AlertNotifier
+from bot.features.alerts.ports import SilenceBackend
+from bot.features.alerts.publisher import ChannelPublisher
+from bot.features.alerts.silences import SilenceService
+from bot.features.alerts.subscriptions import SubscriptionService
+from bot.features.help.handlers import help_specs
+from bot.features.metrics.ports import Alert
+from bot.features.remediation.policy import Policy, load_policy
 from storage.memory import InMemoryContextStore
 from storage.sql.alert_store import SqlAlertStore
 
@@ -122,7 +119,8 @@ class RecordingPoster:
 
 @dataclass
 class MemorySilences:
-    """Alertmanager's silences and alerts in memory (:class:`bot.alerts.ports.SilenceBackend`)."""
+    """Alertmanager's silences and alerts in memory
+    (:class:`bot.features.alerts.ports.SilenceBackend`)."""
 
     held_alerts: list[Alert] = field(default_factory=list)
     silences: dict[str, Silence] = field(default_factory=dict)
@@ -155,10 +153,10 @@ class MemorySilences:
 
 @functools.cache
 def alert_parser() -> IntentParserPort:
-    """The bot's own parser with the alert route in front (built once per session: it trains)."""
-    from bot.app import build_parser
+    """The bot's own parser (loaded once per session)."""
+    from bot.app.parsing import build_parser
 
-    return AlertRoute(build_parser())
+    return build_parser()
 
 
 def recorded(name: str) -> bytes:
@@ -171,7 +169,6 @@ def alerting_over(
     posters: Mapping[str, ChannelPoster],
     feed: SilenceBackend | None = None,
     *,
-    token: str | None = WEBHOOK_TOKEN,
     target_labels: tuple[str, ...] = ("instance", "job", "service"),
 ) -> Alerting:
     """The alert side over ``store`` as :func:`adapters.alertmanager.wiring.open_alerting`
@@ -183,7 +180,6 @@ def alerting_over(
         notifier=notifier,
         subscriptions=SubscriptionService(store, posters),
         silences=SilenceService(feed, target_labels=target_labels),
-        webhook=webhook_plugin(notifier, token),
         feed=feed,
     )
 

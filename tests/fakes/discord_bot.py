@@ -13,23 +13,34 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
 from adapters.discord.options import DiscordOptions
-from adapters.discord.wiring import build_plugin
-from bot.app import Services
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.model import Chart, Choice, ChoiceStyle, Field, IncomingMessage, Reply, Severity
-from bot.ports import Alert, DedupeStore, Finding, Sample, Series, TargetHealth
-from bot.registry import HandlerSpec, Registry, Request
-from bot.server import build_web_app
-from bot.telemetry import Telemetry
-from intents.model import Intent, Turn
+from bot.app.config import Settings
+from bot.app.server import build_web_app
+from bot.app.services import Services
+from bot.app.wiring.discord import build_plugin
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import Chart, Choice, ChoiceStyle, Field, IncomingMessage, Reply, Severity
+from bot.core.ports import DedupeStore
+from bot.core.registry import HandlerSpec, Registry, Request
+from bot.core.telemetry import Telemetry
+from bot.features.anomaly.ports import Finding
+from bot.features.metrics.ports import (
+    Alert,
+    CatalogSeries,
+    Sample,
+    Series,
+    TargetHealth,
+    TargetRef,
+    Window,
+)
+from bot.features.metrics.targets import TargetDirectory
+from intents.model import Intent, IntentName, Turn
 from storage.dedupe import InMemoryDedupeStore
 from storage.memory import InMemoryContextStore
 from tests.fakes.discord_server import TOKEN, FakeDiscord
@@ -59,13 +70,24 @@ def fast_options_for(api_base: str, gateway_url: str, **changes: Any) -> Discord
     return dataclasses.replace(options, **changes)
 
 
+WORDS = {
+    "chart": IntentName.METRIC_QUERY,
+    "approve": IntentName.APPROVE,
+    "deny": IntentName.DENY,
+    "slow": IntentName.ANOMALY_QUERY,
+    "long": IntentName.PROMQL,
+    "unknown": IntentName.UNKNOWN,
+}
+"""The test's command words and the (real) intents that stand for them."""
+
+
 class FirstWordParser:
     """Intent = the message's first word (``approve 12`` -> approve {request_id: 12})."""
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         word, _, rest = text.strip().partition(" ")
         slots = {"request_id": rest} if word in ("approve", "deny") and rest else {}
-        return Intent(word.lower() or "unknown", 0.9, slots)
+        return Intent(WORDS.get(word.lower(), IntentName.UNKNOWN), 0.9, slots)
 
 
 class DemoTargets:
@@ -75,20 +97,26 @@ class DemoTargets:
     is_demo = True
 
     @property
-    def catalog(self) -> Mapping[str, str]:
-        return {}
-
-    @property
     def target_labels(self) -> tuple[str, ...]:
         return ("instance",)
 
-    async def label_values(self, label: str) -> list[str]:
-        return []
+    async def series(
+        self,
+        metric: str,
+        target: TargetRef | None,
+        window: Window,
+        *,
+        quantile: float | None = None,
+    ) -> CatalogSeries:
+        return CatalogSeries((), metric)
+
+    async def target_names(self) -> list[TargetRef]:
+        return [TargetRef(t.name, "instance") for t in await self.targets()]
 
     async def query(self, expr: str) -> list[Sample]:
         return []
 
-    async def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
+    async def query_range(self, expr: str, window: Window) -> list[Series]:
         return []
 
     async def targets(self) -> list[TargetHealth]:
@@ -126,7 +154,7 @@ class ScriptedCore:
             ("long", self._long),
             ("unknown", self._echo),
         ]
-        return Registry(HandlerSpec(name, "test", name, (), h) for name, h in specs)
+        return Registry(HandlerSpec(WORDS[name], "test", name, (), h) for name, h in specs)
 
     def _seen(self, request: Request) -> None:
         self.requests.append(request.message)
@@ -175,12 +203,15 @@ def scripted_services(
     telemetry = Telemetry()
     context = InMemoryContextStore()
     dispatcher = Dispatcher(FirstWordParser(), context, core.registry(), telemetry)
+    targets = DemoTargets()
     return Services(
         settings=Settings(discord_token=TOKEN),
         telemetry=telemetry,
         parser=FirstWordParser(),
         context=context,
-        metrics=DemoTargets(),
+        metrics=targets,
+        alerts=targets,
+        directory=TargetDirectory(targets),
         anomaly=NoAnomalies(),
         dedupe=dedupe or InMemoryDedupeStore(),
         redis=redis,

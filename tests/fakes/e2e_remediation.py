@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.config import FileSettings, Settings
+from bot.app.config import FileSettings, Settings
 from tests.fakes.k8s_api import FakeKubernetesApi, RecordedCall
 
 NAMESPACE = "shop"

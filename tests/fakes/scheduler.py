@@ -7,10 +7,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.errors import DependencyError
-from bot.model import Reply
-from bot.scheduler.ports import Grant, Lease
-from bot.scheduler.tenure import LeaseLost
+from bot.core.errors import DependencyError
+from bot.core.model import Reply
+from bot.features.scheduler.ports import Grant, Lease
+from bot.features.scheduler.tenure import LeaseLost
 
 NOW = 1_700_000_000.0
 
@@ -120,7 +120,8 @@ class SeverableLease:
 
 
 class FakeRun:
-    """A :class:`bot.scheduler.ports.Run` driven by hand: ``held = False`` makes it stale."""
+    """A :class:`bot.features.scheduler.ports.Run` driven by hand: ``held = False`` makes it
+    stale."""
 
     def __init__(self, job: str = "job", due: float = NOW, token: int = 1) -> None:
         self.job = job

@@ -1,5 +1,5 @@
 """The bot's real aiohttp server with the Slack plugin, for end-to-end Slack tests, plus a
-small recording "core" (a real :class:`~bot.dispatcher.Dispatcher` over a tiny registry) whose
+small recording "core" (a real :class:`~bot.core.dispatcher.Dispatcher` over a tiny registry) whose
 answers exercise every part of a reply."""
 
 from __future__ import annotations
@@ -16,15 +16,16 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
 from adapters.slack.adapter import Handle, SlackAdapter
-from adapters.slack.wiring import EVENTS_PATH, SLACK_ADAPTER_KEY, build_plugin
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.model import Chart, Choice, ChoiceStyle, Field, IncomingMessage, Reply, Severity
-from bot.ports import DedupeStore
-from bot.registry import HandlerSpec, Registry, Request
-from bot.server import build_web_app
-from bot.telemetry import Telemetry
-from intents.model import Intent, Turn
+from adapters.slack.factory import EVENTS_PATH, SLACK_ADAPTER_KEY
+from bot.app.config import Settings
+from bot.app.server import build_web_app
+from bot.app.wiring.slack import build_plugin
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import Chart, Choice, ChoiceStyle, Field, IncomingMessage, Reply, Severity
+from bot.core.ports import DedupeStore
+from bot.core.registry import HandlerSpec, Registry, Request
+from bot.core.telemetry import Telemetry
+from intents.model import Intent, IntentName, Turn
 from storage.dedupe import InMemoryDedupeStore
 from storage.memory import InMemoryContextStore
 from tests.fakes.slack_api import FakeSlack
@@ -51,12 +52,23 @@ def tiny_png(width: int = 2, height: int = 2) -> bytes:
 CHART_PNG = tiny_png()
 
 
+WORDS = {
+    "echo": IntentName.STATUS,
+    "chart": IntentName.METRIC_QUERY,
+    "slow": IntentName.ANOMALY_QUERY,
+    "choose": IntentName.ALERTS_LIST,
+    "approve": IntentName.APPROVE,
+    "long": IntentName.PROMQL,
+}
+"""The test's command words and the (real) intents that stand for them."""
+
+
 class FirstWordParser:
     """The intent is the message's first word (``echo``, ``chart``, ``slow``, ...)."""
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         word = text.split(maxsplit=1)[0].lower() if text.strip() else "unknown"
-        return Intent(word, 0.9)
+        return Intent(WORDS.get(word, IntentName.UNKNOWN), 0.9)
 
 
 @dataclass
@@ -68,7 +80,7 @@ class RecordingCore:
 
     def __post_init__(self) -> None:
         specs = [
-            HandlerSpec(name, "test", name, (name,), handler)
+            HandlerSpec(WORDS.get(name, IntentName.UNKNOWN), "test", name, (name,), handler)
             for name, handler in {
                 "echo": self._echo, "chart": self._chart, "slow": self._slow,
                 "choose": self._choose, "approve": self._approve, "long": self._long,

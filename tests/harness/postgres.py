@@ -7,13 +7,16 @@ why the cluster lives in its own ``/tmp/sco-pg-*`` dir rather than under pytest'
 temp dir. ``fsync`` is off: the data is thrown away.
 
 Fixtures: ``postgres_server`` (session). ``PostgresServer.create_database`` gives a test a
-database of its own, optionally copied from a migrated template.
+database of its own, optionally copied from a migrated template; ``PostgresServer.frozen``
+makes the whole cluster hang (SIGSTOP) for the duration of a ``with`` block.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -58,6 +61,24 @@ class PostgresServer:
         with psycopg.connect(self._dsn(database), autocommit=True) as conn:
             conn.execute(sql.encode())
 
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Every process of the cluster stopped, as a hung database host looks to its
+        clients (connections stay open, nothing answers); resumed on exit, whatever
+        happened inside. The postmaster stops first, so no new backend starts meanwhile."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, signal.SIGSTOP)
+        stopped = [postmaster]
+        try:
+            for child in _children(postmaster):
+                os.kill(child, signal.SIGSTOP)
+                stopped.append(child)
+            yield
+        finally:
+            for pid in stopped:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+
     def _dsn(self, database: str) -> str:
         return f"host=127.0.0.1 port={self.port} user=postgres dbname={database}"
 
@@ -87,6 +108,18 @@ class PostgresServer:
         if os.geteuid() == 0:
             command = ["runuser", "-u", _SERVICE_USER, "--", *command]
         subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (read from /proc, no procps needed)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[1]) == pid:
+                children.append(int(stat.parent.name))
+    return children
 
 
 def _cluster_dir() -> Path:

@@ -14,9 +14,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 import storage.sql.alerts  # noqa: F401 - the alert tables on Base.metadata
-from bot.alerts.model import Subscription
-from bot.model import Reply, Severity
-from bot.ports import ChannelRef
+from bot.core.model import Reply, Severity
+from bot.core.ports import ChannelRef
+from bot.features.alerts.model import Subscription
 from storage.migrations import upgrade_url
 from storage.sql.alert_store import SqlAlertStore, open_alert_store_at
 from storage.sql.engine import sync_url

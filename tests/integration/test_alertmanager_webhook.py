@@ -19,16 +19,18 @@ import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
-from adapters.alertmanager.wiring import open_alerting
+from adapters.alertmanager.webhook import webhook_plugin
 from adapters.metrics.demo import DemoMetricsSource
-from bot.alerts import Alerting
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.errors import DependencyError
-from bot.handlers.metrics import metric_specs
-from bot.model import Reply
-from bot.server import DependencyCheck, build_web_app
-from bot.telemetry import Telemetry
+from bot.app.config import Settings
+from bot.app.server import DependencyCheck, build_web_app
+from bot.app.wiring.alerts import open_alerting
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import DependencyError
+from bot.core.model import Reply
+from bot.core.telemetry import Telemetry
+from bot.features.alerts.alerting import Alerting
+from bot.features.metrics.specs import lookup_specs
+from bot.features.metrics.targets import TargetDirectory
 from storage.sql.alert_store import open_alert_store_at
 from tests.fakes.alerts import RecordingPoster, alert_dispatcher, on_call, recorded, said
 from tests.harness.alertmanager import TOKEN, AlertmanagerServer, StartAlertmanager
@@ -66,10 +68,14 @@ async def running(am: AlertmanagerServer, tmp_path: Path, token: str = TOKEN) ->
     checks: list[DependencyCheck] = []
     async with contextlib.AsyncExitStack() as stack:
         alerting = await open_alerting(settings, stack, posters={"chat": poster}, checks=checks)
-        metrics = alerting.alerts_source(DemoMetricsSource(seed=7))
+        demo = DemoMetricsSource(seed=7)
+        alerts = alerting.alerts_source(demo)
         on_call_team = on_call("chat:U0ANA", "chat:U0BOB")
-        bot = alert_dispatcher(alerting, *metric_specs(metrics, settings), policy=on_call_team)
-        app = build_web_app(Telemetry(), checks, [alerting.webhook])
+        lookups = lookup_specs(
+            demo, alerts, TargetDirectory(demo), settings.file.default_range_seconds
+        )
+        bot = alert_dispatcher(alerting, *lookups, policy=on_call_team)
+        app = build_web_app(Telemetry(), checks, [webhook_plugin(alerting.notifier, token)])
         server = TestServer(app, port=am.receiver_port)
         await server.start_server()
         stack.push_async_callback(server.close)

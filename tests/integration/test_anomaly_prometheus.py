@@ -12,20 +12,24 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from adapters.metrics.prometheus import PrometheusMetricsSource
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.handlers.anomaly import anomaly_specs
-from bot.model import IncomingMessage, Reply
-from bot.ports import IntentParserPort
-from bot.registry import Registry
-from bot.telemetry import Telemetry
+from bot.app.config import Settings
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import IncomingMessage, Reply
+from bot.core.ports import IntentParserPort
+from bot.core.registry import Registry
+from bot.core.telemetry import Telemetry
+from bot.features.anomaly.handler import anomaly_specs
+from bot.features.metrics.targets import TargetDirectory
 from ml.anomaly.service import AnomalyService
 from storage.memory import InMemoryContextStore
 from tests.harness.prometheus import INCIDENT, PrometheusServer
 
 pytestmark = pytest.mark.integration
 
-_BULLET = re.compile(r"^• (?P<name>[^:]+): .*?, (?:from|since) (?P<at>\d\d:\d\d) UTC", re.M)
+#: A moment on another UTC day than now carries its date ("Dec 03 21:31 UTC"): the incident is
+#: three hours back, so between 00:00 and 03:00 UTC it is yesterday's.
+_AT = r"(?:[A-Z][a-z]{2} \d\d )?(?P<at>\d\d:\d\d) UTC"
+_BULLET = re.compile(rf"^• (?P<name>[^:]+): .*?, (?:from|since) {_AT}", re.M)
 #: The catalog's rate()s look back 5 minutes: a rise shows within one window of its start.
 _TOLERANCE_MINUTES = 6
 
@@ -34,7 +38,12 @@ class Chat:
     """One user talking to a dispatcher with the anomaly handler over ``source``."""
 
     def __init__(self, parser: IntentParserPort, source: PrometheusMetricsSource) -> None:
-        registry = Registry(anomaly_specs(source, AnomalyService(), Settings()))
+        directory = TargetDirectory(source)
+        registry = Registry(
+            anomaly_specs(
+                source, AnomalyService(), directory, Settings().file.default_range_seconds
+            )
+        )
         self.dispatcher = Dispatcher(
             parser, InMemoryContextStore(), registry, Telemetry(CollectorRegistry())
         )
@@ -85,7 +94,7 @@ async def test_incident_series_and_start_are_reported(
     for name in ("Latency p95", "Error rate"):
         assert minutes_apart(starts[name], began) <= _TOLERANCE_MINUTES, reply.text
     assert "still going" not in reply.text
-    assert re.search(r"rose with (latency p95|error rate) at \d\d:\d\d UTC", reply.text, re.I)
+    assert re.search(rf"rose with (latency p95|error rate) at {_AT}", reply.text, re.I)
     assert reply.charts[0].png.startswith(b"\x89PNG")
     assert reply.footer == "Source: Prometheus"
 
@@ -97,11 +106,11 @@ async def test_no_target_finds_the_incident_across_targets(
     together at the incident's start."""
     reply = await chat.say("is anything odd?")
     assert "checkout-api latency p95" in reply.text or "checkout-api error rate" in reply.text
-    together = re.search(r"^(.*) rose with (.*) at (\d\d:\d\d) UTC", reply.text, re.M)
+    together = re.search(rf"^(.*) rose with (.*) at {_AT}", reply.text, re.M)
     assert together is not None, reply.text
     assert "web-1 CPU" in together.group(0)
     began = prometheus_server.history_end + INCIDENT[0]
-    assert minutes_apart(together.group(3), began) <= _TOLERANCE_MINUTES
+    assert minutes_apart(together.group("at"), began) <= _TOLERANCE_MINUTES
 
 
 async def test_quiet_target_says_what_was_checked(chat: Chat) -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from adapters.discord.lease import RedisShardLease
-from bot.errors import DependencyError
+from bot.core.errors import DependencyError
 from storage.dedupe import RedisDedupeStore
+from storage.lease import RedisLease
 from storage.redis_client import connect
 from tests.fakes.discord_bot import (
     ScriptedCore,
@@ -57,10 +57,8 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         assert_nobody_pinged(server)
 
 
-def lease(client: Redis, namespace: str, owner: str, ttl: float = 10.0) -> RedisShardLease:
-    return RedisShardLease(
-        client, shard="0-of-1", owner=owner, ttl_seconds=ttl, namespace=namespace
-    )
+def lease(client: Redis, namespace: str, owner: str, ttl: float = 10.0) -> RedisLease:
+    return RedisLease(client, name="0-of-1", owner=owner, ttl_seconds=ttl, namespace=namespace)
 
 
 async def test_one_holder_at_a_time_with_growing_fencing_tokens(

@@ -19,9 +19,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from adapters.discord.client import point_at
-from bot.app import open_services
-from bot.config import Settings
-from bot.server import build_web_app
+from bot.app.config import Settings
+from bot.app.server import build_web_app
+from bot.app.services import open_services
 from tests.fakes.discord_bot import connected, fake_discord
 from tests.fakes.discord_checks import assert_nobody_pinged
 from tests.fakes.discord_server import ANA, APP_ID, BEN, TOKEN, FakeDiscord, RestCall

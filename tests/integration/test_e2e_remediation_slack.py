@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.slack.wiring import SLACK_ADAPTER_KEY
-from bot.app import open_services
-from bot.server import build_web_app
+from adapters.slack.factory import SLACK_ADAPTER_KEY
+from bot.app.server import build_web_app
+from bot.app.services import open_services
 from tests.fakes.e2e_remediation import NAMESPACE, TARGET, remediation_settings, restart_patches
 from tests.fakes.k8s_api import FakeKubernetesApi
 from tests.fakes.slack_api import Call, FakeSlack

@@ -22,10 +22,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.teams.wiring import ENDPOINT_KEY
-from bot.app import open_services
-from bot.config import Settings
-from bot.server import build_web_app
+from adapters.teams.factory import ENDPOINT_KEY
+from bot.app.config import Settings
+from bot.app.server import build_web_app
+from bot.app.services import open_services
 from tests.fakes.e2e_remediation import NAMESPACE, TARGET, remediation_settings, restart_patches
 from tests.fakes.k8s_api import FakeKubernetesApi
 from tests.fakes.teams_activities import mention, payload

@@ -6,19 +6,22 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from prometheus_client import CollectorRegistry
 
 from adapters.metrics.prometheus import PrometheusMetricsSource
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.errors import DependencyError
-from bot.handlers.metrics import metric_specs
-from bot.model import IncomingMessage, Reply
-from bot.ports import IntentParserPort
-from bot.registry import Registry
-from bot.telemetry import Telemetry
+from bot.app.config import Settings
+from bot.app.registry import build_registry
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import DependencyError
+from bot.core.model import IncomingMessage, Reply
+from bot.core.ports import IntentParserPort
+from bot.core.telemetry import Telemetry
+from bot.features.metrics.targets import TargetDirectory
+from ml.anomaly import AnomalyService
+from ml.forecast.service import ForecastService
 from storage.memory import InMemoryContextStore
 from tests.harness.prometheus import EXPECTED, PrometheusServer
 from tests.harness.require import free_port
@@ -30,7 +33,14 @@ class Chat:
     """One user talking to a dispatcher wired to ``source``."""
 
     def __init__(self, parser: IntentParserPort, source: PrometheusMetricsSource) -> None:
-        registry = Registry(metric_specs(source, Settings()))
+        registry = build_registry(
+            settings=Settings(),
+            metrics=source,
+            alerts=source,
+            directory=TargetDirectory(source),
+            anomaly=AnomalyService(),
+            forecaster=ForecastService(),
+        )
         self.dispatcher = Dispatcher(
             parser, InMemoryContextStore(), registry, Telemetry(CollectorRegistry())
         )
@@ -111,7 +121,7 @@ async def test_whats_down_names_the_dead_target(
     [(name, job, error)] = reply.table.rows
     assert (name, job) == (prometheus_server.dead_target, "node")
     assert "connection refused" in error
-    assert reply.text == "1 target down, 1 of 2 up."
+    assert reply.text.startswith("1 target down, 1 of 2 up.\nweb-2 has been down since ")
 
 
 async def test_promql_up_is_a_table_of_targets(chat: Chat) -> None:
@@ -184,3 +194,71 @@ async def test_dead_prometheus_is_a_dependency_error_within_the_timeout(
 async def test_ping_answers_when_ready(source: PrometheusMetricsSource) -> None:
     """``ping`` (the readiness check) passes against a ready Prometheus."""
     await source.ping()
+
+
+# --------------------------------------------------------------------------- on call
+
+
+def clock_of(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%H:%M")
+
+
+async def test_an_absolute_window_reaches_prometheus_as_start_and_end(
+    chat: Chat, prometheus_server: PrometheusServer
+) -> None:
+    """ "from 3 hours ago to 2 hours ago" holds the incident's top (web-1 CPU at 85 %);
+    "2h ago" is the hour around it; "since HH:MM" two hours back is the calm after."""
+    during = await chat.say("cpu of web-1 from 3 hours ago to 2 hours ago")
+    assert during.title is not None
+    assert during.title.startswith("CPU · web-1 · ")
+    assert " to " in during.title
+    assert field(during, "Max") == pytest.approx(EXPECTED["web-1 cpu % during incident"], abs=2)
+    assert "Latest" in [f.label for f in during.fields]
+    since = time.time() - 2 * 3600 + 600
+    after = await chat.say(f"cpu of web-1 since {clock_of(since)}")
+    # Two hours back is yesterday between 00:00 and 02:00 UTC: the title then names the day.
+    moment = datetime.fromtimestamp(since, UTC)
+    today = datetime.now(UTC).date()
+    shown = clock_of(since) if moment.date() == today else moment.strftime("%a %H:%M")
+    assert after.title == f"CPU · web-1 · since {shown} UTC"
+    assert field(after, "Max") == pytest.approx(EXPECTED["web-1 cpu %"], abs=2)
+
+
+async def test_latency_quantiles_come_from_the_histogram(chat: Chat) -> None:
+    """p50 < p90 < p99 of checkout-api, each from histogram_quantile at that quantile."""
+    now = {}
+    for name in ("p50", "p90", "p99"):
+        reply = await chat.say(f"{name} latency of checkout-api")
+        assert reply.title == f"Latency {name} · checkout-api · last 1h"
+        now[name] = field(reply, "Now")
+    assert now["p50"] < now["p90"] < now["p99"] <= 0.5
+
+
+async def test_compare_two_hosts_on_one_chart(chat: Chat) -> None:
+    reply = await chat.say("compare cpu of web-1 and db-primary")
+    assert reply.title == "CPU · web-1 vs db-primary · last 1h"
+    assert len(reply.charts) == 1
+    assert reply.table is not None
+    assert [row[0] for row in reply.table.rows] == ["db-primary", "web-1"]
+
+
+async def test_health_of_a_target_with_a_firing_alert_is_not_ok(chat: Chat) -> None:
+    """db-primary's DiskSpaceLow fires: its health is degraded, with the alert named."""
+    reply = await chat.say("how's db-primary doing?")
+    assert reply.title == "Health · db-primary: degraded"
+    assert "Firing: DiskSpaceLow (warning)" in reply.text
+
+
+async def test_how_long_has_the_dead_target_been_down(chat: Chat) -> None:
+    """web-2 never answered this Prometheus: down since its first failed scrape."""
+    reply = await chat.say("how long has web-2 been down?")
+    assert "web-2 has been down since " in reply.text
+
+
+async def test_a_flat_disk_never_fills_at_the_current_rate(chat: Chat) -> None:
+    """db-primary's disk is a flat 90 %: not at the current rate, said so, with a chart."""
+    reply = await chat.say("when will db-primary's disk be full?")
+    assert reply.text == (
+        "Disk of db-primary does not reach full (100 %) at the current rate: it is flat."
+    )
+    assert reply.charts

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from bot.errors import DependencyError
-from bot.model import ConversationKey
+from bot.core.errors import DependencyError
+from bot.core.model import ConversationKey
 from intents.model import Turn
 from storage.redis_context import RedisContextStore
 from tests.harness.redis import RedisServer

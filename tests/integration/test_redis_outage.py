@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 import pytest
 from prometheus_client import CollectorRegistry
 
-from bot.dispatcher import Dispatcher
-from bot.model import IncomingMessage, Reply
-from bot.ports import IntentParserPort
-from bot.registry import HandlerSpec, Registry, Request
-from bot.telemetry import Telemetry
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import IncomingMessage, Reply
+from bot.core.ports import IntentParserPort
+from bot.core.registry import HandlerSpec, Registry, Request
+from bot.core.telemetry import Telemetry
 from ml.intent_classifier import build_parser
 from storage.redis_context import RedisContextStore
 from tests.harness.redis import RedisServer

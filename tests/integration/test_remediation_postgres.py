@@ -1,23 +1,25 @@
 """The remediation flow on a real PostgreSQL 15 (started by the harness): the whole flow
 contract, a thousand concurrent approvals on two replicas, concurrent migrations, and
-failing closed when the database is gone."""
+failing closed when the database is gone or hangs."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
-from bot.errors import DependencyError
+from bot.core.errors import DependencyError
 from storage.migrations import upgrade_url
 from storage.sql.engine import sync_url
-from storage.sql.models import Base
+from storage.sql.models import AuditRow, Base, ExecutionRow, RequestRow
+from storage.sql.timeouts import DatabaseTimeouts
 from tests.harness.postgres import PostgresServer
 from tests.harness.require import free_port
 from tests.unit.test_remediation_flow import (
@@ -25,6 +27,7 @@ from tests.unit.test_remediation_flow import (
     REQUESTER,
     FakeClock,
     RemediationFlowContract,
+    World,
     build_world,
 )
 
@@ -93,3 +96,76 @@ async def test_nothing_runs_while_the_database_is_down() -> None:
         await world.store.engine.dispose()
     assert request_error.value.dependency == "database"
     assert world.executor.executions == []
+
+
+BOUND = 1.5
+BOUNDED = DatabaseTimeouts(timeout_seconds=BOUND, connect_timeout_seconds=2,
+                           statement_timeout_seconds=BOUND, pool_timeout_seconds=BOUND)  # fmt: skip
+
+
+@pytest.fixture
+def migrated_database(postgres_server: PostgresServer, migrated_template: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield postgres_server.create_database(name, template=migrated_template)
+    postgres_server.drop_database(name)
+
+
+async def answers_again(world: World) -> None:
+    """Wait (bounded) until the resumed server answers this engine again."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            async with world.store.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def test_a_hung_database_refuses_the_request_in_time_and_nothing_runs_later(
+    postgres_server: PostgresServer, migrated_database: str
+) -> None:
+    """PostgreSQL hangs (every process SIGSTOPped) under a running bot: an action that needs
+    no approval is refused within the call bound, naming the database; once the server is
+    resumed (SIGCONT) nothing has run and nothing was recorded."""
+    world = build_world(migrated_database, FakeClock(), timeouts=BOUNDED)
+    try:
+        await world.store.ping()  # a pooled connection, as on a server that has been up
+        with postgres_server.frozen():
+            asked = world.service.request(REQUESTER, "flush-cache", "payments")
+            request = asyncio.create_task(asked)
+            started = time.monotonic()
+            done, _ = await asyncio.wait({request}, timeout=BOUND + 5)
+            waited = time.monotonic() - started
+        outcome = (await asyncio.gather(request, return_exceptions=True))[0]
+        await world.store.bound.settle(within=60)
+        await answers_again(world)
+        counts = [await world.count(row) for row in (RequestRow, ExecutionRow, AuditRow)]
+    finally:
+        await world.store.engine.dispose()
+    assert done, f"still waiting {waited:.1f}s into the hang"
+    assert waited < BOUND + 2.0, f"refused only after {waited:.1f}s"
+    assert isinstance(outcome, DependencyError), outcome
+    assert outcome.dependency == "database"
+    assert "remediation database did not answer" in outcome.message
+    assert world.executor.executions == []
+    assert counts == [0, 0, 0]
+
+
+async def test_a_migration_against_a_hung_database_gives_up_after_the_connect_timeout(
+    postgres_server: PostgresServer, migrated_database: str
+) -> None:
+    """Start-up migrates first: with the server hung it fails after the connect timeout
+    (5 s by default) with an error naming the database, instead of waiting for it."""
+    with postgres_server.frozen():
+        migrating = asyncio.create_task(asyncio.to_thread(upgrade_url, migrated_database))
+        started = time.monotonic()
+        done, _ = await asyncio.wait({migrating}, timeout=15)
+        waited = time.monotonic() - started
+    outcome = (await asyncio.gather(migrating, return_exceptions=True))[0]
+    assert done, f"still migrating {waited:.1f}s into the hang"
+    assert isinstance(outcome, DependencyError), outcome
+    assert outcome.message.startswith("Cannot migrate the database at ")
+    assert "timeout" in outcome.message

@@ -21,12 +21,13 @@ import pytest
 from redis.asyncio import Redis
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.scheduler.announce import Announcer
-from bot.scheduler.anomaly_scan import AnomalyScan
-from bot.scheduler.config import load_schedules
-from bot.scheduler.ports import Lease, Run
-from bot.scheduler.runner import JobRunner
-from bot.scheduler.schedule import Every
+from bot.features.metrics.targets import TargetDirectory
+from bot.features.scheduler.announce import Announcer
+from bot.features.scheduler.anomaly_scan import AnomalyScan
+from bot.features.scheduler.config import load_schedules
+from bot.features.scheduler.ports import Lease, Run
+from bot.features.scheduler.runner import JobRunner
+from bot.features.scheduler.schedule import Every
 from ml.anomaly.service import AnomalyService
 from storage.dedupe import RedisDedupeStore
 from storage.lease import RedisLease
@@ -232,7 +233,8 @@ def scan_job(client: Redis, log: PublishLog, name: str, detector: AnomalyService
     assert config is not None
     return AnomalyScan(
         config,
-        metrics=DemoMetricsSource(seed=7, now=lambda: NOW),
+        metrics=(source := DemoMetricsSource(seed=7, now=lambda: NOW)),
+        directory=TargetDirectory(source),
         detector=detector,
         announcer=Announcer(RecordingPublisher(log, name), RedisDedupeStore(client)),
         clock=lambda: NOW,

@@ -10,8 +10,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
-from bot.server import DependencyCheck, build_web_app
-from bot.telemetry import Telemetry
+from bot.app.server import DependencyCheck, build_web_app
+from bot.core.telemetry import Telemetry
 from storage.redis_context import RedisContextStore
 from tests.harness.redis import RedisServer
 

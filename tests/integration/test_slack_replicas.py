@@ -1,10 +1,12 @@
 """Several bot replicas behind one Slack app, sharing a real Redis: an event that reaches more
-than one of them (a retry landing elsewhere, or a duplicate delivery) is answered once."""
+than one of them (a retry landing elsewhere, or a duplicate delivery) is answered once, and so
+is a signed slash command replayed to another replica."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -14,7 +16,7 @@ from storage.dedupe import RedisDedupeStore
 from storage.redis_client import connect
 from tests.fakes.slack_api import BOT_USER_ID, FakeSlack
 from tests.fakes.slack_bot import BOT_TOKEN, RecordingCore, SlackBot, running_bot
-from tests.fakes.slack_requests import app_mention, block_actions, event_callback
+from tests.fakes.slack_requests import app_mention, block_actions, event_callback, slash_command
 from tests.harness.redis import RedisServer
 
 pytestmark = pytest.mark.integration
@@ -116,3 +118,22 @@ async def test_first_delivery_is_answered_while_redis_is_down_but_retries_are_no
             await bot.settle()
 
     assert [m.text for m in core.messages] == ["echo first"]
+
+
+async def test_a_slash_command_replayed_to_other_replicas_runs_once(
+    fake: FakeSlack, redis_server: RedisServer
+) -> None:
+    """The same signed command (same timestamp, same signature) sent to every replica, at
+    once and again afterwards, is answered once: the claim is in the shared Redis."""
+    core = RecordingCore()
+    command = slash_command(f"echo {uuid.uuid4().hex[:8]}", response_url=fake.response_url("r"))
+    signed_at = int(time.time())
+    async with replicas(fake, redis_server.url, core) as bots:
+        first = await asyncio.gather(*(bot.send(command, timestamp=signed_at) for bot in bots))
+        again = [await bot.send(command, timestamp=signed_at) for bot in bots]
+        for bot in bots:
+            await bot.settle()
+
+    assert [status for status, _ in first + again] == [200] * (2 * REPLICAS)
+    assert len(core.messages) == 1
+    assert len(fake.calls_to("response_url")) == 1

@@ -13,13 +13,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.teams.factory import ENDPOINT_KEY, TeamsOptions
 from adapters.teams.retry import RetryPolicy
-from adapters.teams.wiring import ENDPOINT_KEY, TeamsOptions, plugin
-from bot.app import Services, open_services
-from bot.config import FileSettings, Settings
-from bot.model import Reply
-from bot.ports import ChannelRef
-from bot.server import build_web_app
+from bot.app.config import FileSettings, Settings
+from bot.app.server import build_web_app
+from bot.app.services import Services, open_services
+from bot.app.wiring.teams import plugin
+from bot.core.model import Reply
+from bot.core.ports import ChannelRef
 from storage.dedupe import RedisDedupeStore
 from storage.redis_client import connect
 from tests.fakes.teams_activities import TEAM, mention, payload

@@ -13,8 +13,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from adapters.alertmanager.client import AlertmanagerClient
-from bot.alerts.model import Matcher, SilenceDraft
-from bot.errors import DependencyError, InvalidInput, NotFoundError
+from bot.core.errors import DependencyError, InvalidInput, NotFoundError
+from bot.features.alerts.model import Matcher, SilenceDraft
 from tests.harness.require import free_port
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

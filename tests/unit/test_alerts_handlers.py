@@ -7,18 +7,20 @@ Eve is not."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.alerts import Alerting
-from bot.alerts.model import Matcher
-from bot.alerts.payload import parse_notification
-from bot.dispatcher import Dispatcher
-from bot.model import Reply, Severity
-from bot.ports import Alert, ChannelRef
-from bot.remediation.policy import load_policy
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import Reply, Severity
+from bot.core.ports import ChannelRef
+from bot.features.alerts.alerting import Alerting
+from bot.features.alerts.model import Matcher
+from bot.features.alerts.payload import parse_notification
+from bot.features.metrics.ports import Alert
+from bot.features.remediation.policy import load_policy
 from storage.sql.alert_store import SqlAlertStore, open_alert_store_at
 from tests.fakes.alerts import (
     MemorySilences,
@@ -233,7 +235,49 @@ async def test_ack_shows_who_acknowledged_on_every_post_of_the_group(
 
 async def test_ack_of_an_unknown_or_malformed_group_id_says_so(bot: Dispatcher) -> None:
     assert "No alert group has an id starting with 0000" in (await ana(bot, "ack 0000")).text
-    assert "Which alert group?" in (await ana(bot, "ack")).text
+    assert "`ack` what?" in (await ana(bot, "ack")).text
+
+
+def _on(instance: str) -> bytes:
+    """The recorded HighLatency notification, for the checkout-api replica ``instance``."""
+    body = json.loads(recorded("firing.json"))
+    for labels in (body["groupLabels"], body["commonLabels"], body["alerts"][0]["labels"]):
+        labels["instance"] = f"{instance}:8080"
+    body["groupKey"] = f'{{}}:{{alertname="HighLatency", instance="{instance}:8080"}}'
+    return json.dumps(body).encode()
+
+
+async def test_ack_by_alert_name_acknowledges_its_one_firing_group(
+    bot: Dispatcher, alerting: Alerting, store: SqlAlertStore
+) -> None:
+    """ "ack highlatency" (any case) acknowledges the one firing HighLatency group."""
+    await alerting.notifier.notify(parse_notification(recorded("firing.json")))
+    reply = await ana(bot, "ack highlatency")
+    assert reply.title == "Acknowledged HighLatency"
+    (group,) = await store.firing_groups()
+    assert group.ack is not None
+    assert group.ack.user_id == "U0ANA"
+
+
+async def test_ack_by_a_name_firing_in_several_groups_asks_which_and_acks_none(
+    bot: Dispatcher, alerting: Alerting, store: SqlAlertStore
+) -> None:
+    for instance in ("checkout-api-1", "checkout-api-2"):
+        await alerting.notifier.notify(parse_notification(_on(instance)))
+    reply = await ana(bot, "ack HighLatency")
+    assert "HighLatency is firing in 2 groups; which one?" in reply.text
+    assert "checkout-api-1" in reply.plain_text()
+    assert "checkout-api-2" in reply.plain_text()
+    assert all(g.ack is None for g in await store.firing_groups())
+
+
+async def test_ack_by_a_name_that_is_not_firing_changes_nothing(
+    bot: Dispatcher, alerting: Alerting, store: SqlAlertStore
+) -> None:
+    await alerting.notifier.notify(parse_notification(recorded("resolved.json")))
+    assert "No DiskFull alert is firing" in (await ana(bot, "ack DiskFull")).text
+    assert "No HighLatency alert is firing" in (await ana(bot, "ack HighLatency")).text
+    assert await store.firing_groups() == []
 
 
 async def test_help_teaches_the_alert_commands(bot: Dispatcher) -> None:

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.alerts.group import AlertGroup
-from bot.alerts.model import Acknowledgement
-from bot.alerts.payload import parse_notification
-from bot.alerts.publisher import digest_of
-from bot.alerts.render import render_group
-from bot.errors import InvalidInput
-from bot.model import Severity
+from bot.core.errors import InvalidInput
+from bot.core.model import Severity
+from bot.features.alerts.group import AlertGroup
+from bot.features.alerts.model import Acknowledgement
+from bot.features.alerts.payload import parse_notification
+from bot.features.alerts.publisher import digest_of
+from bot.features.alerts.render import render_group
 from tests.fakes.alerts import alert_parser, recorded
 
 LABELS = ("instance", "job", "service")
@@ -96,7 +96,7 @@ def test_every_button_command_parses_to_the_silence_or_ack_it_promises() -> None
         ("alert_silence", {"alertname": "HighLatency", "target": "checkout-api-1",
                            "duration": seconds})
         for seconds in (3600, 14400, 86400)
-    ] + [("ack", {"group_id": group.short_id})]  # fmt: skip
+    ] + [("ack", {"alert_id": group.short_id})]  # fmt: skip
 
 
 def test_a_group_grouped_by_alert_name_only_is_silenced_by_alert_name_only() -> None:

@@ -13,17 +13,18 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.factory import SLACK_ADAPTER_KEY
 from adapters.slack.outbound import SlackWeb, trusted_response_urls
 from adapters.slack.poster import SlackPoster
-from adapters.slack.wiring import SLACK_ADAPTER_KEY, build_plugin
-from bot.alerts.group import key_hash
-from bot.alerts.model import Subscription
-from bot.alerts.payload import parse_notification
-from bot.errors import AdapterError, NotFoundError
-from bot.model import Chart, Reply, Severity
-from bot.ports import ChannelPoster, ChannelRef, PostedRef
-from bot.server import WebPlugin, build_web_app
-from bot.telemetry import Telemetry
+from bot.app.server import WebPlugin, build_web_app
+from bot.app.wiring.slack import build_plugin
+from bot.core.errors import AdapterError, NotFoundError
+from bot.core.model import Chart, Reply, Severity
+from bot.core.ports import ChannelPoster, ChannelRef, PostedRef
+from bot.core.telemetry import Telemetry
+from bot.features.alerts.group import key_hash
+from bot.features.alerts.model import Subscription
+from bot.features.alerts.payload import parse_notification
 from storage.dedupe import InMemoryDedupeStore
 from storage.sql.alert_store import open_alert_store_at
 from tests.fakes.alerts import alert_dispatcher, alerting_over, on_call, recorded

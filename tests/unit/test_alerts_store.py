@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.alerts.model import Acknowledgement, Subscription
-from bot.ports import ChannelRef, PostedRef
+from bot.core.ports import ChannelRef, PostedRef
+from bot.features.alerts.model import Acknowledgement, Subscription
 from storage.sql.alert_store import SqlAlertStore, open_alert_store_at
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -149,7 +149,7 @@ class TestSqliteAlertStore(AlertStoreContract):
 
 async def test_a_store_whose_database_is_gone_is_a_dependency_error(tmp_path: Path) -> None:
     """The publisher then fails closed: nothing is posted that could not be recorded."""
-    from bot.errors import DependencyError
+    from bot.core.errors import DependencyError
 
     async with open_alert_store_at(f"sqlite+aiosqlite:///{tmp_path / 'alerts.db'}") as store:
         await store.engine.dispose()

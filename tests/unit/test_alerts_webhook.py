@@ -12,11 +12,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.alerts import Alerting
-from bot.alerts.model import Subscription
-from bot.ports import ChannelRef
-from bot.server import build_web_app
-from bot.telemetry import Telemetry
+from adapters.alertmanager.webhook import webhook_plugin
+from bot.app.server import build_web_app
+from bot.core.ports import ChannelRef
+from bot.core.telemetry import Telemetry
+from bot.features.alerts.alerting import Alerting
+from bot.features.alerts.model import Subscription
 from storage.sql.alert_store import SqlAlertStore, open_alert_store_at
 from tests.fakes.alerts import WEBHOOK_TOKEN, RecordingPoster, alerting_over, recorded
 from tests.unit.test_alerts_store import NOW
@@ -36,8 +37,11 @@ def poster() -> RecordingPoster:
     return RecordingPoster()
 
 
-async def client_for(alerting: Alerting) -> TestClient[web.Request, web.Application]:
-    client = TestClient(TestServer(build_web_app(Telemetry(), [], [alerting.webhook])))
+async def client_for(
+    alerting: Alerting, token: str | None = WEBHOOK_TOKEN
+) -> TestClient[web.Request, web.Application]:
+    webhook = webhook_plugin(alerting.notifier, token)
+    client = TestClient(TestServer(build_web_app(Telemetry(), [], [webhook])))
     await client.start_server()
     return client
 
@@ -112,7 +116,7 @@ async def test_anything_but_the_token_is_refused_and_runs_nothing(
 async def test_with_no_token_configured_every_request_is_refused(
     store: SqlAlertStore, poster: RecordingPoster
 ) -> None:
-    client = await client_for(alerting_over(store, {"chat": poster}, token=None))
+    client = await client_for(alerting_over(store, {"chat": poster}), token=None)
     try:
         for authorization in ("Bearer ", "Bearer None", basic("x", "")):
             response = await client.post(

@@ -17,15 +17,19 @@ from prometheus_client import CollectorRegistry
 
 from adapters.metrics.demo import DemoMetricsSource
 from adapters.metrics.demo_model import INCIDENTS, anchor
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.formatting import SECONDS, format_value
-from bot.handlers.anomaly import MAX_SERIES_PER_METRIC, anomaly_specs
-from bot.handlers.help import help_specs
-from bot.model import IncomingMessage, Reply, Severity
-from bot.ports import AnomalyDetector, Finding, IntentParserPort, Series
-from bot.registry import Registry
-from bot.telemetry import Telemetry
+from bot.app.config import Settings
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import InvalidInput
+from bot.core.formatting import SECONDS, format_value
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.ports import IntentParserPort
+from bot.core.registry import Registry
+from bot.core.telemetry import Telemetry
+from bot.features.anomaly.handler import MAX_SERIES_PER_METRIC, anomaly_specs
+from bot.features.anomaly.ports import AnomalyDetector, Finding
+from bot.features.help.handlers import help_specs
+from bot.features.metrics.ports import CatalogSeries, Series, TargetRef, Window
+from bot.features.metrics.targets import TargetDirectory
 from intents.model import Intent, SlotValue, Turn
 from ml.anomaly.service import AnomalyService
 from storage.memory import InMemoryContextStore
@@ -45,7 +49,7 @@ _TOGETHER = re.compile(r"^(?P<movers>.+) rose with (?P<lead>.+) at (?P<at>\d\d:\
 class ScriptedParser:
     """Parses ``key=value; ...`` into ``anomaly_query`` with those slots (exact inputs)."""
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         slots: dict[str, SlotValue] = {}
         for pair in filter(None, (p.strip() for p in text.split(";"))):
             key, value = pair.split("=", 1)
@@ -66,7 +70,16 @@ class Chat:
     ) -> None:
         source = source or DemoMetricsSource(now=lambda: now)
         detector = detector or AnomalyService()
-        registry = Registry(anomaly_specs(source, detector, Settings(), clock=lambda: now))
+        directory = TargetDirectory(source)
+        registry = Registry(
+            anomaly_specs(
+                source,
+                detector,
+                directory,
+                Settings().file.default_range_seconds,
+                clock=lambda: now,
+            )
+        )
         for spec in help_specs(registry):
             registry.register(spec)
         self.dispatcher = Dispatcher(
@@ -158,7 +171,7 @@ async def test_how_far_quotes_the_data_and_the_chart_shades_it() -> None:
     source = DemoMetricsSource(now=lambda: NOW)
     reply = await Chat(source=source).say("target=checkout-api")
     [series] = await source.query_range(
-        'http_request_latency_p95_seconds{service="checkout-api"}', NOW - 6 * HOUR, NOW, 60
+        'http_request_latency_p95_seconds{service="checkout-api"}', Window(NOW - 6 * HOUR, NOW, 60)
     )
     far = _FAR.fullmatch(listed(reply)["Latency p95"].far)
     assert far is not None, reply.text
@@ -246,14 +259,17 @@ async def test_range_out_of_bounds_is_refused(span: int) -> None:
 
 
 class NothingMatches(DemoMetricsSource):
-    """The demo with catalog queries that select no series."""
+    """The demo answering every catalog question with no series."""
 
-    @property
-    def catalog(self) -> Mapping[str, str]:
-        return {
-            m: q.replace("{{selector}}", '{job="none",{selector}}')
-            for m, q in super().catalog.items()
-        }
+    async def series(
+        self,
+        metric: str,
+        target: TargetRef | None,
+        window: Window,
+        *,
+        quantile: float | None = None,
+    ) -> CatalogSeries:
+        return CatalogSeries((), f"nothing for {metric}")
 
 
 async def test_no_data_says_there_is_nothing_to_check() -> None:
@@ -270,11 +286,19 @@ async def test_no_data_says_there_is_nothing_to_check() -> None:
 
 
 class BrokenLatency(DemoMetricsSource):
-    """The demo with a latency query it cannot run (like a mistyped catalog override)."""
+    """The demo with a latency question it cannot answer (like a mistyped catalog override)."""
 
-    @property
-    def catalog(self) -> Mapping[str, str]:
-        return {**super().catalog, "latency": "no_such_metric{{selector}}"}
+    async def series(
+        self,
+        metric: str,
+        target: TargetRef | None,
+        window: Window,
+        *,
+        quantile: float | None = None,
+    ) -> CatalogSeries:
+        if metric == "latency":
+            raise InvalidInput("The demo data has no metric 'no_such_metric'.")
+        return await super().series(metric, target, window, quantile=quantile)
 
 
 async def test_a_failing_query_is_reported_not_fatal() -> None:
@@ -295,12 +319,22 @@ async def test_a_failing_query_is_reported_not_fatal() -> None:
 class Crowded(DemoMetricsSource):
     """The demo with every series of a query repeated under 30 hosts (a big fleet)."""
 
-    async def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
-        first = (await super().query_range(expr, start, end, step))[0]
-        return [
-            Series({**first.labels, "instance": f"node-{i:02d}:9100"}, *_samples(first))
+    async def series(
+        self,
+        metric: str,
+        target: TargetRef | None,
+        window: Window,
+        *,
+        quantile: float | None = None,
+    ) -> CatalogSeries:
+        found = await super().series(metric, target, window, quantile=quantile)
+        first = found.series[0][1]
+        crowd = tuple(
+            (f"node-{i:02d}", Series({**first.labels, "instance": f"node-{i:02d}:9100"},
+                                     *_samples(first)))
             for i in range(30)
-        ]
+        )  # fmt: skip
+        return CatalogSeries(crowd, found.asked)
 
 
 def _samples(series: Series) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -345,7 +379,7 @@ async def test_work_is_bounded_and_history_precedes_the_range() -> None:
 class HelpParser:
     """Every message is ``help anomalies``."""
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         return Intent("help", 0.99, {"topic": "anomalies"})
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from bot.anomaly_report import (
+from bot.features.anomaly.ports import Finding
+from bot.features.anomaly.report import (
     NOTABLE_SCORE,
     Checked,
     Report,
@@ -14,7 +15,7 @@ from bot.anomaly_report import (
     measure,
     value_range,
 )
-from bot.ports import Finding, Series
+from bot.features.metrics.ports import Series
 
 STEP = 60.0
 T0 = datetime(2024, 3, 12, 14, 5, tzinfo=UTC).timestamp()  # the excursions begin at 14:05

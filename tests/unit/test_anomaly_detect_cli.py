@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.app.cli import main as cli_main
 from ml.anomaly import ALERT_THRESHOLD
 from ml.anomaly.detect_cli import OUTPUT_COLUMNS, main, read_series_csv, run_detect
 
@@ -199,12 +200,18 @@ def test_a_header_without_rows_gives_a_header_and_a_note(
     assert read_rows(tmp_path / "out.csv") == [list(OUTPUT_COLUMNS)]
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [pytest.param(["--help"], id="python -m"), pytest.param(["detect", "--help"], id="console")],
+)
 def test_help_documents_the_columns_the_threshold_and_odd_input(
-    capsys: pytest.CaptureFixture[str],
+    argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``detect --help`` names the output columns, the alert threshold and each treatment."""
+    """``detect --help`` names the output columns, the alert threshold and each treatment,
+    both from ``python -m ml.anomaly.detect_cli`` and from ``smartcloudops detect``."""
+    entry = main if argv[0] == "--help" else cli_main
     with pytest.raises(SystemExit) as done:
-        main(["--help"])
+        entry(argv)
     assert done.value.code == 0
     text = capsys.readouterr().out
     assert "timestamp,value,anomaly_score,is_anomaly" in text

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.ports import Series
+from bot.features.metrics.ports import Series
 from ml.anomaly import (
     AnomalyService,
     Detector,

@@ -7,7 +7,8 @@ import threading
 
 import numpy as np
 
-from bot.ports import Finding, Series
+from bot.features.anomaly.ports import Finding
+from bot.features.metrics.ports import Series
 from ml.anomaly import AnomalyService, Detector, FittedState, StateCache, moved_together
 from ml.anomaly.model import FloatArray, ScoredSeries
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.ports import Series
+from bot.features.metrics.ports import Series
 from ml.anomaly import AnomalyService, Detector, DetectorParams, FittedState, StateCache
 from ml.anomaly.model import DETECTOR_NAME, DETECTOR_VERSION
 

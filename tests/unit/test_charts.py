@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot import charts
-from bot.charts import MAX_SERIES, draw_line_chart, render_line_chart, slug
-from bot.lookup import NamedSeries
-from bot.model import Chart
-from bot.ports import Series
+from bot.core import charts
+from bot.core.charts import MAX_SERIES, draw_line_chart, render_line_chart, slug
+from bot.core.model import Chart
+from bot.features.metrics.lookup import NamedSeries
+from bot.features.metrics.ports import Series
 
 
 def ramp(name: str, offset: float = 0.0, points: int = 60) -> NamedSeries:

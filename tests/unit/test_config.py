@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ENV_NAMES, FileSettings, Settings, load_settings
-from bot.errors import ConfigError
+from bot.app.config import ENV_NAMES, FileSettings, Settings, load_settings
+from bot.core.errors import ConfigError
 
 SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-secret-bot-token",
     "SLACK_SIGNING_SECRET": "signing-secret-value",
     "SLACK_APP_TOKEN": "xapp-secret-app-token",
+    "TEAMS_APP_ID": "0b1c2d3e-aaaa-4bbb-8ccc-123456789abc",
     "TEAMS_APP_PASSWORD": "teams-secret-password",
     "DISCORD_TOKEN": "discord-secret-token",
     "ALERTMANAGER_WEBHOOK_TOKEN": "webhook-secret-token",
@@ -133,6 +134,53 @@ def test_yaml_file_overrides_defaults(tmp_path: Path) -> None:
     assert settings.file.catalog == {"cpu": "avg(rate(my_cpu_seconds{selector}[5m]))"}
 
 
+def test_policy_and_schedules_are_parsed_once_into_typed_objects(tmp_path: Path) -> None:
+    """The policy and schedules come out of loading as typed objects, kept on the settings:
+    every consumer gets the very same object, nothing parses the raw sections again."""
+    from bot.features.remediation.policy import Policy
+    from bot.features.scheduler.config import SchedulesConfig
+
+    env = config_file(
+        tmp_path,
+        "policy:\n"
+        "  roles: {oncall: {users: ['slack:U0ANA']}}\n"
+        "  executors: {runbooks: {type: command}}\n"
+        "  actions:\n"
+        "    restart:\n"
+        "      {executor: runbooks, role: oncall, targets: {names: [payments]},\n"
+        "       command: [/bin/true]}\n"
+        "schedules:\n"
+        "  anomaly_scan: {every: 10m, metrics: [cpu]}\n",
+    )
+    settings = load_settings(env)
+    assert isinstance(settings.policy, Policy)
+    assert settings.policy is settings.policy
+    assert "restart" in settings.policy.actions
+    assert isinstance(settings.schedules, SchedulesConfig)
+    assert settings.schedules is settings.schedules
+
+
+def test_without_sections_there_is_an_empty_policy_and_no_schedules() -> None:
+    settings = Settings()
+    assert settings.policy.actions == {}
+    assert settings.schedules is None
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("policy:\n  actions: {restart: {role: nobody}}\n", "policy"),
+        ("schedules:\n  anomaly_scan: {every: often}\n", "schedules"),
+    ],
+)
+def test_a_bad_policy_or_schedule_fails_loading_naming_the_file(
+    tmp_path: Path, text: str, named: str
+) -> None:
+    env = config_file(tmp_path, text)
+    with pytest.raises(ConfigError, match=rf"{re.escape(env['SMARTCLOUDOPS_CONFIG'])}: .*{named}"):
+        load_settings(env)
+
+
 def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:
     """An empty file is the same as no file."""
     assert load_settings(config_file(tmp_path, "# nothing yet\n")).file == FileSettings()
@@ -146,6 +194,10 @@ def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:
         pytest.param("context_ttl_seconds: soon\n", "context_ttl_seconds", id="not-a-number"),
         pytest.param("catalog:\n  cpu: [1, 2]\n", "catalog.cpu", id="nested"),
         pytest.param("log_level: chatty\n", "log_level", id="log-level"),
+        pytest.param(
+            "database:\n  timeout_seconds: 0\n", "database.timeout_seconds", id="database-timeout"
+        ),
+        pytest.param("database:\n  timeout: 5\n", "database.timeout", id="database-key"),
     ],
 )
 def test_bad_yaml_key_is_named(tmp_path: Path, text: str, key: str) -> None:
@@ -201,10 +253,9 @@ def test_secrets_are_not_in_repr(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "enabled"),
     [
-        ({"SLACK_BOT_TOKEN": "x"}, set()),
         ({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y"}, {"slack"}),
         ({"SLACK_BOT_TOKEN": "x", "SLACK_APP_TOKEN": "y"}, {"slack"}),
-        ({"TEAMS_APP_ID": "app"}, {"teams"}),
+        ({"TEAMS_APP_ID": "app", "TEAMS_APP_PASSWORD": "pw"}, {"teams"}),
         ({"DISCORD_TOKEN": "t"}, {"discord"}),
     ],
 )
@@ -217,3 +268,56 @@ def test_platform_is_enabled_by_its_credentials(env: dict[str, str], enabled: se
         "discord": settings.discord_enabled,
     }
     assert {name for name, on in flags.items() if on} == enabled
+
+
+def test_database_calls_are_bounded_at_five_seconds_unless_configured(tmp_path: Path) -> None:
+    """Every database bound defaults to 5 s; the ``database:`` section changes them."""
+    defaults = load_settings({}).file.database
+    assert (
+        defaults.timeout_seconds,
+        defaults.connect_timeout_seconds,
+        defaults.statement_timeout_seconds,
+        defaults.pool_timeout_seconds,
+    ) == (5.0,) * 4
+    text = "database:\n  timeout_seconds: 2.5\n  statement_timeout_seconds: 30\n"
+    configured = load_settings(config_file(tmp_path, text)).file.database
+    assert (configured.timeout_seconds, configured.statement_timeout_seconds) == (2.5, 30.0)
+    assert configured.pool_timeout_seconds == 5.0
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"TEAMS_APP_PASSWORD": "teams-secret-password"}, "TEAMS_APP_ID"),
+        ({"TEAMS_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, "TEAMS_APP_ID"),
+        ({"TEAMS_APP_ID": "app"}, "TEAMS_APP_PASSWORD"),
+        ({"SLACK_SIGNING_SECRET": "signing-secret-value"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_APP_TOKEN": "xapp-secret-app-token"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-secret-bot-token"}, "SLACK_SIGNING_SECRET"),
+    ],
+)
+def test_half_configured_platform_is_refused_naming_the_missing_key(
+    env: dict[str, str], missing: str
+) -> None:
+    """Half of a platform's credentials fails start-up (it used to leave the platform off
+    without a word): one line that names the missing key and shows no secret."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    message = str(caught.value)
+    assert message.startswith(f"{missing} is not set but ")
+    assert "\n" not in message
+    assert not any(secret in message for secret in SECRET_VALUES)
+
+
+@pytest.mark.parametrize("url", ["mysql://ops:db-secret-pw@db/ops", "db.sqlite", "redis://x"])
+def test_a_database_url_that_is_not_postgresql_or_sqlite_is_named(url: str) -> None:
+    """DATABASE_URL must name PostgreSQL or SQLite; the error hides the password."""
+    with pytest.raises(ConfigError, match=r"^DATABASE_URL must be") as caught:
+        load_settings({"DATABASE_URL": url})
+    assert "db-secret-pw" not in str(caught.value)
+
+
+def test_postgresql_and_sqlite_database_urls_are_accepted() -> None:
+    for url in ("postgresql://u@h/db", "postgresql+psycopg://u@h/db", "postgres://u@h/db",
+                "sqlite:///x.db", "sqlite+aiosqlite:///x.db"):  # fmt: skip
+        assert load_settings({"DATABASE_URL": url}).database_url == url

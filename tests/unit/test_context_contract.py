@@ -17,7 +17,7 @@ import fakeredis
 import pytest
 from redis.asyncio import Redis
 
-from bot.model import ConversationKey
+from bot.core.model import ConversationKey
 from intents.model import Turn
 from storage.memory import InMemoryContextStore
 from storage.redis_context import RedisContextStore

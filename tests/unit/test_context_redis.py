@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.errors import ConfigError, DependencyError
+from bot.core.errors import ConfigError, DependencyError
 from intents.model import Turn
 from storage.redis_context import RedisContextStore
 from tests.harness.require import free_port

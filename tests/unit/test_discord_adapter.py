@@ -3,6 +3,7 @@ server, against a local fake Discord (REST + gateway)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -12,10 +13,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from adapters.discord.client import point_at
-from adapters.discord.wiring import SUPERVISOR_KEY
-from bot.app import open_services
-from bot.config import Settings
-from bot.server import build_web_app
+from adapters.discord.factory import SUPERVISOR_KEY
+from bot.app.config import Settings
+from bot.app.server import build_web_app
+from bot.app.services import open_services
+from bot.core.responder import WORKING_ON_IT
+from storage.dedupe import InMemoryDedupeStore
 from tests.fakes.discord_bot import (
     PNG,
     ScriptedCore,
@@ -38,10 +41,12 @@ from tests.fakes.discord_server import (
     THREAD_ID,
     TOKEN,
     FakeDiscord,
+    Json,
 )
 
 REPLY = r"/channels/\d+/messages"
 CALLBACK = r"/interactions/\d+/[^/]+/callback"
+FOLLOW_UP = r"/webhooks/\d+/[^/]+"
 GUILDS, GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1 << 0, 1 << 9, 1 << 12, 1 << 15
 
 
@@ -147,17 +152,20 @@ async def test_a_slow_answer_posts_a_placeholder_then_edits_it_into_the_answer(
     assert len(fake.calls_to("POST", REPLY)) == 1
 
 
-async def test_a_slash_command_gets_an_interaction_callback_with_the_answer(
+async def test_a_slash_command_is_deferred_at_once_and_answered_by_a_follow_up(
     fake: FakeDiscord, core: ScriptedCore, bot: TestServer
 ) -> None:
+    """Even a fast answer: the interaction is acknowledged first (type 5, "thinking…", so no
+    slow step can miss Discord's 3 s deadline), and the answer is the follow-up."""
     command = fake.slash_command("chart cpu", user=BEN)
     await fake.dispatch("INTERACTION_CREATE", command)
     call = await fake.wait_for_call("POST", CALLBACK)
     assert call.path == f"/interactions/{command['id']}/{command['token']}/callback"
-    body = call.body or {}
-    assert body["type"] == 4
-    assert body["data"]["embeds"][0]["title"] == "CPU · web-1"
-    assert [f.filename for f in call.files] == ["cpu-web-1.png"]
+    assert (call.body or {})["type"] == 5
+    follow_up = await fake.wait_for_call("POST", rf"/webhooks/{APP_ID}/{command['token']}")
+    body = follow_up.body or {}
+    assert body["embeds"][0]["title"] == "CPU · web-1"
+    assert [f.filename for f in follow_up.files] == ["cpu-web-1.png"]
     (asked,) = core.requests
     assert (asked.text, asked.user_id, asked.user_name) == ("chart cpu", BEN["id"], "Ben")
 
@@ -171,6 +179,57 @@ async def test_a_slow_slash_command_is_deferred_then_answered_by_a_follow_up(
     assert (deferred.body or {})["type"] == 5
     follow_up = await fake.wait_for_call("POST", rf"/webhooks/{APP_ID}/{command['token']}")
     assert (follow_up.body or {})["embeds"][0]["description"] == "Finally done."
+
+
+class SlowDedupe:
+    """A dedupe store behind a slow Redis: an interaction's claim waits until the test opens
+    ``gate`` (messages are claimed at once); ``completed`` lists the claims that returned."""
+
+    def __init__(self) -> None:
+        self._store = InMemoryDedupeStore()
+        self.gate = asyncio.Event()
+        self.completed: list[str] = []
+
+    async def claim(self, key: str, ttl_seconds: int) -> bool:
+        if key.startswith("discord:interaction:"):
+            await self.gate.wait()
+        won = await self._store.claim(key, ttl_seconds)
+        self.completed.append(key)
+        return won
+
+
+async def _interaction(fake: FakeDiscord, kind: str) -> Json:
+    if kind == "slash command":
+        return fake.slash_command("chart cpu")
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("chart cpu"))
+    await fake.wait_for_call("POST", REPLY)
+    message = fake.messages[next(iter(fake.messages))]
+    return fake.button_click(message, "sco:approve 12", user=BEN)
+
+
+@pytest.mark.parametrize(("kind", "deferral", "answer"), [
+    ("slash command", 5, ("POST", FOLLOW_UP)),
+    ("button click", 6, ("PATCH", rf"/webhooks/{APP_ID}/[^/]+/messages/@original")),
+])  # fmt: skip
+async def test_an_interaction_is_deferred_before_a_slow_dedupe_claim_completes(
+    fake: FakeDiscord, core: ScriptedCore, kind: str, deferral: int, answer: tuple[str, str]
+) -> None:
+    """Discord drops an interaction not acknowledged within 3 s: the deferral reaches Discord
+    while the claim in a slow dedupe store is still waiting, and the answer follows it."""
+    dedupe = SlowDedupe()
+    async with running_bot(scripted_services(core, dedupe=dedupe), fast_options(fake)):
+        await connected(fake)
+        interaction = await _interaction(fake, kind)
+        key = f"discord:interaction:{interaction['id']}"
+        await fake.dispatch("INTERACTION_CREATE", interaction)
+        deferred = await fake.wait_for_call("POST", CALLBACK)
+        assert (deferred.body or {})["type"] == deferral
+        assert key not in dedupe.completed
+        assert fake.calls_to(*answer) == []
+        dedupe.gate.set()
+        await fake.wait_for_call(*answer)
+    assert dedupe.completed.count(key) == 1
+    assert len(fake.calls_to("POST", CALLBACK)) == 1
 
 
 async def test_autocomplete_suggests_catalog_metrics_and_known_targets(
@@ -209,18 +268,19 @@ async def test_a_button_click_reaches_the_core_as_the_clicking_user_and_updates_
     assert custom_ids == ["sco:approve 12", "sco:deny 12"]
     click = fake.button_click(message, "sco:approve 12", user=BEN)
     await fake.dispatch("INTERACTION_CREATE", click)
-    update = await fake.wait_for_call("POST", CALLBACK)
+    deferred = await fake.wait_for_call("POST", CALLBACK)
+    assert (deferred.body or {})["type"] == 6
+    update = await fake.wait_for_call("PATCH", rf"/webhooks/{APP_ID}/[^/]+/messages/@original")
     clicked = core.requests[-1]
     assert (clicked.user_id, clicked.user_name, clicked.text) == (BEN["id"], "Ben", "approve 12")
     assert (clicked.channel_id, clicked.team_id) == (CHANNEL_ID, GUILD_ID)
     body = update.body or {}
-    assert body["type"] == 7
-    original, outcome = body["data"]["embeds"]
+    original, outcome = body["embeds"]
     assert original["title"] == (posted.body or {})["embeds"][0]["title"]
     assert outcome["author"]["name"] == "Ben chose Approve"
     assert outcome["description"] == "Approved request 12 by Ben."
-    assert body["data"]["components"] == []
-    kept = [a["id"] for a in body["data"]["attachments"]]
+    assert body["components"] == []
+    kept = [a["id"] for a in body["attachments"]]
     assert kept == [int(a["id"]) for a in message["attachments"]]
 
 
@@ -248,7 +308,7 @@ async def test_everyone_and_role_pings_in_user_text_ping_nobody(
     await fake.dispatch("MESSAGE_CREATE", fake.user_message(text))
     await fake.dispatch("INTERACTION_CREATE", fake.slash_command(text))
     call = await fake.wait_for_call("POST", REPLY)
-    await fake.wait_for_call("POST", CALLBACK)
+    await fake.wait_for_call("POST", FOLLOW_UP)
     sends = message_payloads(fake)
     assert len(sends) == 2
     assert all(pings_nobody(payload) for _, payload in sends)
@@ -320,6 +380,8 @@ async def test_serve_with_discord_token_answers_a_mention_from_the_real_core(
         await connected(fake)
         await fake.dispatch("MESSAGE_CREATE", fake.user_message("cpu of web-1"))
         call = await fake.wait_for_call("POST", REPLY)
+        if (call.body or {}).get("content") == WORKING_ON_IT:  # a slow machine: edited later
+            call = await fake.wait_for_call("PATCH", r"/channels/\d+/messages/\d+")
     (embed,) = call.body["embeds"]
     assert "web-1" in embed["title"]
     assert call.files

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from adapters.discord.complete import MAX_SUGGESTIONS, Vocabulary, suggest
-from bot.errors import DependencyError
-from bot.ports import TargetHealth
+from bot.core.errors import DependencyError
+from bot.features.metrics.ports import TargetHealth
+from bot.features.metrics.targets import TargetDirectory
 from intents.model import METRICS
 from tests.fakes.discord_bot import DemoTargets
 
@@ -29,23 +30,28 @@ def test_empty_input_offers_the_vocabulary_within_discords_limits() -> None:
 
 
 class CountingTargets(DemoTargets):
+    """Targets that count lookups, and can fail or hang (a dead or stalled Prometheus)."""
+
     def __init__(self) -> None:
         self.calls = 0
         self.failing = False
-        self.delay = 0.0
+        self.stalled = False
 
     async def targets(self) -> list[TargetHealth]:
         self.calls += 1
-        await asyncio.sleep(self.delay)
+        if self.stalled:
+            await asyncio.Event().wait()  # never answers
         if self.failing:
             raise DependencyError("prometheus", "Prometheus did not answer")
         return [TargetHealth("web-1:9100", "node", True), TargetHealth("payments", "api", False)]
 
 
-async def test_vocabulary_is_the_catalog_plus_target_names_cached_for_a_while() -> None:
+async def test_vocabulary_is_the_catalog_plus_the_directorys_names_cached_for_a_while() -> None:
+    """Autocomplete offers the names the bot's one directory knows (shared with every
+    feature), refreshed after its cache time."""
     now = [0.0]
     source = CountingTargets()
-    vocabulary = Vocabulary(source, clock=lambda: now[0])
+    vocabulary = Vocabulary(TargetDirectory(source, clock=lambda: now[0]))
     assert await vocabulary.words() == [*METRICS, "payments", "web-1"]
     await vocabulary.words()
     assert source.calls == 1
@@ -54,13 +60,15 @@ async def test_vocabulary_is_the_catalog_plus_target_names_cached_for_a_while() 
     assert source.calls == 2
 
 
-async def test_a_failing_or_slow_metrics_source_costs_only_the_targets() -> None:
+async def test_a_failing_or_stalled_metrics_source_costs_only_the_targets() -> None:
+    """Discord gives autocomplete 3 s: a dead or hung source leaves the catalog words."""
     source = CountingTargets()
     source.failing = True
-    assert await Vocabulary(source).words() == list(METRICS)
-    source.failing, source.delay = False, 0.5
-    assert await Vocabulary(source, timeout=0.05).words() == list(METRICS)
+    assert await Vocabulary(TargetDirectory(source)).words() == list(METRICS)
+    source.failing, source.stalled = False, True
+    assert await Vocabulary(TargetDirectory(source), timeout=0.05).words() == list(METRICS)
 
 
 async def test_suggestions_include_known_targets() -> None:
-    assert await Vocabulary(CountingTargets()).suggest("status of pay") == ["status of payments"]
+    vocabulary = Vocabulary(TargetDirectory(CountingTargets()))
+    assert await vocabulary.suggest("status of pay") == ["status of payments"]

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.discord.gateway import GatewaySupervisor
 from adapters.discord.lease import Fence, Grant
-from bot.errors import DependencyError
+from bot.core.errors import DependencyError
 
 TTL = 1.0
 RENEW = 0.1

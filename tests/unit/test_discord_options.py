@@ -6,12 +6,13 @@ import pytest
 
 from adapters.discord.client import gateway_intents
 from adapters.discord.options import DiscordOptions
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot.app.config import Settings
+from bot.app.wiring.discord import discord_options
+from bot.core.errors import ConfigError
 
 
 def test_options_come_from_the_token_with_mentions_only_by_default() -> None:
-    options = DiscordOptions.from_settings(Settings(discord_token="t0ken"))
+    options = discord_options(Settings(discord_token="t0ken"))
     assert (options.token, options.prefix, options.shard_id, options.shard_count) == (
         "t0ken", None, 0, 1,
     )  # fmt: skip
@@ -20,7 +21,7 @@ def test_options_come_from_the_token_with_mentions_only_by_default() -> None:
 
 def test_no_token_is_a_config_error_naming_it() -> None:
     with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
-        DiscordOptions.from_settings(Settings())
+        discord_options(Settings())
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ import pytest
 
 from adapters.discord.client import point_at
 from adapters.discord.poster import DiscordPoster
-from bot.errors import AdapterError, NotFoundError
-from bot.model import Chart, Reply, Severity
-from bot.ports import ChannelRef, PostedRef
+from bot.core.errors import AdapterError, NotFoundError
+from bot.core.model import Chart, Reply, Severity
+from bot.core.ports import ChannelRef, PostedRef
 from tests.fakes.discord_bot import PNG, fake_discord
 from tests.fakes.discord_checks import assert_nobody_pinged
 from tests.fakes.discord_server import CHANNEL_ID, GUILD_ID, THREAD_ID, TOKEN, FakeDiscord

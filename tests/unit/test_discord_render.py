@@ -14,7 +14,7 @@ from adapters.discord.render import (
     escape,
     render,
 )
-from bot.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
+from bot.core.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
 from tests.fakes.discord_bot import PNG
 
 

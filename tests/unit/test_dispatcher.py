@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import pytest
 from prometheus_client import CollectorRegistry
 
-from bot.dispatcher import Dispatcher
-from bot.errors import DependencyError, InvalidInput, UserError
-from bot.model import ConversationKey, IncomingMessage, Reply, Severity
-from bot.registry import Handler, HandlerSpec, Registry, Request
-from bot.telemetry import Telemetry
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import DependencyError, InvalidInput, UserError
+from bot.core.model import ConversationKey, IncomingMessage, Reply, Severity
+from bot.core.registry import Handler, HandlerSpec, Registry, Request
+from bot.core.telemetry import Telemetry
 from intents.model import Intent, Turn
 from storage.memory import InMemoryContextStore
 
@@ -26,7 +26,7 @@ class ScriptedParser:
         self.script = script
         self.histories: list[list[Turn]] = []
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         self.histories.append(list(history))
         return self.script.get(text, Intent("unknown", 0.1))
 
@@ -134,7 +134,7 @@ async def test_unexpected_exception_is_an_apology_with_the_correlation_id(
     """A crash shows the user only an apology quoting the correlation id; the traceback goes
     to the log under that id."""
     dispatcher, _, telemetry, _ = build({"status": crash})
-    with caplog.at_level(logging.ERROR, logger="bot.dispatcher"):
+    with caplog.at_level(logging.ERROR, logger="bot.core.dispatcher"):
         reply = await dispatcher.handle(message("status", platform="discord"))
     assert reply.correlation_id
     assert reply.correlation_id in reply.text
@@ -199,12 +199,13 @@ async def test_answered_query_is_remembered_for_follow_ups() -> None:
     assert (turn.intent, dict(turn.slots)) == ("metric_query", {"metric": "cpu", "target": "web-1"})
 
 
-async def test_failed_or_unremembered_turns_are_not_stored() -> None:
-    """A failed query and a help request leave the conversation's context untouched."""
+async def test_every_parsed_turn_is_stored_answered_or_not() -> None:
+    """A refused query and a help request are remembered too, so a later "yes" can only
+    ever answer the turn right before it."""
     dispatcher, _, _, store = build({"promql": refuse, "help": echo})
     await dispatcher.handle(message("bad promql"))
     await dispatcher.handle(message("help"))
-    assert await store.recent(message("help").key) == []
+    assert [t.intent for t in await store.recent(message("help").key)] == ["promql", "help"]
 
 
 async def test_dead_context_store_is_mentioned_once_and_recovers() -> None:

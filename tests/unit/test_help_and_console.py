@@ -5,18 +5,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from adapters.console import ConsoleChat, ConsoleRenderer, render_table
-from bot.handlers.help import render_help, render_unknown
-from bot.model import (
-    Chart,
-    Choice,
-    Field,
-    IncomingMessage,
-    Reply,
-    Severity,
-    Table,
-)
-from bot.registry import HandlerSpec, Registry, Request
+import pytest
+
+from adapters.console import ConsoleChat, ConsoleRenderer
+from bot.core.formatting import render_table
+from bot.core.model import Chart, Choice, Field, IncomingMessage, Reply, Severity, Table
+from bot.core.registry import HandlerSpec, Registry, Request
+from bot.features.help.handlers import render_help, render_unknown
+from intents.model import Intent, IntentName, Mention, SpeechAct
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 16
 
@@ -61,14 +57,41 @@ def test_help_on_an_unknown_topic_lists_the_topics() -> None:
     assert "metrics" in reply.text
 
 
-def test_unknown_text_suggests_the_nearest_command() -> None:
-    assert "Did you mean `status`?" in render_unknown(_registry(), "stauts please").text
+def test_unknown_text_with_a_suggestion_asks_and_offers_buttons() -> None:
+    """A "did you mean" names the exact command, acts on nothing, and offers Yes/No."""
+    intent = Intent(IntentName.UNKNOWN, 0.5, suggestion="status web-1")
+    reply = render_unknown(_registry(), intent)
+    assert "Did you mean `status web-1`?" in reply.text
+    assert [c.command for c in reply.choices] == ["status web-1", "no"]
 
 
 def test_unknown_text_without_a_near_command_has_no_suggestion() -> None:
-    reply = render_unknown(_registry(), "how is the weather")
+    reply = render_unknown(_registry(), Intent(IntentName.UNKNOWN, 1.0))
     assert "Did you mean" not in reply.text
     assert "`help`" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("refusal", "act", "expected"),
+    [
+        ("negated", SpeechAct.NEGATION, "OK, I will not `restart web-1`. Nothing was changed."),
+        ("unsafe", SpeechAct.COMMAND, "Refused: that carries shell or markup characters"),
+        ("extra_words", SpeechAct.COMMAND, "I could not fit 'and web-2' into `restart web-1`"),
+        (None, SpeechAct.REPORT, "Noted. I did not do anything"),
+        (None, SpeechAct.STATEMENT, "I did not act on that. To ask for it, say `restart web-1`"),
+    ],
+)
+def test_a_command_not_acted_on_says_so_and_why(
+    refusal: str | None, act: SpeechAct, expected: str
+) -> None:
+    """Negations, refusals, reports and statements are answered, and nothing happens."""
+    slots = {"action": "restart", "target": "web-1"}
+    about = Mention(IntentName.REMEDIATION, slots, "restart web-1")
+    intent = Intent(
+        IntentName.UNKNOWN, 0.99, act=act, about=about, refusal=refusal,
+        rejected={"words": "and web-2"} if refusal == "extra_words" else {},
+    )  # fmt: skip
+    assert expected in render_unknown(_registry(), intent).text
 
 
 def test_table_columns_are_padded_to_the_widest_cell() -> None:
@@ -96,8 +119,34 @@ def test_console_renders_every_part_and_saves_charts(tmp_path: Path) -> None:
     assert saved[0].parent == tmp_path
     assert str(saved[0]) in text
     assert text.startswith("[!] CPU · web-1")
-    for part in ("CPU is 40 %", "Now  40 %", "    up == 0", "`approve 3`", "(Source: demo data)"):
+    for part in ("CPU is 40 %", "Now  40 %", "    up == 0", '"approve 3"', "(Source: demo data)"):
         assert part in text
+
+
+def test_console_charts_never_overwrite_an_earlier_session(tmp_path: Path) -> None:
+    """A second console session (a new renderer) continues the numbering the first left, even
+    for a chart of the same name, so every chart file of every session is kept."""
+    chart = Reply(text="", charts=(Chart("cpu", PNG, "cpu-web-1.png", "cpu chart"),))
+    first = ConsoleRenderer(tmp_path)
+    first.render(chart)
+    first.render(chart)
+    (tmp_path / "notes.txt").write_text("not a chart")
+    second = ConsoleRenderer(tmp_path)
+    second.render(Reply(text="", charts=(Chart("cpu", b"second", "cpu-web-1.png", "cpu chart"),)))
+    names = sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".png")
+    assert names == ["001-cpu-web-1.png", "002-cpu-web-1.png", "003-cpu-web-1.png"]
+    assert (tmp_path / "001-cpu-web-1.png").read_bytes() == PNG
+    assert (tmp_path / "003-cpu-web-1.png").read_bytes() == b"second"
+
+
+def test_console_shows_code_spans_as_quotes_not_backticks(tmp_path: Path) -> None:
+    """The console does not render markdown: `status web-2` reads as "status web-2", and a
+    lone backtick in user text stays as it is."""
+    text = ConsoleRenderer(tmp_path).render(
+        Reply(text="web-2 is down? Try `status web-2` (label a`b).", footer="Try `help`")
+    )
+    assert 'Try "status web-2" (label a`b).' in text
+    assert '(Try "help")' in text
 
 
 async def test_console_chat_sends_each_line_as_one_conversation(tmp_path: Path) -> None:

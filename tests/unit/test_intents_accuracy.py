@@ -3,7 +3,8 @@
 ``tests/unit/data/intents_heldout.yaml`` was written separately from the training utterances,
 with different phrasings; its sentences must not appear in the training set. The parser must
 get at least 95 % of intents right on it (and the exact slots where the case lists them),
-and training must be quick and reproducible.
+and training must be reproducible. The classifier under test is the shipped one
+(``ml/data/intent_model.npz``); ``test_intent_model.py`` proves it equals a fresh fit.
 """
 
 from __future__ import annotations
@@ -11,17 +12,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
-from intents.model import INTENT_NAMES
+from intents.model import INTENT_NAMES, STATE_CHANGING
 from intents.parser import IntentParser
-from ml.intent_classifier import (
-    SklearnIntentClassifier,
+from ml.intent_classifier import IntentClassifier
+from ml.intent_training import (
     Utterance,
     default_utterances_path,
+    fit,
     load_utterances,
+    train,
 )
+from ml.intent_weights import IntentWeights
+from tests.unit.test_intents_blind import FIRST_INTENTS
 
 HELDOUT = Path(__file__).parent / "data" / "intents_heldout.yaml"
 
@@ -32,12 +38,17 @@ def load_heldout() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def classifier() -> SklearnIntentClassifier:
-    return SklearnIntentClassifier.from_training_data()
+def classifier() -> IntentClassifier:
+    return IntentClassifier.load()
 
 
 @pytest.fixture(scope="module")
-def parser(classifier: SklearnIntentClassifier) -> IntentParser:
+def weights() -> IntentWeights:
+    return train(load_utterances())
+
+
+@pytest.fixture(scope="module")
+def parser(classifier: IntentClassifier) -> IntentParser:
     return IntentParser(classifier)
 
 
@@ -45,8 +56,10 @@ def test_training_set_is_broad() -> None:
     """Several hundred utterances, every intent present, plenty of out-of-scope ones."""
     utterances = load_utterances()
     by_intent = {name: sum(u.intent == name for u in utterances) for name in INTENT_NAMES}
+    grammar_owned = {n.value for n in STATE_CHANGING} | {"confirm", "whoami"}
     assert len(utterances) >= 800
-    assert min(by_intent.values()) >= 25
+    assert min(v for k, v in by_intent.items() if k not in grammar_owned) >= 25
+    assert min(by_intent.values()) >= 8  # the grammar decides these; the model only ranks
     assert by_intent["unknown"] >= 200
 
 
@@ -65,9 +78,10 @@ def test_heldout_set_is_separate_from_training() -> None:
 
 
 def test_heldout_set_covers_every_intent() -> None:
-    """The evaluation exercises all 13 intents, with many out-of-scope sentences."""
+    """The evaluation exercises the 13 intents it was written for (the later ones are in
+    blind set 4), with many out-of-scope sentences."""
     cases = load_heldout()
-    assert {c["intent"] for c in cases} == set(INTENT_NAMES)
+    assert {c["intent"] for c in cases} >= set(FIRST_INTENTS)
     assert sum(c["intent"] == "unknown" for c in cases) >= 30
 
 
@@ -99,22 +113,31 @@ def test_out_of_scope_heldout_sentences_are_unknown(parser: IntentParser) -> Non
     assert len(wrong) <= len(cases) * 0.05, wrong
 
 
-def test_training_is_reproducible(classifier: SklearnIntentClassifier) -> None:
-    """A second training gives identical rankings for every held-out sentence."""
-    again = SklearnIntentClassifier.from_training_data()
-    for case in load_heldout():
-        assert again.predict(case["text"]) == classifier.predict(case["text"])
+def test_training_is_reproducible(weights: IntentWeights) -> None:
+    """A second fit gives bit-identical weights."""
+    again = train(load_utterances())
+    assert again.labels == weights.labels
+    assert _same_vectorizers(again, weights)
+    assert np.array_equal(again.coef, weights.coef)
+    assert np.array_equal(again.intercept, weights.intercept)
 
 
-def test_training_order_does_not_matter(classifier: SklearnIntentClassifier) -> None:
+def test_training_order_does_not_matter(weights: IntentWeights) -> None:
     """Reversing the utterances does not change the model (data is sorted before fitting)."""
-    backward = SklearnIntentClassifier.fit(list(reversed(load_utterances())))
-    for text in ("cpu of web-1", "what's down", "tell me a joke", "silence NodeDown"):
-        assert backward.predict(text) == classifier.predict(text)
+    backward = train(list(reversed(load_utterances())))
+    assert _same_vectorizers(backward, weights)
+    assert np.array_equal(backward.coef, weights.coef)
+
+
+def _same_vectorizers(a: IntentWeights, b: IntentWeights) -> bool:
+    return all(
+        x.settings == y.settings and x.vocabulary == y.vocabulary and np.array_equal(x.idf, y.idf)
+        for x, y in zip(a.vectorizers, b.vectorizers, strict=True)
+    )
 
 
 def test_predict_ranks_every_intent_with_probabilities(
-    classifier: SklearnIntentClassifier,
+    classifier: IntentClassifier,
 ) -> None:
     """``predict`` returns each label once, most likely first, probabilities summing to 1."""
     ranking = classifier.predict("how much memory is web-1 using")
@@ -126,19 +149,10 @@ def test_predict_ranks_every_intent_with_probabilities(
     assert labels[0] == "metric_query"
 
 
-def test_fast_scoring_matches_scikit_learn(classifier: SklearnIntentClassifier) -> None:
-    """The hand-rolled single-message scoring gives scikit-learn's own probabilities."""
-    texts = [u.text for u in load_utterances()[::7]] + ["", "zzz qqq", "cpu cpu cpu web-1"]
-    for text in texts:
-        fast = dict(classifier.predict(text))
-        reference = dict(classifier.predict_with_sklearn(text))
-        assert fast.keys() == reference.keys()
-        for label, probability in reference.items():
-            assert fast[label] == pytest.approx(probability, abs=1e-9)
-
-
 def test_classifier_trains_on_any_utterance_file(tmp_path: Path) -> None:
-    """``from_training_data`` accepts another file; the model learns what it is given."""
+    """Training accepts another file and learns what it is given; with two labels (one row of
+    coefficients in scikit-learn) the exported model still gives scikit-learn's
+    probabilities."""
     data = {
         "intents": {
             "status": ["is it up", "status please", "what is down", "health check"],
@@ -147,9 +161,15 @@ def test_classifier_trains_on_any_utterance_file(tmp_path: Path) -> None:
     }
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    classifier = SklearnIntentClassifier.from_training_data(path)
-    assert set(classifier.labels) == {"status", "unknown"}
+    model = fit(load_utterances(path))
+    classifier = IntentClassifier(model.weights())
+    assert classifier.labels == ("status", "unknown")
     assert classifier.predict("status please")[0][0] == "status"
+    texts = ["status please", "pizza", ""]
+    for text, row in zip(texts, model.predict_proba(texts), strict=True):
+        assert dict(classifier.predict(text)) == pytest.approx(
+            {"status": row[0], "unknown": row[1]}, abs=1e-12
+        )
 
 
 def test_load_utterances_returns_typed_records() -> None:

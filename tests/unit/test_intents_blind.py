@@ -16,12 +16,18 @@ import pytest
 
 from intents.durations import find_durations
 from intents.evaluation import Case, load_set, score
-from intents.model import INTENT_NAMES, Intent, SlotValue, Turn
+from intents.model import Intent, SlotValue, Turn
 from intents.parser import IntentParser
 from intents.text import tokenize
-from ml.intent_classifier import build_parser, load_utterances
+from ml.intent_classifier import build_parser
+from ml.intent_training import load_utterances
 
 DATA = Path(__file__).parent / "data"
+FIRST_INTENTS = (
+    "help", "metric_query", "promql", "status", "alerts_list", "alert_silence",
+    "anomaly_query", "remediation", "approve", "deny", "subscribe", "unsubscribe", "unknown",
+)  # fmt: skip
+"""The intents of the first contract, which the held-out and blind sets 2-3 were written for."""
 BLIND2 = DATA / "intents_blind2.yaml"
 BLIND3 = DATA / "intents_blind3.yaml"
 
@@ -51,10 +57,11 @@ def _novel(conversations: list[list[Case]]) -> list[list[Case]]:
 
 @pytest.mark.parametrize("path", [BLIND2, BLIND3], ids=["blind2", "blind3"])
 def test_blind_sets_cover_every_intent_and_follow_ups(path: Path) -> None:
-    """Each blind set has all 13 intents, out-of-scope lines and multi-turn conversations."""
+    """Each blind set has the 13 intents there were when it was written (later intents are
+    in blind set 4), out-of-scope lines and multi-turn conversations."""
     conversations = load_set(path)
     cases = [c for conversation in conversations for c in conversation]
-    assert {c.intent for c in cases} == set(INTENT_NAMES)
+    assert {c.intent for c in cases} >= set(FIRST_INTENTS)
     assert sum(c.intent == "unknown" for c in cases) >= 15
     assert sum(len(c) > 1 for c in conversations) >= 4
 
@@ -112,8 +119,8 @@ def test_compound_durations_add_up(text: str, seconds: int) -> None:
 
 
 def test_a_day_word_then_a_span_are_not_added() -> None:
-    """Only counted spans combine: "yesterday 2h" is two spans, not 26 hours."""
-    assert [s.seconds for s in find_durations(["yesterday", "2h"])] == [86400, 7200]
+    """Only counted spans combine: "2h yesterday" is a span and a day, not 26 hours."""
+    assert [s.seconds for s in find_durations(["2h", "yesterday"])] == [7200]
 
 
 # --------------------------------------------------------------------------- text
@@ -131,12 +138,12 @@ def test_chat_shorthand_reads_as_the_words_it_stands_for() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("payments ok?", ("status", {"target": "payments"})),
+        ("payments ok?", ("health", {"target": "payments"})),
         ("how slow is payments", ("metric_query", {"metric": "latency", "target": "payments"})),
         ("latency for the frontend", ("metric_query", {"metric": "latency", "target": "frontend"})),
         ("cpu of the payments api", ("metric_query", {"metric": "cpu", "target": "payments"})),
         ("which host has the highest cpu", ("metric_query", {"metric": "cpu"})),
-        ("payments needs a restart", ("remediation", {"action": "restart", "target": "payments"})),
+        ("payments needs a restart", ("unknown", {})),
         ("add more pods to search", ("remediation", {"action": "scale", "target": "search"})),
         (
             "execute query node_memory_MemAvailable_bytes",
@@ -148,21 +155,20 @@ def test_chat_shorthand_reads_as_the_words_it_stands_for() -> None:
         ),
         ("yes 42", ("approve", {"request_id": "42"})),
         ("nope #17", ("deny", {"request_id": "17"})),
-        ("request 77 is not approved", ("deny", {"request_id": "77"})),
+        ("request 77 is not approved", ("unknown", {})),
         ("how do I restart a service?", ("help", {"topic": "remediation"})),
     ],
 )
 def test_generalising_rules(parser: IntentParser, text: str, expected: object) -> None:
     """Target positions, verb-less scale, mixed-case metric names, yes/no with an id, a
-    negation after the verb and how-to questions read as CONTRACT.md means them."""
+    negation after the verb, a need that is not an order and how-to questions read as
+    CONTRACT.md means them."""
     assert shape(parser.parse(text)) == expected
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "did you restart payments?",
-        "when was checkout-api rebooted",
         "restart my phone",
         "mute my microphone",
         "please approve my PTO",
@@ -177,8 +183,8 @@ def test_generalising_rules(parser: IntentParser, text: str, expected: object) -
 def test_questions_everyday_things_and_small_talk_are_unknown(
     parser: IntentParser, text: str
 ) -> None:
-    """Past-tense questions never act; everyday objects, code questions and small talk at
-    the bot are out of scope whatever verbs they use; a remediation needs an action."""
+    """Everyday objects, code questions and small talk at the bot are out of scope whatever
+    verbs they use; a remediation needs an action."""
     assert parser.parse(text).name == "unknown"
 
 
@@ -189,9 +195,29 @@ def test_a_named_system_and_metric_outweigh_a_chatty_opening(parser: IntentParse
 
 
 def test_everyday_words_do_not_hide_a_named_system(parser: IntentParser) -> None:
-    """An off-domain word does not make "restart web-1 before lunch" out of scope."""
+    """An off-domain word does not make "restart web-1 before lunch" out of scope; the
+    time it names is not something a restart can honour, so the command is refused whole
+    with the words it could not place (it is not run now instead)."""
     got = parser.parse("restart web-1 before lunch")
-    assert shape(got) == ("remediation", {"action": "restart", "target": "web-1"})
+    assert (got.name, got.refusal, dict(got.rejected)) == (
+        "unknown",
+        "extra_words",
+        {"words": "before lunch"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("did you restart payments?", {"target": "payments", "action": "restart"}),
+        ("when was checkout-api rebooted", {"target": "checkout-api", "action": "restart"}),
+    ],
+)
+def test_questions_about_past_actions_read_the_audit_log(
+    parser: IntentParser, text: str, slots: dict[str, SlotValue]
+) -> None:
+    """A past-tense question about an action is a history question, never the action."""
+    assert shape(parser.parse(text)) == ("history", slots)
 
 
 @pytest.mark.parametrize(
@@ -199,7 +225,10 @@ def test_everyday_words_do_not_hide_a_named_system(parser: IntentParser) -> None
     [
         ("same thing but memory", {"metric": "memory", "target": "web-1", "range": 7200}),
         ("disk too", {"metric": "disk", "target": "web-1", "range": 7200}),
-        ("p50 instead", {"metric": "latency", "target": "web-1", "range": 7200}),
+        (
+            "p50 instead",
+            {"metric": "latency", "target": "web-1", "range": 7200, "quantile": 0.5},
+        ),
         ("how about cpu there", {"metric": "cpu", "target": "web-1", "range": 7200}),
         ("what about its latency", {"metric": "latency", "target": "web-1", "range": 7200}),
     ],

@@ -48,7 +48,7 @@ TERSE: list[tuple[str, str, dict[str, SlotValue]]] = [
     ("metric disk web-2 90m", "metric_query", {"metric": "disk", "target": "web-2", "range": 5400}),
     ("status", "status", {}),
     ("status web-1", "status", {"target": "web-1"}),
-    ("health payments", "status", {"target": "payments"}),
+    ("health payments", "health", {"target": "payments"}),
     ("alerts", "alerts_list", {}),
     ("alerts critical", "alerts_list", {"severity": "critical"}),
     (

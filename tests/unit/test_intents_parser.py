@@ -96,6 +96,7 @@ def test_json_has_the_contract_shape(parser: IntentParser) -> None:
         "intent": "metric_query",
         "confidence": data["confidence"],
         "slots": {"metric": "cpu", "target": "web-1", "range": 7200},
+        "act": "command",
         "canonical": "metric cpu web-1 2h",
     }
     assert 0.0 <= data["confidence"] <= 1.0
@@ -157,7 +158,7 @@ def test_slot_values_have_contract_types(parser: IntentParser, text: str) -> Non
             {"metric": "cpu", "target": "web-2", "range": 5400},
         ),
         (
-            "how many 5xx did payments throw since yesterday",
+            "how many 5xx did payments throw in the last day",
             "metric_query",
             {"metric": "error_rate", "target": "payments", "range": 86_400},
         ),
@@ -167,13 +168,13 @@ def test_slot_values_have_contract_types(parser: IntentParser, text: str) -> Non
             {"metric": "latency", "target": "search", "range": 3600},
         ),
         (
-            "traffic on checkout-api today",
+            "traffic on checkout-api over the past day",
             "metric_query",
             {"metric": "request_rate", "target": "checkout-api", "range": 86_400},
         ),
         ("heap usage of payments", "metric_query", {"metric": "memory", "target": "payments"}),
         ("is web-1 up", "status", {"target": "web-1"}),
-        ("health of payments", "status", {"target": "payments"}),
+        ("health of payments", "health", {"target": "payments"}),
         ("what's down?", "status", {}),
         (
             "critical alerts for db-primary",
@@ -201,7 +202,7 @@ def test_slot_values_have_contract_types(parser: IntentParser, text: str) -> Non
             {"alertname": "DiskFull", "target": "db-primary", "duration": 1800},
         ),
         ("yes, approve request #31", "approve", {"request_id": "31"}),
-        ("don't approve 12", "deny", {"request_id": "12"}),
+        ("don't approve 12", "unknown", {}),
         (
             "send critical alerts for payments to this channel",
             "subscribe",
@@ -333,7 +334,7 @@ def test_followups_refine_other_intents(parser: IntentParser) -> None:
     assert shape(alerts) == ("alerts_list", {"severity": "critical", "target": "payments"})
     assert shape(anomaly) == ("anomaly_query", {"target": "checkout-api", "metric": "latency"})
     assert shape(promql) == ("promql", {"expr": "rate(x[5m])", "range": 21_600})
-    assert shape(silence) == ("alert_silence", {"alertname": "NodeDown", "duration": 7200})
+    assert (silence.name, silence.suggestion) == ("unknown", "silence NodeDown for 2h")
 
 
 def test_a_new_request_is_not_a_followup(parser: IntentParser) -> None:
@@ -362,11 +363,21 @@ def test_pronouns_point_at_the_last_target(parser: IntentParser) -> None:
     assert shape(turns[-1]) == ("remediation", {"action": "restart", "target": "web-1"})
 
 
-def test_yes_and_no_answer_a_pending_remediation(parser: IntentParser) -> None:
-    """ "yes"/"no" right after a remediation approve/deny it; alone they are unknown."""
-    assert converse(parser, ["restart web-1", "yes"])[-1].name == "approve"
-    assert converse(parser, ["scale search to 3", "no"])[-1].name == "deny"
-    assert parser.parse("yes").name == "unknown"
+def test_yes_and_no_are_confirmations(parser: IntentParser) -> None:
+    """ "yes"/"no" answer a pending "did you mean"; they never approve or deny a request."""
+    assert converse(parser, ["restart web-1", "yes"])[-1].name == "confirm"
+    assert converse(parser, ["scale search to 3", "no"])[-1].name == "confirm"
+    assert shape(parser.parse("yes")) == ("confirm", {"answer": "yes"})
+
+
+def test_a_whole_new_question_inherits_nothing(parser: IntentParser) -> None:
+    """After an anomaly question, "cpu of web-1 over the last 2h" is a plain metric query;
+    "mem web-1" after "cpu web-1 10m" does not keep the 10 minutes."""
+    anomaly = "anything unusual with checkout-api?"
+    first = converse(parser, [anomaly, "cpu of web-1 over the last 2h"])
+    second = converse(parser, ["cpu web-1 10m", "mem web-1"])
+    assert shape(first[-1]) == ("metric_query", {"metric": "cpu", "target": "web-1", "range": 7200})
+    assert shape(second[-1]) == ("metric_query", {"metric": "memory", "target": "web-1"})
 
 
 # --------------------------------------------------------------------------- security

@@ -8,13 +8,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.handlers.anomaly import anomaly_specs
-from bot.handlers.metrics import metric_specs
-from bot.model import IncomingMessage, Reply, Severity
-from bot.registry import Registry
-from bot.telemetry import Telemetry
+from bot.app.config import Settings
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.registry import Registry
+from bot.core.telemetry import Telemetry
+from bot.features.anomaly.handler import anomaly_specs
+from bot.features.metrics.specs import lookup_specs
+from bot.features.metrics.targets import TargetDirectory
 from intents.model import Intent
 from intents.parser import IntentParser
 from intents.text import clean
@@ -35,12 +36,25 @@ class Chat:
 
     def __init__(self, parser: IntentParser) -> None:
         source = DemoMetricsSource(now=lambda: NOW)
+        directory = TargetDirectory(source)
         specs = [
-            *metric_specs(source, Settings(), clock=lambda: NOW),
-            *anomaly_specs(source, AnomalyService(), Settings(), clock=lambda: NOW),
+            *lookup_specs(
+                source, source, directory, Settings().file.default_range_seconds, clock=lambda: NOW
+            ),
+            *anomaly_specs(
+                source,
+                AnomalyService(),
+                directory,
+                Settings().file.default_range_seconds,
+                clock=lambda: NOW,
+            ),
         ]
         self.dispatcher = Dispatcher(
-            parser, InMemoryContextStore(), Registry(specs), Telemetry(CollectorRegistry())
+            parser,
+            InMemoryContextStore(),
+            Registry(specs),
+            Telemetry(CollectorRegistry()),
+            clock=lambda: NOW,
         )
 
     async def say(self, text: str) -> Reply:
@@ -111,22 +125,25 @@ def test_to_json_emits_rejected_only_when_present() -> None:
 @pytest.mark.parametrize(
     ("text", "starts"),
     [
-        (
-            "cpu web-1 last 0s",
-            "'0s' is not a range I can use; try 30m, 2h or 1d (at most 90 days).",
-        ),
-        ("cpu of web-1 for 5 years", "'5 years' is not a range I can use;"),
-        ("promql up 0s", "'0s' is not a range I can use; try 30m, 2h or 1d (at most 90 days)."),
-        ("anomalies on web-1 last 0s", "'0s' is not a range I can use; try 30m, 6h or 1d"),
-        ("cpu 🚀🚀🚀", "'🚀🚀🚀' is not a target name I can use."),
+        ("cpu web-1 last 0s", "I could not read '0s'; showing last 1h."),
+        ("cpu of web-1 for 5 years", "I could not read '5 years'; showing last 1h."),
+        ("promql up 0s", "I could not read '0s'; showing the values now."),
+        ("anomalies on web-1 last 0s", "I could not read '0s'; showing the last 6h."),
+        ("cpu of web-1 since the deploy", "I could not read 'since the deploy'; showing last 1h."),
     ],
 )
-async def test_handlers_refuse_rejected_values(
+async def test_an_unreadable_time_is_said_back_with_what_is_shown(
     text: str, starts: str, parser: IntentParser
 ) -> None:
-    """The handlers say what was wrong instead of answering for 1h or for every target."""
+    """The answer says which time it could not read and which window it shows instead."""
     reply = await Chat(parser).say(text)
     assert reply.text.startswith(starts), reply.text
+
+
+async def test_an_unreadable_target_is_refused(parser: IntentParser) -> None:
+    """Answering for every target would answer a different question: refused, no chart."""
+    reply = await Chat(parser).say("cpu 🚀🚀🚀")
+    assert reply.text.startswith("'🚀🚀🚀' is not a target name I can use.")
     assert reply.severity is Severity.WARNING
     assert not reply.charts
 

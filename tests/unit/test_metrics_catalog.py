@@ -1,11 +1,14 @@
-"""The metric catalog: templates for every metric, filled with a target's matcher."""
+"""The Prometheus catalog: templates for every metric, filled with a target's matcher and a
+latency quantile."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.catalog import METRIC_INFO, PROMETHEUS_TEMPLATES, build_catalog, render
-from bot.errors import ConfigError
+from adapters.metrics.promql_catalog import PROMETHEUS_TEMPLATES, build_catalog, render
+from bot.core.errors import ConfigError, InvalidInput
+from bot.features.metrics.catalog import METRIC_INFO
+from bot.features.metrics.ports import TargetRef
 from intents.model import METRICS
 
 
@@ -20,7 +23,7 @@ def test_every_catalog_metric_has_a_template_and_display_info() -> None:
 
 def test_render_puts_the_matcher_in_every_selector() -> None:
     """Every ``{selector}`` is filled (memory divides two selectors)."""
-    rendered = render(PROMETHEUS_TEMPLATES["memory"], 'instance=~"web-1(:[0-9]+)?"')
+    rendered = render(PROMETHEUS_TEMPLATES["memory"], TargetRef("web-1", "instance"))
     assert rendered == (
         '100 * (1 - node_memory_MemAvailable_bytes{instance=~"web-1(:[0-9]+)?"}'
         ' / node_memory_MemTotal_bytes{instance=~"web-1(:[0-9]+)?"})'
@@ -29,7 +32,7 @@ def test_render_puts_the_matcher_in_every_selector() -> None:
 
 def test_render_without_target_drops_the_joining_comma() -> None:
     """No target: ``{mode="idle",{selector}}`` becomes ``{mode="idle"}``."""
-    rendered = render(PROMETHEUS_TEMPLATES["cpu"], "")
+    rendered = render(PROMETHEUS_TEMPLATES["cpu"], None)
     assert 'node_cpu_seconds_total{mode="idle"}[5m]' in rendered
     assert "{selector}" not in rendered
 
@@ -38,7 +41,7 @@ def test_defaults_use_node_exporter_and_http_metric_names() -> None:
     """The defaults speak node-exporter and the usual HTTP server metrics."""
     assert "node_cpu_seconds_total" in PROMETHEUS_TEMPLATES["cpu"]
     assert "http_request_duration_seconds_bucket" in PROMETHEUS_TEMPLATES["latency"]
-    assert "histogram_quantile(0.95" in PROMETHEUS_TEMPLATES["latency"]
+    assert "histogram_quantile({quantile}" in PROMETHEUS_TEMPLATES["latency"]
     assert 'code=~"5.."' in PROMETHEUS_TEMPLATES["error_rate"]
 
 
@@ -67,3 +70,17 @@ def test_an_incomplete_catalog_is_refused() -> None:
     partial = {k: v for k, v in PROMETHEUS_TEMPLATES.items() if k != "disk"}
     with pytest.raises(ConfigError, match=r"catalog\.disk"):
         build_catalog(partial)
+
+
+def test_latency_quantile_is_filled_and_defaults_to_p95() -> None:
+    """p99 asks histogram_quantile(0.99, ...); no quantile is the catalog's p95."""
+    template = PROMETHEUS_TEMPLATES["latency"]
+    assert render(template, None, 0.99).startswith("histogram_quantile(0.99,")
+    assert render(template, None).startswith("histogram_quantile(0.95,")
+
+
+def test_an_override_without_a_quantile_refuses_other_quantiles() -> None:
+    """A deployment's own p95 query cannot answer p99: said, not silently p95."""
+    with pytest.raises(InvalidInput, match="one latency quantile only"):
+        render("my_p95{{selector}}", None, 0.99)
+    assert render("my_p95{{selector}}", None, 0.95) == "my_p95{}"

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bot.formatting import (
+from bot.core.formatting import (
     axis_scale,
     format_ago,
     format_duration,
@@ -14,8 +14,8 @@ from bot.formatting import (
     format_value,
     shorten,
 )
-from bot.ports import Series
-from bot.summary import summarise, trend
+from bot.features.metrics.ports import Series
+from bot.features.metrics.summary import summarise, trend
 
 
 @pytest.mark.parametrize(

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import pytest
 from prometheus_client import CollectorRegistry
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.config import FileSettings, Settings
-from bot.dispatcher import Dispatcher
-from bot.handlers.help import help_specs
-from bot.handlers.metrics import metric_specs
-from bot.model import IncomingMessage, Reply, Severity
-from bot.ports import IntentParserPort
-from bot.registry import Registry
-from bot.telemetry import Telemetry
+from bot.app.config import FileSettings, Settings
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.ports import IntentParserPort
+from bot.core.registry import HandlerSpec, Registry
+from bot.core.telemetry import Telemetry
+from bot.features.help.handlers import help_specs
+from bot.features.metrics.ports import CatalogSeries, TargetRef, Window
+from bot.features.metrics.specs import lookup_specs
+from bot.features.metrics.targets import TargetDirectory
 from intents.model import Intent, SlotValue, Turn
 from storage.memory import InMemoryContextStore
 
@@ -26,12 +28,17 @@ FOOTER = "Source: demo data"
 class ScriptedParser:
     """Parses "<intent> key=value ..." into that intent: the handlers' tests need no model."""
 
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         name, *pairs = text.split(" ", 1)
         slots: dict[str, SlotValue] = {}
         for pair in pairs[0].split(";") if pairs else []:
             key, value = pair.strip().split("=", 1)
-            slots[key] = int(value) if value.isdigit() else value
+            if key == "targets":
+                slots[key] = tuple(value.split(","))
+            elif key == "quantile":
+                slots[key] = float(value)
+            else:
+                slots[key] = int(value) if value.isdigit() else value
         return Intent(name, 0.99, slots)
 
 
@@ -43,7 +50,7 @@ class Chat:
         source: DemoMetricsSource | None = None,
     ) -> None:
         source = source or DemoMetricsSource(now=lambda: NOW)
-        registry = Registry(metric_specs(source, settings or Settings(), clock=lambda: NOW))
+        registry = Registry(specs(source, settings or Settings()))
         for spec in help_specs(registry):
             registry.register(spec)
         self.registry = registry
@@ -58,16 +65,30 @@ class Chat:
         return await self.dispatcher.handle(IncomingMessage("test", "T", "C", "U", "ann", text))
 
 
+def specs(source: DemoMetricsSource, settings: Settings) -> list[HandlerSpec]:
+    directory = TargetDirectory(source)
+    return lookup_specs(
+        source, source, directory, settings.file.default_range_seconds, clock=lambda: NOW
+    )
+
+
 def fields(reply: Reply) -> dict[str, str]:
     return {f.label: f.value for f in reply.fields}
 
 
 class EmptyCpu(DemoMetricsSource):
-    """The demo with a CPU template that matches nothing (an empty answer)."""
+    """The demo answering every CPU question with nothing (an empty answer)."""
 
-    @property
-    def catalog(self) -> Mapping[str, str]:
-        return {**super().catalog, "cpu": 'cpu_usage_percent{job="none",{selector}}'}
+    async def series(
+        self,
+        metric: str,
+        target: TargetRef | None,
+        window: Window,
+        *,
+        quantile: float | None = None,
+    ) -> CatalogSeries:
+        found = await super().series(metric, target, window, quantile=quantile)
+        return CatalogSeries((), found.asked) if metric == "cpu" else found
 
 
 async def test_metric_for_one_target_summarises_and_charts() -> None:
@@ -77,7 +98,7 @@ async def test_metric_for_one_target_summarises_and_charts() -> None:
     assert list(fields(reply)) == ["Now", "Min", "Max", "Avg", "Trend"]
     assert reply.text.startswith(f"CPU of web-1 is {fields(reply)['Now']} now;")
     assert reply.charts[0].png.startswith(b"\x89PNG")
-    assert reply.charts[0].filename == "cpu-web-1-2h.png"
+    assert reply.charts[0].filename == "cpu-web-1-last-2h.png"
     assert reply.footer == FOOTER
 
 
@@ -137,15 +158,15 @@ async def test_missing_metric_lists_the_catalog() -> None:
 async def test_range_out_of_bounds_is_refused() -> None:
     """Look-backs outside 1 minute .. 90 days are the user's error."""
     reply = await Chat().say("metric_query metric=cpu; range=10")
-    assert reply.text.startswith("I can look back between 1 minute and 90 days.")
+    assert reply.text.startswith("I can look at 1m to 90d at a time.")
 
 
 async def test_empty_result_says_what_was_asked_and_what_to_try() -> None:
     """No data: the question, the query that ran, and next steps."""
     source = EmptyCpu(now=lambda: NOW)
     reply = await Chat(source=source).say("metric_query metric=cpu; target=web-1; range=7200")
-    assert reply.text == "No CPU data for web-1 in the last 2h."
-    assert reply.code == 'cpu_usage_percent{job="none",instance=~"web-1(:[0-9]+)?"}'
+    assert reply.text == "No CPU data for web-1 (last 2h)."
+    assert reply.code == "demo cpu_usage_percent of instance='web-1'"
     assert "`status web-1`" in fields(reply)["Try"]
     assert reply.severity is Severity.WARNING
     assert reply.footer == FOOTER
@@ -204,7 +225,9 @@ async def test_promql_empty_and_invalid() -> None:
 async def test_status_lists_what_is_down_then_counts_up() -> None:
     """ "what's down": web-2 with its error, then 6 of 7 up, as critical."""
     reply = await Chat().say("status")
-    assert reply.text == "1 target down, 6 of 7 up."
+    assert reply.text == (
+        "1 target down, 6 of 7 up.\nweb-2 has been down since 14:17 UTC (20m ago)."
+    )
     assert reply.table is not None
     [(name, job, error)] = reply.table.rows
     assert (name, job) == ("web-2:9100", "node")
@@ -216,7 +239,9 @@ async def test_status_of_one_target() -> None:
     """A healthy target is up; a down one is listed; an unknown one gets suggestions."""
     chat = Chat()
     assert (await chat.say("status target=payments")).text == "payments is up (1 target)."
-    assert (await chat.say("status target=web-2")).text == "1 target down, 0 of 1 up."
+    assert (await chat.say("status target=web-2")).text == (
+        "1 target down, 0 of 1 up.\nweb-2 has been down since 14:17 UTC (20m ago)."
+    )
     unknown = await chat.say("status target=paymnts")
     assert unknown.text.startswith(
         "I don't know a target called 'paymnts'.\nDid you mean `payments`"
@@ -251,9 +276,9 @@ async def test_alerts_filtered_by_severity_and_target() -> None:
 
 async def test_specs_document_themselves() -> None:
     """Each lookup has a help topic, a one-line summary and two to four examples."""
-    specs = metric_specs(DemoMetricsSource(), Settings())
-    assert [s.intent for s in specs] == ["metric_query", "promql", "status", "alerts_list"]
-    for spec in specs:
+    found = specs(DemoMetricsSource(), Settings())
+    assert [s.intent for s in found] == ["metric_query", "promql", "status", "alerts_list"]
+    for spec in found:
         assert spec.topic
         assert "\n" not in spec.summary
         assert 2 <= len(spec.examples) <= 4
@@ -292,6 +317,6 @@ async def test_the_first_minute_conversation(parser: IntentParserPort) -> None:
 
 async def test_every_help_example_reaches_its_handler(parser: IntentParserPort) -> None:
     """The examples shown in help parse to the intent they document."""
-    for spec in metric_specs(DemoMetricsSource(), Settings()):
+    for spec in specs(DemoMetricsSource(), Settings()):
         for example in spec.examples:
             assert parser.parse(example).name == spec.intent, example

@@ -16,8 +16,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from adapters.metrics.prometheus import PrometheusMetricsSource
-from bot.catalog import PROMETHEUS_TEMPLATES
-from bot.errors import ConfigError, DependencyError, InvalidInput
+from adapters.metrics.promql_catalog import PROMETHEUS_TEMPLATES, render
+from bot.core.errors import ConfigError, DependencyError, InvalidInput
+from bot.features.metrics.ports import TargetRef, Window
 from tests.harness.require import free_port
 
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -115,7 +116,7 @@ async def test_matrix_result_becomes_series(
             "result": [{"metric": {"instance": "a:1"}, "values": [[10, "1.5"], [20, "2.5"]]}],
         }
     )
-    [series] = await source.query_range("up", 10, 20, 10)
+    [series] = await source.query_range("up", Window(10, 20, 10))
     assert (series.timestamps, series.values) == ((10.0, 20.0), (1.5, 2.5))
     sent = prometheus.seen[-1][1]
     assert (sent["start"], sent["end"], sent["step"]) == ("10", "20", "10")
@@ -240,7 +241,7 @@ async def test_connection_refused_names_only_host_and_port() -> None:
     source = PrometheusMetricsSource(f"http://bot:hunter2@127.0.0.1:{port}", timeout=1)
     try:
         with pytest.raises(DependencyError) as caught:
-            await source.label_values("instance")
+            await source.target_names()
     finally:
         await source.aclose()
     assert caught.value.message == (
@@ -254,9 +255,11 @@ async def test_credentials_in_the_url_are_sent_as_basic_auth(
     """``user:password@`` in PROMETHEUS_URL becomes an Authorization header, not a URL part."""
     prometheus, url = fake
     prometheus.routes["/api/v1/label/job/values"] = answer(["node", "api"])
-    source = PrometheusMetricsSource(url.replace("http://", "http://bot:hunter2@"))
+    source = PrometheusMetricsSource(
+        url.replace("http://", "http://bot:hunter2@"), target_labels=("job",)
+    )
     try:
-        assert await source.label_values("job") == ["api", "node"]
+        assert await source.target_names() == [TargetRef("api", "job"), TargetRef("node", "job")]
     finally:
         await source.aclose()
     assert prometheus.seen[-1][2] == "Basic Ym90Omh1bnRlcjI="
@@ -278,13 +281,20 @@ async def test_ping_needs_a_ready_prometheus(
         await source.ping()
 
 
-def test_catalog_overrides_replace_defaults_and_are_checked() -> None:
+async def test_catalog_overrides_replace_defaults_and_are_checked(
+    fake: tuple[FakePrometheus, str],
+) -> None:
     """Overrides replace one template and keep the rest; one without {selector} is refused."""
-    source = PrometheusMetricsSource(
-        "http://127.0.0.1:9", catalog_overrides={"cpu": "my_cpu{{selector}}"}
-    )
-    assert source.catalog["cpu"] == "my_cpu{{selector}}"
-    assert source.catalog["memory"] == PROMETHEUS_TEMPLATES["memory"]
+    prometheus, url = fake
+    prometheus.routes["/api/v1/query_range"] = answer({"resultType": "matrix", "result": []})
+    source = PrometheusMetricsSource(url, catalog_overrides={"cpu": "my_cpu{{selector}}"})
+    try:
+        cpu = await source.series("cpu", TargetRef("web-1", "job"), Window(0, 60, 15))
+        memory = await source.series("memory", None, Window(0, 60, 15))
+    finally:
+        await source.aclose()
+    assert cpu.asked == 'my_cpu{job="web-1"}'
+    assert memory.asked == render(PROMETHEUS_TEMPLATES["memory"], None)
     with pytest.raises(ConfigError, match=r"catalog\.cpu: the template must contain \{selector\}"):
         PrometheusMetricsSource("http://127.0.0.1:9", catalog_overrides={"cpu": "my_cpu"})
 
@@ -329,7 +339,7 @@ async def test_an_answer_over_the_byte_cap_is_refused(
             "e.g. add a label filter or topk."
         )
         with pytest.raises(InvalidInput, match="too large"):
-            await source.query_range("up", 0, 60, 15)
+            await source.query_range("up", Window(0, 60, 15))
     finally:
         await source.aclose()
 

@@ -1,27 +1,29 @@
-"""Target names: from label values to PromQL matchers, with "did you mean" for typos."""
+"""Target names: the shared directory of what users may name, with "did you mean" for typos,
+and the PromQL matcher the Prometheus adapter builds for a resolved name."""
 
 from __future__ import annotations
 
 import pytest
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.catalog import render
-from bot.errors import NotFoundError
-from bot.targets import TargetRef, TargetResolver, matches_target, strip_port, suggest
+from adapters.metrics.promql_catalog import selector
+from bot.core.errors import NotFoundError
+from bot.features.metrics.ports import TargetRef, Window
+from bot.features.metrics.targets import TargetDirectory, matches_target, strip_port, suggest
 
 NOW = 1_710_254_240.0
 
 
 class CountingSource(DemoMetricsSource):
-    """The demo source, counting label lookups (to see the resolver's cache at work)."""
+    """The demo source, counting name lookups (to see the directory's cache at work)."""
 
     def __init__(self) -> None:
         super().__init__(now=lambda: NOW)
         self.lookups = 0
 
-    async def label_values(self, label: str) -> list[str]:
+    async def target_names(self) -> list[TargetRef]:
         self.lookups += 1
-        return await super().label_values(label)
+        return await super().target_names()
 
 
 class Clock:
@@ -42,7 +44,7 @@ def test_strip_port(instance: str, name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("ref", "selector"),
+    ("ref", "matcher"),
     [
         (TargetRef("web-1", "instance"), 'instance=~"web-1(:[0-9]+)?"'),
         (TargetRef("10.0.0.5", "instance"), r'instance=~"10\\.0\\.0\\.5(:[0-9]+)?"'),
@@ -50,14 +52,14 @@ def test_strip_port(instance: str, name: str) -> None:
         (TargetRef("checkout-api", "job"), 'job="checkout-api"'),
     ],
 )
-def test_selector_matches_any_port_and_escapes_dots(ref: TargetRef, selector: str) -> None:
+def test_selector_matches_any_port_and_escapes_dots(ref: TargetRef, matcher: str) -> None:
     """An instance name matches with or without a port; regex characters are escaped."""
-    assert ref.selector == selector
+    assert selector(ref) == matcher
 
 
 async def test_resolver_finds_hosts_and_services_case_insensitively() -> None:
     """Names come from instance (without port), job and service values."""
-    resolver = TargetResolver(DemoMetricsSource(now=lambda: NOW))
+    resolver = TargetDirectory(DemoMetricsSource(now=lambda: NOW))
     assert await resolver.resolve("WEB-1") == TargetRef("web-1", "instance")
     assert await resolver.resolve("payments") == TargetRef("payments", "instance")
     assert await resolver.resolve("node") == TargetRef("node", "job")
@@ -65,17 +67,17 @@ async def test_resolver_finds_hosts_and_services_case_insensitively() -> None:
     assert "web-2:9100" not in await resolver.names()
 
 
-async def test_resolved_selector_selects_only_that_target() -> None:
-    """The matcher from resolution, put in a catalog template, returns that target only."""
+async def test_a_resolved_target_selects_only_that_target() -> None:
+    """The resolved name, asked of the source, returns that target only."""
     source = DemoMetricsSource(now=lambda: NOW)
-    ref = await TargetResolver(source).resolve("web-1")
-    samples = await source.query(render(source.catalog["cpu"], ref.selector))
-    assert [s.labels["instance"] for s in samples] == ["web-1:9100"]
+    ref = await TargetDirectory(source).resolve("web-1")
+    found = await source.series("cpu", ref, Window(NOW - 600, NOW, 60))
+    assert [name for name, _ in found.series] == ["web-1"]
 
 
 async def test_typo_suggests_the_closest_names() -> None:
     """ "web-9" is not a target; the error offers web-1 and web-2."""
-    resolver = TargetResolver(DemoMetricsSource(now=lambda: NOW))
+    resolver = TargetDirectory(DemoMetricsSource(now=lambda: NOW))
     with pytest.raises(NotFoundError) as caught:
         await resolver.resolve("web-9")
     assert caught.value.message == "I don't know a target called 'web-9'."
@@ -85,7 +87,7 @@ async def test_typo_suggests_the_closest_names() -> None:
 
 async def test_far_off_name_lists_known_targets() -> None:
     """With nothing close, the error lists the known targets instead."""
-    resolver = TargetResolver(DemoMetricsSource(now=lambda: NOW))
+    resolver = TargetDirectory(DemoMetricsSource(now=lambda: NOW))
     with pytest.raises(NotFoundError) as caught:
         await resolver.resolve("qqqqqq")
     assert caught.value.hint is not None
@@ -110,7 +112,7 @@ def test_matches_target_uses_target_labels() -> None:
 async def test_known_names_are_cached_for_thirty_seconds() -> None:
     """Label values are fetched once per 30 s, not for every question."""
     source, clock = CountingSource(), Clock()
-    resolver = TargetResolver(source, clock=clock)
+    resolver = TargetDirectory(source, clock=clock)
     await resolver.resolve("web-1")
     first = source.lookups
     clock.now = 29

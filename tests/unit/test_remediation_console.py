@@ -4,35 +4,35 @@ approvals, a second person approving, refusals in plain words, and the audit his
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from adapters.console import ConsoleChat, ConsoleRenderer
-from bot.dispatcher import Dispatcher
-from bot.handlers.help import help_specs
-from bot.handlers.remediation import guard_unknown, remediation_specs
-from bot.model import IncomingMessage, Reply, Severity
-from bot.ports import IntentParserPort
-from bot.registry import Registry
-from bot.remediation import HistoryRoute, RemediationService, load_policy
-from bot.telemetry import Telemetry
+from adapters.console import ConsoleChat, ConsoleRenderer, local_user
+from bot.core.dispatcher import Dispatcher
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.ports import IntentParserPort
+from bot.core.registry import Registry
+from bot.core.telemetry import Telemetry
+from bot.features.help.handlers import help_specs
+from bot.features.remediation.handlers import guard_unknown, remediation_specs
+from bot.features.remediation.policy import load_policy
+from bot.features.remediation.service import RemediationService
 from storage.memory import InMemoryContextStore
 from storage.sql import open_store_at
 from tests.unit.test_remediation_flow import RecordingExecutor
 
-ME = getpass.getuser()
+ME = local_user()
 
 
 @pytest.fixture(scope="module")
 def parser() -> IntentParserPort:
-    """The bot's parser, with the history route in front of it (built once: it trains)."""
-    from bot.app import build_parser
+    """The bot's parser, knowing the policy's custom actions."""
+    from ml.intent_classifier import build_parser
 
-    return HistoryRoute(build_parser())
+    return build_parser(actions=("flush-cache",))
 
 
 @dataclasses.dataclass
@@ -89,7 +89,7 @@ async def test_console_request_then_text_approval_by_someone_else(console: Conso
     assert [(c.label, c.command) for c in request.choices] == [
         ("Approve", "approve 1"), ("Deny", "deny 1"),
     ]  # fmt: skip
-    assert "options: `approve 1` | `deny 1`" in console.out.getvalue()
+    assert 'options: "approve 1" | "deny 1"' in console.out.getvalue()
     own = await console.chat.send("approve 1")
     assert own.severity is Severity.WARNING
     assert "your approval does not count" in own.text

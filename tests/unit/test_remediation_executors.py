@@ -28,9 +28,9 @@ from adapters.executors.webhook import (
     sign,
     verify_signature,
 )
-from bot.errors import ConfigError, DependencyError, InvalidInput, NotFoundError
-from bot.remediation.model import Operation
-from bot.remediation.policy import load_policy
+from bot.core.errors import ConfigError, DependencyError, InvalidInput, NotFoundError
+from bot.features.remediation.model import Operation
+from bot.features.remediation.policy import load_policy
 from tests.fakes.k8s_api import FakeKubernetesApi
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

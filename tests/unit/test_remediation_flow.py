@@ -21,8 +21,8 @@ from kubernetes.aio.client import ApiClient, Configuration
 from sqlalchemy import func, select, text
 
 from adapters.executors.kubernetes import KubernetesExecutor
-from bot.errors import DependencyError, NotFoundError
-from bot.remediation.model import (
+from bot.core.errors import DependencyError, NotFoundError
+from bot.features.remediation.model import (
     Actor,
     AuditKind,
     AuditQuery,
@@ -31,17 +31,21 @@ from bot.remediation.model import (
     Plan,
     RequestStatus,
 )
-from bot.remediation.policy import Policy, load_policy
-from bot.remediation.ports import ActionExecutor
-from bot.remediation.refusals import Reason, Refusal
-from bot.remediation.service import ApprovalOutcome, RemediationService
+from bot.features.remediation.policy import Policy, load_policy
+from bot.features.remediation.ports import ActionExecutor
+from bot.features.remediation.refusals import Reason, Refusal
+from bot.features.remediation.service import ApprovalOutcome, RemediationService
 from storage.migrations import upgrade_url
 from storage.sql.engine import create_engine
 from storage.sql.models import AuditRow, ExecutionRow, RequestRow
 from storage.sql.store import SqlRemediationStore
+from storage.sql.timeouts import DatabaseTimeouts
 from tests.fakes.k8s_api import FakeKubernetesApi
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+#: Database bounds for a stampede of concurrent calls (the defaults are 5 s each).
+PATIENT = DatabaseTimeouts(timeout_seconds=60, pool_timeout_seconds=60,
+                           statement_timeout_seconds=60)  # fmt: skip
 
 REQUESTER = Actor("slack:U_REQ", "rita", "slack:C_OPS")
 APPROVER_1 = Actor("slack:U_APP1", "ann", "slack:C_OPS")
@@ -163,10 +167,15 @@ def policy() -> Policy:
 
 
 def build_world(
-    url: str, clock: FakeClock, executors: dict[str, ActionExecutor] | None = None
+    url: str,
+    clock: FakeClock,
+    executors: dict[str, ActionExecutor] | None = None,
+    timeouts: DatabaseTimeouts | None = None,
 ) -> World:
     recording = RecordingExecutor()
-    store = SqlRemediationStore(create_engine(url))
+    timeouts = timeouts or DatabaseTimeouts()
+    engine = create_engine(url, timeouts=timeouts)
+    store = SqlRemediationStore(engine, timeout=timeouts.timeout_seconds)
     chosen = executors or {"k8s": recording, "runbooks": recording}
     return World(RemediationService(policy(), store, chosen, clock=clock), store, recording, clock)
 
@@ -199,8 +208,11 @@ class RemediationFlowContract:
     ) -> AsyncIterator[Callable[..., World]]:
         made: list[World] = []
 
-        def make(executors: dict[str, ActionExecutor] | None = None) -> World:
-            made.append(build_world(database_url, clock, executors))
+        def make(
+            executors: dict[str, ActionExecutor] | None = None,
+            timeouts: DatabaseTimeouts | None = None,
+        ) -> World:
+            made.append(build_world(database_url, clock, executors, timeouts))
             return made[-1]
 
         yield make
@@ -480,8 +492,10 @@ class RemediationFlowContract:
         self, make_world: Callable[..., World]
     ) -> None:
         """Many concurrent approvals on two replicas (own engines) give one execution and
-        one execution audit row."""
-        one, two = make_world(), make_world()
+        one execution audit row. A thousand calls queue for 2 x 20 connections at once, far
+        more than a bot ever sees, so the database bounds are generous here: this is about
+        exactly once, not about latency."""
+        one, two = make_world(timeouts=PATIENT), make_world(timeouts=PATIENT)
         one.executor.delay = two.executor.delay = 0.02
         request = (await one.service.request(REQUESTER, "scale", "payments", 5)).request
         calls = [

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.errors import ConfigError
-from bot.remediation.model import Actor
-from bot.remediation.policy import load_policy
+from bot.core.errors import ConfigError
+from bot.features.remediation.model import Actor
+from bot.features.remediation.policy import load_policy
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "policy.example.yaml"
 

@@ -13,12 +13,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from bot.config import Settings
-from bot.remediation.model import Actor, AuditEvent, AuditKind, RequestDraft
+from bot.app.config import Settings
+from bot.core.errors import ConfigError
+from bot.features.remediation.model import Actor, AuditEvent, AuditKind, RequestDraft
 from storage.migrations import alembic_config, upgrade, upgrade_url
+from storage.sql import engine as store_engine
 from storage.sql import open_remediation_store
-from storage.sql.engine import async_url, default_sqlite_path, sync_url
+from storage.sql.engine import async_url, default_sqlite_path, postgres_connect_args, sync_url
 from storage.sql.models import Base
+from storage.sql.timeouts import DatabaseTimeouts
 
 TABLES = {"audit_events", "remediation_requests", "remediation_approvals",
           "remediation_executions", "alert_subscriptions", "alert_groups", "alert_posts",
@@ -67,10 +70,15 @@ def test_database_urls_get_this_projects_drivers(
     assert sync_url(given) == sync_form
 
 
-def test_unsupported_databases_are_named() -> None:
-    """Only PostgreSQL and SQLite are supported."""
-    with pytest.raises(ValueError, match="unsupported database 'mysql'"):
-        async_url("mysql://x@y/z")
+@pytest.mark.parametrize(
+    ("url", "named"), [("mysql://x@y/z", "'mysql'"), ("postgresql+asyncpg://x@y/z", "asyncpg"),
+                       ("not a url", "not a database URL")],
+)  # fmt: skip
+def test_unsupported_databases_are_a_config_error_naming_database_url(url: str, named: str) -> None:
+    """Only PostgreSQL (psycopg) and SQLite are supported; anything else is a configuration
+    error naming DATABASE_URL (the CLI prints it as one line)."""
+    with pytest.raises(ConfigError, match=f"^DATABASE_URL .*{named}"):
+        async_url(url)
 
 
 def test_embedded_database_lives_in_the_data_dir(
@@ -79,7 +87,7 @@ def test_embedded_database_lives_in_the_data_dir(
     """Without DATABASE_URL, `migrate` creates the SQLite file under XDG_DATA_HOME."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_sqlite_path() == tmp_path / "smartcloudops" / "smartcloudops.db"
-    upgrade(Settings())
+    upgrade(None)
     assert (tmp_path / "smartcloudops" / "smartcloudops.db").stat().st_size > 0
 
 
@@ -88,7 +96,7 @@ async def test_throwaway_store_leaves_nothing_behind(
 ) -> None:
     """With nothing to run and no DATABASE_URL, the store is a temp file removed on exit."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    async with open_remediation_store(Settings(), persistent=False) as store:
+    async with open_remediation_store(None, persistent=False) as store:
         await store.ping()
         url = store.engine.url
     assert url.database is not None
@@ -105,7 +113,7 @@ async def test_times_round_trip_as_aware_utc(tmp_path: Path) -> None:
                          created + timedelta(minutes=15), "plan")  # fmt: skip
     event = AuditEvent(created, AuditKind.REQUESTED, actor.principal, actor.name, "restart",
                        "payments")  # fmt: skip
-    async with open_remediation_store(settings) as store:
+    async with open_remediation_store(settings.database_url) as store:
         stored = await store.create(draft, event)
         loaded = await store.get(stored.id)
         last = await store.last_execution_at("restart", "payments")
@@ -114,3 +122,16 @@ async def test_times_round_trip_as_aware_utc(tmp_path: Path) -> None:
     assert loaded.created_at.tzinfo is not None
     assert loaded.expires_at - loaded.created_at == timedelta(minutes=15)
     assert last is None
+
+
+def test_postgres_connections_carry_the_connect_and_statement_timeouts() -> None:
+    """libpq's connect_timeout (whole seconds, at least 2) and a server-side
+    statement_timeout, added to options the URL already sets."""
+    timeouts = DatabaseTimeouts(connect_timeout_seconds=0.5, statement_timeout_seconds=2.5)
+    url = "postgresql+psycopg://bot@db/sco?options=-c%20search_path%3Dops"
+    assert postgres_connect_args(url, timeouts) == {
+        "connect_timeout": 2,
+        "options": "-c search_path=ops -c statement_timeout=2500",
+    }
+    engine = store_engine.create_engine("postgresql://bot@db/sco", timeouts=DatabaseTimeouts())
+    assert engine.pool.timeout() == 5.0  # type: ignore[attr-defined]

@@ -8,13 +8,16 @@ from collections.abc import Sequence
 import pytest
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.errors import DependencyError
-from bot.model import Severity
-from bot.ports import DedupeStore, Finding, Series
-from bot.scheduler.announce import Announcer
-from bot.scheduler.anomaly_scan import AnomalyScan, finding_key
-from bot.scheduler.config import AnomalyScanConfig, load_schedules
-from bot.scheduler.tenure import LeaseLost
+from bot.core.errors import DependencyError
+from bot.core.model import Severity
+from bot.core.ports import DedupeStore
+from bot.features.anomaly.ports import Finding
+from bot.features.metrics.ports import Series
+from bot.features.metrics.targets import TargetDirectory
+from bot.features.scheduler.announce import Announcer
+from bot.features.scheduler.anomaly_scan import AnomalyScan, finding_key
+from bot.features.scheduler.config import AnomalyScanConfig, load_schedules
+from bot.features.scheduler.tenure import LeaseLost
 from ml.anomaly.service import AnomalyService
 from storage.dedupe import InMemoryDedupeStore
 from tests.fakes.scheduler import NOW, FakeClock, FakeRun, PublishLog, RecordingPublisher
@@ -61,6 +64,7 @@ class Replica:
         self.job = AnomalyScan(
             scan or config(),
             metrics=self.source,
+            directory=TargetDirectory(self.source),
             detector=detector,
             announcer=Announcer(self.publisher, dedupe),
             clock=self.clock,
@@ -226,7 +230,8 @@ async def test_an_ongoing_finding_that_ends_updates_its_post_once(log: PublishLo
     clock = FakeClock()
     job = AnomalyScan(
         config(metrics=["latency"], targets=["payments"]),
-        metrics=DemoMetricsSource(now=clock),
+        metrics=(source := DemoMetricsSource(now=clock)),
+        directory=TargetDirectory(source),
         detector=detector,
         announcer=Announcer(publisher, dedupe),
         clock=clock,
@@ -257,7 +262,8 @@ async def test_a_successor_replica_finishes_the_post_of_its_predecessor(log: Pub
                 detector,
                 AnomalyScan(
                     config(metrics=["latency"], targets=["payments"]),
-                    metrics=DemoMetricsSource(now=FakeClock()),
+                    metrics=(source := DemoMetricsSource(now=FakeClock())),
+                    directory=TargetDirectory(source),
                     detector=detector,
                     announcer=Announcer(RecordingPublisher(log, name), dedupe),
                     clock=FakeClock(),

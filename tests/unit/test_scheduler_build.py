@@ -7,11 +7,15 @@ import pytest
 from aiohttp import web
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.errors import ConfigError
-from bot.scheduler import Scheduler, build_scheduler, scheduler_plugin
-from bot.scheduler.schedule import Cron, Every
-from bot.server import build_web_app
-from bot.telemetry import Telemetry
+from bot.app.server import build_web_app
+from bot.app.wiring.scheduler import scheduler_plugin
+from bot.core.errors import ConfigError
+from bot.core.telemetry import Telemetry
+from bot.features.metrics.targets import TargetDirectory
+from bot.features.scheduler.build import build_scheduler
+from bot.features.scheduler.config import load_schedules
+from bot.features.scheduler.runner import Scheduler
+from bot.features.scheduler.schedule import Cron, Every
 from ml.anomaly.service import AnomalyService
 from storage.dedupe import InMemoryDedupeStore
 from storage.lease import InMemoryLeases, memory_leases
@@ -22,11 +26,13 @@ def build(
     raw: dict[str, object], board: InMemoryLeases, log: PublishLog | None = None
 ) -> Scheduler:
     return build_scheduler(
-        raw,
+        load_schedules(raw),
         leases=memory_leases(board, owner="me"),
         publisher=RecordingPublisher(log),
         dedupe=InMemoryDedupeStore(),
-        metrics=DemoMetricsSource(now=lambda: NOW),
+        metrics=(source := DemoMetricsSource(now=lambda: NOW)),
+        directory=TargetDirectory(source),
+        firing_now=source,
         anomaly=AnomalyService(),
         clock=lambda: NOW,
     )

@@ -10,17 +10,27 @@ from pathlib import Path
 import pytest
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.alerts.model import Matcher, Silence, SilenceDraft
-from bot.errors import DependencyError
-from bot.ports import Alert
-from bot.remediation import RemediationService, load_policy
-from bot.remediation.model import AuditEvent, AuditKind
-from bot.scheduler.announce import Announcer
-from bot.scheduler.config import DailyDigestConfig, load_schedules
-from bot.scheduler.digest import DailyDigest, DigestSources, FiredAlert, SilenceNote
-from bot.scheduler.digest_sources import AlertmanagerSilences
+from bot.core.errors import DependencyError
+from bot.features.alerts.model import Matcher, Silence, SilenceDraft
+from bot.features.metrics.ports import Alert
+from bot.features.remediation.model import AuditEvent, AuditKind
+from bot.features.remediation.policy import load_policy
+from bot.features.remediation.service import RemediationService
+from bot.features.scheduler.announce import Announcer
+from bot.features.scheduler.config import DailyDigestConfig, load_schedules
+from bot.features.scheduler.digest import (
+    ActionHistory,
+    AlertHistory,
+    DailyDigest,
+    DigestSources,
+    FiredAlert,
+    SilenceHistory,
+    SilenceNote,
+)
+from bot.features.scheduler.digest_sources import AlertmanagerSilences
 from storage.dedupe import InMemoryDedupeStore
-from storage.sql import SqlRemediationStore, open_store_at
+from storage.sql import open_store_at
+from storage.sql.store import SqlRemediationStore
 from tests.fakes.scheduler import NOW, FakeRun, PublishLog, RecordingPublisher
 
 HOUR = 3600.0
@@ -105,7 +115,7 @@ async def test_with_every_source_it_lists_what_fired_was_silenced_and_was_done(
     ):
         await store.record(item)
     actions = RemediationService(load_policy({}), store, {})
-    sources = DigestSources(DemoMetricsSource(now=lambda: NOW), history, history, actions)
+    sources = demo_sources(history, history, actions)
     reply = await digest(sources).compose(NOW)
     text = reply.text
     assert history.asked == [(NOW - 24 * HOUR, NOW)]
@@ -132,7 +142,7 @@ async def test_with_every_source_it_lists_what_fired_was_silenced_and_was_done(
 
 async def test_without_optional_sources_it_says_what_is_not_tracked() -> None:
     """No alert history: what fires now (from the metrics source); no silences, no audit log."""
-    reply = await digest(DigestSources(DemoMetricsSource(now=lambda: NOW))).compose(NOW)
+    reply = await digest(demo_sources()).compose(NOW)
     text = reply.text
     assert "no alert history is kept" in text
     assert "firing now (" in text
@@ -150,7 +160,7 @@ async def test_a_source_that_is_down_is_reported_and_the_digest_still_posts(
     await store.record(event(AuditKind.EXECUTED, "restart", "payments", HOUR))
     actions = RemediationService(load_policy({}), store, {})
     log = PublishLog()
-    job = digest(DigestSources(DemoMetricsSource(now=lambda: NOW), history, history, actions), log)
+    job = digest(demo_sources(history, history, actions), log)
     await job.run(FakeRun(due=NOW))
     text = log.calls[0].reply.text
     assert "What fired: the alert history could not be read." in text
@@ -166,9 +176,7 @@ async def test_quiet_days_say_so() -> None:
             return []
 
     quiet = FakeAlertmanager([])
-    sources = DigestSources(
-        DemoMetricsSource(now=lambda: NOW), history, history, NoActions(), firing_now=quiet
-    )
+    sources = DigestSources("demo data", quiet, history, history, NoActions())
     text = (await digest(sources).compose(NOW)).text
     assert text.splitlines()[0] == "What fired: no alerts."
     assert "What was silenced: nothing." in text
@@ -177,9 +185,7 @@ async def test_quiet_days_say_so() -> None:
 
 async def test_long_lists_are_cut_with_a_count() -> None:
     history = History(alerts=[fired(f"Alert{i}", "warning", f"web-{i}", HOUR) for i in range(25)])
-    text = (
-        await digest(DigestSources(DemoMetricsSource(now=lambda: NOW), history)).compose(NOW)
-    ).text
+    text = (await digest(demo_sources(history)).compose(NOW)).text
     assert "What fired (25):" in text
     assert "• and 16 more" in text
     assert text.count("\n• Alert") == 9
@@ -188,7 +194,7 @@ async def test_long_lists_are_cut_with_a_count() -> None:
 async def test_the_digest_is_posted_once_a_day_whoever_runs_it() -> None:
     log = PublishLog()
     dedupe = InMemoryDedupeStore()
-    sources = DigestSources(DemoMetricsSource(now=lambda: NOW))
+    sources = demo_sources()
     jobs = [
         DailyDigest(digest_config(), sources, Announcer(RecordingPublisher(log, name), dedupe))
         for name in ("a", "b")
@@ -206,7 +212,8 @@ async def test_the_digest_is_posted_once_a_day_whoever_runs_it() -> None:
 
 
 class FakeAlertmanager:
-    """The alert side's :class:`~bot.alerts.ports.SilenceBackend`, reduced to what the digest
+    """The alert side's :class:`~bot.features.alerts.ports.SilenceBackend`, reduced to what the
+    digest
     reads: its silences and its alerts."""
 
     def __init__(self, silences: Sequence[Silence], alerts: Sequence[Alert] = ()) -> None:
@@ -245,11 +252,7 @@ async def test_alertmanager_silences_and_alerts_feed_the_digest() -> None:
         ],
         [alert("PaymentsSlow", "warning", "payments:8080", HOUR)],
     )
-    sources = DigestSources(
-        DemoMetricsSource(now=lambda: NOW),
-        silences=AlertmanagerSilences(alertmanager),
-        firing_now=alertmanager,
-    )
+    sources = DigestSources("demo data", alertmanager, silences=AlertmanagerSilences(alertmanager))
     text = (await digest(sources).compose(NOW)).text
     assert "What was silenced (2):" in text
     assert 'alertname="HighLatency", instance=~"web-.*" by alice, until' in text
@@ -261,8 +264,17 @@ async def test_alertmanager_silences_and_alerts_feed_the_digest() -> None:
 async def test_an_empty_history_still_shows_what_fires_now() -> None:
     """Alerts that never reached the webhook (no Alertmanager sending to it) are not hidden
     behind "no alerts"; the count of recorded firings stays 0."""
-    reply = await digest(DigestSources(DemoMetricsSource(now=lambda: NOW), History())).compose(NOW)
+    reply = await digest(demo_sources(History())).compose(NOW)
     first = reply.text.splitlines()[0]
     assert first.startswith("What fired: none recorded by the alert webhook, yet firing now (")
     assert "InstanceDown on web-2 (critical), since" in reply.text
     assert reply.fields[0].value == "0"
+
+
+def demo_sources(
+    alerts: AlertHistory | None = None,
+    silences: SilenceHistory | None = None,
+    actions: ActionHistory | None = None,
+) -> DigestSources:
+    """Digest sources over the demo, which says what fires now from its rules."""
+    return DigestSources("demo data", DemoMetricsSource(now=lambda: NOW), alerts, silences, actions)

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from adapters.metrics.demo import DemoMetricsSource
-from bot.alerts.group import key_hash
-from bot.alerts.model import GroupRecord
-from bot.scheduler.announce import Announcer
-from bot.scheduler.config import load_schedules
-from bot.scheduler.digest import DailyDigest, DigestSources
-from bot.scheduler.digest_sources import RecordedAlerts
+from bot.features.alerts.group import key_hash
+from bot.features.alerts.model import GroupRecord
+from bot.features.scheduler.announce import Announcer
+from bot.features.scheduler.config import load_schedules
+from bot.features.scheduler.digest import DailyDigest, DigestSources
+from bot.features.scheduler.digest_sources import RecordedAlerts
 from storage.dedupe import InMemoryDedupeStore
 from storage.sql.alert_store import SqlAlertStore, open_alert_store_at
 from tests.fakes.scheduler import NOW, RecordingPublisher
@@ -62,7 +62,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SqlAlertStore]:
 async def compose(store: SqlAlertStore) -> str:
     config = load_schedules({"daily_digest": {}}).daily_digest
     assert config is not None
-    sources = DigestSources(DemoMetricsSource(now=lambda: NOW), RecordedAlerts(store))
+    sources = DigestSources("demo data", DemoMetricsSource(now=lambda: NOW), RecordedAlerts(store))
     job = DailyDigest(config, sources, Announcer(RecordingPublisher(), InMemoryDedupeStore()))
     return (await job.compose(NOW)).text
 

@@ -1,4 +1,5 @@
-"""The job lease contract (:class:`bot.scheduler.ports.Lease`), run against every implementation.
+"""The job lease contract (:class:`bot.features.scheduler.ports.Lease`), run against every
+implementation.
 
 :class:`LeaseContract` holds the behaviour; each implementation gets a subclass providing the
 ``leases`` fixture (a factory of leases on one shared backend) and ``expire`` (makes the
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.scheduler.ports import Lease
-from bot.scheduler.tenure import LeaseLost, Tenure
+from bot.features.scheduler.ports import Lease
+from bot.features.scheduler.tenure import LeaseLost, Tenure
 from storage.lease import InMemoryLeases
 from tests.fakes.scheduler import FakeClock
 

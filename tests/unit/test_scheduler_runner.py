@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.scheduler.ports import Grant, Lease, Run
-from bot.scheduler.runner import JobRunner, Scheduler
-from bot.scheduler.schedule import Every
+from bot.features.scheduler.ports import Grant, Lease, Run
+from bot.features.scheduler.runner import JobRunner, Scheduler
+from bot.features.scheduler.schedule import Every
 from storage.lease import InMemoryLeases
 from tests.fakes.scheduler import SeverableLease, wait_until
 

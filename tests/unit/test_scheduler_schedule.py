@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.errors import ConfigError
-from bot.scheduler.config import load_schedules
-from bot.scheduler.runner import default_lease_ttl
-from bot.scheduler.schedule import Cron, Every, parse_duration
+from bot.core.errors import ConfigError
+from bot.features.scheduler.config import load_schedules
+from bot.features.scheduler.runner import default_lease_ttl
+from bot.features.scheduler.schedule import Cron, Every, parse_duration
 
 
 def at(text: str) -> float:

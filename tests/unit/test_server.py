@@ -11,13 +11,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
-from bot import server
-from bot.dispatcher import Dispatcher
-from bot.errors import DependencyError
-from bot.model import IncomingMessage, Reply
-from bot.registry import HandlerSpec, Registry, Request
-from bot.server import DependencyCheck, WebPlugin, build_web_app
-from bot.telemetry import Telemetry
+from bot.app import server
+from bot.app.server import DependencyCheck, WebPlugin, build_web_app
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import DependencyError
+from bot.core.model import IncomingMessage, Reply
+from bot.core.registry import HandlerSpec, Registry, Request
+from bot.core.telemetry import Telemetry
 from intents.model import Intent, Turn
 from storage.memory import InMemoryContextStore
 
@@ -119,7 +119,7 @@ async def test_readyz_records_dependency_state_in_metrics(telemetry: Telemetry) 
 
 
 class OneIntentParser:
-    def parse(self, text: str, history: Sequence[Turn] = ()) -> Intent:
+    def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         return Intent("status", 0.9)
 
 

@@ -3,11 +3,15 @@ and Slack SDK, a real dispatcher, and a local fake Slack recording every call it
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import logging
 import re
 import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, FakeSlack
@@ -21,6 +25,9 @@ from tests.fakes.slack_bot import (
     running_bot,
 )
 from tests.fakes.slack_requests import (
+    FORM,
+    JSON,
+    SlackRequest,
     app_mention,
     block_actions,
     direct_message,
@@ -461,7 +468,106 @@ async def test_no_token_or_secret_in_logs_or_replies(
     await bot.settle()
 
     logged = caplog.text
-    assert "Invalid request signature" in logged
+    assert "refused a request to /slack/events: invalid request signature" in logged
     for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, verification_token, "secret-hook-path"):
         assert secret not in logged, secret
         assert all(secret not in call.all_text() for call in fake.calls), secret
+
+
+UNSIGNED_GARBAGE = [
+    pytest.param(b"garbage", JSON, {}, id="not-json"),
+    pytest.param(b"[]", JSON, {}, id="json-array"),
+    pytest.param(b"payload=notjson", FORM, {}, id="payload-not-json"),
+    pytest.param(b"payload=%5B%5D", FORM, {}, id="payload-array"),
+    pytest.param(b"command=%2Fops&text=hi", FORM,
+                 {"X-Slack-Request-Timestamp": "yesterday", "X-Slack-Signature": "v0=00"},
+                 id="timestamp-not-a-number"),
+]  # fmt: skip
+
+
+def one_short_line_at_most(caplog: pytest.LogCaptureFixture) -> None:
+    """The bot logged at most one line (the test server's own access log aside)."""
+    records = [r for r in caplog.records if r.name != "aiohttp.access"]
+    assert len(records) <= 1, [r.getMessage() for r in records]
+    assert all(r.exc_info is None and r.levelno < logging.ERROR for r in records)
+    assert all("\n" not in r.getMessage() and len(r.getMessage()) < 200 for r in records)
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize(("body", "content_type", "headers"), UNSIGNED_GARBAGE)
+async def test_unsigned_garbage_is_401_with_one_short_log_line(
+    bot: SlackBot, core: RecordingCore, caplog: pytest.LogCaptureFixture,
+    body: bytes, content_type: str, headers: dict[str, str],
+) -> None:  # fmt: skip
+    """Whatever an unsigned body holds, it is refused before it is parsed: 401, nothing run,
+    at most one short line in the log (no traceback to flood it with)."""
+    caplog.set_level(logging.DEBUG)
+    response = await bot.client.post(
+        "/slack/events", data=body, headers={"Content-Type": content_type, **headers}
+    )
+    assert response.status == 401
+    assert core.messages == []
+    one_short_line_at_most(caplog)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b"garbage", JSON), (b"[]", JSON), (b"payload=notjson", FORM), (b"payload=%5B%5D", FORM),
+     (b'{"type": "event_callback", "team": 5}', JSON), (b"\xff\xfe", JSON)],
+)  # fmt: skip
+async def test_signed_but_malformed_body_is_400(
+    bot: SlackBot, core: RecordingCore, caplog: pytest.LogCaptureFixture,
+    body: bytes, content_type: str,
+) -> None:  # fmt: skip
+    """A correctly signed body that is not a Slack payload is a client error, not a 500."""
+    caplog.set_level(logging.DEBUG)
+    ts = str(int(time.time()))
+    base = b"v0:" + ts.encode() + b":" + body
+    signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts,
+               "X-Slack-Signature": signature}  # fmt: skip
+    response = await bot.client.post("/slack/events", data=body, headers=headers)
+    assert response.status == 400
+    assert core.messages == []
+    one_short_line_at_most(caplog)
+
+
+async def test_a_replayed_slash_command_is_answered_once(
+    fake: FakeSlack, bot: SlackBot, core: RecordingCore
+) -> None:
+    """The same signed command sent again within the 5-minute window (a replay) is
+    acknowledged but not run again; the same words sent anew are."""
+    request = slash_command("echo hi", response_url=fake.response_url("replay"))
+    signed_at = int(time.time())
+    assert (await bot.send(request, timestamp=signed_at))[0] == 200
+    assert (await bot.send(request, timestamp=signed_at))[0] == 200
+    await bot.settle()
+    assert [m.text for m in core.messages] == ["echo hi"]
+    assert (await bot.send(request, timestamp=signed_at - 1))[0] == 200
+    await bot.settle()
+    assert [m.text for m in core.messages] == ["echo hi", "echo hi"]
+
+
+async def test_a_cold_start_burst_makes_one_auth_test_call(
+    fake: FakeSlack, bot: SlackBot, core: RecordingCore
+) -> None:
+    """A thousand commands arriving together at a fresh bot: one auth.test between them,
+    and every one is acknowledged."""
+    url = bot.client.make_url("/slack/events")
+    requests = [slash_command(f"echo {i}", response_url=fake.response_url(f"b{i}"))
+                for i in range(1000)]  # fmt: skip
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
+        async def send(request: SlackRequest) -> tuple[int, float]:
+            started = time.monotonic()
+            headers = request.headers(SIGNING_SECRET)
+            async with session.post(url, data=request.body, headers=headers) as response:
+                return response.status, time.monotonic() - started
+
+        acks = await asyncio.gather(*(send(r) for r in requests))
+    await bot.settle()
+    assert {status for status, _ in acks} == {200}
+    assert len(fake.calls_to("auth.test")) == 1
+    assert len(core.messages) == 1000
+    latencies = sorted(seconds for _, seconds in acks)
+    print(f"ack p50 {latencies[499]:.3f}s p99 {latencies[989]:.3f}s max {latencies[-1]:.3f}s")

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from adapters.slack.adapter import BOT_EVENTS, BOT_SCOPES, COMMAND
-from adapters.slack.wiring import EVENTS_PATH
+from adapters.slack.factory import EVENTS_PATH
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "slack"
 MANIFESTS = ("manifest.yaml", "manifest.socket-mode.yaml")

@@ -16,7 +16,7 @@ from adapters.slack.render import (
     render_click_outcome,
     render_placeholder,
 )
-from bot.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
+from bot.core.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
 
 HOSTILE = "<!channel> @here <@U0CA5> <https://evil.example|click> a & b > c"
 

@@ -12,9 +12,9 @@ from botbuilder.core.adapters import TestAdapter
 
 from adapters.teams.bot import TeamsBot
 from adapters.teams.references import ReferenceBook
-from bot.errors import DependencyError
-from bot.model import Choice, IncomingMessage, Reply
-from bot.progress import WORKING_ON_IT
+from bot.core.errors import DependencyError
+from bot.core.model import Choice, IncomingMessage, Reply
+from bot.core.responder import WORKING_ON_IT, Responder
 from storage.dedupe import InMemoryDedupeStore
 from storage.teams_references import InMemoryReferenceStore
 from tests.fakes.teams_activities import (
@@ -57,13 +57,8 @@ class Harness:
     ) -> None:
         self.core = core
         self.store = InMemoryReferenceStore()
-        self.bot = TeamsBot(
-            core.handle,
-            dedupe or InMemoryDedupeStore(),
-            ReferenceBook(self.store),
-            placeholder_after=0.05,
-            tenant_id=tenant_id,
-        )
+        responder = Responder(core.handle, dedupe or InMemoryDedupeStore(), placeholder_after=0.05)
+        self.bot = TeamsBot(responder, ReferenceBook(self.store), tenant_id=tenant_id)
         self.adapter = TestAdapter(self.bot.on_turn)
 
     async def receive(self, body: dict[str, Any]) -> None:

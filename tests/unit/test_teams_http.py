@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,15 +16,16 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.teams.factory import ENDPOINT_KEY, TeamsOptions
 from adapters.teams.poster import NEVER_ADDED
 from adapters.teams.retry import RetryPolicy
-from adapters.teams.wiring import ENDPOINT_KEY, TeamsOptions, plugin
-from bot.app import Services, open_services
-from bot.config import FileSettings, Settings
-from bot.errors import ConfigError, NotFoundError
-from bot.model import Choice, Reply, Severity
-from bot.ports import ChannelPoster, ChannelRef, PostedRef
-from bot.server import build_web_app
+from bot.app.config import FileSettings, Settings
+from bot.app.server import build_web_app
+from bot.app.services import Services, open_services
+from bot.app.wiring.teams import plugin
+from bot.core.errors import ConfigError, NotFoundError
+from bot.core.model import Choice, Reply, Severity
+from bot.core.ports import ChannelPoster, ChannelRef, PostedRef
 from storage.dedupe import InMemoryDedupeStore
 from tests.fakes.teams_activities import CHANNEL, GROUP_CHAT, PERSONAL, TEAM, mention, payload
 from tests.fakes.teams_cards import card_texts
@@ -265,15 +268,21 @@ async def test_empty_app_id_outside_development_mode_fails_start_up(core: Servic
 async def test_a_connector_that_keeps_failing_is_logged_not_crashing(
     core: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """After the last retry the turn fails: logged with the status, nothing crashes."""
+    """After the last retry the answer is given up: logged with the status and a ref, the
+    user gets a short apology quoting that ref, nothing crashes."""
     async with running(core) as bot:
         bot.connector.fail_next(*[503] * FAST.retry.attempts)
-        with caplog.at_level(logging.ERROR, logger="adapters.teams"):
+        with caplog.at_level(logging.WARNING):
             response = await bot.post(mention("what can you do?", service_url=bot.connector.url))
         assert response.status == 202
-        assert len(bot.connector.calls) == FAST.retry.attempts
-        assert "OutboundError" in caplog.text
+        *failed, apology = bot.connector.calls
+        assert [c.status for c in failed] == [503] * FAST.retry.attempts
+        assert apology.kind == "reply"
+        (ref,) = set(re.findall(r"quote ref (\w+)", json.dumps(apology.body)))
+        assert "HTTP 503" in caplog.text
+        assert f"[cid={ref}]" in caplog.text
         assert "what can you do" not in caplog.text
+        assert "Traceback" not in json.dumps(apology.body)
 
 
 async def test_no_secret_reaches_the_log(core: Services, caplog: pytest.LogCaptureFixture) -> None:

@@ -11,7 +11,7 @@ import fakeredis
 import pytest
 
 from adapters.teams.references import ReferenceBook, ReferenceStore, reference_document
-from bot.errors import DependencyError
+from bot.core.errors import DependencyError
 from storage.redis_client import connect
 from storage.teams_references import InMemoryReferenceStore, RedisReferenceStore
 from tests.fakes.teams_activities import CHANNEL, activity, mention

@@ -18,8 +18,8 @@ from adapters.teams.render import (
     render_reply,
     text_size,
 )
-from bot.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
-from bot.progress import WORKING_ON_IT
+from bot.core.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
+from bot.core.responder import WORKING_ON_IT
 from tests.fakes.teams_cards import assert_valid_card, card_errors, card_texts
 
 PNG = base64.b64decode(
@@ -133,6 +133,18 @@ def test_user_text_is_shown_verbatim_never_as_mention_markup_or_link() -> None:
     assert not any(e["type"] == "TextBlock" for e in _elements(card))
     assert "msteams" not in json.dumps(card)
     assert "entities" not in json.dumps(card)
+
+
+def test_code_spans_become_monospace_runs_without_backticks() -> None:
+    """Cards do not render backticks: "Try `status web-2`." is a plain run then a monospace
+    run holding the command, with no backtick left on the card."""
+    card = render_reply(Reply(text="Try `status web-2` now.")).card
+    assert_valid_card(card)
+    runs = [e for e in _elements(card) if e["type"] == "TextRun"]
+    assert [(r["text"], r.get("fontType")) for r in runs] == [
+        ("Try ", None), ("status web-2", "monospace"), (" now.", None),
+    ]  # fmt: skip
+    assert "`" not in json.dumps(card)
 
 
 def test_fact_strings_are_markdown_escaped() -> None:

@@ -11,7 +11,7 @@ import requests
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.teams.retry import OutboundError, RetryPolicy, call_with_retries
-from bot.errors import AdapterError
+from bot.core.errors import AdapterError
 
 #: No error body to deserialise (the connector client passes its deserializer here).
 NO_ERROR_MODEL: Any = None

@@ -1,0 +1,284 @@
+"""The composition root: the one place that builds clients from :class:`Settings`, wires the
+ports to the core, and closes everything on the way out.
+
+Outer packages (``storage``, ``adapters``, ``ml``) are imported inside the builder functions,
+so importing the core never pulls in Redis, SQLAlchemy, scikit-learn or a platform SDK.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from bot.app.config import Settings
+from bot.app.parsing import build_parser
+from bot.app.registry import build_registry
+from bot.app.server import DependencyCheck, WebPlugin
+from bot.core.dispatcher import Dispatcher
+from bot.core.ports import ChannelPoster, ContextStore, DedupeStore, IntentParserPort, Publisher
+from bot.core.telemetry import Telemetry
+from bot.features.alerts.alerting import Alerting
+from bot.features.anomaly.ports import AnomalyDetector
+from bot.features.forecast.ports import Forecaster
+from bot.features.metrics.ports import AlertSource, MetricsSource
+from bot.features.metrics.targets import TargetDirectory
+from bot.features.remediation.service import RemediationService
+
+if TYPE_CHECKING:  # the core never imports redis at run time
+    from redis.asyncio import Redis
+
+
+@dataclass
+class Services:
+    """Everything built from the settings, for the CLI, the server and the tests."""
+
+    settings: Settings
+    telemetry: Telemetry
+    parser: IntentParserPort
+    context: ContextStore
+    metrics: MetricsSource
+    alerts: AlertSource
+    directory: TargetDirectory
+    anomaly: AnomalyDetector
+    dedupe: DedupeStore
+    dispatcher: Dispatcher
+    checks: list[DependencyCheck] = field(default_factory=list)
+    web_plugins: list[WebPlugin] = field(default_factory=list)
+    #: The one Redis client (REDIS_URL set): context, dedupe, leases and adapters share it.
+    redis: Redis | None = None
+    #: Proactive posting, one per enabled platform (adapters append theirs in ``plugin``).
+    posters: dict[str, ChannelPoster] = field(default_factory=dict)
+    #: Guarded remediation (policy, audit store, executors); None only in hand-built test rigs.
+    remediation: RemediationService | None = None
+    #: Posts notifications (alerts, findings, digests) to subscribed channels, once per channel
+    #: across replicas, and edits them in place; None only in hand-built test rigs.
+    publisher: Publisher | None = None
+
+
+@contextlib.asynccontextmanager
+async def open_services(
+    settings: Settings, *, telemetry: Telemetry | None = None
+) -> AsyncIterator[Services]:
+    """Build every service from ``settings``; close them all when the block exits."""
+    async with contextlib.AsyncExitStack() as stack:
+        telemetry = telemetry or Telemetry()
+        checks: list[DependencyCheck] = []
+        redis = _redis_client(settings, stack)
+        context = _context_store(settings, redis, checks)
+        dedupe = _dedupe_store(redis)
+        source = await _metrics_source(settings, stack, checks)
+        directory = TargetDirectory(source)
+        anomaly = _anomaly_detector(settings)
+        remediation = await _remediation_service(settings, stack, checks)
+        posters: dict[str, ChannelPoster] = {}
+        alerting = await _alerting(settings, stack, posters, checks)
+        alerts = alerting.alerts_source(source)
+        parser = build_parser(settings)
+        registry = build_registry(
+            settings=settings,
+            metrics=source,
+            alerts=alerts,
+            directory=directory,
+            anomaly=anomaly,
+            forecaster=_forecaster(),
+            remediation=remediation,
+            alerting=alerting,
+        )
+        dispatcher = Dispatcher(
+            parser, context, registry, telemetry, history_limit=settings.file.history_limit
+        )
+        services = Services(
+            settings=settings,
+            telemetry=telemetry,
+            parser=parser,
+            context=context,
+            metrics=source,
+            alerts=alerts,
+            directory=directory,
+            anomaly=anomaly,
+            dedupe=dedupe,
+            redis=redis,
+            dispatcher=dispatcher,
+            remediation=remediation,
+            checks=checks,
+            posters=posters,
+            publisher=alerting.publisher,
+        )
+        services.web_plugins.append(_alertmanager_webhook(settings, alerting))
+        services.web_plugins.extend(await _platform_plugins(services, stack))
+        services.web_plugins.extend(await _scheduler_plugins(services, stack, alerting))
+        yield services
+
+
+async def _remediation_service(
+    settings: Settings, stack: contextlib.AsyncExitStack, checks: list[DependencyCheck]
+) -> RemediationService:
+    """Policy, audit store (migrated on the way up) and executors for guarded remediation.
+    With no actions in the policy and no DATABASE_URL, the store is a throw-away file."""
+    from adapters.executors import open_executors
+    from storage.sql import open_remediation_store
+
+    policy = settings.policy
+    store = await stack.enter_async_context(
+        open_remediation_store(
+            settings.database_url, settings.file.database, persistent=bool(policy.actions)
+        )
+    )
+    if settings.database_url:
+        checks.append(DependencyCheck("database", store.ping))
+    executors = await stack.enter_async_context(open_executors(policy))
+    return RemediationService(policy, store, executors)
+
+
+async def _alerting(
+    settings: Settings,
+    stack: contextlib.AsyncExitStack,
+    posters: dict[str, ChannelPoster],
+    checks: list[DependencyCheck],
+) -> Alerting:
+    """Alert posts: subscriptions, posts and groups in the database, the Alertmanager API
+    (when ALERTMANAGER_URL is set), the publisher over ``posters`` (filled in later by the
+    platform plugins) and the ``POST /alertmanager`` route."""
+    from bot.app.wiring.alerts import open_alerting
+
+    return await open_alerting(settings, stack, posters=posters, checks=checks)
+
+
+def _alertmanager_webhook(settings: Settings, alerting: Alerting) -> WebPlugin:
+    """``POST /alertmanager``, feeding Alertmanager's notifications to the notifier."""
+    from adapters.alertmanager.webhook import webhook_plugin
+
+    return webhook_plugin(alerting.notifier, settings.webhook_token)
+
+
+def _redis_client(settings: Settings, stack: contextlib.AsyncExitStack) -> Redis | None:
+    """One lazily-connecting client for every Redis user, closed on the way out."""
+    if settings.redis_url is None:
+        return None
+    from storage.redis_client import connect
+
+    client = connect(settings.redis_url)
+    stack.push_async_callback(client.aclose)
+    return client
+
+
+def _context_store(
+    settings: Settings, redis: Redis | None, checks: list[DependencyCheck]
+) -> ContextStore:
+    ttl, limit = settings.file.context_ttl_seconds, settings.file.history_limit
+    if redis is None:
+        from storage.memory import InMemoryContextStore
+
+        return InMemoryContextStore(ttl_seconds=ttl, max_turns=limit)
+    from storage.redis_context import RedisContextStore
+
+    store = RedisContextStore(redis, ttl_seconds=ttl, max_turns=limit)
+    checks.append(DependencyCheck("redis", store.ping))
+    return store
+
+
+class _MetricsWithAlerts(MetricsSource, AlertSource, Protocol):
+    """A metrics source that also knows what is firing (Prometheus' rules, the demo's)."""
+
+
+async def _metrics_source(
+    settings: Settings, stack: contextlib.AsyncExitStack, checks: list[DependencyCheck]
+) -> _MetricsWithAlerts:
+    if settings.prometheus_url is None:
+        from adapters.metrics.demo import DemoMetricsSource
+
+        return DemoMetricsSource(seed=settings.file.demo_seed)
+    from adapters.metrics.prometheus import PrometheusMetricsSource
+
+    source = PrometheusMetricsSource(
+        settings.prometheus_url,
+        timeout=settings.file.prometheus_timeout_seconds,
+        catalog_overrides=settings.file.catalog,
+        target_labels=settings.file.target_labels,
+    )
+    stack.push_async_callback(source.aclose)
+    checks.append(DependencyCheck("prometheus", source.ping))
+    return source
+
+
+def _forecaster() -> Forecaster:
+    from ml.forecast.service import ForecastService
+
+    return ForecastService()
+
+
+def _anomaly_detector(settings: Settings) -> AnomalyDetector:
+    from ml.anomaly.service import AnomalyService
+
+    return AnomalyService()
+
+
+def _dedupe_store(redis: Redis | None) -> DedupeStore:
+    if redis is None:
+        from storage.dedupe import InMemoryDedupeStore
+
+        return InMemoryDedupeStore()
+    from storage.dedupe import RedisDedupeStore
+
+    return RedisDedupeStore(redis)
+
+
+async def _platform_plugins(
+    services: Services, stack: contextlib.AsyncExitStack
+) -> list[WebPlugin]:
+    """The web routes (and background tasks) of every platform whose credentials are set.
+
+    Each adapter package exposes ``async def plugin(services, stack) -> WebPlugin``.
+    """
+    import importlib
+
+    settings = services.settings
+    enabled = {
+        "bot.app.wiring.slack": settings.slack_enabled,
+        "bot.app.wiring.teams": settings.teams_enabled,
+        "bot.app.wiring.discord": settings.discord_enabled,
+    }
+    plugins: list[WebPlugin] = []
+    for module_name, on in enabled.items():
+        if on:
+            module = importlib.import_module(module_name)
+            plugins.append(await module.plugin(services, stack))
+    return plugins
+
+
+async def _scheduler_plugins(
+    services: Services, stack: contextlib.AsyncExitStack, alerting: Alerting
+) -> list[WebPlugin]:
+    """The scheduled jobs (``schedules:``), started with the web server (so ``serve`` runs
+    them and ``chat`` does not). With REDIS_URL the job leases live in Redis, so exactly one
+    replica runs each job; without it this process is the only one."""
+    settings = services.settings
+    schedules = settings.schedules
+    if schedules is None:  # no jobs: skip importing the scheduler (start-up time)
+        return []
+    from bot.app.wiring.scheduler import scheduler_plugin
+    from bot.features.scheduler.build import build_scheduler
+    from bot.features.scheduler.digest_sources import AlertmanagerSilences, RecordedAlerts
+    from storage.lease import memory_leases, redis_leases
+
+    leases = memory_leases() if services.redis is None else redis_leases(services.redis)
+    feed, recorded = alerting.feed, alerting.history
+    scheduler = build_scheduler(
+        schedules,
+        leases=leases,
+        publisher=alerting.publisher,
+        dedupe=services.dedupe,
+        metrics=services.metrics,
+        directory=services.directory,
+        firing_now=services.alerts,
+        anomaly=services.anomaly,
+        actions=services.remediation,
+        alert_history=RecordedAlerts(recorded) if recorded is not None else None,
+        silences=AlertmanagerSilences(feed) if feed is not None else None,
+    )
+    if not scheduler.jobs:
+        return []
+    stack.push_async_callback(scheduler.stop)
+    return [scheduler_plugin(scheduler)]

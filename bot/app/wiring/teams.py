@@ -1,0 +1,61 @@
+"""Teams in the composition root, called when ``TEAMS_APP_ID`` is set or development mode is
+on: the credentials checked (a :class:`~bot.core.errors.ConfigError` names what to set), the
+reference store chosen (Redis when ``REDIS_URL`` is set, so every replica can post; in memory
+otherwise), the adapter built by :func:`adapters.teams.factory.build_teams` and its poster
+registered for proactive posts."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from adapters.teams.config import TeamsConfig
+from adapters.teams.factory import TeamsOptions, build_teams
+from adapters.teams.references import ReferenceStore
+from bot.app.config import Settings
+from bot.app.server import WebPlugin
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from bot.app.services import Services
+
+PLATFORM = "teams"
+
+
+async def plugin(
+    services: Services,
+    stack: contextlib.AsyncExitStack,
+    *,
+    options: TeamsOptions | None = None,
+) -> WebPlugin:
+    """Build the Teams adapter from ``services`` and return the route that mounts it."""
+    parts = build_teams(
+        teams_config(services.settings),
+        handle=services.dispatcher.handle,
+        dedupe=services.dedupe,
+        references=_reference_store(services.redis),
+        options=options,
+    )
+    services.posters[PLATFORM] = parts.poster
+    return parts.mount
+
+
+def teams_config(settings: Settings) -> TeamsConfig:
+    """The checked Teams credentials of ``settings``."""
+    return TeamsConfig.checked(
+        app_id=settings.teams_app_id or "",
+        app_password=settings.teams_app_password or "",
+        tenant_id=settings.teams_tenant_id or None,
+        development_mode=settings.file.development_mode,
+    )
+
+
+def _reference_store(redis: Redis | None) -> ReferenceStore:
+    if redis is None:
+        from storage.teams_references import InMemoryReferenceStore
+
+        return InMemoryReferenceStore()
+    from storage.teams_references import RedisReferenceStore
+
+    return RedisReferenceStore(redis)

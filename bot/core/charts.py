@@ -1,0 +1,248 @@
+"""Line charts as PNG, sized and lettered to be read on a phone.
+
+800x400 px, large type, at most :data:`MAX_SERIES` lines (the caller orders the series; the
+rest are left out and counted in the legend), units on the y axis, UTC times on the x axis,
+optional shaded spans (anomalies, incidents), and for a forecast the expected path (dashed)
+in its shaded band with the threshold as a line. Drawing is CPU work done with matplotlib's
+object API (no global pyplot state): :func:`render_line_chart` runs it in a worker thread so
+the event loop keeps serving; a lock serialises matplotlib, which is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.core.formatting import axis_scale
+from bot.core.model import Chart
+
+MAX_SERIES = 6
+WIDTH_PX, HEIGHT_PX, DPI = 800, 400, 100
+_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
+_SPAN_COLOUR = "#ffb000"
+_FORECAST_COLOUR = "#555555"
+_THRESHOLD_COLOUR = "#d62728"
+
+
+class Line(Protocol):
+    """What a chart draws of a series (the metrics feature's ``Series`` is one)."""
+
+    @property
+    def timestamps(self) -> Sequence[float]: ...
+    @property
+    def values(self) -> Sequence[float]: ...
+
+
+class Band(Protocol):
+    """What a chart draws of a forecast (the forecast feature's ``ForecastPath`` is one)."""
+
+    @property
+    def timestamps(self) -> Sequence[float]: ...
+    @property
+    def mean(self) -> Sequence[float]: ...
+    @property
+    def lower(self) -> Sequence[float]: ...
+    @property
+    def upper(self) -> Sequence[float]: ...
+    @property
+    def coverage(self) -> float: ...
+
+
+NamedLine = tuple[str, Line]
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """A forecast drawn after the history: its path and band, and the threshold asked
+    about (None: none)."""
+
+    path: Band
+    threshold: float | None = None
+
+
+_LOCK = threading.Lock()
+
+
+async def render_line_chart(
+    title: str,
+    series: Sequence[NamedLine],
+    *,
+    unit: str = "",
+    y_label: str = "",
+    spans: Sequence[tuple[float, float]] = (),
+    window: tuple[float, float] | None = None,
+    filename: str | None = None,
+    alt_text: str | None = None,
+    outlook: Outlook | None = None,
+) -> Chart:
+    """:func:`draw_line_chart` in a worker thread."""
+    return await asyncio.to_thread(
+        draw_line_chart,
+        title,
+        series,
+        unit=unit,
+        y_label=y_label,
+        spans=spans,
+        window=window,
+        filename=filename,
+        alt_text=alt_text,
+        outlook=outlook,
+    )
+
+
+def draw_line_chart(
+    title: str,
+    series: Sequence[NamedLine],
+    *,
+    unit: str = "",
+    y_label: str = "",
+    spans: Sequence[tuple[float, float]] = (),
+    window: tuple[float, float] | None = None,
+    filename: str | None = None,
+    alt_text: str | None = None,
+    outlook: Outlook | None = None,
+) -> Chart:
+    """One line per series (the first :data:`MAX_SERIES`), ``spans`` shaded, as a PNG chart.
+
+    ``window`` (start, end) fixes the time axis to the range asked for, so a series that
+    stopped early shows its gap. With a ``unit``, non-negative data is drawn from zero, so a
+    wobble of 1 % does not look like a cliff.
+    """
+    shown = list(series[:MAX_SERIES])
+    all_values = [v for _, s in shown for v in s.values]
+    if outlook is not None:
+        all_values += [*outlook.path.upper, *outlook.path.lower]
+        all_values += [outlook.threshold] if outlook.threshold is not None else []
+    divisor, axis_unit = axis_scale(all_values, unit)
+    layout = _Layout(
+        title=title,
+        y_label=_axis_label(y_label, axis_unit),
+        divisor=divisor,
+        window=window,
+        from_zero=bool(unit) and min(all_values, default=0.0) >= 0,
+        total=len(series),
+    )
+    with _LOCK:
+        png = _draw(layout, shown, spans, outlook)
+    names = ", ".join(name for name, _ in shown)
+    return Chart(
+        title=title,
+        png=png,
+        filename=filename or f"{slug(title)}.png",
+        alt_text=alt_text or f"Line chart: {title} ({names or 'no data'})",
+    )
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of ``text`` ("CPU · web-1 · 2h" -> "cpu-web-1-2h")."""
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-.") or "chart"
+
+
+def _axis_label(y_label: str, axis_unit: str) -> str:
+    if y_label and axis_unit:
+        return f"{y_label} ({axis_unit})"
+    return y_label or axis_unit
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    title: str
+    y_label: str
+    divisor: float
+    window: tuple[float, float] | None
+    from_zero: bool
+    total: int
+
+
+def _draw(
+    layout: _Layout,
+    series: list[NamedLine],
+    spans: Sequence[tuple[float, float]],
+    outlook: Outlook | None = None,
+) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for index, (name, data) in enumerate(series):
+        values = [v / layout.divisor if math.isfinite(v) else math.nan for v in data.values]
+        axes.plot(
+            _times(data.timestamps),
+            values,
+            label=name,
+            linewidth=2.2,
+            color=_COLOURS[index % len(_COLOURS)],
+        )
+    for start, end in spans:
+        axes.axvspan(*_times((start, end)), color=_SPAN_COLOUR, alpha=0.25, linewidth=0)
+    if outlook is not None:
+        _draw_outlook(axes, outlook, layout.divisor)
+    _style(axes, layout.title, layout.y_label)
+    if layout.window is not None:
+        axes.set_xlim(*_times(layout.window))
+    if layout.from_zero:
+        axes.set_ylim(bottom=0)
+    if series:
+        _legend(axes, len(series), layout.total)
+    else:
+        axes.text(0.5, 0.5, "no data", transform=axes.transAxes, ha="center", fontsize=16)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def _draw_outlook(axes: Any, outlook: Outlook, divisor: float) -> None:
+    path = outlook.path
+    times = _times(path.timestamps)
+    low = [v / divisor for v in path.lower]
+    high = [v / divisor for v in path.upper]
+    label = f"forecast ({path.coverage:.0%} band)"
+    axes.fill_between(times, low, high, color=_FORECAST_COLOUR, alpha=0.18, linewidth=0)
+    axes.plot(times, [v / divisor for v in path.mean], linestyle="--", linewidth=2.0,
+              color=_FORECAST_COLOUR, label=label)  # fmt: skip
+    if outlook.threshold is not None:
+        axes.axhline(outlook.threshold / divisor, color=_THRESHOLD_COLOUR, linestyle=":",
+                     linewidth=1.8, label="threshold")  # fmt: skip
+
+
+def _style(axes: Any, title: str, y_label: str) -> None:
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    axes.set_title(title, fontsize=17, fontweight="bold", loc="left")
+    axes.set_ylabel(y_label, fontsize=14)
+    axes.tick_params(labelsize=12)
+    axes.grid(visible=True, alpha=0.3)
+    locator = AutoDateLocator(minticks=3, maxticks=6)  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    axes.set_xlabel("time (UTC)", fontsize=12)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+
+
+def _legend(axes: Any, shown: int, total: int) -> None:
+    """The legend in headroom added above the data, so it never hides a line (``loc="best"``
+    would search for a spot, which is slow on long series and moves between charts)."""
+    handles, labels = axes.get_legend_handles_labels()
+    if total > shown:
+        labels[-1] = f"{labels[-1]}  (+{total - shown} more)"
+    columns = 1 if shown == 1 else 2 if shown <= 4 else 3
+    rows = math.ceil(shown / columns)
+    low, high = axes.get_ylim()
+    axes.set_ylim(low, high + (high - low) * (0.1 + 0.13 * rows))
+    axes.legend(handles, labels, fontsize=12, loc="upper left", framealpha=0.85, ncol=columns)
+
+
+def _times(timestamps: Sequence[float]) -> Any:
+    import numpy as np
+
+    return (np.asarray(timestamps, dtype=float) * 1000).astype("datetime64[ms]")

@@ -1,0 +1,142 @@
+"""The dispatcher: one path from an incoming message to a reply, for every platform.
+
+parse (with the conversation's recent turns) -> handler -> reply, with a correlation id on
+every message. User errors become their own text; dependency failures a short, specific
+notice; anything else is logged with the correlation id and the user sees only that id.
+If the context store is down the bot answers without context, says so once, and picks the
+context up again by itself when the store returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+from bot.core.conversation import ConversationMemory
+from bot.core.errors import DependencyError, UserError
+from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.ports import ContextStore, IntentParserPort
+from bot.core.registry import HandlerSpec, Registry, Request
+from bot.core.telemetry import Telemetry
+from intents.model import STATE_CHANGING, Intent, IntentName
+
+log = logging.getLogger(__name__)
+
+_CONTEXT_DOWN_NOTE = (
+    'Conversation memory is unavailable right now, so follow-ups like "and memory?" need the '
+    "full question until it is back."
+)
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class Dispatcher:
+    """Routes a message to its handler and never lets an exception reach the user."""
+
+    def __init__(
+        self,
+        parser: IntentParserPort,
+        context: ContextStore,
+        registry: Registry,
+        telemetry: Telemetry,
+        *,
+        history_limit: int = 10,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._parser = parser
+        self._memory = ConversationMemory(context, telemetry, history_limit=history_limit)
+        self._registry = registry
+        self._telemetry = telemetry
+        self._clock = clock
+
+    @property
+    def registry(self) -> Registry:
+        return self._registry
+
+    async def parse(
+        self, message: IncomingMessage, now: float | None = None
+    ) -> tuple[Intent, bool]:
+        """The intent of ``message`` in its conversation; the flag is True when context was
+        unavailable and this is the first message to notice. A ``yes`` to an open "did you
+        mean" becomes the command it confirms, parsed afresh as if the user had typed it."""
+        at = self._clock() if now is None else now
+        history, newly_down = await self._memory.history(message.key)
+        intent = self._parser.parse(message.text, history, at)
+        yes = intent.slots.get("answer") == "yes"
+        if intent.name is IntentName.CONFIRM and yes and intent.suggestion:
+            confirmed = self._parser.parse(intent.suggestion, history, at)
+            if confirmed.name is not IntentName.UNKNOWN:
+                intent = confirmed
+        return intent, newly_down
+
+    async def remember(self, message: IncomingMessage, intent: Intent, at: float) -> None:
+        """Keep the turn for the conversation's next messages (follow-ups, ``yes``)."""
+        await self._memory.remember(message.key, intent, at)
+
+    async def handle(self, message: IncomingMessage) -> Reply:
+        cid = new_correlation_id()
+        started = time.perf_counter()
+        at = self._clock()
+        intent, newly_down = Intent(IntentName.UNKNOWN, 0.0), False
+        kind = "ok"
+        parsed = False
+        try:
+            intent, newly_down = await self.parse(message, at)
+            parsed = True
+            spec = self._registry.get(intent.name) or self._registry.get(IntentName.UNKNOWN)
+            reply = await _run(spec, Request(message, intent, cid))
+        except UserError as exc:
+            kind = "user"
+            text = exc.message if not exc.hint else f"{exc.message}\n{exc.hint}"
+            reply = Reply(text=text, severity=Severity.WARNING)
+        except DependencyError as exc:
+            kind = "dependency"
+            self._telemetry.dependency_failures.labels(exc.dependency).inc()
+            log.warning("dependency %s failed [cid=%s]: %s", exc.dependency, cid, exc.message)
+            reply = Reply(
+                text=f"{exc.message}\nTry again in a minute; if it persists, check `/readyz`.",
+                severity=Severity.ERROR,
+            )
+        except Exception:
+            kind = "internal"
+            log.exception("handler for %s failed [cid=%s]", intent.name, cid)
+            reply = Reply(
+                text=f"Sorry, something went wrong on my side (reference {cid}). "
+                "The details are in the bot's log.",
+                severity=Severity.ERROR,
+            )
+        if parsed:
+            await self.remember(message, intent, at)
+        self._observe(message.platform, intent.name, kind, started)
+        return self._finish(_echoed(reply, intent), cid, newly_down)
+
+    def _observe(self, platform: str, intent: str, kind: str, started: float) -> None:
+        self._telemetry.messages.labels(platform, intent).inc()
+        self._telemetry.handling.labels(platform, intent).observe(time.perf_counter() - started)
+        if kind != "ok":
+            self._telemetry.errors.labels(platform, kind).inc()
+
+    @staticmethod
+    def _finish(reply: Reply, cid: str, context_down: bool) -> Reply:
+        footer = reply.footer
+        if context_down:
+            footer = f"{footer}\n{_CONTEXT_DOWN_NOTE}" if footer else _CONTEXT_DOWN_NOTE
+        return dataclasses.replace(reply, footer=footer, correlation_id=cid)
+
+
+def _echoed(reply: Reply, intent: Intent) -> Reply:
+    """A state-changing answer starts with the command the bot understood, refusals too."""
+    if intent.name in STATE_CHANGING and intent.canonical and reply.echo is None:
+        return dataclasses.replace(reply, echo=intent.canonical)
+    return reply
+
+
+async def _run(spec: HandlerSpec | None, request: Request) -> Reply:
+    if spec is None:
+        raise UserError("I did not understand that. Try `help`.")
+    return await spec.handler(request)

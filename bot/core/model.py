@@ -1,0 +1,145 @@
+"""The platform-neutral message model: what adapters turn platform events into, and what the
+core answers with. Adapters render a :class:`Reply` natively (Block Kit, Adaptive Card, embed,
+console text); nothing here knows about any platform.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """Who is talking where, by immutable platform ids. Keys the conversation context."""
+
+    platform: str
+    team_id: str
+    channel_id: str
+    user_id: str
+    thread_id: str | None = None
+
+    def as_string(self) -> str:
+        parts = [self.platform, self.team_id, self.channel_id, self.user_id]
+        if self.thread_id:
+            parts.append(self.thread_id)
+        return ":".join(p.replace("%", "%25").replace(":", "%3A") for p in parts)
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One message from a user on any platform.
+
+    ``team_id``, ``channel_id`` and ``user_id`` are the platform's immutable ids (Slack
+    ``U0123``, Teams AAD object id, Discord snowflake); ``user_name`` is for display only and
+    must never be used for authorisation.
+    """
+
+    platform: str
+    team_id: str
+    channel_id: str
+    user_id: str
+    user_name: str
+    text: str
+    thread_id: str | None = None
+    message_id: str | None = None
+    is_direct: bool = False
+
+    @property
+    def key(self) -> ConversationKey:
+        return ConversationKey(
+            self.platform, self.team_id, self.channel_id, self.user_id, self.thread_id
+        )
+
+
+class Severity(enum.Enum):
+    """How an answer should be coloured/flagged by a renderer."""
+
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    CRITICAL = "critical"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A short label/value pair ("Now: 42 %")."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A small table; renderers may fall back to monospace text."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A rendered chart image (PNG bytes) with a file name and alt text."""
+
+    title: str
+    png: bytes
+    filename: str
+    alt_text: str
+
+
+class ChoiceStyle(enum.Enum):
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button. ``command`` is the text the core receives, as the clicking user, on a click
+    (e.g. ``approve 12``, ``silence HighLatency for 1h``)."""
+
+    label: str
+    command: str
+    style: ChoiceStyle = ChoiceStyle.DEFAULT
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A structured answer. ``text`` is plain text (renderers escape it); ``title`` is a short
+    headline; ``footer`` carries provenance such as "Source: demo data". ``echo`` is the
+    canonical command a state-changing answer acts on ("restart payments"): every renderer
+    shows it first, so nobody is left guessing what the bot understood."""
+
+    text: str
+    echo: str | None = None
+    title: str | None = None
+    fields: tuple[Field, ...] = ()
+    table: Table | None = None
+    code: str | None = None
+    charts: tuple[Chart, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    severity: Severity = Severity.INFO
+    footer: str | None = None
+    correlation_id: str | None = None
+
+    def plain_text(self) -> str:
+        """Everything in the reply as plain text (fallback rendering, logs, tests)."""
+        lines: list[str] = []
+        if self.echo:
+            lines.append(f"> {self.echo}")
+        if self.title:
+            lines.append(self.title)
+        if self.text:
+            lines.append(self.text)
+        lines.extend(f"{f.label}: {f.value}" for f in self.fields)
+        if self.table is not None:
+            lines.append(" | ".join(self.table.columns))
+            lines.extend(" | ".join(row) for row in self.table.rows)
+        if self.code:
+            lines.append(self.code)
+        lines.extend(f"[chart: {c.title}]" for c in self.charts)
+        lines.extend(f"[{c.label}] -> {c.command}" for c in self.choices)
+        if self.footer:
+            lines.append(self.footer)
+        return "\n".join(lines)

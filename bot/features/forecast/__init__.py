@@ -1,0 +1,1 @@
+"""Where a metric is heading, over the :class:`~bot.features.forecast.ports.Forecaster` port."""

@@ -1,0 +1,1 @@
+"""How a target is doing overall: status, alerts, anomalies and key metrics in one answer."""

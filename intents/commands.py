@@ -1,0 +1,515 @@
+"""The grammar of state-changing commands: the only way a restart, a silence, a subscription,
+an acknowledgement or a decision comes out of the parser.
+
+A message is a command when one of its clauses (split at ``, ; . ! -`` and "because")
+starts, after polite words ("please", "can you", "go ahead and"), with a command verb in its
+base form, spelled exactly, and every other word of that clause is a slot value or a filler
+word of that command. Other clauses may give a reason ("roll back search, the build is
+broken") but must not hedge, negate or ask ("restart payments, or should we wait?").
+
+:func:`read_command` reports what it found without deciding: a clean command, a typo of the
+verb (``typo``: ask, never act), words it could not account for (``extra``: refuse whole, do
+not run half of it), a hedge (``hedged``), or a bare imperative ending in a question mark
+("restart payments?": ask). The parser turns that into an intent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from intents import decisions, lexicon
+from intents.analysis import Analysis, analyse_tokens, is_camel, is_hostlike
+from intents.lexicon import phrase_list as _phrase_list
+from intents.lexicon import word_set
+from intents.model import IntentName, SlotValue
+from intents.slots import NOT_NAMES, extract_slots, find_target
+from intents.text import PLAIN_NAME, Token
+from intents.verbs import BASE, GERUND, NOUN, Verb, verb_at
+
+I = IntentName  # noqa: E741 - the table below reads better with a short name
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A clause that is (or was probably meant as) a state-changing command."""
+
+    intent: IntentName
+    slots: dict[str, SlotValue]
+    typo: bool = False
+    extra: str | None = None
+    hedged: bool = False
+    asked: bool = False
+    pronoun: bool = False
+    """The target came from "it"/"that" and another clause of the same message."""
+
+
+_PREFIXES: Final = tuple(
+    tuple(p.split())
+    for p in _phrase_list(
+        """
+        ok, okay, hey, hi, hello, yo, so, alright, right, now, then, just, please, pls, plz,
+        kindly, quickly, quick, and, also, bot, go ahead and, go and, can you, could you,
+        would you, will you, would you please, could you please, can you please, i want you
+        to, i need you to, i would like you to, let us, lets, ok so, now please, i want to,
+        we want to, i would like to, we would like to, i wish to, i am going to have you,
+        you can, you may, go ahead, yes, yep, yeah, sure, would you mind, do you mind
+        """
+    )
+)
+_NEGATORS: Final = word_set("not never dont")
+_LIST_JOINS: Final = word_set("and also plus too or &")
+_REASON_WORDS: Final = word_set(
+    """
+    maintenance planned patching patch deploying deploy upgrade upgrading incident outage
+    investigating debugging migration migrating failover cleanup testing rollout release
+    thanks thx cheers asap urgent urgently emergency
+    """
+)
+_SILENCE_ID: Final = re.compile(r"[0-9a-f]{4,}(?:-[0-9a-f]{2,})*", re.IGNORECASE)
+"""An Alertmanager silence id or a prefix of one (hex, UUID-shaped)."""
+_POLITE_ASK: Final = frozenset(
+    {("can", "you"), ("could", "you"), ("would", "you"), ("will", "you")}
+)
+_REASONS: Final = word_set("because cause cuz coz since")
+_SUBJECT_REASONS: Final = word_set("while as so")
+_SUBJECTS: Final = word_set("we i they it you the this that our my he she")
+_REASON_PAIRS: Final = frozenset(
+    {("it", "is"), ("we", "are"), ("they", "are"), ("this", "is"), ("that", "is"), ("its",)}
+)
+"""A reason that follows a command without a comma: "reboot web-2 its hung"."""
+_HEDGES: Final = word_set(
+    """
+    not never no dont wait hold maybe perhaps might later unless if whether or should would
+    could shall tomorrow tonight yet instead actually hmm jk kidding too also plus
+    """
+)
+_COMMON_FILLER: Final = word_set(
+    """
+    the a an please pls plz now kindly for me us immediately asap right away quickly again
+    thanks thank you then just real quick today
+    """
+)
+_FILLER: Final[dict[IntentName, frozenset[str]]] = {
+    I.REMEDIATION: word_set(
+        """
+        service services deployment deploy pods pod replicas replica instances instance
+        containers container app application job to up down out in back by of on for it
+        its previous prior last good release version build deployment latest bad new runbook
+        playbook action script remediation count number 's all from more fewer known stable
+        working host server node machine box vm cluster a
+        """
+    ),
+    I.ALERT_SILENCE: word_set(
+        """
+        alerts alert all on for from of the notifications its it 's everything anything
+        stuff next during over coming a an up silence mute snooze
+        """
+    ),
+    I.UNSILENCE: word_set("the silence silences for on of id"),
+    I.ACK: word_set("alert alerts group the id"),
+    I.SUBSCRIBE: word_set(
+        """
+        this channel here to alerts alert posts notifications about for on of all any in me
+        us the room chat level severity and above into issues problems incidents stuff things
+        updates feed posted keep up
+        """
+    ),
+    I.UNSUBSCRIBE: word_set(
+        """
+        this channel here to alerts alert posts notifications about for on of all any in me
+        us the room chat from level severity off feed our subscription anymore more longer
+        any updates stuff things spam
+        """
+    ),
+    I.APPROVE: word_set("request req number no id change ticket action the it #"),
+    I.DENY: word_set("request req number no id change ticket action the it #"),
+}
+_SCALE_VERBS: Final = word_set("add increase decrease reduce bump set give grow shrink bring make")
+_SCALE_EVIDENCE: Final = word_set("replica replicas pods pod instances instance copies workers")
+_UNDO: Final = word_set("undo")
+_END_SILENCE: Final = word_set("expire end delete remove cancel lift drop kill clear")
+_SEND: Final = word_set("send post forward route push deliver pipe follow")
+_STOP_SENDING: Final = word_set(
+    "posting sending notifying alerting pushing forwarding pinging spamming"
+)
+_ALERT_WORDS: Final = word_set("alerts alert notifications notification posts feed updates")
+_HERE: Final = word_set("here channel room us")
+_SILENCE_NOUNS: Final = word_set("silence mute snooze")
+_PUT: Final = word_set("put add create set place")
+_DO: Final = word_set("do perform trigger give start")
+_NOUN_LEAD: Final = word_set("a an the it them another quick full rolling fresh")
+"""What may stand between "do"/"give it" and the action noun: "do a rolling restart"."""
+_SPANS: Final[dict[IntentName, frozenset[str]]] = {
+    I.REMEDIATION: frozenset({"number", "window"}),
+    I.ALERT_SILENCE: frozenset({"duration", "until"}),
+    I.SUBSCRIBE: frozenset({"severity"}),
+    I.UNSUBSCRIBE: frozenset({"severity"}),
+    I.APPROVE: frozenset({"number"}),
+    I.DENY: frozenset({"number"}),
+}
+"""The spans a command's words may be, besides its slot values ("for 2h" in a silence)."""
+_NAMES: Final = ("target", "alertname", "request_id", "action", "silence_id", "alert_id")
+PRONOUNS: Final = word_set("it that this them")
+
+
+def read_command(a: Analysis, actions: Collection[str] = ()) -> Command | None:
+    """The command in ``a``, if one of its clauses starts with a command verb (or a near
+    miss of one); ``actions`` are the policy's custom action names ("flush-cache")."""
+    decided = decisions.read_decision(a)
+    if decided is not None:
+        return Command(decided[0], {"request_id": decided[1]} if decided[1] else {})
+    found: list[tuple[range, int, Verb | None, bool]] = []
+    for clause in clauses(a):
+        head = _after_prefix(a, clause)
+        if head is None:
+            continue
+        verb, typo = _head_verb(a, head, actions)
+        if verb is not None or typo:
+            found.append((clause, head, verb, typo))
+    exact = [f for f in found if not f[3]]
+    found = exact or found  # a near miss in a reason ("stale sessions") is not a verb
+    if not found:
+        return None
+    clause, head, verb, typo = found[0]
+    read = _read(a, clause, head, verb, typo, actions, hedged=len(found) > 1)
+    listed = _lists_more(a, clause)
+    if read is not None and listed is not None and read.extra is None:
+        return dataclasses.replace(read, extra=listed)
+    return read
+
+
+def _lists_more(a: Analysis, command: range) -> str | None:
+    """Another clause that is a bare name or number, the rest of a list ("restart
+    payments, checkout-api", "deny 14, 15"), as written with its comma."""
+    for clause in clauses(a):
+        if clause == command:
+            continue
+        words = [i for i in clause if a.words[i] not in _LIST_JOINS]
+        if 0 < len(words) <= 2 and all(_listed(a.tokens[i]) for i in words):
+            return ", " + " ".join(a.tokens[i].raw for i in clause)
+    return None
+
+
+def _listed(token: Token) -> bool:
+    """A word that could be one more target or request number (not a reason such as
+    "maintenance" or an ordinary word)."""
+    if token.raw.lstrip("#").isdigit() or is_hostlike(token) or is_camel(token):
+        return True
+    ordinary = NOT_NAMES | lexicon.COMMON_WORDS | lexicon.DOMAIN_WORDS | _REASON_WORDS
+    return token.is_plain_name and token.lower not in ordinary
+
+
+def clauses(a: Analysis) -> list[range]:
+    """Token index ranges of the clauses of ``a``: cut after clause punctuation, at a lone
+    dash and before a reason word ("because", or "since" that is not a time)."""
+    out: list[range] = []
+    start = 0
+    for i, token in enumerate(a.tokens):
+        if token.norm == "-":
+            out.append(range(start, i))
+            start = i + 1
+        elif i > start and a.span_at(i) is None and _starts_reason(a.words, i):
+            out.append(range(start, i))
+            start = i
+        elif token.stop:
+            out.append(range(start, i + 1))
+            start = i + 1
+    out.append(range(start, len(a.tokens)))
+    return [c for c in out if len(c)]
+
+
+def _starts_reason(words: Sequence[str], i: int) -> bool:
+    """ "because ...", "while we patch it", "it is stuck": a reason, not more command."""
+    if words[i] in _SUBJECT_REASONS:
+        return i + 1 < len(words) and words[i + 1] in _SUBJECTS
+    return words[i] in _REASONS or any(tuple(words[i : i + len(p)]) == p for p in _REASON_PAIRS)
+
+
+def _after_prefix(a: Analysis, clause: range) -> int | None:
+    i = clause.start
+    while i < clause.stop:
+        step = max((len(p) for p in _PREFIXES if tuple(a.words[i : i + len(p)]) == p), default=0)
+        if step == 0 or i + step > clause.stop:
+            break
+        i += step
+    return i if i < clause.stop else None
+
+
+def _head_verb(a: Analysis, head: int, actions: Collection[str]) -> tuple[Verb | None, bool]:
+    """The command verb at ``head`` and whether it is a typo: exact spelling first, then the
+    spelling-corrected one (a typo is asked about, never acted on)."""
+    lower = [t.lower for t in a.tokens]
+    custom = _custom_head(a, head, actions)
+    if custom is not None:
+        return custom
+    exact = verb_at(lower, head)
+    if exact is not None and exact.form == GERUND and _minds(lower, head):
+        return Verb(exact.start, exact.end, exact.intent, exact.action, BASE), False
+    if exact is not None:
+        return (exact, False) if exact.form == BASE else (None, False)
+    special = _special_head(a, head, lower)
+    if special is not None:
+        return special, False
+    corrected = verb_at(list(a.words), head)
+    if corrected is not None and corrected.form == BASE:
+        return corrected, True
+    return None, False
+
+
+_MIND: Final = (("would", "you", "mind"), ("do", "you", "mind"))
+
+
+def _minds(lower: Sequence[str], head: int) -> bool:
+    """ "would you mind muting ...", "could you mind restarting ...": a polite order."""
+    return tuple(lower[max(0, head - 3) : head]) in _MIND
+
+
+def _custom_head(
+    a: Analysis, head: int, actions: Collection[str]
+) -> tuple[Verb | None, bool] | None:
+    """A policy action named as the verb: "flush-cache payments" (exact), "flush cache for
+    payments" (a near miss: ask)."""
+    lower = a.tokens[head].lower
+    if lower in actions:
+        return Verb(head, head + 1, I.REMEDIATION, lower, BASE), False
+    pair = "-".join(t.lower for t in a.tokens[head : head + 2])
+    if pair in actions and head + 1 < len(a.tokens):
+        return Verb(head, head + 2, I.REMEDIATION, pair, BASE), True
+    return None
+
+
+def _special_head(a: Analysis, head: int, lower: Sequence[str]) -> Verb | None:
+    """Commands whose verb is an everyday word made specific by what follows: "bring search
+    up to 6 replicas", "undo the last deploy of payments", "end silence 3f2a", "post
+    critical alerts here", "stop posting alerts here", "do a rolling restart of payments"."""
+    word, rest = lower[head], lower[head + 1 :]
+    found = (
+        _scale_or_rollback(a, head, word, rest)
+        or _silence_idiom(head, word, rest)
+        or _subscription_idiom(a, head, lower)
+    )
+    if found is not None:
+        return found
+    if word in _DO or tuple(lower[head : head + 2]) == ("kick", "off"):
+        return _action_noun(lower, head)
+    return None
+
+
+def _scale_or_rollback(a: Analysis, head: int, word: str, rest: Sequence[str]) -> Verb | None:
+    counted = any(s.kind == "number" for s in a.spans) or "more" in rest or "fewer" in rest
+    if word in _SCALE_VERBS and (set(rest) & _SCALE_EVIDENCE or "to" in rest[:4]) and counted:
+        return Verb(head, head + 1, I.REMEDIATION, "scale", BASE)
+    if word in _UNDO and set(rest) & word_set("deploy deployment release rollout"):
+        return Verb(head, head + 1, I.REMEDIATION, "rollback", BASE)
+    return None
+
+
+def _silence_idiom(head: int, word: str, rest: Sequence[str]) -> Verb | None:
+    """ "end silence 3f2a", "shut X up", "put a 2h silence on payments"."""
+    if word in _END_SILENCE and set(rest[:2]) & {"silence", "silences"}:
+        return Verb(head, head + 1, I.UNSILENCE, None, BASE)
+    if word == "shut" and "up" in rest[:4]:
+        return Verb(head, head + 1, I.ALERT_SILENCE, None, BASE)
+    if word in _PUT and set(rest[:4]) & _SILENCE_NOUNS:
+        return Verb(head, head + 1, I.ALERT_SILENCE, None, BASE)
+    return None
+
+
+def _subscription_idiom(a: Analysis, head: int, lower: Sequence[str]) -> Verb | None:
+    """ "post critical alerts here", "notify us about payments", "start posting alerts
+    here", "turn off notifications here", "stop posting alerts here", "no more alerts in
+    here", "opt out of warning alerts", "cancel our subscription"."""
+    word, rest = lower[head], set(lower[head + 1 :])
+    pair = tuple(lower[head : head + 2])
+    alerts = bool(rest & _ALERT_WORDS) or a.first("severity") is not None
+    if word in _SEND and alerts and rest & _HERE:
+        return Verb(head, head + 1, I.SUBSCRIBE, None, BASE)
+    if (word == "notify" and rest & _HERE) or pair in (("sign", "this"), ("sign", "us")):
+        return Verb(head, head + 1, I.SUBSCRIBE, None, BASE)
+    if pair in (("start", "posting"), ("start", "sending"), ("turn", "on"), ("keep", "us")):
+        return Verb(head, head + 2, I.SUBSCRIBE, None, BASE)
+    if word == "stop" and (lower[head + 1 : head + 2] and lower[head + 1] in _STOP_SENDING):
+        return Verb(head, head + 2, I.UNSUBSCRIBE, None, BASE)
+    if word == "stop" and rest & _ALERT_WORDS:
+        return Verb(head, head + 1, I.UNSUBSCRIBE, None, BASE)
+    if pair in (("turn", "off"), ("opt", "out"), ("no", "more")) and (alerts or rest & _HERE):
+        return Verb(head, head + 2, I.UNSUBSCRIBE, None, BASE)
+    if word in ("remove", "cancel") and rest & (_ALERT_WORDS | {"subscription", "subscriptions"}):
+        return Verb(head, head + 1, I.UNSUBSCRIBE, None, BASE)
+    return None
+
+
+def _action_noun(lower: Sequence[str], head: int) -> Verb | None:
+    """ "do a rolling restart of X", "give it a restart": the action is the noun."""
+    j = head + 2 if tuple(lower[head : head + 2]) == ("kick", "off") else head + 1
+    while j < len(lower) and lower[j] in _NOUN_LEAD:
+        j += 1
+    noun = verb_at(lower, j)
+    if noun is None or noun.form not in (NOUN, BASE) or noun.intent is not I.REMEDIATION:
+        return None
+    return None if noun.action is None else Verb(head, noun.end, I.REMEDIATION, noun.action, BASE)
+
+
+def _read(
+    a: Analysis,
+    clause: range,
+    head: int,
+    verb: Verb | None,
+    typo: bool,
+    actions: Collection[str],
+    *,
+    hedged: bool = False,
+) -> Command | None:
+    if verb is None:
+        return None
+    sub = analyse_tokens(
+        " ".join(t.raw for t in a.tokens[head : clause.stop]),
+        a.tokens[head : clause.stop],
+        a.clock,
+    )
+    offset = verb.end - head
+    slots = _slots(sub, verb, offset)
+    if verb.intent is I.REMEDIATION and "action" not in slots:
+        return None  # "run a custom prometheus expression": no action named, not an order
+    if verb.intent in (I.ACK, I.UNSILENCE) and not slots:
+        return None  # "ack, thanks": nothing named to act on
+    pronoun = False
+    if "target" not in slots and verb.intent is I.REMEDIATION:
+        borrowed = _pronoun_target(a, sub, clause)
+        if borrowed is not None:
+            slots["target"], pronoun = borrowed, True
+    extra = _unexplained(sub, offset, verb.intent, slots)
+    return Command(
+        verb.intent,
+        slots,
+        typo=typo,
+        extra=extra,
+        hedged=hedged or _hedged(a, clause, head, verb),
+        asked=_asked(a, clause, head),
+        pronoun=pronoun,
+    )
+
+
+def _slots(sub: Analysis, verb: Verb, offset: int) -> dict[str, SlotValue]:
+    if verb.intent is I.UNSILENCE:
+        return _named(sub, offset, "silence_id")
+    if verb.intent is I.ACK:
+        return _named(sub, offset, "alert_id")
+    slots = extract_slots(verb.intent.value, sub)
+    if verb.intent is I.REMEDIATION and verb.action is not None:
+        slots["action"] = verb.action
+        if verb.end - verb.start > 1 or verb.action not in ("restart", "scale", "rollback"):
+            slots.pop("target", None)
+            target = find_target(sub, exclude=range(offset)) or _next_name(sub, offset)
+            if target is not None:
+                slots["target"] = target[1]
+        if verb.action != "scale":
+            slots.pop("replicas", None)
+    return {k: v for k, v in slots.items() if k not in _NAMES or _plain(v)}
+
+
+def _next_name(sub: Analysis, offset: int) -> tuple[int, str] | None:
+    """The first plain name after a custom action ("flush-cache payments")."""
+    filler = _FILLER[I.REMEDIATION] | _COMMON_FILLER
+    for i in range(offset, len(sub.tokens)):
+        token = sub.tokens[i]
+        if token.norm in filler or sub.span_at(i) is not None:
+            continue
+        return (i, token.raw) if token.is_plain_name and token.lower not in NOT_NAMES else None
+    return None
+
+
+def _named(sub: Analysis, offset: int, slot: str) -> dict[str, SlotValue]:
+    """The id or name after "unsilence"/"ack" (skipping "the silence", "alert group").
+    For ``unsilence`` a CamelCase word is the alert's name and a host-like one a target
+    ("unmute HighLatency", "remove the silence on web-1"); anything else is the id."""
+    filler = _FILLER[I.UNSILENCE] | _FILLER[I.ACK]
+    for token in sub.tokens[offset:]:
+        if token.norm in filler:
+            continue
+        raw = token.raw.lstrip("#")
+        if not _plain(raw):
+            return {}
+        if slot == "silence_id" and not _SILENCE_ID.fullmatch(raw):
+            if is_camel(token):
+                return {"alertname": raw}
+            if is_hostlike(token) or token.lower not in NOT_NAMES:
+                return {"target": raw}
+        return {slot: raw}
+    return {}
+
+
+def _pronoun_target(a: Analysis, sub: Analysis, clause: range) -> str | None:
+    """ "web-1 is hung, reboot it": "it" is the one target named in another clause."""
+    if not any(w in PRONOUNS for w in sub.words):
+        return None
+    names: set[str] = set()
+    for other in clauses(a):
+        if other == clause:
+            continue
+        tokens = a.tokens[other.start : other.stop]
+        found = find_target(analyse_tokens(" ".join(t.raw for t in tokens), tokens, a.clock))
+        if found is not None:
+            names.add(found[1])
+    return names.pop() if len(names) == 1 else None
+
+
+def _unexplained(
+    sub: Analysis, offset: int, intent: IntentName, slots: dict[str, SlotValue]
+) -> str | None:
+    """The rest of the command clause from its first word that is neither a slot value nor
+    filler, with the filler just before it ("in prod", "and then web-1", "for 10 years")."""
+    values = {str(v).lower() for v in slots.values() if not isinstance(v, tuple)}
+    filler = _FILLER.get(intent, frozenset()) | _COMMON_FILLER | PRONOUNS
+    for i in range(offset, len(sub.tokens)):
+        if _explained(sub, i, intent, slots, values) or sub.tokens[i].norm in filler:
+            continue
+        start = i
+        while start > offset and sub.tokens[start - 1].norm in filler:
+            start -= 1
+        return " ".join(t.raw for t in sub.tokens[start:])
+    return None
+
+
+def _explained(
+    sub: Analysis, i: int, intent: IntentName, slots: dict[str, SlotValue], values: set[str]
+) -> bool:
+    """Whether word ``i`` is a slot value (or a span the command takes, like "for 2h")."""
+    span, token = sub.span_at(i), sub.tokens[i]
+    if span is not None and span.kind in _SPANS.get(intent, ()):
+        return True
+    if span is not None and span.kind == "action" and str(span.value) == slots.get("action"):
+        return True
+    if token.lower in values or token.raw.lstrip("#") in values:
+        return True
+    return token.lower.startswith("x") and token.lower.lstrip("x") in values
+
+
+def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
+    """A word anywhere outside the command's verb and polite words that takes the order
+    back or makes it conditional ("not", "wait", "if", "or should we", "maybe later")."""
+    for i, word in enumerate(a.words):
+        own = clause.start <= i < head or verb.start <= i < verb.end
+        if own and word not in _NEGATORS:
+            continue
+        if word in _HEDGES:
+            span = a.span_at(i)
+            if span is None or span.kind not in ("until", "window"):
+                return True
+    return False
+
+
+def _asked(a: Analysis, clause: range, head: int) -> bool:
+    """A question mark, unless the command was asked politely ("can you restart X?")."""
+    if not any(t.stop == "?" for t in a.tokens):
+        return False
+    words = a.words[clause.start : head]
+    return not any(tuple(words[i : i + 2]) in _POLITE_ASK for i in range(len(words)))
+
+
+def _plain(value: SlotValue) -> bool:
+    return isinstance(value, int) or PLAIN_NAME.fullmatch(str(value)) is not None

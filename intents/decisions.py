@@ -1,0 +1,90 @@
+"""Decisions on a pending request: "approve 12", "yes 42", "ship it #17", "nope 9", "I approve
+#5", "request 61 approved", "Yes, I'm happy for request 77 to proceed", "deny the rollback".
+
+A decision is a short message made only of decision words of one polarity (approve or deny),
+a request number and a few filler words. A negation ("don't approve 12", "77 is not
+approved") or a question ("approve 12?") is never a decision, and a message with both
+polarities ("yes, deny 4") is not one either: the bot does not guess which was meant. Without
+a number only an explicit verb counts ("approve the scale request"); the handler then asks
+which request. A bare "yes" or "no" is a :data:`~intents.model.IntentName.CONFIRM`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from intents import lexicon
+from intents.analysis import Analysis
+from intents.lexicon import word_set
+from intents.model import IntentName
+from intents.verbs import FORMS
+
+_APPROVE: Final = word_set(
+    """
+    approve approved approving accept accepted accepting grant granted granting lgtm yes yep
+    yeah yup ok okay sure proceed go ahead ship fine happy affirmative confirmed confirm
+    """
+)
+_DENY: Final = word_set(
+    """
+    deny denied denying reject rejected rejecting decline declined declining refuse refused
+    refusing veto vetoed block blocked no nope nah cancel cancelled canceled negative
+    """
+)
+_VERBS: Final = word_set(
+    """
+    approve approved approving accept accepted grant granted lgtm proceed deny denied denying
+    reject rejected rejecting decline declined declining refuse refused veto block
+    """
+)
+_FILLER: Final = word_set(
+    """
+    please pls thanks thank you request req requests number no. id # the this that it with for
+    to i we am are is 'm by me from my side on change ticket action pending last latest
+    one it's just then so
+    """
+)
+_SPOILERS: Final = word_set("not never dont without if should would could maybe wait hold")
+_MAX_WORDS: Final = 12
+CONFIRMATIONS: Final = {
+    **dict.fromkeys(lexicon.AFFIRMATIONS, "yes"),
+    **dict.fromkeys(lexicon.NEGATIONS, "no"),
+}
+"""Bare answers to a "did you mean ...?" question."""
+
+
+def read_decision(a: Analysis) -> tuple[IntentName, str | None] | None:
+    """``approve``/``deny`` and the request number (``None``: not given) of a decision, read
+    from the words as spelled: "apporve 12" is not one (the command grammar asks back)."""
+    if not 0 < len(a.tokens) <= _MAX_WORDS or any(t.stop == "?" for t in a.tokens):
+        return None
+    ids = [i for i, t in enumerate(a.tokens) if t.raw.lstrip("#").isdigit()]
+    if len(ids) > 1:
+        return None
+    words = [t.lower for i, t in enumerate(a.tokens) if i not in ids]
+    if set(words) & _SPOILERS or not words:
+        return None
+    if not all(w in _APPROVE or w in _DENY or w in _FILLER or _action_noun(w) for w in words):
+        return None
+    polarity = {IntentName.APPROVE for w in words if w in _APPROVE}
+    polarity |= {IntentName.DENY for w in words if w in _DENY}
+    if len(polarity) != 1:
+        return None
+    if not ids and not set(words) & _VERBS:
+        return None
+    number = a.tokens[ids[0]].raw.lstrip("#") if ids else None
+    return polarity.pop(), number
+
+
+def read_confirmation(a: Analysis) -> str | None:
+    """ "yes" or "no" when the whole message is a bare answer ("yep", "no thanks")."""
+    if not a.tokens or len(a.tokens) > 4:
+        return None
+    phrase = " ".join(w for w in a.words if w not in ("please", "pls", "thanks", "'s", "thank"))
+    return CONFIRMATIONS.get(phrase)
+
+
+def _action_noun(word: str) -> bool:
+    """ "approve the scale request", "reject the rollback": the request's kind."""
+    found = FORMS.get(word)
+    return found is not None and found[0] is IntentName.REMEDIATION and found[1] is not None

@@ -1,0 +1,97 @@
+"""A time bound on every call of a SQL store, kept even when the database hangs.
+
+Driver-level timeouts (libpq's ``connect_timeout``, PostgreSQL's ``statement_timeout``, the
+pool's wait) cover a slow database, but not a hung one: a frozen server (SIGSTOP, a stalled
+network path) never answers, not even to the cancel a timeout sends. And a bound enforced
+inline with ``asyncio.timeout`` is not kept either: after cancelling, psycopg tries to
+cancel the query on the server and SQLAlchemy to roll back, which waits again (about 12 s in
+practice) before the caller hears anything.
+
+So each store call runs in a task of its own and the caller stops waiting at the bound:
+it gets a :class:`~bot.core.errors.DependencyError` naming the database, and the abandoned task
+is cancelled and left to clean up in the background (its connection is rolled back or
+closed, so nothing it started is committed later by a database that comes back). Whatever
+the caller would have done with the answer (run a remediation, post an alert) is not done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+from bot.core.errors import DependencyError
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DEPENDENCY = "database"
+
+
+class CallBound:
+    """Runs coroutines with a deadline, abandoning (cancelling) the ones that miss it.
+
+    ``what`` names the database in the user-facing error ("the remediation database") and
+    ``consequence`` says what did not happen ("nothing was run or changed").
+    """
+
+    def __init__(self, seconds: float, *, what: str, consequence: str) -> None:
+        self.seconds = seconds
+        self._late = (
+            f"The {what} did not answer within {seconds:g} s, so {consequence}. "
+            "Check that the database is up."
+        )
+        self._abandoned: set[asyncio.Task[Any]] = set()
+
+    async def run(self, call: Coroutine[Any, Any, T]) -> T:
+        """``await call`` for at most :attr:`seconds`; raises ``DependencyError`` after."""
+        task = asyncio.create_task(call)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.seconds)
+        except asyncio.CancelledError:
+            self._abandon(task)
+            raise
+        if not done:
+            self._abandon(task)
+            raise DependencyError(DEPENDENCY, self._late)
+        return task.result()
+
+    async def settle(self, within: float) -> None:
+        """Wait (at most ``within`` seconds) for abandoned calls to finish cleaning up, e.g.
+        before the engine is disposed of."""
+        if self._abandoned:
+            await asyncio.wait(set(self._abandoned), timeout=within)
+
+    def _abandon(self, task: asyncio.Task[Any]) -> None:
+        task.cancel()
+        self._abandoned.add(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._abandoned.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.info("an abandoned database call ended with %r", task.exception())
+
+
+class BoundedStore(Protocol):
+    @property
+    def bound(self) -> CallBound: ...
+
+
+S = TypeVar("S", bound=BoundedStore)
+
+
+def bounded(
+    method: Callable[Concatenate[S, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
+    """Decorates a store method so each call is kept within the store's :class:`CallBound`."""
+
+    @functools.wraps(method)
+    async def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self.bound.run(method(self, *args, **kwargs))
+
+    return call

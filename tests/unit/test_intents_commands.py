@@ -1,0 +1,219 @@
+"""State-changing commands come only from the command grammar: exact imperatives act; typos,
+trailing question marks, hedges, negations, reports and questions never do.
+
+The parser here has a classifier that always says ``remediation`` with certainty, the worst
+case: if a state-changing intent could come from the classifier alone, these tests would see
+it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from intents.model import STATE_CHANGING, IntentName, SlotValue, SpeechAct, Turn
+from intents.parser import CONFIRM_SECONDS, IntentParser
+
+NOW = 1_768_404_600.0  # 2026-01-14 15:30 UTC, a Wednesday
+
+
+class Insistent:
+    """A classifier sure that everything is a remediation (or whatever it is told)."""
+
+    def __init__(self, name: str = "remediation") -> None:
+        self.name = name
+
+    def predict(self, text: str) -> Sequence[tuple[str, float]]:
+        return [(self.name, 0.97), ("unknown", 0.03)]
+
+
+@pytest.fixture
+def parser() -> IntentParser:
+    return IntentParser(Insistent(), actions=("flush-cache",))
+
+
+def shape(parser: IntentParser, text: str) -> tuple[str, dict[str, SlotValue]]:
+    intent = parser.parse(text, now=NOW)
+    return intent.name.value, dict(intent.slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("restart payments", "remediation", {"action": "restart", "target": "payments"}),
+        ("please restart payments, it's stuck", "remediation",
+         {"action": "restart", "target": "payments"}),
+        ("can you restart payments?", "remediation", {"action": "restart", "target": "payments"}),
+        ("web-1 is hung, reboot it", "remediation", {"action": "restart", "target": "web-1"}),
+        ("scale search to 3", "remediation",
+         {"action": "scale", "target": "search", "replicas": 3}),
+        ("bring checkout-api up to 6 replicas", "remediation",
+         {"action": "scale", "target": "checkout-api", "replicas": 6}),
+        ("roll back search-api please, the new build is broken", "remediation",
+         {"action": "rollback", "target": "search-api"}),
+        ("roll payments back", "remediation", {"action": "rollback", "target": "payments"}),
+        ("run runbook flush-cache on payments", "remediation",
+         {"action": "flush-cache", "target": "payments"}),
+        ("flush-cache payments", "remediation", {"action": "flush-cache", "target": "payments"}),
+        ("silence NodeDown for 45m", "alert_silence", {"alertname": "NodeDown", "duration": 2700}),
+        ("mute alerts on lb-1 for 3 hrs, we're patching", "alert_silence",
+         {"target": "lb-1", "duration": 10800}),
+        ("unsilence 3f2a9c1e", "unsilence", {"silence_id": "3f2a9c1e"}),
+        ("unsilence #3F2A", "unsilence", {"silence_id": "3F2A"}),
+        ("expire silence 3f2a9c1e-11aa-4bb2", "unsilence", {"silence_id": "3f2a9c1e-11aa-4bb2"}),
+        ("unmute HighLatency", "unsilence", {"alertname": "HighLatency"}),
+        ("remove the silence on web-1", "unsilence", {"target": "web-1"}),
+        ("ack 3f2a9c1e", "ack", {"alert_id": "3f2a9c1e"}),
+        ("acknowledge alert group 3f2a", "ack", {"alert_id": "3f2a"}),
+        ("ack KubePodCrashLooping", "ack", {"alert_id": "KubePodCrashLooping"}),
+        ("subscribe critical", "subscribe", {"severity": "critical"}),
+        ("send critical alerts for payments to this channel", "subscribe",
+         {"severity": "critical", "target": "payments"}),
+        ("stop posting alerts here", "unsubscribe", {}),
+        ("unsubscribe from critical alerts", "unsubscribe", {"severity": "critical"}),
+        ("approve 12", "approve", {"request_id": "12"}),
+        ("yes, approve request #31", "approve", {"request_id": "31"}),
+        ("yes 42", "approve", {"request_id": "42"}),
+        ("request 61 approved", "approve", {"request_id": "61"}),
+        ("deny #9", "deny", {"request_id": "9"}),
+    ],
+)  # fmt: skip
+def test_explicit_commands_act(
+    parser: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
+) -> None:
+    """An exact imperative (politely asked or with a reason) is the command it says."""
+    assert shape(parser, text) == (intent, slots)
+    assert parser.parse(text, now=NOW).act is SpeechAct.COMMAND
+
+
+SAFE = [
+    "any silences on web-1?",
+    "show silences on web-1",
+    "should I restart payments?",
+    "what happens if I restart checkout-api",
+    "I restarted payments already",
+    "is it safe to restart checkout-api",
+    "restrat payments",
+    "silense HighLatency for 2h",
+    "restart payments?",
+    "don't restart web-1",
+    "never scale search to 3",
+    "do not silence NodeDown",
+    "don't approve 12",
+    "request 77 is not approved",
+    "who restarted payments today?",
+    "did you restart payments?",
+    "when was checkout-api rebooted",
+    "the restart went fine",
+    "payments needs a restart",
+    "restart payments, or should we wait?",
+    "restart payments later",
+    "maybe restart payments",
+    "restart web-1 and web-2",
+    "restart payments in prod",
+    "how do I silence an alert?",
+    "silences are annoying",
+    "can I restart payments?",
+    "we should roll back search",
+    "was HighLatency acknowledged?",
+    "are we subscribed to critical alerts?",
+    "restart foo; rm -rf /",
+    "flush cache for checkout-api",
+    "ack, thanks",
+    "unsilence",
+    "restart payments, checkout-api",
+    "deny 14, 15",
+    "apporve 12",
+    "if it gets worse restart payments",
+    "thinking about scaling search to 5",
+]
+
+
+@pytest.mark.parametrize("text", SAFE)
+def test_questions_reports_negations_and_typos_never_change_anything(
+    parser: IntentParser, text: str
+) -> None:
+    """Nothing state-changing comes out, even with a classifier sure it is a command."""
+    assert parser.parse(text, now=NOW).name not in STATE_CHANGING
+
+
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [
+        ("restrat payments", "restart payments"),
+        ("silense HighLatency for 2h", "silence HighLatency for 2h"),
+        ("restart payments?", "restart payments"),
+        ("payments needs a restart", "restart payments"),
+        ("flush cache for checkout-api", "run flush-cache on checkout-api"),
+    ],
+)
+def test_near_misses_become_a_question_with_the_command(
+    parser: IntentParser, text: str, suggestion: str
+) -> None:
+    """A typo of the verb (or an unsure command) is asked back, with the exact command."""
+    intent = parser.parse(text, now=NOW)
+    assert (intent.name, intent.suggestion) == (IntentName.UNKNOWN, suggestion)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "act", "about"),
+    [
+        ("should I restart payments?", "health", "hypothetical", "restart payments"),
+        ("is it safe to restart checkout-api", "health", "hypothetical", "restart checkout-api"),
+        ("can I restart payments?", "health", "question", "restart payments"),
+        ("who restarted payments today?", "history", "question", "restart payments"),
+        ("I restarted payments already", "unknown", "report", "restart payments"),
+        ("the restart went fine", "unknown", "report", "restart"),
+        ("don't restart web-1", "unknown", "negation", "restart web-1"),
+        ("is HighLatency silenced?", "silences", "question", "silence HighLatency"),
+    ],
+)
+def test_talk_about_an_action_gets_a_useful_safe_reading(
+    parser: IntentParser, text: str, intent: str, act: str, about: str
+) -> None:
+    """Questions get the target's health, history or silences; the action is named."""
+    found = parser.parse(text, now=NOW)
+    assert (found.name.value, found.act.value) == (intent, act)
+    assert found.about is not None
+    assert found.about.canonical == about
+
+
+def test_refusals_say_why() -> None:
+    """Shell syntax and words beyond one command are refused with the reason and the words."""
+    parser = IntentParser(Insistent())
+    unsafe = parser.parse("restart foo; rm -rf /", now=NOW)
+    extra = parser.parse("restart web-1 and web-2", now=NOW)
+    assert (unsafe.refusal, extra.refusal) == ("unsafe", "extra_words")
+    assert extra.rejected == {"words": "and web-2"}
+
+
+def test_yes_confirms_only_the_turn_right_before_within_two_minutes(parser: IntentParser) -> None:
+    """ "yes" carries the pending command; after two minutes or another turn it carries none."""
+    typo = parser.parse("restrat payments", now=NOW)
+    pending = Turn(typo.name.value, typo.slots, NOW, typo.suggestion)
+    fresh = parser.parse("yes", [pending], now=NOW + 30)
+    late = parser.parse("yes", [pending], now=NOW + CONFIRM_SECONDS + 1)
+    later = parser.parse("yes", [pending, Turn("status", {}, NOW + 5)], now=NOW + 10)
+    assert (fresh.name, fresh.slots, fresh.suggestion) == (
+        IntentName.CONFIRM,
+        {"answer": "yes"},
+        "restart payments",
+    )
+    assert late.suggestion is None
+    assert later.suggestion is None
+
+
+def test_a_state_changing_follow_up_is_only_suggested(parser: IntentParser) -> None:
+    """ "make it 2h" after a silence proposes a new silence; it does not make one."""
+    first = parser.parse("silence NodeDown for 45m", now=NOW)
+    history = [Turn(first.name.value, first.slots, NOW)]
+    again = parser.parse("make it 2h", history, now=NOW + 5)
+    assert (again.name, again.suggestion) == (IntentName.UNKNOWN, "silence NodeDown for 2h")
+
+
+def test_the_classifier_alone_never_acts() -> None:
+    """A message with no command verb is never state-changing, whatever the classifier says."""
+    for name in ("remediation", "alert_silence", "subscribe", "approve"):
+        parser = IntentParser(Insistent(name))
+        assert parser.parse("payments web-1 thing", now=NOW).name not in STATE_CHANGING
