@@ -34,7 +34,7 @@ from ml.anomaly.model import (
     ScoredSeries,
     SeasonSpec,
 )
-from ml.anomaly.rolling import autocorrelation, winsorize
+from ml.anomaly.rhythm import autocorrelation, winsorize
 from ml.anomaly.scoring import Job, score_jobs
 from ml.anomaly.values import fill_gaps, looks_like_counter, sampling_step, to_scored_values
 

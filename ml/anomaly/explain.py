@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.core.formatting import format_duration
 from ml.anomaly.model import ALERT_THRESHOLD, COMPONENTS, ScoredSeries
 
 EXPECTED_SIGMAS = 3.0
@@ -159,17 +160,3 @@ def describe(
 def format_time(ts: float) -> str:
     """``YYYY-MM-DD HH:MM UTC`` (memoised: the same spans are explained again and again)."""
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def format_duration(seconds: float) -> str:
-    """A short human duration: ``45s``, ``12 min``, ``3h 20m``, ``2d 4h``."""
-    s = max(0, round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60} min"
-    if s < 86_400:
-        h, m = divmod(s // 60, 60)
-        return f"{h}h {m}m" if m else f"{h}h"
-    d, h = divmod(s // 3600, 24)
-    return f"{d}d {h}h" if h else f"{d}d"

@@ -1,9 +1,7 @@
-"""Small causal rolling helpers that stay local: one odd value only affects its own window.
+"""Whole-series helpers of the rhythm search (:meth:`Detector._find_seasons`).
 
-A running sum (``cumsum``) would be the obvious way to compute trailing means, but one value
-of 1e300 swamps every later partial sum, and ``inf`` turns all of them into NaN: the
-detector would be blind for the rest of the series. The helpers here only ever combine the
-values inside each row's own window.
+The per-row rolling statistics live in :mod:`ml.anomaly.blocks` and
+:mod:`ml.anomaly.components`.
 """
 
 from __future__ import annotations
@@ -11,16 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from ml.anomaly.model import FloatArray
-
-
-def trailing_mean(x: FloatArray, k: int) -> FloatArray:
-    """Mean of ``x[t-k+1 : t+1]`` (fewer rows at the start)."""
-    n = len(x)
-    k = max(1, min(k, n)) if n else 1
-    sums = np.convolve(x, np.ones(k))[:n]
-    counts = np.minimum(np.arange(1, n + 1), k)
-    out: FloatArray = sums / counts
-    return out
 
 
 def winsorize(x: FloatArray, tail: float = 0.005) -> FloatArray:
