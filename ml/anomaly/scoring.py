@@ -54,7 +54,12 @@ def score_jobs(jobs: Sequence[Job]) -> list[ScoredSeries]:
         split = jobs[members[0]].first == 0 and len(members) >= WORKERS * _MIN_SHARE
         step = -(-len(members) // WORKERS) if split else len(members)
         batches.extend(members[i : i + step] for i in range(0, len(members), step))
-    computed = _pool().map(lambda batch: _score_group([jobs[i] for i in batch]), batches)
+    def score(batch: list[int]) -> list[ScoredSeries]:
+        return _score_group([jobs[i] for i in batch])
+
+    # One batch is computed right here: handing it to a worker thread only adds a switch,
+    # which costs milliseconds on a busy machine.
+    computed = _pool().map(score, batches) if len(batches) > 1 else map(score, batches)
     out: list[ScoredSeries | None] = [None] * len(jobs)
     for batch, scored in zip(batches, computed, strict=True):
         for i, one in zip(batch, scored, strict=True):
@@ -161,7 +166,9 @@ def _scored_values(job: Job) -> FloatArray:
             job.timestamps, fill_gaps(job.values), state.kind, state.step_seconds
         )
     m = len(old.timestamps)
-    last = old.values[np.isfinite(old.values)][-1:]  # never empty: see _continuation
+    last = old.values[-1:]
+    if not np.isfinite(last[0]):
+        last = old.values[np.isfinite(old.values)][-1:]  # never empty: see _continuation
     filled = fill_gaps(np.concatenate((last, job.values[m:])))
     new = to_scored_values(job.timestamps[m - 1 :], filled, state.kind, state.step_seconds)
     return np.concatenate((old.scored_values, new[1:]))

@@ -55,7 +55,17 @@ def sampling_step(ts: FloatArray) -> float:
     """The typical time between rows (median of the positive steps), in seconds."""
     d = np.diff(ts)
     d = d[d > 0]
-    return float(np.median(d)) if len(d) else DEFAULT_STEP
+    return median(d) if len(d) else DEFAULT_STEP
+
+
+def median(x: FloatArray) -> float:
+    """``np.median`` of a non-empty 1-D array without NaN (the same number, a third of the
+    cost: one partition, none of np.median's general-case checks)."""
+    n = len(x)
+    part = np.partition(x, (n - 1) // 2 if n % 2 else (n // 2 - 1, n // 2))
+    if n % 2:
+        return float(part[n // 2])
+    return float(np.mean(part[n // 2 - 1 : n // 2 + 1]))
 
 
 def looks_like_counter(v: FloatArray) -> bool:
