@@ -54,6 +54,7 @@ def score_jobs(jobs: Sequence[Job]) -> list[ScoredSeries]:
         split = jobs[members[0]].first == 0 and len(members) >= WORKERS * _MIN_SHARE
         step = -(-len(members) // WORKERS) if split else len(members)
         batches.extend(members[i : i + step] for i in range(0, len(members), step))
+
     def score(batch: list[int]) -> list[ScoredSeries]:
         return _score_group([jobs[i] for i in batch])
 
