@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,16 +63,65 @@ def strongest_spans(
 ) -> list[AnomalySpan]:
     """The ``limit`` spans with the highest peak score that are still running at or after
     ``since`` (all spans when None), strongest first. Only those are explained."""
-    rows = span_rows(scored, threshold)
+    return _strongest(scored, span_rows(scored, threshold), threshold, since, limit)
+
+
+def _strongest(
+    scored: ScoredSeries,
+    rows: list[tuple[int, int]],
+    threshold: float,
+    since: float | None,
+    limit: int,
+) -> list[AnomalySpan]:
     if since is not None:
         rows = [(lo, hi) for lo, hi in rows if scored.timestamps[hi] >= since]
     rows.sort(key=lambda b: -float(scored.raw[b[0] : b[1] + 1].max()))
     return [explain_span(scored, lo, hi, threshold) for lo, hi in rows[:limit]]
 
 
+def strongest_spans_many(
+    scored: Sequence[ScoredSeries], threshold: float, since: float | None, limit: int
+) -> list[list[AnomalySpan]]:
+    """:func:`strongest_spans` of each series; the spans of a fleet of equally long series
+    are found together (:func:`span_rows_many`)."""
+    rows = span_rows_many([s.raw for s in scored], threshold)
+    return [_strongest(s, r, threshold, since, limit) for s, r in zip(scored, rows, strict=True)]
+
+
+def span_rows_many(
+    raws: Sequence[np.ndarray], threshold: float = ALERT_THRESHOLD
+) -> list[list[tuple[int, int]]]:
+    """:func:`span_rows` of each raw-score row, the same spans, for many series at once.
+
+    The rows are laid end to end, each between two rows that are never elevated, so no run
+    of elevated rows reaches from one series into the next; hot rows of different series are
+    never grouped together."""
+    lengths = {len(r) for r in raws}
+    if len(raws) < 2 or len(lengths) != 1 or not threshold > 0:
+        return [_span_rows(r, threshold) for r in raws]
+    n = lengths.pop() + 2
+    padded = np.zeros((len(raws), n))
+    padded[:, 1:-1] = raws
+    flat = padded.ravel()
+    hot = np.nonzero(flat >= threshold)[0]
+    out: list[list[tuple[int, int]]] = [[] for _ in raws]
+    if len(hot) == 0:
+        return out
+    series = hot // n
+    cut = np.nonzero((np.diff(hot) > _MERGE_GAP_ROWS) | (np.diff(series) != 0))[0]
+    firsts, lasts = hot[np.concatenate(([0], cut + 1))], hot[np.concatenate((cut, [len(hot) - 1]))]
+    for a, b in _widen(flat, firsts, lasts, threshold):
+        row = a // n
+        out[row].append((a - row * n - 1, b - row * n - 1))
+    return out
+
+
 def span_rows(scored: ScoredSeries, threshold: float = ALERT_THRESHOLD) -> list[tuple[int, int]]:
     """First and last row of each anomalous span, oldest first."""
-    raw = scored.raw
+    return _span_rows(scored.raw, threshold)
+
+
+def _span_rows(raw: np.ndarray, threshold: float) -> list[tuple[int, int]]:
     hot = np.nonzero(raw >= threshold)[0]
     if len(hot) == 0:
         return []

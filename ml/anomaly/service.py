@@ -30,7 +30,7 @@ from bot.features.anomaly.ports import Finding
 from bot.features.metrics.ports import Series
 from ml.anomaly.cache import StateCache
 from ml.anomaly.detector import Detector
-from ml.anomaly.explain import AnomalySpan, strongest_spans
+from ml.anomaly.explain import AnomalySpan, strongest_spans_many
 from ml.anomaly.memo import ScoreMemo, Window
 from ml.anomaly.model import ALERT_THRESHOLD, FittedState, ScoredSeries
 
@@ -103,9 +103,11 @@ class AnomalyService:
     ) -> list[Finding]:
         jobs = [job for job in jobs if np.isfinite(job.values).sum() >= MIN_POINTS]
         findings: list[Finding] = []
-        for job, scored in zip(jobs, self._score_all(jobs), strict=True):
-            spans = strongest_spans(scored, self.threshold, since, self.max_per_series)
-            findings.extend(_to_finding(job.name, span, metric, target) for span in spans)
+        spans = strongest_spans_many(
+            self._score_all(jobs), self.threshold, since, self.max_per_series
+        )
+        for job, found in zip(jobs, spans, strict=True):
+            findings.extend(_to_finding(job.name, span, metric, target) for span in found)
         findings.sort(key=lambda f: (-f.peak_score, -f.end))
         return findings
 

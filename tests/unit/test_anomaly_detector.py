@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from ml.anomaly import ALERT_THRESHOLD, COMPONENTS, Detector, DetectorParams, find_spans
-from ml.anomaly.model import FloatArray
+from ml.anomaly.explain import span_rows, span_rows_many
+from ml.anomaly.model import FloatArray, ScoredSeries
 
 STEP = 300.0
 T0 = 1_700_000_000.0
@@ -240,3 +241,39 @@ def test_ongoing_shift_is_reported_as_ongoing() -> None:
     assert spans
     assert spans[-1].ongoing
     assert "still ongoing" in spans[-1].explanation
+
+
+@pytest.mark.parametrize("threshold", [ALERT_THRESHOLD, 0.3, 0.0])
+def test_spans_of_a_fleet_are_the_spans_of_each_series(threshold: float) -> None:
+    """``span_rows_many`` (a fleet at once) finds exactly ``span_rows`` of each series:
+    spans touching either end, hot rows on the last row of one series and the first of the
+    next, dips that are bridged, series without spans, unequal lengths."""
+    rng = np.random.default_rng(11)
+    fleet = [rng.choice([0.0, 0.3, 0.45, 0.6, 0.9], size=200, p=[0.5, 0.2, 0.1, 0.1, 0.1])]
+    fleet += [np.zeros(200), np.full(200, 0.9), rng.random(200), rng.random(200) ** 4]
+    fleet.append(np.full(200, 0.1))
+    fleet[1][-1] = fleet[2][0] = fleet[3][0] = 0.95
+    for raws in (fleet, [*fleet, rng.random(150)], fleet[:1]):
+        assert span_rows_many(raws, threshold) == [span_rows_of(r, threshold) for r in raws]
+    expected = [span_rows_of(r, ALERT_THRESHOLD) for r in fleet]
+    assert len(expected[0]) > 5
+    assert expected[3][0][0] == 0
+    assert expected[-1] == []
+    assert expected[1] == [(199, 199)]
+    assert expected[2] == [(0, 199)]
+
+
+def span_rows_of(raw: FloatArray, threshold: float) -> list[tuple[int, int]]:
+    n = len(raw)
+    scored = ScoredSeries(
+        np.arange(n, dtype=float),
+        raw,
+        raw,
+        raw,
+        raw,
+        raw,
+        raw,
+        np.zeros(n, np.int64),
+        None,  # type: ignore[arg-type]
+    )
+    return span_rows(scored, threshold)
