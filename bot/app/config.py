@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -58,6 +58,12 @@ class FileSettings(BaseModel):
     catalog: dict[str, str] = Field(default_factory=dict)
     target_labels: tuple[str, ...] = ("instance", "job", "service")
     prometheus_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    prometheus_max_concurrency: int = Field(default=20, ge=1, le=1000)
+    """Prometheus calls in flight at once per replica (more wait, briefly, for a turn)."""
+    prometheus_queue_seconds: float = Field(default=2.0, ge=0, le=60)
+    """How long a call may wait for a turn before the bot answers "busy, try again"."""
+    dependency_check_interval_seconds: float = Field(default=15.0, ge=1, le=3600)
+    """How often ``serve`` checks every dependency for ``smartcloudops_dependency_up``."""
     default_range_seconds: int = Field(default=3600, ge=60, le=90 * 86400)
     context_ttl_seconds: int = Field(default=3600, ge=60)
     history_limit: int = Field(default=10, ge=1, le=100)
@@ -73,6 +79,8 @@ class FileSettings(BaseModel):
     timezone: str = "UTC"
     """Where people mean "yesterday", "since 3am" and "last Tuesday" (an IANA name)."""
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """One JSON object per line, or text; ``auto``: JSON for ``serve``, text otherwise."""
     database: DatabaseTimeouts = Field(default_factory=DatabaseTimeouts)
 
     @field_validator("timezone")

@@ -134,6 +134,28 @@ def test_yaml_file_overrides_defaults(tmp_path: Path) -> None:
     assert settings.file.catalog == {"cpu": "avg(rate(my_cpu_seconds{selector}[5m]))"}
 
 
+def test_prometheus_bound_and_check_interval_come_from_the_file(tmp_path: Path) -> None:
+    """The Prometheus bound, its queue wait and the dependency check interval are file keys
+    with defaults (20 calls, 2 s, 15 s)."""
+    assert (
+        FileSettings().prometheus_max_concurrency,
+        FileSettings().prometheus_queue_seconds,
+        FileSettings().dependency_check_interval_seconds,
+    ) == (20, 2.0, 15.0)
+    env = config_file(
+        tmp_path,
+        "prometheus_max_concurrency: 8\n"
+        "prometheus_queue_seconds: 0.5\n"
+        "dependency_check_interval_seconds: 30\n",
+    )
+    file = load_settings(env).file
+    assert (
+        file.prometheus_max_concurrency,
+        file.prometheus_queue_seconds,
+        file.dependency_check_interval_seconds,
+    ) == (8, 0.5, 30.0)
+
+
 def test_policy_and_schedules_are_parsed_once_into_typed_objects(tmp_path: Path) -> None:
     """The policy and schedules come out of loading as typed objects, kept on the settings:
     every consumer gets the very same object, nothing parses the raw sections again."""
@@ -194,10 +216,22 @@ def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:
         pytest.param("context_ttl_seconds: soon\n", "context_ttl_seconds", id="not-a-number"),
         pytest.param("catalog:\n  cpu: [1, 2]\n", "catalog.cpu", id="nested"),
         pytest.param("log_level: chatty\n", "log_level", id="log-level"),
+        pytest.param("log_format: yaml\n", "log_format", id="log-format"),
         pytest.param(
             "database:\n  timeout_seconds: 0\n", "database.timeout_seconds", id="database-timeout"
         ),
         pytest.param("database:\n  timeout: 5\n", "database.timeout", id="database-key"),
+        pytest.param(
+            "prometheus_max_concurrency: 0\n", "prometheus_max_concurrency", id="no-slots"
+        ),
+        pytest.param(
+            "prometheus_queue_seconds: -1\n", "prometheus_queue_seconds", id="negative-wait"
+        ),
+        pytest.param(
+            "dependency_check_interval_seconds: 0.1\n",
+            "dependency_check_interval_seconds",
+            id="check-interval",
+        ),
     ],
 )
 def test_bad_yaml_key_is_named(tmp_path: Path, text: str, key: str) -> None:

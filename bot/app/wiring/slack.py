@@ -11,7 +11,7 @@ from adapters.slack.adapter import PLACEHOLDER_AFTER_SECONDS, Handle
 from adapters.slack.factory import SlackCredentials, build_slack
 from adapters.slack.inbound import PLATFORM
 from bot.app.config import Settings
-from bot.app.server import WebPlugin
+from bot.app.plugins import WebPlugin
 from bot.core.ports import ChannelPoster, DedupeStore
 
 if TYPE_CHECKING:
