@@ -38,6 +38,9 @@ ENV_NAMES: tuple[str, ...] = (
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
     "SLACK_API_URL",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_TOKEN_ENCRYPTION_KEY",
     "TEAMS_APP_ID",
     "TEAMS_APP_PASSWORD",
     "TEAMS_TENANT_ID",
@@ -120,6 +123,9 @@ class Settings:
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    slack_token_encryption_key: str | None = field(default=None, repr=False)
     teams_app_id: str | None = None
     teams_app_password: str | None = field(default=None, repr=False)
     teams_tenant_id: str | None = None
@@ -164,7 +170,13 @@ class Settings:
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+        credentials = self.slack_bot_token or self.slack_oauth
+        return bool(credentials and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Slack's OAuth mode (many workspaces install the app) rather than one bot token."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @property
     def teams_enabled(self) -> bool:
@@ -196,6 +208,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
         slack_app_token=get("SLACK_APP_TOKEN"),
         slack_api_url=_url("SLACK_API_URL", get("SLACK_API_URL")),
+        slack_client_id=get("SLACK_CLIENT_ID"),
+        slack_client_secret=get("SLACK_CLIENT_SECRET"),
+        slack_token_encryption_key=get("SLACK_TOKEN_ENCRYPTION_KEY"),
         teams_app_id=get("TEAMS_APP_ID"),
         teams_app_password=get("TEAMS_APP_PASSWORD"),
         teams_tenant_id=get("TEAMS_TENANT_ID"),
@@ -221,8 +236,14 @@ def _parse_sections(settings: Settings, path: str | None) -> None:
 #: Credentials that only work together: (set, missing, what to do). Half of a platform's
 #: credentials is a mistake, not a wish to leave the platform off, so start-up refuses it.
 _INCOMPLETE = (
-    ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "set it to the app's bot token (xoxb-...)"),
-    ("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "set it to the app's bot token (xoxb-...)"),
+    ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "set it to the app's Client Secret"),
+    ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID", "set it to the app's Client ID"),
+    (
+        "SLACK_CLIENT_ID",
+        "SLACK_TOKEN_ENCRYPTION_KEY",
+        "OAuth mode stores every workspace's bot token encrypted with it; make one with "
+        "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'",
+    ),
     ("TEAMS_APP_PASSWORD", "TEAMS_APP_ID", "set it to the Azure Bot's app id"),
     ("TEAMS_TENANT_ID", "TEAMS_APP_ID", "set it to the Azure Bot's app id"),
     ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "set it to a client secret of that app"),
@@ -234,10 +255,32 @@ def _check_platform_credentials(get: Callable[[str], str | None]) -> None:
     for present, missing, fix in _INCOMPLETE:
         if get(present) and not get(missing):
             raise ConfigError(f"{missing} is not set but {present} is: {fix}, or unset {present}")
-    if get("SLACK_BOT_TOKEN") and not (get("SLACK_SIGNING_SECRET") or get("SLACK_APP_TOKEN")):
+    _check_slack(get)
+
+
+def _check_slack(get: Callable[[str], str | None]) -> None:
+    """Slack is either one bot token (one workspace) or OAuth (any number of workspaces),
+    and either way needs a way for events to arrive."""
+    oauth = get("SLACK_CLIENT_ID")
+    token = get("SLACK_BOT_TOKEN")
+    if oauth and token:
         raise ConfigError(
-            "SLACK_SIGNING_SECRET is not set but SLACK_BOT_TOKEN is: set SLACK_SIGNING_SECRET "
-            "(HTTP mode) or SLACK_APP_TOKEN (Socket Mode), or unset SLACK_BOT_TOKEN"
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: set SLACK_BOT_TOKEN for one "
+            "workspace, or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET for OAuth (many workspaces)"
+        )
+    inbound = get("SLACK_SIGNING_SECRET") or get("SLACK_APP_TOKEN")
+    for present in ("SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        if get(present) and not (token or oauth):
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN is not set but {present} is: set it to the app's bot token "
+                "(xoxb-...), or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET for OAuth (many "
+                f"workspaces), or unset {present}"
+            )
+    if (token or oauth) and not inbound:
+        given = "SLACK_BOT_TOKEN" if token else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"SLACK_SIGNING_SECRET is not set but {given} is: set SLACK_SIGNING_SECRET "
+            f"(HTTP mode) or SLACK_APP_TOKEN (Socket Mode), or unset {given}"
         )
 
 

@@ -25,7 +25,7 @@ from storage.sql.timeouts import DatabaseTimeouts
 
 TABLES = {"audit_events", "remediation_requests", "remediation_approvals",
           "remediation_executions", "alert_subscriptions", "alert_groups", "alert_posts",
-          "alembic_version"}  # fmt: skip
+          "slack_installations", "slack_bots", "slack_oauth_states", "alembic_version"}  # fmt: skip
 
 
 def test_migrations_create_exactly_the_models(tmp_path: Path) -> None:
