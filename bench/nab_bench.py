@@ -1,165 +1,164 @@
-"""NAB benchmark of the anomaly detector, at the fixed alert threshold.
+"""NAB-style benchmark of the anomaly detector on NAB DEV and CMD, at the fixed threshold.
 
-    python bench/nab_bench.py DATA_ROOT --scorer PATH/nab_score.py [--out DIR] [--threshold T]
+    python bench/nab_bench.py --nab NAB_ROOT --cmd CMD_ROOT --scorer PATH/nab_score.py
+        [--out DIR] [--threshold T] [--procs N] [--loco] [--skip-speed]
 
-Scores every ``DATA_ROOT/data/<category>/<file>.csv`` with :meth:`Detector.score_online`
-(fully causal, same parameters for every file), writes ``<out>/<category>/<file>.csv`` with
-``timestamp,value,anomaly_score``, scores them with the given NAB scorer at the fixed
-threshold (default: :data:`ALERT_THRESHOLD`, the one the bot alerts with) and prints the
-Standard / Reward-low-FP / Reward-low-FN scores, windows hit and false-positive rows. The
-scorer's best-threshold sweep is printed too, for reference only.
-
-Cost: points per second over the whole data root (scoring only, no file I/O), and the
-latency of one query over 100 synthetic one-day series at 1-minute resolution (1440 points
-each) through :class:`AnomalyService`: cold (fitting and scoring every series), repeated (the
-same question again: cached states and scores) and a minute later (each window moved on by
-one row, so one new row per series is scored incrementally).
+Scores every ``<root>/data/<category>/<file>.csv`` of each corpus with
+:meth:`Detector.score_online` (fully causal, default parameters for every file), writes
+``<out>/<corpus>/<category>/<file>.csv`` (``timestamp,value,anomaly_score``) and evaluates
+them with the given NAB scorer at one fixed threshold (default :data:`ALERT_THRESHOLD`, the
+one the bot alerts with). Prints per corpus the three NAB profiles, windows hit and
+false-positive rows, and per category the raw Standard score next to the best of NAB's
+reference detectors (``bench/nab_references.json``). ``--loco`` adds the
+leave-one-category-out table (``nab_loco.py``; about 27 scoring runs); the latency of the
+bot's fleet query (``nab_speed.py``) comes last. The report is also written to
+``<out>/report.txt``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import csv
-import importlib.util
+import json
 import shlex
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
-import numpy as np
-
-from bot.features.metrics.ports import Series
-from ml.anomaly import ALERT_THRESHOLD, AnomalyService, Detector, StateCache
-from ml.anomaly.detect_cli import DetectInputError, read_series_csv
-
-PROFILES = (
-    ("standard", "Standard"),
-    ("reward_low_FP_rate", "Reward-low-FP"),
-    ("reward_low_FN_rate", "Reward-low-FN"),
+import nab_loco
+import nab_speed
+from nab_corpus import (
+    PROFILES,
+    Evaluation,
+    evaluate_by_category,
+    load_corpus,
+    load_scorer,
+    score_corpora,
+    write_scores,
 )
 
+from ml.anomaly import ALERT_THRESHOLD, DETECTOR_NAME, DETECTOR_VERSION, DetectorParams
 
-def load_scorer(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("nab_score", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"error: cannot import scorer {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+REFERENCES = Path(__file__).with_name("nab_references.json")
 
 
-def data_files(root: Path) -> list[Path]:
-    data = root / "data" if (root / "data").is_dir() else root
-    return sorted(data.glob("*/*.csv"))
+@dataclass
+class Report:
+    """Lines printed as they come and kept for ``report.txt``."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def __call__(self, line: str = "") -> None:
+        print(line, flush=True)
+        self.lines.append(line)
 
 
-def score_all(root: Path, out: Path) -> tuple[dict[str, np.ndarray], int, float]:
-    """Score every file; returns scores by ``category/file.csv``, points and seconds."""
-    detector = Detector()
-    data = root / "data" if (root / "data").is_dir() else root
-    scores: dict[str, np.ndarray] = {}
-    points, seconds = 0, 0.0
-    for path in data_files(root):
-        rel = path.relative_to(data).as_posix()
-        series = read_series_csv(path)
-        t0 = time.perf_counter()
-        result = detector.score_online(series.timestamps, series.values)
-        seconds += time.perf_counter() - t0
-        points += len(series.values)
-        scores[rel] = result.scores
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(("timestamp", "value", "anomaly_score"))
-            for t, v, s in zip(
-                series.timestamp_text, series.value_text, result.scores, strict=True
-            ):
-                writer.writerow((t, v, f"{s:.6f}"))
-    return scores, points, seconds
+def best_references(corpus: str) -> dict[str, tuple[float, str]]:
+    """Best raw Standard per category over the reference detectors, and which one it is."""
+    detectors = json.loads(REFERENCES.read_text(encoding="utf-8"))[corpus]["detectors"]
+    best: dict[str, tuple[float, str]] = {}
+    for name, row in detectors.items():
+        for category, raw in row.items():
+            if category != "ALL" and (category not in best or raw > best[category][0]):
+                best[category] = (raw, name)
+    return best
 
 
-def synthetic_day(rng: np.random.Generator, n: int = 1441) -> Series:
-    """A noisy daily rhythm with one spike, 1-minute steps (one row more than a day)."""
-    t = 1_700_000_000.0 + 60.0 * np.arange(n)
-    rhythm = 50 + 20 * np.sin(2 * np.pi * np.arange(n) / (n - 1))
-    values = rhythm + rng.normal(0, 2, n)
-    values[rng.integers(n // 2, n)] += 30
-    return Series({}, tuple(t.tolist()), tuple(values.tolist()))
-
-
-def day_window(series: Series, start: int, rows: int = 1440) -> Series:
-    cut = slice(start, start + rows)
-    return Series(series.labels, series.timestamps[cut], series.values[cut])
-
-
-async def latency(n_series: int = 100) -> tuple[float, float, float, int]:
-    """Seconds for ``find`` over ``n_series`` one-day series (1440 rows each): cold (fit and
-    score everything), warm (the same question again) and a minute later (the same series,
-    window moved on by one row: one new row per series)."""
-    rng = np.random.default_rng(7)
-    days = [(f"series-{i}", synthetic_day(rng)) for i in range(n_series)]
-    batch = [(name, day_window(s, 0)) for name, s in days]
-    later = [(name, day_window(s, 1)) for name, s in days]
-    service = AnomalyService(cache=StateCache(capacity=4 * n_series))
-    t0 = time.perf_counter()
-    findings = await service.find(batch)
-    cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    await service.find(batch)
-    warm = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    await service.find(later)
-    moved = time.perf_counter() - t0
-    return cold, warm, moved, len(findings)
-
-
-def report(results: dict[str, Any], threshold: float) -> None:
-    print(f"\nNAB at fixed threshold {threshold:g}:")
-    print(
-        f"{'profile':<15}{'score':>8}{'windows hit':>14}{'FP rows':>9}   (sweep: best score @thr)"
+def corpus_table(say: Report, corpus: str, evals: dict[str, Evaluation]) -> list[float]:
+    """Totals and the per-category table; returns the gaps to the best reference."""
+    total = evals["ALL"]
+    scores = "  ".join(f"{p} {total.tallies[p].normalised:.2f}" for p in PROFILES)
+    say(
+        f"\n{corpus.upper()}: {scores}  (windows hit {total.hits}/{total.windows}, "
+        f"FP rows {total.fp_rows})"
     )
-    for key, label in PROFILES:
-        fixed, best = results[key]["fixed"], results[key]["best"]
-        hit = f"{fixed['windows_hit']}/{fixed['windows_hit'] + fixed['windows_missed']}"
-        print(
-            f"{label:<15}{fixed['normalized']:>8.2f}{hit:>14}{fixed['fp_rows']:>9}"
-            f"   ({best['normalized']:.2f} @ {best['threshold']:.6g})"
+    say(
+        f"  {'category':<36}{'hit':>8}{'FP':>5}{'Std raw':>9}{'lowFP':>8}{'lowFN':>8}"
+        f"{'best ref':>9}  {'(detector)':<27}{'gap':>7}"
+    )
+    gaps = []
+    refs = best_references(corpus)
+    for category, e in evals.items():
+        if category == "ALL":
+            continue
+        raw = [e.tallies[p].raw for p in PROFILES]
+        ref, who = refs.get(category, (float("nan"), "-"))
+        gaps.append(raw[0] - ref)
+        say(
+            f"  {category[:36]:<36}{f'{e.hits}/{e.windows}':>8}{e.fp_rows:>5}{raw[0]:>9.2f}"
+            f"{raw[1]:>8.2f}{raw[2]:>8.2f}{ref:>9.2f}  {who[:27]:<27}{raw[0] - ref:>7.2f}"
         )
+    return gaps
+
+
+def loco_table(say: Report, store: nab_loco.Store) -> None:
+    folds = nab_loco.loco(store)
+    refs = {c: best_references(c) for c in store[next(iter(store))]}
+    say("\nLeave-one-category-out (configuration chosen on the other 13 categories):")
+    say(f"  {'held out':<40}{'chosen':<52}{'raw':>7}{'default':>9}{'ref':>8}{'gap':>7}")
+    gaps = []
+    for f in folds:
+        ref = refs[f.corpus][f.category][0]
+        gaps.append(f.raw - ref)
+        say(
+            f"  {f'{f.corpus}/{f.category}'[:40]:<40}{f.chosen:<52}{f.raw:>7.2f}"
+            f"{f.raw_at_defaults:>9.2f}{ref:>8.2f}{f.raw - ref:>7.2f}"
+        )
+    say(
+        f"  held-out gap to the best reference: mean {sum(gaps) / len(gaps):+.2f}, "
+        f"worst {min(gaps):+.2f}"
+    )
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--nab", type=Path, help="NAB root (data/, labels/)")
+    parser.add_argument("--cmd", type=Path, help="CMD root, same layout")
+    parser.add_argument("--scorer", type=Path, required=True, help="path to nab_score.py")
+    parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    parser.add_argument("--threshold", type=float, default=ALERT_THRESHOLD)
+    parser.add_argument("--procs", type=int, default=2, help="scoring processes (default 2)")
+    parser.add_argument("--loco", action="store_true", help="add the LOCO table (slow)")
+    parser.add_argument("--skip-speed", action="store_true", help="no latency measurement")
+    args = parser.parse_args(argv)
+    if args.nab is None and args.cmd is None:
+        parser.error("give --nab and/or --cmd")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data_root", type=Path, help="NAB-format root (data/, labels/)")
-    parser.add_argument("--scorer", type=Path, required=True, help="path to nab_score.py")
-    parser.add_argument("--out", type=Path, default=Path("bench/out/nab"))
-    parser.add_argument("--threshold", type=float, default=ALERT_THRESHOLD)
-    args = parser.parse_args(argv)
-    print("command: python " + shlex.join(["bench/nab_bench.py", *(argv or sys.argv[1:])]))
+    args = parse(argv)
+    say = Report()
+    say("command: python " + shlex.join(["bench/nab_bench.py", *(argv or sys.argv[1:])]))
+    say(f"detector {DETECTOR_NAME} v{DETECTOR_VERSION}, fixed threshold {args.threshold:g}")
     scorer = load_scorer(args.scorer)
-    try:
-        scores, points, seconds = score_all(args.data_root, args.out)
-    except DetectInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    corpus = scorer.load_corpus(str(args.data_root))
-    results = scorer.evaluate(corpus, scores, thresholds=args.threshold)
-    report(results, args.threshold)
-    print(
-        f"\nscored {len(scores)} files, {points} points in {seconds:.2f} s: "
-        f"{points / seconds:,.0f} points/s (1 process)"
+    roots = {name: root for name, root in (("nab", args.nab), ("cmd", args.cmd)) if root}
+    corpora = {name: load_corpus(scorer, root) for name, root in roots.items()}
+    t0 = time.perf_counter()
+    scores = score_corpora(roots, DetectorParams(), args.procs)
+    seconds = time.perf_counter() - t0
+    points = sum(len(s) for s in scores.values())
+    gaps = []
+    for name, root in roots.items():
+        write_scores(root, name, scores, args.out / name)
+        mine = {rel: s for (c, rel), s in scores.items() if c == name}
+        gaps += corpus_table(
+            say, name, evaluate_by_category(scorer, corpora[name], mine, args.threshold)
+        )
+    say(f"\nworst category gap to the best reference: {min(gaps):+.2f} raw Standard")
+    say(
+        f"scored {len(scores)} files, {points:,} points in {seconds:.2f} s wall on "
+        f"{args.procs} process(es): {points / seconds:,.0f} points/s"
     )
-    cold, warm, moved, found = asyncio.run(latency())
-    print(
-        f"100 series x 1440 points (1-min, one day): cold query {cold * 1000:.0f} ms "
-        f"({cold * 10:.2f} ms/series, fit + score), repeated query {warm * 1000:.0f} ms "
-        f"({warm * 10:.2f} ms/series, cached), a minute later {moved * 1000:.0f} ms "
-        f"({moved * 10:.2f} ms/series, 1 new row each); {found} findings"
-    )
-    print(f"detector output written under {args.out}")
+    if args.loco:
+        say(f"\nLOCO grid: {nab_loco.GRID}")
+        store = nab_loco.run_grid(scorer, roots, corpora, args.threshold, args.procs, say)
+        loco_table(say, store)
+    if not args.skip_speed:
+        say("\nfleet queries (AnomalyService.find):")
+        say(nab_speed.report())
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.txt").write_text("\n".join(say.lines) + "\n", encoding="utf-8")
     return 0
 
 

@@ -1,12 +1,8 @@
 """``smartcloudops detect IN.csv [-o OUT.csv]``: causal scoring of a NAB-format CSV.
 
-Input: a header with ``timestamp`` and ``value`` columns (others are ignored), one row per
-observation, in recording order. Timestamps may repeat or go back (DST): rows are taken in file
-order and never re-sorted. An empty value is a gap (scored 0). Output: the same rows as
-``timestamp,value,anomaly_score,is_anomaly``, timestamp and value copied verbatim, the score
-with six decimals (rounded down, so the text never crosses the threshold the number did not)
-and ``is_anomaly`` = score >= :data:`ALERT_THRESHOLD`. Row ``t``'s score uses rows <= ``t``
-only (:meth:`Detector.score_online`).
+See :data:`HELP` (what ``detect --help`` prints) for the input and output contract and how
+odd input is treated. Row ``t``'s score uses rows <= ``t`` only
+(:meth:`Detector.score_online`).
 """
 
 from __future__ import annotations
@@ -28,6 +24,29 @@ from ml.anomaly.model import ALERT_THRESHOLD, FloatArray
 
 OUTPUT_COLUMNS = ("timestamp", "value", "anomaly_score", "is_anomaly")
 
+HELP = f"""\
+Scores every row of a CSV with a header holding 'timestamp' and 'value' columns (other
+columns are ignored). Timestamps: 'YYYY-MM-DD HH:MM:SS' or ISO 8601 (no zone = UTC) or
+unix seconds. Each row's score uses that row and the rows before it only.
+
+Output: one row per input row, with the columns
+  timestamp,value,anomaly_score,is_anomaly
+timestamp and value copied verbatim; anomaly_score in [0, 1) with six decimals (rounded
+down); is_anomaly is 1 when anomaly_score >= {ALERT_THRESHOLD} (the alert threshold the bot
+uses too), else 0. Only the first row of an incident has is_anomaly 1.
+
+Odd input:
+  empty, nan, inf, -inf or out-of-range values (1e400)  missing: scored 0, and the series
+      carries on from the last finite value; a note on stderr counts them
+  huge finite values (1e300)  scored as values (usually an anomaly); they do not blind the
+      detector for the rows after them
+  timestamps that repeat or go back (a DST change, an unsorted file)  rows are scored in
+      file order and never re-sorted; a note on stderr counts them
+  a header without rows  a header-only output and a note
+Malformed input (no header, no timestamp/value column, a bad number or timestamp) is an
+error: one 'error: ...' line on stderr, exit status 2, nothing written.
+"""
+
 
 class DetectInputError(ValueError):
     """The input file is missing, unreadable or not a ``timestamp,value`` CSV."""
@@ -41,6 +60,23 @@ class LoadedSeries:
     value_text: tuple[str, ...]
     timestamps: FloatArray
     values: FloatArray
+
+    def notes(self) -> list[str]:
+        """What about the input is unusual but handled (see :data:`HELP`)."""
+        out = []
+        if not len(self.values):
+            out.append("no data rows: the output is the header alone")
+        missing = int(np.count_nonzero(~np.isfinite(self.values)))
+        if missing:
+            out.append(f"{missing} row(s) without a finite value (empty, nan or inf) scored 0")
+        steps = np.diff(self.timestamps)
+        repeated, back = int(np.count_nonzero(steps == 0)), int(np.count_nonzero(steps < 0))
+        if repeated or back:
+            out.append(
+                f"timestamps repeat {repeated} time(s) and go back {back} time(s): "
+                "rows are scored in file order"
+            )
+        return out
 
 
 def parse_timestamp(text: str) -> float:
@@ -89,8 +125,10 @@ def _parse_rows(path: str | Path, rows: list[list[str]], ti: int, vi: int) -> Lo
         t, v = row[ti].strip(), row[vi].strip()
         try:
             ts.append(parse_timestamp(t))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise DetectInputError(f"{path}: line {line}: bad timestamp {t!r}") from exc
+        if not np.isfinite(ts[-1]):
+            raise DetectInputError(f"{path}: line {line}: bad timestamp {t!r}")
         try:
             vals.append(float(v) if v else float("nan"))
         except ValueError as exc:
@@ -114,13 +152,16 @@ def run_detect(in_path: str, out_path: str | None) -> int:
     """Score ``in_path`` and write the result to ``out_path`` (stdout when None).
 
     Returns 0 on success, 2 when the input cannot be read or parsed or the output cannot be
-    written; the reason goes to stderr as one ``error: ...`` line, never a traceback.
+    written; the reason goes to stderr as one ``error: ...`` line, never a traceback. Input
+    that is unusual but handled (see :data:`HELP`) gets ``note: ...`` lines on stderr.
     """
     try:
         series = read_series_csv(in_path)
     except DetectInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for note in series.notes():
+        print(f"note: {in_path}: {note}", file=sys.stderr)
     scores = Detector().score_online(series.timestamps, series.values).scores
     buffer = io.StringIO()
     write_scores(buffer, series, scores)
@@ -135,11 +176,20 @@ def run_detect(in_path: str, out_path: str | None) -> int:
     return 0
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``detect`` arguments of ``python -m ml.anomaly.detect_cli`` (bot.app.cli has them)."""
+    parser.add_argument("input", metavar="IN.csv", help="CSV with timestamp,value columns")
+    parser.add_argument("-o", "--output", metavar="OUT.csv", help="default: stdout")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m ml.anomaly.detect_cli IN.csv [-o OUT.csv]`` (same as the console command)."""
-    parser = argparse.ArgumentParser(prog="smartcloudops detect", description=__doc__)
-    parser.add_argument("input", help="NAB-format CSV with timestamp,value columns")
-    parser.add_argument("-o", "--output", help="write here instead of stdout")
+    parser = argparse.ArgumentParser(
+        prog="smartcloudops detect",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
     args = parser.parse_args(argv)
     return run_detect(args.input, args.output)
 

@@ -5,23 +5,25 @@ Two ways in:
 * :meth:`Detector.fit` + :meth:`Detector.score`: fit once on a training window (sampling
   step, counter or gauge, value scale, daily/weekly rhythm), cache the :class:`FittedState`,
   and score any window of the same series with it. Given the state, row ``t``'s score uses rows
-  ``<= t`` only. This is what the bot does, so a repeated question does not refit.
+  ``<= t`` only. This is what the bot does, so a repeated question does not refit, and
+  :meth:`Detector.extend` scores only rows appended since.
 * :meth:`Detector.score_online`: fully causal from scratch, fit included, for a file scored
-  once (``smartcloudops detect``, the NAB benchmark). The series is cut at checkpoints (end of
-  warm-up, enough history to judge each rhythm); rows between two checkpoints are scored with a
-  state fitted only on the rows before the first of them. So no score ever depends on a later
-  row, not even through the fitted state.
+  once (``smartcloudops detect``, the benchmarks). The series is cut at checkpoints (end of
+  warm-up, enough history to judge each rhythm); rows between two checkpoints are scored with
+  a state fitted only on the rows before the first of them. So no score ever depends on a
+  later row, not even through the fitted state.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from ml.anomaly.components import compute_components, with_history
-from ml.anomaly.ensemble import combine, suppress_repeats, to_score
+from ml.anomaly.ensemble import suppress_repeats
 from ml.anomaly.model import (
     ALERT_THRESHOLD,
     DETECTOR_NAME,
@@ -32,11 +34,52 @@ from ml.anomaly.model import (
     ScoredSeries,
     SeasonSpec,
 )
-from ml.anomaly.rolling import autocorrelation
+from ml.anomaly.rhythm import autocorrelation, winsorize
+from ml.anomaly.scoring import Job, score_jobs
+from ml.anomaly.values import fill_gaps, looks_like_counter, sampling_step, to_scored_values
 
 _SEASONS = (("daily", 86_400.0), ("weekly", 7 * 86_400.0))
 _MIN_SEASON_ROWS = 4
-_DEFAULT_STEP = 60.0
+_EARLIEST_CYCLES = 1.25
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """Per-row output of :meth:`Detector.score_online` before the suppression of repeats,
+    assembled from the segments between checkpoints."""
+
+    x: FloatArray
+    lenient: FloatArray
+    raw: FloatArray
+    driver: npt.NDArray[np.int64]
+    baseline: FloatArray
+    scale: FloatArray
+
+    @classmethod
+    def warming_up(cls, filled: FloatArray) -> _Rows:
+        """Rows scored before any state was fitted: nothing is surprising yet."""
+        n = len(filled)
+        zero = np.zeros(n)
+        return cls(
+            filled.copy(), zero, zero.copy(), np.zeros(n, np.int64), filled.copy(), np.ones(n)
+        )
+
+    @classmethod
+    def of(cls, scored: ScoredSeries) -> _Rows:
+        assert scored.carry is not None  # scored with one fixed state
+        return cls(
+            scored.scored_values,
+            scored.carry.lenient,
+            scored.raw,
+            scored.driver,
+            scored.baseline,
+            scored.scale,
+        )
+
+    def paste(self, other: _Rows, lo: int, hi: int) -> None:
+        """Copy ``other``'s rows ``lo:hi`` over these."""
+        for name in ("x", "lenient", "raw", "driver", "baseline", "scale"):
+            getattr(self, name)[lo:hi] = getattr(other, name)[lo:hi]
 
 
 class Detector:
@@ -60,9 +103,9 @@ class Detector:
         self.fit_count += 1
         ts = np.asarray(timestamps, dtype=np.float64)
         raw = np.asarray(values, dtype=np.float64)
-        step = _sampling_step(ts)
+        step = sampling_step(ts)
         finite = raw[np.isfinite(raw)]
-        kind = "counter" if _looks_like_counter(finite) else "gauge"
+        kind = "counter" if looks_like_counter(finite) else "gauge"
         x = to_scored_values(ts, fill_gaps(raw), kind) if len(finite) else np.zeros(0)
         floor = 1e-3 * (float(np.median(np.abs(x))) + 1e-6) if len(x) else 1e-3
         return FittedState(
@@ -79,13 +122,21 @@ class Detector:
         )
 
     def _find_seasons(self, x: FloatArray, step: float) -> tuple[SeasonSpec, ...]:
+        """Rhythms whose autocorrelation at their period is convincing for the history there
+        is: ``seasonal_min_acf`` with ``seasonal_min_cycles`` periods of history, more with
+        less (the required correlation grows as the cycles shrink, from ``_EARLIEST_CYCLES``
+        on), so an obvious rhythm is known after a day and a half, a faint one after more."""
         found = []
+        robust: FloatArray | None = None
+        p = self.params
         for name, seconds in _SEASONS:
             rows = round(seconds / step)
-            if rows < _MIN_SEASON_ROWS or len(x) < self.params.seasonal_min_cycles * rows:
+            cycles = len(x) / rows if rows else 0.0
+            if rows < _MIN_SEASON_ROWS or cycles < _EARLIEST_CYCLES:
                 continue
-            acf = autocorrelation(x, rows)
-            if acf > self.params.seasonal_min_acf:
+            robust = winsorize(x) if robust is None else robust
+            acf = autocorrelation(robust, rows)
+            if acf > p.seasonal_min_acf * max(1.0, p.seasonal_min_cycles / cycles):
                 found.append(SeasonSpec(name, seconds, rows, round(acf, 6)))
         return tuple(found)
 
@@ -93,7 +144,14 @@ class Detector:
 
     def score(self, timestamps: FloatArray, values: FloatArray, state: FittedState) -> ScoredSeries:
         """Score every row with a fitted state; row t uses rows <= t (and the state)."""
-        return self._score_with_state(timestamps, values, state, None)
+        return self.score_many([(timestamps, values, state)])[0]
+
+    def score_many(
+        self, series: Sequence[tuple[FloatArray, FloatArray, FittedState]]
+    ) -> list[ScoredSeries]:
+        """:meth:`score` of several series, computed together where they allow it (same
+        length, same parameters and rhythms); the results equal separate calls."""
+        return score_jobs([Job(*_arrays(t, v), state) for t, v, state in series])
 
     def extend(
         self, previous: ScoredSeries, timestamps: FloatArray, values: FloatArray
@@ -104,183 +162,82 @@ class Detector:
         exactly ``previous``'s rows (``ValueError`` otherwise), and ``previous`` must come
         from :meth:`score` or :meth:`extend`. The result equals
         ``score(timestamps, values, previous.state)`` - the earlier rows' scores are causal,
-        so they cannot change - but costs only the new rows' rolling statistics.
+        so they cannot change - but costs only the new rows' statistics.
         """
-        ts = np.asarray(timestamps, dtype=np.float64)
-        raw_values = np.asarray(values, dtype=np.float64)
-        m = len(previous.timestamps)
-        if previous.surprises is None:
-            raise ValueError("previous was not scored with a fixed state; cannot extend it")
-        if len(ts) < m or not (
-            np.array_equal(ts[:m], previous.timestamps)
-            and np.array_equal(raw_values[:m], previous.values, equal_nan=True)
-        ):
-            raise ValueError("the series does not continue the previously scored rows")
-        if len(ts) == m:
-            return previous
-        if not np.isfinite(previous.values).any():
-            # Leading gaps are back-filled from the first finite value, which is new here.
-            return self.score(ts, raw_values, previous.state)
-        return self._score_with_state(ts, raw_values, previous.state, previous)
+        return self.extend_many([(previous, timestamps, values)])[0]
 
-    def _score_with_state(
+    def extend_many(
         self,
-        timestamps: FloatArray,
-        values: FloatArray,
-        state: FittedState,
-        previous: ScoredSeries | None,
-    ) -> ScoredSeries:
-        ts = np.asarray(timestamps, dtype=np.float64)
-        raw_values = np.asarray(values, dtype=np.float64)
-        first = len(previous.timestamps) if previous is not None else 0
-        x = to_scored_values(ts, fill_gaps(raw_values), state.kind, state.step_seconds)
-        if len(x) == 0:
-            empty = np.zeros(0)
-            return ScoredSeries(
-                ts,
-                raw_values,
-                x,
-                empty,
-                empty,
-                empty,
-                empty,
-                np.zeros(0, dtype=np.int64),
-                state,
-                np.zeros((0, 0)),
-            )
-        comps = compute_components(x, ts, state, first)
-        if previous is not None and previous.surprises is not None:
-            comps = with_history(comps, previous.surprises)
-        c = combine(comps, state.params, first)
-        raw = np.where(np.isfinite(raw_values), to_score(c.ratio), 0.0)
-        driver, baseline, scale = c.driver, c.baseline, c.scale
-        if previous is not None:
-            raw[:first] = previous.raw
-            driver[:first] = previous.driver
-            baseline[:first] = previous.baseline
-            scale[:first] = previous.scale
-        surprises = np.stack([comp.surprise for comp in comps])
-        return self._finish(ts, raw_values, x, raw, baseline, scale, driver, state, surprises)
+        series: Sequence[tuple[ScoredSeries, FloatArray, FloatArray]],
+        *,
+        checked: bool = False,
+    ) -> list[ScoredSeries]:
+        """:meth:`extend` of several series, computed together where they allow it.
+
+        ``checked``: the caller has made sure that each series starts with its previous
+        rows (the memo builds them so), which is then not compared again."""
+        plans = [_continuation(previous, *_arrays(t, v), checked) for previous, t, v in series]
+        jobs = [plan for plan in plans if isinstance(plan, Job)]
+        scored = iter(score_jobs(jobs))
+        return [next(scored) if isinstance(plan, Job) else plan for plan in plans]
 
     def score_online(self, timestamps: FloatArray, values: FloatArray) -> ScoredSeries:
         """Score a series from scratch, fully causally, refitting only at checkpoints.
 
         Each segment between two checkpoints is scored with the state fitted on the rows
-        before it; it only needs the surprises of the ``calibration_rows`` rows before it
-        (the calibration window), so earlier rows are not recomputed under each new state.
+        before it; the rows before the segment are recomputed under that state, since the
+        segment is judged against them.
         """
-        ts = np.asarray(timestamps, dtype=np.float64)
-        raw_values = np.asarray(values, dtype=np.float64)
+        ts, raw_values = _arrays(timestamps, values)
         n = len(ts)
-        filled = fill_gaps(raw_values)
-        ratio = np.zeros(n)
-        driver = np.zeros(n, dtype=np.int64)
-        baseline = filled.copy()
-        scale = np.ones(n)
-        scored = filled.copy()
+        rows = _Rows.warming_up(fill_gaps(raw_values))
         cuts = self._checkpoints(ts)
-        state = self.fit(ts[: cuts[0]], raw_values[: cuts[0]]) if n else self.fit(ts, raw_values)
-        p = self.params
+        state = self.fit(ts[: cuts[0]], raw_values[: cuts[0]])
         for lo, hi in zip(cuts, [*cuts[1:], n], strict=True):
-            if lo >= hi:
-                continue
-            state = self.fit(ts[:lo], raw_values[:lo])
-            x = to_scored_values(ts[:hi], filled[:hi], state.kind, state.step_seconds)
-            needed = max(0, lo - p.calibration_rows - p.stats_stride)
-            comps = compute_components(x, ts[:hi], state, needed)
-            c = combine(comps, p, lo)
-            ratio[lo:hi], driver[lo:hi] = c.ratio[lo:hi], c.driver[lo:hi]
-            baseline[lo:hi], scale[lo:hi], scored[lo:hi] = (
-                c.baseline[lo:hi],
-                c.scale[lo:hi],
-                x[lo:hi],
-            )
-        raw = np.where(np.isfinite(raw_values), to_score(ratio), 0.0)
-        return self._finish(ts, raw_values, scored, raw, baseline, scale, driver, state, None)
+            if lo < hi:
+                state = self.fit(ts[:lo], raw_values[:lo])
+                rows.paste(_Rows.of(self.score(ts[:hi], raw_values[:hi], state)), lo, hi)
+        scores = suppress_repeats(rows.raw, ALERT_THRESHOLD, state.params, state.step_seconds)
+        return ScoredSeries(
+            ts, raw_values, rows.x, scores, rows.raw, rows.baseline, rows.scale, rows.driver, state
+        )
 
     def _checkpoints(self, ts: FloatArray) -> list[int]:
         n = len(ts)
         first = min(self.params.warmup_rows, n)
-        step = _sampling_step(ts[: max(first, 2)])
+        step = sampling_step(ts[: max(first, 2)])
         cuts = {first}
         for _, seconds in _SEASONS:
             rows = round(seconds / step)
             if rows >= _MIN_SEASON_ROWS:
+                cuts.add(math.ceil(_EARLIEST_CYCLES * rows))
                 cuts.add(math.ceil(self.params.seasonal_min_cycles * rows))
         return sorted(c for c in cuts if c <= n) or [n]
 
-    def _finish(
-        self,
-        ts: FloatArray,
-        values: FloatArray,
-        scored: FloatArray,
-        raw: FloatArray,
-        baseline: FloatArray,
-        scale: FloatArray,
-        driver: npt.NDArray[np.int64],
-        state: FittedState,
-        surprises: FloatArray | None,
-    ) -> ScoredSeries:
-        scores = suppress_repeats(raw, ALERT_THRESHOLD, state.params.refractory_rows)
-        return ScoredSeries(
-            ts, values, scored, scores, raw, baseline, scale, driver, state, surprises
+
+def _arrays(timestamps: FloatArray, values: FloatArray) -> tuple[FloatArray, FloatArray]:
+    return np.asarray(timestamps, dtype=np.float64), np.asarray(values, dtype=np.float64)
+
+
+def _continuation(
+    previous: ScoredSeries, ts: FloatArray, values: FloatArray, checked: bool
+) -> Job | ScoredSeries:
+    """What scoring ``ts``/``values`` as a continuation of ``previous`` takes: nothing (the
+    same rows: ``previous`` itself) or a job; ``ValueError`` when it does not continue."""
+    m = len(previous.timestamps)
+    if previous.carry is None:
+        raise ValueError("previous was not scored with a fixed state; cannot extend it")
+    if len(ts) < m or not (
+        checked
+        or (
+            np.array_equal(ts[:m], previous.timestamps)
+            and np.array_equal(values[:m], previous.values, equal_nan=True)
         )
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-def fill_gaps(values: FloatArray) -> FloatArray:
-    """Carry the last finite value forward over NaN/inf (the first finite one backward)."""
-    v = np.asarray(values, dtype=np.float64).copy()
-    ok = np.isfinite(v)
-    if ok.all():
-        return v
-    if not ok.any():
-        return np.zeros(len(v))
-    idx = np.where(ok, np.arange(len(v)), 0)
-    np.maximum.accumulate(idx, out=idx)
-    first = int(np.argmax(ok))
-    idx[:first] = first
-    out: FloatArray = v[idx]
-    return out
-
-
-def to_scored_values(
-    ts: FloatArray, values: FloatArray, kind: str, step: float | None = None
-) -> FloatArray:
-    """What gets scored: the values of a gauge, the per-second rate of a counter.
-
-    ``step`` (the fitted sampling step) stands in for the time since the previous row where
-    there is none or it is not positive; pass it so a row never depends on later timestamps.
-    """
-    if kind != "counter" or len(values) < 2:
-        return values
-    step = _sampling_step(ts) if step is None else step
-    dv = np.diff(values, prepend=values[:1])
-    reset = dv < 0
-    dv[reset] = values[reset]
-    dt = np.diff(ts, prepend=ts[:1] - step)
-    dt = np.where(dt > 0, dt, step)
-    rate: FloatArray = dv / dt
-    rate[0] = rate[1] if len(rate) > 1 else 0.0
-    return rate
-
-
-def _sampling_step(ts: FloatArray) -> float:
-    d = np.diff(ts)
-    d = d[d > 0]
-    return float(np.median(d)) if len(d) else _DEFAULT_STEP
-
-
-def _looks_like_counter(v: FloatArray) -> bool:
-    """Monotone non-decreasing apart from resets to near zero, and actually increasing."""
-    if len(v) < 10 or v.min() < 0:
-        return False
-    d = np.diff(v)
-    if (d > 0).mean() < 0.5:
-        return False
-    drops = np.nonzero(d < 0)[0]
-    if len(drops) > 0.01 * len(d) + 1:
-        return False
-    return bool(np.all(v[drops + 1] <= 0.1 * v[drops]))
+    ):
+        raise ValueError("the series does not continue the previously scored rows")
+    if len(ts) == m:
+        return previous
+    if not np.isfinite(previous.values).any():
+        # Leading gaps are back-filled from the first finite value, which is new here.
+        return Job(ts, values, previous.state)
+    return Job(ts, values, previous.state, previous)

@@ -1,115 +1,185 @@
-"""Calibrating and combining the components into one score, and suppressing repeats.
+"""Combining the calibrated components into one score, and suppressing repeats.
 
-A raw surprise of "5 sigmas" means different things on a calm gauge and on a spiky one, so
-each component is calibrated against *its own* history: its ratio is the current surprise over
-a high quantile (by default the 99.8th percentile) of that component's surprises in the
-trailing calibration window, divided by the component's margin. A ratio above 1 means "beyond
-anything this series normally does, by this lens". The ensemble takes the strongest ratio
-``r`` and maps it to a score ``r / (1 + r)`` in [0, 1), so the alert threshold 0.5 is ``r = 1``.
-On a series with a weekly rhythm the daily ratio is first capped by the weekly one (see
-:func:`_daily_within_weekly`): a day that differs from yesterday but not from last week is
-a weekday/weekend change, not an incident.
+Every component is calibrated twice (:mod:`ml.anomaly.calibration`):
 
-After a row alerts, later rows are held just below the threshold for ``refractory_rows``: one
-incident should page once, and NAB likewise rewards the earliest detection in a window and
-charges every further alarm outside it.
+1. *leniently*, against all of its earlier surprises. A row whose combined lenient ratio
+   reaches 1 "already looked anomalous", and so do the rows after it until the series
+   calms down (:func:`incident_rows`);
+2. *cleanly*, against the earlier surprises of the other rows. An incident therefore
+   does not teach the detector that incidents are normal: a second outage a few days after
+   the first still stands out, and one huge value does not blind the detector. The lenient
+   view adapts without that feedback, so a lasting new behaviour (which it soon accepts)
+   also becomes part of the clean reference: the detector cannot lock itself into alerting.
+   A component also abstains where its residual uses rows of an incident: yesterday's
+   outage is not today's anomaly, and a trailing mean still holding a spike is not a new
+   shift (no "echo").
+
+The score of a row comes from the clean ratios: the strongest component ``r`` is mapped to
+``r / (1 + r)`` in [0, 1), so the alert threshold 0.5 is ``r = 1``. On a series with a
+rhythm, non-seasonal components only count as far as a seasonal one agrees (see
+:func:`_apply_agreements`).
+
+After a row alerts, later rows are held just below the threshold while the incident lasts:
+until the lenient ratio has stayed below ``rearm_ratio`` for ``rearm_rows`` rows in a row,
+or for ``refractory_rows`` rows at most. One incident pages once; NAB likewise rewards the
+earliest detection in a window and charges every further alarm outside it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from ml.anomaly.components import Component
-from ml.anomaly.model import COMPONENTS, DetectorParams, FloatArray
-from ml.anomaly.rolling import block_quantiles
+from ml.anomaly.blocks import BoolArray
+from ml.anomaly.calibration import Calibrator, evaluation_index, ratios, to_bins
+from ml.anomaly.components import Components
+from ml.anomaly.model import COMPONENTS, DetectorParams, FloatArray, ScoreCarry
 
-
-def calibrate(component: Component, params: DetectorParams, first: int = 0) -> FloatArray:
-    """The component's ratio to its own calibrated normal maximum, over its margin.
-
-    Only rows ``>= first`` are computed (earlier ones are 0); they still need the surprises
-    of the ``calibration_rows`` rows before them.
-    """
-    return _calibrated(component, params, first)[0]
-
-
-def _calibrated(
-    component: Component, params: DetectorParams, first: int
-) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
-    """:func:`calibrate` plus which rows had enough history to be calibrated at all."""
-    u = component.surprise
-    ratio = np.zeros(len(u))
-    known = np.zeros(len(u), dtype=bool)
-    start = component.start
-    if start >= len(u):
-        return ratio, known
-    ref = block_quantiles(
-        u[start:],
-        params.calibration_rows,
-        params.stats_stride,
-        (params.calibration_quantile,),
-        params.calibration_min,
-        max(0, first - start),
-    )[:, 0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = u[start:] / np.maximum(ref, 1e-9)
-    ratio[start:] = np.nan_to_num(r, nan=0.0, posinf=0.0) / params.margin(component.name)
-    known[start:] = ~np.isnan(ref)
-    return ratio, known
-
-
-def _daily_within_weekly(
-    daily: FloatArray, weekly: FloatArray, weekly_known: npt.NDArray[np.bool_], agreement: float
-) -> FloatArray:
-    """The daily ratio, capped where the weekly component finds the rows unremarkable.
-
-    A series with a weekly rhythm breaks its daily pattern every Saturday and Monday: the
-    day before was a different kind of day. The same time last week is the fair comparison
-    then, so a daily break only counts as far as the weekly component also sees at least
-    ``agreement`` of its own alert level (``daily <= weekly / agreement``). This can only
-    lower scores, never raise them. Rows without a calibrated weekly view keep the daily
-    ratio as is.
-    """
-    if agreement <= 0:
-        return daily
-    capped: FloatArray = np.where(weekly_known, np.minimum(daily, weekly / agreement), daily)
-    return capped
+_SEASONS = ("daily", "weekly")
 
 
 @dataclass(frozen=True, slots=True)
 class Combined:
-    """Per row: the strongest calibrated ratio, which component gave it (index into
-    :data:`COMPONENTS`) and that component's expectation of the value."""
+    """Per series and row (from the components' offset on), ``(S, m)``: the strongest clean
+    ratio, which component gave it (index into :data:`COMPONENTS`), that component's
+    expectation of the value, and the combined lenient ratio."""
 
     ratio: FloatArray
     driver: npt.NDArray[np.int64]
     baseline: FloatArray
     scale: FloatArray
+    lenient: FloatArray
 
 
-def combine(components: Sequence[Component], params: DetectorParams, first: int = 0) -> Combined:
-    """Take, per row, the component that is most beyond its own normal (rows ``>= first``)."""
-    n = len(components[0].surprise)
-    ratios = np.zeros((len(components), n))
-    known = np.zeros((len(components), n), dtype=bool)
-    for i, comp in enumerate(components):
-        ratios[i], known[i] = _calibrated(comp, params, first)
-    names = [c.name for c in components]
-    if "daily" in names and "weekly" in names:
-        d, w = names.index("daily"), names.index("weekly")
-        ratios[d] = _daily_within_weekly(
-            ratios[d], ratios[w], known[w], params.daily_weekly_agreement
-        )
-    best = np.argmax(ratios, axis=0)
-    rows = np.arange(n)
-    baselines = np.stack([c.baseline for c in components])
-    scales = np.stack([c.scale for c in components])
-    index = np.array([COMPONENTS.index(c.name) for c in components], dtype=np.int64)
-    return Combined(ratios[best, rows], index[best], baselines[best, rows], scales[best, rows])
+def combine(comps: Components, before: ScoreCarry | None = None) -> tuple[Combined, ScoreCarry]:
+    """Calibrate leniently, then cleanly, and take the strongest component per row.
+
+    Only the rows of ``comps`` (from its offset on) are computed; ``before`` is the carry of
+    an earlier call on a prefix of the same rows under the same states (covering at least
+    the rows before that offset; a leading series axis on every array), against which they
+    are calibrated. Returns the new rows and the carry of all rows.
+    """
+    params, names = comps.shape.params, comps.shape.names
+    s, c, m = comps.surprise.shape
+    row0 = comps.offset
+    n = row0 + m
+    blocks = range(row0 // params.block_rows, -(-n // params.block_rows))
+    prev = before if before is not None else ScoreCarry.empty(c, s)
+    bins = np.concatenate((prev.bins[..., :row0], to_bins(comps.surprise)), axis=2)
+    known = np.concatenate((prev.known[..., :row0], comps.known), axis=2)
+    calibrator = Calibrator(bins.reshape(s * c, n), params, blocks, prev.lenient_refs.shape[2])
+    margin = params.alert_margin
+    lenient_refs = _references(calibrator, known, prev.lenient_refs)
+    loose, ok = ratios(comps.surprise, _per_row(lenient_refs, blocks, params, n), margin)
+    new_lenient = _apply_agreements(loose, ok, names, params).max(axis=1)
+    lenient = np.concatenate((prev.lenient[:, :row0], new_lenient), axis=1)
+    if not params.clean_calibration:
+        carry = ScoreCarry(bins, known, known, lenient, comps.summaries, lenient_refs, lenient_refs)
+        return _strongest(loose, ok, comps, new_lenient), carry
+    incident = incident_rows(lenient, params.rearm_ratio)
+    echo = _looks_at_incident(comps, incident)
+    fresh = comps.known & ~echo & ~incident[:, None, row0:]
+    clean = np.concatenate((prev.clean[..., :row0], fresh), axis=2)
+    clean_refs = _references(calibrator, clean, prev.clean_refs)
+    judged = np.where(echo, 0.0, comps.surprise)
+    r, ok = ratios(judged, _per_row(clean_refs, blocks, params, n), margin)
+    carry = ScoreCarry(bins, known, clean, lenient, comps.summaries, lenient_refs, clean_refs)
+    return _strongest(r, ok & ~echo, comps, new_lenient), carry
+
+
+def _references(calibrator: Calibrator, include: BoolArray, known: FloatArray) -> FloatArray:
+    """:meth:`Calibrator.references` of every series and component at once."""
+    s, c, n = include.shape
+    flat = calibrator.references(include.reshape(s * c, n), known.reshape(s * c, -1))
+    return flat.reshape(s, c, -1)
+
+
+def _looks_at_incident(comps: Components, incident: BoolArray) -> BoolArray:
+    """Per series and component, the rows (from the offset on) whose residual uses a row of
+    an incident: the rows right before it (``lookback``) or one period earlier.
+
+    Such a residual measures the earlier incident again - yesterday's outage seen from
+    today, a trailing mean still holding the spike - so the component abstains there."""
+    row0 = comps.offset
+    s, n = incident.shape
+    seen: npt.NDArray[np.int64] = np.zeros((s, n + 1), dtype=np.int64)
+    np.cumsum(incident, axis=1, out=seen[:, 1:])
+    rows = np.arange(row0, n)
+    earlier = np.maximum(comps.earlier, 0).reshape(s, -1)
+    out = (comps.earlier >= 0) & np.take_along_axis(incident, earlier, axis=1).reshape(
+        comps.earlier.shape
+    )
+    for i, back in enumerate(comps.shape.lookback):
+        if back:
+            out[:, i] |= seen[:, rows] - seen[:, np.maximum(rows - back, 0)] > 0
+    return out
+
+
+def _per_row(refs: FloatArray, blocks: range, params: DetectorParams, n: int) -> FloatArray:
+    """The reference of each row of ``blocks`` (up to row ``n``), ``(S, C, rows)``."""
+    index = evaluation_index(
+        np.arange(blocks.start, blocks.stop), params.calibration_refresh_blocks
+    )
+    per_block = refs[..., index]
+    out: FloatArray = np.repeat(per_block, params.block_rows, axis=-1)[
+        ..., : n - blocks.start * params.block_rows
+    ]
+    return out
+
+
+def incident_rows(lenient: FloatArray, rearm_ratio: float) -> BoolArray:
+    """Rows of an incident (``lenient`` is ``(S, n)``): from a row whose lenient ratio
+    reaches 1, on while it stays at or above ``rearm_ratio`` (the series has not calmed down
+    yet). Causal: row t's flag depends on rows <= t only."""
+    elevated = lenient >= rearm_ratio
+    run = np.cumsum(~elevated, axis=-1)
+    key = 2 * run + (lenient >= 1.0)
+    out: BoolArray = elevated & (np.maximum.accumulate(key, axis=-1) == 2 * run + 1)
+    return out
+
+
+def _strongest(r: FloatArray, known: BoolArray, comps: Components, lenient: FloatArray) -> Combined:
+    """Per row, the strongest component after the agreements."""
+    shape = comps.shape
+    r = _apply_agreements(r, known, shape.names, shape.params)
+    best = np.argmax(r, axis=1)[:, None]
+    index = np.array([COMPONENTS.index(name) for name in shape.names], dtype=np.int64)
+
+    def pick(a: FloatArray) -> FloatArray:
+        out: FloatArray = np.take_along_axis(a, best, axis=1)[:, 0]
+        return out
+
+    return Combined(pick(r), index[best[:, 0]], pick(comps.baseline), pick(comps.scale), lenient)
+
+
+def _apply_agreements(
+    r: FloatArray, known: BoolArray, names: tuple[str, ...], params: DetectorParams
+) -> FloatArray:
+    """Cap ratios (``(S, C, m)``) that a rhythm explains; this can only lower them.
+
+    A series with a weekly rhythm breaks its daily pattern every Saturday and Monday, so a
+    daily break counts only as far as the weekly view, calibrated, sees at least
+    ``daily_weekly_agreement`` of its own alert level: ``daily <= weekly / agreement``.
+    Likewise a jump or spike that happens every day at the same time is part of the rhythm:
+    non-seasonal components count only as far as the strongest seasonal view agrees
+    (``season_agreement``). Rows without a calibrated seasonal view keep their ratios.
+    """
+    out = r.copy()
+    pos = {name: i for i, name in enumerate(names)}
+    if "daily" in pos and "weekly" in pos and params.daily_weekly_agreement > 0:
+        d, w = pos["daily"], pos["weekly"]
+        cap = out[:, w] / params.daily_weekly_agreement
+        out[:, d] = np.where(known[:, w], np.minimum(out[:, d], cap), out[:, d])
+    seasonal = [pos[s] for s in _SEASONS if s in pos]
+    if seasonal and params.season_agreement > 0:
+        cap = out[:, seasonal].max(axis=1, keepdims=True) / params.season_agreement
+        rhythm = known[:, seasonal].any(axis=1, keepdims=True)
+        rest = [i for i in range(len(names)) if i not in seasonal]
+        out[:, rest] = np.where(rhythm, np.minimum(out[:, rest], cap), out[:, rest])
+    return out
 
 
 _SCALE = 1_000_000
@@ -126,14 +196,57 @@ def to_score(ratio: FloatArray) -> FloatArray:
     return np.clip(out, 0.0, 1.0 - SCORE_RESOLUTION)
 
 
-def suppress_repeats(scores: FloatArray, threshold: float, rows: int) -> FloatArray:
-    """Hold scores below ``threshold`` for ``rows`` rows after each alerting row."""
+def suppress_repeats(
+    scores: FloatArray,
+    threshold: float,
+    params: DetectorParams,
+    step: float,
+    decided: FloatArray | None = None,
+) -> FloatArray:
+    """Hold scores below ``threshold`` after an alerting row while its incident lasts.
+
+    A later row may alert again once ``refractory_rows`` rows have passed, or once the
+    series has stayed calm - every score below that of ratio ``rearm_ratio`` - for
+    ``rearm_seconds`` after the last alert (rows of ``step`` seconds): it went back to
+    normal, so what follows is a new incident. ``decided`` are the published scores of the
+    first rows, from an earlier call (causal, so they stand); only the rows after them are
+    decided here.
+    """
+    start = 0 if decided is None else len(decided)
+    if decided is not None and not (scores[start:] >= threshold).any():
+        return np.concatenate((decided, scores[start:]))
     out = scores.copy()
+    last = None
+    if decided is not None:
+        out[:start] = decided
+        alerted = np.nonzero(decided >= threshold)[0]
+        last = int(alerted[-1]) if len(alerted) else None
+    base = 0 if last is None else last + 1
+    calm_run = _run_lengths(scores[base:] < params.rearm_ratio / (1.0 + params.rearm_ratio))
+    quiet = max(1, math.ceil(params.rearm_seconds / step)) if step > 0 else 1
     below = max(threshold - SCORE_RESOLUTION, 0.0)
-    last = -(10**12)
-    for i in np.nonzero(scores >= threshold)[0]:
-        if i - last < rows:
-            out[i] = min(out[i], below)
+    for i in (start + np.nonzero(scores[start:] >= threshold)[0]).tolist():
+        if last is None or _rearmed(calm_run, last - base, i - base, params.refractory_rows, quiet):
+            last = i
         else:
-            last = int(i)
+            out[i] = min(out[i], below)
+    return out
+
+
+def _rearmed(
+    calm_run: npt.NDArray[np.int64], last: int, i: int, refractory: int, quiet: int
+) -> bool:
+    """Whether row ``i`` may alert again after the alert at row ``last`` (both indices into
+    ``calm_run``, the calm run lengths from some row before ``last`` on)."""
+    if i - last >= refractory:
+        return True
+    since = np.minimum(calm_run[last + 1 : i], np.arange(1, i - last))
+    return bool(since.size) and int(since.max()) >= quiet
+
+
+def _run_lengths(flags: BoolArray) -> npt.NDArray[np.int64]:
+    """Per row, how many consecutive rows up to and including it are True."""
+    idx = np.arange(1, len(flags) + 1)
+    last_false = np.maximum.accumulate(np.where(flags, 0, idx))
+    out: npt.NDArray[np.int64] = idx - last_false
     return out

@@ -9,10 +9,13 @@ is "when it began" and "how long it lasted". Each span reports what was expected
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from bot.core.formatting import format_duration
 from ml.anomaly.model import ALERT_THRESHOLD, COMPONENTS, ScoredSeries
 
 EXPECTED_SIGMAS = 3.0
@@ -22,9 +25,7 @@ _ELEVATED_FRACTION = 0.8
 _WHAT = {
     "level": "unusual value",
     "jump": "sudden jump",
-    "shift_short": "level shift",
-    "shift_long": "sustained shift",
-    "volatility": "unusual variability",
+    "shift": "sustained shift",
     "daily": "broke its daily pattern",
     "weekly": "broke its weekly pattern",
 }
@@ -54,40 +55,104 @@ class AnomalySpan:
 
 def find_spans(scored: ScoredSeries, threshold: float = ALERT_THRESHOLD) -> list[AnomalySpan]:
     """Anomalous spans of a scored series, oldest first."""
-    raw = scored.raw
-    hot = np.nonzero(raw >= threshold)[0]
+    return [explain_span(scored, lo, hi, threshold) for lo, hi in span_rows(scored, threshold)]
+
+
+def strongest_spans(
+    scored: ScoredSeries, threshold: float, since: float | None, limit: int
+) -> list[AnomalySpan]:
+    """The ``limit`` spans with the highest peak score that are still running at or after
+    ``since`` (all spans when None), strongest first. Only those are explained."""
+    return _strongest(scored, span_rows(scored, threshold), threshold, since, limit)
+
+
+def _strongest(
+    scored: ScoredSeries,
+    rows: list[tuple[int, int]],
+    threshold: float,
+    since: float | None,
+    limit: int,
+) -> list[AnomalySpan]:
+    if since is not None:
+        rows = [(lo, hi) for lo, hi in rows if scored.timestamps[hi] >= since]
+    rows.sort(key=lambda b: -float(scored.raw[b[0] : b[1] + 1].max()))
+    return [explain_span(scored, lo, hi, threshold) for lo, hi in rows[:limit]]
+
+
+def strongest_spans_many(
+    scored: Sequence[ScoredSeries], threshold: float, since: float | None, limit: int
+) -> list[list[AnomalySpan]]:
+    """:func:`strongest_spans` of each series; the spans of a fleet of equally long series
+    are found together (:func:`span_rows_many`)."""
+    rows = span_rows_many([s.raw for s in scored], threshold)
+    return [_strongest(s, r, threshold, since, limit) for s, r in zip(scored, rows, strict=True)]
+
+
+def span_rows_many(
+    raws: Sequence[np.ndarray], threshold: float = ALERT_THRESHOLD
+) -> list[list[tuple[int, int]]]:
+    """:func:`span_rows` of each raw-score row, the same spans, for many series at once.
+
+    The rows are laid end to end, each between two rows that are never elevated, so no run
+    of elevated rows reaches from one series into the next; hot rows of different series are
+    never grouped together."""
+    lengths = {len(r) for r in raws}
+    if len(raws) < 2 or len(lengths) != 1 or not threshold > 0:
+        return [_span_rows(r, threshold) for r in raws]
+    n = lengths.pop() + 2
+    padded = np.zeros((len(raws), n))
+    padded[:, 1:-1] = raws
+    flat = padded.ravel()
+    hot = np.nonzero(flat >= threshold)[0]
+    out: list[list[tuple[int, int]]] = [[] for _ in raws]
     if len(hot) == 0:
-        return []
-    groups: list[tuple[int, int]] = []
-    lo = hi = int(hot[0])
-    for i in hot[1:]:
-        if i - hi > _MERGE_GAP_ROWS:
-            groups.append((lo, hi))
-            lo = int(i)
-        hi = int(i)
-    groups.append((lo, hi))
-    return [_span(scored, lo, hi, threshold) for lo, hi in _widen(raw, groups, threshold)]
-
-
-def _widen(
-    raw: np.ndarray, groups: list[tuple[int, int]], threshold: float
-) -> list[tuple[int, int]]:
-    elevated = raw >= threshold * _ELEVATED_FRACTION
-    out: list[tuple[int, int]] = []
-    for lo, hi in groups:
-        floor = out[-1][1] + 1 if out else 0
-        while lo > floor and elevated[lo - 1]:
-            lo -= 1
-        while hi + 1 < len(raw) and elevated[hi + 1]:
-            hi += 1
-        if out and lo <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(hi, out[-1][1]))
-        else:
-            out.append((lo, hi))
+        return out
+    series = hot // n
+    cut = np.nonzero((np.diff(hot) > _MERGE_GAP_ROWS) | (np.diff(series) != 0))[0]
+    firsts, lasts = hot[np.concatenate(([0], cut + 1))], hot[np.concatenate((cut, [len(hot) - 1]))]
+    for a, b in _widen(flat, firsts, lasts, threshold):
+        row = a // n
+        out[row].append((a - row * n - 1, b - row * n - 1))
     return out
 
 
-def _span(scored: ScoredSeries, lo: int, hi: int, threshold: float) -> AnomalySpan:
+def span_rows(scored: ScoredSeries, threshold: float = ALERT_THRESHOLD) -> list[tuple[int, int]]:
+    """First and last row of each anomalous span, oldest first."""
+    return _span_rows(scored.raw, threshold)
+
+
+def _span_rows(raw: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    hot = np.nonzero(raw >= threshold)[0]
+    if len(hot) == 0:
+        return []
+    cut = np.nonzero(np.diff(hot) > _MERGE_GAP_ROWS)[0]
+    firsts, lasts = hot[np.concatenate(([0], cut + 1))], hot[np.concatenate((cut, [len(hot) - 1]))]
+    return _widen(raw, firsts, lasts, threshold)
+
+
+def _widen(
+    raw: np.ndarray, firsts: np.ndarray, lasts: np.ndarray, threshold: float
+) -> list[tuple[int, int]]:
+    """Each group of hot rows widened over the elevated rows around it; groups that then
+    touch are merged."""
+    elevated = np.concatenate(([False], raw >= threshold * _ELEVATED_FRACTION, [False]))
+    change = np.nonzero(np.diff(elevated.astype(np.int8)))[0]
+    starts, ends = change[0::2], change[1::2] - 1  # runs of elevated rows
+    run = np.searchsorted(starts, firsts, side="right") - 1
+    lo = np.minimum(firsts, starts[run])
+    run = np.searchsorted(starts, lasts, side="right") - 1
+    hi = np.maximum(lasts, ends[run])
+    out: list[tuple[int, int]] = []
+    for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(b, out[-1][1]))
+        else:
+            out.append((a, b))
+    return out
+
+
+def explain_span(scored: ScoredSeries, lo: int, hi: int, threshold: float) -> AnomalySpan:
+    """The span of rows ``lo .. hi`` with what was expected at its peak, in words."""
     peak = lo + int(np.argmax(scored.raw[lo : hi + 1]))
     n = len(scored.raw)
     value = float(scored.scored_values[peak])
@@ -141,20 +206,7 @@ def describe(
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def format_time(ts: float) -> str:
-    """``YYYY-MM-DD HH:MM UTC``."""
+    """``YYYY-MM-DD HH:MM UTC`` (memoised: the same spans are explained again and again)."""
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def format_duration(seconds: float) -> str:
-    """A short human duration: ``45s``, ``12 min``, ``3h 20m``, ``2d 4h``."""
-    s = max(0, round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60} min"
-    if s < 86_400:
-        h, m = divmod(s // 60, 60)
-        return f"{h}h {m}m" if m else f"{h}h"
-    d, h = divmod(s // 3600, 24)
-    return f"{d}d {h}h" if h else f"{d}d"

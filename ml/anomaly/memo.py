@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -57,26 +58,43 @@ class ScoreMemo:
         the result equals the corresponding rows of ``detector.score`` over the remembered
         history plus the new rows; otherwise it equals ``detector.score`` of the window.
         """
+        return self.score_many(detector, [Window(key, timestamps, values, state)])[0]
+
+    def score_many(self, detector: Detector, windows: Sequence[Window]) -> list[ScoredSeries]:
+        """:meth:`score` of several windows; the series that need computing are computed
+        together (:meth:`Detector.score_many`, :meth:`Detector.extend_many`)."""
+        plans = [self._plan(w) for w in windows]
+        fresh = [p for p in plans if p.result is None and p.previous is None]
+        more = [p for p in plans if p.result is None and p.previous is not None]
+        for plan, full in zip(
+            fresh, detector.score_many([p.scoring() for p in fresh]), strict=True
+        ):
+            plan.finish(full)
+        for plan, full in zip(
+            more, detector.extend_many([p.continuation() for p in more], checked=True), strict=True
+        ):
+            plan.finish(full)
+        for plan in fresh + more:
+            assert plan.full is not None
+            self._count(plan.computed)
+            self._remember(plan.window.key, plan.full)
+        return [p.answer() for p in plans]
+
+    def _plan(self, window: Window) -> _Plan:
+        """How to answer ``window``: from memory, by extending the remembered rows, or by
+        scoring it afresh."""
         with self._lock:
-            previous = self._items.get(key)
+            previous = self._items.get(window.key)
             if previous is not None:
-                self._items.move_to_end(key)
-        start = self._offset(previous, timestamps, values, state)
+                self._items.move_to_end(window.key)
+        start = self._offset(previous, window.timestamps, window.values, window.state)
         if previous is None or start is None:
-            full = detector.score(timestamps, values, state)
-            self._count(len(timestamps))
-            start = 0
-        else:
-            end = start + len(timestamps)
-            known = len(previous.timestamps)
-            if end <= known:
-                return _window(previous, start, end)
-            history_ts = np.concatenate((previous.timestamps[:start], timestamps))
-            history_values = np.concatenate((previous.values[:start], values))
-            full = detector.extend(previous, history_ts, history_values)
-            self._count(end - known)
-        self._remember(key, full)
-        return _window(full, start, len(full.timestamps))
+            return _Plan(window, None, 0)
+        plan = _Plan(window, previous, start)
+        end = start + len(window.timestamps)
+        if end <= len(previous.timestamps):
+            plan.result = _window(previous, start, end)
+        return plan
 
     def _offset(
         self,
@@ -86,7 +104,7 @@ class ScoreMemo:
         state: FittedState,
     ) -> int | None:
         """Where the window starts inside ``previous``'s rows, if it lines up exactly."""
-        if previous is None or previous.surprises is None or previous.state != state:
+        if previous is None or previous.carry is None or not _same(previous.state, state):
             return None
         n, known = len(timestamps), len(previous.timestamps)
         if n == 0:
@@ -95,10 +113,8 @@ class ScoreMemo:
             if start > self.max_history_factor * n:
                 return None
             overlap = min(known - start, n)
-            if np.array_equal(
-                previous.timestamps[start : start + overlap], timestamps[:overlap]
-            ) and np.array_equal(
-                previous.values[start : start + overlap], values[:overlap], equal_nan=True
+            if _equal(previous.timestamps[start : start + overlap], timestamps[:overlap]) and (
+                _equal(previous.values[start : start + overlap], values[:overlap])
             ):
                 return start
         return None
@@ -115,20 +131,72 @@ class ScoreMemo:
                 self._items.popitem(last=False)
 
 
+def _same(a: FittedState, b: FittedState) -> bool:
+    """Equal states; usually the very same object from the state cache, checked first."""
+    return a is b or a == b
+
+
+def _equal(a: FloatArray, b: FloatArray) -> bool:
+    """Equal rows, NaN equal to NaN (the plain comparison settles the common case)."""
+    return bool((a == b).all()) or np.array_equal(a, b, equal_nan=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One question about one series: its memo key, the rows asked about and its state."""
+
+    key: str
+    timestamps: FloatArray
+    values: FloatArray
+    state: FittedState
+
+
+@dataclass(slots=True)
+class _Plan:
+    """How one window is answered; ``result`` once known, ``full`` the rows remembered."""
+
+    window: Window
+    previous: ScoredSeries | None
+    start: int
+    result: ScoredSeries | None = None
+    full: ScoredSeries | None = None
+    computed: int = 0
+
+    def scoring(self) -> tuple[FloatArray, FloatArray, FittedState]:
+        w = self.window
+        return w.timestamps, w.values, w.state
+
+    def continuation(self) -> tuple[ScoredSeries, FloatArray, FloatArray]:
+        """The remembered rows before the window, then the window."""
+        assert self.previous is not None
+        head = slice(0, self.start)
+        ts = np.concatenate((self.previous.timestamps[head], self.window.timestamps))
+        values = np.concatenate((self.previous.values[head], self.window.values))
+        return self.previous, ts, values
+
+    def finish(self, full: ScoredSeries) -> None:
+        known = len(self.previous.timestamps) if self.previous is not None else 0
+        self.full, self.computed = full, len(full.timestamps) - known
+        self.result = _window(full, self.start, len(full.timestamps))
+
+    def answer(self) -> ScoredSeries:
+        assert self.result is not None
+        return self.result
+
+
 def _window(scored: ScoredSeries, start: int, end: int) -> ScoredSeries:
     """Rows ``start:end`` of ``scored`` (views, no copies)."""
     if start == 0 and end == len(scored.timestamps):
         return scored
     cut = slice(start, end)
-    return replace(
-        scored,
-        timestamps=scored.timestamps[cut],
-        values=scored.values[cut],
-        scored_values=scored.scored_values[cut],
-        scores=scored.scores[cut],
-        raw=scored.raw[cut],
-        baseline=scored.baseline[cut],
-        scale=scored.scale[cut],
-        driver=scored.driver[cut],
-        surprises=None,
+    return ScoredSeries(  # not dataclasses.replace: a fleet makes a hundred of these
+        scored.timestamps[cut],
+        scored.values[cut],
+        scored.scored_values[cut],
+        scored.scores[cut],
+        scored.raw[cut],
+        scored.baseline[cut],
+        scored.scale[cut],
+        scored.driver[cut],
+        scored.state,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,66 +20,66 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 
 DETECTOR_NAME = "robust-ensemble"
-DETECTOR_VERSION = 2
+DETECTOR_VERSION = 3
 STATE_FORMAT = 1
 
 # The one threshold the bot alerts with and ``smartcloudops detect`` marks ``is_anomaly`` by.
 # A score is ``r / (1 + r)`` where ``r`` is how far the strongest detector component exceeds
 # its own calibrated "normal maximum"; 0.5 means "just beyond anything normal". Fixed in
-# advance, not fitted to any benchmark.
+# advance, the same for every series and every benchmark corpus.
 ALERT_THRESHOLD = 0.5
 
-COMPONENTS = ("level", "jump", "shift_short", "shift_long", "volatility", "daily", "weekly")
+COMPONENTS = ("level", "jump", "shift", "daily", "weekly")
 
 
 @dataclass(frozen=True, slots=True)
 class DetectorParams:
     """Tunable parameters; the same for every series (no per-series tuning).
 
-    Window sizes are in rows. ``margins`` divide each component's calibrated ratio: a larger
-    margin makes that component more conservative. ``daily_weekly_agreement``: on a series
-    with both rhythms, a broken daily pattern counts only as far as the same rows are at
-    least this fraction of the weekly component's alert level unusual against last week
-    (weekday/weekend changes are not incidents); 0 turns that off.
+    Window sizes are in rows. Robust statistics are refreshed once per block of
+    ``block_rows`` rows from the ``history_blocks`` complete blocks before it. Each
+    component is calibrated against the ``calibration_quantile`` of its own surprises over
+    the last ``calibration_rows`` rows, refreshed every ``calibration_refresh_blocks``
+    blocks; a row alerts when a component goes ``alert_margin`` times beyond that reference
+    (a larger margin is more conservative).
+    With ``clean_calibration`` the rows that already looked anomalous are left out of that
+    reference, so an incident does not teach the detector that incidents are normal.
+
+    ``daily_weekly_agreement``: on a series with both rhythms, a broken daily pattern
+    counts only as far as the same rows are at least this fraction of the weekly
+    component's alert level unusual against last week. ``season_agreement`` does the same
+    for the non-seasonal components of a series with a rhythm. 0 turns either off.
+
+    After an alert, further alerts are held for ``refractory_rows`` rows, or until the
+    series has stayed below ``rearm_ratio`` of its alert level for ``rearm_seconds``: one
+    incident pages once, a new one pages again.
     """
 
-    history_rows: int = 1000
-    stats_stride: int = 4
-    min_history: int = 50
+    block_rows: int = 8
+    history_blocks: int = 32
+    min_history_blocks: int = 3
     calibration_rows: int = 4000
     calibration_quantile: float = 0.998
-    calibration_min: int = 100
-    short_mean_rows: int = 6
-    long_mean_rows: int = 24
-    volatility_rows: int = 12
+    calibration_min: int = 30
+    calibration_refresh_blocks: int = 8
+    clean_calibration: bool = True
+    shift_rows: int = 24
     seasonal_min_acf: float = 0.3
     seasonal_min_cycles: float = 2.5
     refractory_rows: int = 100
-    warmup_rows: int = 100
+    rearm_ratio: float = 0.5
+    rearm_seconds: float = 3600.0
+    warmup_rows: int = 30
     daily_weekly_agreement: float = 0.5
-    margins: tuple[tuple[str, float], ...] = (
-        ("level", 1.2),
-        ("jump", 1.2),
-        ("shift_short", 1.2),
-        ("shift_long", 1.2),
-        ("volatility", 2.0),
-        ("daily", 1.2),
-        ("weekly", 1.35),
-    )
-
-    def margin(self, component: str) -> float:
-        return dict(self.margins).get(component, 1.0)
+    season_agreement: float = 0.3
+    alert_margin: float = 1.3
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["margins"] = [list(m) for m in self.margins]
-        return data
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DetectorParams:
-        values = dict(data)
-        values["margins"] = tuple((str(k), float(v)) for k, v in values.get("margins", ()))
-        return cls(**values)
+        return cls(**data)
 
     def fingerprint(self) -> str:
         """Short stable hash of the parameters, part of every cache key."""
@@ -173,18 +174,81 @@ class FittedState:
 
 
 @dataclass(frozen=True, slots=True)
+class ScoreCarry:
+    """What :meth:`Detector.extend` needs from the rows already scored with one state.
+
+    Per component (in the order of :func:`ml.anomaly.components.compute_components`) and
+    row: the surprises' calibration histogram ``bins``
+    (:func:`ml.anomaly.calibration.to_bins`), where the component could judge (``known``)
+    and which rows the clean calibration counts (``clean``); per row the combined
+    ``lenient`` ratio; the block ``summaries`` behind the robust statistics (median and IQR
+    per component and block); and the calibration references computed so far
+    (``lenient_refs``, ``clean_refs``, per component and evaluation block). Later rows are
+    judged and calibrated against these, so they are kept instead of being recomputed.
+
+    A carry of one series has shapes ``(C, n)``, ``(n,)``, ``(2, C, blocks)`` and
+    ``(C, evaluations)``; while a batch of series is scored the same arrays carry a leading
+    series axis (:meth:`stack`, :meth:`row`).
+    """
+
+    bins: npt.NDArray[np.uint8]
+    known: npt.NDArray[np.bool_]
+    clean: npt.NDArray[np.bool_]
+    lenient: FloatArray
+    summaries: FloatArray
+    lenient_refs: FloatArray
+    clean_refs: FloatArray
+
+    @classmethod
+    def empty(cls, components: int, series: int) -> ScoreCarry:
+        """The carry of no rows at all, for a batch of ``series`` series."""
+        z = np.zeros((series, components, 0))
+        b = np.zeros((series, components, 0), dtype=bool)
+        bins = np.zeros((series, components, 0), dtype=np.uint8)
+        return cls(bins, b, b, np.zeros((series, 0)), np.zeros((2, series, components, 0)), z, z)
+
+    @classmethod
+    def stack(cls, carries: Sequence[ScoreCarry]) -> ScoreCarry:
+        """The carries of same-shaped series, as one batch."""
+
+        def arrays(name: str, axis: int = 0) -> npt.NDArray[Any]:
+            return np.stack([getattr(c, name) for c in carries], axis=axis)
+
+        return cls(
+            arrays("bins"),
+            arrays("known"),
+            arrays("clean"),
+            arrays("lenient"),
+            arrays("summaries", axis=1),
+            arrays("lenient_refs"),
+            arrays("clean_refs"),
+        )
+
+    def row(self, i: int) -> ScoreCarry:
+        """Series ``i`` of a batch (views, no copies)."""
+        return ScoreCarry(
+            self.bins[i],
+            self.known[i],
+            self.clean[i],
+            self.lenient[i],
+            self.summaries[:, i],
+            self.lenient_refs[i],
+            self.clean_refs[i],
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ScoredSeries:
     """Per-row output of the detector, all arrays as long as the input.
 
-    ``scores`` are the published anomaly scores in [0, 1] (after suppressing repeats for a
-    while after each alert, so one incident alerts once). ``raw`` are the scores before that
-    suppression, used to find how long an incident lasted. ``baseline`` and ``scale`` are the
-    expected value and the robust spread the row was judged against (in the scored unit:
-    rates for counters); ``driver`` is the index into :data:`COMPONENTS` of the strongest
-    component. ``surprises`` (one row per component of the state, in the order of
-    :func:`ml.anomaly.components.compute_components`) is what :meth:`Detector.extend` needs
-    to score appended rows without recomputing these; it is None when the series was not
-    scored with one fixed state (:meth:`Detector.score_online`).
+    ``scores`` are the published anomaly scores in [0, 1] (after suppressing repeats of an
+    alert while its incident lasts, so one incident alerts once). ``raw`` are the scores
+    before that suppression, used to find how long an incident lasted. ``baseline`` and
+    ``scale`` are the expected value and the robust spread the row was judged against (in
+    the scored unit: rates for counters); ``driver`` is the index into :data:`COMPONENTS` of
+    the strongest component. ``carry`` is what :meth:`Detector.extend` needs to score
+    appended rows; it is None when the series was not scored with one fixed state
+    (:meth:`Detector.score_online`).
     """
 
     timestamps: FloatArray
@@ -196,4 +260,4 @@ class ScoredSeries:
     scale: FloatArray
     driver: npt.NDArray[np.int64]
     state: FittedState = field(compare=False)
-    surprises: FloatArray | None = field(default=None, compare=False, repr=False)
+    carry: ScoreCarry | None = field(default=None, compare=False, repr=False)

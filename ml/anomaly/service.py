@@ -1,4 +1,4 @@
-"""The anomaly service the bot talks to: series in, ranked :class:`bot.ports.Finding`s out.
+"""The anomaly service the bot talks to: series in, ranked :class:`Finding`s out.
 
 Usage from a handler (the composition root builds one service and shares it)::
 
@@ -30,11 +30,12 @@ from bot.features.anomaly.ports import Finding
 from bot.features.metrics.ports import Series
 from ml.anomaly.cache import StateCache
 from ml.anomaly.detector import Detector
-from ml.anomaly.explain import AnomalySpan, find_spans
-from ml.anomaly.memo import ScoreMemo
+from ml.anomaly.explain import AnomalySpan, strongest_spans_many
+from ml.anomaly.memo import ScoreMemo, Window
 from ml.anomaly.model import ALERT_THRESHOLD, FittedState, ScoredSeries
 
 MIN_POINTS = 30
+_STEP_ROWS = 129
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,25 +101,28 @@ class AnomalyService:
     def _find_blocking(
         self, jobs: list[_Job], metric: str | None, target: str | None, since: float | None
     ) -> list[Finding]:
+        jobs = [job for job in jobs if np.isfinite(job.values).sum() >= MIN_POINTS]
         findings: list[Finding] = []
-        for job in jobs:
-            if np.isfinite(job.values).sum() < MIN_POINTS:
-                continue
-            scored = self._score_blocking(job)
-            spans = [
-                s for s in find_spans(scored, self.threshold) if since is None or s.end >= since
-            ]
-            spans.sort(key=lambda s: -s.peak_score)
-            findings.extend(
-                _to_finding(job.name, span, metric, target) for span in spans[: self.max_per_series]
-            )
+        spans = strongest_spans_many(
+            self._score_all(jobs), self.threshold, since, self.max_per_series
+        )
+        for job, found in zip(jobs, spans, strict=True):
+            findings.extend(_to_finding(job.name, span, metric, target) for span in found)
         findings.sort(key=lambda f: (-f.peak_score, -f.end))
         return findings
 
     def _score_blocking(self, job: _Job) -> ScoredSeries:
-        key = cache_key(job.name, job.timestamps)
-        state = self._state_for(job, key)
-        return self.memo.score(key, self.detector, job.timestamps, job.values, state)
+        return self._score_all([job])[0]
+
+    def _score_all(self, jobs: list[_Job]) -> list[ScoredSeries]:
+        """Scores of every job, with cached states and remembered rows, computed together
+        (:meth:`ScoreMemo.score_many`)."""
+        keys = [cache_key(job.name, job.timestamps) for job in jobs]
+        windows = [
+            Window(key, job.timestamps, job.values, self._state_for(job, key))
+            for job, key in zip(jobs, keys, strict=True)
+        ]
+        return self.memo.score_many(self.detector, windows)
 
     def _state_for(self, job: _Job, key: str) -> FittedState:
         state = self.cache.get(key, self.detector.params)
@@ -130,10 +134,13 @@ class AnomalyService:
 
 
 def cache_key(name: str, timestamps: np.ndarray) -> str:
-    """Cache identity of a series: its name and its sampling step (a step change refits)."""
-    d = np.diff(timestamps)
+    """Cache identity of a series: its name and its sampling step (a step change refits).
+
+    The step is the median over the last :data:`_STEP_ROWS` rows: enough to be stable, and
+    cheap for a fleet."""
+    d = np.diff(timestamps[-_STEP_ROWS:])
     d = d[d > 0]
-    step = float(np.median(d)) if len(d) else 0.0
+    step = float(np.partition(d, len(d) // 2)[len(d) // 2]) if len(d) else 0.0
     return f"{name}|step={step:g}"
 
 
@@ -166,8 +173,8 @@ def _overlap(a: Finding, b: Finding, slack: float) -> bool:
 
 
 def _job(name: str, series: Series) -> _Job:
-    ts = np.asarray(series.timestamps, dtype=np.float64)
-    values = np.asarray(series.values, dtype=np.float64)
+    ts = np.fromiter(series.timestamps, dtype=np.float64, count=len(series.timestamps))
+    values = np.fromiter(series.values, dtype=np.float64, count=len(series.values))
     if len(ts) != len(values):
         raise ValueError(f"series {name!r}: {len(ts)} timestamps but {len(values)} values")
     return _Job(name, ts, values)

@@ -167,7 +167,7 @@ async def test_moved_together_names_the_co_moving_series(parser: IntentParserPor
 
 async def test_how_far_quotes_the_data_and_the_chart_shades_it() -> None:
     """The latency line's peak is the demo's own maximum, several times the normal band; the
-    chart is that series with the span shaded."""
+    chart is the strongest series (the error rate, 18x its normal band) with its span shaded."""
     source = DemoMetricsSource(now=lambda: NOW)
     reply = await Chat(source=source).say("target=checkout-api")
     [series] = await source.query_range(
@@ -180,8 +180,8 @@ async def test_how_far_quotes_the_data_and_the_chart_shades_it() -> None:
     assert float(far["high"]) < max(series.values) * 1000 / 4
     [chart] = reply.charts
     assert chart.png.startswith(b"\x89PNG")
-    assert chart.title == "Latency p95 · checkout-api · last 6h"
-    assert chart.filename == "anomaly-latency-checkout-api-6h.png"
+    assert chart.title == "Error rate · checkout-api · last 6h"
+    assert chart.filename == "anomaly-error_rate-checkout-api-6h.png"
 
 
 async def test_no_target_finds_checkout_and_payments(parser: IntentParserPort) -> None:
@@ -201,7 +201,7 @@ async def test_no_target_finds_checkout_and_payments(parser: IntentParserPort) -
     )
     assert "No samples from web-2" not in reply.text, "said once, as down"
     assert fields(reply)["Checked"].endswith("of 7 targets (49 series)")
-    assert reply.charts[0].title == "Latency p95 · checkout-api and payments · last 6h"
+    assert reply.charts[0].title == "Error rate · checkout-api · last 6h"
     assert reply.severity is Severity.CRITICAL
 
 

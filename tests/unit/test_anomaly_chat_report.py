@@ -203,3 +203,29 @@ def test_more_than_fit_are_named_not_listed() -> None:
     lines = report(*pairs).lines()
     assert [line.split(":")[0] for line in lines[:3]] == ["• CPU", "• Memory", "• Error rate"]
     assert lines[3:] == ["Also unusual: disk."]
+
+
+def test_a_series_still_away_is_one_excursion_however_often_its_span_reopens() -> None:
+    """Latency away since 14:05 and still going; the detector closed its span and opened
+    another at 14:20: one line since 14:05, as strong as the stronger span."""
+    latency = checked("latency", series(0.1, 0.5, until=math.inf))
+    first = finding(latency, end=T0 + 5 * 60, score=NOTABLE_SCORE - 0.05)
+    again = finding(latency, start=T0 + 15 * 60, end=T0 + 20 * 60, score=0.9)
+    answer = report((first, latency), (again, latency))
+    [line] = answer.lines()
+    assert line.startswith("• Latency p95: 500 ms vs normal")
+    assert "since 14:05 UTC" in line
+    assert line.endswith("still going")
+
+
+def test_starts_read_at_one_minute_group_as_one_minute_starts() -> None:
+    """Two series measured again at one-minute samples in a week's answer (21-minute step):
+    starts 20 minutes apart are two incidents, as they are in the default question."""
+    cpu = checked("cpu", series(30, 90, until=T0 + 10 * 60))
+    later = T0 + 20 * 60
+    rate = checked("request_rate", series(100, 400, since=later, until=later + 5 * 60))
+    cpu, rate = (Checked(c.key, c.target, c.metric, c.series, STEP) for c in (cpu, rate))
+    findings = [finding(cpu), finding(rate, start=later, end=later + 5 * 60)]
+    week = Report.of(findings, {c.key: c for c in (cpu, rate)}, now=NOW, step=21 * 60.0)
+    assert len(week.notable) == 2
+    assert not any("rose with" in line for line in week.lines())

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.app.cli import main as cli_main
 from ml.anomaly import ALERT_THRESHOLD
-from ml.anomaly.detect_cli import read_series_csv, run_detect
+from ml.anomaly.detect_cli import OUTPUT_COLUMNS, main, read_series_csv, run_detect
 
 
 def write_nab_csv(path: Path, n: int = 1200, spike_at: int = 1000) -> list[tuple[str, str]]:
@@ -126,3 +127,94 @@ def test_unwritable_output_gives_an_error(
     write_nab_csv(src, n=50)
     assert run_detect(str(src), str(tmp_path)) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def scored(
+    tmp_path: Path, body: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[list[list[str]], str]:
+    """Run detect on ``timestamp,value`` rows ``body``; the output rows and stderr."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("timestamp,value\n" + body)
+    assert run_detect(str(src), str(out)) == 0
+    return read_rows(out)[1:], capsys.readouterr().err
+
+
+def minutes(values: list[str], start: int = 0) -> str:
+    return "".join(f"{1_700_000_000 + 60 * (start + i)},{v}\n" for i, v in enumerate(values))
+
+
+@pytest.mark.parametrize("missing", ["nan", "inf", "-inf", "1e400", "NaN", ""])
+def test_non_finite_values_are_gaps_scored_0_and_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], missing: str
+) -> None:
+    """nan, +-inf and numbers beyond float range are missing values: copied verbatim, scored
+    0, and counted in a note on stderr; the rows around them are scored as usual."""
+    values = [f"{20 + (i % 7) * 0.1:.1f}" for i in range(400)]
+    values[300] = values[301] = missing
+    rows, err = scored(tmp_path, minutes(values), capsys)
+    assert [r[1] for r in rows] == values
+    assert rows[300][2:] == ["0.000000", "0"]
+    assert rows[301][2:] == ["0.000000", "0"]
+    assert "note: " in err
+    assert "2 row(s) without a finite value" in err
+    assert "Traceback" not in err
+
+
+def test_a_huge_value_is_an_anomaly_not_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """1e300 is a (very anomalous) value: flagged, and the rows after it score normally."""
+    values = [f"{20 + (i % 7) * 0.1:.1f}" for i in range(600)]
+    values[400] = "1e300"
+    rows, err = scored(tmp_path, minutes(values), capsys)
+    assert rows[400][3] == "1"
+    assert all(float(r[2]) < ALERT_THRESHOLD for r in rows[420:])
+    assert err == ""
+
+
+@pytest.mark.parametrize(
+    ("order", "note"),
+    [("repeat", "timestamps repeat 1 time(s) and go back 0"), ("back", "go back 1 time(s)")],
+)
+def test_repeated_or_unsorted_timestamps_keep_file_order_with_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], order: str, note: str
+) -> None:
+    """Rows are scored in file order and never re-sorted; the odd timestamps are counted."""
+    body = minutes([str(10 + i % 3) for i in range(200)]).splitlines()
+    if order == "repeat":
+        body[150] = body[149].split(",")[0] + ",11"
+    else:
+        body[150], body[151] = body[151], body[150]
+    rows, err = scored(tmp_path, "\n".join(body) + "\n", capsys)
+    assert [",".join(r[:2]) for r in rows] == body
+    assert note in err
+
+
+def test_a_header_without_rows_gives_a_header_and_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No data rows: the output is the header alone (exit 0), and stderr says why."""
+    rows, err = scored(tmp_path, "", capsys)
+    assert rows == []
+    assert "no data rows" in err
+    assert read_rows(tmp_path / "out.csv") == [list(OUTPUT_COLUMNS)]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [pytest.param(["--help"], id="python -m"), pytest.param(["detect", "--help"], id="console")],
+)
+def test_help_documents_the_columns_the_threshold_and_odd_input(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``detect --help`` names the output columns, the alert threshold and each treatment,
+    both from ``python -m ml.anomaly.detect_cli`` and from ``smartcloudops detect``."""
+    entry = main if argv[0] == "--help" else cli_main
+    with pytest.raises(SystemExit) as done:
+        entry(argv)
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "timestamp,value,anomaly_score,is_anomaly" in text
+    assert f">= {ALERT_THRESHOLD}" in text
+    for odd in ("nan, inf, -inf", "1e300", "go back", "header without rows"):
+        assert odd in text

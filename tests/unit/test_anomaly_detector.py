@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from ml.anomaly import ALERT_THRESHOLD, COMPONENTS, Detector, DetectorParams, find_spans
-from ml.anomaly.model import FloatArray
+from ml.anomaly.explain import span_rows, span_rows_many
+from ml.anomaly.model import FloatArray, ScoredSeries
 
 STEP = 300.0
 T0 = 1_700_000_000.0
@@ -165,6 +166,48 @@ def test_online_scores_are_causal(cut: int) -> None:
     np.testing.assert_array_equal(full.raw[:cut], prefix.raw)
 
 
+@pytest.mark.parametrize("cut", [1, 31, 700, 1333, 2399])
+def test_changing_later_rows_never_changes_an_earlier_score(cut: int) -> None:
+    """Rewriting every row from ``cut`` on (noise, gaps, a huge value, time going back)
+    leaves all earlier scores as they were: online (fit included) and with a fitted state."""
+    x, t = daily(2400, seed=3), times(2400)
+    y, u = x.copy(), t.copy()
+    rng = np.random.default_rng(11)
+    y[cut:] = rng.normal(0, 500, len(y) - cut)
+    y[cut::7] = np.nan
+    y[min(cut + 3, 2399)] = 1e300
+    u[cut:] -= 3600.0  # later timestamps jump back an hour
+    detector = Detector()
+    state = detector.fit(t[:1000], x[:1000])
+    pairs = [
+        (Detector().score_online(t, x), Detector().score_online(u, y)),
+        (detector.score(t, x, state), detector.score(u, y, state)),
+    ]
+    for a, b in pairs:
+        np.testing.assert_array_equal(a.scores[:cut], b.scores[:cut])
+        np.testing.assert_array_equal(a.raw[:cut], b.raw[:cut])
+
+
+@pytest.mark.parametrize("kind", ["spike", "shift"])
+def test_one_huge_value_does_not_blind_the_detector_for_a_week(kind: str) -> None:
+    """A single 1e300 alerts; a modest spike (or shift) a week later still alerts, and the
+    week in between stays quiet - online and with a state fitted before the huge value."""
+    n = 288 * 21  # three weeks of 5-minute rows with a daily rhythm
+    x, t = daily(n, seed=4), times(n)
+    huge, later = 288 * 9 + 100, 288 * 16 + 100
+    x[huge] = 1e300
+    if kind == "spike":
+        x[later] += 12
+    else:
+        x[later : later + 48] += 8
+    detector = Detector()
+    state = detector.fit(t[:huge], x[:huge])
+    for result in (Detector().score_online(t, x), detector.score(t, x, state)):
+        assert result.scores[huge] >= ALERT_THRESHOLD
+        assert result.scores[later : later + 6].max() >= ALERT_THRESHOLD
+        assert np.count_nonzero(result.scores[huge + 1 : later] >= ALERT_THRESHOLD) <= 1
+
+
 def test_scores_with_a_fitted_state_are_causal() -> None:
     """With a fixed fitted state, truncating the series leaves earlier scores unchanged."""
     x = daily(2000, seed=8)
@@ -198,3 +241,39 @@ def test_ongoing_shift_is_reported_as_ongoing() -> None:
     assert spans
     assert spans[-1].ongoing
     assert "still ongoing" in spans[-1].explanation
+
+
+@pytest.mark.parametrize("threshold", [ALERT_THRESHOLD, 0.3, 0.0])
+def test_spans_of_a_fleet_are_the_spans_of_each_series(threshold: float) -> None:
+    """``span_rows_many`` (a fleet at once) finds exactly ``span_rows`` of each series:
+    spans touching either end, hot rows on the last row of one series and the first of the
+    next, dips that are bridged, series without spans, unequal lengths."""
+    rng = np.random.default_rng(11)
+    fleet = [rng.choice([0.0, 0.3, 0.45, 0.6, 0.9], size=200, p=[0.5, 0.2, 0.1, 0.1, 0.1])]
+    fleet += [np.zeros(200), np.full(200, 0.9), rng.random(200), rng.random(200) ** 4]
+    fleet.append(np.full(200, 0.1))
+    fleet[1][-1] = fleet[2][0] = fleet[3][0] = 0.95
+    for raws in (fleet, [*fleet, rng.random(150)], fleet[:1]):
+        assert span_rows_many(raws, threshold) == [span_rows_of(r, threshold) for r in raws]
+    expected = [span_rows_of(r, ALERT_THRESHOLD) for r in fleet]
+    assert len(expected[0]) > 5
+    assert expected[3][0][0] == 0
+    assert expected[-1] == []
+    assert expected[1] == [(199, 199)]
+    assert expected[2] == [(0, 199)]
+
+
+def span_rows_of(raw: FloatArray, threshold: float) -> list[tuple[int, int]]:
+    n = len(raw)
+    scored = ScoredSeries(
+        np.arange(n, dtype=float),
+        raw,
+        raw,
+        raw,
+        raw,
+        raw,
+        raw,
+        np.zeros(n, np.int64),
+        None,  # type: ignore[arg-type]
+    )
+    return span_rows(scored, threshold)

@@ -1,62 +1,146 @@
-"""How the ensemble combines calibrated components, on hand-made component surprises."""
+"""How the ensemble calibrates and combines components, on hand-made component surprises."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from ml.anomaly import COMPONENTS, DetectorParams
-from ml.anomaly.components import Component
-from ml.anomaly.ensemble import calibrate, combine
-from ml.anomaly.model import FloatArray
+from ml.anomaly import COMPONENTS, DetectorParams, ensemble
+from ml.anomaly.components import Components, Shape
+from ml.anomaly.ensemble import Combined, suppress_repeats
+from ml.anomaly.model import FloatArray, SeasonSpec
 
 N = 800
 DAILY_ONLY = 600  # the day-over-day view breaks, last week's view is calm
 BOTH = 700  # both views break
 
 
-def component(name: str, surprise: FloatArray) -> Component:
-    return Component(name, surprise, 0, np.zeros(N), np.ones(N))
+def calm(seed: int, n: int = N) -> FloatArray:
+    return np.abs(np.random.default_rng(seed).normal(0.0, 1.0, n))
 
 
-def calm(seed: int) -> FloatArray:
-    return np.abs(np.random.default_rng(seed).normal(0.0, 1.0, N))
+def components(params: DetectorParams | None = None, **surprise: FloatArray) -> Components:
+    """One series' components, known from the first row on: the keywords' surprises, nothing
+    at all (0) for the other base components, and a daily/weekly view only if given."""
+    seasons = tuple(
+        SeasonSpec(name, 0.0, 1, 1.0) for name in ("daily", "weekly") if name in surprise
+    )
+    shape = Shape(params or DetectorParams(), seasons, np.ones(1), np.ones(1))
+    n = len(next(iter(surprise.values())))
+    z = np.stack([surprise.get(name, np.zeros(n)) for name in shape.names])[None]
+    known = np.ones(z.shape, dtype=bool)
+    none = np.full(z.shape, -1, dtype=np.int64)
+    summaries = np.zeros((2, 1, len(shape.names), 0))
+    return Components(shape, 0, z, np.zeros_like(z), np.ones_like(z), known, none, summaries)
 
 
-def seasonal_pair() -> tuple[Component, Component]:
+def combine(comps: Components, params: DetectorParams | None = None) -> Combined:
+    """The first (only) series' combined rows; ``params`` replace the components' own."""
+    if params is not None:
+        comps = dataclasses.replace(comps, shape=dataclasses.replace(comps.shape, params=params))
+    c = ensemble.combine(comps)[0]
+    return Combined(c.ratio[0], c.driver[0], c.baseline[0], c.scale[0], c.lenient[0])
+
+
+def seasonal_pair() -> tuple[FloatArray, FloatArray]:
     daily, weekly = calm(1), calm(2)
     daily[DAILY_ONLY] = daily[BOTH] = 40.0
     weekly[BOTH] = 40.0
-    return component("daily", daily), component("weekly", weekly)
+    return daily, weekly
+
+
+def no_season_cap(**changes: float) -> DetectorParams:
+    return dataclasses.replace(DetectorParams(), season_agreement=0.0, **changes)
 
 
 def test_daily_break_that_last_week_explains_is_capped() -> None:
     """With a weekly rhythm, a daily break the weekly view finds normal does not alert."""
     daily, weekly = seasonal_pair()
-    params = DetectorParams()
-    combined = combine([component("level", calm(3)), daily, weekly], params)
-    alone = calibrate(daily, params)
-    assert alone[DAILY_ONLY] > 1.0  # on its own the daily view would alert ...
-    assert combined.ratio[DAILY_ONLY] < 1.0  # ... but the weekly view vetoes it
-    assert combined.ratio[BOTH] > 1.0
-    assert COMPONENTS[combined.driver[BOTH]] in {"daily", "weekly"}
+    params = no_season_cap()
+    alone = combine(components(level=calm(3), daily=daily), params)
+    both = combine(components(level=calm(3), daily=daily, weekly=weekly), params)
+    assert alone.ratio[DAILY_ONLY] > 1.0  # on its own the daily view would alert ...
+    assert both.ratio[DAILY_ONLY] < 1.0  # ... but the weekly view vetoes it
+    assert both.ratio[BOTH] > 1.0
+    assert COMPONENTS[both.driver[BOTH]] in {"daily", "weekly"}
 
 
-def test_daily_break_counts_in_full_without_a_weekly_rhythm_or_when_disabled() -> None:
-    """No weekly component, or agreement 0, leaves the daily ratio untouched."""
+def test_daily_break_counts_in_full_when_the_weekly_agreement_is_off() -> None:
+    """Agreement 0 leaves the daily ratio untouched."""
     daily, weekly = seasonal_pair()
-    params = DetectorParams()
-    expected = calibrate(daily, params)[DAILY_ONLY]
-    without_weekly = combine([component("level", calm(3)), daily], params)
-    assert without_weekly.ratio[DAILY_ONLY] == expected
-    off = DetectorParams(daily_weekly_agreement=0.0)
-    disabled = combine([component("level", calm(3)), daily, weekly], off)
-    assert disabled.ratio[DAILY_ONLY] == calibrate(daily, off)[DAILY_ONLY]
+    off = no_season_cap(daily_weekly_agreement=0.0)
+    alone = combine(components(level=calm(3), daily=daily), off)
+    both = combine(components(level=calm(3), daily=daily, weekly=weekly), off)
+    assert both.ratio[DAILY_ONLY] == alone.ratio[DAILY_ONLY] > 1.0
 
 
 def test_weekly_view_without_enough_history_does_not_veto() -> None:
     """Before the weekly component has calibrated, the daily ratio stands as it is."""
     daily, weekly = seasonal_pair()
-    late_weekly = Component("weekly", weekly.surprise, 650, weekly.baseline, weekly.scale)
+    comps = components(level=calm(3), daily=daily, weekly=weekly)
+    comps.known[0, 4, :650] = False  # the weekly view only starts judging at row 650
+    combined = combine(comps, no_season_cap())
+    alone = combine(components(level=calm(3), daily=daily), no_season_cap())
+    assert combined.ratio[DAILY_ONLY] == alone.ratio[DAILY_ONLY] > 1.0
+
+
+def test_a_jump_that_the_rhythm_explains_is_capped() -> None:
+    """On a series with a rhythm, a jump the daily view finds normal does not alert."""
+    jump, daily = calm(4), calm(5)
+    jump[DAILY_ONLY] = 40.0
+    daily[DAILY_ONLY] = 0.0
     params = DetectorParams()
-    combined = combine([daily, late_weekly], params)
-    assert combined.ratio[DAILY_ONLY] == calibrate(daily, params)[DAILY_ONLY]
+    assert combine(components(jump=jump), params).ratio[DAILY_ONLY] > 1.0
+    assert combine(components(jump=jump, daily=daily), params).ratio[DAILY_ONLY] < 1.0
+
+
+def test_an_incident_does_not_teach_that_incidents_are_normal() -> None:
+    """After a huge 30-row incident a moderate one still alerts; the lenient view is blind."""
+    level = calm(6, 2000)
+    level[500:530] = 500.0  # first incident, far beyond anything before
+    level[1200] = 15.0  # second, much smaller, but far beyond normal noise
+    comps = components(level=level)
+    combined = combine(comps, DetectorParams())
+    lenient_only = combine(comps, DetectorParams(clean_calibration=False))
+    assert combined.ratio[500] > 1.0
+    assert combined.ratio[1200] > 1.0
+    assert lenient_only.ratio[1200] < 1.0
+
+
+def test_a_lasting_new_behaviour_is_learned() -> None:
+    """Noise that doubles for good alerts at first and is accepted within the window."""
+    level = calm(7, 6000)
+    level[2000:] *= 3.0
+    combined = combine(components(level=level), DetectorParams())
+    assert combined.ratio[2000:2100].max() > 1.0
+    assert combined.ratio[5000:].max() < 1.0
+
+
+def alerts(scores: FloatArray, **changes: float) -> list[int]:
+    """Rows that alert after suppression, for one-minute rows."""
+    params = dataclasses.replace(DetectorParams(), **changes)
+    out = suppress_repeats(scores, 0.5, params, 60.0)
+    return [int(i) for i in np.nonzero(out >= 0.5)[0]]
+
+
+def test_one_incident_alerts_once_and_a_new_one_alerts_again() -> None:
+    """Repeats while the series is still disturbed are held; calm for a while re-arms."""
+    scores = np.full(300, 0.1)
+    scores[10:21] = 0.45  # one incident: disturbed in between its alerting rows
+    scores[[10, 12, 20]] = 0.9
+    scores[40] = 0.7  # after 19 calm minutes: a new incident
+    assert alerts(scores, rearm_seconds=300) == [10, 40]
+    assert alerts(scores, rearm_seconds=1500, refractory_rows=100) == [10]
+    assert alerts(scores, rearm_seconds=1500, refractory_rows=20) == [10, 40]
+
+
+def test_what_was_published_stands_and_only_new_rows_are_decided() -> None:
+    """Suppression continued from published scores equals suppression of all rows."""
+    rng = np.random.default_rng(8)
+    scores = np.where(rng.random(500) < 0.05, 0.8, 0.2)
+    params = DetectorParams(rearm_seconds=300)
+    whole = suppress_repeats(scores, 0.5, params, 60.0)
+    for cut in (1, 100, 250, 499):
+        head = suppress_repeats(scores[:cut], 0.5, params, 60.0)
+        np.testing.assert_array_equal(suppress_repeats(scores, 0.5, params, 60.0, head), whole)

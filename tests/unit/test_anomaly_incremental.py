@@ -1,4 +1,4 @@
-"""Incremental scoring: partial rolling statistics, ``Detector.extend`` and the score memo.
+"""Incremental scoring: partial block statistics, ``Detector.extend`` and the score memo.
 
 Every shortcut here must give exactly the numbers of a full computation, so each test
 compares against one.
@@ -10,10 +10,18 @@ import numpy as np
 import pytest
 
 from bot.features.metrics.ports import Series
-from ml.anomaly import AnomalyService, Detector, FittedState, ScoredSeries, StateCache
+from ml.anomaly import (
+    AnomalyService,
+    Detector,
+    DetectorParams,
+    FittedState,
+    ScoredSeries,
+    StateCache,
+)
+from ml.anomaly.blocks import summarise, trailing_location_scale
+from ml.anomaly.calibration import Calibrator, evaluation_index, to_bins
 from ml.anomaly.memo import ScoreMemo
 from ml.anomaly.model import FloatArray
-from ml.anomaly.rolling import block_quantiles
 
 T0 = 1_700_000_000.0
 STEP = 300.0
@@ -39,32 +47,73 @@ def assert_same_scores(a: ScoredSeries, b: ScoredSeries) -> None:
     np.testing.assert_array_equal(a.values, b.values)
 
 
-def sorted_quantiles(x: FloatArray, window: int, stride: int, qs: tuple[float, ...]) -> FloatArray:
-    """Reference: numpy's own quantile of each block's trailing window, one block at a time."""
-    out = np.full((len(x), len(qs)), np.nan)
-    for b in range(0, len(x), stride):
-        past = x[max(0, b - window) : b]
-        if len(past):
-            out[b : b + stride] = np.quantile(past, qs)
-    return out
+def naive_location_scale(e: FloatArray, rows: int, history: int) -> tuple[FloatArray, FloatArray]:
+    """Reference: each block's statistics from its ``history`` complete blocks before, one
+    block at a time, with numpy's own median and quantiles; the within-block noise from the
+    window of the block's noise refresh (every block among the first 8, then every 4th)."""
+    nb = -(-len(e) // rows)
+    loc, scale = np.full(nb, np.nan), np.full(nb, np.nan)
+
+    def past(k: int) -> list[FloatArray]:
+        return [e[j * rows : (j + 1) * rows] for j in range(max(0, k - history), k)]
+
+    for k in range(nb):
+        if len(past(k)) < 3:
+            continue
+        med = np.array([np.median(b) for b in past(k)])
+        noisy = past(k if k < 8 else k - k % 4)
+        iqr = np.array([np.subtract(*np.quantile(b, [0.75, 0.25])) for b in noisy])
+        spread = np.subtract(*np.quantile(med, [0.75, 0.25]))
+        loc[k] = np.median(med)
+        scale[k] = (spread + np.median(iqr)) / 1.349
+    return loc, scale
 
 
-@pytest.mark.parametrize("qs", [(0.25, 0.5, 0.75), (0.998,), (0.9,)])
-def test_block_quantiles_match_numpy_quantile(qs: tuple[float, ...]) -> None:
-    """Low, middle and high quantiles equal np.quantile of each block's trailing window."""
-    x = np.abs(np.random.default_rng(1).standard_t(3, 3000))
-    got = block_quantiles(x, 1200, 4, qs, 1)
-    np.testing.assert_allclose(got, sorted_quantiles(x, 1200, 4, qs), rtol=1e-12)
+def test_block_statistics_match_a_naive_computation() -> None:
+    """Location and scale equal medians and quantiles of the blocks before each block."""
+    e = np.random.default_rng(1).standard_t(3, (2, 1001))
+    blocks = range(126)
+    loc, scale, known = trailing_location_scale(summarise(e, 8), 32, 3, np.zeros(2), blocks)
+    for c in range(2):
+        want_loc, want_scale = naive_location_scale(e[c], 8, 32)
+        np.testing.assert_allclose(loc[c], want_loc, rtol=1e-12)
+        np.testing.assert_allclose(scale[c], want_scale, rtol=1e-12)
+        np.testing.assert_array_equal(known[c], ~np.isnan(want_loc))
 
 
-@pytest.mark.parametrize("first", [1, 5, 998, 1001, 2999, 3000])
-def test_block_quantiles_from_a_row_equal_the_full_computation(first: int) -> None:
-    """Computing only rows >= first gives those rows exactly as a full call does."""
-    x = np.round(np.random.default_rng(2).normal(0, 3, 3000))  # many ties
-    for window, qs in ((1000, (0.25, 0.5, 0.75)), (4000, (0.998,))):
-        full = block_quantiles(x, window, 4, qs, 50)
-        part = block_quantiles(x, window, 4, qs, 50, first)
-        np.testing.assert_array_equal(part[first:], full[first:])
+@pytest.mark.parametrize("rows", [1, 100, 129, 2000, 5999])
+def test_references_from_a_prefix_equal_the_full_computation(rows: int) -> None:
+    """References computed for a prefix and continued equal those computed at once."""
+    rng = np.random.default_rng(2)
+    bins = to_bins(np.round(np.abs(rng.normal(0, 3, (2, 6000)))))  # many ties
+    include = rng.random((2, 6000)) > 0.1
+    params = DetectorParams()
+
+    def refs(rows: int, blocks: range, known: FloatArray) -> FloatArray:
+        calibrator = Calibrator(bins[:, :rows], params, blocks, known.shape[1])
+        return calibrator.references(include[:, :rows], known)
+
+    full = refs(6000, range(750), np.zeros((2, 0)))
+    head = refs(rows, range(-(-rows // 8)), np.zeros((2, 0)))
+    np.testing.assert_array_equal(refs(6000, range(rows // 8, 750), head), full)
+
+
+def test_calibration_reference_is_the_quantile_of_earlier_surprises() -> None:
+    """Up to the histogram's resolution (a tenth of a decade), a block's reference is the
+    99.8th percentile of the included surprises of the calibration window before its
+    evaluation block."""
+    rng = np.random.default_rng(3)
+    z = np.abs(rng.standard_t(3, (1, 6000))) * 3
+    include = rng.random((1, 6000)) > 0.1
+    params = DetectorParams()
+    calibrator = Calibrator(to_bins(z), params, range(750), 0)
+    refs = calibrator.references(include, np.zeros((1, 0)))
+    for block in (125, 375, 749):
+        start = block - block % 8  # evaluated every 8 blocks of 8 rows
+        window = slice(max(0, 8 * start - 4032), 8 * start)
+        past = z[0, window][include[0, window]]
+        got = refs[0, evaluation_index(np.array([block]), 8)[0]]
+        assert abs(np.log10(got / np.quantile(past, 0.998))) < 0.1
 
 
 @pytest.mark.parametrize("split", [1, 301, 2000, 4321, 4999])
@@ -141,6 +190,19 @@ def test_memo_scores_only_the_new_rows_of_a_window_that_moved_on() -> None:
     inner = memo.score("cpu", detector, t[100:900], x[100:900], state)
     assert memo.rows_scored == 1510
     np.testing.assert_array_equal(inner.raw, whole.raw[100:900])
+
+
+def test_memo_continues_a_window_with_missing_values() -> None:
+    """Missing values (NaN) match themselves: a window holding gaps that moved on is
+    extended, not scored afresh."""
+    x, t = rhythm(1505), times(1505)
+    x[[300, 301, 1200]] = np.nan
+    detector, state = fitted(t[:1500], x[:1500])
+    memo = ScoreMemo()
+    memo.score("cpu", detector, t[:1500], x[:1500], state)
+    moved = memo.score("cpu", detector, t[5:], x[5:], state)
+    assert memo.rows_scored == 1500 + 5
+    np.testing.assert_array_equal(moved.raw, detector.score(t, x, state).raw[5:])
 
 
 def test_memo_rescores_when_rows_differ_or_the_history_would_grow_too_long() -> None:

@@ -107,7 +107,8 @@ async def test_anything_odd_lists_what_needs_attention_worst_first(
     assert lines[0] == "Needs attention, worst first:"
     assert lines[1:5] == ATTENTION, reply.text
     anomalies = bullets(reply)[4:]
-    assert anomalies[0].startswith("• checkout-api latency p95: "), reply.text
+    assert anomalies[0].startswith("• checkout-api error rate: "), reply.text
+    assert anomalies[1].startswith("• checkout-api latency p95: "), reply.text
     assert any(line.startswith("• payments latency p95: ") for line in anomalies)
     assert "No samples from web-2" not in reply.text, "said once, as down"
     assert reply.severity is Severity.CRITICAL

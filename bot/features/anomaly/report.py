@@ -203,15 +203,22 @@ class Episode:
         return out
 
 
-def group_episodes(excursions: Sequence[Excursion], *, slack: float) -> list[Episode]:
-    """Excursions that began within ``slack`` seconds of each other (chained) as episodes,
-    the episode with the strongest lead first (ties: the more recent).
+def group_episodes(excursions: Sequence[Excursion], *, step: float) -> list[Episode]:
+    """Excursions that began within three samples (at least 5 minutes) of each other
+    (chained) as episodes, the episode with the strongest lead first (ties: the more recent).
+    A sample is ``step`` long, or the excursion's own step when it was measured at another
+    (the coarser of the two counts): starts read at one-minute samples are grouped as they
+    are in the default question, whatever the range asked about.
 
     Grouping by *start*, not by any overlap, keeps a slow story (a disk filling for a day)
     from swallowing every short incident that happened meanwhile."""
+
+    def slack(a: Excursion, b: Excursion) -> float:
+        return max(3 * max(a.checked.step or step, b.checked.step or step), 300.0)
+
     groups: list[list[Excursion]] = []
     for excursion in sorted(excursions, key=lambda x: x.start):
-        if groups and excursion.start - groups[-1][-1].start <= slack:
+        if groups and excursion.start - groups[-1][-1].start <= slack(groups[-1][-1], excursion):
             groups[-1].append(excursion)
         else:
             groups.append([excursion])
@@ -266,7 +273,7 @@ class Report:
                     continue
                 excursion = dataclasses.replace(excursion, ongoing=False)
             excursions.append(excursion)
-        episodes = group_episodes(excursions, slack=max(3 * step, 300.0))
+        episodes = group_episodes(_unbroken(excursions), step=step)
         with_target = len({c.target for c in checked.values()}) > 1
         return cls(episodes, now=now, step=step, with_target=with_target)
 
@@ -340,6 +347,31 @@ class Report:
                 for i, x in enumerate(found)
             ]
         )
+
+
+def _unbroken(excursions: Sequence[Excursion]) -> list[Excursion]:
+    """``excursions`` less those that began while their series was already away in an
+    excursion still going: a series is in one excursion at a time, so a fill read "since
+    Mar 11 09:33, still going" is not named again from wherever a detector span re-opened
+    on it (the earlier one takes the stronger score of the two)."""
+    kept: list[Excursion] = []
+    for excursion in sorted(excursions, key=lambda x: x.start):
+        earlier = next(
+            (
+                i
+                for i, k in enumerate(kept)
+                if k.ongoing
+                and k.checked.key == excursion.checked.key
+                and k.start < excursion.start
+            ),
+            None,
+        )
+        if earlier is None:
+            kept.append(excursion)
+        elif excursion.score > kept[earlier].score:
+            stronger = dataclasses.replace(kept[earlier].finding, peak_score=excursion.score)
+            kept[earlier] = dataclasses.replace(kept[earlier], finding=stronger)
+    return kept
 
 
 def stopped_at(series: Series, *, now: float, step: float) -> float | None:

@@ -18,7 +18,9 @@ The fine pass *measures*; whether an incident is worth naming is still the range
 call. A slow story (a disk filling for a day) is plain at 30-minute samples and barely there at
 one-minute ones (the detector's baseline follows a slow ramp), so a refined incident never
 drops below :data:`~bot.features.anomaly.report.NOTABLE_SCORE` when its coarse reading was
-above it.
+above it *and* lasted :data:`SLOW_SECONDS` or more. A shorter coarse span is an incident the
+fine pass sees in full: its fine score stands, so a short rise that 30-minute samples happen
+to smear over the alert line stays the minor blip the default question calls it.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ CONTEXT_SECONDS = 6 * 3600.0
 MAX_FRAME_SECONDS = 4 * 86400.0
 #: Series refined per answer at most.
 MAX_SERIES = 8
+#: A coarse span at least this long is a slow story (a fill, a leak): it keeps its standing
+#: when the fine pass barely sees it. Incidents timed in minutes are well under it.
+SLOW_SECONDS = 2 * 3600.0
 _FRAME_MARK = " · "
 
 
@@ -149,9 +154,10 @@ def _unnamed(name: str) -> str:
 
 def _standing(coarse: Finding, fine: list[Finding]) -> list[Finding]:
     """``fine`` (the refined spans of ``coarse``), the strongest keeping ``coarse``'s score
-    when that was notable and none of them is."""
+    when that was notable over a slow story (:data:`SLOW_SECONDS`) and none of them is."""
     strongest = max(fine, key=lambda f: f.peak_score)
-    if coarse.peak_score < NOTABLE_SCORE or strongest.peak_score >= NOTABLE_SCORE:
+    slow = coarse.end - coarse.start >= SLOW_SECONDS
+    if not slow or coarse.peak_score < NOTABLE_SCORE or strongest.peak_score >= NOTABLE_SCORE:
         return fine
     kept = replace(strongest, peak_score=coarse.peak_score)
     return [kept if f is strongest else f for f in fine]
