@@ -59,7 +59,8 @@ class Round:
         acks, answers = self.acks(), self.answers()
         return (
             f"{self.kind:5s} {self.rate:7.1f} req/s  ok {self.ok}/{self.requests}  "
-            f"ack p50 {percentile(acks, 0.5) * 1000:6.1f} p99 {percentile(acks, 0.99) * 1000:6.1f} ms"
+            f"ack p50 {percentile(acks, 0.5) * 1000:6.1f}"
+            f" p99 {percentile(acks, 0.99) * 1000:6.1f} ms"
             f"  answer p50 {percentile(answers, 0.5) * 1000:6.1f}"
             f" p99 {percentile(answers, 0.99) * 1000:6.1f} ms"
         )
@@ -82,12 +83,13 @@ async def bench(args: argparse.Namespace) -> list[Round]:
     fake = FakeSlack()
     await fake.start()
     log_dir = Path(tempfile.mkdtemp(prefix="slack-bench-"))
-    kinds = ["ours"] if args.only == "ours" else ["bolt"] if args.only == "bolt" else ["ours", "bolt"]
+    kinds = [args.only] if args.only else ["ours", "bolt"]
     servers: dict[str, Server] = {}
     rounds: list[Round] = []
     try:
         for kind in kinds:
-            servers[kind] = await start_server(kind, fake, log_dir)
+            prefix = args.prefix.split() if args.prefix and kind == "ours" else ()
+            servers[kind] = await start_server(kind, fake, log_dir, prefix)
         clients = {k: Client(fake, s.url) for k, s in servers.items()}
         for client in clients.values():
             await client.__aenter__()
@@ -161,6 +163,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--text", default="what's down?")
     parser.add_argument("--only", choices=("ours", "bolt"))
+    parser.add_argument("--prefix", help="put before our server's command (a profiler)")
     args = parser.parse_args()
     rounds = asyncio.run(bench(args))
     print()

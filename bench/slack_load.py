@@ -22,10 +22,12 @@ import hmac
 import itertools
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -35,8 +37,8 @@ from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
-SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
-BOT_TOKEN = "xoxb-bench-0000-TOKEN"
+SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"  # noqa: S105 - the fake's own
+BOT_TOKEN = "xoxb-bench-0000-TOKEN"  # noqa: S105 - the fake's own
 TEAM_ID = "T0BENCH01"
 
 
@@ -143,7 +145,9 @@ def sign(timestamp: str, body: str, secret: str = SIGNING_SECRET) -> str:
 _triggers = itertools.count(1)
 
 
-def slash_command(text: str, response_url: str, *, user: str = "U0BENCH01") -> tuple[str, dict[str, str]]:
+def slash_command(
+    text: str, response_url: str, *, user: str = "U0BENCH01"
+) -> tuple[str, dict[str, str]]:
     """The form body and signed headers of ``/ops <text>``."""
     fields = {
         "token": "benchverificationtoken", "team_id": TEAM_ID, "team_domain": "bench",
@@ -165,7 +169,9 @@ def slash_command(text: str, response_url: str, *, user: str = "U0BENCH01") -> t
 _events = itertools.count(1)
 
 
-def app_mention(text: str, thread_ts: str, *, user: str = "U0BENCH01") -> tuple[str, dict[str, str]]:
+def app_mention(
+    text: str, thread_ts: str, *, user: str = "U0BENCH01"
+) -> tuple[str, dict[str, str]]:
     """The JSON body and signed headers of an ``app_mention`` of the bot in a thread."""
     ts = f"{time.time():.6f}"
     event = {
@@ -259,7 +265,7 @@ class Server:
     log: Path
 
     def stop(self) -> None:
-        self.process.terminate()
+        self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
@@ -267,9 +273,12 @@ class Server:
             self.process.wait()
 
 
-async def start_server(kind: str, fake: FakeSlack, log_dir: Path) -> Server:
+async def start_server(
+    kind: str, fake: FakeSlack, log_dir: Path, prefix: Sequence[str] = ()
+) -> Server:
     """``ours``: ``smartcloudops serve``; ``bolt``: the bare Bolt baseline. Waits until the
-    server answers ``/slack/events`` (a GET there is a 405 once it listens)."""
+    server answers ``/slack/events`` (a GET there is a 405 once it listens). ``prefix`` goes
+    before the command line (a profiler: ``py-spy record -o out.svg --``)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")}
     env.pop("SMARTCLOUDOPS_CONFIG", None)
@@ -287,9 +296,9 @@ async def start_server(kind: str, fake: FakeSlack, log_dir: Path) -> Server:
         argv = [sys.executable, str(BENCH / "slack_baseline_app.py"), "--port", str(port)]
     else:
         raise ValueError(kind)
+    argv = [*prefix, *argv]
     log = log_dir / f"{kind}.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen(argv, env=env, stdout=out, stderr=out, cwd=ROOT)
+    process = _spawn(argv, env, log)
     url = f"http://127.0.0.1:{port}/slack/events"
     async with aiohttp.ClientSession() as session:
         deadline = time.monotonic() + 120
@@ -305,6 +314,11 @@ async def start_server(kind: str, fake: FakeSlack, log_dir: Path) -> Server:
             await asyncio.sleep(0.2)
     process.kill()
     raise RuntimeError(f"{kind} server did not start within 120 s; see {log}")
+
+
+def _spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(argv, env=env, stdout=out, stderr=out, cwd=ROOT)
 
 
 def percentile(values: list[float], q: float) -> float:
