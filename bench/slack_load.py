@@ -90,9 +90,11 @@ class FakeSlack:
         self._waiting[f"thread:{thread}"] = future
         return thread, future
 
-    def forget(self, response_url: str) -> None:
-        self._waiting.pop(response_url.rsplit("/", 2)[-2], None)
-        self._waiting.pop(f"thread:{response_url}", None)
+    def forget(self, future: asyncio.Future[bytes]) -> None:
+        """Stop waiting for the answer ``future`` stands for."""
+        for key, waiting in list(self._waiting.items()):
+            if waiting is future:
+                del self._waiting[key]
 
     async def _hook(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -241,16 +243,16 @@ class Client:
                 await response.read()
                 status = response.status
         except aiohttp.ClientError:
-            self.fake.forget(response_url)
+            self.fake.forget(answered)
             return Sample(None, None, 0)
         ack = time.perf_counter() - started
         if status != 200:
-            self.fake.forget(response_url)
+            self.fake.forget(answered)
             return Sample(ack, None, status)
         try:
             await asyncio.wait_for(answered, self.answer_timeout)
         except TimeoutError:
-            self.fake.forget(response_url)
+            self.fake.forget(answered)
             return Sample(ack, None, status)
         return Sample(ack, time.perf_counter() - started, status)
 

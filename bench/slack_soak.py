@@ -82,7 +82,11 @@ async def soak(args: argparse.Namespace) -> str:
 
             async def one(kind: str, text: str, user: str, window: Window) -> None:
                 send = client.command if kind == "command" else client.mention
-                window.samples.append(await send(text, user=user))
+                try:
+                    window.samples.append(await send(text, user=user))
+                except Exception as exc:  # a bug here must not lose the sample
+                    print(f"load generator error: {exc!r}", file=sys.stderr)
+                    window.samples.append(Sample(None, None, -1))
 
             async def sampler() -> None:
                 while True:
