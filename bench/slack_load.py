@@ -59,6 +59,8 @@ class FakeSlack:
         self.hooks = 0
         self.uploads = 0
         self.api_calls = 0
+        self.placeholders = 0
+        self._placeholder_threads: dict[str, str] = {}
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
@@ -77,14 +79,16 @@ class FakeSlack:
         return f"http://127.0.0.1:{self.port}"
 
     def expect_answer(self) -> tuple[str, asyncio.Future[bytes]]:
-        """A fresh ``response_url`` and the future its first POST resolves."""
+        """A fresh ``response_url`` and the future its first POST that is not the "Working on
+        it…" placeholder resolves."""
         hook = str(next(self._ids))
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._waiting[hook] = future
         return f"{self.url}/commands/{TEAM_ID}/{hook}/s3cr3t", future
 
     def expect_post(self) -> tuple[str, asyncio.Future[bytes]]:
-        """A fresh thread ts and the future the first ``chat.postMessage`` into it resolves."""
+        """A fresh thread ts and the future the answer in it resolves: the first
+        ``chat.postMessage`` into it, or the ``chat.update`` of the placeholder posted there."""
         thread = f"{time.time():.0f}.{next(self._ids):06d}"
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._waiting[f"thread:{thread}"] = future
@@ -99,6 +103,9 @@ class FakeSlack:
     async def _hook(self, request: web.Request) -> web.Response:
         body = await request.read()
         self.hooks += 1
+        if _is_placeholder(body):
+            self.placeholders += 1
+            return web.Response(text="ok")
         future = self._waiting.pop(request.match_info["hook"], None)
         if future is not None and not future.done():
             future.set_result(body)
@@ -115,12 +122,20 @@ class FakeSlack:
                 "bot_id": "B0BENCHBOT", "is_enterprise_install": False,
             }  # fmt: skip
             return web.json_response(answer, headers={"x-oauth-scopes": "chat:write,commands"})
-        if method == "chat.postMessage":
+        if method in ("chat.postMessage", "chat.update"):
             params = json.loads(body) if request.content_type == "application/json" else {}
-            future = self._waiting.pop(f"thread:{params.get('thread_ts')}", None)
+            ts = params.get("ts") or f"{time.time():.6f}.{next(self._ids)}"
+            key = f"thread:{params.get('thread_ts')}"
+            if method == "chat.update":
+                key = self._placeholder_threads.pop(ts, "")
+            elif _is_placeholder(body):
+                self.placeholders += 1
+                self._placeholder_threads[ts] = key
+                key = ""
+            future = self._waiting.pop(key, None)
             if future is not None and not future.done():
                 future.set_result(body)
-            return web.json_response({"ok": True, "ts": f"{time.time():.6f}", "channel": "C1"})
+            return web.json_response({"ok": True, "ts": ts, "channel": params.get("channel")})
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ids):09d}"
             return web.json_response(
@@ -137,6 +152,11 @@ class FakeSlack:
         body = await request.read()
         self.uploads += 1
         return web.Response(text=f"OK - {len(body)}")
+
+
+def _is_placeholder(body: bytes) -> bool:
+    """The bot's "Working on it…" (the answer replaces it later)."""
+    return b"Working on it" in body and len(body) < 400
 
 
 def sign(timestamp: str, body: str, secret: str = SIGNING_SECRET) -> str:

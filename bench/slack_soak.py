@@ -51,17 +51,19 @@ class Window:
     start: float
     samples: list[Sample] = field(default_factory=list)
     rss: list[int] = field(default_factory=list)
+    load: list[float] = field(default_factory=list)
 
     def line(self, minutes: float) -> str:
         acks = [s.ack for s in self.samples if s.ack is not None]
         answers = [s.answer for s in self.samples if s.answer is not None]
         failed = sum(1 for s in self.samples if s.answer is None)
         rss = self.rss[-1] / 2**20 if self.rss else float("nan")
+        load = max(self.load) if self.load else float("nan")
         return (
             f"| {self.start / 60:g}-{self.start / 60 + minutes:g} | {len(self.samples)} "
             f"| {percentile(acks, 0.5) * 1000:.1f} | {percentile(acks, 0.99) * 1000:.1f} "
             f"| {percentile(answers, 0.5) * 1000:.1f} | {percentile(answers, 0.99) * 1000:.1f} "
-            f"| {failed} | {rss:.1f} |"
+            f"| {failed} | {rss:.1f} | {load:.1f} |"
         )
 
 
@@ -93,7 +95,15 @@ async def soak(args: argparse.Namespace) -> str:
                     elapsed = time.monotonic() - started
                     rss = rss_bytes(pid)
                     rss_trace.append((elapsed, rss))
-                    windows[min(len(windows) - 1, int(elapsed // window_seconds))].rss.append(rss)
+                    window = windows[min(len(windows) - 1, int(elapsed // window_seconds))]
+                    window.rss.append(rss)
+                    window.load.append(os.getloadavg()[0])
+                    if window.samples and len(window.rss) % 12 == 1:
+                        print(
+                            f"{elapsed / 60:5.1f} min {window.line(args.window_minutes)}"
+                            f" placeholders {fake.placeholders}",
+                            flush=True,
+                        )
                     await asyncio.sleep(args.sample)
 
             watching = asyncio.create_task(sampler())
@@ -117,7 +127,7 @@ async def soak(args: argparse.Namespace) -> str:
     finally:
         server.stop()
         await fake.close()
-    return report(args, windows, rss_trace, log_dir)
+    return report(args, windows, rss_trace, log_dir, fake.placeholders)
 
 
 def report(
@@ -125,6 +135,7 @@ def report(
     windows: list[Window],
     rss_trace: list[tuple[float, int]],
     log_dir: Path,
+    placeholders: int,
 ) -> str:
     samples = [s for w in windows for s in w.samples]
     acks = [s.ack for s in samples if s.ack is not None]
@@ -146,7 +157,8 @@ def report(
         f"{load[2]:.2f}. Server log: {log_dir}.",
         "",
         f"Sent {len(samples)} messages ({args.rate:g}/s, half slash commands, half mentions), "
-        f"{failed} without an answer within 30 s.",
+        f'{failed} without an answer within 30 s; {placeholders} "Working on it…" '
+        "placeholders shown (an answer's latency is to the answer itself, not its placeholder).",
         "",
         f"- RSS: {rss_trace[0][1] / 2**20:.1f} MiB at the first sample, {base / 2**20:.1f} MiB "
         f"after {args.warmup_minutes:g} min warm-up, {final / 2**20:.1f} MiB at the end, peak "
@@ -157,8 +169,8 @@ def report(
         f"{percentile(answers, 0.99) * 1000:.1f} ms",
         "",
         "| minutes | messages | ack p50 ms | ack p99 ms | answer p50 ms | answer p99 ms "
-        "| failed | RSS MiB (end) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| failed | RSS MiB (end) | max 1-min load average |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [w.line(args.window_minutes) for w in windows if w.samples]
     return "\n".join(lines) + "\n"
