@@ -68,8 +68,8 @@ class ConsoleRenderer:
         lines.extend(f"  chart: {self._save(c.filename, c.png)}" for c in reply.charts)
         if reply.choices:
             lines.append("  options: " + " | ".join(f'"{c.command}"' for c in reply.choices))
-        if reply.footer:
-            lines.append(f"  ({quote_code(reply.footer)})")
+        if reply.shown_footer:
+            lines.append(f"  ({quote_code(reply.shown_footer)})")
         return "\n".join(lines)
 
     def _save(self, filename: str, png: bytes) -> str:
@@ -110,7 +110,7 @@ class ConsoleChat:
         user = local_user()
         self._template = IncomingMessage(
             platform="console", team_id="local", channel_id="console",
-            user_id=user, user_name=user, text="", is_direct=True,
+            user_id=user, user_name=user, text="", is_direct=True, tenant_id="local",
         )  # fmt: skip
 
     async def send(self, text: str) -> Reply | None:

@@ -6,7 +6,8 @@ file) as ``Authorization: Bearer <token>`` (Alertmanager's ``http_config.authori
 as the password of ``Authorization: Basic`` (``http_config.basic_auth``), compared in
 constant time; anything else is 401. With no token configured every request is refused.
 A body that is not an Alertmanager notification is 400. A storage outage is 503, so
-Alertmanager retries; posts already made are then edited, not repeated.
+Alertmanager retries; posts already made are then edited, not repeated. Each notification is
+counted by result (``ok``, ``unauthorized``, ``invalid``, ``unavailable``).
 
 Configure Alertmanager with, for example::
 
@@ -26,6 +27,7 @@ import binascii
 import hmac
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from aiohttp import web
 
@@ -40,26 +42,50 @@ Mount = Callable[[web.Application], None]
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="alertmanager"'}
 
 
+class NotificationTelemetry(Protocol):
+    """Counts notifications by result (:class:`bot.core.telemetry.Telemetry`)."""
+
+    def alertmanager_notification(self, result: str) -> None: ...
+
+
+class _Uncounted:
+    def alertmanager_notification(self, result: str) -> None:
+        """Nothing to count."""
+
+
 class AlertmanagerWebhook:
     """Checks the token, validates the notification and hands it to the notifier."""
 
-    def __init__(self, notifier: AlertNotifier, token: str | None) -> None:
+    def __init__(
+        self,
+        notifier: AlertNotifier,
+        token: str | None,
+        telemetry: NotificationTelemetry | None = None,
+    ) -> None:
         self._notifier = notifier
         self._token = token.encode("utf-8") if token else None
+        self._telemetry = telemetry or _Uncounted()
 
     async def handle(self, request: web.Request) -> web.Response:
+        result, response = await self._answer(request)
+        self._telemetry.alertmanager_notification(result)
+        return response
+
+    async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
         if not self.authorised(request.headers.get("Authorization", "")):
-            return web.json_response({"error": "unauthorized"}, status=401, headers=_CHALLENGE)
+            refusal = web.json_response({"error": "unauthorized"}, status=401, headers=_CHALLENGE)
+            return "unauthorized", refusal
         try:
             notification = parse_notification(await request.read())
         except InvalidInput as exc:
-            return web.json_response({"error": exc.message}, status=400)
+            return "invalid", web.json_response({"error": exc.message}, status=400)
         try:
             channels = await self._notifier.notify(notification)
         except DependencyError as exc:
             log.warning("alert notification not published: %s is down", exc.dependency)
-            return web.json_response({"error": f"{exc.dependency} unavailable"}, status=503)
-        return web.json_response({"status": "ok", "channels": channels})
+            unavailable = {"error": f"{exc.dependency} unavailable"}
+            return "unavailable", web.json_response(unavailable, status=503)
+        return "ok", web.json_response({"status": "ok", "channels": channels})
 
     def authorised(self, header: str) -> bool:
         """Whether ``header`` (an ``Authorization`` value) carries the configured token."""
@@ -84,9 +110,11 @@ def _credential(header: str) -> bytes | None:
     return None
 
 
-def webhook_plugin(notifier: AlertNotifier, token: str | None) -> Mount:
+def webhook_plugin(
+    notifier: AlertNotifier, token: str | None, telemetry: NotificationTelemetry | None = None
+) -> Mount:
     """The plugin that mounts ``POST /alertmanager``."""
-    webhook = AlertmanagerWebhook(notifier, token)
+    webhook = AlertmanagerWebhook(notifier, token, telemetry)
 
     def mount(app: web.Application) -> None:
         if token is None:

@@ -23,6 +23,7 @@ from adapters.discord.buttons import ChoiceButton
 from adapters.discord.chat import DiscordChat
 from adapters.discord.options import DiscordOptions
 from adapters.discord.render import NO_MENTIONS
+from bot.core.correlation import correlated
 from bot.core.errors import AdapterError
 
 log = logging.getLogger(__name__)
@@ -111,11 +112,13 @@ class OpsClient(discord.Client):
 
 @contextlib.contextmanager
 def _reported(kind: str) -> Iterator[None]:
-    """Log an :class:`AdapterError` from one event instead of letting discord.py print it."""
-    try:
-        yield
-    except AdapterError as exc:
-        log.warning("discord %s not answered: %s", kind, exc)
+    """One event as one turn (its log lines share a correlation id); an
+    :class:`AdapterError` from it is logged instead of letting discord.py print it."""
+    with correlated():
+        try:
+            yield
+        except AdapterError as exc:
+            log.warning("discord %s not answered: %s", kind, exc)
 
 
 def _signature(command: Mapping[str, Any]) -> tuple[Any, ...]:

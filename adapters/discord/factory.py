@@ -19,7 +19,7 @@ from adapters.discord.chat import DiscordChat
 from adapters.discord.client import OpsClient, point_at
 from adapters.discord.complete import Vocabulary
 from adapters.discord.gateway import GatewaySupervisor
-from adapters.discord.lease import Fence, ShardLease
+from adapters.discord.lease import Fence, Lease
 from adapters.discord.options import DiscordOptions
 from adapters.discord.poster import DiscordPoster
 from bot.core.ports import DedupeStore
@@ -46,7 +46,7 @@ def build_discord(
     handle: Handle,
     dedupe: DedupeStore,
     vocabulary: Vocabulary,
-    lease: ShardLease,
+    lease: Lease,
     stack: contextlib.AsyncExitStack,
 ) -> DiscordParts:
     """The Discord adapter; the gateway and the poster are closed when ``stack`` unwinds."""

@@ -24,8 +24,8 @@ from typing import Protocol
 
 import discord
 
-from adapters.discord.lease import Fence, Grant, ShardLease
-from bot.core.errors import DependencyError
+from adapters.discord.lease import Fence, Lease
+from bot.core.coordination import Tenure, give_up, keep, take
 from bot.core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class GatewaySupervisor:
 
     def __init__(
         self,
-        lease: ShardLease,
+        lease: Lease,
         fence: Fence,
         new_client: Callable[[], SessionClient],
         token: str,
@@ -66,6 +66,7 @@ class GatewaySupervisor:
         standby_poll: float,
     ) -> None:
         self._lease = lease
+        self._what = f"discord shard {lease.name}"
         self._fence = fence
         self._new_client = new_client
         self._token = token
@@ -109,21 +110,22 @@ class GatewaySupervisor:
     async def _run(self) -> None:
         failures = 0
         while not self._stop_requested():
-            grant = await self._try_acquire()
-            if grant is None:
+            tenure = await self._try_acquire()
+            if tenure is None:
                 await asyncio.sleep(self._standby_poll)
                 continue
             if self._stop_requested():  # a cancellation was lost; stop() is waiting
-                await self._release(grant)
+                await self._release(tenure)
                 return
             self.tenures += 1
+            grant = tenure.grant
             log.info("holding discord shard %s (fencing token %s)", grant.name, grant.fencing_token)
             try:
-                ending = await self._hold(grant)
+                ending = await self._hold(tenure)
             finally:
                 self._closing = True
                 self._fence.drop()
-                await self._release(grant)
+                await self._release(tenure)
                 self._closing = False
             if ending is Ending.FATAL:
                 return
@@ -131,67 +133,34 @@ class GatewaySupervisor:
             if failures:
                 await asyncio.sleep(min(self._standby_poll * 2 ** (failures - 1), MAX_BACKOFF))
 
-    async def _try_acquire(self) -> Grant | None:
-        started = self._fence.now()
-        try:
-            grant = await self._lease.acquire()
-        except DependencyError as exc:
-            log.warning("cannot take the discord shard lease: %s", exc)
-            return None
-        if grant is not None and not self._stopping:
-            self._fence.hold(grant, started, self._lease.ttl_seconds)
-        return grant
+    async def _try_acquire(self) -> Tenure | None:
+        tenure = await take(self._lease, what=self._what)
+        if tenure is not None and not self._stopping:
+            self._fence.hold(tenure)
+        return tenure
 
-    async def _hold(self, grant: Grant) -> Ending:
+    async def _hold(self, tenure: Tenure) -> Ending:
         client = self._new_client()
         session = asyncio.create_task(client.start(self._token), name="discord-session")
-        keeper = asyncio.create_task(self._keep(grant), name="discord-lease")
+        keeper = asyncio.create_task(
+            keep(tenure, every=self._renew_every, what=self._what), name="discord-lease"
+        )
         try:
             await asyncio.wait({session, keeper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            # Closing and the fence dropped first: should the keeper lose its cancellation
-            # inside a renewal, it neither re-arms the fence nor renews again.
+            # Closing and the fence (so the tenure) dropped first: should the keeper lose its
+            # cancellation inside a renewal, it neither re-arms the fence nor renews again.
             self._closing = True
             self._fence.drop()
             keeper.cancel()
             await _settle(client, session, keeper)
         return _ending_of(session)
 
-    async def _keep(self, grant: Grant) -> None:
-        """Renew until the lease is lost or has not been confirmed for a whole TTL."""
-        while not self._tenure_over():
-            await asyncio.sleep(self._renew_every)
-            if self._tenure_over():
-                return
-            started = self._fence.now()
-            try:
-                renewed: bool | None = await self._lease.renew(grant)
-            except DependencyError as exc:
-                log.warning("cannot renew the discord shard lease: %s", exc)
-                renewed = None
-            if renewed is None:
-                if self._fence.holds():
-                    continue
-                log.error("discord shard lease unconfirmed for a whole TTL; giving the shard up")
-                return
-            if not renewed:
-                log.warning("lost the discord shard lease %s to another replica", grant.name)
-                return
-            if self._tenure_over():
-                return
-            self._fence.hold(grant, started, self._lease.ttl_seconds)
-
     def _stop_requested(self) -> bool:
         return self._stopping
 
-    def _tenure_over(self) -> bool:
-        return self._stopping or self._closing
-
-    async def _release(self, grant: Grant) -> None:
-        try:
-            await self._lease.release(grant)
-        except DependencyError as exc:
-            log.warning("cannot release the discord shard lease (it lapses by itself): %s", exc)
+    async def _release(self, tenure: Tenure) -> None:
+        await give_up(tenure, what=self._what)
 
 
 async def _settle(client: SessionClient, *tasks: asyncio.Task[None]) -> None:

@@ -4,6 +4,7 @@ Pure translation. :func:`facts_of_message` / :func:`facts_of_interaction` copy t
 that matter out of discord.py objects into frozen values; everything else here works on those
 values, so the rules (mention, prefix, DM, bots ignored, threads) are tested without a gateway.
 Ids are snowflakes rendered as strings: immutable, safe to authorise on. Names are display only.
+The guild is the message's tenant; a direct message has none (it belongs to no guild).
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ def _incoming(person: Person, place: Place, text: str, event_id: int) -> Incomin
         thread_id=str(place.thread_id) if place.thread_id is not None else None,
         message_id=str(event_id),
         is_direct=place.guild_id is None,
+        tenant_id=str(place.guild_id) if place.guild_id is not None else None,
     )
 
 

@@ -6,8 +6,6 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Mapping
 
-import aiohttp
-
 from bot.core.errors import ConfigError
 from bot.features.remediation import policy as spec
 from bot.features.remediation.ports import ActionExecutor
@@ -38,6 +36,8 @@ async def _build(
 
         return CommandExecutor.from_config(config)
     if isinstance(config, spec.WebhookExecutor):
+        import aiohttp  # only with a webhook executor: every command builds the executors
+
         from adapters.executors.webhook import WebhookExecutor
 
         secret = env.get(config.secret_env, "")

@@ -13,6 +13,12 @@ nobody waits for). Failures are translated at this boundary:
 
 A large answer (over :data:`THREAD_PARSE_BYTES`) is decoded in a worker thread: megabytes of
 JSON take long enough to stall every other conversation on the event loop.
+
+At most ``max_concurrency`` calls are in flight at once (the connection pool is sized to match,
+plus one lane for the readiness ping, so no call ever waits inside aiohttp). A call that finds
+no free slot within ``queue_seconds`` raises :class:`~bot.core.errors.Overloaded` ("busy, try
+again"): under a burst the bot is the bottleneck and says so. ``timeout`` starts only once a
+slot is held, so "did not answer within 10s" means Prometheus took that long.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import aiohttp
 from yarl import URL
 
 from adapters.metrics.promql_catalog import PROMETHEUS_TEMPLATES, build_catalog, render
+from bot.core.bound import ConcurrencyLimit
 from bot.core.errors import DependencyError, InvalidInput
 from bot.features.metrics.lookup import name_series
 from bot.features.metrics.ports import (
@@ -54,6 +61,10 @@ DOWN_LOOK_BACK = 86400.0
 """How far back "down since" is looked for."""
 MAX_BYTES = 8 * 1024 * 1024
 THREAD_PARSE_BYTES = 256 * 1024
+MAX_CONCURRENCY = 20
+"""Calls in flight at once; Prometheus' own ``--query.max-concurrency`` defaults to 20 too."""
+QUEUE_SECONDS = 2.0
+"""How long a call may wait for a free slot before the bot answers "busy"."""
 _CHUNK = 64 * 1024
 _QUERY_PREFIX = re.compile(r'^invalid parameter "query":\s*')
 _SYNTAX_HINT = (
@@ -76,6 +87,8 @@ class PrometheusMetricsSource:
         catalog_overrides: Mapping[str, str] | None = None,
         target_labels: Sequence[str] = ("instance", "job", "service"),
         max_bytes: int = MAX_BYTES,
+        max_concurrency: int = MAX_CONCURRENCY,
+        queue_seconds: float = QUEUE_SECONDS,
     ) -> None:
         parsed = URL(url)
         self._headers = _basic_auth(parsed.user, parsed.password)
@@ -86,6 +99,10 @@ class PrometheusMetricsSource:
         self._catalog = build_catalog(PROMETHEUS_TEMPLATES, catalog_overrides)
         self._target_labels = tuple(target_labels)
         self._session: aiohttp.ClientSession | None = None
+        self.limit = ConcurrencyLimit(_DEPENDENCY, max_concurrency, wait=queue_seconds)
+        # Readiness pings take turns on a lane of their own: a burst of questions must not
+        # make Prometheus look down, nor a slow ping take a question's slot.
+        self._ping_lane = ConcurrencyLimit(_DEPENDENCY, 1, wait=timeout)
 
     @property
     def target_labels(self) -> tuple[str, ...]:
@@ -172,7 +189,7 @@ class PrometheusMetricsSource:
     async def ping(self) -> None:
         """Raise :class:`DependencyError` unless Prometheus reports itself ready."""
         try:
-            status, _ = await self._send("GET", "-/ready", {})
+            status, _ = await self._send("GET", "-/ready", {}, lane=self._ping_lane)
         except _TooLarge:
             raise self._down("answered -/ready with far too much") from None
         if status != 200:
@@ -188,12 +205,14 @@ class PrometheusMetricsSource:
     # ----------------------------------------------------------------------- HTTP
 
     def _limit(self) -> dict[str, str]:
-        return {"timeout": f"{self._timeout:g}s"}
+        return {"timeout": _duration(self._timeout)}
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self._timeout), headers=self._headers
+                connector=aiohttp.TCPConnector(limit=self.limit.size + self._ping_lane.size),
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                headers=self._headers,
             )
         return self._session
 
@@ -211,8 +230,20 @@ class PrometheusMetricsSource:
             return body.get("data")
         raise self._failure(status, str(body.get("errorType", "")), str(body.get("error", "")))
 
-    async def _send(self, method: str, path: str, params: Mapping[str, str]) -> tuple[int, bytes]:
-        url = self._base / path
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        lane: ConcurrencyLimit | None = None,
+    ) -> tuple[int, bytes]:
+        """Status and body, within a slot of ``lane`` (default: the questions' limit); the
+        timeout starts once the slot is held."""
+        async with (lane or self.limit).slot():
+            return await self._request(method, self._base / path, params)
+
+    async def _request(self, method: str, url: URL, params: Mapping[str, str]) -> tuple[int, bytes]:
         form, query = (dict(params), None) if method == "POST" else (None, dict(params))
         try:
             async with self._client().request(method, url, data=form, params=query) as response:
@@ -294,6 +325,14 @@ def _basic_auth(user: str | None, password: str | None) -> dict[str, str]:
         return {}
     token = base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
     return {"Authorization": f"Basic {token}"}
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` as a Prometheus duration: whole units only, so 2.5 s is ``2500ms``
+    (``2.5s`` is refused with HTTP 400)."""
+    if seconds == int(seconds):
+        return f"{int(seconds)}s"
+    return f"{max(1, round(seconds * 1000))}ms"
 
 
 def _num(value: float) -> str:

@@ -75,7 +75,11 @@ class SlackAdapter:
                 return
 
     async def _on_command(
-        self, ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        request: AsyncBoltRequest,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
         message = inbound.from_slash_command(body)
@@ -85,7 +89,7 @@ class SlackAdapter:
             return
         signatures = request.headers.get("x-slack-signature") or ()
         key = inbound.command_dedupe_key(body, signatures[0] if signatures else None)
-        outbox = ResponseUrlOutbox(self._web, url, message.channel_id)
+        outbox = ResponseUrlOutbox(self._web_for(context), url, message.channel_id)
         self._answer(message, outbox, Delivery(key, COMMAND_DEDUPE_TTL_SECONDS))
 
     async def _on_event(
@@ -99,16 +103,28 @@ class SlackAdapter:
             EVENT_DEDUPE_TTL_SECONDS,
             redelivery=retry_count(request.headers) > 0,
         )
-        outbox = ThreadOutbox(self._web, message.channel_id, message.thread_id)
+        outbox = ThreadOutbox(self._web_for(context), message.channel_id, message.thread_id)
         self._answer(message, outbox, delivery)
 
-    async def _on_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_click(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
         await ack()
         click = inbound.from_click(body, action)
         if click is None:
             return
         delivery = Delivery(inbound.click_dedupe_key(click), CLICK_DEDUPE_TTL_SECONDS)
-        self._answer(click.message, ClickOutbox(self._web, click), delivery)
+        self._answer(click.message, ClickOutbox(self._web_for(context), click), delivery)
+
+    def _web_for(self, context: AsyncBoltContext) -> SlackWeb:
+        """The Web API as the workspace the request came from (the token Bolt's authorize
+        found for it), so with several workspaces each answer goes out as its own."""
+        token = context.bot_token
+        return self._web.with_token(token) if token else self._web
 
     def _answer(self, message: IncomingMessage, outbox: Outbox, delivery: Delivery) -> None:
         """Respond in a task of its own (tracked, so :meth:`drain` can wait for it)."""

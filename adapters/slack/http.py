@@ -12,6 +12,12 @@ Here, in order:
 3. only then does Bolt see it (and check the signature again, which costs nothing).
 
 A refusal is logged as one short line, without the body, signature or secret.
+
+In OAuth mode, ``GET /slack/install`` and ``GET /slack/oauth_redirect`` (:class:`InstallEndpoint`)
+are the only Slack routes without a signature: a person's browser, not Slack, calls them. They
+are guarded by the OAuth ``state`` instead: the install issues a single-use state, stored in
+the database and set as a cookie on the installing browser, and the redirect is refused unless
+both match (and the code Slack adds is only good with the client secret). Both are GET only.
 """
 
 from __future__ import annotations
@@ -20,12 +26,18 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
+import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackClientError
+
+from bot.core.errors import DependencyError
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +91,42 @@ class EventsEndpoint:
             log.warning("slack: refused a signed request to %s: not a Slack payload", request.path)
             raise web.HTTPBadRequest(text="not a Slack payload")
         return await to_aiohttp_response(await self._bolt.async_dispatch(bolt_request))
+
+
+class InstallEndpoint:
+    """``GET /slack/install`` and ``GET /slack/oauth_redirect``: Bolt's OAuth flow, with the
+    failures it does not handle itself (the database or Slack unreachable) as a short page."""
+
+    def __init__(self, flow: AsyncOAuthFlow) -> None:
+        self._flow = flow
+
+    async def install(self, request: web.Request) -> web.Response:
+        return await self._run(request, self._flow.handle_installation)
+
+    async def redirect(self, request: web.Request) -> web.Response:
+        return await self._run(request, self._flow.handle_callback)
+
+    async def _run(
+        self,
+        request: web.Request,
+        step: Callable[[AsyncBoltRequest], Awaitable[BoltResponse]],
+    ) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        try:
+            response = await step(bolt_request)
+        except DependencyError as exc:
+            log.warning("slack: install step %s failed: %s", request.path, exc)
+            raise web.HTTPServiceUnavailable(text=_TRY_AGAIN) from exc
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("slack: install step %s failed: Slack: %s", request.path,
+                        type(exc).__name__)  # fmt: skip
+            raise web.HTTPBadGateway(text=_TRY_AGAIN) from exc
+        if response.status >= 400:
+            log.warning("slack: install step %s refused (%d)", request.path, response.status)
+        return await to_aiohttp_response(response)
+
+
+_TRY_AGAIN = "The installation could not be completed just now. Please try again in a minute."
 
 
 def _bolt_request(body: bytes, request: web.Request) -> AsyncBoltRequest | None:

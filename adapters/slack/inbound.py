@@ -3,8 +3,9 @@
 Three kinds of payload reach the bot: slash commands (form fields), Events API callbacks
 (``app_mention`` in channels, ``message`` in direct messages) and ``block_actions`` (a button
 click). Every id taken from them is Slack's immutable one (``U…``, ``C…``, ``T…``); names are
-for display only. Slack's own markup in user text (``<@U1>``, ``<#C1|ops>``, ``<!here>``,
-``&amp;``) becomes plain text here, so the core and the parser never see Slack syntax.
+for display only; the team (workspace) is the message's tenant. Slack's own markup in user
+text (``<@U1>``, ``<#C1|ops>``, ``<!here>``, ``&amp;``) becomes plain text here, so the core
+and the parser never see Slack syntax.
 """
 
 from __future__ import annotations
@@ -50,10 +51,11 @@ class Click:
 
 def from_slash_command(body: Payload) -> IncomingMessage:
     """A slash command (``/ops cpu of web-1``); an empty command asks for help."""
-    channel = _text(body, "channel_id")
+    channel, team = _text(body, "channel_id"), _text(body, "team_id")
     return IncomingMessage(
         platform=PLATFORM,
-        team_id=_text(body, "team_id"),
+        team_id=team,
+        tenant_id=team or None,
         channel_id=channel,
         user_id=_text(body, "user_id"),
         user_name=_text(body, "user_name"),
@@ -85,9 +87,11 @@ def from_event(body: Payload, *, bot_user_id: str | None) -> IncomingMessage | N
     if not (user and channel and ts):
         return None
     text = plain_text(_without_mention(_text(event, "text"), bot_user_id))
+    team = _text(body, "team_id") or _text(event, "team")
     return IncomingMessage(
         platform=PLATFORM,
-        team_id=_text(body, "team_id") or _text(event, "team"),
+        team_id=team,
+        tenant_id=team or None,
         channel_id=channel,
         user_id=user,
         user_name=user,
@@ -112,9 +116,11 @@ def from_click(body: Payload, action: Payload) -> Click | None:
         return None
     message_ts = _text(original, "ts") or _text(container, "message_ts") or None
     thread = original.get("thread_ts") or container.get("thread_ts")
+    team = _text(_mapping(body, "team"), "id") or _text(user, "team_id")
     message = IncomingMessage(
         platform=PLATFORM,
-        team_id=_text(_mapping(body, "team"), "id") or _text(user, "team_id"),
+        team_id=team,
+        tenant_id=team or None,
         channel_id=channel,
         user_id=user_id,
         user_name=_text(user, "username") or _text(user, "name") or user_id,

@@ -84,6 +84,28 @@ class SlackWeb:
         self._retry_handlers = list(retry_handlers)
         self._trusted = trusted
 
+    def with_token(self, token: str) -> SlackWeb:
+        """The same Web API (base URL, HTTP session, retries, logger) as the workspace whose
+        bot token is ``token``: with several workspaces, each answer goes out as its own."""
+        if token == self._client.token:
+            return self
+        client = self._client
+        own = AsyncWebClient(
+            token=token,
+            base_url=client.base_url,
+            session=client.session,
+            timeout=client.timeout,
+            retry_handlers=list(client.retry_handlers),
+            logger=client.logger,
+        )
+        return SlackWeb(
+            own,
+            session=self._session,
+            retry_handlers=self._retry_handlers,
+            trusted=self._trusted,
+            logger=self._logger,
+        )
+
     async def post(self, channel: str, thread_ts: str | None, message: SlackMessage) -> str:
         """Post ``message``; returns its ``ts``."""
         response = await self._call(

@@ -3,8 +3,10 @@
 Bolt logs a rejected request's whole body (with the legacy verification ``token`` and the
 ``response_url``, a 30-minute credential to post in that channel); at debug level the SDKs log
 request bodies, ``response_url``s (``https://hooks.slack.com/commands/…``, ``/actions/…``) and
-Socket Mode URLs (``ticket=``). The adapter gives Bolt and the SDK clients a
-logger carrying :class:`SecretRedactor`, which Bolt copies onto every logger it creates.
+Socket Mode URLs (``ticket=``); in OAuth mode, Bolt's flow logs a failed install's one-time
+``code`` (and a ``client_secret`` is masked too, should anything log one). The adapter gives
+Bolt and the SDK clients a logger carrying :class:`SecretRedactor`, which Bolt copies onto
+every logger it creates.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ _SECRETS = re.compile(
     r"|(?<=token=)[^&\s'\"]+"
     r"|(?<=response_url=)[^&\s'\"]+"
     r"|(?<=ticket=)[^&\s'\"]+"
+    r"|(?<=code=)[^&\s'\"]+"
+    r"|(?<=with code: )[^\s'\"]+"
+    r"|(?<=client_secret=)[^&\s'\"]+"
+    r"|(?<=[\"']client_secret[\"']: [\"'])[^\"']+"
+    r"|(?<=[\"']code[\"']: [\"'])[^\"']+"
     r"|(?<=/commands/)[^\s'\",]+"
     r"|(?<=/actions/)[^\s'\",]+"
     r"|(?<=[\"']token[\"']: [\"'])[^\"']+"

@@ -98,8 +98,8 @@ def render(reply: Reply) -> SlackMessage:
     if reply.code:
         page.code(reply.code)
     tail = list(_choice_blocks(reply, page))
-    if reply.footer:
-        tail.append(_context_block(page.fitted(escape(reply.footer), CONTEXT_TEXT_LIMIT)))
+    if reply.shown_footer:
+        tail.append(_context_block(page.fitted(escape(reply.shown_footer), CONTEXT_TEXT_LIMIT)))
     blocks = page.fit(tail)
     files = tuple(_chart_files(reply))
     if page.was_cut:

@@ -12,6 +12,8 @@ Ids:
   group chat or personal chat); ``thread_id`` is that suffix, the root post of a channel
   thread. Replies and stored references use the same two values.
 - ``team_id`` is the team's id in a channel, otherwise the tenant id.
+- ``tenant_id`` is always the Entra tenant (lower case, as GUIDs compare): the unit that the
+  tenant allowlist admits and that remediation requests are scoped to.
 
 Text: the bot's own ``<at>`` mention is removed; another user's mention keeps only its name;
 HTML entities Teams adds (``&nbsp;``) are decoded.
@@ -61,6 +63,7 @@ def to_incoming(activity: Any, *, text: str | None = None) -> IncomingMessage:
         thread_id=thread_id,
         message_id=_str(getattr(activity, "id", None)) or None,
         is_direct=_conversation_type(activity) == "personal",
+        tenant_id=tenant_of(activity).lower() or None,
     )
 
 

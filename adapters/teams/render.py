@@ -154,8 +154,8 @@ def _card(reply: Reply, caps: Caps, outcome: str | None, *, cut_note: bool) -> E
     shown, listed = _split_choices(reply.choices)
     if listed:
         body.append(_more_commands(listed))
-    if reply.footer:
-        body.extend(_lines(reply.footer, caps, subtle=True, small=True))
+    if reply.shown_footer:
+        body.extend(_lines(reply.shown_footer, caps, subtle=True, small=True))
     if cut_note:
         body.append(_text_block(CUT_NOTICE, italic=True, subtle=True, small=True))
     fallback = markdown_literal(cut(quote_code(reply.plain_text()), FALLBACK_LIMIT))

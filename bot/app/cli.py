@@ -2,8 +2,10 @@
 
 An operator's mistake (bad configuration, a taken or impossible port, an unreachable
 database) is one line on stderr and an exit status, never a traceback; Ctrl-C exits at once
-with status 130. In ``chat`` the log goes to stderr at WARNING (DEBUG with ``-v``), whatever
-``log_level`` says, so it stays out of the conversation on stdout.
+with status 130. The log goes to stderr, one line per event, as JSON for ``serve`` and as text
+for the other commands unless ``log_format`` says otherwise (:mod:`bot.app.logs`). In ``chat``
+it is at WARNING (DEBUG with ``-v``), whatever ``log_level`` says, so it stays out of the
+conversation on stdout.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def _command(args: argparse.Namespace) -> int:
 
     try:
         settings = load_settings()
-        _set_log_level(args, settings)
+        _configure_log(args, settings)
         return _run(args, settings)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
@@ -60,15 +62,18 @@ def _command(args: argparse.Namespace) -> int:
         return 1
 
 
-def _set_log_level(args: argparse.Namespace, settings: Settings) -> None:
-    """``-v``: DEBUG; ``chat``: WARNING (a conversation, not a server log); else the file's."""
+def _configure_log(args: argparse.Namespace, settings: Settings) -> None:
+    """Level: ``-v``: DEBUG; ``chat``: WARNING (a conversation, not a server log); else the
+    file's. Form: the file's ``log_format`` (``auto``: JSON for ``serve``)."""
+    from bot.app.logs import configure_logging, resolve_format
+
     if args.verbose:
         level: int | str = logging.DEBUG
     elif args.command == "chat":
         level = logging.WARNING
     else:
         level = settings.file.log_level
-    logging.getLogger().setLevel(level)
+    configure_logging(resolve_format(settings.file.log_format, args.command), level)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -114,11 +119,10 @@ class _Version(argparse.Action):
         values: str | Sequence[Any] | None,
         option_string: str | None = None,
     ) -> NoReturn:
-        from importlib.metadata import PackageNotFoundError, version
+        from bot.app.version import UNKNOWN, installed_version
 
-        try:
-            installed = version("smartcloudops")
-        except PackageNotFoundError:  # run from a source tree that was never pip-installed
+        installed = installed_version()
+        if installed == UNKNOWN:  # run from a source tree that was never pip-installed
             installed = "unknown (not installed)"
         print(f"{parser.prog} {installed}")
         parser.exit(0)
@@ -145,11 +149,10 @@ def _arguments() -> argparse.ArgumentParser:
 
 
 def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """Text at WARNING until the configuration says more (``parse`` and ``detect`` read none)."""
+    from bot.app.logs import configure_logging
+
+    configure_logging("text", logging.DEBUG if verbose else logging.WARNING)
 
 
 async def _chat(settings: Settings, text: str | None) -> int:

@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -38,6 +38,9 @@ ENV_NAMES: tuple[str, ...] = (
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
     "SLACK_API_URL",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_TOKEN_ENCRYPTION_KEY",
     "TEAMS_APP_ID",
     "TEAMS_APP_PASSWORD",
     "TEAMS_TENANT_ID",
@@ -58,6 +61,12 @@ class FileSettings(BaseModel):
     catalog: dict[str, str] = Field(default_factory=dict)
     target_labels: tuple[str, ...] = ("instance", "job", "service")
     prometheus_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    prometheus_max_concurrency: int = Field(default=20, ge=1, le=1000)
+    """Prometheus calls in flight at once per replica (more wait, briefly, for a turn)."""
+    prometheus_queue_seconds: float = Field(default=2.0, ge=0, le=60)
+    """How long a call may wait for a turn before the bot answers "busy, try again"."""
+    dependency_check_interval_seconds: float = Field(default=15.0, ge=1, le=3600)
+    """How often ``serve`` checks every dependency for ``smartcloudops_dependency_up``."""
     default_range_seconds: int = Field(default=3600, ge=60, le=90 * 86400)
     context_ttl_seconds: int = Field(default=3600, ge=60)
     history_limit: int = Field(default=10, ge=1, le=100)
@@ -73,6 +82,8 @@ class FileSettings(BaseModel):
     timezone: str = "UTC"
     """Where people mean "yesterday", "since 3am" and "last Tuesday" (an IANA name)."""
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """One JSON object per line, or text; ``auto``: JSON for ``serve``, text otherwise."""
     database: DatabaseTimeouts = Field(default_factory=DatabaseTimeouts)
 
     @field_validator("timezone")
@@ -112,6 +123,9 @@ class Settings:
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    slack_token_encryption_key: str | None = field(default=None, repr=False)
     teams_app_id: str | None = None
     teams_app_password: str | None = field(default=None, repr=False)
     teams_tenant_id: str | None = None
@@ -156,7 +170,13 @@ class Settings:
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+        credentials = self.slack_bot_token or self.slack_oauth
+        return bool(credentials and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Slack's OAuth mode (many workspaces install the app) rather than one bot token."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @property
     def teams_enabled(self) -> bool:
@@ -188,6 +208,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
         slack_app_token=get("SLACK_APP_TOKEN"),
         slack_api_url=_url("SLACK_API_URL", get("SLACK_API_URL")),
+        slack_client_id=get("SLACK_CLIENT_ID"),
+        slack_client_secret=get("SLACK_CLIENT_SECRET"),
+        slack_token_encryption_key=get("SLACK_TOKEN_ENCRYPTION_KEY"),
         teams_app_id=get("TEAMS_APP_ID"),
         teams_app_password=get("TEAMS_APP_PASSWORD"),
         teams_tenant_id=get("TEAMS_TENANT_ID"),
@@ -213,8 +236,14 @@ def _parse_sections(settings: Settings, path: str | None) -> None:
 #: Credentials that only work together: (set, missing, what to do). Half of a platform's
 #: credentials is a mistake, not a wish to leave the platform off, so start-up refuses it.
 _INCOMPLETE = (
-    ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "set it to the app's bot token (xoxb-...)"),
-    ("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "set it to the app's bot token (xoxb-...)"),
+    ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "set it to the app's Client Secret"),
+    ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID", "set it to the app's Client ID"),
+    (
+        "SLACK_CLIENT_ID",
+        "SLACK_TOKEN_ENCRYPTION_KEY",
+        "OAuth mode stores every workspace's bot token encrypted with it; make one with "
+        "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'",
+    ),
     ("TEAMS_APP_PASSWORD", "TEAMS_APP_ID", "set it to the Azure Bot's app id"),
     ("TEAMS_TENANT_ID", "TEAMS_APP_ID", "set it to the Azure Bot's app id"),
     ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "set it to a client secret of that app"),
@@ -226,10 +255,32 @@ def _check_platform_credentials(get: Callable[[str], str | None]) -> None:
     for present, missing, fix in _INCOMPLETE:
         if get(present) and not get(missing):
             raise ConfigError(f"{missing} is not set but {present} is: {fix}, or unset {present}")
-    if get("SLACK_BOT_TOKEN") and not (get("SLACK_SIGNING_SECRET") or get("SLACK_APP_TOKEN")):
+    _check_slack(get)
+
+
+def _check_slack(get: Callable[[str], str | None]) -> None:
+    """Slack is either one bot token (one workspace) or OAuth (any number of workspaces),
+    and either way needs a way for events to arrive."""
+    oauth = get("SLACK_CLIENT_ID")
+    token = get("SLACK_BOT_TOKEN")
+    if oauth and token:
         raise ConfigError(
-            "SLACK_SIGNING_SECRET is not set but SLACK_BOT_TOKEN is: set SLACK_SIGNING_SECRET "
-            "(HTTP mode) or SLACK_APP_TOKEN (Socket Mode), or unset SLACK_BOT_TOKEN"
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: set SLACK_BOT_TOKEN for one "
+            "workspace, or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET for OAuth (many workspaces)"
+        )
+    inbound = get("SLACK_SIGNING_SECRET") or get("SLACK_APP_TOKEN")
+    for present in ("SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        if get(present) and not (token or oauth):
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN is not set but {present} is: set it to the app's bot token "
+                "(xoxb-...), or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET for OAuth (many "
+                f"workspaces), or unset {present}"
+            )
+    if (token or oauth) and not inbound:
+        given = "SLACK_BOT_TOKEN" if token else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"SLACK_SIGNING_SECRET is not set but {given} is: set SLACK_SIGNING_SECRET "
+            f"(HTTP mode) or SLACK_APP_TOKEN (Socket Mode), or unset {given}"
         )
 
 

@@ -8,6 +8,9 @@ from collections.abc import Callable
 from bot.app.config import Settings
 from bot.core.model import IncomingMessage
 from bot.core.registry import HandlerSpec, Registry
+from bot.features.access.limits import ExpensiveQueries
+from bot.features.access.ports import RateLimiter
+from bot.features.access.reads import guard_reads
 from bot.features.alerts.alerting import Alerting
 from bot.features.anomaly.ports import AnomalyDetector
 from bot.features.forecast.ports import Forecaster
@@ -34,10 +37,13 @@ def build_registry(
     forecaster: Forecaster,
     remediation: RemediationService | None = None,
     alerting: Alerting | None = None,
+    limiter: RateLimiter | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Registry:
     """Every handler the bot has. Help is generated from the registry itself. ``clock`` is
-    the metrics' notion of now (tests pin it to the demo's)."""
+    the metrics' notion of now (tests pin it to the demo's). Reads the policy limits
+    (``policy.read``) are checked first; expensive queries count against the asker's
+    allowance (``policy.limits``) through ``limiter`` (none: not limited)."""
     from bot.features.anomaly.handler import anomaly_specs
     from bot.features.forecast.handler import forecast_spec
     from bot.features.health.handler import HealthCheck
@@ -59,16 +65,20 @@ def build_registry(
             handler=health.health,
         ),
     ]
-    specs.append(identity_spec(remediation.policy if remediation is not None else Policy()))
+    # Who may silence, subscribe, acknowledge and read comes from the remediation policy's
+    # roles; without one, nobody may change alerting and every read is open.
+    policy = remediation.policy if remediation is not None else Policy()
+    specs.append(identity_spec(policy))
     if remediation is not None:
         specs.extend(remediation_specs(remediation))
     if alerting is not None:
         from bot.features.alerts.handlers import alert_specs
 
-        # Who may silence, subscribe and acknowledge comes from the remediation policy's
-        # roles; without one, nobody may (listing stays open).
-        policy = remediation.policy if remediation is not None else Policy()
         specs.extend(alert_specs(alerting, policy))
+    if limiter is not None:
+        expensive = ExpensiveQueries(limiter, policy.limits, data_clock=clock)
+        specs = [expensive.guard(spec) for spec in specs]
+    specs = [guard_reads(spec, policy) for spec in specs]
     advisor = _advisor(remediation)
     registry = Registry(with_advice(spec, advisor) for spec in specs)
     for spec in help_specs(registry):

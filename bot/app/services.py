@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.app.config import Settings
 from bot.app.parsing import build_parser
+from bot.app.plugins import DependencyCheck, WebPlugin
 from bot.app.registry import build_registry
-from bot.app.server import DependencyCheck, WebPlugin
 from bot.core.dispatcher import Dispatcher
 from bot.core.ports import ChannelPoster, ContextStore, DedupeStore, IntentParserPort, Publisher
 from bot.core.telemetry import Telemetry
+from bot.features.access.ports import RateLimiter
+from bot.features.access.tenants import TenantGate
 from bot.features.alerts.alerting import Alerting
 from bot.features.anomaly.ports import AnomalyDetector
 from bot.features.forecast.ports import Forecaster
@@ -27,6 +29,7 @@ from bot.features.metrics.targets import TargetDirectory
 from bot.features.remediation.service import RemediationService
 
 if TYPE_CHECKING:  # the core never imports redis at run time
+    from aiohttp import web
     from redis.asyncio import Redis
 
 
@@ -71,9 +74,9 @@ async def open_services(
         source = await _metrics_source(settings, stack, checks)
         directory = TargetDirectory(source)
         anomaly = _anomaly_detector(settings)
-        remediation = await _remediation_service(settings, stack, checks)
+        remediation = await _remediation_service(settings, stack, checks, telemetry)
         posters: dict[str, ChannelPoster] = {}
-        alerting = await _alerting(settings, stack, posters, checks)
+        alerting = await _alerting(settings, stack, posters, checks, telemetry)
         alerts = alerting.alerts_source(source)
         parser = build_parser(settings)
         registry = build_registry(
@@ -85,9 +88,15 @@ async def open_services(
             forecaster=_forecaster(),
             remediation=remediation,
             alerting=alerting,
+            limiter=_rate_limiter(redis),
         )
         dispatcher = Dispatcher(
-            parser, context, registry, telemetry, history_limit=settings.file.history_limit
+            parser,
+            context,
+            registry,
+            telemetry,
+            history_limit=settings.file.history_limit,
+            gate=TenantGate(remediation.policy.tenants),
         )
         services = Services(
             settings=settings,
@@ -106,14 +115,19 @@ async def open_services(
             posters=posters,
             publisher=alerting.publisher,
         )
-        services.web_plugins.append(_alertmanager_webhook(settings, alerting))
+        services.web_plugins.append(_alertmanager_webhook(settings, alerting, telemetry))
         services.web_plugins.extend(await _platform_plugins(services, stack))
         services.web_plugins.extend(await _scheduler_plugins(services, stack, alerting))
+        if checks:
+            services.web_plugins.append(_dependency_monitor(settings, telemetry, checks))
         yield services
 
 
 async def _remediation_service(
-    settings: Settings, stack: contextlib.AsyncExitStack, checks: list[DependencyCheck]
+    settings: Settings,
+    stack: contextlib.AsyncExitStack,
+    checks: list[DependencyCheck],
+    telemetry: Telemetry,
 ) -> RemediationService:
     """Policy, audit store (migrated on the way up) and executors for guarded remediation.
     With no actions in the policy and no DATABASE_URL, the store is a throw-away file."""
@@ -127,9 +141,9 @@ async def _remediation_service(
         )
     )
     if settings.database_url:
-        checks.append(DependencyCheck("database", store.ping))
+        checks.append(DependencyCheck("database", store.ping, serving=bool(policy.actions)))
     executors = await stack.enter_async_context(open_executors(policy))
-    return RemediationService(policy, store, executors)
+    return RemediationService(policy, store, executors, telemetry=telemetry)
 
 
 async def _alerting(
@@ -137,20 +151,39 @@ async def _alerting(
     stack: contextlib.AsyncExitStack,
     posters: dict[str, ChannelPoster],
     checks: list[DependencyCheck],
+    telemetry: Telemetry,
 ) -> Alerting:
     """Alert posts: subscriptions, posts and groups in the database, the Alertmanager API
     (when ALERTMANAGER_URL is set), the publisher over ``posters`` (filled in later by the
     platform plugins) and the ``POST /alertmanager`` route."""
     from bot.app.wiring.alerts import open_alerting
 
-    return await open_alerting(settings, stack, posters=posters, checks=checks)
+    return await open_alerting(settings, stack, posters=posters, checks=checks, telemetry=telemetry)
 
 
-def _alertmanager_webhook(settings: Settings, alerting: Alerting) -> WebPlugin:
-    """``POST /alertmanager``, feeding Alertmanager's notifications to the notifier."""
-    from adapters.alertmanager.webhook import webhook_plugin
+def _dependency_monitor(
+    settings: Settings, telemetry: Telemetry, checks: list[DependencyCheck]
+) -> WebPlugin:
+    """Checks every dependency in the background while the server runs, so
+    ``smartcloudops_dependency_up`` stays current whatever probes ``/readyz``."""
+    from bot.app.monitor import DependencyMonitor, monitor_plugin
 
-    return webhook_plugin(alerting.notifier, settings.webhook_token)
+    interval = settings.file.dependency_check_interval_seconds
+    return monitor_plugin(DependencyMonitor(telemetry, checks, interval=interval))
+
+
+def _alertmanager_webhook(
+    settings: Settings, alerting: Alerting, telemetry: Telemetry
+) -> WebPlugin:
+    """``POST /alertmanager``, feeding Alertmanager's notifications to the notifier. The route
+    module (aiohttp's web server) is imported when a server mounts it, not by ``chat``."""
+
+    def mount(app: web.Application) -> None:
+        from adapters.alertmanager.webhook import webhook_plugin
+
+        webhook_plugin(alerting.notifier, settings.webhook_token, telemetry)(app)
+
+    return mount
 
 
 def _redis_client(settings: Settings, stack: contextlib.AsyncExitStack) -> Redis | None:
@@ -195,6 +228,8 @@ async def _metrics_source(
     source = PrometheusMetricsSource(
         settings.prometheus_url,
         timeout=settings.file.prometheus_timeout_seconds,
+        max_concurrency=settings.file.prometheus_max_concurrency,
+        queue_seconds=settings.file.prometheus_queue_seconds,
         catalog_overrides=settings.file.catalog,
         target_labels=settings.file.target_labels,
     )
@@ -213,6 +248,17 @@ def _anomaly_detector(settings: Settings) -> AnomalyDetector:
     from ml.anomaly.service import AnomalyService
 
     return AnomalyService()
+
+
+def _rate_limiter(redis: Redis | None) -> RateLimiter:
+    """Per-person limits on expensive queries, shared by every replica through Redis."""
+    if redis is None:
+        from storage.ratelimit import InMemoryRateLimiter
+
+        return InMemoryRateLimiter()
+    from storage.ratelimit import RedisRateLimiter
+
+    return RedisRateLimiter(redis)
 
 
 def _dedupe_store(redis: Redis | None) -> DedupeStore:
@@ -277,6 +323,7 @@ async def _scheduler_plugins(
         actions=services.remediation,
         alert_history=RecordedAlerts(recorded) if recorded is not None else None,
         silences=AlertmanagerSilences(feed) if feed is not None else None,
+        telemetry=services.telemetry,
     )
     if not scheduler.jobs:
         return []

@@ -1,8 +1,12 @@
 """The dispatcher: one path from an incoming message to a reply, for every platform.
 
 parse (with the conversation's recent turns) -> handler -> reply, with a correlation id on
-every message. User errors become their own text; dependency failures a short, specific
-notice; anything else is logged with the correlation id and the user sees only that id.
+every message (the turn's, :mod:`bot.core.correlation`: the one its entry point set, else a
+new one). A ``gate`` may refuse a message before anything reads it (a tenant that is not
+served): its answer is sent as is, and the message is neither parsed nor remembered. User
+errors become their own text; dependency failures a short, specific notice; the bot's own
+overload a "busy, try again" that blames no backend; anything else is logged (every log line
+of the turn carries the id) and the user sees a short apology whose ``ref`` is that id.
 If the context store is down the bot answers without context, says so once, and picks the
 context up again by itself when the store returns.
 """
@@ -12,11 +16,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-import uuid
 from collections.abc import Callable
 
 from bot.core.conversation import ConversationMemory
-from bot.core.errors import DependencyError, UserError
+from bot.core.correlation import correlated
+from bot.core.errors import DependencyError, Overloaded, UserError
 from bot.core.model import IncomingMessage, Reply, Severity
 from bot.core.ports import ContextStore, IntentParserPort
 from bot.core.registry import HandlerSpec, Registry, Request
@@ -25,14 +29,13 @@ from intents.model import STATE_CHANGING, Intent, IntentName
 
 log = logging.getLogger(__name__)
 
+Gate = Callable[[IncomingMessage], Reply | None]
+"""Admits a message (None) or answers it with a refusal, before it is parsed."""
+
 _CONTEXT_DOWN_NOTE = (
     'Conversation memory is unavailable right now, so follow-ups like "and memory?" need the '
     "full question until it is back."
 )
-
-
-def new_correlation_id() -> str:
-    return uuid.uuid4().hex[:12]
 
 
 class Dispatcher:
@@ -47,8 +50,10 @@ class Dispatcher:
         *,
         history_limit: int = 10,
         clock: Callable[[], float] = time.time,
+        gate: Gate | None = None,
     ) -> None:
         self._parser = parser
+        self._gate = gate
         self._memory = ConversationMemory(context, telemetry, history_limit=history_limit)
         self._registry = registry
         self._telemetry = telemetry
@@ -79,8 +84,17 @@ class Dispatcher:
         await self._memory.remember(message.key, intent, at)
 
     async def handle(self, message: IncomingMessage) -> Reply:
-        cid = new_correlation_id()
+        with correlated() as cid:
+            return await self._handle(message, cid)
+
+    async def _handle(self, message: IncomingMessage, cid: str) -> Reply:
         started = time.perf_counter()
+        refused = self._gate(message) if self._gate is not None else None
+        if refused is not None:
+            log.warning("refused a %s message from tenant %r [cid=%s]", message.platform,
+                        message.tenant_id, cid)  # fmt: skip
+            self._telemetry.errors.labels(message.platform, "not_admitted").inc()
+            return self._finish(refused, cid, context_down=False)
         at = self._clock()
         intent, newly_down = Intent(IntentName.UNKNOWN, 0.0), False
         kind = "ok"
@@ -94,20 +108,24 @@ class Dispatcher:
             kind = "user"
             text = exc.message if not exc.hint else f"{exc.message}\n{exc.hint}"
             reply = Reply(text=text, severity=Severity.WARNING)
+        except Overloaded as exc:
+            kind = "busy"
+            log.warning("too busy for %s [cid=%s]", exc.dependency, cid)
+            reply = Reply(text=exc.message, severity=Severity.WARNING)
         except DependencyError as exc:
             kind = "dependency"
             self._telemetry.dependency_failures.labels(exc.dependency).inc()
-            log.warning("dependency %s failed [cid=%s]: %s", exc.dependency, cid, exc.message)
+            log.warning("dependency %s failed: %s", exc.dependency, exc.message)
             reply = Reply(
                 text=f"{exc.message}\nTry again in a minute; if it persists, check `/readyz`.",
                 severity=Severity.ERROR,
             )
         except Exception:
             kind = "internal"
-            log.exception("handler for %s failed [cid=%s]", intent.name, cid)
+            log.exception("handler for %s failed", intent.name)
             reply = Reply(
-                text=f"Sorry, something went wrong on my side (reference {cid}). "
-                "The details are in the bot's log.",
+                text="Sorry, something went wrong on my side. If it keeps happening, give the "
+                "ref below to whoever runs the bot.",
                 severity=Severity.ERROR,
             )
         if parsed:

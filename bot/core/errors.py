@@ -8,6 +8,8 @@ The tree::
     │   └── InvalidInput     malformed input: bad PromQL, out-of-range number, bad duration
     ├── ConfigError          bad or missing configuration; names the offending key
     ├── DependencyError      a backend (Prometheus, Redis, database, ...) is down or too slow
+    │   └── Overloaded       the bot itself has too many calls to a backend in flight: "busy,
+    │                        try again", not the backend's fault
     └── AdapterError         a platform SDK or API failed; raised ``from`` the SDK exception
 
 A ``UserError``'s message is shown to the user as is. Anything else is logged with a
@@ -57,3 +59,20 @@ class DependencyError(SmartCloudOpsError):
 
 class AdapterError(SmartCloudOpsError):
     """A chat platform's SDK or API failed."""
+
+
+BUSY_MESSAGE = "I'm handling too many questions right now; try again in a few seconds."
+
+
+class Overloaded(DependencyError):
+    """The bot, not the backend, is the bottleneck: every slot for calls to ``dependency`` is
+    taken and none came free within a short wait.
+
+    A subclass of :class:`DependencyError` so that whatever degrades without a backend
+    (scheduled jobs, autocomplete, health sections) degrades the same way; the dispatcher
+    answers it with :data:`BUSY_MESSAGE` and counts it as ``busy``, never as the backend's
+    failure.
+    """
+
+    def __init__(self, dependency: str) -> None:
+        super().__init__(dependency, BUSY_MESSAGE)

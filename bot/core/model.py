@@ -33,6 +33,11 @@ class IncomingMessage:
     ``team_id``, ``channel_id`` and ``user_id`` are the platform's immutable ids (Slack
     ``U0123``, Teams AAD object id, Discord snowflake); ``user_name`` is for display only and
     must never be used for authorisation.
+
+    ``tenant_id`` is the organisation the message comes from: the unit that allowlists admit
+    and that remediation requests and their audit log are scoped to. The Slack team
+    (workspace), the Teams (Entra) tenant, the Discord guild; None when the platform names
+    none (a Discord direct message), and then the message shares nothing with anyone else.
     """
 
     platform: str
@@ -44,6 +49,7 @@ class IncomingMessage:
     thread_id: str | None = None
     message_id: str | None = None
     is_direct: bool = False
+    tenant_id: str | None = None
 
     @property
     def key(self) -> ConversationKey:
@@ -109,7 +115,8 @@ class Reply:
     """A structured answer. ``text`` is plain text (renderers escape it); ``title`` is a short
     headline; ``footer`` carries provenance such as "Source: demo data". ``echo`` is the
     canonical command a state-changing answer acts on ("restart payments"): every renderer
-    shows it first, so nobody is left guessing what the bot understood."""
+    shows it first, so nobody is left guessing what the bot understood. ``correlation_id`` is
+    the turn's id (:mod:`bot.core.correlation`); an error quotes it (:attr:`shown_footer`)."""
 
     text: str
     echo: str | None = None
@@ -122,6 +129,15 @@ class Reply:
     severity: Severity = Severity.INFO
     footer: str | None = None
     correlation_id: str | None = None
+
+    @property
+    def shown_footer(self) -> str | None:
+        """The footer as renderers show it: on an error, followed by ``ref <correlation id>``,
+        which the user can pass on and an operator finds in the log and the audit log."""
+        if self.severity is not Severity.ERROR or not self.correlation_id:
+            return self.footer
+        ref = f"ref {self.correlation_id}"
+        return f"{self.footer} · {ref}" if self.footer else ref
 
     def plain_text(self) -> str:
         """Everything in the reply as plain text (fallback rendering, logs, tests)."""
@@ -140,6 +156,6 @@ class Reply:
             lines.append(self.code)
         lines.extend(f"[chart: {c.title}]" for c in self.charts)
         lines.extend(f"[{c.label}] -> {c.command}" for c in self.choices)
-        if self.footer:
-            lines.append(self.footer)
+        if self.shown_footer:
+            lines.append(self.shown_footer)
         return "\n".join(lines)

@@ -78,12 +78,14 @@ class ChannelRef:
 @dataclass(frozen=True, slots=True)
 class PostedRef:
     """A message the bot posted, so it can be updated in place later (survives restarts when
-    stored)."""
+    stored). ``team_id`` is the workspace it was posted in, for platforms where one process
+    serves several (Slack in OAuth mode edits with that workspace's token)."""
 
     platform: str
     channel_id: str
     message_id: str
     thread_id: str | None = None
+    team_id: str = ""
 
 
 class ChannelPoster(Protocol):

@@ -18,7 +18,11 @@ acknowledges, shows a placeholder, delivers, replaces and apologises) and a :cla
    platform can edit (elsewhere the outbox posts the answer anew);
 5. **apologises** on any failure (the platform refused the answer, or something broke): the
    user sees a short note quoting a ref, the correlation id, never a traceback; the log has the
-   details under ``[cid=<ref>]``.
+   details on lines carrying that id.
+
+Each response is one turn (:mod:`bot.core.correlation`): it joins the id its entry point set
+(the HTTP request's) or starts one, so every log line of it, the core's included, carries the
+id the reply or apology quotes.
 
 The rule when the dedupe store is unreachable, the same on every platform: **a first delivery
 is answered; a delivery the platform marks as a redelivery (Slack's ``X-Slack-Retry-Num``) is
@@ -42,7 +46,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.core.dispatcher import new_correlation_id
+from bot.core.correlation import correlated, current_correlation_id, new_correlation_id
 from bot.core.errors import AdapterError, DependencyError
 from bot.core.expiring import ExpiringKeys
 from bot.core.model import IncomingMessage, Reply, Severity
@@ -141,6 +145,12 @@ class Responder:
         (a duplicate, or an outbox that could not acknowledge). Raises only on cancellation,
         or TypeError for a wiring mistake: a delivery key given to a Responder without a store.
         """
+        with correlated():
+            return await self._respond(message, outbox, delivery)
+
+    async def _respond(
+        self, message: IncomingMessage, outbox: Outbox, delivery: Delivery
+    ) -> Reply | None:
         where = f"{message.platform} {message.channel_id}"
         if delivery.key is not None and self._seen.holds(delivery.key):
             log.info("skipped a repeated delivery on %s (%s)", where, delivery.key)
@@ -178,12 +188,12 @@ class Responder:
             await (outbox.replace(reply) if shown else outbox.deliver(reply))
         except AdapterError as exc:
             ref = _ref(reply)
-            log.warning("could not answer on %s [cid=%s]: %s", where, ref, exc)
+            log.warning("could not answer on %s: %s", where, exc)
             text = f"Sorry, {message.platform.capitalize()} refused my answer ({exc}). {_next(ref)}"
             return await self._apologise(outbox, text, ref, where)
         except Exception:
             ref = _ref(reply)
-            log.exception("answering on %s failed [cid=%s]", where, ref)
+            log.exception("answering on %s failed", where)
             text = f"Sorry, something went wrong on my side. {_next(ref)}"
             return await self._apologise(outbox, text, ref, where)
         return reply
@@ -215,7 +225,7 @@ class Responder:
         try:
             await outbox.apologise(text)
         except Exception as exc:  # the platform is unreachable: the log is all there is
-            log.warning("could not apologise on %s [cid=%s] either: %s", where, ref, exc)
+            log.warning("could not apologise on %s either: %s", where, exc)
             return None
         return Reply(text=text, severity=Severity.ERROR, correlation_id=ref)
 
@@ -225,7 +235,7 @@ def _next(ref: str) -> str:
 
 
 def _ref(reply: Reply | None) -> str:
-    """The answer's correlation id when the core gave one, else a new one for the log."""
+    """The answer's correlation id when the core gave one, else the turn's."""
     if reply is not None and reply.correlation_id:
         return reply.correlation_id
-    return new_correlation_id()
+    return current_correlation_id() or new_correlation_id()

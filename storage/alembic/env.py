@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import storage.sql.alerts  # noqa: F401 - the alert tables on Base.metadata
+from storage.sql import alerts, slack  # noqa: F401 - their tables on Base.metadata
 from storage.sql.models import Base
 
 MIGRATION_LOCK_ID = 7_307_001

@@ -351,6 +351,7 @@ def _posted(row: Any) -> PostedRef | None:
         str(row["posted_channel_id"] or row["channel_id"]),
         str(row["message_id"]),
         row["posted_thread_id"],
+        str(row["team_id"]),
     )
 
 

@@ -2,7 +2,9 @@
 create exactly these (a test compares them).
 
 The unique constraints carry the guarantees: one approval per (request, approver) and one
-execution per request, decided by ``remediation_executions.idempotency_key``.
+execution per request, decided by ``remediation_executions.idempotency_key``. ``scope`` (the
+platform and tenant, see :func:`bot.features.remediation.model.scope_of`) decides where a
+request and an audit event can be seen; rows from before it existed have ``''``, no scope.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class RequestRow(Base):
     requester: Mapped[str] = mapped_column(String(255))
     requester_name: Mapped[str] = mapped_column(String(255))
     channel: Mapped[str] = mapped_column(String(255))
+    scope: Mapped[str] = mapped_column(String(255), server_default="")
     approvals_required: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -120,3 +123,8 @@ class AuditRow(Base):
     target: Mapped[str] = mapped_column(String(253))
     request_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+    scope: Mapped[str] = mapped_column(String(255), server_default="")
+    #: The turn that wrote the row (the ``ref`` in its reply, on its log lines too).
+    correlation_id: Mapped[str | None] = mapped_column(String(32), index=True)
+
+    __table_args__ = (Index("ix_audit_events_scope_at", "scope", "at"),)

@@ -88,6 +88,7 @@ class SqlRemediationStore:
             "requester": draft.requester.principal,
             "requester_name": draft.requester.name,
             "channel": draft.requester.channel,
+            "scope": draft.requester.scope,
             "approvals_required": draft.approvals_required,
             "status": RequestStatus.PENDING.value,
             "created_at": draft.created_at,
@@ -101,11 +102,12 @@ class SqlRemediationStore:
         return _request(request_id, values)
 
     @bounded
-    async def get(self, request_id: int) -> StoredRequest | None:
+    async def get(self, request_id: int, scope: str) -> StoredRequest | None:
+        statement = select(RequestRow.__table__).where(
+            RequestRow.id == request_id, RequestRow.scope == scope
+        )
         async with self._begin() as conn:
-            row = (
-                await conn.execute(select(RequestRow.__table__).where(RequestRow.id == request_id))
-            ).mappings().first()  # fmt: skip
+            row = (await conn.execute(statement)).mappings().first()
         return None if row is None else _request(int(row["id"]), row)
 
     @bounded
@@ -212,6 +214,8 @@ class SqlRemediationStore:
     @bounded
     async def events(self, query: AuditQuery) -> list[AuditEvent]:
         statement = select(AuditRow.__table__).order_by(AuditRow.at.desc(), AuditRow.id.desc())
+        if query.scope is not None:
+            statement = statement.where(AuditRow.scope == query.scope)
         if query.since is not None:
             statement = statement.where(AuditRow.at >= query.since)
         if query.until is not None:
@@ -282,6 +286,8 @@ async def _audit(conn: AsyncConnection, event: AuditEvent) -> None:
             target=event.target,
             request_id=event.request_id,
             detail=event.detail,
+            scope=event.scope,
+            correlation_id=event.correlation_id,
         )
     )
 
@@ -295,6 +301,7 @@ def _request(request_id: int, row: Any) -> StoredRequest:
         requester=str(row["requester"]),
         requester_name=str(row["requester_name"]),
         channel=str(row["channel"]),
+        scope=str(row["scope"]),
         approvals_required=int(row["approvals_required"]),
         status=RequestStatus(row["status"]),
         created_at=row["created_at"],
@@ -311,6 +318,8 @@ def _event(row: Any) -> AuditEvent:
         actor_name=str(row["actor_name"]),
         action=str(row["action"]),
         target=str(row["target"]),
+        scope=str(row["scope"]),
         detail=str(row["detail"]),
         request_id=row["request_id"],
+        correlation_id=row["correlation_id"],
     )

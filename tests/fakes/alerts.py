@@ -73,7 +73,13 @@ class RecordingPoster:
         if self.fail_next:
             self.fail_next -= 1
             raise AdapterError("the platform is down")
-        ref = PostedRef(self.platform, channel.channel_id, f"m{next(self._ids)}", channel.thread_id)
+        ref = PostedRef(
+            self.platform,
+            channel.channel_id,
+            f"m{next(self._ids)}",
+            channel.thread_id,
+            channel.team_id,
+        )
         await self._record(Post(channel, reply, ref))
         return ref
 

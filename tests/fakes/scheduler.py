@@ -7,10 +7,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.core.coordination import LeaseLost
 from bot.core.errors import DependencyError
 from bot.core.model import Reply
 from bot.features.scheduler.ports import Grant, Lease
-from bot.features.scheduler.tenure import LeaseLost
 
 NOW = 1_700_000_000.0
 

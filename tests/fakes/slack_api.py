@@ -2,14 +2,21 @@
 
 It serves the Web API methods the bot uses (``auth.test``, ``chat.postMessage``,
 ``chat.update``, ``files.getUploadURLExternal``, the upload URL, ``files.completeUploadExternal``,
-``apps.connections.open``), ``response_url`` hooks and a Socket Mode WebSocket. Like bolt-python's
-``tests/mock_web_api_server``, but async, on a real loopback port, and with switches for
-rate limits (429 + ``Retry-After``) and API errors.
+``apps.connections.open``, ``oauth.v2.access``), ``response_url`` hooks and a Socket Mode
+WebSocket. Like bolt-python's ``tests/mock_web_api_server``, but async, on a real loopback port,
+and with switches for rate limits (429 + ``Retry-After``) and API errors.
+
+Several workspaces: the one of ``bot_token`` (``T0001``) is always there; :meth:`FakeSlack.install`
+adds another and returns the one-time OAuth ``code`` that ``oauth.v2.access`` exchanges (with
+the app's client id and secret, in HTTP Basic auth as Slack wants) for that workspace's bot
+token. Every call is recorded with the token it came with, and each token only works as its
+own workspace (``auth.test`` answers with that workspace's ids).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import time
@@ -25,6 +32,19 @@ T = TypeVar("T")
 BOT_USER_ID = "U0LAN0Z89"
 BOT_ID = "B0LAN0Z89"
 TEAM_ID = "T0001"
+APP_ID = "A0SMARTOPS"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A Slack workspace with the app's bot user in it."""
+
+    team_id: str
+    bot_token: str
+    name: str = "Example"
+    bot_user_id: str = BOT_USER_ID
+    bot_id: str = BOT_ID
+    installer: str = "U0INSTALLER"
 
 
 @dataclass(frozen=True)
@@ -57,9 +77,21 @@ class Call:
 class FakeSlack:
     """Fake Slack on a loopback port. ``api_url`` goes in ``SLACK_API_URL``."""
 
-    def __init__(self, *, bot_token: str, app_token: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        bot_token: str,
+        app_token: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self._workspaces = {bot_token: Workspace(TEAM_ID, bot_token)}
+        self._codes: dict[str, Workspace] = {}
+        self._revoked: set[str] = set()
         self.calls: list[Call] = []
         self.socket_acks: list[dict[str, Any]] = []
         self._changed = asyncio.Condition()
@@ -94,10 +126,28 @@ class FakeSlack:
     def api_url(self) -> str:
         return f"{self.url}/api"
 
-    def response_url(self, name: str) -> str:
+    def response_url(self, name: str, team_id: str = TEAM_ID) -> str:
         """A ``response_url`` shaped like Slack's (``/commands/T…/…/secret``); posts to it are
         recorded as method ``response_url``, with this URL's path."""
-        return f"{self.url}/commands/{TEAM_ID}/{next(self._hooks)}/{name}"
+        return f"{self.url}/commands/{team_id}/{next(self._hooks)}/{name}"
+
+    # ------------------------------------------------------------------ workspaces
+
+    def install(self, workspace: Workspace) -> str:
+        """Someone approved the app for ``workspace`` on Slack's consent page: the one-time
+        code Slack puts in the redirect to the app."""
+        code = f"code-{workspace.team_id}-{next(self._hooks)}"
+        self._codes[code] = workspace
+        return code
+
+    def revoke(self, token: str) -> None:
+        """The token stops working (``token_revoked``), as after an uninstall."""
+        self._revoked.add(token)
+
+    def team_of(self, token: str | None) -> str | None:
+        """The workspace a token belongs to."""
+        workspace = self._workspaces.get(token or "")
+        return workspace.team_id if workspace else None
 
     # ------------------------------------------------------------------ switches
 
@@ -167,19 +217,46 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": str(retry_after)},
             )
-        expected = self.app_token if method == "apps.connections.open" else self.bot_token
-        if token != expected:
-            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_access(request, params))
+        if method == "apps.connections.open":
+            known = token == self.app_token
+        else:
+            known = token in self._workspaces and token not in self._revoked
+        if not known:
+            error = "token_revoked" if token in self._revoked else "invalid_auth"
+            return web.json_response({"ok": False, "error": error})
         if self._errors.get(method):
             return web.json_response({"ok": False, "error": self._errors[method].pop(0)})
-        return web.json_response(self._answer(method, params))
+        return web.json_response(self._answer(method, params, self._workspaces.get(token or "")))
 
-    def _answer(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        if method == "auth.test":
+    def _oauth_access(self, request: web.Request, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``oauth.v2.access``: the code (single-use) for the workspace's bot token."""
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if self.client_id is None or request.headers.get("Authorization") != f"Basic {expected}":
+            return {"ok": False, "error": "invalid_client_id"}
+        workspace = self._codes.pop(str(params.get("code")), None)
+        if workspace is None:
+            return {"ok": False, "error": "invalid_code"}
+        self._workspaces[workspace.bot_token] = workspace
+        return {
+            "ok": True, "app_id": APP_ID, "access_token": workspace.bot_token,
+            "token_type": "bot", "scope": "app_mentions:read,chat:write,commands",
+            "bot_user_id": workspace.bot_user_id,
+            "team": {"id": workspace.team_id, "name": workspace.name},
+            "enterprise": None, "is_enterprise_install": False,
+            "authed_user": {"id": workspace.installer},
+        }  # fmt: skip
+
+    def _answer(
+        self, method: str, params: Mapping[str, Any], workspace: Workspace | None
+    ) -> dict[str, Any]:
+        if method == "auth.test" and workspace is not None:
             return {
-                "ok": True, "url": "https://example.slack.com/", "team": "Example",
-                "user": "smartcloudops", "team_id": TEAM_ID, "user_id": BOT_USER_ID,
-                "bot_id": BOT_ID, "is_enterprise_install": False,
+                "ok": True, "url": "https://example.slack.com/", "team": workspace.name,
+                "user": "smartcloudops", "team_id": workspace.team_id,
+                "user_id": workspace.bot_user_id, "bot_id": workspace.bot_id,
+                "is_enterprise_install": False,
             }  # fmt: skip
         if method == "chat.postMessage":
             ts = f"{1700000000 + next(self._ts)}.000100"

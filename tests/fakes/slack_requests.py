@@ -60,9 +60,34 @@ def slash_command(text: str, *, response_url: str, **fields: str) -> SlackReques
     return SlackRequest(urlencode(body), FORM)
 
 
-def event_callback(event: dict[str, Any], *, event_id: str) -> SlackRequest:
-    """An Events API ``event_callback`` wrapping ``event`` (JSON)."""
+def event_callback(
+    event: dict[str, Any], *, event_id: str, team_id: str | None = None
+) -> SlackRequest:
+    """An Events API ``event_callback`` wrapping ``event`` (JSON); with ``team_id``, from that
+    workspace (the recorded payloads are from ``T0001``)."""
     body = payload("app_mention") | {"event": event, "event_id": event_id}
+    if team_id is not None:
+        body["team_id"] = team_id
+        body["authorizations"][0]["team_id"] = team_id
+        if "team" in event:
+            body["event"] = event | {"team": team_id}
+    return SlackRequest(json.dumps(body), JSON)
+
+
+def app_uninstalled(*, team_id: str, event_id: str) -> SlackRequest:
+    """Slack's notice that a workspace removed the app (its tokens are already revoked)."""
+    body = payload("app_mention") | {
+        "team_id": team_id, "event_id": event_id, "event": {"type": "app_uninstalled"},
+    }  # fmt: skip
+    del body["authorizations"]
+    return SlackRequest(json.dumps(body), JSON)
+
+
+def tokens_revoked(*, team_id: str, bot_user_ids: list[str], event_id: str) -> SlackRequest:
+    """Slack's notice that a workspace's bot tokens were revoked."""
+    event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": bot_user_ids}}
+    body = payload("app_mention") | {"team_id": team_id, "event_id": event_id, "event": event}
+    del body["authorizations"]
     return SlackRequest(json.dumps(body), JSON)
 
 

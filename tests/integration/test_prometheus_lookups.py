@@ -19,6 +19,7 @@ from bot.core.errors import DependencyError
 from bot.core.model import IncomingMessage, Reply
 from bot.core.ports import IntentParserPort
 from bot.core.telemetry import Telemetry
+from bot.features.metrics.ports import Window
 from bot.features.metrics.targets import TargetDirectory
 from ml.anomaly import AnomalyService
 from ml.forecast.service import ForecastService
@@ -262,3 +263,15 @@ async def test_a_flat_disk_never_fills_at_the_current_rate(chat: Chat) -> None:
         "Disk of db-primary does not reach full (100 %) at the current rate: it is flat."
     )
     assert reply.charts
+
+
+async def test_a_timeout_of_a_fraction_of_a_second_is_a_duration_prometheus_accepts(
+    prometheus_server: PrometheusServer,
+) -> None:
+    """``prometheus_timeout_seconds: 2.5`` reaches Prometheus as a duration it parses."""
+    source = PrometheusMetricsSource(prometheus_server.url, timeout=2.5)
+    try:
+        assert await source.query("up")
+        assert await source.query_range("up", Window(time.time() - 600, time.time(), 60))
+    finally:
+        await source.aclose()

@@ -30,6 +30,10 @@ from tests.unit.test_remediation_flow import (
     World,
     build_world,
 )
+from tests.unit.test_remediation_storage import (
+    check_rows_before_scopes_are_in_no_chat_scope,
+    write_rows_before_scopes,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -81,6 +85,13 @@ async def test_replicas_starting_together_migrate_once(fresh_database: str) -> N
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
         assert "remediation_executions" in inspect(conn).get_table_names()
     engine.dispose()
+
+
+async def test_rows_from_before_scopes_are_out_of_every_chat_scope(fresh_database: str) -> None:
+    """Migration 0003 on PostgreSQL: a request and an audit row written under 0002 get the
+    empty scope, so no chat user finds or reads them."""
+    await asyncio.to_thread(write_rows_before_scopes, fresh_database)
+    await check_rows_before_scopes_are_in_no_chat_scope(fresh_database)
 
 
 async def test_nothing_runs_while_the_database_is_down() -> None:

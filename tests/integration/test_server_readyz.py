@@ -47,6 +47,8 @@ async def test_readyz_follows_redis(
         "dependencies": {"redis": "down: Redis is unreachable"},
     }
     assert (await client.get("/healthz")).status == 200
+    # The readiness probe's scope: Redis only degrades answers, so the replica stays in.
+    assert (await client.get("/readyz?scope=serving")).status == 200
     metrics = await (await client.get("/metrics")).text()
     assert 'smartcloudops_dependency_up{dependency="redis"} 0.0' in metrics
 

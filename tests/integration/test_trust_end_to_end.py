@@ -261,9 +261,10 @@ def _console_person(chat: ConsoleChat) -> Callable[[str], Awaitable[str]]:
 
 def _console_colleague(services: Services) -> Callable[[str], Awaitable[str]]:
     async def send(text: str) -> str:
+        # The same tenant as the console's own messages: the colleague sees its requests.
         message = IncomingMessage(
             platform="console", team_id="local", channel_id="console",
-            user_id=COLLEAGUE, user_name=COLLEAGUE, text=text, is_direct=True,
+            user_id=COLLEAGUE, user_name=COLLEAGUE, text=text, is_direct=True, tenant_id="local",
         )  # fmt: skip
         return (await services.dispatcher.handle(message)).plain_text()
 

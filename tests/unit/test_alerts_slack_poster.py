@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.factory import SLACK_ADAPTER_KEY
 from adapters.slack.outbound import SlackWeb, trusted_response_urls
-from adapters.slack.poster import SlackPoster
+from adapters.slack.poster import OneWorkspace, SlackPoster
 from bot.app.server import WebPlugin, build_web_app
 from bot.app.wiring.slack import build_plugin
 from bot.core.errors import AdapterError, NotFoundError
@@ -53,7 +53,7 @@ def poster(fake: FakeSlack) -> SlackPoster:
     web = SlackWeb(
         client, session=None, retry_handlers=[], trusted=trusted_response_urls(fake.api_url)
     )
-    return SlackPoster(web)
+    return SlackPoster(OneWorkspace(web))
 
 
 async def test_a_post_is_the_rendered_reply_and_an_update_edits_that_message(

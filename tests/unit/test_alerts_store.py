@@ -64,7 +64,7 @@ class AlertStoreContract:
 
     async def test_a_recorded_post_is_what_later_claims_see(self, store: SqlAlertStore) -> None:
         assert (await store.claim_post(KEY, OPS_THREAD, NOW, NOW)).won
-        posted = PostedRef("slack", "C-OPS", "1700.000200", "1700.000100")
+        posted = PostedRef("slack", "C-OPS", "1700.000200", "1700.000100", OPS_THREAD.team_id)
         await store.record_post(KEY, OPS_THREAD, posted, "d1", NOW)
         later = await store.claim_post(KEY, OPS_THREAD, NOW + timedelta(hours=1), NOW)
         assert (later.won, later.posted, later.digest) == (False, posted, "d1")

@@ -23,7 +23,12 @@ SECRETS = {
     "DATABASE_URL": "postgresql+psycopg://bot:db-secret-pw@db:5432/sco",
     "PROMETHEUS_URL": "https://reader:prom-secret-pw@prometheus.example:9090",
 }
+OAUTH = {"SLACK_CLIENT_ID": "1234.5678", "SLACK_CLIENT_SECRET": "oauth-secret-value"}
+FERNET_KEY = "JUVsY2Vfa2V5X2Zvcl90ZXN0c19vbmx5XzAxMjM0NTY="
+OAUTH_ON = {**OAUTH, "SLACK_TOKEN_ENCRYPTION_KEY": FERNET_KEY}
 SECRET_VALUES = (
+    "oauth-secret-value",
+    FERNET_KEY,
     "xoxb-secret-bot-token",
     "signing-secret-value",
     "xapp-secret-app-token",
@@ -134,6 +139,28 @@ def test_yaml_file_overrides_defaults(tmp_path: Path) -> None:
     assert settings.file.catalog == {"cpu": "avg(rate(my_cpu_seconds{selector}[5m]))"}
 
 
+def test_prometheus_bound_and_check_interval_come_from_the_file(tmp_path: Path) -> None:
+    """The Prometheus bound, its queue wait and the dependency check interval are file keys
+    with defaults (20 calls, 2 s, 15 s)."""
+    assert (
+        FileSettings().prometheus_max_concurrency,
+        FileSettings().prometheus_queue_seconds,
+        FileSettings().dependency_check_interval_seconds,
+    ) == (20, 2.0, 15.0)
+    env = config_file(
+        tmp_path,
+        "prometheus_max_concurrency: 8\n"
+        "prometheus_queue_seconds: 0.5\n"
+        "dependency_check_interval_seconds: 30\n",
+    )
+    file = load_settings(env).file
+    assert (
+        file.prometheus_max_concurrency,
+        file.prometheus_queue_seconds,
+        file.dependency_check_interval_seconds,
+    ) == (8, 0.5, 30.0)
+
+
 def test_policy_and_schedules_are_parsed_once_into_typed_objects(tmp_path: Path) -> None:
     """The policy and schedules come out of loading as typed objects, kept on the settings:
     every consumer gets the very same object, nothing parses the raw sections again."""
@@ -194,10 +221,22 @@ def test_empty_yaml_file_means_defaults(tmp_path: Path) -> None:
         pytest.param("context_ttl_seconds: soon\n", "context_ttl_seconds", id="not-a-number"),
         pytest.param("catalog:\n  cpu: [1, 2]\n", "catalog.cpu", id="nested"),
         pytest.param("log_level: chatty\n", "log_level", id="log-level"),
+        pytest.param("log_format: yaml\n", "log_format", id="log-format"),
         pytest.param(
             "database:\n  timeout_seconds: 0\n", "database.timeout_seconds", id="database-timeout"
         ),
         pytest.param("database:\n  timeout: 5\n", "database.timeout", id="database-key"),
+        pytest.param(
+            "prometheus_max_concurrency: 0\n", "prometheus_max_concurrency", id="no-slots"
+        ),
+        pytest.param(
+            "prometheus_queue_seconds: -1\n", "prometheus_queue_seconds", id="negative-wait"
+        ),
+        pytest.param(
+            "dependency_check_interval_seconds: 0.1\n",
+            "dependency_check_interval_seconds",
+            id="check-interval",
+        ),
     ],
 )
 def test_bad_yaml_key_is_named(tmp_path: Path, text: str, key: str) -> None:
@@ -255,6 +294,7 @@ def test_secrets_are_not_in_repr(tmp_path: Path) -> None:
     [
         ({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y"}, {"slack"}),
         ({"SLACK_BOT_TOKEN": "x", "SLACK_APP_TOKEN": "y"}, {"slack"}),
+        ({**OAUTH_ON, "SLACK_SIGNING_SECRET": "y"}, {"slack"}),
         ({"TEAMS_APP_ID": "app", "TEAMS_APP_PASSWORD": "pw"}, {"teams"}),
         ({"DISCORD_TOKEN": "t"}, {"discord"}),
     ],
@@ -294,6 +334,10 @@ def test_database_calls_are_bounded_at_five_seconds_unless_configured(tmp_path: 
         ({"SLACK_SIGNING_SECRET": "signing-secret-value"}, "SLACK_BOT_TOKEN"),
         ({"SLACK_APP_TOKEN": "xapp-secret-app-token"}, "SLACK_BOT_TOKEN"),
         ({"SLACK_BOT_TOKEN": "xoxb-secret-bot-token"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_CLIENT_ID": "1234.5678"}, "SLACK_CLIENT_SECRET"),
+        ({"SLACK_CLIENT_SECRET": "oauth-secret-value"}, "SLACK_CLIENT_ID"),
+        ({**OAUTH, "SLACK_SIGNING_SECRET": "signing-secret-value"}, "SLACK_TOKEN_ENCRYPTION_KEY"),
+        ({**OAUTH, "SLACK_TOKEN_ENCRYPTION_KEY": FERNET_KEY}, "SLACK_SIGNING_SECRET"),
     ],
 )
 def test_half_configured_platform_is_refused_naming_the_missing_key(
@@ -321,3 +365,30 @@ def test_postgresql_and_sqlite_database_urls_are_accepted() -> None:
     for url in ("postgresql://u@h/db", "postgresql+psycopg://u@h/db", "postgres://u@h/db",
                 "sqlite:///x.db", "sqlite+aiosqlite:///x.db"):  # fmt: skip
         assert load_settings({"DATABASE_URL": url}).database_url == url
+
+
+def test_oauth_settings_are_read_and_their_secrets_kept_out_of_repr() -> None:
+    """SLACK_CLIENT_ID/SLACK_CLIENT_SECRET switch Slack to OAuth mode; the client secret and
+    the token encryption key never appear in repr/str."""
+    env = {**OAUTH, "SLACK_TOKEN_ENCRYPTION_KEY": FERNET_KEY, "SLACK_SIGNING_SECRET": "s"}
+    settings = load_settings(env)
+    assert settings.slack_oauth
+    assert (settings.slack_client_id, settings.slack_client_secret) == (
+        "1234.5678", "oauth-secret-value",
+    )  # fmt: skip
+    assert settings.slack_token_encryption_key == FERNET_KEY
+    shown = repr(settings) + str(settings)
+    assert "1234.5678" in shown
+    assert "oauth-secret-value" not in shown
+    assert FERNET_KEY not in shown
+
+
+def test_a_bot_token_and_oauth_together_are_refused() -> None:
+    """One workspace (a bot token) or many (OAuth): both at once is ambiguous."""
+    env = {**OAUTH, "SLACK_BOT_TOKEN": "xoxb-secret-bot-token", "SLACK_SIGNING_SECRET": "s",
+           "SLACK_TOKEN_ENCRYPTION_KEY": FERNET_KEY}  # fmt: skip
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env)
+    message = str(refused.value)
+    assert message.startswith("SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set")
+    assert not any(secret in message for secret in SECRET_VALUES)

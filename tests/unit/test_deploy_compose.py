@@ -211,7 +211,8 @@ def test_secrets_come_from_the_environment_only(stack: dict[str, Any]) -> None:
     env = stack["services"]["bot"]["environment"]
     assert env["SLACK_BOT_TOKEN"] == "xoxb-from-env"
     assert env["ALERTMANAGER_WEBHOOK_TOKEN"] == REQUIRED_SECRETS["ALERTMANAGER_WEBHOOK_TOKEN"]
-    for name in ("SLACK_SIGNING_SECRET", "TEAMS_APP_PASSWORD", "DISCORD_TOKEN"):
+    for name in ("SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "SLACK_TOKEN_ENCRYPTION_KEY",
+                 "TEAMS_APP_PASSWORD", "DISCORD_TOKEN"):  # fmt: skip
         assert env[name] == ""
     grafana = stack["services"]["grafana"]["environment"]
     assert grafana["GF_SECURITY_ADMIN_PASSWORD"] == REQUIRED_SECRETS["GRAFANA_ADMIN_PASSWORD"]

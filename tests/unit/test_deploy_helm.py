@@ -209,9 +209,13 @@ def test_defaults_run_three_replicas_spread_over_nodes(defaults: list[dict[str, 
 
 
 def test_probes_use_readyz_and_healthz(defaults: list[dict[str, Any]]) -> None:
-    """Readiness asks /readyz, liveness and start-up /healthz, on the named serving port."""
+    """Readiness asks /readyz for what serving needs, liveness and start-up /healthz, on the
+    named serving port."""
     container = bot_container(defaults)
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {
+        "path": "/readyz?scope=serving",
+        "port": "http",
+    }
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
     (port,) = container["ports"]

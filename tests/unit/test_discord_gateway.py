@@ -19,6 +19,7 @@ POLL = 0.02
 class ScriptedLease:
     """An in-memory shard lease a test can take away, withhold or break."""
 
+    name = "0-of-1"
     ttl_seconds = TTL
 
     def __init__(self) -> None:
@@ -44,6 +45,16 @@ class ScriptedLease:
         if self.holder == grant:
             self.holder = None
             self.released.append(grant)
+
+    async def is_current(self, grant: Grant) -> bool:
+        self._check()
+        return self.holder == grant
+
+    async def mark(self, grant: Grant, value: float) -> bool:
+        raise NotImplementedError("the gateway keeps no progress")
+
+    async def last_mark(self) -> float | None:
+        raise NotImplementedError("the gateway keeps no progress")
 
     def _check(self) -> None:
         if self.down:

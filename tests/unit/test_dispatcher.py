@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import pytest
 from prometheus_client import CollectorRegistry
 
+from bot.app.logs import CorrelationFilter
 from bot.core.dispatcher import Dispatcher
-from bot.core.errors import DependencyError, InvalidInput, UserError
+from bot.core.errors import BUSY_MESSAGE, DependencyError, InvalidInput, Overloaded, UserError
 from bot.core.model import ConversationKey, IncomingMessage, Reply, Severity
 from bot.core.registry import Handler, HandlerSpec, Registry, Request
 from bot.core.telemetry import Telemetry
@@ -69,6 +70,10 @@ async def crash(_: Request) -> Reply:
 
 async def prometheus_down(_: Request) -> Reply:
     raise DependencyError("prometheus", "Prometheus did not answer within 10 s.")
+
+
+async def too_busy(_: Request) -> Reply:
+    raise Overloaded("prometheus")
 
 
 SCRIPT = {
@@ -131,19 +136,20 @@ async def test_user_error_without_hint_is_exactly_its_text() -> None:
 async def test_unexpected_exception_is_an_apology_with_the_correlation_id(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A crash shows the user only an apology quoting the correlation id; the traceback goes
-    to the log under that id."""
+    """A crash shows the user only an apology quoting the correlation id as ``ref``; the
+    traceback goes to the log under that id."""
     dispatcher, _, telemetry, _ = build({"status": crash})
+    caplog.handler.addFilter(CorrelationFilter())
     with caplog.at_level(logging.ERROR, logger="bot.core.dispatcher"):
         reply = await dispatcher.handle(message("status", platform="discord"))
     assert reply.correlation_id
-    assert reply.correlation_id in reply.text
+    assert reply.plain_text().endswith(f"ref {reply.correlation_id}")
     assert reply.text.startswith("Sorry")
     assert "secret internal detail" not in reply.plain_text()
     assert "Traceback" not in reply.plain_text()
     assert reply.severity is Severity.ERROR
     (record,) = [r for r in caplog.records if r.exc_info]
-    assert reply.correlation_id in record.getMessage()
+    assert getattr(record, "correlation_id", None) == reply.correlation_id
     assert "secret internal detail" in caplog.text
     assert "Traceback" in caplog.text
     assert sample(telemetry, "smartcloudops_errors_total", platform="discord", kind="internal") == 1
@@ -157,6 +163,18 @@ async def test_dependency_error_is_a_specific_notice_and_counted() -> None:
     assert "/readyz" in reply.text
     assert sample(telemetry, "smartcloudops_dependency_failures_total", dependency="prometheus")
     assert sample(telemetry, "smartcloudops_errors_total", platform="slack", kind="dependency")
+
+
+async def test_the_bot_too_busy_says_so_and_blames_no_dependency() -> None:
+    """No slot for a Prometheus call: a short "busy, try again" that neither blames Prometheus
+    nor points at ``/readyz``, counted as ``busy``, not as a dependency failure."""
+    dispatcher, _, telemetry, _ = build({"alerts_list": too_busy})
+    reply = await dispatcher.handle(message("alerts"))
+    assert reply.text == BUSY_MESSAGE
+    assert reply.severity is Severity.WARNING
+    assert sample(telemetry, "smartcloudops_errors_total", platform="slack", kind="busy") == 1
+    failures = sample(telemetry, "smartcloudops_dependency_failures_total", dependency="prometheus")
+    assert not failures
 
 
 async def test_unknown_intent_without_handler_points_to_help() -> None:

@@ -93,7 +93,7 @@ async def test_instant_vector_becomes_samples(
         ({"__name__": "up", "job": "node"}, 1.0, 1700000000.5)
     ]
     assert samples[1].value != samples[1].value  # NaN survives as NaN
-    assert prometheus.seen[-1][:2] == ("/api/v1/query", {"query": "up", "timeout": "0.5s"})
+    assert prometheus.seen[-1][:2] == ("/api/v1/query", {"query": "up", "timeout": "500ms"})
 
 
 async def test_scalar_result_is_one_unlabelled_sample(

@@ -42,11 +42,12 @@ class Console:
     executor: RecordingExecutor
     out: io.StringIO
 
-    async def as_user(self, user: str, text: str) -> Reply:
-        """A message from another console user (a second person at the same bot)."""
+    async def as_user(self, user: str, text: str, tenant: str = "local") -> Reply:
+        """A message from another console user (a second person at the same bot), or from
+        the same id in another ``tenant``."""
         message = IncomingMessage(
-            platform="console", team_id="local", channel_id="console",
-            user_id=user, user_name=user, text=text, is_direct=True,
+            platform="console", team_id=tenant, channel_id="console",
+            user_id=user, user_name=user, text=text, is_direct=True, tenant_id=tenant,
         )  # fmt: skip
         return await self.dispatcher.handle(message)
 
@@ -121,6 +122,27 @@ async def test_console_history_answers_who_restarted(console: Console) -> None:
     assert len(console.executor.plans) == 1
     nothing = await console.chat.send("history web-1")
     assert nothing.text.startswith("No audit events for web-1")
+
+
+async def test_console_a_request_number_from_another_tenant_finds_nothing(
+    console: Console,
+) -> None:
+    """`approve 1` from another tenant, by a holder of the approver role, finds no request 1
+    and runs nothing; that tenant's history is empty. Here, it is approved as usual."""
+    await console.chat.send("restart payments")
+    elsewhere = await console.as_user("bob", "approve 1", tenant="elsewhere")
+    assert elsewhere.text == (
+        "There is no request #1 here.\n"
+        "Requests are answered in the workspace, server or tenant they were made in."
+    )
+    assert (await console.as_user("bob", "deny 1", tenant="elsewhere")).text.startswith(
+        "There is no request #1 here."
+    )
+    history = await console.as_user("bob", "history", tenant="elsewhere")
+    assert history.text == "No audit events for all actions (last 7 days)."
+    assert console.executor.executions == []
+    done = await console.as_user("bob", "approve 1")
+    assert done.title == "Request #1: restart payments done"
 
 
 @pytest.mark.parametrize(

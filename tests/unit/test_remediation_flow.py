@@ -18,10 +18,13 @@ from typing import Any
 
 import pytest
 from kubernetes.aio.client import ApiClient, Configuration
+from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select, text
 
 from adapters.executors.kubernetes import KubernetesExecutor
+from bot.core.correlation import correlated
 from bot.core.errors import DependencyError, NotFoundError
+from bot.core.telemetry import REMEDIATION_OUTCOMES, Telemetry
 from bot.features.remediation.model import (
     Actor,
     AuditKind,
@@ -41,18 +44,27 @@ from storage.sql.models import AuditRow, ExecutionRow, RequestRow
 from storage.sql.store import SqlRemediationStore
 from storage.sql.timeouts import DatabaseTimeouts
 from tests.fakes.k8s_api import FakeKubernetesApi
+from tests.fakes.scrape import scrape
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+OUTCOMES = "smartcloudops_remediation_outcomes_total"
 #: Database bounds for a stampede of concurrent calls (the defaults are 5 s each).
 PATIENT = DatabaseTimeouts(timeout_seconds=60, pool_timeout_seconds=60,
                            statement_timeout_seconds=60)  # fmt: skip
 
-REQUESTER = Actor("slack:U_REQ", "rita", "slack:C_OPS")
-APPROVER_1 = Actor("slack:U_APP1", "ann", "slack:C_OPS")
-APPROVER_2 = Actor("slack:U_APP2", "abe", "slack:C_OPS")
-STRANGER = Actor("slack:U_NOBODY", "ann", "slack:C_OPS")
-ONCALL = Actor("slack:U_ONCALL", "olga", "slack:C_ONCALL")
-CROWD = tuple(Actor(f"slack:U_CROWD{i}", f"crowd{i}", "slack:C_OPS") for i in range(10))
+#: The Slack workspace every actor below is in (requests are only visible within it).
+SCOPE = "slack:T_ACME"
+REQUESTER = Actor("slack:U_REQ", "rita", "slack:C_OPS", SCOPE)
+APPROVER_1 = Actor("slack:U_APP1", "ann", "slack:C_OPS", SCOPE)
+APPROVER_2 = Actor("slack:U_APP2", "abe", "slack:C_OPS", SCOPE)
+STRANGER = Actor("slack:U_NOBODY", "ann", "slack:C_OPS", SCOPE)
+ONCALL = Actor("slack:U_ONCALL", "olga", "slack:C_ONCALL", SCOPE)
+CROWD = tuple(Actor(f"slack:U_CROWD{i}", f"crowd{i}", "slack:C_OPS", SCOPE) for i in range(10))
+#: The same people in another Slack workspace, and someone on another platform.
+OTHER_SCOPE = "slack:T_OTHER"
+REQUESTER_ELSEWHERE = Actor("slack:U_REQ", "rita", "slack:C_OPS", OTHER_SCOPE)
+APPROVER_ELSEWHERE = Actor("slack:U_APP1", "ann", "slack:C_OPS", OTHER_SCOPE)
+ON_DISCORD = Actor("discord:4242", "ann", "discord:77", "discord:1234")
 
 POLICY: dict[str, Any] = {
     "roles": {
@@ -155,6 +167,7 @@ class World:
     store: SqlRemediationStore
     executor: RecordingExecutor
     clock: FakeClock
+    telemetry: Telemetry
 
     async def count(self, model: Any, *where: Any) -> int:
         async with self.store.engine.connect() as conn:
@@ -177,7 +190,9 @@ def build_world(
     engine = create_engine(url, timeouts=timeouts)
     store = SqlRemediationStore(engine, timeout=timeouts.timeout_seconds)
     chosen = executors or {"k8s": recording, "runbooks": recording}
-    return World(RemediationService(policy(), store, chosen, clock=clock), store, recording, clock)
+    telemetry = Telemetry(CollectorRegistry())
+    service = RemediationService(policy(), store, chosen, clock=clock, telemetry=telemetry)
+    return World(service, store, recording, clock, telemetry)
 
 
 async def refused(call: Any) -> Refusal:
@@ -258,7 +273,7 @@ class RemediationFlowContract:
         assert again.tally.added is False
         assert again.execution is None
         assert world.executor.executions == []
-        approved = AuditQuery(kinds=(AuditKind.APPROVED,))
+        approved = AuditQuery(kinds=(AuditKind.APPROVED,), scope=SCOPE)
         assert len(await world.service.history(approved)) == 1
 
     async def test_self_approval_is_refused_and_audited(self, world: World) -> None:
@@ -267,7 +282,7 @@ class RemediationFlowContract:
         refusal = await refused(world.service.approve(REQUESTER, request.id))
         assert refusal.reason is Reason.SELF_APPROVAL
         assert world.executor.executions == []
-        events = await world.service.history(AuditQuery(kinds=(AuditKind.REFUSED,)))
+        events = await world.service.history(AuditQuery(kinds=(AuditKind.REFUSED,), scope=SCOPE))
         assert [(e.actor, e.request_id) for e in events] == [("slack:U_REQ", request.id)]
         assert "self_approval" in events[0].detail
 
@@ -278,7 +293,7 @@ class RemediationFlowContract:
         assert refusal.reason is Reason.NOT_ALLOWED
         assert "approvers role" in refusal.message
         assert world.executor.executions == []
-        assert (await world.store.get(request.id)).status is RequestStatus.PENDING  # type: ignore[union-attr]
+        assert (await world.store.get(request.id, SCOPE)).status is RequestStatus.PENDING  # type: ignore[union-attr]
 
     async def test_a_granted_channel_makes_its_members_approvers(self, world: World) -> None:
         """Roles may be granted to a channel; its members then hold the role."""
@@ -295,7 +310,7 @@ class RemediationFlowContract:
 
     async def test_direct_messages_may_request_only_what_allows_it(self, world: World) -> None:
         """A DM can ask for flush-cache (allow_dm) but not for a restart."""
-        dm = Actor(REQUESTER.principal, REQUESTER.name, "slack:D1", is_direct=True)
+        dm = Actor(REQUESTER.principal, REQUESTER.name, "slack:D1", SCOPE, is_direct=True)
         refusal = await refused(world.service.request(dm, "restart", "payments"))
         assert refusal.reason is Reason.DIRECT_MESSAGE
         outcome = await world.service.request(dm, "flush-cache", "checkout-api")
@@ -319,7 +334,7 @@ class RemediationFlowContract:
         refusal = await refused(world.service.approve(APPROVER_1, request.id))
         assert refusal.reason is Reason.EXPIRED
         assert "expired at 2026-03-02 09:10 UTC" in refusal.message
-        assert (await world.store.get(request.id)).status is RequestStatus.EXPIRED  # type: ignore[union-attr]
+        assert (await world.store.get(request.id, SCOPE)).status is RequestStatus.EXPIRED  # type: ignore[union-attr]
         again = await refused(world.service.approve(APPROVER_2, request.id))
         assert again.reason is Reason.EXPIRED
         assert world.executor.executions == []
@@ -384,7 +399,7 @@ class RemediationFlowContract:
         assert "not a valid target name" in refusal.message
         assert world.executor.plans == []
         assert await world.count(RequestRow) == 0
-        events = await world.service.history(AuditQuery(kinds=(AuditKind.REFUSED,)))
+        events = await world.service.history(AuditQuery(kinds=(AuditKind.REFUSED,), scope=SCOPE))
         assert [e.target for e in events] == [target.encode("unicode_escape").decode()]
 
     async def test_unknown_action_and_target_say_what_is_allowed(self, world: World) -> None:
@@ -413,6 +428,40 @@ class RemediationFlowContract:
         assert refusal.reason is Reason.NOT_ALLOWED
         assert (await world.service.deny(REQUESTER, request.id)).status is RequestStatus.DENIED
 
+    # ------------------------------------------------------------------ scopes
+
+    async def test_a_request_number_finds_nothing_in_another_workspace(self, world: World) -> None:
+        """`approve N` / `deny N` from another workspace or platform find no request N, even
+        for someone who holds the approver role there: nothing is approved, denied or run."""
+        request = (await world.service.request(REQUESTER, "restart", "payments")).request
+        for elsewhere in (APPROVER_ELSEWHERE, ON_DISCORD):
+            with pytest.raises(NotFoundError) as approving:
+                await world.service.approve(elsewhere, request.id)
+            assert approving.value.message == f"There is no request #{request.id} here."
+            with pytest.raises(NotFoundError):
+                await world.service.deny(elsewhere, request.id)
+        assert await world.store.get(request.id, OTHER_SCOPE) is None
+        assert (await world.store.get(request.id, SCOPE)).status is RequestStatus.PENDING  # type: ignore[union-attr]
+        assert world.executor.executions == []
+        outcome = await world.service.approve(APPROVER_1, request.id)
+        assert outcome.execution is not None
+
+    async def test_history_lists_only_the_askers_scope(self, world: World) -> None:
+        """Each workspace reads its own audit log; only an unscoped query (the operator's
+        digest) sees both."""
+        here = (await world.service.request(REQUESTER, "restart", "payments")).request
+        there = (await world.service.request(REQUESTER_ELSEWHERE, "restart", "web-1")).request
+        await world.service.approve(APPROVER_ELSEWHERE, there.id)
+        mine = await world.service.history(AuditQuery(scope=SCOPE))
+        theirs = await world.service.history(AuditQuery(scope=OTHER_SCOPE))
+        everything = await world.service.history(AuditQuery(scope=None))
+        assert {(e.request_id, e.scope) for e in mine} == {(here.id, SCOPE)}
+        assert {e.request_id for e in theirs} == {there.id}
+        assert [e.kind for e in theirs][-2:] == [AuditKind.APPROVED, AuditKind.REQUESTED]
+        assert len(everything) == len(mine) + len(theirs)
+        assert here.scope == SCOPE
+        assert there.scope == OTHER_SCOPE
+
     # ------------------------------------------------------------------ failure and audit
 
     async def test_nothing_runs_when_the_audit_row_cannot_be_written(self, world: World) -> None:
@@ -423,7 +472,7 @@ class RemediationFlowContract:
             await world.service.approve(APPROVER_1, request.id)
         assert world.executor.executions == []
         assert await world.count(ExecutionRow) == 0
-        assert (await world.store.get(request.id)).status is RequestStatus.PENDING  # type: ignore[union-attr]
+        assert (await world.store.get(request.id, SCOPE)).status is RequestStatus.PENDING  # type: ignore[union-attr]
 
     async def test_a_result_that_cannot_be_recorded_is_still_reported(self, world: World) -> None:
         """Once it ran, the outcome reaches the requester even if its audit write fails."""
@@ -444,7 +493,7 @@ class RemediationFlowContract:
         outcome = await world.service.approve(APPROVER_1, request.id)
         assert outcome.execution == ExecutionResult(False, "restart payments failed", "boom")
         assert outcome.request.status is RequestStatus.FAILED
-        failed = await world.service.history(AuditQuery(kinds=(AuditKind.FAILED,)))
+        failed = await world.service.history(AuditQuery(kinds=(AuditKind.FAILED,), scope=SCOPE))
         assert [e.request_id for e in failed] == [request.id]
 
     async def test_history_answers_who_restarted_a_target(self, world: World) -> None:
@@ -454,7 +503,7 @@ class RemediationFlowContract:
         await world.service.approve(APPROVER_1, request.id)
         await world.service.request(REQUESTER, "restart", "checkout-api")
         events = await world.service.history(
-            AuditQuery(action="restart", target="payments", since=T0)
+            AuditQuery(action="restart", target="payments", since=T0, scope=SCOPE)
         )
         assert [(e.kind, e.actor) for e in events] == [
             (AuditKind.EXECUTED, "slack:U_APP1"),
@@ -465,6 +514,45 @@ class RemediationFlowContract:
         assert events[-1].at == T0
         assert events[0].at == T0 + timedelta(seconds=30)
         assert "requested by slack:U_REQ" in events[1].detail
+
+    async def test_audit_rows_carry_the_correlation_id_of_their_turn(self, world: World) -> None:
+        """Each audit row keeps the id of the turn that wrote it: the ``ref`` its reply
+        showed and the id on that turn's log lines."""
+        with correlated() as asked:
+            request = (await world.service.request(REQUESTER, "restart", "payments")).request
+        with correlated() as approved:
+            await world.service.approve(APPROVER_1, request.id)
+        with correlated() as refusal:
+            await refused(world.service.request(STRANGER, "restart", "checkout-api"))
+        events = await world.service.history(AuditQuery(scope=SCOPE))
+        assert sorted((e.kind, e.correlation_id) for e in events) == sorted([
+            (AuditKind.REQUESTED, asked),
+            (AuditKind.APPROVED, approved),
+            (AuditKind.EXECUTION_STARTED, approved),
+            (AuditKind.EXECUTED, approved),
+            (AuditKind.REFUSED, refusal),
+        ])  # fmt: skip
+        assert len({asked, approved, refusal}) == 3
+
+    async def test_every_outcome_is_counted_as_the_audit_log_records_it(self, world: World) -> None:
+        """Executed, failed, refused, denied and expired each move their counter on
+        ``/metrics``; a late approval of an expired request is an expiry and a refusal."""
+        before = await scrape(world.telemetry)
+        assert before.value(OUTCOMES, {"outcome": "executed"}) == 0, "exposed from the start"
+        done = (await world.service.request(REQUESTER, "restart", "payments")).request
+        await world.service.approve(APPROVER_1, done.id)
+        await refused(world.service.request(STRANGER, "restart", "checkout-api"))
+        withdrawn = (await world.service.request(REQUESTER, "restart", "checkout-api")).request
+        await world.service.deny(APPROVER_1, withdrawn.id)
+        late = (await world.service.request(REQUESTER, "restart", "web-1")).request
+        world.clock.advance(601)
+        await refused(world.service.approve(APPROVER_1, late.id))
+        world.executor.ok = False
+        broken = (await world.service.request(REQUESTER, "restart", "web-2")).request
+        await world.service.approve(APPROVER_1, broken.id)
+        after = await scrape(world.telemetry)
+        counted = {o: after.count(OUTCOMES, outcome=o) for o in REMEDIATION_OUTCOMES}
+        assert counted == {"executed": 1, "failed": 1, "refused": 2, "denied": 1, "expired": 1}
 
     # ------------------------------------------------------------------ real executor, races
 
@@ -511,7 +599,7 @@ class RemediationFlowContract:
         assert await one.count(ExecutionRow) == 1
         for kind in (AuditKind.EXECUTION_STARTED, AuditKind.EXECUTED):
             assert await one.count(AuditRow, AuditRow.kind == kind.value) == 1
-        assert (await one.store.get(request.id)).status is RequestStatus.SUCCEEDED  # type: ignore[union-attr]
+        assert (await one.store.get(request.id, SCOPE)).status is RequestStatus.SUCCEEDED  # type: ignore[union-attr]
 
 
 async def break_audit(store: SqlRemediationStore, kind: str = "execution_started") -> None:

@@ -121,10 +121,11 @@ def test_kubernetes_executor_runs_no_runbooks() -> None:
 def test_roles_grant_by_user_or_channel_and_deny_everything_else() -> None:
     """Roles come from the immutable principal or a granted channel, never the name."""
     policy = load_policy(BASE)
-    assert policy.roles_of(Actor("slack:U1", "anyone", "slack:C_X")) == {"operators"}
-    assert policy.roles_of(Actor("slack:U9", "U1", "slack:C_OPS")) == {"operators"}
-    assert policy.roles_of(Actor("slack:U2", "bob", "slack:C_X")) == {"approvers"}
-    assert policy.roles_of(Actor("discord:U1", "slack:U1", "discord:C_OPS")) == frozenset()
+    assert policy.roles_of(Actor("slack:U1", "anyone", "slack:C_X", "slack:T1")) == {"operators"}
+    assert policy.roles_of(Actor("slack:U9", "U1", "slack:C_OPS", "slack:T1")) == {"operators"}
+    assert policy.roles_of(Actor("slack:U2", "bob", "slack:C_X", "slack:T1")) == {"approvers"}
+    on_discord = Actor("discord:U1", "slack:U1", "discord:C_OPS", "discord:G1")
+    assert policy.roles_of(on_discord) == frozenset()
 
 
 def test_targets_match_names_and_patterns_only() -> None:
@@ -140,7 +141,8 @@ def test_an_empty_policy_allows_nothing() -> None:
     """No policy section means no actions, roles or executors."""
     policy = load_policy({})
     assert policy.actions == {}
-    assert policy.roles_of(Actor("console:root", "root", "console:console")) == frozenset()
+    root = Actor("console:root", "root", "console:console", "console:local")
+    assert policy.roles_of(root) == frozenset()
 
 
 @pytest.mark.parametrize(

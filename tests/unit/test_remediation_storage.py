@@ -11,21 +11,21 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, insert, inspect
 
 from bot.app.config import Settings
 from bot.core.errors import ConfigError
-from bot.features.remediation.model import Actor, AuditEvent, AuditKind, RequestDraft
+from bot.features.remediation.model import Actor, AuditEvent, AuditKind, AuditQuery, RequestDraft
 from storage.migrations import alembic_config, upgrade, upgrade_url
 from storage.sql import engine as store_engine
-from storage.sql import open_remediation_store
+from storage.sql import open_remediation_store, open_store_at
 from storage.sql.engine import async_url, default_sqlite_path, postgres_connect_args, sync_url
-from storage.sql.models import Base
+from storage.sql.models import AuditRow, Base, RequestRow
 from storage.sql.timeouts import DatabaseTimeouts
 
 TABLES = {"audit_events", "remediation_requests", "remediation_approvals",
           "remediation_executions", "alert_subscriptions", "alert_groups", "alert_posts",
-          "alembic_version"}  # fmt: skip
+          "slack_installations", "slack_bots", "slack_oauth_states", "alembic_version"}  # fmt: skip
 
 
 def test_migrations_create_exactly_the_models(tmp_path: Path) -> None:
@@ -38,6 +38,44 @@ def test_migrations_create_exactly_the_models(tmp_path: Path) -> None:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
         assert set(inspect(conn).get_table_names()) == TABLES
     engine.dispose()
+
+
+LEGACY_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def write_rows_before_scopes(url: str) -> None:
+    """Bring the database at ``url`` to revision 0002 (before scopes), write a pending request
+    and its audit row as that schema had them, then upgrade to head."""
+    upgrade_url(url, "0002")
+    engine = create_engine(sync_url(url))
+    request = {"action": "restart", "target": "payments", "replicas": None,
+               "requester": "slack:U1", "requester_name": "ann", "channel": "slack:C1",
+               "approvals_required": 1, "status": "pending", "created_at": LEGACY_AT,
+               "expires_at": LEGACY_AT + timedelta(days=7), "dry_run": "plan"}  # fmt: skip
+    event = {"at": LEGACY_AT, "kind": "requested", "actor": "slack:U1", "actor_name": "ann",
+             "action": "restart", "target": "payments", "request_id": 1, "detail": ""}  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(RequestRow.__table__).values(request))
+        conn.execute(insert(AuditRow.__table__).values(event))
+    engine.dispose()
+    upgrade_url(url)
+
+
+async def check_rows_before_scopes_are_in_no_chat_scope(url: str) -> None:
+    """Old rows got the empty scope: no chat user finds the request or reads the event, while
+    an unscoped query (the operator's digest) still does."""
+    async with open_store_at(async_url(url)) as store:
+        assert await store.get(1, "slack:T1") is None
+        assert await store.get(1, "") is not None
+        assert await store.events(AuditQuery(scope="slack:T1")) == []
+        [old] = await store.events(AuditQuery(scope=None))
+    assert (old.scope, old.request_id, old.at) == ("", 1, LEGACY_AT)
+
+
+async def test_rows_from_before_scopes_are_out_of_every_chat_scope(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    await asyncio.to_thread(write_rows_before_scopes, url)
+    await check_rows_before_scopes_are_in_no_chat_scope(url)
 
 
 def test_migrations_downgrade_and_upgrade_again(tmp_path: Path) -> None:
@@ -108,14 +146,14 @@ async def test_times_round_trip_as_aware_utc(tmp_path: Path) -> None:
     """SQLite keeps no zone; the store still returns UTC-aware datetimes."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
     created = datetime(2026, 3, 2, 10, 0, tzinfo=UTC) + timedelta(microseconds=5)
-    actor = Actor("console:alice", "alice", "console:console")
+    actor = Actor("console:alice", "alice", "console:console", "console:local")
     draft = RequestDraft("restart", "payments", None, actor, 1, created,
                          created + timedelta(minutes=15), "plan")  # fmt: skip
     event = AuditEvent(created, AuditKind.REQUESTED, actor.principal, actor.name, "restart",
-                       "payments")  # fmt: skip
+                       "payments", actor.scope)  # fmt: skip
     async with open_remediation_store(settings.database_url) as store:
         stored = await store.create(draft, event)
-        loaded = await store.get(stored.id)
+        loaded = await store.get(stored.id, actor.scope)
         last = await store.last_execution_at("restart", "payments")
     assert loaded is not None
     assert loaded.created_at == created

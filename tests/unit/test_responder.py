@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from bot.app.logs import CorrelationFilter
+from bot.core.correlation import current_correlation_id
 from bot.core.errors import AdapterError, DependencyError
 from bot.core.model import IncomingMessage, Reply, Severity
 from bot.core.responder import Delivery, Responder
@@ -20,15 +22,16 @@ from storage.dedupe import InMemoryDedupeStore
 MESSAGE = IncomingMessage(
     platform="slack", team_id="T1", channel_id="C1", user_id="U1", user_name="ann", text="cpu"
 )
-REF = "c0ffee123456"
 
 
 class Core:
-    """The core's ``handle``: answers with correlation id ``REF``; with ``gate``, only once
-    the test opens it; with ``error``, raises it instead."""
+    """The core's ``handle``: answers with the turn's correlation id (kept in ``refs``), as the
+    dispatcher does; with ``gate``, only once the test opens it; with ``error``, raises it
+    instead."""
 
     def __init__(self, *, gated: bool = False, error: Exception | None = None) -> None:
         self.asked: list[str] = []
+        self.refs: list[str | None] = []
         self.gate = asyncio.Event()
         if not gated:
             self.gate.set()
@@ -39,7 +42,8 @@ class Core:
         await self.gate.wait()
         if self.error is not None:
             raise self.error
-        return Reply(text=f"answer to {message.text}", correlation_id=REF)
+        self.refs.append(current_correlation_id())
+        return Reply(text=f"answer to {message.text}", correlation_id=self.refs[-1])
 
 
 class Timer:
@@ -274,16 +278,19 @@ async def test_a_refused_answer_becomes_an_apology_quoting_the_ref(
 ) -> None:
     """The platform refused the answer: the user gets one line with the refusal and the
     answer's correlation id as the ref; the log has the same ref."""
-    outbox = FakeOutbox(refuse=frozenset({"deliver"}))
-    shown = await responder(Core()).respond(MESSAGE, outbox, Delivery("k"))
+    outbox, core = FakeOutbox(refuse=frozenset({"deliver"})), Core()
+    caplog.handler.addFilter(CorrelationFilter())
+    shown = await responder(core).respond(MESSAGE, outbox, Delivery("k"))
+    (ref,) = core.refs
     assert outbox.names == ["acknowledge", "deliver", "apologise"]
     (_, apology) = outbox.calls[-1]
     assert apology.startswith(
         "Sorry, Slack refused my answer (Slack deliver failed: invalid_blocks)"
     )
-    assert f"ref {REF}" in apology
-    assert shown == Reply(text=apology, severity=Severity.ERROR, correlation_id=REF)
-    assert f"[cid={REF}]" in caplog.text
+    assert f"ref {ref}" in apology
+    assert shown == Reply(text=apology, severity=Severity.ERROR, correlation_id=ref)
+    (record,) = [r for r in caplog.records if "could not answer" in r.getMessage()]
+    assert getattr(record, "correlation_id", None) == ref
 
 
 async def test_a_crash_is_logged_with_its_traceback_and_the_user_sees_only_a_ref(
@@ -293,6 +300,7 @@ async def test_a_crash_is_logged_with_its_traceback_and_the_user_sees_only_a_ref
     quotes that ref and says nothing of the error."""
     outbox = FakeOutbox()
     core = Core(error=RuntimeError("boom: internal detail"))
+    caplog.handler.addFilter(CorrelationFilter())
     with caplog.at_level(logging.ERROR, logger="bot.core.responder"):
         await responder(core).respond(MESSAGE, outbox, Delivery("k"))
     (_, apology) = outbox.calls[-1]
@@ -301,14 +309,18 @@ async def test_a_crash_is_logged_with_its_traceback_and_the_user_sees_only_a_ref
     assert "boom" not in apology
     assert "Traceback" not in apology
     (record,) = caplog.records
-    assert f"[cid={ref}]" in record.getMessage()
+    assert getattr(record, "correlation_id", None) == ref
     assert record.exc_info is not None
     assert "boom: internal detail" in caplog.text
 
 
 async def test_an_apology_that_fails_too_is_only_logged(caplog: pytest.LogCaptureFixture) -> None:
     """With the platform unreachable nothing reaches the user; both failures are logged."""
-    outbox = FakeOutbox(refuse=frozenset({"deliver", "apologise"}))
-    assert await responder(Core()).respond(MESSAGE, outbox, Delivery("k")) is None
+    outbox, core = FakeOutbox(refuse=frozenset({"deliver", "apologise"})), Core()
+    caplog.handler.addFilter(CorrelationFilter())
+    assert await responder(core).respond(MESSAGE, outbox, Delivery("k")) is None
     assert "could not answer on slack C1" in caplog.text
-    assert f"could not apologise on slack C1 [cid={REF}] either" in caplog.text
+    (ref,) = core.refs
+    (record,) = [r for r in caplog.records if "could not apologise" in r.getMessage()]
+    assert record.getMessage().startswith("could not apologise on slack C1 either")
+    assert getattr(record, "correlation_id", None) == ref

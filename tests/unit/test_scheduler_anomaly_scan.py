@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from adapters.metrics.demo import DemoMetricsSource
+from bot.core.coordination import LeaseLost
 from bot.core.errors import DependencyError
 from bot.core.model import Severity
 from bot.core.ports import DedupeStore
@@ -17,7 +18,6 @@ from bot.features.metrics.targets import TargetDirectory
 from bot.features.scheduler.announce import Announcer
 from bot.features.scheduler.anomaly_scan import AnomalyScan, finding_key
 from bot.features.scheduler.config import AnomalyScanConfig, load_schedules
-from bot.features.scheduler.tenure import LeaseLost
 from ml.anomaly.service import AnomalyService
 from storage.dedupe import InMemoryDedupeStore
 from tests.fakes.scheduler import NOW, FakeClock, FakeRun, PublishLog, RecordingPublisher

@@ -85,7 +85,9 @@ async def store(tmp_path: Path) -> AsyncIterator[SqlRemediationStore]:
 
 def event(kind: AuditKind, action: str, target: str, ago: float, detail: str = "") -> AuditEvent:
     at = datetime.fromtimestamp(NOW - ago, tz=UTC)
-    return AuditEvent(at, kind, "slack:U1", "Alice", action, target, detail, request_id=1)
+    return AuditEvent(
+        at, kind, "slack:U1", "Alice", action, target, "slack:T1", detail, request_id=1
+    )
 
 
 def digest(sources: DigestSources, log: PublishLog | None = None) -> DailyDigest:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from bot.core.coordination import LeaseLost, Tenure
 from bot.features.scheduler.ports import Lease
-from bot.features.scheduler.tenure import LeaseLost, Tenure
 from storage.lease import InMemoryLeases
 from tests.fakes.scheduler import FakeClock
 

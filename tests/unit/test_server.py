@@ -107,6 +107,38 @@ async def test_readyz_is_503_with_each_dependency_state(
     assert "hunter2" not in str(body)
 
 
+async def test_readyz_serving_scope_ignores_upstreams_that_only_degrade_answers(
+    telemetry: Telemetry,
+) -> None:
+    """``/readyz?scope=serving`` (the Kubernetes readiness probe) stays 200 while Redis is down,
+    and is 503 when the database the actions need is down; plain ``/readyz`` still reports
+    every dependency."""
+    upstream_down = [
+        DependencyCheck("redis", redis_down),
+        DependencyCheck("database", answers, serving=True),
+    ]
+    async with serve(telemetry, upstream_down) as client:
+        serving = await client.get("/readyz?scope=serving")
+        assert serving.status == 200
+        assert await serving.json() == {"status": "ready", "dependencies": {"database": "ok"}}
+        assert (await client.get("/readyz")).status == 503
+    database_down = [
+        DependencyCheck("redis", answers),
+        DependencyCheck("database", broken, serving=True),
+    ]
+    async with serve(telemetry, database_down) as client:
+        serving = await client.get("/readyz?scope=serving")
+        assert serving.status == 503
+        assert (await serving.json())["dependencies"] == {"database": "down: RuntimeError"}
+
+
+async def test_readyz_refuses_an_unknown_scope(telemetry: Telemetry) -> None:
+    async with serve(telemetry) as client:
+        response = await client.get("/readyz?scope=everything")
+        assert response.status == 400
+        assert "serving" in (await response.json())["error"]
+
+
 async def test_readyz_records_dependency_state_in_metrics(telemetry: Telemetry) -> None:
     """Each readiness check sets ``smartcloudops_dependency_up`` and counts failures."""
     checks = [DependencyCheck("prometheus", answers), DependencyCheck("redis", redis_down)]

@@ -24,6 +24,12 @@ from adapters.slack.redact import REDACTED, redact, redacting_logger
         ("url: https://hooks.slack.com/commands/T1/397700885554/96rGlfmibIGl", "96rGlfmibIGl"),
         ("url: https://hooks.slack.com/actions/T1/1232321423432/D09sSasdasd", "D09sSasdasd"),
         ("wss://wss-primary.slack.com/link/?ticket=abc-123-def&app_id=A1", "abc-123-def"),
+        ("Failed to fetch oauth.v2.access result with code: 1234.5678.abcd - error: x",
+         "1234.5678.abcd"),
+        ("body: code=1234.5678.abcd&client_secret=s3cr3tvalue", "1234.5678.abcd"),
+        ("body: code=1234.5678.abcd&client_secret=s3cr3tvalue", "s3cr3tvalue"),
+        ("{'client_secret': 's3cr3tvalue', 'code': '1234.5678.abcd'}", "s3cr3tvalue"),
+        ("{'client_secret': 's3cr3tvalue', 'code': '1234.5678.abcd'}", "1234.5678.abcd"),
     ],
 )  # fmt: skip
 def test_secrets_are_redacted(text: str, secret: str) -> None:

@@ -73,8 +73,10 @@ def test_parse_command_loads_no_server_or_stores() -> None:
 
 def test_chat_help_opens_no_database_and_draws_nothing() -> None:
     """``chat -c help`` on the defaults: the throw-away stores stay closed, no chart library,
-    no scheduler (no jobs configured) and no YAML (no config file)."""
+    no scheduler (no jobs configured), no YAML (no config file) and no web server (nothing is
+    served; aiohttp's client is enough)."""
     modules = imported_by("from bot.app.cli import main\nmain(['chat', '-c', 'help'])")
     assert "bot.app.services" in modules
     assert "bot.features.scheduler.build" not in modules
+    assert {"bot.app.server", "aiohttp.web", "adapters.alertmanager.webhook"} & modules == set()
     assert packages(modules) & (HEAVY | {"yaml", "croniter"}) == set()

@@ -29,10 +29,10 @@ def test_other_questions_are_not(text: str) -> None:
     assert PARSER.parse(text).name is not IntentName.WHOAMI
 
 
-def _asked(platform: str, user: str, channel: str) -> Request:
+def _asked(platform: str, user: str, channel: str, tenant: str | None = None) -> Request:
     message = IncomingMessage(
         platform=platform, team_id="T1", channel_id=channel, user_id=user,
-        user_name="Ana", text="whoami",
+        user_name="Ana", text="whoami", tenant_id=tenant,
     )  # fmt: skip
     return Request(message, Intent(IntentName.WHOAMI, 1.0), "cid")
 
@@ -48,6 +48,19 @@ async def test_whoami_names_the_principal_the_roles_and_where_the_id_is_shown() 
         "You": "`slack:U0ANA`", "This channel": "`slack:C0OPS`",
     }  # fmt: skip
     assert "Copy member ID" in (reply.footer or "")
+
+
+@pytest.mark.parametrize(
+    ("platform", "tenant", "label"),
+    [("slack", "T0ACME", "Slack workspace"), ("teams", "72f988bf-86f1", "Teams tenant"),
+     ("discord", "1200000000000000001", "Discord server")],
+)  # fmt: skip
+async def test_whoami_names_the_tenant_the_allowlist_needs(
+    platform: str, tenant: str, label: str
+) -> None:
+    reply = await identity_spec(load_policy({})).handler(_asked(platform, "U1", "C1", tenant))
+    fields = {f.label: f.value for f in reply.fields}
+    assert fields[label] == f"`{tenant}` (`policy.tenants.{platform}`)"
 
 
 async def test_whoami_without_a_role_says_where_to_add_it() -> None:

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 
 from adapters.alertmanager.client import AlertmanagerClient
 from bot.app.config import Settings
-from bot.app.server import DependencyCheck
+from bot.app.plugins import DependencyCheck
 from bot.core.ports import ChannelPoster
 from bot.features.alerts.alerting import Alerting
 from bot.features.alerts.notifier import AlertNotifier
-from bot.features.alerts.ports import SilenceBackend
+from bot.features.alerts.ports import PostTelemetry, SilenceBackend
 from bot.features.alerts.publisher import ChannelPublisher
 from bot.features.alerts.silences import SilenceService
 from bot.features.alerts.subscriptions import SubscriptionService
@@ -27,6 +27,7 @@ async def open_alerting(
     *,
     posters: Mapping[str, ChannelPoster],
     checks: list[DependencyCheck],
+    telemetry: PostTelemetry | None = None,
 ) -> Alerting:
     """Everything the alert side needs, for ``settings``.
 
@@ -45,7 +46,7 @@ async def open_alerting(
         checks.append(DependencyCheck("alertmanager", client.ping))
         feed = client
     target_labels = settings.file.target_labels
-    publisher = ChannelPublisher(store, store, posters)
+    publisher = ChannelPublisher(store, store, posters, telemetry=telemetry)
     notifier = AlertNotifier(store, publisher, target_labels=target_labels)
     return Alerting(
         publisher=publisher,

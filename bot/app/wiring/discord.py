@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from adapters.discord.complete import Vocabulary
 from adapters.discord.factory import build_discord
 from adapters.discord.inbound import PLATFORM
-from adapters.discord.lease import LocalShardLease, ShardLease, shard_name
+from adapters.discord.lease import Lease, shard_name
 from adapters.discord.options import DiscordOptions
 from bot.app.config import Settings
-from bot.app.server import WebPlugin
+from bot.app.plugins import WebPlugin
 from bot.core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -60,11 +60,13 @@ def build_plugin(
     return parts.mount
 
 
-def _lease(redis: Redis | None, options: DiscordOptions) -> ShardLease:
+def _lease(redis: Redis | None, options: DiscordOptions) -> Lease:
     shard = shard_name(options.shard_id, options.shard_count)
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     if redis is None:
-        return LocalShardLease(shard=shard, owner=owner, ttl_seconds=options.lease_ttl)
+        from storage.lease import InMemoryLeases
+
+        return InMemoryLeases().lease(shard, owner, options.lease_ttl)
     from storage.lease import RedisLease
 
     return RedisLease(

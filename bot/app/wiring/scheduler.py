@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.app.server import WebPlugin
+from bot.app.plugins import WebPlugin
 from bot.features.scheduler.runner import Scheduler
 
 SCHEDULER_KEY = web.AppKey("scheduler", Scheduler)

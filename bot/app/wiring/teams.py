@@ -13,7 +13,7 @@ from adapters.teams.config import TeamsConfig
 from adapters.teams.factory import TeamsOptions, build_teams
 from adapters.teams.references import ReferenceStore
 from bot.app.config import Settings
-from bot.app.server import WebPlugin
+from bot.app.plugins import WebPlugin
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

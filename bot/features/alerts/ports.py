@@ -127,3 +127,18 @@ class SilenceBackend(Protocol):
         """Every alert Alertmanager holds: ``firing``, ``suppressed`` (silenced or
         inhibited) or ``pending`` (not yet processed)."""
         ...
+
+
+class PostTelemetry(Protocol):
+    """Where the publisher reports each post to a channel: ``posted``, ``updated`` (an edit),
+    ``failed`` (the platform refused or could not be reached) or ``skipped`` (the platform
+    is not enabled on this replica). Implementation: :class:`bot.core.telemetry.Telemetry`."""
+
+    def post_result(self, platform: str, result: str) -> None: ...
+
+
+class Uncounted:
+    """A :class:`PostTelemetry` that counts nothing (test rigs built by hand)."""
+
+    def post_result(self, platform: str, result: str) -> None:
+        """Nothing to count."""

@@ -16,6 +16,8 @@ answers 503 and Alertmanager retries) rather than post what it could not record.
 Once the platform has returned a message id the claim is never released: recording that id
 is retried (:data:`RECORD_RETRY_DELAYS`) and shielded from the publish's cancellation, since
 a released (or unrecorded) claim makes a later publish post the alert a second time.
+
+Each post, edit, failure and skip is reported to the telemetry port, by platform.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from bot.core.errors import DependencyError, SmartCloudOpsError
 from bot.core.model import Reply
 from bot.core.ports import ChannelPoster, ChannelRef, PostedRef
 from bot.features.alerts.model import Audience
-from bot.features.alerts.ports import PostStore, SubscriptionStore
+from bot.features.alerts.ports import PostStore, PostTelemetry, SubscriptionStore, Uncounted
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ RECORD_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
 _POLL_SECONDS = 0.2
 
 Clock = Callable[[], datetime]
+_T = TypeVar("_T")
 
 
 def utc_now() -> datetime:
@@ -79,6 +83,7 @@ class ChannelPublisher:
         clock: Clock = utc_now,
         wait_for_post: float = WAIT_FOR_POST_SECONDS,
         record_retry_delays: Sequence[float] = RECORD_RETRY_DELAYS,
+        telemetry: PostTelemetry | None = None,
     ) -> None:
         self._subscriptions = subscriptions
         self._posts = posts
@@ -87,6 +92,7 @@ class ChannelPublisher:
         self._wait_for_post = wait_for_post
         self._record_retry_delays = tuple(record_retry_delays)
         self._recording: set[asyncio.Task[None]] = set()
+        self._telemetry = telemetry or Uncounted()
 
     async def publish(
         self, key: str, reply: Reply, *, severity: str, target: str | None = None
@@ -140,6 +146,7 @@ class ChannelPublisher:
     async def _deliver(self, key: str, channel: ChannelRef, reply: Reply) -> bool:
         poster = self._posters.get(channel.platform)
         if poster is None:
+            self._telemetry.post_result(channel.platform, "skipped")
             return False
         now = self._clock()
         claim = await self._posts.claim_post(key, channel, now, now - STALE_CLAIM)
@@ -168,7 +175,7 @@ class ChannelPublisher:
         ``post`` releases the claim; a message id, once returned, is recorded even if this
         publish is cancelled meanwhile."""
         try:
-            posted = await poster.post(channel, reply)
+            posted = await self._counted(channel.platform, "posted", poster.post(channel, reply))
         except BaseException:
             with contextlib.suppress(Exception):
                 await self._posts.release_post(key, channel)
@@ -203,11 +210,24 @@ class ChannelPublisher:
     ) -> bool:
         new_digest = digest_of(reply)
         poster = self._posters.get(posted.platform)
-        if poster is None or new_digest == digest:
+        if poster is None:
+            self._telemetry.post_result(posted.platform, "skipped")
             return False
-        await poster.update(posted, reply)
+        if new_digest == digest:
+            return False
+        await self._counted(posted.platform, "updated", poster.update(posted, reply))
         await self._posts.set_digest(key, channel, new_digest, self._clock())
         return True
+
+    async def _counted(self, platform: str, result: str, call: Awaitable[_T]) -> _T:
+        """Await a platform call, reporting ``result`` or, if it raised, ``failed``."""
+        try:
+            done = await call
+        except Exception:
+            self._telemetry.post_result(platform, "failed")
+            raise
+        self._telemetry.post_result(platform, result)
+        return done
 
     async def _await_post(self, key: str, channel: ChannelRef) -> tuple[PostedRef, str] | None:
         """The post another replica is making right now, once it has recorded it."""

@@ -72,7 +72,8 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
         )
 
     async def history(request: Request) -> Reply:
-        query, period = _audit_query(service, request.intent.slots)
+        scope = Actor.from_message(request.message).scope
+        query, period = _audit_query(service, request.intent.slots, scope)
         return render_history(await service.history(query), query, period)
 
     return [
@@ -108,9 +109,10 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
 
 
 def _audit_query(
-    service: RemediationService, slots: Mapping[str, SlotValue]
+    service: RemediationService, slots: Mapping[str, SlotValue], scope: str
 ) -> tuple[AuditQuery, str]:
-    """The audit query of a ``history`` intent and how to name its period."""
+    """The audit query of a ``history`` intent in ``scope`` (the asker's platform and
+    tenant: nobody reads another workspace's log) and how to name its period."""
     start, end, seconds = slots.get("start"), slots.get("end"), slots.get("range")
     if isinstance(start, int):
         since = datetime.fromtimestamp(start, UTC)
@@ -130,6 +132,7 @@ def _audit_query(
         action=_optional_str(slots.get("action")),
         target=_optional_str(slots.get("target")),
         limit=_HISTORY_ROWS,
+        scope=scope,
     )
     return query, period
 

@@ -1,6 +1,7 @@
 """``whoami``: the asker's immutable platform id, the one the policy's roles are keyed on,
 with the roles it holds now and where the platform itself shows that id. A new team fills in
-its policy from this answer instead of hunting through each platform's settings."""
+its policy from this answer instead of hunting through each platform's settings. The
+workspace, tenant or server id is shown too: the one ``policy.tenants`` lists."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def identity_spec(policy: Policy) -> HandlerSpec:
     """The ``whoami`` handler over ``policy`` (its roles are read, never changed)."""
 
     async def whoami(request: Request) -> Reply:
-        return render_identity(Actor.from_message(request.message), policy)
+        message = request.message
+        return render_identity(Actor.from_message(message), policy, tenant=message.tenant_id)
 
     return HandlerSpec(
         intent=IntentName.WHOAMI,
@@ -34,7 +36,11 @@ def identity_spec(policy: Policy) -> HandlerSpec:
     )
 
 
-def render_identity(actor: Actor, policy: Policy) -> Reply:
+#: What each platform calls the tenant ``policy.tenants.<platform>`` lists.
+TENANT_NOUNS = {"slack": "Slack workspace", "teams": "Teams tenant", "discord": "Discord server"}
+
+
+def render_identity(actor: Actor, policy: Policy, *, tenant: str | None = None) -> Reply:
     roles = sorted(policy.roles_of(actor))
     held = (
         f"You hold {', '.join(f'`{r}`' for r in roles)}."
@@ -43,6 +49,8 @@ def render_identity(actor: Actor, policy: Policy) -> Reply:
     )
     platform = actor.principal.partition(":")[0]
     fields = [Field("You", f"`{actor.principal}`"), Field("This channel", f"`{actor.channel}`")]
+    if tenant and platform in TENANT_NOUNS:
+        fields.append(Field(TENANT_NOUNS[platform], f"`{tenant}` (`policy.tenants.{platform}`)"))
     return Reply(
         title=f"You are {actor.principal}",
         text=f"That is the id the policy's roles list. {held}",

@@ -4,7 +4,7 @@ log says. All frozen; the stores, executors and handlers exchange only these."""
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.core.model import IncomingMessage
@@ -41,12 +41,14 @@ class Actor:
 
     ``principal`` is ``platform:user_id`` (``slack:U123``, ``teams:<aad-object-id>``,
     ``console:alice``) and is what roles grant; ``channel`` is ``platform:channel_id``.
-    ``name`` is for display only and never decides anything.
+    ``scope`` is where the actor's requests and audit events are visible (see
+    :func:`scope_of`). ``name`` is for display only and never decides anything.
     """
 
     principal: str
     name: str
     channel: str
+    scope: str
     is_direct: bool = False
 
     @classmethod
@@ -55,8 +57,23 @@ class Actor:
             principal=f"{message.platform}:{message.user_id}",
             name=message.user_name or message.user_id,
             channel=f"{message.platform}:{message.channel_id}",
+            scope=scope_of(message),
             is_direct=message.is_direct,
         )
+
+
+def scope_of(message: IncomingMessage) -> str:
+    """The platform and tenant a message comes from (``slack:T0123``, ``teams:<tenant>``,
+    ``discord:<guild>``): request numbers and the audit log are only visible within it, so
+    ``approve 12`` from another workspace finds nothing. A message without a tenant (a
+    Discord direct message) is scoped to its sender alone (``discord:user:<id>``)."""
+    if message.tenant_id:
+        return f"{message.platform}:{_escaped(message.tenant_id)}"
+    return f"{message.platform}:user:{_escaped(message.user_id)}"
+
+
+def _escaped(part: str) -> str:
+    return part.replace("%", "%25").replace(":", "%3A")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +164,7 @@ class StoredRequest:
     requester: str
     requester_name: str
     channel: str
+    scope: str
     approvals_required: int
     status: RequestStatus
     created_at: datetime
@@ -168,7 +186,9 @@ class Tally:
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
-    """One line of the audit log. ``request_id`` is None for refusals before a request."""
+    """One line of the audit log. ``request_id`` is None for refusals before a request;
+    ``scope`` is the actor's (:func:`scope_of`), where the event is visible;
+    ``correlation_id`` is the turn's (the ``ref`` of the reply, on its log lines too)."""
 
     at: datetime
     kind: AuditKind
@@ -176,13 +196,17 @@ class AuditEvent:
     actor_name: str
     action: str
     target: str
+    scope: str
     detail: str = ""
     request_id: int | None = None
+    correlation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AuditQuery:
-    """A filter over the audit log, newest first."""
+    """A filter over the audit log, newest first. ``scope`` is required: the one scope to
+    read (a chat user's own), or None for every scope, which only the operator's own
+    configuration (a scheduled digest) may ask for."""
 
     since: datetime | None = None
     until: datetime | None = None
@@ -190,6 +214,7 @@ class AuditQuery:
     target: str | None = None
     kinds: tuple[AuditKind, ...] = ()
     limit: int = 20
+    scope: str | None = field(kw_only=True)
 
 
 def utc_now() -> datetime:

@@ -1,6 +1,9 @@
 """The remediation policy: which actions exist, who may request and approve them, on which
-targets, within which bounds, through which executor; and who may silence, subscribe to and
-acknowledge alerts from chat (``alerts:``).
+targets, within which bounds, through which executor; who may silence, subscribe to and
+acknowledge alerts from chat (``alerts:``); who may read the audit log, raw PromQL and the
+alert and silence lists (``read:``, open unless set); which Slack teams, Teams tenants and
+Discord guilds are served at all (``tenants:``, all unless set); and how many expensive
+queries one person may run (``limits:``).
 
 It comes from the ``policy:`` section of the YAML config file and is validated at start-up;
 every error names the offending key (``policy.actions.scale.replicas.max: ...``). Anything
@@ -196,6 +199,78 @@ class AlertGrants(_Strict):
         return roles
 
 
+ReadPermission = Literal["history", "promql", "alerts", "silences"]
+READ_PERMISSIONS: tuple[ReadPermission, ...] = ("history", "promql", "alerts", "silences")
+
+
+class ReadGrants(_Strict):
+    """Which roles may read what from chat: ``history`` (the remediation audit log),
+    ``promql`` (raw PromQL), ``alerts`` (the list of firing alerts) and ``silences`` (the
+    list of silences). A read that is not set is open to everyone, as it always was; once it
+    lists roles, only those roles may (an empty list: nobody)."""
+
+    history: tuple[str, ...] | None = None
+    promql: tuple[str, ...] | None = None
+    alerts: tuple[str, ...] | None = None
+    silences: tuple[str, ...] | None = None
+
+    @field_validator("history", "promql", "alerts", "silences", mode="before")
+    @classmethod
+    def _one_role_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    def roles_for(self, permission: ReadPermission) -> tuple[str, ...] | None:
+        """The roles that may, or None when the read is open to everyone."""
+        roles: tuple[str, ...] | None = getattr(self, permission)
+        return roles
+
+
+class Tenants(_Strict):
+    """Allowlists of the organisations served: Slack team ids (``T0123``), Teams (Entra)
+    tenant ids, Discord guild ids. A platform without a list serves every tenant (the
+    default); with one, a message from any other tenant, or from none (a Discord direct
+    message), is refused before anything reads it."""
+
+    slack: tuple[str, ...] | None = None
+    teams: tuple[str, ...] | None = None
+    discord: tuple[str, ...] | None = None
+
+    @field_validator("slack", "teams", "discord", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: object) -> object:
+        """A Discord snowflake written without quotes is a YAML integer: take it as text."""
+        if isinstance(value, (str, int)):
+            value = [value]
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _plain_ids(self) -> Tenants:
+        for platform in ("slack", "teams", "discord"):
+            for index, value in enumerate(getattr(self, platform) or ()):
+                if not _TENANT_ID.fullmatch(value):
+                    raise ValueError(f"{platform}[{index}]: {value!r} is not a plain id")
+        return self
+
+    def allowlist(self, platform: str) -> frozenset[str] | None:
+        """The ids ``platform`` may come from (case-folded), or None: every tenant."""
+        ids: tuple[str, ...] | None = getattr(self, platform, None)
+        return None if ids is None else frozenset(i.casefold() for i in ids)
+
+
+_TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+class Limits(_Strict):
+    """Per-person limits on expensive reads: PromQL over more than
+    ``promql_long_range_seconds``, anomaly scans and forecasts share one allowance of
+    ``expensive.count`` per ``expensive.per_seconds`` (``expensive: null`` turns it off)."""
+
+    expensive: RateLimit | None = Field(default_factory=lambda: RateLimit(count=5, per_seconds=60))
+    promql_long_range_seconds: int = Field(default=6 * 3600, ge=60)
+
+
 class Policy(_Strict):
     """The validated policy. Build it with :func:`load_policy`."""
 
@@ -203,6 +278,15 @@ class Policy(_Strict):
     executors: dict[str, ExecutorConfig] = Field(default_factory=dict)
     actions: dict[str, Action] = Field(default_factory=dict)
     alerts: AlertGrants = Field(default_factory=AlertGrants)
+    read: ReadGrants = Field(default_factory=ReadGrants)
+    tenants: Tenants = Field(default_factory=Tenants)
+    limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("read", "tenants", mode="before")
+    @classmethod
+    def _empty_section(cls, value: object) -> object:
+        """``tenants:`` with every line under it commented out is YAML null: the defaults."""
+        return {} if value is None else value
 
     def roles_of(self, actor: Actor) -> frozenset[str]:
         """Every role ``actor`` holds, by principal or (if granted) by channel."""
@@ -267,10 +351,15 @@ def _cross_check(policy: Policy) -> list[str]:
 
 def _check_alert_roles(policy: Policy) -> list[str]:
     known = ", ".join(policy.roles) or "none defined"
-    return [
-        f"alerts.{permission}[{index}]: unknown role {role!r} ({known})"
+    granted = [
+        (f"alerts.{permission}", policy.alerts.roles_for(permission))
         for permission in ALERT_PERMISSIONS
-        for index, role in enumerate(policy.alerts.roles_for(permission))
+    ] + [(f"read.{permission}", policy.read.roles_for(permission) or ())
+         for permission in READ_PERMISSIONS]  # fmt: skip
+    return [
+        f"{where}[{index}]: unknown role {role!r} ({known})"
+        for where, roles in granted
+        for index, role in enumerate(roles)
         if role not in policy.roles
     ]
 

@@ -35,7 +35,10 @@ class RequestStore(Protocol):
         then filled into the event."""
         ...
 
-    async def get(self, request_id: int) -> StoredRequest | None: ...
+    async def get(self, request_id: int, scope: str) -> StoredRequest | None:
+        """Request ``request_id`` if it was made in ``scope``; None otherwise, so a request
+        number from another workspace or tenant finds nothing."""
+        ...
 
     async def approve(self, request_id: int, approver: Actor, event: AuditEvent) -> Tally:
         """Record ``approver``'s approval once (a second approval by the same principal is
@@ -69,7 +72,9 @@ class AuditLog(Protocol):
 
     async def record(self, event: AuditEvent) -> None: ...
 
-    async def events(self, query: AuditQuery) -> list[AuditEvent]: ...
+    async def events(self, query: AuditQuery) -> list[AuditEvent]:
+        """Events matching ``query``, newest first, only of ``query.scope`` when it is set."""
+        ...
 
 
 class ActivityLog(Protocol):
@@ -100,3 +105,18 @@ class ActionExecutor(Protocol):
     async def plan(self, operation: Operation) -> Plan: ...
 
     async def execute(self, operation: Operation) -> ExecutionResult: ...
+
+
+class OutcomeTelemetry(Protocol):
+    """Where the flow reports how requests end: ``executed``, ``failed`` (ran and failed),
+    ``refused`` (by the policy, with the refusal audited), ``denied``, ``expired``.
+    Implementation: :class:`bot.core.telemetry.Telemetry` (a Prometheus counter)."""
+
+    def remediation_outcome(self, outcome: str) -> None: ...
+
+
+class Uncounted:
+    """An :class:`OutcomeTelemetry` that counts nothing (test rigs built by hand)."""
+
+    def remediation_outcome(self, outcome: str) -> None:
+        """Nothing to count."""

@@ -7,6 +7,9 @@ approvals by distinct authorised people (the requester never counts) -> executio
 Exactly once across replicas: the execution is claimed in the database under a unique
 idempotency key, together with its audit row, before the executor is called. If that write
 fails, nothing runs (fail closed); if another approval claimed it first, this one does not run.
+
+Every audit row carries the correlation id of the turn that wrote it, and every outcome
+(executed, failed, refused, denied, expired) is reported to the telemetry port.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
+from bot.core.correlation import current_correlation_id
 from bot.core.errors import ConfigError, DependencyError, NotFoundError
 from bot.features.remediation import refusals
 from bot.features.remediation.model import (
@@ -37,7 +41,12 @@ from bot.features.remediation.model import (
     utc_now,
 )
 from bot.features.remediation.policy import PLAIN_NAME, Action, Policy
-from bot.features.remediation.ports import ActionExecutor, RemediationStore
+from bot.features.remediation.ports import (
+    ActionExecutor,
+    OutcomeTelemetry,
+    RemediationStore,
+    Uncounted,
+)
 from bot.features.remediation.refusals import Reason, Refusal
 
 log = logging.getLogger(__name__)
@@ -80,6 +89,7 @@ class RemediationService:
         executors: Mapping[str, ActionExecutor],
         *,
         clock: Clock = utc_now,
+        telemetry: OutcomeTelemetry | None = None,
     ) -> None:
         missing = sorted(set(policy.executors) - set(executors))
         if missing:
@@ -88,6 +98,7 @@ class RemediationService:
         self._store = store
         self._executors = dict(executors)
         self._clock = clock
+        self._telemetry = telemetry or Uncounted()
 
     @property
     def policy(self) -> Policy:
@@ -106,8 +117,9 @@ class RemediationService:
             raise
 
     async def approve(self, actor: Actor, request_id: int) -> ApprovalOutcome:
-        """Count ``actor``'s approval; execute when enough distinct approvers agree."""
-        request = await self._load(request_id)
+        """Count ``actor``'s approval; execute when enough distinct approvers agree. Only a
+        request of ``actor``'s own scope (platform and tenant) can be found."""
+        request = await self._load(request_id, actor.scope)
         try:
             return await self._approve(actor, request)
         except Refusal as refusal:
@@ -116,7 +128,7 @@ class RemediationService:
 
     async def deny(self, actor: Actor, request_id: int) -> StoredRequest:
         """Close a pending request (its requester may withdraw it; approvers may deny it)."""
-        request = await self._load(request_id)
+        request = await self._load(request_id, actor.scope)
         try:
             return await self._deny(actor, request)
         except Refusal as refusal:
@@ -140,7 +152,7 @@ class RemediationService:
         raise refusal
 
     async def history(self, query: AuditQuery) -> list[AuditEvent]:
-        """Audit events matching ``query``, newest first."""
+        """Audit events matching ``query`` (within its scope), newest first."""
         return await self._store.events(query)
 
     def now(self) -> datetime:
@@ -181,7 +193,7 @@ class RemediationService:
         if spec.approvals > 0:
             return outcome
         execution = await self._execute(stored, spec, actor)
-        return RequestOutcome(await self._load(stored.id), plan, spec.approver, execution)
+        return RequestOutcome(await self._reload(stored), plan, spec.approver, execution)
 
     def _action(self, action: str) -> Action:
         if not action:
@@ -270,7 +282,7 @@ class RemediationService:
         execution = None
         if len(tally.approvers) >= request.approvals_required:
             execution = await self._execute(request, spec, actor)
-        return ApprovalOutcome(await self._load(request.id), tally, spec.approver, execution)
+        return ApprovalOutcome(await self._reload(request), tally, spec.approver, execution)
 
     async def _deny(self, actor: Actor, request: StoredRequest) -> StoredRequest:
         await self._check_open(actor, request)
@@ -279,9 +291,10 @@ class RemediationService:
             self._check_role(actor, spec.approver, "deny", request.action)
         event = self._event(AuditKind.DENIED, actor, request.action, request.target, "", request.id)
         if not await self._store.close(request.id, RequestStatus.DENIED, event):
-            latest = await self._load(request.id)
+            latest = await self._reload(request)
             raise refusals.not_pending(request.id, latest.status)
-        return await self._load(request.id)
+        self._telemetry.remediation_outcome("denied")
+        return await self._reload(request)
 
     async def _check_open(self, actor: Actor, request: StoredRequest) -> None:
         if request.status is RequestStatus.EXPIRED:
@@ -293,14 +306,21 @@ class RemediationService:
             event = self._event(
                 AuditKind.EXPIRED, actor, request.action, request.target, detail, request.id
             )
-            await self._store.close(request.id, RequestStatus.EXPIRED, event)
+            if await self._store.close(request.id, RequestStatus.EXPIRED, event):
+                self._telemetry.remediation_outcome("expired")
             raise refusals.expired(request.id, request.expires_at, request.canonical)
 
-    async def _load(self, request_id: int) -> StoredRequest:
-        request = await self._store.get(request_id)
+    async def _load(self, request_id: int, scope: str) -> StoredRequest:
+        request = await self._store.get(request_id, scope)
         if request is None:
-            raise NotFoundError(f"There is no remediation request #{request_id}.")
+            raise NotFoundError(
+                f"There is no request #{request_id} here.",
+                hint="Requests are answered in the workspace, server or tenant they were made in.",
+            )
         return request
+
+    async def _reload(self, request: StoredRequest) -> StoredRequest:
+        return await self._load(request.id, request.scope)
 
     # ------------------------------------------------------------------ execution
 
@@ -319,6 +339,7 @@ class RemediationService:
             return None
         operation = self._operation(request.action, request.target, request.replicas, request.id)
         result = await self._run(spec, operation)
+        self._telemetry.remediation_outcome("executed" if result.ok else "failed")
         kind = AuditKind.EXECUTED if result.ok else AuditKind.FAILED
         finished = self._event(
             kind, actor, request.action, request.target, result.summary, request.id
@@ -373,8 +394,10 @@ class RemediationService:
             actor_name=actor.name,
             action=_printable(action)[:64],
             target=_printable(target)[:_AUDITED_TARGET_CHARS],
+            scope=actor.scope,
             detail=detail,
             request_id=request_id,
+            correlation_id=current_correlation_id(),
         )
 
     async def _note_refusal(
@@ -383,6 +406,7 @@ class RemediationService:
         """Audit a refusal; a refusal stands even when it cannot be written down."""
         if refusal.reason is Reason.NOT_PENDING:
             return
+        self._telemetry.remediation_outcome("refused")
         detail = f"{refusal.reason.value}: {refusal.message}"
         event = self._event(AuditKind.REFUSED, actor, action, target, detail, request_id)
         try:

@@ -46,7 +46,7 @@ class Announcer:
         """Publish ``reply`` under the Publisher ``key`` if this replica still holds the job
         and nobody has claimed ``once`` before; True when it was published.
 
-        Raises :class:`~bot.features.scheduler.tenure.LeaseLost` for a replica that no longer holds
+        Raises :class:`~bot.core.coordination.LeaseLost` for a replica that no longer holds
         the job (nothing claimed, nothing posted) and :class:`~bot.core.errors.DependencyError`
         when the dedupe store is down (fail closed: nothing posted, the next run retries).
         """

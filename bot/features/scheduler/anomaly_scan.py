@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.core.coordination import LeaseLost
 from bot.core.errors import DependencyError, UserError
 from bot.features.anomaly.ports import AnomalyDetector, Finding
 from bot.features.metrics.lookup import fetch_series, step_for
@@ -35,7 +36,6 @@ from bot.features.scheduler.announce import Announcer
 from bot.features.scheduler.config import AnomalyScanConfig
 from bot.features.scheduler.finding_post import finding_reply
 from bot.features.scheduler.ports import Run
-from bot.features.scheduler.tenure import LeaseLost
 from intents.model import METRICS
 
 log = logging.getLogger(__name__)

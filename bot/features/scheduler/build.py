@@ -27,7 +27,7 @@ from bot.features.scheduler.digest import (
     DigestSources,
     SilenceHistory,
 )
-from bot.features.scheduler.ports import Job, LeaseFactory
+from bot.features.scheduler.ports import Job, JobTelemetry, LeaseFactory
 from bot.features.scheduler.runner import JobRunner, Scheduler, default_lease_ttl
 
 
@@ -45,13 +45,15 @@ def build_scheduler(
     alert_history: AlertHistory | None = None,
     silences: SilenceHistory | None = None,
     clock: Callable[[], float] = time.time,
+    telemetry: JobTelemetry | None = None,
 ) -> Scheduler:
     """One runner per enabled job; nothing runs until :meth:`Scheduler.start`.
 
     ``config`` is the ``schedules:`` section, parsed once at load
     (:func:`~bot.features.scheduler.config.load_schedules`). The digest's optional sources are
     described in :mod:`bot.features.scheduler.digest`. ``clock`` is the wall clock jobs read "now"
-    from (tests pin it to the demo source's fixed now).
+    from (tests pin it to the demo source's fixed now); ``telemetry`` hears of each run that
+    succeeded.
     """
     announcer = Announcer(publisher, dedupe)
     jobs: list[tuple[Job, JobConfig]] = []
@@ -73,5 +75,5 @@ def build_scheduler(
     for job, job_config in jobs:
         schedule = job_config.schedule
         ttl = job_config.lease_ttl or default_lease_ttl(schedule)
-        runners.append(JobRunner(job, schedule, leases(job.name, ttl)))
+        runners.append(JobRunner(job, schedule, leases(job.name, ttl), telemetry=telemetry))
     return Scheduler(runners)

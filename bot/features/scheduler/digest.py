@@ -220,8 +220,9 @@ class DailyDigest:
         actions = self._sources.actions
         if actions is None:
             return _Section("What was done: remediation actions are not tracked here.", (), "n/a")
+        # Every scope: the digest and its channel are the operator's own configuration.
         query = AuditQuery(since=datetime.fromtimestamp(start, tz=UTC), kinds=_DONE_KINDS,
-                           limit=200)  # fmt: skip
+                           limit=200, scope=None)  # fmt: skip
         try:
             events = await actions.history(query)
         except DependencyError as exc:

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from bot.core.coordination import Grant, Lease
 
-__all__ = ["Grant", "Job", "Lease", "LeaseFactory", "Run"]
+__all__ = ["Grant", "Job", "JobTelemetry", "Lease", "LeaseFactory", "Run", "Uncounted"]
 
 
 #: Builds the lease of one job: ``(job name, ttl seconds) -> Lease``.
@@ -24,7 +24,7 @@ class Run(Protocol):
 
     ``due`` is the scheduled firing time (unix s), identical on every replica. A job calls
     ``ensure_held`` before every side effect (a claim, a post): it raises
-    :class:`bot.features.scheduler.tenure.LeaseLost` once this replica may no longer act for the
+    :class:`bot.core.coordination.LeaseLost` once this replica may no longer act for the
     job,
     which is how a stale holder's late publish is refused.
     """
@@ -49,3 +49,18 @@ class Job(Protocol):
     def name(self) -> str: ...
 
     async def run(self, run: Run) -> None: ...
+
+
+class JobTelemetry(Protocol):
+    """Where the runner reports a run that finished without an error, at Unix time ``at``
+    (so a dashboard shows a job that stopped succeeding). Implementation:
+    :class:`bot.core.telemetry.Telemetry`."""
+
+    def job_succeeded(self, job: str, at: float) -> None: ...
+
+
+class Uncounted:
+    """A :class:`JobTelemetry` that records nothing (test rigs built by hand)."""
+
+    def job_succeeded(self, job: str, at: float) -> None:
+        """Nothing to record."""

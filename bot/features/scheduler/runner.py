@@ -15,7 +15,9 @@ it, at most 30 s), the job therefore moves to another replica within one interva
 holder's death. On a clean stop the lease is released, so a standby takes over at once.
 
 A job that fails is logged and the runner goes on with the next firing; a job still running
-at :data:`RUN_BUDGET` of its interval is cancelled, so the next firing starts on time.
+at :data:`RUN_BUDGET` of its interval is cancelled, so the next firing starts on time. Each
+firing is a turn of its own (one correlation id on all its log lines); a run that finishes
+without an error is reported to the telemetry port (the job's last success time).
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from bot.core.coordination import LeaseLost, Tenure, give_up, keep, take
+from bot.core.correlation import correlated
 from bot.core.errors import DependencyError
 from bot.core.tasks import cancel_and_wait
-from bot.features.scheduler.ports import Job, Lease
+from bot.features.scheduler.ports import Job, JobTelemetry, Lease, Uncounted
 from bot.features.scheduler.schedule import Schedule
-from bot.features.scheduler.tenure import LeaseLost, Tenure, TenureRun
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,7 @@ class JobRunner:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         run_timeout: float | None = None,
+        telemetry: JobTelemetry | None = None,
     ) -> None:
         self.job = job
         self.schedule = schedule
@@ -72,6 +77,7 @@ class JobRunner:
         self._monotonic = monotonic
         self._every = lease.ttl_seconds / 3
         self._run_timeout = run_timeout or schedule.period * RUN_BUDGET
+        self._telemetry = telemetry or Uncounted()
         self._task: asyncio.Task[None] | None = None
         self._tenure: Tenure | None = None
         self._stopping = False
@@ -131,13 +137,7 @@ class JobRunner:
         return self._stopping
 
     async def _try_acquire(self) -> Tenure | None:
-        started = self._monotonic()
-        try:
-            grant = await self._lease.acquire()
-        except DependencyError as exc:
-            log.warning("cannot take the lease of job %s: %s", self.name, exc)
-            return None
-        return None if grant is None else Tenure(self._lease, grant, started, self._monotonic)
+        return await take(self._lease, what=f"job {self.name}", clock=self._monotonic)
 
     async def _hold(self, tenure: Tenure) -> None:
         keeper = asyncio.create_task(self._keep(tenure), name=f"scheduler-{self.name}-lease")
@@ -154,26 +154,7 @@ class JobRunner:
                 log.error("job %s: tenure ended by %r", self.name, task.exception())
 
     async def _keep(self, tenure: Tenure) -> None:
-        """Renew until the lease is lost or has not been confirmed for a whole TTL."""
-        while True:
-            await asyncio.sleep(min(self._every, tenure.remaining()))
-            if tenure.dropped:
-                return
-            if not tenure.holds_locally():
-                log.error("lease of job %s unconfirmed for a whole TTL; giving it up", self.name)
-                return
-            started = self._monotonic()
-            try:
-                # asyncio.timeout, not wait_for: on 3.11 wait_for can lose a cancellation.
-                async with asyncio.timeout(min(self._every, tenure.remaining())):
-                    renewed = await tenure.lease.renew(tenure.grant)
-            except (DependencyError, TimeoutError) as exc:
-                log.warning("cannot renew the lease of job %s: %r", self.name, exc)
-                continue
-            if not renewed:
-                log.warning("lost the lease of job %s to another replica", self.name)
-                return
-            tenure.confirm(started)
+        await keep(tenure, every=self._every, what=f"job {self.name}")
 
     async def _work(self, tenure: Tenure) -> None:
         due = await self._first_due()
@@ -205,9 +186,17 @@ class JobRunner:
         return self.schedule.next_after(now)
 
     async def _fire(self, run: TenureRun) -> None:
-        """Run one firing and record it; only :class:`LeaseLost` escapes."""
+        """Run one firing, as a turn of its own, and record it; only :class:`LeaseLost`
+        escapes."""
         await run.ensure_held()
         self.runs += 1
+        with correlated(fresh=True):
+            if await self._run(run):
+                self._telemetry.job_succeeded(self.name, self._clock())
+            await self._mark(run)
+
+    async def _run(self, run: TenureRun) -> bool:
+        """Whether the job ran to its end without an error."""
         try:
             async with asyncio.timeout(self._run_timeout):
                 await self.job.run(run)
@@ -221,6 +210,12 @@ class JobRunner:
             )
         except Exception:
             log.exception("job %s failed (firing due at %.0f)", self.name, run.due)
+        else:
+            return True
+        return False
+
+    async def _mark(self, run: TenureRun) -> None:
+        """Record the firing as run (a fenced write); :class:`LeaseLost` if it passed on."""
         try:
             marked = await run.tenure.lease.mark(run.tenure.grant, run.due)
         except DependencyError as exc:
@@ -230,10 +225,23 @@ class JobRunner:
             raise LeaseLost(f"lease {run.tenure.grant.name} passed on during the run")
 
     async def _release(self, tenure: Tenure) -> None:
-        try:
-            await tenure.lease.release(tenure.grant)
-        except DependencyError as exc:
-            log.warning("cannot release the lease of job %s (it lapses): %s", self.name, exc)
+        await give_up(tenure, what=f"job {self.name}")
+
+
+@dataclass(frozen=True, slots=True)
+class TenureRun:
+    """One firing run under a tenure (implements :class:`bot.features.scheduler.ports.Run`)."""
+
+    job: str
+    due: float
+    tenure: Tenure
+
+    @property
+    def fencing_token(self) -> int:
+        return self.tenure.grant.fencing_token
+
+    async def ensure_held(self) -> None:
+        await self.tenure.ensure()
 
 
 class Scheduler:

@@ -1,0 +1,60 @@
+"""A bound on the calls in flight to one backend, so that when the bot is the bottleneck it
+says so, instead of letting callers queue invisibly and blaming the backend for the wait.
+
+A caller waits at most ``wait`` seconds for a free slot, then gets
+:class:`~bot.core.errors.Overloaded`. A backend's own timeout belongs inside the slot: it
+measures the backend, not the queue in front of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from bot.core.errors import Overloaded
+
+
+class ConcurrencyLimit:
+    """At most ``size`` holders of :meth:`slot` at once, served first come, first served."""
+
+    def __init__(self, dependency: str, size: int, *, wait: float) -> None:
+        if size < 1:
+            raise ValueError("size must be at least 1")
+        if wait < 0:
+            raise ValueError("wait must not be negative")
+        self.dependency = dependency
+        self.size = size
+        self.wait = wait
+        self._slots = asyncio.Semaphore(size)
+        self._in_use = 0
+        self._waiting = 0
+
+    @property
+    def in_use(self) -> int:
+        """Slots held right now."""
+        return self._in_use
+
+    @property
+    def waiting(self) -> int:
+        """Callers waiting for a slot right now."""
+        return self._waiting
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one slot for the block; :class:`Overloaded` when none is free within ``wait``."""
+        self._waiting += 1
+        try:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can lose an acquired permit.
+            async with asyncio.timeout(self.wait):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise Overloaded(self.dependency) from None
+        finally:
+            self._waiting -= 1
+        self._in_use += 1
+        try:
+            yield
+        finally:
+            self._in_use -= 1
+            self._slots.release()
