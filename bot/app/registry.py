@@ -52,10 +52,20 @@ def build_registry(
 
     look_back = settings.file.default_range_seconds
     status = StatusQueries(metrics, alerts, directory, clock=clock)
-    health = HealthCheck(metrics, status, anomaly, directory, clock=clock)
+    health = HealthCheck(
+        metrics, status, anomaly, directory, alerts=alerts, forecaster=forecaster, clock=clock
+    )
     specs = [
         *lookup_specs(metrics, alerts, directory, look_back, clock=clock),
-        *anomaly_specs(metrics, anomaly, directory, look_back, clock=clock),
+        *anomaly_specs(
+            metrics,
+            anomaly,
+            directory,
+            look_back,
+            alerts=alerts,
+            forecaster=forecaster,
+            clock=clock,
+        ),
         forecast_spec(metrics, directory, forecaster, clock=clock),
         HandlerSpec(
             intent=IntentName.HEALTH,

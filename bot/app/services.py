@@ -58,6 +58,8 @@ class Services:
     #: Posts notifications (alerts, findings, digests) to subscribed channels, once per channel
     #: across replicas, and edits them in place; None only in hand-built test rigs.
     publisher: Publisher | None = None
+    #: Where metrics are heading (the forecast intent, "anything odd?" and the scheduled scan).
+    forecaster: Forecaster | None = None
 
 
 @contextlib.asynccontextmanager
@@ -79,13 +81,14 @@ async def open_services(
         alerting = await _alerting(settings, stack, posters, checks, telemetry)
         alerts = alerting.alerts_source(source)
         parser = build_parser(settings)
+        forecaster = _forecaster()
         registry = build_registry(
             settings=settings,
             metrics=source,
             alerts=alerts,
             directory=directory,
             anomaly=anomaly,
-            forecaster=_forecaster(),
+            forecaster=forecaster,
             remediation=remediation,
             alerting=alerting,
             limiter=_rate_limiter(redis),
@@ -114,6 +117,7 @@ async def open_services(
             checks=checks,
             posters=posters,
             publisher=alerting.publisher,
+            forecaster=forecaster,
         )
         services.web_plugins.append(_alertmanager_webhook(settings, alerting, telemetry))
         services.web_plugins.extend(await _platform_plugins(services, stack))
@@ -307,9 +311,12 @@ async def _scheduler_plugins(
     from bot.app.wiring.scheduler import scheduler_plugin
     from bot.features.scheduler.build import build_scheduler
     from bot.features.scheduler.digest_sources import AlertmanagerSilences, RecordedAlerts
+    from storage.episodes import InMemoryEpisodeStore, RedisEpisodeStore
     from storage.lease import memory_leases, redis_leases
 
-    leases = memory_leases() if services.redis is None else redis_leases(services.redis)
+    redis = services.redis
+    leases = memory_leases() if redis is None else redis_leases(redis)
+    episodes = InMemoryEpisodeStore() if redis is None else RedisEpisodeStore(redis)
     feed, recorded = alerting.feed, alerting.history
     scheduler = build_scheduler(
         schedules,
@@ -320,6 +327,8 @@ async def _scheduler_plugins(
         directory=services.directory,
         firing_now=services.alerts,
         anomaly=services.anomaly,
+        forecaster=services.forecaster,
+        episodes=episodes,
         actions=services.remediation,
         alert_history=RecordedAlerts(recorded) if recorded is not None else None,
         silences=AlertmanagerSilences(feed) if feed is not None else None,

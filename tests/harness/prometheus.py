@@ -13,6 +13,9 @@ The session fixture ``prometheus_server``:
    dead one labelled ``web-2:9100``, and alert rules evaluated every second;
 4. waits until both targets have been scraped (discovery is throttled: ~7 s) and both alerts
    fire, so every test sees the same settled state.
+
+``filling_prometheus_server`` is the same story except that db-primary's disk fills: from
+62 % six hours ago to 92 % at the end of history (5 points an hour, full in about 1.6 h).
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ _BUCKETS = ("0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "+Inf")
 _CDF_NORMAL = (0.30, 0.60, 0.97, 0.99, 1.0, 1.0, 1.0, 1.0)  # p95 ~ 0.24 s
 _CDF_INCIDENT = (0.05, 0.10, 0.30, 0.50, 0.80, 0.98, 1.0, 1.0)  # p95 ~ 2.25 s
 _READY_TIMEOUT = 30.0
+
+#: db-primary's disk in ``filling_prometheus_server``: used share at the start and the end.
+FILLING_DISK = (0.62, 0.92)
 
 #: What the history says now, for the tests to check answers against.
 EXPECTED = {
@@ -69,7 +75,9 @@ def _cpu_busy(host: str, rel: float) -> float:
     return {"web-2": 0.40, "db-primary": 0.55}[host]
 
 
-def _host_series(host: str, times: list[float], end: float) -> Iterator[str]:
+def _host_series(
+    host: str, times: list[float], end: float, *, filling: bool = False
+) -> Iterator[str]:
     labels = f'instance="{host}:9100",job="node"'
     stop = end + WEB2_DOWN if host == "web-2" else end
     kept = [t for t in times if t <= stop]
@@ -85,7 +93,13 @@ def _host_series(host: str, times: list[float], end: float) -> Iterator[str]:
     disk = {"web-1": 0.40, "web-2": 0.35, "db-primary": 0.90}[host]
     fs = f'device="/dev/sda1",fstype="ext4",mountpoint="/",{labels}'
     yield from _gauge("node_filesystem_size_bytes", fs, kept, 100 * GIB)
-    yield from _gauge("node_filesystem_avail_bytes", fs, kept, 100 * GIB * (1 - disk))
+    if filling and host == "db-primary":
+        first, last = FILLING_DISK
+        for t in kept:
+            used = last + (last - first) * (t - end) / HISTORY_SECONDS
+            yield f"node_filesystem_avail_bytes{{{fs}}} {100 * GIB * (1 - used):.1f} {t:.0f}"
+    else:
+        yield from _gauge("node_filesystem_avail_bytes", fs, kept, 100 * GIB * (1 - disk))
     for direction, rate in (("receive", 1.0e6), ("transmit", 0.5e6)):
         name = f"node_network_{direction}_bytes_total"
         yield from _counter(name, f'device="eth0",{labels}', kept, functools.partial(_flat, rate))
@@ -135,13 +149,14 @@ def _counter(
         yield f"{name}{{{labels}}} {total:.3f} {t:.0f}"
 
 
-def write_history(path: Path, end: float) -> int:
-    """Write the OpenMetrics history ending at ``end``; returns the number of samples."""
+def write_history(path: Path, end: float, *, filling: bool = False) -> int:
+    """Write the OpenMetrics history ending at ``end`` (``filling``: db-primary's disk fills);
+    returns the number of samples."""
     first = end - HISTORY_SECONDS
     times = [first + i * STEP_SECONDS for i in range(HISTORY_SECONDS // STEP_SECONDS + 1)]
     lines: list[str] = []
     for host in HOSTS:
-        lines.extend(_host_series(host, times, end))
+        lines.extend(_host_series(host, times, end, filling=filling))
     for service, instance in SERVICES.items():
         lines.extend(_service_series(service, instance, times, end))
     lines.sort(key=_family)
@@ -235,6 +250,20 @@ def _wait(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
 @pytest.fixture(scope="module")
 def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
     """Prometheus with six hours of history, a dead target and two firing alerts."""
+    yield from _serve(tmp_path_factory, filling=False)
+
+
+@pytest.fixture(scope="module")
+def filling_prometheus_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[PrometheusServer]:
+    """:func:`prometheus_server` with db-primary's disk filling (:data:`FILLING_DISK`)."""
+    yield from _serve(tmp_path_factory, filling=True)
+
+
+def _serve(
+    tmp_path_factory: pytest.TempPathFactory, *, filling: bool
+) -> Iterator[PrometheusServer]:
     # Imported here, not at the top: conftest loads every harness module as a plugin in name
     # order, and importing a sibling first would stop pytest from rewriting its asserts.
     from tests.harness.require import free_port, require_binary
@@ -243,7 +272,7 @@ def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prom
     root = tmp_path_factory.mktemp("prometheus")
     data, history, rules = root / "data", root / "history.om", root / "rules.yml"
     end = float(int(time.time()) - 15)
-    write_history(history, end)
+    write_history(history, end, filling=filling)
     subprocess.run(
         [promtool, "tsdb", "create-blocks-from", "openmetrics", str(history), str(data)],
         check=True,

@@ -28,7 +28,7 @@ from bot.core.telemetry import Telemetry
 from bot.features.anomaly.handler import MAX_SERIES_PER_METRIC, anomaly_specs
 from bot.features.anomaly.ports import AnomalyDetector, Finding
 from bot.features.help.handlers import help_specs
-from bot.features.metrics.ports import CatalogSeries, Series, TargetRef, Window
+from bot.features.metrics.ports import CatalogSeries, Series, TargetHealth, TargetRef, Window
 from bot.features.metrics.targets import TargetDirectory
 from intents.model import Intent, SlotValue, Turn
 from ml.anomaly.service import AnomalyService
@@ -38,7 +38,7 @@ NOW = 1_710_254_240.0
 HOUR = 3600.0
 FOOTER = "Source: demo data"
 _LINE = re.compile(
-    r"^• (?P<name>[^:]+): (?P<far>.+?), (?:from|since) (?P<at>\d\d:\d\d) UTC "
+    r"^• (?P<name>[^:]+): (?P<far>.+?), (?:from|since) (?P<at>(?:\w{3} \d\d )?\d\d:\d\d) UTC "
     r"\((?P<ago>[^)]+) ago\)(?P<rest>.*)$",
     re.M,
 )
@@ -186,7 +186,7 @@ async def test_how_far_quotes_the_data_and_the_chart_shades_it() -> None:
 
 async def test_no_target_finds_checkout_and_payments(parser: IntentParserPort) -> None:
     """ "is anything odd?" scans every target: checkout-api's incident and payments' latency,
-    which is still going (since 25 minutes ago), and web-2 falling silent."""
+    which is still going (since 25 minutes ago), after web-2 being down."""
     reply = await Chat(parser).say("is anything odd?")
     lines = listed(reply)
     assert any(name.startswith("checkout-api ") for name in lines), reply.text
@@ -196,10 +196,13 @@ async def test_no_target_finds_checkout_and_payments(parser: IntentParserPort) -
     together = _TOGETHER.search(reply.text)
     assert together is not None
     assert "db-primary CPU" in together["movers"] + together["lead"]
-    assert "No samples from web-2 since 14:16 UTC (21m ago)" in reply.text
+    assert reply.text.startswith(
+        "Needs attention:\n• web-2 down since 14:17 UTC (20m ago): connection refused\n"
+    )
+    assert "No samples from web-2" not in reply.text, "said once, as down"
     assert fields(reply)["Checked"].endswith("of 7 targets (49 series)")
     assert reply.charts[0].title == "Latency p95 · checkout-api and payments · last 6h"
-    assert reply.severity is Severity.WARNING
+    assert reply.severity is Severity.CRITICAL
 
 
 @pytest.mark.parametrize("hours_later", [0, 6, 12, 18])
@@ -233,9 +236,28 @@ async def test_metric_and_range_narrow_the_question() -> None:
     )
 
 
-async def test_silent_target_is_called_out() -> None:
-    """web-2 stopped answering: nothing anomalous before that, but the silence is named."""
+async def test_a_down_target_is_said_to_be_down_not_calm() -> None:
+    """web-2 stopped answering: nothing anomalous before that, but it is down, and that is
+    what the answer leads with (never "nothing stood out")."""
     reply = await Chat().say("target=web-2; range=7200")
+    assert reply.text == (
+        "Needs attention:\n"
+        "• web-2 down since 14:17 UTC (20m ago): connection refused\n"
+        "Metrics: nothing unusual in the last 2h."
+    )
+    assert reply.severity is Severity.CRITICAL
+
+
+class UpButSilent(DemoMetricsSource):
+    """The demo whose scrape status says nothing about web-2 (a series without a target)."""
+
+    async def targets(self) -> list[TargetHealth]:
+        return [t for t in await super().targets() if t.up]
+
+
+async def test_a_silent_series_of_unknown_status_is_called_out() -> None:
+    """Samples that stopped, with no scrape target to say why: the silence is named."""
+    reply = await Chat(source=UpButSilent(now=lambda: NOW)).say("target=web-2; range=7200")
     assert reply.text == (
         "Nothing stood out on web-2 in the last 2h.\n"
         "No samples from web-2 since 14:16 UTC (21m ago): is it down? Try `status web-2`."
@@ -389,3 +411,34 @@ async def test_help_teaches_the_anomaly_questions() -> None:
     text = reply.plain_text()
     assert "last 6h unless you say" in text
     assert "anything unusual with checkout-api?" in text
+
+
+_RANGES = (6 * HOUR, 24 * HOUR, 3 * 24 * HOUR, 7 * 24 * HOUR)
+
+
+@pytest.mark.parametrize("hours_later", [0, 7, 13])
+@pytest.mark.parametrize("target", ["checkout-api", "payments", "db-primary"])
+async def test_an_incident_reads_the_same_whatever_the_range(target: str, hours_later: int) -> None:
+    """Asked over 6h, 1d, 3d or 7d, an incident of the last hours starts at the same minute,
+    lasts as long and is over (or still going) alike: a week's 30-minute samples do not
+    stretch checkout-api's 40 minutes into "2h 5m" or "still going"."""
+    chat = Chat(now=NOW + hours_later * HOUR)
+    answers = [listed(await chat.say(f"target={target}; range={int(r)}")) for r in _RANGES]
+    assert answers[0], f"the demo has an incident on {target}"
+    for longer in answers[1:]:
+        for name, line in answers[0].items():
+            assert name in longer
+            assert (longer[name].at, longer[name].rest) == (line.at, line.rest), name
+
+
+async def test_a_slow_fill_stays_named_and_starts_alike_over_long_ranges() -> None:
+    """db-primary's disk, filling for over a day: over 1d, 3d and 7d it is named, since the
+    same moment, still going (measured finely, it is not demoted to a minor blip)."""
+    chat = Chat()
+    lines = [
+        listed(await chat.say(f"target=db-primary; range={int(r)}"))["Disk"] for r in _RANGES[1:]
+    ]
+    assert {(line.at, line.ago_minutes, line.rest) for line in lines} == {
+        (lines[0].at, lines[0].ago_minutes, ", still going")
+    }
+    assert lines[0].ago_minutes > 24 * 60

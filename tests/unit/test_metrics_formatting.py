@@ -7,6 +7,7 @@ import math
 import pytest
 
 from bot.core.formatting import (
+    PERCENT,
     axis_scale,
     format_ago,
     format_duration,
@@ -96,6 +97,68 @@ def test_summary_ignores_nan_and_reports_the_latest_sample() -> None:
         ([0.0, 0.0], "flat"),
     ],
 )
-def test_trend_compares_last_quarter_with_first(values: list[float], described: str) -> None:
+def test_trend_compares_the_window_ends(values: list[float], described: str) -> None:
     """Up/down with the percentage, flat under 5 %, "from 0" when it started at zero."""
     assert trend(values).describe() == described
+
+
+_WEEK_STEP = 1800.0
+_WEEK = int(7 * 86400 / _WEEK_STEP) + 1  # a 7-day range at 30-minute samples, both ends in
+_DAY = int(86400 / _WEEK_STEP)
+
+
+def _week(level: float, *, rhythm: float = 0.3, phase: float = 0.0) -> list[float]:
+    """A week of a percentage at ``level`` with a daily rhythm of ``rhythm`` points."""
+    return [level + rhythm * math.sin(2 * math.pi * i / _DAY + phase) for i in range(_WEEK)]
+
+
+def _filled(values: list[float], points: float, *, over: int) -> list[float]:
+    """``values`` rising by ``points`` over their last ``over`` samples."""
+    start = len(values) - over
+    return [v + max(0, i - start + 1) * points / over for i, v in enumerate(values)]
+
+
+def test_a_percentage_changes_by_points() -> None:
+    """Disk going from 20 % to 30 % is "up 10 points", not "up 50 %"."""
+    assert trend([20.0] * 8 + [30.0] * 8, PERCENT).describe() == "up 10 points"
+    assert trend([30.0] * 8 + [27.5] * 8, PERCENT).describe() == "down 2.5 points"
+
+
+@pytest.mark.parametrize("over", [_DAY, _DAY // 4])
+def test_a_fill_at_the_end_of_a_week_reads_in_full(over: int) -> None:
+    """A disk that filled 10 points over the last day (or the last 6 hours) of a 7-day range
+    is up about 10 points, not a quarter-average's share of it nor "flat"."""
+    filled = _filled(_week(78.0), 10.0, over=over)
+    described = trend(filled, PERCENT, step=_WEEK_STEP)
+    assert described.direction == "up"
+    assert described.points is not None
+    assert 8.5 <= described.points <= 10.5
+
+
+@pytest.mark.parametrize("phase", [0.0, 0.7, math.pi / 2, 2.5, math.pi, 4.0, 5.5])
+def test_a_daily_rhythm_over_whole_days_is_flat(phase: float) -> None:
+    """CPU swinging 40 points a day, over 7 whole days, at any time of day: no trend."""
+    assert trend(_week(50.0, rhythm=20.0, phase=phase), PERCENT, step=_WEEK_STEP).direction == (
+        "flat"
+    )
+
+
+def test_one_wild_sample_at_an_end_does_not_make_a_trend() -> None:
+    """A single spike in the last sample (or the first) is not a change of level."""
+    assert trend([50.0] * 99 + [90.0], PERCENT).direction == "flat"
+    assert trend([10.0] + [50.0] * 99, PERCENT).direction == "flat"
+
+
+def test_summarise_reads_the_week_from_the_timestamps() -> None:
+    """``summarise`` passes the sampling step on, so a week's daily rhythm stays flat there
+    too, and its fill reads in points."""
+    times = tuple(i * _WEEK_STEP for i in range(_WEEK))
+    calm = summarise("db-primary", Series({}, times, tuple(_week(50.0, rhythm=20.0))), PERCENT)
+    assert calm is not None
+    assert calm.trend.describe() == "flat"
+    full = summarise(
+        "db-primary", Series({}, times, tuple(_filled(_week(78.0), 10.0, over=_DAY))), PERCENT
+    )
+    assert full is not None
+    assert full.trend.describe().startswith("up ")
+    assert full.trend.describe().endswith(" points")

@@ -95,6 +95,15 @@ def test_a_disabled_job_does_not_run() -> None:
     assert list(config.enabled()) == ["daily_digest"]
 
 
+def test_the_scan_forecasts_disk_and_memory_a_day_ahead_unless_told() -> None:
+    scan = load_schedules({"anomaly_scan": None}).anomaly_scan
+    assert scan is not None
+    assert (scan.forecast_metrics, scan.forecast_horizon) == (("disk", "memory"), 86400)
+    off = load_schedules({"anomaly_scan": {"forecast_metrics": [], "forecast_horizon": "2d"}})
+    assert off.anomaly_scan is not None
+    assert (off.anomaly_scan.forecast_metrics, off.anomaly_scan.forecast_horizon) == ((), 172800)
+
+
 def test_a_full_anomaly_scan_section_is_read() -> None:
     config = load_schedules(
         {
@@ -146,6 +155,10 @@ def test_a_full_anomaly_scan_section_is_read() -> None:
         ({"daily_digest": {"window": "5m"}}, "schedules.daily_digest.window: must be between"),
         ({"daily_digest": "daily"}, "schedules.daily_digest: must be a mapping of settings"),
         ({"anomaly_scan": {"targets": [""]}}, "schedules.anomaly_scan.targets.0: String should"),
+        ({"anomaly_scan": {"forecast_metrics": ["latency"]}},
+         "schedules.anomaly_scan.forecast_metrics: 'latency' has no limit to forecast against"),
+        ({"anomaly_scan": {"forecast_horizon": "10m"}},
+         "schedules.anomaly_scan.forecast_horizon: must be between 1h and 7d"),
     ],
 )  # fmt: skip
 def test_config_errors_name_the_bad_key(raw: dict[str, Any], message: str) -> None:

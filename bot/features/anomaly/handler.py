@@ -13,6 +13,11 @@ One question runs in three steps:
    the strongest ones are listed (series, how far from normal, since when, still going or
    for how long), what moved together is said in one sentence, and the leading series is
    charted with its anomalous span shaded. Nothing notable: what was checked, over what range.
+
+What is down comes first, always: a target that stopped answering is never summed up as
+"nothing stood out". The open question ("anything odd?": no target, no metric) is answered
+with everything that needs attention, worst first (:mod:`bot.features.health.overview`: down
+targets, critical alerts, disks filling up soon, other alerts), then the anomalies.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from bot.core.model import Chart, Field, Reply, Severity
 from bot.core.notes import refuse_rejected_target, time_note, with_note
 from bot.core.provenance import with_footer
 from bot.core.registry import Handler, HandlerSpec, Request
-from bot.features.anomaly.ports import AnomalyDetector
+from bot.features.anomaly.ports import AnomalyDetector, Finding
 from bot.features.anomaly.report import (
     Checked,
     Report,
@@ -39,9 +44,12 @@ from bot.features.anomaly.report import (
     stopped_at,
     when,
 )
+from bot.features.anomaly.zoom import FINE_STEP, refine
+from bot.features.forecast.ports import Forecaster
+from bot.features.health.overview import Overview, down_targets, look
 from bot.features.metrics.lookup import SeriesLookup, fetch_series, step_for
-from bot.features.metrics.ports import MetricsSource, Series, TargetRef, Window
-from bot.features.metrics.targets import TargetDirectory
+from bot.features.metrics.ports import AlertSource, MetricsSource, Series, TargetRef, Window
+from bot.features.metrics.targets import TargetDirectory, strip_port
 from intents.model import METRICS, IntentName
 
 DEFAULT_RANGE_SECONDS = 6 * 3600
@@ -51,6 +59,7 @@ HISTORY_FACTOR, MIN_HISTORY_SECONDS = 3, 86400.0
 #: About this many samples per series over range + history (a one-minute step for a day).
 HISTORY_POINTS = 1440
 MAX_SERIES_PER_METRIC = 20
+_SEVERITY_RANK = (Severity.SUCCESS, Severity.INFO, Severity.WARNING, Severity.CRITICAL)
 
 
 def anomaly_specs(
@@ -59,12 +68,23 @@ def anomaly_specs(
     directory: TargetDirectory,
     default_range_seconds: float,
     *,
+    alerts: AlertSource | None = None,
+    forecaster: Forecaster | None = None,
     clock: Callable[[], float] = time.time,
 ) -> list[HandlerSpec]:
     """The ``anomaly_query`` handler. Its default range is :data:`DEFAULT_RANGE_SECONDS`, or
-    the configured default look-back when that is longer."""
+    the configured default look-back when that is longer. With ``alerts`` and a
+    ``forecaster`` the open question also lists firing alerts and disks filling up soon."""
     default = max(DEFAULT_RANGE_SECONDS, default_range_seconds)
-    handler = AnomalyHandler(metrics, anomaly, directory, default_range=default, clock=clock)
+    handler = AnomalyHandler(
+        metrics,
+        anomaly,
+        directory,
+        default_range=default,
+        alerts=alerts,
+        forecaster=forecaster,
+        clock=clock,
+    )
     return [
         HandlerSpec(
             intent=IntentName.ANOMALY_QUERY,
@@ -108,6 +128,11 @@ class Question:
     def who(self) -> str:
         return self.target.name if self.target else "all targets"
 
+    @property
+    def is_open(self) -> bool:
+        """ "anything odd?": no target and no metric named."""
+        return self.target is None and self.metrics == METRICS
+
 
 @dataclass(frozen=True, slots=True)
 class Scan:
@@ -134,9 +159,13 @@ class AnomalyHandler:
         directory: TargetDirectory,
         *,
         default_range: float = DEFAULT_RANGE_SECONDS,
+        alerts: AlertSource | None = None,
+        forecaster: Forecaster | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._source = source
+        self._alerts = alerts
+        self._forecaster = forecaster
         self._detector = detector
         self._default_range = default_range
         self._clock = clock
@@ -156,15 +185,54 @@ class AnomalyHandler:
         return with_note(await self._answer(question), note)
 
     async def _answer(self, question: Question) -> Reply:
-        scan = await self._scan(question)
-        if not scan.checked:
+        scan, fleet = await asyncio.gather(self._scan(question), self._fleet(question))
+        if not scan.checked and not fleet.items():
             return self._no_data(question, scan)
         series = [(c.key, c.series) for c in scan.checked]
-        findings = await self._detector.find(series, since=question.start)
+        findings = await self._detector.find(series, since=question.start) if series else []
+        report = await self._measure(question, scan, findings)
+        if not report.notable and not fleet.items():
+            return self._calm(question, scan, report, fleet)
+        return await self._report(question, scan, report, fleet)
+
+    async def _measure(self, question: Question, scan: Scan, findings: list[Finding]) -> Report:
+        """The report of ``findings``; over a range scored coarser than the default question,
+        the incidents it names are measured again at the default's step over a fixed frame
+        (:mod:`bot.features.anomaly.zoom`), so their start and duration do not depend on the
+        range asked about."""
         report = Report.of(findings, scan.by_key, now=question.end, step=question.step)
-        if not report.notable:
-            return self._calm(question, scan, report)
-        return await self._report(question, scan, report)
+        if question.step <= FINE_STEP or not report.notable:
+            return report
+        refined = await refine(
+            findings,
+            scan.by_key,
+            [x.checked.key for e in report.notable for x in e.per_series()],
+            source=self._source,
+            directory=self._directory,
+            detector=self._detector,
+            target=question.target,
+            end=question.end,
+            coarse_step=question.step,
+        )
+        return Report.of(refined.findings, refined.checked, now=question.end, step=question.step)
+
+    async def _fleet(self, question: Question) -> Overview:
+        """What is down now (of the target asked about, or of all); for the open question
+        also what fires and what fills up soon."""
+        now = self._clock()
+        if question.is_open:
+            return await look(
+                self._source,
+                self._directory,
+                now=now,
+                alerts=self._alerts,
+                forecaster=self._forecaster,
+            )
+        targets = await self._source.targets()
+        labels = tuple(self._source.target_labels)
+        if question.target is not None:
+            targets = down_targets(targets, question.target.name, labels)
+        return Overview(now, tuple(t for t in targets if not t.up), (), (), labels)
 
     # ----------------------------------------------------------------------- fetching
 
@@ -234,34 +302,49 @@ class AnomalyHandler:
 
     # ----------------------------------------------------------------------- answers
 
-    async def _report(self, question: Question, scan: Scan, report: Report) -> Reply:
-        lines = report.lines()
-        stood_out = {x.checked.key for e in report.notable for x in e.excursions}
-        header = (
-            f"{len(stood_out)} of {len(scan.checked)} series {_of(question)}stood out "
-            f"in the last {format_duration(question.span)}"
-        )
-        listed = report.listed()
-        header += ", strongest first:" if len(listed) > 1 else ":"
-        chart = await self._chart(question, report, report.line(listed[0]))
+    async def _report(
+        self, question: Question, scan: Scan, report: Report, fleet: Overview
+    ) -> Reply:
+        attention = fleet.lines()
+        text = ["Needs attention, worst first:" if len(attention) > 1 else "Needs attention:"]
+        text = [*text, *attention] if attention else []
+        charts: tuple[Chart, ...] = ()
+        if report.notable:
+            stood_out = {x.checked.key for e in report.notable for x in e.excursions}
+            header = (
+                f"{len(stood_out)} of {len(scan.checked)} series {_of(question)}stood out "
+                f"in the last {format_duration(question.span)}"
+            )
+            listed = report.listed()
+            header += ", strongest first:" if len(listed) > 1 else ":"
+            text += [header, *report.lines(brief=bool(attention))]
+            chart = await self._chart(question, scan, report, report.line(listed[0]))
+            charts = (chart,)
+        else:
+            found = "nothing unusual" if scan.checked else "no data"
+            text.append(f"Metrics: {found} in the last {format_duration(question.span)}.")
+        ongoing = Severity.WARNING if report.ongoing() else Severity.INFO
+        severity = max(fleet.severity(), ongoing, key=_SEVERITY_RANK.index)
         return Reply(
             title=_title(question),
-            text="\n".join([header, *lines, *_stale(question, scan)]),
-            fields=_checked_fields(question, scan),
-            charts=(chart,),
-            severity=Severity.WARNING if report.ongoing() else Severity.INFO,
+            text="\n".join([*text, *_stale(question, scan, fleet)]),
+            fields=_checked_fields(question, scan, fleet),
+            charts=charts,
+            severity=severity,
             footer=self._footer,
         )
 
-    def _calm(self, question: Question, scan: Scan, report: Report) -> Reply:
+    def _calm(self, question: Question, scan: Scan, report: Report, fleet: Overview) -> Reply:
         scope = f" on {question.target.name}" if question.target else ""
         text = f"Nothing stood out{scope} in the last {format_duration(question.span)}."
         if report.minor:
             text += f" Only minor blips just over the alert line: {report.blips()}."
+        if question.is_open:
+            text += f" Also checked: {fleet.checked()}; all clear."
         return Reply(
             title=_title(question),
-            text="\n".join([text, *_stale(question, scan)]),
-            fields=_checked_fields(question, scan),
+            text="\n".join([text, *_stale(question, scan, fleet)]),
+            fields=_checked_fields(question, scan, fleet),
             severity=Severity.SUCCESS,
             footer=self._footer,
         )
@@ -289,13 +372,15 @@ class AnomalyHandler:
             footer=self._footer,
         )
 
-    async def _chart(self, question: Question, report: Report, alt: str) -> Chart:
+    async def _chart(self, question: Question, scan: Scan, report: Report, alt: str) -> Chart:
         """The leading series and every other notable series of the same metric (one unit on
         the axis: the co-movers of that metric and other incidents in it), over the range
-        asked, with their excursions shaded."""
+        asked (as scanned, whatever an incident was measured on), with their excursions
+        shaded."""
         lead = report.notable[0].lead.checked
+        scanned = scan.by_key
         shown = [
-            x.checked
+            scanned.get(x.checked.key, x.checked)
             for e in report.notable
             for x in e.per_series()
             if x.checked.metric == lead.metric
@@ -323,10 +408,11 @@ class AnomalyHandler:
         )
 
 
-def _stale(question: Question, scan: Scan) -> list[str]:
-    """A line for targets whose samples stopped a while ago: quiet is not healthy."""
+def _stale(question: Question, scan: Scan, fleet: Overview) -> list[str]:
+    """A line for targets whose samples stopped a while ago: quiet is not healthy. Targets
+    known to be down are named as such already."""
     latest: dict[str, float] = {}
-    live: set[str] = set()
+    live = {strip_port(t.name) for t in fleet.down}
     for c in scan.checked:
         stopped = stopped_at(c.series, now=question.end, step=question.step)
         if stopped is None:
@@ -342,7 +428,7 @@ def _stale(question: Question, scan: Scan) -> list[str]:
     return [f"No samples from {names} since {since}: is it down? Try {hint}."]
 
 
-def _checked_fields(question: Question, scan: Scan) -> tuple[Field, ...]:
+def _checked_fields(question: Question, scan: Scan, fleet: Overview) -> tuple[Field, ...]:
     metrics = sorted({c.metric for c in scan.checked}, key=question.metrics.index)
     targets = sorted({c.target for c in scan.checked})
     what = join_names([metric_label(m) for m in metrics], 7)
@@ -360,7 +446,8 @@ def _checked_fields(question: Question, scan: Scan) -> tuple[Field, ...]:
         f"{clock_time(question.start, question.end)} to now, every {every}, "
         f"judged against the {history} before"
     )
-    return (Field("Checked", checked), Field("Range", span))
+    fields = (Field("Checked", checked), Field("Range", span)) if scan.checked else ()
+    return (*fields, Field("Also checked", fleet.checked())) if question.is_open else fields
 
 
 def _checked(lookup: SeriesLookup, series: Sequence[tuple[str, Series]]) -> list[Checked]:

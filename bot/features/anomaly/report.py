@@ -49,12 +49,14 @@ _TOGETHER_LINES = 2
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """One series the detector scored: ``key`` is the name it was scored under."""
+    """One series the detector scored: ``key`` is the name it was scored under; ``step`` its
+    sampling step when that differs from the answer's (0: the same)."""
 
     key: str
     target: str
     metric: str
     series: Series
+    step: float = 0.0
 
     @property
     def info(self) -> MetricInfo:
@@ -115,7 +117,8 @@ def measure(finding: Finding, checked: Checked) -> Excursion | None:
 
     The direction is whichever of the span's max and min left the normal band further. The
     excursion starts at the span's first sample :data:`_LEFT_NORMAL` of the way from the band
-    to the span's extreme, and runs on past the span while samples stay more than half way
+    to the span's extreme and ends at its last such sample (a detector's span may trail the
+    data by a few samples), and runs on past the span while samples stay more than half way
     (a detector may close a span once its baseline has adapted to the new level).
     """
     after = [
@@ -136,7 +139,8 @@ def measure(finding: Finding, checked: Checked) -> Excursion | None:
         return value > mark if rising else value < mark
 
     start = next((t for t, v in inside if away(v, _LEFT_NORMAL)), finding.start)
-    end, back = finding.end, 0
+    last = max((t for t, v in inside if away(v, _LEFT_NORMAL)), default=finding.end)
+    end, back = last, 0
     for t, v in after:
         if t <= finding.end:
             continue
@@ -255,9 +259,10 @@ class Report:
             )
             if excursion is None:
                 continue
-            stopped = stopped_at(excursion.checked.series, now=now, step=step)
+            own = excursion.checked.step or step
+            stopped = stopped_at(excursion.checked.series, now=now, step=own)
             if stopped is not None:
-                if excursion.start >= stopped - _DYING_SECONDS - step:
+                if excursion.start >= stopped - _DYING_SECONDS - own:
                     continue
                 excursion = dataclasses.replace(excursion, ongoing=False)
             excursions.append(excursion)
@@ -274,12 +279,15 @@ class Report:
         chosen.update(id(x) for x in sorted(others, key=_strength)[: MAX_LISTED - len(chosen)])
         return [x for e in self.notable for x in e.per_series() if id(x) in chosen]
 
-    def lines(self) -> list[str]:
+    def lines(self, *, brief: bool = False) -> list[str]:
         """One line per listed excursion, then what moved together, what else was unusual and
-        the minor blips."""
+        the minor blips; ``brief``: the listed excursions and one "moved together" line only
+        (when the answer has more to say than anomalies)."""
         listed = self.listed()
         lines = [f"• {self.line(x)}" for x in listed]
         said = [(e, t) for e in self.notable if (t := self.together(e))][:_TOGETHER_LINES]
+        if brief:
+            return lines + [t for _, t in said[:1]]
         lines += [t for _, t in said]
         named = {x.checked.key for x in listed}
         named.update(x.checked.key for e, _ in said for x in e.excursions)
@@ -297,7 +305,8 @@ class Report:
         began = when(excursion.start, self.now)
         if excursion.ongoing:
             return f"{name}: {excursion.how_far()}, since {began}, still going"
-        duration = format_duration(excursion.end - excursion.start + self.step)
+        step = excursion.checked.step or self.step
+        duration = format_duration(excursion.end - excursion.start + step)
         return f"{name}: {excursion.how_far()}, from {began} for {duration}"
 
     def together(self, episode: Episode) -> str | None:

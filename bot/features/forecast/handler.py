@@ -19,25 +19,28 @@ from dataclasses import dataclass
 
 from bot.core.charts import Outlook, render_line_chart, slug
 from bot.core.errors import InvalidInput
-from bot.core.formatting import PERCENT, format_duration, format_value, format_when
+from bot.core.formatting import PERCENT, format_value, format_when
 from bot.core.model import Chart, Field, Reply, Severity
 from bot.core.provenance import with_footer
 from bot.core.registry import HandlerSpec, Request
+from bot.features.forecast.outlook import (
+    HISTORY_SECONDS,
+    HISTORY_STEP,
+    level_text,
+    range_text,
+    span_text,
+)
 from bot.features.forecast.ports import ForecastAnswer, Forecaster, ForecastPath
-from bot.features.metrics.catalog import METRIC_INFO, MetricInfo
+from bot.features.metrics.catalog import LIMITS, METRIC_INFO, MetricInfo
 from bot.features.metrics.lookup import fetch_series
 from bot.features.metrics.ports import MetricsSource, NamedSeries, Series, Window
 from bot.features.metrics.queries import metric_of
 from bot.features.metrics.targets import TargetDirectory
 from intents.model import IntentName, SlotValue
 
-HISTORY_SECONDS = 7 * 86400.0
-HISTORY_STEP = 300.0
 SHOWN_HISTORY = 2 * 86400.0
 CROSSING_HORIZON = 7 * 86400.0
 VALUE_HORIZON = 86400.0
-LIMITS: Mapping[str, float] = {"disk": 100.0, "memory": 100.0, "cpu": 100.0}
-"""The catalog's natural limits: a threshold when the question gives none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,7 @@ class Forecasts:
         self, question: _Question, history: NamedSeries, answer: ForecastAnswer, now: float
     ) -> Reply:
         info, unit = question.info, question.info.unit
-        title = f"{info.title} forecast · {question.target} · next {_span(question.horizon)}"
+        title = f"{info.title} forecast · {question.target} · next {span_text(question.horizon)}"
         threshold = question.threshold
         parts = [_value_text(question, answer, now)] if question.value else []
         if threshold is not None:
@@ -111,7 +114,7 @@ class Forecasts:
         fields = (
             Field("Now", format_value(answer.now_value, unit)),
             Field("Trend", _trend(answer, unit, now)),
-            Field(f"In {_span(question.horizon)}", _band_at_end(answer, unit)),
+            Field(f"In {span_text(question.horizon)}", _band_at_end(answer, unit)),
         )
         chart = await _chart(title, question, history, answer, now)
         warning = answer.crossing in ("crosses", "already")
@@ -205,13 +208,13 @@ def _crossing_text(
     question: _Question, threshold: float, answer: ForecastAnswer, now: float
 ) -> str:
     info, unit = question.info, question.info.unit
-    level = _level(info, threshold)
+    level = level_text(info, threshold)
     who = f"{info.title} of {question.target}"
     if answer.crossing == "already":
         return f"{who} is already past {level}: {format_value(answer.now_value, unit)} now."
     if answer.crossing == "crosses" and answer.likely is not None:
         earliest = answer.earliest if answer.earliest is not None else answer.likely
-        within = _range_text(earliest - now, None if answer.latest is None else answer.latest - now)
+        within = range_text(earliest - now, None if answer.latest is None else answer.latest - now)
         return (
             f"{who} reaches {level} in {within}, around {format_when(answer.likely, now)} "
             f"(most likely). Now {format_value(answer.now_value, unit)}."
@@ -221,7 +224,7 @@ def _crossing_text(
 
 def _why_not(answer: ForecastAnswer, horizon: float) -> str:
     if answer.reason == "beyond_horizon":
-        return f"within {_span(horizon)} at the current rate"
+        return f"within {span_text(horizon)} at the current rate"
     if answer.reason == "moving_away":
         return "at the current rate: it is moving away from it"
     return "at the current rate: it is flat"
@@ -232,7 +235,7 @@ def _value_text(question: _Question, answer: ForecastAnswer, now: float) -> str:
     path = answer.path
     at = format_when(path.timestamps[-1], now)
     return (
-        f"{question.info.title} of {question.target} in {_span(question.horizon)} ({at}): "
+        f"{question.info.title} of {question.target} in {span_text(question.horizon)} ({at}): "
         f"about {format_value(path.mean[-1], unit)} ({path.coverage:.0%} band "
         f"{format_value(path.lower[-1], unit)} to {format_value(path.upper[-1], unit)}); now "
         f"{format_value(answer.now_value, unit)}."
@@ -253,29 +256,6 @@ def _band_at_end(answer: ForecastAnswer, unit: str) -> str:
         f"{format_value(path.mean[-1], unit)} "
         f"({format_value(path.lower[-1], unit)}-{format_value(path.upper[-1], unit)})"
     )
-
-
-def _level(info: MetricInfo, threshold: float) -> str:
-    if info.name in ("disk", "memory") and threshold >= 100:
-        return "full (100 %)"
-    return format_value(threshold, info.unit)
-
-
-def _range_text(first: float, last: float | None) -> str:
-    low = _span(max(first, 60.0))
-    if last is None:
-        return f"{low} or more"
-    high = _span(max(last, first, 60.0))
-    return low if low == high else f"{low} to {high}"
-
-
-def _span(seconds: float) -> str:
-    """Hours and days the way people round them ("9 h", "2d 4h", "45m")."""
-    if seconds >= 86400 * 2:
-        return format_duration(round(seconds / 3600) * 3600)
-    if seconds >= 3600:
-        return f"{round(seconds / 3600)} h"
-    return format_duration(round(seconds / 60) * 60)
 
 
 async def _chart(

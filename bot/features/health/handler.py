@@ -4,7 +4,8 @@ firing on it, what looks unusual in its metrics, and its key metrics now.
 
 The verdict is the worst of them: down, then a critical alert, then a warning alert or an
 ongoing anomaly ("degraded"); only a target with none of these is "ok". Without a target the
-answer is the fleet's: what is down and what is firing.
+answer is the fleet's ("is everything ok?"): what is down, what fires and what fills up soon,
+worst first (:mod:`bot.features.health.overview`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from bot.core.formatting import format_ago, format_value, format_when
 from bot.core.model import Field, Reply, Severity
 from bot.core.registry import Request
 from bot.features.anomaly.ports import AnomalyDetector, Finding
+from bot.features.forecast.ports import Forecaster
+from bot.features.health.overview import look
 from bot.features.metrics.catalog import METRIC_INFO
 from bot.features.metrics.lookup import SeriesLookup, fetch_series
-from bot.features.metrics.ports import Alert, MetricsSource, TargetHealth, Window
+from bot.features.metrics.ports import Alert, AlertSource, MetricsSource, TargetHealth, Window
 from bot.features.metrics.status import StatusQueries
 from bot.features.metrics.tables import plural
-from bot.features.metrics.targets import TargetDirectory, strip_port
+from bot.features.metrics.targets import TargetDirectory
 from intents.model import METRICS
 
 LOOK_BACK = 86400.0
@@ -64,9 +67,13 @@ class HealthCheck:
         detector: AnomalyDetector,
         directory: TargetDirectory,
         *,
+        alerts: AlertSource | None = None,
+        forecaster: Forecaster | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._source = source
+        self._alerts = alerts
+        self._forecaster = forecaster
         self._status = status
         self._detector = detector
         self._directory = directory
@@ -120,23 +127,27 @@ class HealthCheck:
         ]
 
     async def _fleet(self) -> Reply:
-        every, (firing, _) = await asyncio.gather(
-            self._source.targets(), self._status.firing(None, None)
+        fleet = await look(
+            self._source,
+            self._directory,
+            now=self._clock(),
+            alerts=self._alerts,
+            forecaster=self._forecaster,
         )
-        down = [t for t in every if not t.up]
-        lines = [
-            f"{plural(len(down), 'target')} down of {len(every)}"
-            + (": " + ", ".join(strip_port(t.name) for t in down) if down else "."),
-            _alerts_line(firing, self._clock()),
-            "Ask `how's <target> doing?` for one target's metrics and anomalies.",
-        ]
-        bad = bool(down) or any(a.severity == "critical" for a in firing)
+        attention = fleet.lines()
+        if attention:
+            head = "Needs attention, worst first:" if len(attention) > 1 else "Needs attention:"
+        else:
+            head = f"All clear: {fleet.checked()}."
         return Reply(
             title="Health · fleet",
-            text="\n".join(lines),
-            severity=Severity.CRITICAL if bad else Severity.WARNING if firing else Severity.SUCCESS,
+            text="\n".join([head, *attention, _FLEET_HINT]),
+            severity=fleet.severity(),
             footer=self._footer,
         )
+
+
+_FLEET_HINT = "Ask `anything odd?` for unusual metrics, `how's <target> doing?` for one target."
 
 
 def _scrape_line(name: str, picture: _Picture, now: float) -> str:

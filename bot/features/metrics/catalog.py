@@ -51,3 +51,11 @@ METRIC_INFO: Mapping[str, MetricInfo] = MappingProxyType(
         "request_rate": MetricInfo("request_rate", "Request rate", PER_SECOND, "requests/s"),
     }
 )
+
+LIMITS: Mapping[str, float] = MappingProxyType({"disk": 100.0, "memory": 100.0, "cpu": 100.0})
+"""The catalog's natural limits: the threshold a forecast is read against when none is asked
+for (a disk or memory is full at 100 %)."""
+
+CAPACITY_METRICS: tuple[str, ...] = ("disk", "memory")
+"""The metrics that *fill up* towards their limit: the ones worth forecasting unasked (a CPU
+touching 100 % at its daily peak is busy, not full)."""

@@ -1,14 +1,20 @@
 """What a range of samples says in one line: now, min, max, average and the trend.
 
-The trend compares the average of the last quarter of the window with the first quarter, so
-one noisy sample at either end does not flip it. A percentage metric changes by *points*
-("up 10 points", not "up 53 %"), and under one point is flat; any other metric changes by
-percent, and under 5 % is flat.
+The trend is the change from where the window started to where it ended: each end's level is
+a robust line through that end's twentieth of the samples (at least three, at most four hours
+of them), read at the end itself. So a disk that filled 10 points over the last day of a week
+reads "up 10 points", not the fraction of it left after averaging quarters, and one noisy
+sample at either end does not flip it. A window of whole days starts and ends at the same time
+of day, so a daily rhythm cancels out (the edges are kept short so the lines do not bend with
+it). A change is "flat" when it is under one point (a percentage metric, which changes by
+*points*: "up 10 points", not "up 53 %") or under 5 % (any other metric), or when it is within
+three times the noise around those lines.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 
 from bot.core.formatting import PERCENT, format_value
@@ -17,6 +23,12 @@ from bot.features.metrics.ports import Series
 FLAT_PERCENT = 5.0
 FLAT_POINTS = 1.0
 _EPSILON = 1e-12
+#: Each end's level is read from this share of the samples (1/20), at least 3 of them and at
+#: most 4 hours' worth (a longer edge bends with a daily rhythm and reads it as a trend).
+_EDGE_SHARE, _MIN_EDGE, _MAX_EDGE_SECONDS = 20, 3, 4 * 3600.0
+#: A change within this many noise scales of zero is flat.
+_NOISE_FACTOR = 3.0
+_MAD_SCALE = 1.4826
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +82,7 @@ def summarise(name: str, series: Series, unit: str = "") -> SeriesSummary | None
     if not pairs:
         return None
     values = [v for _, v in pairs]
+    step = (pairs[-1][0] - pairs[0][0]) / (len(pairs) - 1) if len(pairs) > 1 else 0.0
     return SeriesSummary(
         name=name,
         now=values[-1],
@@ -77,27 +90,44 @@ def summarise(name: str, series: Series, unit: str = "") -> SeriesSummary | None
         minimum=min(values),
         maximum=max(values),
         average=sum(values) / len(values),
-        trend=trend(values, unit),
+        trend=trend(values, unit, step=step),
         points=len(values),
     )
 
 
-def trend(values: list[float], unit: str = "") -> Trend:
-    """Last quarter's average against the first quarter's."""
+def trend(values: list[float], unit: str = "", *, step: float = 0.0) -> Trend:
+    """The change from the first samples' level to the last samples' (see the module doc);
+    ``step`` is the seconds between samples (0: unknown, no cap on the edges' length)."""
     if len(values) < 2:
         return Trend("flat", 0.0)
-    quarter = max(1, len(values) // 4)
-    first = sum(values[:quarter]) / quarter
-    last = sum(values[-quarter:]) / quarter
+    edge = len(values) // _EDGE_SHARE
+    if step > 0:
+        edge = min(edge, int(_MAX_EDGE_SECONDS / step))
+    edge = min(len(values), max(_MIN_EDGE, edge))
+    first, first_noise = _level(values[:edge], at_end=False)
+    last, last_noise = _level(values[-edge:], at_end=True)
     delta = last - first
+    within_noise = abs(delta) < _NOISE_FACTOR * max(first_noise, last_noise)
     if unit == PERCENT:
-        direction = "flat" if abs(delta) < FLAT_POINTS else ("up" if delta > 0 else "down")
-        return Trend(direction, None, delta)
+        flat = abs(delta) < FLAT_POINTS or within_noise
+        return Trend("flat" if flat else "up" if delta > 0 else "down", None, delta)
     if abs(first) < _EPSILON:
-        if abs(delta) < _EPSILON:
+        if abs(delta) < _EPSILON or within_noise:
             return Trend("flat", 0.0)
         return Trend("up" if delta > 0 else "down", None)
     percent = 100.0 * delta / abs(first)
-    if abs(percent) < FLAT_PERCENT:
+    if abs(percent) < FLAT_PERCENT or within_noise:
         return Trend("flat", percent)
     return Trend("up" if percent > 0 else "down", percent)
+
+
+def _level(edge: list[float], *, at_end: bool) -> tuple[float, float]:
+    """A robust line through ``edge`` (the median of slopes half the edge apart, and the
+    median intercept), read at its outer end; and the noise around it (scaled MAD)."""
+    half = max(1, len(edge) // 2)
+    slopes = [(edge[i + half] - edge[i]) / half for i in range(len(edge) - half)]
+    slope = statistics.median(slopes) if slopes else 0.0
+    intercept = statistics.median(v - slope * i for i, v in enumerate(edge))
+    residuals = [abs(v - intercept - slope * i) for i, v in enumerate(edge)]
+    at = len(edge) - 1 if at_end else 0
+    return intercept + slope * at, _MAD_SCALE * statistics.median(residuals)

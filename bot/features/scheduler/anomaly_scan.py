@@ -16,6 +16,10 @@ source re-anchors its incidents to "now" every minute. So this replica also reme
 spans it saw, and a finding that overlaps one of the same series keeps that span's key
 instead of making a new one. That memory is per process and only ever suppresses posts; the
 shared claim is what makes a post unique across replicas.
+
+With a forecaster (and an announcer that tracks episodes) the scan also looks ahead: a disk or
+memory forecast to fill within ``forecast_horizon`` is posted once per episode, under the same
+lease and fencing (see :mod:`bot.features.scheduler.forecast_watch`).
 """
 
 from __future__ import annotations
@@ -29,12 +33,14 @@ from datetime import UTC, datetime
 from bot.core.coordination import LeaseLost
 from bot.core.errors import DependencyError, UserError
 from bot.features.anomaly.ports import AnomalyDetector, Finding
+from bot.features.forecast.ports import Forecaster
 from bot.features.metrics.lookup import fetch_series, step_for
 from bot.features.metrics.ports import MetricsSource, Series, Window
 from bot.features.metrics.targets import TargetDirectory
 from bot.features.scheduler.announce import Announcer
 from bot.features.scheduler.config import AnomalyScanConfig
 from bot.features.scheduler.finding_post import finding_reply
+from bot.features.scheduler.forecast_watch import ForecastWatch
 from bot.features.scheduler.ports import Run
 from intents.model import METRICS
 
@@ -84,6 +90,7 @@ class AnomalyScan:
         directory: TargetDirectory,
         detector: AnomalyDetector,
         announcer: Announcer,
+        forecaster: Forecaster | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._config = config
@@ -93,9 +100,25 @@ class AnomalyScan:
         self._clock = clock
         self._directory = directory
         self._seen: dict[str, list[_Seen]] = {}
+        self._watch = (
+            ForecastWatch(
+                config,
+                metrics=metrics,
+                directory=directory,
+                forecaster=forecaster,
+                announcer=announcer,
+            )
+            if forecaster is not None and announcer.tracks_episodes and config.forecast_metrics
+            else None
+        )
 
     async def run(self, run: Run) -> None:
         now = self._clock()
+        await self._scan(run, now)
+        if self._watch is not None:
+            await self._watch.run(run, now)
+
+    async def _scan(self, run: Run, now: float) -> None:
         since = now - self._config.lookback
         start = since - HISTORY_SECONDS
         step = step_for(now - start, HISTORY_POINTS)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from bot.core.ports import DedupeStore, Publisher
 from bot.features.anomaly.ports import AnomalyDetector
+from bot.features.forecast.ports import Forecaster
 from bot.features.metrics.ports import AlertSource, MetricsSource
 from bot.features.metrics.targets import TargetDirectory
 from bot.features.scheduler.announce import Announcer
@@ -27,7 +28,7 @@ from bot.features.scheduler.digest import (
     DigestSources,
     SilenceHistory,
 )
-from bot.features.scheduler.ports import Job, JobTelemetry, LeaseFactory
+from bot.features.scheduler.ports import EpisodeStore, Job, JobTelemetry, LeaseFactory
 from bot.features.scheduler.runner import JobRunner, Scheduler, default_lease_ttl
 
 
@@ -41,6 +42,8 @@ def build_scheduler(
     directory: TargetDirectory,
     firing_now: AlertSource,
     anomaly: AnomalyDetector,
+    forecaster: Forecaster | None = None,
+    episodes: EpisodeStore | None = None,
     actions: ActionHistory | None = None,
     alert_history: AlertHistory | None = None,
     silences: SilenceHistory | None = None,
@@ -51,11 +54,13 @@ def build_scheduler(
 
     ``config`` is the ``schedules:`` section, parsed once at load
     (:func:`~bot.features.scheduler.config.load_schedules`). The digest's optional sources are
-    described in :mod:`bot.features.scheduler.digest`. ``clock`` is the wall clock jobs read "now"
-    from (tests pin it to the demo source's fixed now); ``telemetry`` hears of each run that
-    succeeded.
+    described in :mod:`bot.features.scheduler.digest`. With a ``forecaster`` and an
+    ``episodes`` store the anomaly scan also posts near-term forecast crossings (once per
+    episode; see :mod:`bot.features.scheduler.forecast_watch`). ``clock`` is the wall clock
+    jobs read "now" from (tests pin it to the demo source's fixed now); ``telemetry`` hears of
+    each run that succeeded.
     """
-    announcer = Announcer(publisher, dedupe)
+    announcer = Announcer(publisher, dedupe, episodes=episodes)
     jobs: list[tuple[Job, JobConfig]] = []
     scan, digest = config.anomaly_scan, config.daily_digest
     if scan is not None and scan.enabled:
@@ -65,6 +70,7 @@ def build_scheduler(
             directory=directory,
             detector=anomaly,
             announcer=announcer,
+            forecaster=forecaster,
             clock=clock,
         )
         jobs.append((scanner, scan))

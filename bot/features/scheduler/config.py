@@ -10,6 +10,8 @@
         lookback: 1h               # post findings still running within this window
         min_score: 0.6             # weaker findings are minor blips, never posted
         severity: warning          # matched against subscriptions' severity filters
+        forecast_metrics: [disk, memory]  # also post "full within forecast_horizon" ([]: off)
+        forecast_horizon: 24h      # once per episode; posted again only after it has ended
       daily_digest:
         cron: "0 9 * * *"          # default 09:00 UTC
         window: 24h
@@ -36,6 +38,7 @@ from pydantic import (
 )
 
 from bot.core.errors import ConfigError
+from bot.features.metrics.catalog import CAPACITY_METRICS, LIMITS
 from bot.features.scheduler.schedule import Cron, Every, Schedule, parse_duration
 from intents.model import METRICS
 
@@ -101,6 +104,25 @@ class AnomalyScanConfig(JobConfig):
     lookback: Duration = 3600.0
     min_score: float = Field(default=0.6, ge=0.0, le=1.0)
     severity: SeverityName = "warning"
+    forecast_metrics: tuple[str, ...] = CAPACITY_METRICS
+    forecast_horizon: Duration = 86400.0
+
+    @field_validator("forecast_metrics")
+    @classmethod
+    def _limited_metrics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [m for m in value if m not in LIMITS]
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]!r} has no limit to forecast against; use any of {', '.join(LIMITS)}"
+            )
+        return value
+
+    @field_validator("forecast_horizon")
+    @classmethod
+    def _sane_horizon(cls, value: float) -> float:
+        if not 3600 <= value <= 7 * 86400:
+            raise ValueError("must be between 1h and 7d")
+        return value
 
     @field_validator("metrics")
     @classmethod

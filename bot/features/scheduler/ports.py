@@ -12,7 +12,16 @@ from typing import Protocol
 
 from bot.core.coordination import Grant, Lease
 
-__all__ = ["Grant", "Job", "JobTelemetry", "Lease", "LeaseFactory", "Run", "Uncounted"]
+__all__ = [
+    "EpisodeStore",
+    "Grant",
+    "Job",
+    "JobTelemetry",
+    "Lease",
+    "LeaseFactory",
+    "Run",
+    "Uncounted",
+]
 
 
 #: Builds the lease of one job: ``(job name, ttl seconds) -> Lease``.
@@ -64,3 +73,26 @@ class Uncounted:
 
     def job_succeeded(self, job: str, at: float) -> None:
         """Nothing to record."""
+
+
+class EpisodeStore(Protocol):
+    """Which ongoing episodes have been announced, shared by every replica (Redis; in memory
+    for one process).
+
+    An episode is something that holds for a while and is announced once while it does ("db-
+    primary's disk fills within a day"), then announced again only after it has ended. So,
+    unlike a dedupe claim, it ends when the job says so, and it remembers the Publisher key
+    of its post so that whoever ends it can update that post. Both calls raise
+    :class:`bot.core.errors.DependencyError` when the backend is down (callers fail closed).
+    """
+
+    async def open(self, key: str, post: str, ttl_seconds: int) -> bool:
+        """True for the one caller that opened episode ``key`` (announced under Publisher key
+        ``post``); False while it is already open, which also keeps it open for another
+        ``ttl_seconds``."""
+        ...
+
+    async def close(self, key: str) -> str | None:
+        """End episode ``key``: the Publisher key it was opened with, for the one caller that
+        ended it; None when it was not open."""
+        ...
