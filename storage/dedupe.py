@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.core.errors import DependencyError
+from bot.core.expiring import ExpiringKeys
 
 if TYPE_CHECKING:  # redis is imported only with a client (start-up of the in-memory default)
     from redis.asyncio import Redis
@@ -18,17 +19,10 @@ class InMemoryDedupeStore:
     """For a single process (the embedded default and tests)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._expiry: dict[str, float] = {}
+        self._claims = ExpiringKeys(clock)
 
     async def claim(self, key: str, ttl_seconds: int) -> bool:
-        now = self._clock()
-        if len(self._expiry) > 10_000:
-            self._expiry = {k: t for k, t in self._expiry.items() if t > now}
-        if self._expiry.get(key, 0.0) > now:
-            return False
-        self._expiry[key] = now + ttl_seconds
-        return True
+        return self._claims.claim(key, ttl_seconds)
 
 
 class RedisDedupeStore:

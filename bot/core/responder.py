@@ -48,6 +48,7 @@ from typing import Protocol
 
 from bot.core.correlation import correlated, current_correlation_id, new_correlation_id
 from bot.core.errors import AdapterError, DependencyError
+from bot.core.expiring import ExpiringKeys
 from bot.core.model import IncomingMessage, Reply, Severity
 from bot.core.ports import DedupeStore
 
@@ -60,6 +61,9 @@ Handle = Callable[[IncomingMessage], Awaitable[Reply]]
 Timer = Callable[[float], Awaitable[None]]
 
 DEFAULT_DEDUPE_TTL_SECONDS = 3600
+#: Deliveries this process remembers claiming (a repeat is skipped before it is acknowledged
+#: or claimed; beyond this many, the oldest are left to the dedupe store alone).
+SEEN_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +134,7 @@ class Responder:
         self._dedupe = dedupe
         self._after = placeholder_after
         self._timer = timer
-        self._seen = _Seen(clock)
+        self._seen = ExpiringKeys(clock, limit=SEEN_LIMIT)
 
     async def respond(
         self, message: IncomingMessage, outbox: Outbox, delivery: Delivery = EVERY_TIME
@@ -148,7 +152,7 @@ class Responder:
         self, message: IncomingMessage, outbox: Outbox, delivery: Delivery
     ) -> Reply | None:
         where = f"{message.platform} {message.channel_id}"
-        if delivery.key is not None and self._seen.has(delivery.key):
+        if delivery.key is not None and self._seen.holds(delivery.key):
             log.info("skipped a repeated delivery on %s (%s)", where, delivery.key)
             return None
         try:
@@ -224,27 +228,6 @@ class Responder:
             log.warning("could not apologise on %s either: %s", where, exc)
             return None
         return Reply(text=text, severity=Severity.ERROR, correlation_id=ref)
-
-
-class _Seen:
-    """The keys this process has claimed, until their claims expire (at most ``limit``, the
-    oldest forgotten first): a repeat is skipped before it is acknowledged or claimed."""
-
-    def __init__(self, clock: Callable[[], float], limit: int = 10_000) -> None:
-        self._clock = clock
-        self._limit = limit
-        self._expiry: dict[str, float] = {}
-
-    def has(self, key: str) -> bool:
-        return self._expiry.get(key, 0.0) > self._clock()
-
-    def add(self, key: str, ttl_seconds: int) -> None:
-        now = self._clock()
-        if len(self._expiry) >= self._limit:
-            self._expiry = {k: t for k, t in self._expiry.items() if t > now}
-            while len(self._expiry) >= self._limit:
-                del self._expiry[next(iter(self._expiry))]
-        self._expiry[key] = now + ttl_seconds
 
 
 def _next(ref: str) -> str:

@@ -157,3 +157,22 @@ def test_other_format_versions_are_refused(tmp_path: Path) -> None:
     np.savez(path, meta=np.frombuffer(b'{"format": 99}', dtype=np.uint8))
     with pytest.raises(ValueError, match=f"format 99, expected {FORMAT}"):
         load_weights(path)
+
+
+def test_a_repeated_message_is_ranked_once_and_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ranking is a pure function of the text: a repeat is served from the cache, equal to
+    the first and not shared (a caller may change its list)."""
+    classifier = IntentClassifier.load()
+    seen: list[str] = []
+
+    def counting_view(text: str) -> str:
+        seen.append(text)
+        return classifier_view(text)
+
+    monkeypatch.setattr("ml.intent_classifier.classifier_view", counting_view)
+    first = classifier.predict("what's down?")
+    first.clear()
+    again = classifier.predict("what's down?")
+    assert seen == ["what's down?"]
+    assert again == IntentClassifier.load().predict("what's down?")
+    assert again[0][0] == "status"

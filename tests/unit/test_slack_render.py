@@ -40,11 +40,13 @@ def texts(blocks: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> list[str
 
 
 def sdk_validates(blocks: tuple[dict[str, Any], ...]) -> None:
-    """slack_sdk's own Block Kit models accept every block (they check Slack's limits)."""
+    """slack_sdk's own Block Kit models accept every block (they check Slack's limits) and
+    give back the same JSON byte for byte (the renderer builds the dicts itself)."""
     for block in blocks:
         parsed = Block.parse(block)
         assert parsed is not None
         parsed.validate_json()
+        assert json.dumps(parsed.to_dict()) == json.dumps(block)
 
 
 def test_escape_neutralises_markup_and_broadcasts() -> None:
@@ -214,3 +216,15 @@ def test_click_outcome_stays_within_fifty_blocks() -> None:
     message = render_click_outcome(many, label="Go", user_id="U0CA5", reply=big)
     assert len(message.blocks) <= 50
     assert any("*Go* by <@U0CA5>" in t for t in texts(message.blocks))
+
+
+def test_every_kind_of_block_is_the_json_slack_sdk_would_make() -> None:
+    reply = Reply(
+        title="t", text="x", fields=(Field("a", "b"),), footer="f",
+        choices=(Choice("Go", "go", ChoiceStyle.PRIMARY), Choice("Plain", "plain")),
+    )  # fmt: skip
+    message = render(reply)
+    sdk_validates(message.blocks)
+    sdk_validates(render_placeholder().blocks)
+    click = render_click_outcome(message.blocks, label="Go", user_id="U0CA5", reply=reply)
+    sdk_validates(click.blocks)

@@ -1,0 +1,175 @@
+"""Slash-command throughput: the bot's Slack answer path against a bare Bolt app.
+
+Both servers run as subprocesses against the same local fake Slack (``slack_load.py``): the
+bot is ``python -m bot.app.cli serve`` on the embedded defaults (demo metrics, in-memory
+stores), the baseline ``slack_baseline_app.py`` (Bolt ``AsyncApp`` that acks and posts one
+line to ``response_url``). ``--concurrency`` workers each send a signed ``/ops <text>``, wait
+for the acknowledgement and for the answer at the ``response_url``, and send the next; a
+round is ``--requests`` commands. Rounds alternate between the servers (ours first in odd
+rounds, the baseline first in even ones), after ``--warmup`` commands to each.
+
+Reported per round and as the median of rounds: req/s (commands acked *and* answered per
+second), ack p50/p99 (request sent -> HTTP answer), answer p50/p99 (sent -> answer at the
+response_url), and ours/baseline.
+
+    python bench/slack_bench.py [--rounds 6] [--requests 3000] [--concurrency 50]
+        [--text "what's down?"] [--only ours]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from slack_load import Client, FakeSlack, Sample, Server, percentile, start_server
+
+
+@dataclass
+class Round:
+    kind: str
+    requests: int
+    seconds: float
+    samples: list[Sample]
+
+    @property
+    def ok(self) -> int:
+        return sum(1 for s in self.samples if s.answer is not None)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds
+
+    def acks(self) -> list[float]:
+        return [s.ack for s in self.samples if s.ack is not None]
+
+    def answers(self) -> list[float]:
+        return [s.answer for s in self.samples if s.answer is not None]
+
+    def line(self) -> str:
+        acks, answers = self.acks(), self.answers()
+        return (
+            f"{self.kind:5s} {self.rate:7.1f} req/s  ok {self.ok}/{self.requests}  "
+            f"ack p50 {percentile(acks, 0.5) * 1000:6.1f}"
+            f" p99 {percentile(acks, 0.99) * 1000:6.1f} ms"
+            f"  answer p50 {percentile(answers, 0.5) * 1000:6.1f}"
+            f" p99 {percentile(answers, 0.99) * 1000:6.1f} ms"
+        )
+
+
+async def run_round(client: Client, kind: str, text: str, requests: int, concurrency: int) -> Round:
+    samples: list[Sample] = []
+    remaining = iter(range(requests))
+
+    async def worker() -> None:
+        for _ in remaining:
+            samples.append(await client.command(text))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Round(kind, requests, time.perf_counter() - started, samples)
+
+
+async def bench(args: argparse.Namespace) -> list[Round]:
+    fake = FakeSlack()
+    await fake.start()
+    log_dir = Path(tempfile.mkdtemp(prefix="slack-bench-"))
+    kinds = [args.only] if args.only else ["ours", "bolt"]
+    servers: dict[str, Server] = {}
+    rounds: list[Round] = []
+    try:
+        for kind in kinds:
+            prefix = args.prefix.split() if args.prefix and kind == "ours" else ()
+            servers[kind] = await start_server(kind, fake, log_dir, prefix)
+        clients = {k: Client(fake, s.url) for k, s in servers.items()}
+        for client in clients.values():
+            await client.__aenter__()
+        for kind, client in clients.items():
+            warm = await run_round(client, kind, args.text, args.warmup, args.concurrency)
+            print(f"warm-up {warm.line()}", flush=True)
+        for number in range(args.rounds):
+            order = kinds if number % 2 == 0 else kinds[::-1]
+            for kind in order:
+                result = await run_round(
+                    clients[kind], kind, args.text, args.requests, args.concurrency
+                )
+                rounds.append(result)
+                print(f"round {number + 1} {result.line()}", flush=True)
+        for client in clients.values():
+            await client.__aexit__()
+    finally:
+        for server in servers.values():
+            server.stop()
+        await fake.close()
+    print(f"server logs: {log_dir}")
+    return rounds
+
+
+def summary(rounds: list[Round], args: argparse.Namespace) -> str:
+    lines = [
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs ({_cpu()}), "
+        f"Python {platform.python_version()}",
+        f"Text `{args.text}`, {args.requests} commands a round at concurrency {args.concurrency}, "
+        f"{args.rounds} rounds (alternating), {args.warmup} warm-up commands each.",
+        "",
+        "| server | req/s (median of rounds) | rounds req/s | ack p50 ms | ack p99 ms "
+        "| answer p50 ms | answer p99 ms | failed |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    medians: dict[str, float] = {}
+    for kind in ("ours", "bolt"):
+        mine = [r for r in rounds if r.kind == kind]
+        if not mine:
+            continue
+        medians[kind] = statistics.median(r.rate for r in mine)
+        acks = [a for r in mine for a in r.acks()]
+        answers = [a for r in mine for a in r.answers()]
+        failed = sum(r.requests - r.ok for r in mine)
+        lines.append(
+            f"| {kind} | {medians[kind]:.0f} | {', '.join(f'{r.rate:.0f}' for r in mine)} "
+            f"| {percentile(acks, 0.5) * 1000:.1f} | {percentile(acks, 0.99) * 1000:.1f} "
+            f"| {percentile(answers, 0.5) * 1000:.1f} | {percentile(answers, 0.99) * 1000:.1f} "
+            f"| {failed} |"
+        )
+    if len(medians) == 2:
+        lines += ["", f"ours / bolt = {medians['ours'] / medians['bolt']:.2f}x"]
+    return "\n".join(lines) + "\n"
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--text", default="what's down?")
+    parser.add_argument("--only", choices=("ours", "bolt"))
+    parser.add_argument("--prefix", help="put before our server's command (a profiler)")
+    args = parser.parse_args()
+    rounds = asyncio.run(bench(args))
+    print()
+    print(summary(rounds, args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,196 @@
+"""Soak: mixed chat through Slack at a steady rate, watching the bot's memory and ack latency.
+
+The bot runs as ``python -m bot.app.cli serve`` (embedded defaults: demo metrics, in-memory
+stores) against the local fake Slack of ``slack_load.py``. Every ``1/rate`` seconds one
+message leaves, whether or not earlier ones were answered (open loop): a signed slash
+command or an ``app_mention`` in a thread, taking turns through a mix of questions (charts,
+follow-ups, health, alerts, anomalies, PromQL, help), from 20 users, so conversation memory,
+dedupe and chart rendering all see traffic. The bot's RSS is read from ``/proc`` every
+``--sample`` seconds.
+
+Reported: RSS at the end of warm-up and at the end, growth between them (done-when: < 10 %),
+ack and answer p50/p99 overall and per window (done-when: p99 ack < 1 s), failures.
+
+    python bench/slack_soak.py [--minutes 30] [--rate 10] [--warmup-minutes 5] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from slack_load import Client, FakeSlack, Sample, percentile, rss_bytes, start_server
+
+MIX = (
+    ("command", "what's down?"),
+    ("mention", "cpu of web-1 last 2h"),
+    ("command", "and memory?"),
+    ("mention", "what alerts are firing"),
+    ("command", "cpu of web-1 last 2h"),
+    ("mention", "what's down?"),
+    ("command", "anything unusual with checkout-api?"),
+    ("mention", "promql up"),
+    ("command", "help"),
+    ("mention", "and memory?"),
+)
+USERS = tuple(f"U0SOAK{n:03d}" for n in range(20))
+
+
+@dataclass
+class Window:
+    start: float
+    samples: list[Sample] = field(default_factory=list)
+    rss: list[int] = field(default_factory=list)
+    load: list[float] = field(default_factory=list)
+
+    def line(self, minutes: float) -> str:
+        acks = [s.ack for s in self.samples if s.ack is not None]
+        answers = [s.answer for s in self.samples if s.answer is not None]
+        failed = sum(1 for s in self.samples if s.answer is None)
+        rss = self.rss[-1] / 2**20 if self.rss else float("nan")
+        load = max(self.load) if self.load else float("nan")
+        return (
+            f"| {self.start / 60:g}-{self.start / 60 + minutes:g} | {len(self.samples)} "
+            f"| {percentile(acks, 0.5) * 1000:.1f} | {percentile(acks, 0.99) * 1000:.1f} "
+            f"| {percentile(answers, 0.5) * 1000:.1f} | {percentile(answers, 0.99) * 1000:.1f} "
+            f"| {failed} | {rss:.1f} | {load:.1f} |"
+        )
+
+
+async def soak(args: argparse.Namespace) -> str:
+    fake = FakeSlack()
+    await fake.start()
+    log_dir = Path(tempfile.mkdtemp(prefix="slack-soak-"))
+    server = await start_server("ours", fake, log_dir)
+    pid = server.process.pid
+    duration = args.minutes * 60
+    window_seconds = args.window_minutes * 60
+    windows = [Window(w * window_seconds) for w in range(int(duration // window_seconds) + 1)]
+    rss_trace: list[tuple[float, int]] = []
+    pending: set[asyncio.Task[None]] = set()
+    started = time.monotonic()
+    try:
+        async with Client(fake, server.url) as client:
+
+            async def one(kind: str, text: str, user: str, window: Window) -> None:
+                send = client.command if kind == "command" else client.mention
+                try:
+                    window.samples.append(await send(text, user=user))
+                except Exception as exc:  # a bug here must not lose the sample
+                    print(f"load generator error: {exc!r}", file=sys.stderr)
+                    window.samples.append(Sample(None, None, -1))
+
+            async def sampler() -> None:
+                while True:
+                    elapsed = time.monotonic() - started
+                    rss = rss_bytes(pid)
+                    rss_trace.append((elapsed, rss))
+                    window = windows[min(len(windows) - 1, int(elapsed // window_seconds))]
+                    window.rss.append(rss)
+                    window.load.append(os.getloadavg()[0])
+                    if window.samples and len(window.rss) % 12 == 1:
+                        print(
+                            f"{elapsed / 60:5.1f} min {window.line(args.window_minutes)}"
+                            f" placeholders {fake.placeholders}",
+                            flush=True,
+                        )
+                    await asyncio.sleep(args.sample)
+
+            watching = asyncio.create_task(sampler())
+            mix = itertools.cycle(MIX)
+            users = itertools.cycle(USERS)
+            for n in itertools.count():
+                due = started + n / args.rate
+                now = time.monotonic()
+                if due - started >= duration:
+                    break
+                if due > now:
+                    await asyncio.sleep(due - now)
+                kind, text = next(mix)
+                window = windows[int((due - started) // window_seconds)]
+                task = asyncio.create_task(one(kind, text, next(users), window))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+            await asyncio.gather(*pending)
+            watching.cancel()
+            rss_trace.append((time.monotonic() - started, rss_bytes(pid)))
+    finally:
+        server.stop()
+        await fake.close()
+    return report(args, windows, rss_trace, log_dir, fake.placeholders)
+
+
+def report(
+    args: argparse.Namespace,
+    windows: list[Window],
+    rss_trace: list[tuple[float, int]],
+    log_dir: Path,
+    placeholders: int,
+) -> str:
+    samples = [s for w in windows for s in w.samples]
+    acks = [s.ack for s in samples if s.ack is not None]
+    answers = [s.answer for s in samples if s.answer is not None]
+    failed = sum(1 for s in samples if s.answer is None)
+    warm = args.warmup_minutes * 60
+    after_warmup = [r for t, r in rss_trace if t >= warm]
+    base = after_warmup[0] if after_warmup else rss_trace[0][1]
+    final = rss_trace[-1][1]
+    peak = max(r for _, r in rss_trace)
+    growth = (final - base) / base * 100
+    load = os.getloadavg()
+    lines = [
+        f"Command: `python bench/slack_soak.py --minutes {args.minutes:g} --rate {args.rate:g} "
+        f"--warmup-minutes {args.warmup_minutes:g}`",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}; load average at the end {load[0]:.2f} {load[1]:.2f} "
+        f"{load[2]:.2f}. Server log: {log_dir}.",
+        "",
+        f"Sent {len(samples)} messages ({args.rate:g}/s, half slash commands, half mentions), "
+        f'{failed} without an answer within 30 s; {placeholders} "Working on it…" '
+        "placeholders shown (an answer's latency is to the answer itself, not its placeholder).",
+        "",
+        f"- RSS: {rss_trace[0][1] / 2**20:.1f} MiB at the first sample, {base / 2**20:.1f} MiB "
+        f"after {args.warmup_minutes:g} min warm-up, {final / 2**20:.1f} MiB at the end, peak "
+        f"{peak / 2**20:.1f} MiB: growth after warm-up **{growth:+.1f} %** (limit 10 %)",
+        f"- ack p50 {percentile(acks, 0.5) * 1000:.1f} ms, **p99 "
+        f"{percentile(acks, 0.99) * 1000:.1f} ms** (limit 1000 ms), max {max(acks) * 1000:.1f} ms",
+        f"- answer p50 {percentile(answers, 0.5) * 1000:.1f} ms, p99 "
+        f"{percentile(answers, 0.99) * 1000:.1f} ms",
+        "",
+        "| minutes | messages | ack p50 ms | ack p99 ms | answer p50 ms | answer p99 ms "
+        "| failed | RSS MiB (end) | max 1-min load average |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [w.line(args.window_minutes) for w in windows if w.samples]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--rate", type=float, default=10)
+    parser.add_argument("--warmup-minutes", type=float, default=5)
+    parser.add_argument("--window-minutes", type=float, default=5)
+    parser.add_argument("--sample", type=float, default=5, help="seconds between RSS reads")
+    parser.add_argument("--out", type=Path, help="also write the report here")
+    args = parser.parse_args()
+    text = asyncio.run(soak(args))
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""Keys that each hold for their own time to live, in one process, with O(1) upkeep.
+
+The Responder remembers the deliveries it has claimed and the in-memory dedupe store the
+claims themselves. Both used to drop expired keys by rebuilding their whole dict on every
+new key once 10 000 were held: under steady traffic with every claim still live (a slash
+command's claim lives 15 minutes, so 10 000 is 11 commands a second) each new key then cost
+a copy of all the others. Here an expired key is only ever *ignored* at once; the dict is
+swept when it has doubled since the last sweep, so each key pays for its own removal once,
+and a ``limit`` forgets the oldest keys first (``OrderedDict.popitem``, O(1)).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+#: No sweep before this many keys are held (a sweep of a small dict is not worth its cost).
+FIRST_SWEEP = 1024
+
+
+class ExpiringKeys:
+    """A set of keys, each held until ``ttl_seconds`` after it was added (by ``clock``).
+
+    With ``limit``, at most that many keys are kept, the oldest added forgotten first.
+    """
+
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, *, limit: int | None = None
+    ) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError("limit must be at least 1")
+        self._clock = clock
+        self._limit = limit
+        self._expiry: OrderedDict[str, float] = OrderedDict()
+        self._sweep_at = FIRST_SWEEP
+
+    def __len__(self) -> int:
+        """Keys stored, expired ones not yet swept included."""
+        return len(self._expiry)
+
+    def holds(self, key: str) -> bool:
+        return self._expiry.get(key, 0.0) > self._clock()
+
+    def add(self, key: str, ttl_seconds: float) -> None:
+        """Hold ``key`` for ``ttl_seconds`` from now (a held key is renewed, as the newest)."""
+        now = self._clock()
+        self._expiry[key] = now + ttl_seconds
+        self._expiry.move_to_end(key)
+        if self._limit is not None:
+            while len(self._expiry) > self._limit:
+                self._expiry.popitem(last=False)
+        if len(self._expiry) >= self._sweep_at:
+            self._sweep(now)
+
+    def claim(self, key: str, ttl_seconds: float) -> bool:
+        """Hold ``key`` unless it is held already; True when this call took it."""
+        if self.holds(key):
+            return False
+        self.add(key, ttl_seconds)
+        return True
+
+    def _sweep(self, now: float) -> None:
+        self._expiry = OrderedDict((k, t) for k, t in self._expiry.items() if t > now)
+        self._sweep_at = max(FIRST_SWEEP, 2 * len(self._expiry))
