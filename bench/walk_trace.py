@@ -173,9 +173,7 @@ def _owner(qualified: str) -> str:
 
 def _package(module: str) -> str:
     parts = module.split(".")
-    if parts[0] == "bot" and len(parts) > 2:
-        return ".".join(parts[:2])
-    if parts[0] == "adapters" and len(parts) > 2:
+    if parts[0] in ("bot", "adapters") and len(parts) > 2:
         return ".".join(parts[:2])
     return parts[0]
 

@@ -104,13 +104,18 @@ def _port_number(raw: str) -> int:
     return port
 
 
-class _Version(argparse.Action):
-    """``--version``: the installed package's version on stdout, exit 0. Read only when asked
-    (importing importlib.metadata costs ``parse`` ~50 ms), so not argparse's eager version."""
+class _FlagAction(argparse.Action):
+    """A flag that takes no value and does its work when given (``__call__``), so what it
+    needs is imported only when asked."""
 
     def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
         kwargs.update(nargs=0, default=argparse.SUPPRESS)
         super().__init__(option_strings, dest, **kwargs)
+
+
+class _Version(_FlagAction):
+    """``--version``: the installed package's version on stdout, exit 0. Read only when asked
+    (importing importlib.metadata costs ``parse`` ~50 ms), so not argparse's eager version."""
 
     def __call__(
         self,
@@ -128,14 +133,10 @@ class _Version(argparse.Action):
         parser.exit(0)
 
 
-class _DetectHelp(argparse.Action):
+class _DetectHelp(_FlagAction):
     """``detect --help``: the input/output contract and the treatment of odd input
     (:data:`ml.anomaly.detect_cli.HELP`). Read only when asked: importing the detector costs
     every other command ~100 ms of numpy and ml.anomaly."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        kwargs.update(nargs=0, default=argparse.SUPPRESS)
-        super().__init__(option_strings, dest, **kwargs)
 
     def __call__(
         self,
