@@ -69,7 +69,8 @@ def render_help(registry: Registry, topic: str | None) -> Reply:
     fields = tuple(
         Field(
             label=topic.replace("_", " "),
-            value=f"{group[0].summary} e.g. " + ", ".join(f"`{s.examples[0]}`" for s in group),
+            value=f"{_lead(topic, group).summary} e.g. "
+            + ", ".join(f"`{s.examples[0]}`" for s in group),
         )
         for topic, group in by_topic.items()
     )
@@ -79,6 +80,13 @@ def render_help(registry: Registry, topic: str | None) -> Reply:
         fields=fields,
         footer="Say `help <topic>` for more examples, e.g. `help alerts`.",
     )
+
+
+def _lead(topic: str, group: list[HandlerSpec]) -> HandlerSpec:
+    """The handler that speaks for a topic in the overview: the one named after it (the
+    ``remediation`` handler for remediation, not ``whoami`` which happens to sit there too),
+    else the first registered."""
+    return next((s for s in group if s.intent == topic), group[0])
 
 
 def render_unknown(registry: Registry, intent: Intent) -> Reply:
