@@ -61,8 +61,7 @@ def test_a_topic_is_summed_up_by_its_own_handler_whatever_the_registration_order
         ]
     )
     (field,) = render_help(registry, None).fields
-    assert field.value.startswith("Run a guarded action.")
-    assert "`whoami`" in field.value
+    assert field.value.startswith("Run a guarded action. e.g. `restart x`, `whoami`")
 
 
 def test_help_on_a_topic_gives_every_example_of_that_topic() -> None:

@@ -66,14 +66,7 @@ def render_help(registry: Registry, topic: str | None) -> Reply:
     by_topic: dict[str, list[HandlerSpec]] = {}
     for spec in specs:
         by_topic.setdefault(spec.topic, []).append(spec)
-    fields = tuple(
-        Field(
-            label=topic.replace("_", " "),
-            value=f"{_lead(topic, group).summary} e.g. "
-            + ", ".join(f"`{s.examples[0]}`" for s in group),
-        )
-        for topic, group in by_topic.items()
-    )
+    fields = tuple(_overview(topic, group) for topic, group in by_topic.items())
     return Reply(
         title="What I can do",
         text=_INTRO,
@@ -82,11 +75,14 @@ def render_help(registry: Registry, topic: str | None) -> Reply:
     )
 
 
-def _lead(topic: str, group: list[HandlerSpec]) -> HandlerSpec:
-    """The handler that speaks for a topic in the overview: the one named after it (the
+def _overview(topic: str, group: list[HandlerSpec]) -> Field:
+    """A topic's line in the overview, spoken for by the handler named after it (the
     ``remediation`` handler for remediation, not ``whoami`` which happens to sit there too),
-    else the first registered."""
-    return next((s for s in group if s.intent == topic), group[0])
+    else the first registered; its example comes first."""
+    lead = next((s for s in group if s.intent == topic), group[0])
+    ordered = [lead, *(s for s in group if s is not lead)]
+    examples = ", ".join(f"`{s.examples[0]}`" for s in ordered)
+    return Field(label=topic.replace("_", " "), value=f"{lead.summary} e.g. {examples}")
 
 
 def render_unknown(registry: Registry, intent: Intent) -> Reply:
