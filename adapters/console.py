@@ -49,7 +49,7 @@ class ConsoleRenderer:
         self._counter: int | None = None
 
     def render(self, reply: Reply) -> str:
-        lines: list[str] = []
+        lines: list[str] = [quote_code(reply.echo_line)] if reply.echo_line else []
         head = reply.title or ""
         mark = _SEVERITY_MARK[reply.severity]
         if head:

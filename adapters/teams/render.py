@@ -142,6 +142,8 @@ def _card(reply: Reply, caps: Caps, outcome: str | None, *, cut_note: bool) -> E
     body: list[Element] = []
     if outcome:
         body.append(_text_block(outcome, italic=True, subtle=True))
+    if reply.echo_line:
+        body.extend(_lines(reply.echo_line, caps, subtle=True, small=True))
     body.extend(_head(reply, caps))
     if reply.fields:
         body.append(_facts(reply.fields[: caps.fields], caps))

@@ -187,3 +187,8 @@ async def test_console_chat_sends_each_line_as_one_conversation(tmp_path: Path) 
     assert len({m.key for m in seen}) == 1
     assert seen[0].platform == "console"
     assert out.getvalue() == "echo first\necho second\n"
+
+
+def test_console_starts_a_state_changing_answer_with_the_command_understood(tmp_path: Path) -> None:
+    text = ConsoleRenderer(tmp_path).render(Reply(text="Refused.", echo="restart payments"))
+    assert text.splitlines()[0] == 'Understood: "restart payments"'

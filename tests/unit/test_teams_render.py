@@ -203,3 +203,11 @@ def _elements(node: object) -> list[dict[str, Any]]:
         for item in node:
             found.extend(_elements(item))
     return found
+
+
+def test_a_state_changing_answer_starts_with_the_command_understood() -> None:
+    card = render_reply(Reply(title="Refused", text="no role", echo="restart payments")).card
+    texts = card_texts(card["body"])
+    assert texts[0].startswith("Understood:")
+    assert "restart payments" in texts[0] + (texts[1] if len(texts) > 1 else "")
+    assert texts.index("Refused") > 0
