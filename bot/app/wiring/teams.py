@@ -1,6 +1,7 @@
 """Teams in the composition root, called when ``TEAMS_APP_ID`` is set or development mode is
 on: the credentials checked (a :class:`~bot.core.errors.ConfigError` names what to set), the
-reference store chosen (Redis when ``REDIS_URL`` is set, so every replica can post; in memory
+reference store and the adapter's document store (card views, offered files) chosen (Redis
+when ``REDIS_URL`` is set, so every replica can post and answer any invoke; in memory
 otherwise), the adapter built by :func:`adapters.teams.factory.build_teams` and its poster
 registered for proactive posts."""
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from bot.app.services import Services
 
 PLATFORM = "teams"
+#: Redis key prefix of the Teams adapter's short-lived documents (card views, offered files).
+DOCUMENTS_PREFIX = "sco:teams:documents:"
 
 
 async def plugin(
@@ -35,6 +38,7 @@ async def plugin(
         handle=services.dispatcher.handle,
         dedupe=services.dedupe,
         references=_reference_store(services.redis),
+        documents=_reference_store(services.redis, prefix=DOCUMENTS_PREFIX),
         options=options,
     )
     services.posters[PLATFORM] = parts.poster
@@ -51,11 +55,13 @@ def teams_config(settings: Settings) -> TeamsConfig:
     )
 
 
-def _reference_store(redis: Redis | None) -> ReferenceStore:
+def _reference_store(redis: Redis | None, *, prefix: str | None = None) -> ReferenceStore:
     if redis is None:
         from storage.teams_references import InMemoryReferenceStore
 
         return InMemoryReferenceStore()
     from storage.teams_references import RedisReferenceStore
 
-    return RedisReferenceStore(redis)
+    return (
+        RedisReferenceStore(redis) if prefix is None else RedisReferenceStore(redis, prefix=prefix)
+    )
