@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 PLATFORM = "teams"
 #: Redis key prefix of the Teams adapter's short-lived documents (card views, offered files).
 DOCUMENTS_PREFIX = "sco:teams:documents:"
+#: How long a card's per-viewer views and a file offer are kept: a week, the longest a
+#: request may wait for approval (``policy`` ``ttl_seconds`` is at most 7 days).
+DOCUMENTS_TTL_SECONDS = 7 * 24 * 3600
+#: In memory (one process, no Redis): at most this many documents, the oldest dropped first.
+DOCUMENTS_LIMIT = 10_000
 
 
 async def plugin(
@@ -38,7 +43,7 @@ async def plugin(
         handle=services.dispatcher.handle,
         dedupe=services.dedupe,
         references=_reference_store(services.redis),
-        documents=_reference_store(services.redis, prefix=DOCUMENTS_PREFIX),
+        documents=_document_store(services.redis),
         options=options,
     )
     services.posters[PLATFORM] = parts.poster
@@ -55,13 +60,23 @@ def teams_config(settings: Settings) -> TeamsConfig:
     )
 
 
-def _reference_store(redis: Redis | None, *, prefix: str | None = None) -> ReferenceStore:
+def _reference_store(redis: Redis | None) -> ReferenceStore:
+    """Conversation references: kept until the bot is removed from the conversation."""
     if redis is None:
         from storage.teams_references import InMemoryReferenceStore
 
         return InMemoryReferenceStore()
     from storage.teams_references import RedisReferenceStore
 
-    return (
-        RedisReferenceStore(redis) if prefix is None else RedisReferenceStore(redis, prefix=prefix)
-    )
+    return RedisReferenceStore(redis)
+
+
+def _document_store(redis: Redis | None) -> ReferenceStore:
+    """Card views and offered files: forgotten after :data:`DOCUMENTS_TTL_SECONDS`."""
+    if redis is None:
+        from storage.teams_references import InMemoryReferenceStore
+
+        return InMemoryReferenceStore(ttl_seconds=DOCUMENTS_TTL_SECONDS, limit=DOCUMENTS_LIMIT)
+    from storage.teams_references import RedisReferenceStore
+
+    return RedisReferenceStore(redis, prefix=DOCUMENTS_PREFIX, ttl_seconds=DOCUMENTS_TTL_SECONDS)
