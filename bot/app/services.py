@@ -243,15 +243,17 @@ async def _metrics_source(
 
 
 def _forecaster() -> Forecaster:
-    from ml.forecast.service import ForecastService
+    """The forecaster, imported at its first question (start-up time)."""
+    from bot.app.deferred import DeferredForecaster
 
-    return ForecastService()
+    return DeferredForecaster()
 
 
 def _anomaly_detector(settings: Settings) -> AnomalyDetector:
-    from ml.anomaly.service import AnomalyService
+    """The anomaly detector, imported at its first question (start-up time)."""
+    from bot.app.deferred import DeferredAnomalyDetector
 
-    return AnomalyService()
+    return DeferredAnomalyDetector()
 
 
 def _rate_limiter(redis: Redis | None) -> RateLimiter:

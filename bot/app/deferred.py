@@ -1,0 +1,61 @@
+"""The anomaly detector and the forecaster, imported and built at their first question.
+
+``ml.anomaly`` and ``ml.forecast`` cost every start-up tens of milliseconds of imports
+(bench/RESULTS_STARTUP.md), and most console turns (``help``, a metric, what is down) never
+ask either. These stand-ins implement the same ports and build the real service on the first
+call; the service keeps its state (fitted models, scored rows) from then on, as before.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.features.anomaly.ports import AnomalyDetector, Finding
+from bot.features.forecast.ports import ForecastAnswer, Forecaster
+
+if TYPE_CHECKING:
+    from bot.features.metrics.ports import Series
+
+
+class DeferredAnomalyDetector(AnomalyDetector):
+    """:class:`ml.anomaly.service.AnomalyService`, built when it is first asked."""
+
+    @functools.cached_property
+    def service(self) -> AnomalyDetector:
+        from ml.anomaly.service import AnomalyService
+
+        return AnomalyService()
+
+    async def find(
+        self,
+        series: Sequence[tuple[str, Series]],
+        *,
+        metric: str | None = None,
+        target: str | None = None,
+        since: float | None = None,
+    ) -> list[Finding]:
+        return await self.service.find(series, metric=metric, target=target, since=since)
+
+
+class DeferredForecaster(Forecaster):
+    """:class:`ml.forecast.service.ForecastService`, built when it is first asked."""
+
+    @functools.cached_property
+    def service(self) -> Forecaster:
+        from ml.forecast.service import ForecastService
+
+        return ForecastService()
+
+    async def forecast(
+        self,
+        series: Series,
+        *,
+        horizon: float,
+        threshold: float | None = None,
+        direction: str | None = None,
+    ) -> ForecastAnswer:
+        return await self.service.forecast(
+            series, horizon=horizon, threshold=threshold, direction=direction
+        )
