@@ -20,17 +20,19 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.ports import ChannelPoster, ContextStore, DedupeStore, IntentParserPort, Publisher
 from bot.core.telemetry import Telemetry
 from bot.features.access.ports import RateLimiter
-from bot.features.access.tenants import TenantGate
 from bot.features.alerts.alerting import Alerting
 from bot.features.anomaly.ports import AnomalyDetector
 from bot.features.forecast.ports import Forecaster
 from bot.features.metrics.ports import AlertSource, MetricsSource
 from bot.features.metrics.targets import TargetDirectory
-from bot.features.remediation.service import RemediationService
 
 if TYPE_CHECKING:  # the core never imports redis at run time
     from aiohttp import web
     from redis.asyncio import Redis
+
+    from bot.app.deferred import Later
+    from bot.features.access.tenants import TenantGate
+    from bot.features.remediation.service import RemediationService
 
 
 @dataclass
@@ -53,8 +55,9 @@ class Services:
     redis: Redis | None = None
     #: Proactive posting, one per enabled platform (adapters append theirs in ``plugin``).
     posters: dict[str, ChannelPoster] = field(default_factory=dict)
-    #: Guarded remediation (policy, audit store, executors); None only in hand-built test rigs.
-    remediation: RemediationService | None = None
+    #: Guarded remediation (policy, audit store, executors), built at start-up when there is
+    #: a policy or a database to check, else at its first use; None only in hand-built rigs.
+    remediation: Later[RemediationService] | None = None
     #: Posts notifications (alerts, findings, digests) to subscribed channels, once per channel
     #: across replicas, and edits them in place; None only in hand-built test rigs.
     publisher: Publisher | None = None
@@ -76,7 +79,7 @@ async def open_services(
         source = await _metrics_source(settings, stack, checks)
         directory = TargetDirectory(source)
         anomaly = _anomaly_detector(settings)
-        remediation = await _remediation_service(settings, stack, checks, telemetry)
+        remediation = await _remediation(settings, stack, checks, telemetry)
         posters: dict[str, ChannelPoster] = {}
         alerting = await _alerting(settings, stack, posters, checks, telemetry)
         alerts = alerting.alerts_source(source)
@@ -99,7 +102,7 @@ async def open_services(
             registry,
             telemetry,
             history_limit=settings.file.history_limit,
-            gate=TenantGate(remediation.policy.tenants),
+            gate=_tenant_gate(settings),
         )
         services = Services(
             settings=settings,
@@ -127,6 +130,37 @@ async def open_services(
         yield services
 
 
+async def _remediation(
+    settings: Settings,
+    stack: contextlib.AsyncExitStack,
+    checks: list[DependencyCheck],
+    telemetry: Telemetry,
+) -> Later[RemediationService]:
+    """The remediation service. With a policy or a database it is built now, so a bad
+    database or executor fails start-up; without either (the console on the embedded
+    defaults) nothing can fail, and it is built when first needed: the policy models
+    (pydantic) cost ~100 ms that ``help`` or a metric never uses."""
+    from bot.app.deferred import Later
+
+    async def build() -> RemediationService:
+        return await _remediation_service(settings, stack, checks, telemetry)
+
+    later = Later(build)
+    if settings.file.policy or settings.database_url:
+        await later.get()
+    return later
+
+
+def _tenant_gate(settings: Settings) -> TenantGate | None:
+    """Refuses messages from tenants ``policy.tenants`` does not list; without a policy
+    every tenant is served, so there is nothing to check (and no policy to load)."""
+    if not settings.file.policy:
+        return None
+    from bot.features.access.tenants import TenantGate
+
+    return TenantGate(settings.policy.tenants)
+
+
 async def _remediation_service(
     settings: Settings,
     stack: contextlib.AsyncExitStack,
@@ -136,6 +170,7 @@ async def _remediation_service(
     """Policy, audit store (migrated on the way up) and executors for guarded remediation.
     With no actions in the policy and no DATABASE_URL, the store is a throw-away file."""
     from adapters.executors import open_executors
+    from bot.features.remediation.service import RemediationService
     from storage.sql import open_remediation_store
 
     policy = settings.policy
@@ -331,7 +366,7 @@ async def _scheduler_plugins(
         anomaly=services.anomaly,
         forecaster=services.forecaster,
         episodes=episodes,
-        actions=services.remediation,
+        actions=await services.remediation.get() if services.remediation else None,
         alert_history=RecordedAlerts(recorded) if recorded is not None else None,
         silences=AlertmanagerSilences(feed) if feed is not None else None,
         telemetry=services.telemetry,
