@@ -16,8 +16,10 @@ Invokes, answered in the HTTP response (:mod:`adapters.teams.endpoint` runs them
 
 - ``adaptiveCard/action`` (Universal Actions, :mod:`adapters.teams.actions`): a person's
   click or menu pick runs its command as them, answered with their card
-  (:class:`~adapters.teams.outgoing.ActionOutbox`); a ``refresh`` only reads that person's view
-  of the card (:mod:`adapters.teams.views`) and never runs anything;
+  (:class:`~adapters.teams.outgoing.ActionOutbox`), or with "Working on it…" when the answer
+  is not in within the invoke deadline, the answer then following on its own
+  (:mod:`adapters.teams.late`); a ``refresh`` only reads that person's view of the card
+  (:mod:`adapters.teams.views`) and never runs anything;
 - ``task/fetch`` / ``task/submit`` (:mod:`adapters.teams.dialogs`): a form's dialog, then its
   filled command run as the submitter, answered in the conversation the dialog came from;
 - ``fileConsent/invoke`` (:mod:`adapters.teams.files`): a long answer offered as a file in a
@@ -32,6 +34,7 @@ authentication proves the activity came through the Bot Framework, not from whic
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -60,13 +63,14 @@ from adapters.teams.inbound import (
     to_incoming,
     user_id,
 )
+from adapters.teams.late import INVOKE_DEADLINE_SECONDS, LateClicks
 from adapters.teams.outgoing import ActionOutbox, CardOutbox, Conversation, ReplyOutbox
 from adapters.teams.references import ReferenceBook, ReferenceStore
 from adapters.teams.render import render_notice
 from adapters.teams.retry import RetryPolicy, own_retries
 from adapters.teams.views import CardViews, Viewer, views_key
 from bot.core.model import IncomingMessage
-from bot.core.responder import Delivery, Outbox, Responder
+from bot.core.responder import Delivery, Outbox, Responder, Timer
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +86,9 @@ UNKNOWN_ACTION = "That button is not one of mine, or its card is out of date."
 class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder ships no type hints
     """Translates Teams activities for the core (through ``responder``) and renders its
     replies. ``documents`` keeps per-viewer card views and files offered but not yet
-    accepted (Redis when configured, so any replica can answer the invoke that follows)."""
+    accepted (Redis when configured, so any replica can answer the invoke that follows).
+    A click's invoke is answered within ``invoke_deadline`` seconds (waited with ``timer``);
+    :meth:`drain` waits for the answers that outlasted it."""
 
     def __init__(
         self,
@@ -95,6 +101,8 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder ships 
         tenant_id: str | None = None,
         app_id: str = "",
         allow_http_uploads: bool = False,
+        invoke_deadline: float = INVOKE_DEADLINE_SECONDS,
+        timer: Timer = asyncio.sleep,
     ) -> None:
         super().__init__()
         self._app_id = app_id
@@ -105,6 +113,11 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder ships 
         self._dedupe_ttl = dedupe_ttl
         self._views = CardViews(documents)
         self._files = FileOffers(documents, allow_http=allow_http_uploads)
+        self._clicks = LateClicks(deadline=invoke_deadline, timer=timer)
+
+    async def drain(self) -> None:
+        """Wait for (and, past a bound, cancel) clicks' answers that outlasted their invoke."""
+        await self._clicks.drain()
 
     async def on_turn(self, turn_context: Any) -> None:
         activity = turn_context.activity
@@ -188,6 +201,10 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder ships 
         if click is None:
             return error_response(UNKNOWN_ACTION)
         await self._references.remember(activity)
+        delivery = self._delivery(activity)
+        running = self._clicks.running(delivery.key)
+        if running is not None:  # Teams retrying an invoke whose answer is still running
+            return card_response(running.answer_now())
         message = to_incoming(activity, text=click.command)
         outbox = ActionOutbox(
             self._conversation(turn_context),
@@ -197,10 +214,11 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder ships 
             views_key=views_key(channel_id, clicked or ""),
             outcome=f"{message.user_name} chose “{click.label}”",
         )
-        await self._responder.respond(message, outbox, self._delivery(activity))
-        if outbox.response is None:
+        work = self._responder.respond(message, outbox, delivery)
+        card = await self._clicks.answer(delivery.key, outbox, work)
+        if card is None:
             return message_response(ALREADY_HANDLED)
-        return card_response(outbox.response)
+        return card_response(card)
 
     def _dialog(self, activity: Any) -> dict[str, Any]:
         form = form_of(_data(activity.value))

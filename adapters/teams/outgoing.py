@@ -14,6 +14,11 @@ card is posted as a new reply instead of being lost.
 the clicker's card comes back in the invoke response, and a public answer also becomes the
 card everyone sees (:mod:`adapters.teams.views` keeps each viewer's own view). A private
 answer (a refused approval) is shown to the clicker alone; the others keep the card as it was.
+When the answer outlasts the invoke (:mod:`adapters.teams.late`), the invoke is answered with
+"<name> chose X. Working on it…" and the answer reaches the clicker later: through the
+shared card, updated with a ``refresh`` naming them so their client fetches their own view,
+or, when the shared card does not change (a private answer on a card nobody has answered
+publicly yet), posted to them in their 1:1 chat.
 
 In a personal chat, an answer too long for one card is also offered as a file
 (:mod:`adapters.teams.files`); elsewhere it is cut and says how to narrow it.
@@ -231,8 +236,9 @@ class CardOutbox:
 
 class ActionOutbox:
     """A Universal Actions click's answer (see the module docstring). ``response`` is the
-    card for the clicker's invoke response once the answer is in; ``card_id`` is the clicked
-    card (None when Teams did not say which: the answer is then posted as a reply)."""
+    card for the clicker's invoke response once the answer is in (or once
+    :meth:`answer_now` gave up waiting for it); ``card_id`` is the clicked card (None when
+    Teams did not say which: the answer is then posted as a reply)."""
 
     def __init__(
         self,
@@ -250,21 +256,38 @@ class ActionOutbox:
         self._views = views
         self._key = views_key
         self._outcome = outcome
+        self._late = False
         self.response: Element | None = None
+
+    @property
+    def late(self) -> bool:
+        """Whether the invoke was answered before the answer was in."""
+        return self._late
+
+    def answer_now(self) -> Element:
+        """The card to answer the invoke with now: the clicker's card when it is in, else
+        "<name> chose X. Working on it…" (no buttons, so the one used is not offered again),
+        after which the answer reaches the clicker another way."""
+        if self.response is None:
+            self._late = True
+            self.response = render_notice(f"{self._outcome}. {WORKING_ON_IT}").card
+        return self.response
 
     async def acknowledge(self) -> None:
         """Nothing: the clicker's client shows the button busy until the invoke is answered."""
 
     async def placeholder(self) -> None:
-        """Nothing: the invoke's answer is the clicker's card, and it waits for the answer."""
+        """Nothing: the invoke is answered with "Working on it…" by :meth:`answer_now`."""
 
     async def deliver(self, reply: Reply) -> None:
         rendered = render_reply(reply, outcome=self._outcome)
         card_id = self._click.card_id
         if card_id is None:
+            self._answered(rendered.card)
             if not reply.private:
                 await self._conversation.reply(rendered)
-            self.response = rendered.card
+            elif self._late:
+                await self._tell_clicker(rendered)
             return
         label = self._click.label
         note = (
@@ -281,17 +304,33 @@ class ActionOutbox:
             note=note,
             public=not reply.private,
         )
-        self.response = shown.mine
+        self._answered(shown.mine)
         if shown.everyone is not None:
             everyone = RenderedReply(card=shown.everyone, text=rendered.text)
             if not await updated(self._conversation, card_id, everyone):
                 await self._conversation.reply(everyone)
+        elif self._late:
+            await self._tell_clicker(rendered)
 
     async def replace(self, reply: Reply) -> None:
         await self.deliver(reply)
 
     async def apologise(self, text: str) -> None:
-        self.response = render_notice(f"{self._outcome}. {text}").card
+        notice = render_notice(f"{self._outcome}. {text}")
+        if not self._late:
+            self.response = notice.card
+            return
+        await self._tell_clicker(notice)
+
+    def _answered(self, card: Element) -> None:
+        if not self._late:
+            self.response = card
+
+    async def _tell_clicker(self, rendered: RenderedReply) -> None:
+        """Post ``rendered`` to the clicker: in their 1:1 chat with the bot, else (Teams
+        refused to open it) here, as other private answers are."""
+        if self._conversation.is_personal or not await self._conversation.reply_in_person(rendered):
+            await self._conversation.reply(rendered)
 
 
 async def updated(conversation: Conversation, card_id: str, rendered: RenderedReply) -> bool:

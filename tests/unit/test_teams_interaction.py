@@ -1,23 +1,31 @@
 """Richer interaction on Teams, end to end through the real Bot Framework SDK: Universal
 Actions clicks and per-viewer refreshes, menus, forms as task modules, and long answers as a
-file in a personal chat. Activities and invokes are POSTed to ``/api/messages``; the fake Bot
-Connector receives (and schema-checks) what the bot sends and serves the file upload URL."""
+file in a personal chat; clicks whose answer outlasts the invoke. Activities and invokes
+are POSTed to ``/api/messages``; the fake Bot Connector receives (and schema-checks) what the
+bot sends and serves the file upload URL. The invoke deadline is a timer the test passes by
+hand (never, unless a test says so), and a slow answer is one the core holds until the test
+releases it: nothing races a clock."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import dataclasses
 import itertools
+import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.teams.config import TeamsConfig
 from adapters.teams.factory import ENDPOINT_KEY, TeamsOptions, build_teams
 from adapters.teams.retry import RetryPolicy
+from bot.app.logs import CorrelationFilter
 from bot.core.model import (
     Choice,
     ChoiceStyle,
@@ -28,6 +36,7 @@ from bot.core.model import (
     Table,
     Visibility,
 )
+from bot.core.responder import WORKING_ON_IT
 from storage.dedupe import InMemoryDedupeStore
 from storage.teams_references import InMemoryReferenceStore
 from tests.fakes.teams_activities import ADELE_AAD, MEGAN_AAD, mention, payload
@@ -56,6 +65,18 @@ SILENCE = Menu(
 )
 REASON = Form("Add reason", "Why restart?", "Reason", "reason 12 {text}", max_length=40)
 BIG = Table(("host", "detail"), tuple((f"web-{i}", "x" * 120) for i in range(600)))
+#: Bounds a click's HTTP answer, so a bot that waits for a held answer fails instead of hanging.
+GUARD_SECONDS = 10.0
+
+
+class Deadline:
+    """The invoke deadline as an injected timer: it passes only once the test says so."""
+
+    def __init__(self) -> None:
+        self.passed = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        await self.passed.wait()
 
 
 class Core:
@@ -64,10 +85,19 @@ class Core:
     def __init__(self) -> None:
         self.messages: list[IncomingMessage] = []
         self.approvers: set[str] = set()
+        self.held: dict[str, asyncio.Event] = {}
+
+    def hold(self, text: str) -> asyncio.Event:
+        """Answer ``text`` only once the returned event is set."""
+        return self.held.setdefault(text, asyncio.Event())
 
     async def handle(self, message: IncomingMessage) -> Reply:
         self.messages.append(message)
         text = message.text
+        if text in self.held:
+            await self.held[text].wait()
+        if text == "boom":
+            raise RuntimeError("the core broke")
         if text == "restart web-1":
             return Reply("Dry run: would restart web-1.", title="Request #12: restart web-1",
                          choices=(APPROVE, DENY), forms=(REASON,))  # fmt: skip
@@ -98,6 +128,7 @@ class World:
     app: web.Application
     connector: FakeBotConnector
     core: Core
+    deadline: Deadline
     _ids: itertools.count[int] = dataclasses.field(default_factory=lambda: itertools.count(1))
 
     async def post(self, body: Json, *, status: int = 200) -> Any:
@@ -134,6 +165,34 @@ class World:
         )
         return answer
 
+    async def slow_click(
+        self, data: Json, *, user: Json, card_id: str, activity_id: str | None = None
+    ) -> Json:
+        """A click answered after the invoke deadline passed: the invoke's answer, without
+        waiting for the work it left running (:meth:`settle` does)."""
+        body = payload("card_action", service_url=self.connector.url,
+                       activity_id=activity_id or self.next_id())  # fmt: skip
+        body["value"]["action"]["data"] = data
+        body["from"] = user
+        body["replyToId"] = card_id
+        self.deadline.passed.set()
+        try:
+            async with asyncio.timeout(GUARD_SECONDS):
+                response = await self.client.post("/api/messages", json=body)
+        finally:
+            self.deadline.passed.clear()
+        assert response.status == 200
+        answer: Json = await response.json()
+        return answer
+
+    async def settle(self) -> None:
+        """Wait for every turn and late answer still running."""
+        await self.app[ENDPOINT_KEY].drain()
+
+    def personal(self) -> list[ConnectorCall]:
+        """What the bot sent into 1:1 chats it opened."""
+        return [c for c in self.connector.calls if c.conversation_id.startswith("a:personal-")]
+
     def base(self, card_id: str) -> Json:
         """Card ``card_id`` as everyone sees it: its latest update, else the reply."""
         updates = [c for c in self.connector.of_kind("update") if c.activity_id == card_id]
@@ -153,6 +212,7 @@ class World:
 @contextlib.asynccontextmanager
 async def running(config: TeamsConfig = DEV) -> AsyncIterator[World]:
     core = Core()
+    deadline = Deadline()
     async with FakeBotConnector() as connector:
         parts = build_teams(
             config,
@@ -160,12 +220,12 @@ async def running(config: TeamsConfig = DEV) -> AsyncIterator[World]:
             dedupe=InMemoryDedupeStore(),
             references=InMemoryReferenceStore(),
             documents=InMemoryReferenceStore(),
-            options=FAST,
+            options=dataclasses.replace(FAST, invoke_timer=deadline),
         )
         app = web.Application()
         parts.mount(app)
         async with TestClient(TestServer(app)) as client:
-            yield World(client, app, connector, core)
+            yield World(client, app, connector, core, deadline)
         assert connector.invalid_cards == []
 
 
@@ -340,6 +400,127 @@ async def test_an_invoke_without_a_valid_token_is_rejected() -> None:
         body["value"]["action"]["data"] = data_of(APPROVE)
         await world.post(body, status=401)
         assert world.core.messages == []
+
+
+# --------------------------------------------------------------------------- slow clicks
+
+
+async def test_a_slow_click_is_answered_working_on_it_then_its_answer_follows() -> None:
+    """Past the deadline Adele's invoke is answered at once ("… chose “Approve”. Working on
+    it…", no buttons) while `approve 12` still runs; when it is done the shared card is
+    updated with a refresh naming her, and her refresh shows her answer."""
+    async with running() as world:
+        card_id, _ = await world.ask("restart web-1")
+        release = world.core.hold("approve 12")
+
+        working = card_of(await world.slow_click(data_of(APPROVE), user=ADELE, card_id=card_id))
+        assert shown(working) == f"Adele Vance chose “Approve”. {WORKING_ON_IT}"
+        assert buttons(working) == []
+        assert world.connector.of_kind("update") == []
+
+        release.set()
+        await world.settle()
+        everyone = world.base(card_id)
+        assert "Approval recorded" in shown(everyone)
+        assert everyone["refresh"]["userIds"] == [ADELE["id"]]
+        adele = card_of(await world.execute({"card": card_id}, user=ADELE, card_id=card_id,
+                                            verb="refresh", trigger="automatic"))  # fmt: skip
+        assert "You chose “Approve”." in shown(adele)
+        assert "Approval recorded" in shown(adele)
+        assert buttons(adele) == ["deny 12"]
+        assert world.core.texts().count(("approve 12", ADELE_AAD)) == 1
+
+
+async def test_a_slow_private_answer_reaches_the_clicker_in_their_personal_chat() -> None:
+    """Megan's own approval, refused in private after the deadline: the shared card stays
+    as it was (nobody else sees the refusal) and the refusal is posted to Megan in her 1:1
+    chat with the bot; her refresh of the card shows it too."""
+    async with running() as world:
+        card_id, _ = await world.ask("restart web-1")
+        release = world.core.hold("approve 12")
+        working = card_of(await world.slow_click(data_of(APPROVE), user=MEGAN, card_id=card_id))
+        assert WORKING_ON_IT in shown(working)
+
+        release.set()
+        await world.settle()
+        assert world.connector.of_kind("update") == []
+        [create] = world.connector.of_kind("create")
+        assert [m["id"] for m in create.body["members"]] == [MEGAN["id"]]
+        [sent] = world.personal()
+        assert "Your own approval does not count." in shown(sent.cards[0])
+        megan = card_of(await world.execute({"card": card_id}, user=MEGAN, card_id=card_id,
+                                            verb="refresh", trigger="automatic"))  # fmt: skip
+        assert "Your own approval does not count." in shown(megan)
+        assert buttons(megan) == ["deny 12"]
+
+
+async def test_a_slow_private_answer_on_a_shared_card_refreshes_for_the_clicker() -> None:
+    """Adele approved first, so the card has a shared state; Megan's refusal after the
+    deadline updates that card with a refresh naming her, which shows her the refusal
+    (and Adele still her own view), with no message in a personal chat."""
+    async with running() as world:
+        card_id, _ = await world.ask("restart web-1")
+        await world.execute(data_of(APPROVE), user=ADELE, card_id=card_id)
+        updates = len(world.connector.of_kind("update"))
+        release = world.core.hold("approve 12")
+        await world.slow_click(data_of(APPROVE), user=MEGAN, card_id=card_id)
+
+        release.set()
+        await world.settle()
+        assert len(world.connector.of_kind("update")) == updates + 1
+        everyone = world.base(card_id)
+        assert "Approval recorded" in shown(everyone)
+        assert "does not count" not in shown(everyone)
+        assert MEGAN["id"] in everyone["refresh"]["userIds"]
+        assert world.personal() == []
+        megan = card_of(await world.execute({"card": card_id}, user=MEGAN, card_id=card_id,
+                                            verb="refresh", trigger="automatic"))  # fmt: skip
+        assert "Your own approval does not count." in shown(megan)
+
+
+async def test_a_retried_slow_click_runs_once() -> None:
+    """Teams retrying the same invoke (same activity id) while its answer runs gets the
+    same "Working on it…" card and runs nothing; a retry after it finished is skipped."""
+    async with running() as world:
+        card_id, _ = await world.ask("restart web-1")
+        release = world.core.hold("approve 12")
+        first = await world.slow_click(data_of(APPROVE), user=ADELE, card_id=card_id,
+                                       activity_id="f:slow")  # fmt: skip
+        again = await world.slow_click(data_of(APPROVE), user=ADELE, card_id=card_id,
+                                       activity_id="f:slow")  # fmt: skip
+        assert card_of(again) == card_of(first)
+        assert WORKING_ON_IT in shown(card_of(again))
+
+        release.set()
+        await world.settle()
+        late = await world.slow_click(data_of(APPROVE), user=ADELE, card_id=card_id,
+                                      activity_id="f:slow")  # fmt: skip
+        assert late["type"] == "application/vnd.microsoft.activity.message"
+        assert world.core.texts().count(("approve 12", ADELE_AAD)) == 1
+        assert "Approval recorded" in shown(world.base(card_id))
+
+
+async def test_a_slow_click_that_fails_is_apologised_for_and_logged_with_its_ref(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A late failure is not lost: the clicker gets an apology quoting a ref in their 1:1
+    chat, and the log line with the traceback carries that same correlation id."""
+    caplog.handler.addFilter(CorrelationFilter())
+    async with running() as world:
+        card_id, _ = await world.ask("restart web-1")
+        release = world.core.hold("boom")
+        await world.slow_click({"command": "boom", "label": "Boom"}, user=ADELE, card_id=card_id)
+        with caplog.at_level(logging.ERROR):
+            release.set()
+            await world.settle()
+        [sent] = world.personal()
+        apology = shown(sent.cards[0])
+        assert "Sorry, something went wrong on my side" in apology
+        match = re.search(r"ref ([0-9a-f]{12})", apology)
+        assert match is not None
+        [failure] = [r for r in caplog.records if r.exc_info]
+        assert getattr(failure, "correlation_id", None) == match.group(1)
+        assert world.connector.of_kind("update") == []
 
 
 # --------------------------------------------------------------------------- menus
