@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the core never imports redis at run time
     from aiohttp import web
     from redis.asyncio import Redis
 
+    from adapters.teams.factory import TeamsOptions
     from bot.app.deferred import Later
     from bot.features.access.tenants import TenantGate
     from bot.features.remediation.service import RemediationService
@@ -68,9 +69,14 @@ class Services:
 
 @contextlib.asynccontextmanager
 async def open_services(
-    settings: Settings, *, telemetry: Telemetry | None = None
+    settings: Settings,
+    *,
+    telemetry: Telemetry | None = None,
+    teams_options: TeamsOptions | None = None,
 ) -> AsyncIterator[Services]:
-    """Build every service from ``settings``; close them all when the block exits."""
+    """Build every service from ``settings``; close them all when the block exits.
+    ``teams_options`` tunes the Teams adapter (tests give it a click deadline that never
+    passes, so an end-to-end click is answered with its result however loaded the machine)."""
     async with contextlib.AsyncExitStack() as stack:
         telemetry = telemetry or Telemetry()
         checks: list[DependencyCheck] = []
@@ -125,7 +131,7 @@ async def open_services(
             forecaster=forecaster,
         )
         services.web_plugins.append(_alertmanager_webhook(settings, alerting, telemetry))
-        services.web_plugins.extend(await _platform_plugins(services, stack))
+        services.web_plugins.extend(await _platform_plugins(services, stack, teams_options))
         services.web_plugins.extend(await _scheduler_plugins(services, stack, alerting))
         if checks:
             services.web_plugins.append(_dependency_monitor(settings, telemetry, checks))
@@ -325,7 +331,7 @@ def _dedupe_store(redis: Redis | None) -> DedupeStore:
 
 
 async def _platform_plugins(
-    services: Services, stack: contextlib.AsyncExitStack
+    services: Services, stack: contextlib.AsyncExitStack, teams_options: TeamsOptions | None
 ) -> list[WebPlugin]:
     """The web routes (and background tasks) of every platform whose credentials are set.
 
@@ -343,7 +349,10 @@ async def _platform_plugins(
     for module_name, on in enabled.items():
         if on:
             module = importlib.import_module(module_name)
-            plugins.append(await module.plugin(services, stack))
+            if module_name.endswith(".teams") and teams_options is not None:
+                plugins.append(await module.plugin(services, stack, options=teams_options))
+            else:
+                plugins.append(await module.plugin(services, stack))
     return plugins
 
 

@@ -12,6 +12,7 @@ that lost its buttons cannot be clicked again; the clicker's own card is the inv
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 from collections.abc import AsyncIterator
@@ -23,7 +24,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.teams.factory import ENDPOINT_KEY
+from adapters.teams.factory import ENDPOINT_KEY, TeamsOptions
 from bot.app.config import Settings
 from bot.app.server import build_web_app
 from bot.app.services import open_services
@@ -120,6 +121,12 @@ def _posted_id(world: World, reply: ConnectorCall) -> str:
     return f"bot-{created.index(reply) + 1}"
 
 
+async def _never(seconds: float) -> None:
+    """The click deadline never passes here, so every click is answered with its result
+    however loaded the machine is (the late path has its own tests, test_teams_interaction)."""
+    await asyncio.Event().wait()
+
+
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     async with FakeBotConnector() as connector, FakeKubernetesApi() as k8s:
@@ -130,7 +137,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         )
         assert settings.teams_enabled
         assert not settings.teams_app_id
-        async with open_services(settings) as services:
+        async with open_services(
+            settings, teams_options=TeamsOptions(invoke_timer=_never)
+        ) as services:
             app = build_web_app(services.telemetry, services.checks, services.web_plugins)
             async with TestClient(TestServer(app)) as client:
                 yield World(client, app, connector, k8s)
