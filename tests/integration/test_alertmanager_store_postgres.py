@@ -12,13 +12,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-import storage.sql.alerts  # noqa: F401 - the alert tables on Base.metadata
 from bot.core.model import Reply, Severity
 from bot.core.ports import ChannelRef
 from bot.features.alerts.model import Subscription
 from storage.sql.alert_store import SqlAlertStore, open_alert_store_at
 from storage.sql.engine import sync_url
-from storage.sql.models import Base
+from storage.sql.schema import every_table
 from tests.fakes.alerts import RecordingPoster
 from tests.unit.test_alerts_publisher import replica
 from tests.unit.test_alerts_store import NOW, AlertStoreContract
@@ -39,7 +38,7 @@ def test_migration_0002_creates_exactly_the_alert_tables(migrated_database: str)
     engine = create_engine(sync_url(migrated_database))
     try:
         with engine.connect() as conn:
-            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+            assert compare_metadata(MigrationContext.configure(conn), every_table()) == []
     finally:
         engine.dispose()
 

@@ -16,7 +16,8 @@ from sqlalchemy import create_engine, inspect, text
 from bot.core.errors import DependencyError
 from storage.migrations import upgrade_url
 from storage.sql.engine import sync_url
-from storage.sql.models import AuditRow, Base, ExecutionRow, RequestRow
+from storage.sql.models import AuditRow, ExecutionRow, RequestRow
+from storage.sql.schema import every_table
 from storage.sql.timeouts import DatabaseTimeouts
 from tests.harness.postgres import PostgresServer
 from tests.harness.require import free_port
@@ -59,10 +60,12 @@ async def test_replicas_starting_together_migrate_once(fresh_database: str) -> N
     errors = [(await p.communicate())[1].decode() for p in processes]
     assert [p.returncode for p in processes] == [0, 0], errors
     engine = create_engine(sync_url(fresh_database))
-    with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        assert "remediation_executions" in inspect(conn).get_table_names()
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), every_table()) == []
+            assert "remediation_executions" in inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
 
 
 async def test_rows_from_before_scopes_are_out_of_every_chat_scope(fresh_database: str) -> None:

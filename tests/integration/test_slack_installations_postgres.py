@@ -13,10 +13,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-import storage.sql.slack  # noqa: F401 - the Slack tables on Base.metadata
 from bot.core.errors import DependencyError
 from storage.sql.engine import sync_url
-from storage.sql.models import Base
+from storage.sql.schema import every_table
 from storage.sql.slack_store import TokenCipher, open_slack_oauth_stores
 from storage.sql.timeouts import DatabaseTimeouts
 from tests.harness.postgres import PostgresServer
@@ -46,7 +45,7 @@ def test_migration_0005_creates_exactly_the_slack_tables(migrated_database: str)
     engine = create_engine(sync_url(migrated_database))
     try:
         with engine.connect() as conn:
-            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+            assert compare_metadata(MigrationContext.configure(conn), every_table()) == []
     finally:
         engine.dispose()
 
