@@ -23,6 +23,7 @@ from typing import NoReturn
 
 from bot.core.correlation import current_correlation_id
 from bot.core.errors import ConfigError, DependencyError, NotFoundError
+from bot.features.metrics.targets import suggest
 from bot.features.remediation import refusals
 from bot.features.remediation.model import (
     Actor,
@@ -210,7 +211,8 @@ class RemediationService:
         if not PLAIN_NAME.fullmatch(target):
             raise refusals.unsafe_target(target)
         if not spec.targets.allows(target):
-            raise refusals.unknown_target(action, target, spec.targets.describe())
+            close = tuple(suggest(target, spec.targets.names))
+            raise refusals.unknown_target(action, target, spec.targets.describe(), close)
         return target
 
     def _check_role(self, actor: Actor, role: str, verb: str, action: str) -> None:
