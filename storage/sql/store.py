@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -80,7 +80,9 @@ class SqlRemediationStore:
     # ------------------------------------------------------------------ requests
 
     @bounded
-    async def create(self, draft: RequestDraft, event: AuditEvent) -> StoredRequest:
+    async def create(
+        self, draft: RequestDraft, event: AuditEvent, also: Sequence[AuditEvent] = ()
+    ) -> StoredRequest:
         values = {
             "action": draft.action,
             "target": draft.target,
@@ -98,7 +100,8 @@ class SqlRemediationStore:
         async with self._begin() as conn:
             result = await conn.execute(insert(RequestRow).values(values).returning(RequestRow.id))
             request_id = int(result.scalar_one())
-            await _audit(conn, dataclasses.replace(event, request_id=request_id))
+            for each in (event, *also):
+                await _audit(conn, dataclasses.replace(each, request_id=request_id))
         return _request(request_id, values)
 
     @bounded
@@ -224,6 +227,8 @@ class SqlRemediationStore:
             statement = statement.where(AuditRow.action == query.action)
         if query.target is not None:
             statement = statement.where(AuditRow.target == query.target)
+        if query.request_id is not None:
+            statement = statement.where(AuditRow.request_id == query.request_id)
         if query.kinds:
             statement = statement.where(AuditRow.kind.in_([k.value for k in query.kinds]))
         async with self._begin() as conn:
