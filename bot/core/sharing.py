@@ -57,8 +57,8 @@ class PrivateAnswers:
         self._answers[key] = (self._clock() + self._keep, reply)
 
     def share(self, message: IncomingMessage) -> Reply:
-        """The asker's last private answer made public (once, without its buttons: a "Yes"
-        meant for the asker is not for the channel), or a private "nothing to share" when
+        """The asker's last private answer made public (once, without its buttons, menus
+        and dialogs: a "Yes" or "Which target?" meant for the asker is not for the channel), or a private "nothing to share" when
         there is none (or it expired)."""
         kept = self._answers.pop(_key(message), None)
         if kept is None or kept[0] <= self._clock():
@@ -68,6 +68,8 @@ class PrivateAnswers:
         return dataclasses.replace(
             reply,
             choices=(),
+            menus=(),
+            forms=(),
             footer=f"{reply.footer}\n{note}" if reply.footer else note,
             visibility=Visibility.PUBLIC,
         )
