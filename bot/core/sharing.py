@@ -58,8 +58,8 @@ class PrivateAnswers:
 
     def share(self, message: IncomingMessage) -> Reply:
         """The asker's last private answer made public (once, without its buttons, menus
-        and dialogs: a "Yes" or "Which target?" meant for the asker is not for the channel), or a private "nothing to share" when
-        there is none (or it expired)."""
+        and dialogs: a "Yes" or "Which target?" meant for the asker is not for the
+        channel), or a private "nothing to share" when there is none (or it expired)."""
         kept = self._answers.pop(_key(message), None)
         if kept is None or kept[0] <= self._clock():
             return Reply(text=NOTHING_TO_SHARE, visibility=Visibility.PRIVATE)
