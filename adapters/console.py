@@ -21,14 +21,13 @@ import pwd
 import re
 import sys
 import threading
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
 from bot.core.formatting import render_table
 from bot.core.markup import quote_code
 from bot.core.model import Choice, IncomingMessage, Reply, Severity
-from bot.core.responder import WORKING_ON_IT, Responder
+from bot.core.responder import WORKING_ON_IT, Handle, Responder
 
 PLACEHOLDER_AFTER_SECONDS = 1.0
 _SEVERITY_MARK = {
@@ -50,7 +49,7 @@ class ConsoleRenderer:
         self._counter: int | None = None
 
     def render(self, reply: Reply) -> str:
-        lines: list[str] = []
+        lines: list[str] = [quote_code(reply.echo_line)] if reply.echo_line else []
         head = reply.title or ""
         mark = _SEVERITY_MARK[reply.severity]
         if head:
@@ -107,9 +106,6 @@ def _last_number(directory: Path) -> int:
     """The highest ``NNN-`` prefix among the files in ``directory`` (0: none)."""
     numbers = (_CHART_NUMBER.match(entry.name) for entry in directory.iterdir())
     return max((int(m.group(1)) for m in numbers if m), default=0)
-
-
-Handle = Callable[[IncomingMessage], Awaitable[Reply]]
 
 
 class ConsoleChat:

@@ -17,7 +17,7 @@ Pipeline, first answer wins:
 6. The terse grammar of read-only questions (:mod:`intents.grammar`), forecasts and health.
 7. A message that mentions an action without commanding it ("should I restart payments?",
    "I restarted it already") is routed by its speech act (:mod:`intents.acts`).
-8. The free-text classifier (any :class:`bot.ports.TextClassifier`, injected so this package
+8. The free-text classifier (any :class:`intents.ports.TextClassifier`, injected so this package
    never imports scikit-learn), then slot extraction. Its state-changing guesses are never
    acted on.
 

@@ -135,7 +135,9 @@ def render(reply: Reply, *, outcome: str | None = None, file_prefix: str = "") -
 
 
 def _describe(embed: discord.Embed, reply: Reply) -> bool:
-    parts = [escape(reply.text)] if reply.text else []
+    parts = [escape(reply.echo_line)] if reply.echo_line else []
+    if reply.text:
+        parts.append(escape(reply.text))
     if reply.table is not None:
         parts.append(code_block(render_table(reply.table)))
     if reply.code:
@@ -144,7 +146,8 @@ def _describe(embed: discord.Embed, reply: Reply) -> bool:
     if len(description) <= DESCRIPTION_LIMIT:
         embed.description = description or None
         return True
-    embed.description = f"{_clip(escape(reply.text), SHORT_TEXT)}\n\n{LONG_OUTPUT_NOTICE}".strip()
+    head = "\n".join(escape(t) for t in (reply.echo_line, reply.text) if t)
+    embed.description = f"{_clip(head, SHORT_TEXT)}\n\n{LONG_OUTPUT_NOTICE}".strip()
     return False
 
 

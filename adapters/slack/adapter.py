@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -38,7 +38,6 @@ from bot.core.responder import Delivery, Outbox, Responder
 
 log = logging.getLogger(__name__)
 
-Handle = Callable[[IncomingMessage], Awaitable[Reply]]
 
 #: What the Slack app must grant and subscribe to for these listeners (the manifests in
 #: ``deploy/slack`` are checked against these by the tests).

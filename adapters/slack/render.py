@@ -104,6 +104,8 @@ class SlackMessage:
 def render(reply: Reply) -> SlackMessage:
     """The Slack form of ``reply``."""
     page = _Page()
+    if reply.echo_line:
+        page.blocks.append(_context_block(page.fitted(escape(reply.echo_line), CONTEXT_TEXT_LIMIT)))
     emoji = _SEVERITY_EMOJI[reply.severity]
     if reply.title:
         page.header(emoji + reply.title)

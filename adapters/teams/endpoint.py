@@ -54,7 +54,7 @@ class MessagesEndpoint:
             invoke = await self._run(authenticated, activity)
             if invoke is None:
                 return web.Response(status=201)
-            return web.json_response(serializer_helper(invoke.body), status=invoke.status)
+            return web.json_response(_json(invoke.body), status=invoke.status)
         task = asyncio.create_task(self._run(authenticated, activity))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
@@ -73,6 +73,13 @@ class MessagesEndpoint:
             if _answered_inline(activity):
                 raise web.HTTPInternalServerError from None
             return None
+
+
+def _json(body: Any) -> Any:
+    """An invoke response body as JSON: SDK models serialised, plain JSON as it is."""
+    if body is None or isinstance(body, dict | list | str | int | float | bool):
+        return body
+    return serializer_helper(body)
 
 
 def _answered_inline(activity: Any) -> bool:

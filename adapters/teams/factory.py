@@ -63,10 +63,12 @@ def build_teams(
     handle: Handle,
     dedupe: DedupeStore,
     references: ReferenceStore,
+    documents: ReferenceStore,
     options: TeamsOptions | None = None,
 ) -> TeamsParts:
     """The Teams adapter for ``config``; conversation references (needed to post outside
-    a turn) are kept in ``references``, shared by every replica when it is Redis."""
+    a turn) are kept in ``references``, per-viewer card views and files offered in
+    ``documents``: both shared by every replica when they are Redis."""
     options = options or TeamsOptions()
     book = ReferenceBook(references)
     keys = SigningKeys(timeout=options.key_fetch_timeout, min_interval=options.key_refresh_interval)
@@ -74,7 +76,13 @@ def build_teams(
     adapter.on_turn_error = _log_turn_error
     responder = Responder(handle, dedupe, placeholder_after=options.placeholder_after)
     bot = TeamsBot(
-        responder, book, retry=options.retry, tenant_id=config.tenant_id, app_id=config.app_id
+        responder,
+        book,
+        documents=documents,
+        retry=options.retry,
+        tenant_id=config.tenant_id,
+        app_id=config.app_id,
+        allow_http_uploads=not config.authenticated,
     )
     poster = TeamsPoster(adapter, book, app_id=config.app_id, retry=options.retry)
     endpoint = MessagesEndpoint(adapter, bot)

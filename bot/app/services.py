@@ -18,6 +18,7 @@ from bot.app.plugins import DependencyCheck, WebPlugin
 from bot.app.registry import build_registry
 from bot.core.dispatcher import Dispatcher
 from bot.core.ports import ChannelPoster, ContextStore, DedupeStore, IntentParserPort, Publisher
+from bot.core.sharing import PrivateAnswers
 from bot.core.telemetry import Telemetry
 from bot.features.access.ports import RateLimiter
 from bot.features.access.tenants import TenantGate
@@ -100,6 +101,7 @@ async def open_services(
             telemetry,
             history_limit=settings.file.history_limit,
             gate=TenantGate(remediation.policy.tenants),
+            private_answers=_private_answers(redis),
         )
         services = Services(
             settings=settings,
@@ -263,6 +265,16 @@ def _rate_limiter(redis: Redis | None) -> RateLimiter:
     from storage.ratelimit import RedisRateLimiter
 
     return RedisRateLimiter(redis)
+
+
+def _private_answers(redis: Redis | None) -> PrivateAnswers:
+    """Private answers kept for ``share``: in Redis when there is one, so a Share click that
+    reaches another replica still finds the answer."""
+    if redis is None:
+        return PrivateAnswers()
+    from storage.redis_answers import RedisAnswerStore
+
+    return PrivateAnswers(store=RedisAnswerStore(redis))
 
 
 def _dedupe_store(redis: Redis | None) -> DedupeStore:

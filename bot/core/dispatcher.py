@@ -118,7 +118,7 @@ class Dispatcher:
             intent, newly_down = await self.parse(message, at)
             parsed = True
             if intent.name is IntentName.SHARE:
-                reply = self._private.share(message)
+                reply = await self._private.share(message)
             else:
                 spec = self._registry.get(intent.name) or self._registry.get(IntentName.UNKNOWN)
                 reply = _visible(await _run(spec, Request(message, intent, cid)), intent.name)
@@ -156,7 +156,7 @@ class Dispatcher:
         self._observe(message.platform, intent.name, kind, started)
         reply = self._finish(_echoed(reply, intent), cid, newly_down)
         if reply.private:
-            self._private.keep(message, reply)
+            await self._private.keep(message, reply)
         return reply
 
     def _observe(self, platform: str, intent: str, kind: str, started: float) -> None:

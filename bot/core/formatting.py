@@ -106,6 +106,18 @@ def format_when(timestamp: float, now: float) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def format_between(start: float, end: float, now: float) -> str:
+    """A window of two UTC moments, each as :func:`format_when` shows it, except that an end
+    on another day than the start always names its day: "Mon 00:00 UTC to Tue 00:00 UTC"
+    for yesterday, never "Mon 00:00 UTC to 00:00 UTC", which reads as no time at all."""
+    first, last = format_when(start, now), format_when(end, now)
+    ends = datetime.fromtimestamp(end, tz=UTC)
+    today = datetime.fromtimestamp(now, tz=UTC).date()
+    if ends.date() == today != datetime.fromtimestamp(start, tz=UTC).date():
+        last = ends.strftime("%a %H:%M UTC")
+    return f"{first} to {last}"
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters with an ellipsis, on one line."""
     flat = " ".join(text.split())

@@ -186,6 +186,14 @@ class Reply:
     visibility: Visibility = Visibility.PUBLIC
 
     @property
+    def echo_line(self) -> str | None:
+        """The first line renderers show on a state-changing answer, refusals included: the
+        command understood, as a code span ("Understood: `restart payments`")."""
+        if not self.echo:
+            return None
+        return f"Understood: `{self.echo.replace('`', '')}`"
+
+    @property
     def private(self) -> bool:
         return self.visibility is Visibility.PRIVATE
 

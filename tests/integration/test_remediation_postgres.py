@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -37,22 +35,6 @@ from tests.unit.test_remediation_storage import (
 
 pytestmark = pytest.mark.integration
 
-TEMPLATE = "sco_remediation_template"
-
-
-@pytest.fixture(scope="session")
-def migrated_template(postgres_server: PostgresServer) -> str:
-    """A database migrated to head, copied for each test (CREATE DATABASE ... TEMPLATE)."""
-    upgrade_url(postgres_server.create_database(TEMPLATE))
-    return TEMPLATE
-
-
-@pytest.fixture
-def fresh_database(postgres_server: PostgresServer) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield postgres_server.create_database(name)
-    postgres_server.drop_database(name)
-
 
 class TestPostgresFlow(RemediationFlowContract):
     """The flow contract on PostgreSQL, with a thousand concurrent approvals."""
@@ -60,12 +42,8 @@ class TestPostgresFlow(RemediationFlowContract):
     concurrent_approvals = 1000
 
     @pytest.fixture
-    def database_url(
-        self, postgres_server: PostgresServer, migrated_template: str
-    ) -> Iterator[str]:
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        yield postgres_server.create_database(name, template=migrated_template)
-        postgres_server.drop_database(name)
+    def database_url(self, migrated_database: str) -> str:
+        return migrated_database
 
 
 async def test_replicas_starting_together_migrate_once(fresh_database: str) -> None:
@@ -112,13 +90,6 @@ async def test_nothing_runs_while_the_database_is_down() -> None:
 BOUND = 1.5
 BOUNDED = DatabaseTimeouts(timeout_seconds=BOUND, connect_timeout_seconds=2,
                            statement_timeout_seconds=BOUND, pool_timeout_seconds=BOUND)  # fmt: skip
-
-
-@pytest.fixture
-def migrated_database(postgres_server: PostgresServer, migrated_template: str) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield postgres_server.create_database(name, template=migrated_template)
-    postgres_server.drop_database(name)
 
 
 async def answers_again(world: World) -> None:

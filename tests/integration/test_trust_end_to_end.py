@@ -269,15 +269,22 @@ async def rig(
             bot = SlackBot(client, web_app[SLACK_ADAPTER_KEY], SIGNING_SECRET)
             send, as_colleague = _slack_person(bot, slack, ALICE), _slack_person(bot, slack, BOB)
         else:
-            chat = ConsoleChat(services.dispatcher.handle, ConsoleRenderer(tmp_path), io.StringIO())
-            send = _console_person(chat)
+            renderer = ConsoleRenderer(tmp_path)
+            chat = ConsoleChat(services.dispatcher.handle, renderer, io.StringIO())
+            send = _console_person(chat, renderer)
             as_colleague = _console_colleague(services)
         yield Rig(platform, alertmanager, runbooks, database, send, as_colleague)
 
 
-def _console_person(chat: ConsoleChat) -> Callable[[str], Awaitable[str]]:
+def _console_person(
+    chat: ConsoleChat, renderer: ConsoleRenderer
+) -> Callable[[str], Awaitable[str]]:
+    """What the person reads: the console's rendering of the answer."""
+
     async def send(text: str) -> str:
-        return (await chat.send(text)).plain_text()
+        reply = await chat.send(text)
+        assert reply is not None
+        return renderer.render(reply)
 
     return send
 
@@ -310,6 +317,19 @@ def _slack_person(bot: SlackBot, slack: FakeSlack, user: str) -> Callable[[str],
     return send
 
 
+#: How every renderer begins a state-changing answer (``Reply.echo_line``).
+ECHO = "Understood: "
+
+
+def _starts_with_echo(platform: str, said: str) -> bool:
+    """Whether the first thing the person reads is the command understood."""
+    if platform == "console":
+        return said.startswith(ECHO)
+    answers = json.loads(said)
+    blocks = answers[0]["blocks"] if answers else []
+    return bool(blocks) and blocks[0]["elements"][0]["text"].startswith(ECHO)
+
+
 async def test_no_question_hypothetical_negation_report_or_typo_changes_anything(
     rig: Rig,
 ) -> None:
@@ -322,6 +342,8 @@ async def test_no_question_hypothetical_negation_report_or_typo_changes_anything
         changes = (await rig.world()).changes_since(before)
         if changes:
             violations.append(f"{text!r} -> {changes} ({said[:100]!r})")
+        elif ECHO in said:
+            violations.append(f"{text!r} was answered as a command understood: {said[:100]!r}")
     assert violations == [], "\n".join(violations)
     assert len(NEVER_ACT) >= 150
 
@@ -371,4 +393,8 @@ async def test_each_explicit_command_changes_exactly_one_thing(rig: Rig) -> None
                 wrong.append(f"{text!r}: the console must refuse and change nothing: {changes}")
         elif len(changes) != 1 or not changes[0].startswith(kind):
             wrong.append(f"{text!r}: wanted one {kind!r}, got {changes} ({said[:120]!r})")
+        if not _starts_with_echo(rig.platform, said):
+            wrong.append(
+                f"{text!r}: the answer does not start with the command understood: {said[:120]!r}"
+            )
     assert wrong == [], "\n".join(wrong)

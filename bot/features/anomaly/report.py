@@ -1,6 +1,7 @@
 """How anomaly findings read in chat: how far from normal, episodes, and what moved together.
 
-The detector (behind :class:`bot.ports.AnomalyDetector`) says *where* series were anomalous;
+The detector (behind :class:`bot.features.anomaly.ports.AnomalyDetector`) says *where* series were
+anomalous;
 this module turns that into sentences an operator reads on a phone.
 
 * :func:`measure` reads each finding against the series' own data: the 5th-95th percentile

@@ -1,7 +1,8 @@
 """Where a metric is heading: "when will db-primary's disk be full?", "will payments latency
 go over 300 ms today?", "how much disk will db-primary have tomorrow?".
 
-The last week of the metric goes to the :class:`~bot.ports.Forecaster` (a robust trend plus
+The last week of the metric goes to the :class:`~bot.features.forecast.ports.Forecaster` (a robust
+trend plus
 the daily rhythm, with an 80 % band). With a threshold (the question's, else the catalog's
 limit: a disk or memory is full at 100 %) the answer is when it is reached, as a range and a
 most likely time ("full in 9-13 h, around 04:10 UTC"), or "not at the current rate" and why;

@@ -3,7 +3,8 @@ knows them.
 
 :class:`TargetDirectory` is the one place a typed name becomes a :class:`TargetRef`: every
 feature and the Discord autocomplete share one, so they agree on what exists. The names come
-from the source's :meth:`~bot.ports.MetricsSource.target_names` (``instance`` without its
+from the source's :meth:`~bot.features.metrics.ports.MetricsSource.target_names` (``instance``
+without its
 ``:port``, then ``job``, ``service``; the first label that has the name wins) and are cached
 briefly, because every lookup needs them and they rarely change. An unknown name raises
 :class:`NotFoundError` with the closest known names ("did you mean"), carried as its
