@@ -118,6 +118,18 @@ def format_between(start: float, end: float, now: float) -> str:
     return f"{first} to {last}"
 
 
+def value_range(low: float, high: float, unit: str) -> str:
+    """``139-151 ms``: the unit once when both ends share it; one value when they are equal."""
+    a, b = format_value(low, unit), format_value(high, unit)
+    if a == b:
+        return a
+    a_number, _, a_unit = a.partition(" ")
+    b_number, _, b_unit = b.partition(" ")
+    if a_unit == b_unit and a_unit:
+        return f"{a_number}-{b_number} {a_unit}"
+    return f"{a} to {b}" if a_unit or b_unit else f"{a}-{b}"
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters with an ellipsis, on one line."""
     flat = " ".join(text.split())

@@ -126,7 +126,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         oncall = (f"teams:{ALICE.aad}", f"teams:{BOB.aad}")
         settings = remediation_settings(Settings(), k8s, tmp_path, oncall)
         settings = dataclasses.replace(
-            settings, file=settings.file.model_copy(update={"development_mode": True})
+            settings, file=dataclasses.replace(settings.file, development_mode=True)
         )
         assert settings.teams_enabled
         assert not settings.teams_app_id

@@ -17,9 +17,10 @@ from bot.core.ports import IntentParserPort
 from bot.core.registry import Registry
 from bot.core.telemetry import Telemetry
 from bot.features.help.handlers import help_specs
-from bot.features.remediation.handlers import guard_unknown, remediation_specs
+from bot.features.remediation.handlers import remediation_specs
 from bot.features.remediation.policy import load_policy
 from bot.features.remediation.service import RemediationService
+from bot.features.remediation.unknown import guard_unknown
 from storage.memory import InMemoryContextStore
 from storage.sql import open_store_at
 from tests.unit.test_remediation_flow import RecordingExecutor
@@ -72,8 +73,13 @@ async def console(parser: IntentParserPort, tmp_path: Path) -> AsyncIterator[Con
     async with open_store_at(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}") as store:
         service = RemediationService(policy, store, {"k8s": executor, "runbooks": executor})
         registry = Registry(remediation_specs(service))
+
+        async def the_service() -> RemediationService:
+            return service
+
         for spec in help_specs(registry):
-            registry.register(guard_unknown(spec, service) if spec.intent == "unknown" else spec)
+            unknown = spec.intent == "unknown"
+            registry.register(guard_unknown(spec, the_service) if unknown else spec)
         context = InMemoryContextStore(ttl_seconds=3600, max_turns=10)
         dispatcher = Dispatcher(parser, context, registry, Telemetry())
         out = io.StringIO()

@@ -167,7 +167,7 @@ async def test_the_reason_dialog_writes_the_reason_as_its_submitter(rig: Rig) ->
     assert "<!channel>" not in post.all_text()
     assert rig.services.remediation is not None
     query = AuditQuery(kinds=(AuditKind.REASON,), scope=f"slack:{TEAM}")
-    reasons = await rig.services.remediation.history(query)
+    reasons = await (await rig.services.remediation.get()).history(query)
     assert [(e.actor, e.detail) for e in reversed(reasons)] == [
         (f"slack:{ANA}", "it is hung"),
         (f"slack:{ANA}", "pods stuck in CrashLoop channel see graph"),
@@ -190,4 +190,4 @@ async def test_a_submission_whose_metadata_is_not_sane_runs_nothing(rig: Rig) ->
     assert rig.fake.calls_to("chat.postMessage") == []
     assert rig.services.remediation is not None
     query = AuditQuery(kinds=(AuditKind.REASON,), scope=f"slack:{TEAM}")
-    assert await rig.services.remediation.history(query) == []
+    assert await (await rig.services.remediation.get()).history(query) == []

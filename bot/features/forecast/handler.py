@@ -24,6 +24,7 @@ from bot.core.formatting import PERCENT, format_value, format_when
 from bot.core.model import Chart, Field, Reply, Severity
 from bot.core.provenance import with_footer
 from bot.core.registry import HandlerSpec, Request
+from bot.features.forecast.help import FORECAST_HELP
 from bot.features.forecast.outlook import (
     HISTORY_SECONDS,
     HISTORY_STEP,
@@ -37,7 +38,7 @@ from bot.features.metrics.lookup import fetch_series
 from bot.features.metrics.ports import MetricsSource, NamedSeries, Series, Window
 from bot.features.metrics.queries import metric_of
 from bot.features.metrics.targets import TargetDirectory
-from intents.model import IntentName, SlotValue
+from intents.model import SlotValue
 
 SHOWN_HISTORY = 2 * 86400.0
 CROSSING_HORIZON = 7 * 86400.0
@@ -137,17 +138,7 @@ def forecast_spec(
     clock: Callable[[], float] = time.time,
 ) -> HandlerSpec:
     handler = Forecasts(source, directory, forecaster, clock=clock)
-    return HandlerSpec(
-        intent=IntentName.FORECAST,
-        topic="forecast",
-        summary="Where a metric is heading: when it reaches a level, or its value later.",
-        examples=(
-            "when will db-primary's disk be full?",
-            "will payments latency go over 300 ms today?",
-            "how much disk will db-primary have tomorrow?",
-        ),
-        handler=with_footer(handler.forecast, f"Source: {source.description}"),
-    )
+    return FORECAST_HELP.spec(with_footer(handler.forecast, f"Source: {source.description}"))
 
 
 def _steady(series: Series, question: _Question, now: float) -> ForecastAnswer | None:

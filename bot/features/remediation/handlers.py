@@ -8,7 +8,6 @@ They translate between chat (intents, replies with Approve/Deny buttons) and
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from bot.core.errors import InvalidInput
 from bot.core.formatting import shorten
 from bot.core.model import Choice, ChoiceStyle, Field, Form, Reply, Severity, Table, Visibility
 from bot.core.registry import HandlerSpec, Request
+from bot.features.remediation.help import REMEDIATION_HELP
 from bot.features.remediation.model import (
     Actor,
     AuditEvent,
@@ -37,7 +37,6 @@ from intents.model import IntentName, SlotValue
 from intents.reasons import REASON_LIMIT
 
 _REQUEST_ID = re.compile(r"#?(\d{1,12})")
-_TOPIC = "remediation"
 _HISTORY_ROWS = 20
 DEFAULT_RANGE_SECONDS = 7 * 86400
 """How far back ``history`` looks when the question gives no time."""
@@ -92,43 +91,14 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
         query, period = _audit_query(service, request.intent.slots, scope)
         return render_history(await service.history(query), query, period)
 
-    return [
-        HandlerSpec(
-            intent=IntentName.REMEDIATION,
-            topic=_TOPIC,
-            summary="Run a guarded action: dry run first, then approval by someone else.",
-            examples=("restart checkout-api", "scale search to 3", "rollback payments"),
-            handler=request_action,
-        ),
-        HandlerSpec(
-            intent=IntentName.APPROVE,
-            topic=_TOPIC,
-            summary="Approve a pending request (the requester's own approval never counts).",
-            examples=("approve 12",),
-            handler=approve,
-        ),
-        HandlerSpec(
-            intent=IntentName.DENY,
-            topic=_TOPIC,
-            summary="Deny a pending request, or withdraw your own.",
-            examples=("deny 12",),
-            handler=deny,
-        ),
-        HandlerSpec(
-            intent=IntentName.REASON,
-            topic=_TOPIC,
-            summary="Say why a request is needed; approvers see it and the audit log keeps it.",
-            examples=("reason 12 the pods are stuck", "restart payments because it is hung"),
-            handler=reason,
-        ),
-        HandlerSpec(
-            intent=IntentName.HISTORY,
-            topic=_TOPIC,
-            summary="Who requested, approved and ran what, from the audit log.",
-            examples=("history", "who restarted payments today?", "history checkout-api"),
-            handler=history,
-        ),
-    ]
+    handlers = {
+        IntentName.REMEDIATION: request_action,
+        IntentName.APPROVE: approve,
+        IntentName.DENY: deny,
+        IntentName.REASON: reason,
+        IntentName.HISTORY: history,
+    }
+    return [help_.spec(handlers[help_.intent]) for help_ in REMEDIATION_HELP]
 
 
 def _audit_query(
@@ -158,31 +128,6 @@ def _audit_query(
         scope=scope,
     )
     return query, period
-
-
-def guard_unknown(spec: HandlerSpec, service: RemediationService) -> HandlerSpec:
-    """Wrap the ``unknown`` handler so that a refused remediation command is refused by the
-    service, which writes it to the audit log: shell syntax in "restart payments; rm -rf /",
-    or more than one target in "restart web-1 and web-2"."""
-
-    async def guarded(request: Request) -> Reply:
-        intent = request.intent
-        about = intent.about
-        if about is None or about.intent is not IntentName.REMEDIATION:
-            return await spec.handler(request)
-        actor = Actor.from_message(request.message)
-        action = str(about.slots.get("action", "")) or "run"
-        words = intent.rejected.get("words", "")
-        if intent.refusal == "unsafe":
-            await service.refuse_unsafe(actor, action, words)
-        target = about.slots.get("target")
-        if intent.refusal == "extra_words" and isinstance(target, str):
-            replicas = about.slots.get("replicas")
-            count = replicas if isinstance(replicas, int) else None
-            await service.refuse_extra_words(actor, action, target, count, words)
-        return await spec.handler(request)
-
-    return dataclasses.replace(spec, handler=guarded)
 
 
 def render_request(outcome: RequestOutcome, reasons: Sequence[AuditEvent] = ()) -> Reply:
