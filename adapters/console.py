@@ -26,7 +26,7 @@ from typing import TextIO
 
 from bot.core.formatting import render_table
 from bot.core.markup import quote_code
-from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.model import Choice, IncomingMessage, Reply, Severity
 from bot.core.responder import WORKING_ON_IT, Handle, Responder
 
 PLACEHOLDER_AFTER_SECONDS = 1.0
@@ -67,6 +67,9 @@ class ConsoleRenderer:
         lines.extend(f"  chart: {self._save(c.filename, c.png)}" for c in reply.charts)
         if reply.choices:
             lines.append("  options: " + " | ".join(f'"{c.command}"' for c in reply.choices))
+        for menu in reply.menus:
+            lines.append(f"  {_lead(menu.label)} say " + _alternatives(menu.options))
+        lines.extend(f'  {form.label}: say "{form.hint}"' for form in reply.forms)
         if reply.shown_footer:
             lines.append(f"  ({quote_code(reply.shown_footer)})")
         return "\n".join(lines)
@@ -88,6 +91,15 @@ class ConsoleRenderer:
             except FileExistsError:
                 continue
             return str(path)
+
+
+def _lead(label: str) -> str:
+    """ "Which target?" and "Silence for..." lead on as they are; anything else gets a colon."""
+    return label if label.endswith(("?", ".", ":")) else f"{label}:"
+
+
+def _alternatives(options: tuple[Choice, ...]) -> str:
+    return " | ".join(f'"{o.command}"' for o in options)
 
 
 def _last_number(directory: Path) -> int:

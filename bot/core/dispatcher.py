@@ -25,12 +25,13 @@ from collections.abc import Callable
 from bot.core.conversation import ConversationMemory
 from bot.core.correlation import correlated
 from bot.core.errors import DependencyError, Overloaded, UserError
-from bot.core.model import IncomingMessage, Reply, Severity, Visibility
+from bot.core.model import Choice, IncomingMessage, Menu, Reply, Severity, Visibility
 from bot.core.ports import ContextStore, IntentParserPort
 from bot.core.registry import HandlerSpec, Registry, Request
 from bot.core.sharing import PrivateAnswers
 from bot.core.telemetry import Telemetry
-from intents.model import STATE_CHANGING, Intent, IntentName
+from intents.canonical import canonical_command
+from intents.model import INTENT_SLOTS, STATE_CHANGING, Intent, IntentName
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ class Dispatcher:
             kind = "user"
             text = exc.message if not exc.hint else f"{exc.message}\n{exc.hint}"
             reply = Reply(text=text, severity=Severity.WARNING, visibility=Visibility.PRIVATE)
+            reply = _which_target(reply, exc.candidates, intent)
         except Overloaded as exc:
             kind = "busy"
             log.warning("too busy for %s [cid=%s]", exc.dependency, cid)
@@ -177,6 +179,25 @@ def _visible(reply: Reply, name: IntentName) -> Reply:
     if name in PRIVATE_INTENTS and not reply.private:
         return dataclasses.replace(reply, visibility=Visibility.PRIVATE)
     return reply
+
+
+WHICH_TARGET = "Which target?"
+
+
+def _which_target(reply: Reply, candidates: tuple[str, ...], intent: Intent) -> Reply:
+    """Offer the same command with each known target that fits what was typed ("Which
+    target?"): a menu for several, a button for one. Each option is an ordinary command sent
+    by whoever picks it, so a state-changing pick goes through the policy like typing it."""
+    if "target" not in INTENT_SLOTS[intent.name] or "targets" in intent.slots:
+        return reply
+    options = tuple(
+        Choice(name, command)
+        for name in dict.fromkeys(candidates)
+        if (command := canonical_command(intent.name.value, {**intent.slots, "target": name}))
+    )
+    if len(options) > 1:
+        return dataclasses.replace(reply, menus=(*reply.menus, Menu(WHICH_TARGET, options)))
+    return dataclasses.replace(reply, choices=(*reply.choices, *options))
 
 
 def _echoed(reply: Reply, intent: Intent) -> Reply:

@@ -86,9 +86,10 @@ class PrivateAnswers:
             log.warning("could not keep a private answer for share: %s", exc.message)
 
     async def share(self, message: IncomingMessage) -> Reply:
-        """The asker's last private answer made public (once, without its buttons: a "Yes"
-        meant for the asker is not for the channel), or a private "nothing to share" when
-        there is none (or it expired). Raises ``DependencyError`` when the store is down."""
+        """The asker's last private answer made public (once, without its buttons, menus
+        and dialogs: a "Yes" or "Which target?" meant for the asker is not for the
+        channel), or a private "nothing to share" when there is none (or it expired).
+        Raises ``DependencyError`` when the store is down."""
         reply = await self._store.take(_key(message))
         if reply is None:
             return Reply(text=NOTHING_TO_SHARE, visibility=Visibility.PRIVATE)

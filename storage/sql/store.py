@@ -17,6 +17,7 @@ comes back.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -61,7 +62,9 @@ class SqlRemediationStore(SqlStore):
     # ------------------------------------------------------------------ requests
 
     @bounded
-    async def create(self, draft: RequestDraft, event: AuditEvent) -> StoredRequest:
+    async def create(
+        self, draft: RequestDraft, event: AuditEvent, also: Sequence[AuditEvent] = ()
+    ) -> StoredRequest:
         values = {
             "action": draft.action,
             "target": draft.target,
@@ -79,7 +82,8 @@ class SqlRemediationStore(SqlStore):
         async with self._begin() as conn:
             result = await conn.execute(insert(RequestRow).values(values).returning(RequestRow.id))
             request_id = int(result.scalar_one())
-            await _audit(conn, dataclasses.replace(event, request_id=request_id))
+            for each in (event, *also):
+                await _audit(conn, dataclasses.replace(each, request_id=request_id))
         return _request(request_id, values)
 
     @bounded
@@ -205,6 +209,8 @@ class SqlRemediationStore(SqlStore):
             statement = statement.where(AuditRow.action == query.action)
         if query.target is not None:
             statement = statement.where(AuditRow.target == query.target)
+        if query.request_id is not None:
+            statement = statement.where(AuditRow.request_id == query.request_id)
         if query.kinds:
             statement = statement.where(AuditRow.kind.in_([k.value for k in query.kinds]))
         async with self._begin() as conn:

@@ -47,8 +47,22 @@ from tests.harness.alertmanager import TOKEN, AlertmanagerServer
 CORPUS = yaml.safe_load(
     (Path(__file__).parents[1] / "unit" / "data" / "safety_corpus.yaml").read_text()
 )
-NEVER_ACT: list[str] = CORPUS["never_act"]
-COMMANDS: list[dict[str, Any]] = CORPUS["commands"]
+#: Questions about reasons, written with the ``reason`` intent (not blind, unlike the corpus).
+REASON_QUESTIONS = [
+    "reason 12?",
+    "what is the reason for request 12?",
+    "why was request 12 made?",
+    "should I add a reason to 12?",
+    "how do I give a reason for a request",
+    "the reason for 12 was the disk",
+    "don't add a reason to 12",
+]
+NEVER_ACT: list[str] = [*CORPUS["never_act"], *REASON_QUESTIONS]
+COMMANDS: list[dict[str, Any]] = [
+    *CORPUS["commands"],
+    {"text": "reason 12 the pods are stuck", "intent": "reason",
+     "slots": {"request_id": "12", "text": "the pods are stuck"}},
+]  # fmt: skip
 SECRET_ENV = "SMARTCLOUDOPS_TRUST_E2E_SECRET"
 ME = local_user()
 ALICE, BOB = "U0ALICE", "U0BOB"
@@ -110,13 +124,14 @@ class Runbooks:
 class World:
     """Everything a chat command could change, read from outside the bot: the runbook
     service's calls, Alertmanager's active silences, and the database's subscriptions,
-    acknowledgements and denied requests."""
+    acknowledgements, denied requests and reasons given for a request after it was made."""
 
     executions: tuple[str, ...]
     silences: frozenset[str]
     subscriptions: frozenset[str]
     acknowledged: frozenset[str]
     denied: frozenset[int]
+    reasons: frozenset[int]
 
     def changes_since(self, before: World) -> list[str]:
         out = [f"ran {call}" for call in self.executions[len(before.executions) :]]
@@ -126,6 +141,7 @@ class World:
         out += [f"unsubscribed {s}" for s in sorted(before.subscriptions - self.subscriptions)]
         out += [f"acknowledged {s}" for s in sorted(self.acknowledged - before.acknowledged)]
         out += [f"denied #{n}" for n in sorted(self.denied - before.denied)]
+        out += [f"reasoned #{n}" for n in sorted(self.reasons - before.reasons)]
         return out
 
 
@@ -139,6 +155,7 @@ EXPECTED = {
     "subscribe": "subscribed",
     "unsubscribe": "unsubscribed",
     "ack": "acknowledged",
+    "reason": "reasoned",
 }
 
 
@@ -178,7 +195,13 @@ def _read(database: Path) -> dict[str, Any]:
         ).fetchall()
         acked = db.execute("SELECT key_hash FROM alert_groups WHERE acked_by IS NOT NULL")
         denied = db.execute("SELECT id FROM remediation_requests WHERE status = 'denied'")
+        reasons = db.execute(  # a reason said with a request is part of that request
+            "SELECT id FROM audit_events WHERE kind = 'reason' AND correlation_id NOT IN "
+            "(SELECT correlation_id FROM audit_events WHERE kind = 'requested'"
+            " AND correlation_id IS NOT NULL)"
+        )
         return {
+            "reasons": frozenset(row[0] for row in reasons),
             "subscriptions": frozenset("/".join(map(str, row)) for row in subscriptions),
             "acknowledged": frozenset(row[0] for row in acked),
             "denied": frozenset(row[0] for row in denied),
@@ -342,7 +365,7 @@ async def _prepare(rig: Rig, command: dict[str, Any]) -> str:
             text = text.replace(str(slots["silence_id"]), made)
     elif intent == "unsubscribe":
         await rig.send(f"subscribe {slots.get('severity') or slots.get('target')}")
-    elif intent in ("approve", "deny"):
+    elif intent in ("approve", "deny", "reason"):
         pending = await rig.as_colleague("run drain on payments")
         number = re.search(r"#(\d+)", pending)
         assert number is not None, pending

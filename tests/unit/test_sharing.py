@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import DependencyError, UserError
-from bot.core.model import Choice, IncomingMessage, Reply, Visibility
+from bot.core.model import Choice, Form, IncomingMessage, Menu, Reply, Visibility
 from bot.core.registry import HandlerSpec, Registry, Request
 from bot.core.sharing import NOTHING_TO_SHARE, SHARE_COMMAND, PrivateAnswers, with_share_button
 from bot.core.telemetry import Telemetry
@@ -176,3 +176,17 @@ def test_only_private_replies_get_a_share_button_and_only_once() -> None:
     private = with_share_button(Reply(text="x", visibility=Visibility.PRIVATE))
     assert [c.command for c in private.choices] == [SHARE_COMMAND]
     assert with_share_button(private).choices == private.choices
+
+
+async def test_share_drops_the_menus_and_dialogs_meant_for_the_asker() -> None:
+    answers = PrivateAnswers()
+    asked = _said("cpu of web")
+    kept = Reply(
+        "I don't know a target called 'web'.",
+        visibility=Visibility.PRIVATE,
+        menus=(Menu("Which target?", (Choice("web-1", "metric cpu web-1"),)),),
+        forms=(Form("Add reason", "Why?", "Reason", "reason 1 {text}"),),
+    )
+    await answers.keep(asked, kept)
+    shared = await answers.share(asked)
+    assert (shared.menus, shared.forms, shared.text) == ((), (), kept.text)

@@ -65,6 +65,8 @@ def digest_of(reply: Reply) -> str:
         reply.code,
         tuple(hashlib.sha256(c.png).hexdigest() for c in reply.charts),
         reply.choices,
+        reply.menus,
+        reply.forms,
         reply.severity,
         reply.footer,
     )

@@ -1,4 +1,5 @@
-"""Chat handlers for guarded remediation: request, approve, deny, and the audit history.
+"""Chat handlers for guarded remediation: request, approve, deny, the reason for a request
+and the audit history.
 
 They translate between chat (intents, replies with Approve/Deny buttons) and
 :class:`~bot.features.remediation.RemediationService`; every decision is the service's. Refusals are
@@ -8,11 +9,12 @@ They translate between chat (intents, replies with Approve/Deny buttons) and
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.core.errors import InvalidInput
-from bot.core.model import Choice, ChoiceStyle, Field, Reply, Severity, Table, Visibility
+from bot.core.formatting import shorten
+from bot.core.model import Choice, ChoiceStyle, Field, Form, Reply, Severity, Table, Visibility
 from bot.core.registry import HandlerSpec, Request
 from bot.features.remediation.help import REMEDIATION_HELP
 from bot.features.remediation.model import (
@@ -25,8 +27,14 @@ from bot.features.remediation.model import (
     format_time,
 )
 from bot.features.remediation.refusals import Reason, Refusal
-from bot.features.remediation.service import ApprovalOutcome, RemediationService, RequestOutcome
+from bot.features.remediation.service import (
+    ApprovalOutcome,
+    ReasonOutcome,
+    RemediationService,
+    RequestOutcome,
+)
 from intents.model import IntentName, SlotValue
+from intents.reasons import REASON_LIMIT
 
 _REQUEST_ID = re.compile(r"#?(\d{1,12})")
 _HISTORY_ROWS = 20
@@ -37,7 +45,7 @@ _LEAVES_REQUEST_PENDING = frozenset({Reason.SELF_APPROVAL, Reason.NOT_ALLOWED})
 
 
 def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
-    """Handlers for ``remediation``, ``approve``, ``deny`` and ``history``."""
+    """Handlers for ``remediation``, ``approve``, ``deny``, ``reason`` and ``history``."""
 
     async def request_action(request: Request) -> Reply:
         slots = request.intent.slots
@@ -47,8 +55,10 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
             str(slots.get("action", "")),
             _optional_str(slots.get("target")),
             replicas if isinstance(replicas, int) else None,
+            reason=request.intent.reason,
         )
-        return render_request(outcome)
+        reasons = await service.reasons(outcome.request) if outcome.execution is None else ()
+        return render_request(outcome, reasons)
 
     async def approve(request: Request) -> Reply:
         request_id = _request_id(request, "approve")
@@ -56,7 +66,13 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
             outcome = await service.approve(Actor.from_message(request.message), request_id)
         except Refusal as refusal:
             return render_open_refusal(refusal, request_id)
-        return render_approval(outcome)
+        return render_approval(outcome, await service.reasons(outcome.request))
+
+    async def reason(request: Request) -> Reply:
+        request_id = _request_id(request, "reason")
+        text = str(request.intent.slots.get("text", ""))
+        actor = Actor.from_message(request.message)
+        return render_reason(await service.add_reason(actor, request_id, text))
 
     async def deny(request: Request) -> Reply:
         request_id = _request_id(request, "deny")
@@ -79,6 +95,7 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
         IntentName.REMEDIATION: request_action,
         IntentName.APPROVE: approve,
         IntentName.DENY: deny,
+        IntentName.REASON: reason,
         IntentName.HISTORY: history,
     }
     return [help_.spec(handlers[help_.intent]) for help_ in REMEDIATION_HELP]
@@ -113,8 +130,9 @@ def _audit_query(
     return query, period
 
 
-def render_request(outcome: RequestOutcome) -> Reply:
-    """A new request: the canonical command, its dry run and the approval buttons."""
+def render_request(outcome: RequestOutcome, reasons: Sequence[AuditEvent] = ()) -> Reply:
+    """A new request: the canonical command, its dry run, the reason given with it, the
+    approval buttons and an "Add reason" dialog."""
     stored, plan = outcome.request, outcome.plan
     if outcome.execution is not None:
         return _execution_reply(stored, outcome.execution, note=f"Dry run: {plan.summary}")
@@ -130,14 +148,50 @@ def render_request(outcome: RequestOutcome) -> Reply:
             Field("Requested by", stored.requester_name),
             Field("Approvals", f"0 of {waiting}"),
             Field("Expires", format_time(stored.expires_at)),
+            *_reason_fields(reasons),
         ),
         choices=_buttons(stored.id),
+        forms=(reason_form(stored),),
         severity=Severity.WARNING,
     )
 
 
-def render_approval(outcome: ApprovalOutcome) -> Reply:
-    """An approval: still waiting, executed now, or already taken care of elsewhere."""
+def reason_form(stored: StoredRequest) -> Form:
+    """The "Add reason" dialog of a request: its text becomes ``reason <id> <text>``."""
+    return Form(
+        label="Add reason",
+        title=f"Reason for #{stored.id}",
+        prompt=f"Why {stored.canonical}?",
+        command=f"reason {stored.id} {{text}}",
+        max_length=REASON_LIMIT,
+    )
+
+
+def render_reason(outcome: ReasonOutcome) -> Reply:
+    """A reason written down: the request as approvers should now see it (every reason,
+    oldest first) with the Approve/Deny buttons while it is pending."""
+    stored = outcome.request
+    pending = stored.status is RequestStatus.PENDING
+    state = "Waiting for approval." if pending else f"The request {_status_words(stored.status)}."
+    return Reply(
+        title=f"Request #{stored.id}: {stored.canonical}",
+        text=f"Reason added to the audit log. {state}",
+        fields=(Field("Requested by", stored.requester_name), *_reason_fields(outcome.reasons)),
+        choices=_buttons(stored.id) if pending else (),
+        severity=Severity.INFO,
+    )
+
+
+def _reason_fields(reasons: Sequence[AuditEvent]) -> tuple[Field, ...]:
+    return tuple(
+        Field(f"Reason ({event.actor_name})", shorten(event.detail, REASON_LIMIT))
+        for event in reasons
+    )
+
+
+def render_approval(outcome: ApprovalOutcome, reasons: Sequence[AuditEvent] = ()) -> Reply:
+    """An approval: still waiting (with the reasons given), executed now, or already taken
+    care of elsewhere."""
     stored, tally = outcome.request, outcome.tally
     if outcome.execution is not None:
         approvers = ", ".join(sorted(tally.approvers))
@@ -157,6 +211,7 @@ def render_approval(outcome: ApprovalOutcome) -> Reply:
         fields=(
             Field("Approvals", f"{len(tally.approvers)} of {stored.approvals_required}"),
             Field("Expires", format_time(stored.expires_at)),
+            *_reason_fields(reasons),
         ),
         choices=_buttons(stored.id),
         severity=Severity.INFO,

@@ -35,10 +35,16 @@ REMEDIATION_HELP = (
         examples=("deny 12",),
     ),
     Help(
+        intent=IntentName.REASON,
+        topic=TOPIC,
+        summary="Say why a request is needed; approvers see it and the audit log keeps it.",
+        examples=("reason 12 the pods are stuck", "restart payments because it is hung"),
+    ),
+    Help(
         intent=IntentName.HISTORY,
         topic=TOPIC,
         summary="Who requested, approved and ran what, from the audit log.",
         examples=("history", "who restarted payments today?", "history checkout-api"),
     ),
 )
-"""Help for ``remediation``, ``approve``, ``deny`` and ``history``."""
+"""Help for ``remediation``, ``approve``, ``deny``, ``reason`` and ``history``."""
