@@ -167,16 +167,18 @@ class Detector:
         return self.extend_many([(previous, timestamps, values)])[0]
 
     def extend_many(
-        self,
-        series: Sequence[tuple[ScoredSeries, FloatArray, FloatArray]],
-        *,
-        checked: bool = False,
+        self, series: Sequence[tuple[ScoredSeries, FloatArray, FloatArray]]
     ) -> list[ScoredSeries]:
-        """:meth:`extend` of several series, computed together where they allow it.
+        """:meth:`extend` of several series, computed together where they allow it."""
+        return self.append_many([_appended(previous, *_arrays(t, v)) for previous, t, v in series])
 
-        ``checked``: the caller has made sure that each series starts with its previous
-        rows (the memo builds them so), which is then not compared again."""
-        plans = [_continuation(previous, *_arrays(t, v), checked) for previous, t, v in series]
+    def append_many(
+        self, series: Sequence[tuple[ScoredSeries, FloatArray, FloatArray]]
+    ) -> list[ScoredSeries]:
+        """:meth:`extend` of several series given only the rows that follow ``previous``'s
+        (``(previous, new timestamps, new values)``), computed together where they allow
+        it. Series scored together before are extended as the batch they were."""
+        plans = [_continuation(previous, *_arrays(t, v)) for previous, t, v in series]
         jobs = [plan for plan in plans if isinstance(plan, Job)]
         scored = iter(score_jobs(jobs))
         return [next(scored) if isinstance(plan, Job) else plan for plan in plans]
@@ -219,25 +221,29 @@ def _arrays(timestamps: FloatArray, values: FloatArray) -> tuple[FloatArray, Flo
     return np.asarray(timestamps, dtype=np.float64), np.asarray(values, dtype=np.float64)
 
 
-def _continuation(
-    previous: ScoredSeries, ts: FloatArray, values: FloatArray, checked: bool
-) -> Job | ScoredSeries:
-    """What scoring ``ts``/``values`` as a continuation of ``previous`` takes: nothing (the
-    same rows: ``previous`` itself) or a job; ``ValueError`` when it does not continue."""
+def _appended(
+    previous: ScoredSeries, ts: FloatArray, values: FloatArray
+) -> tuple[ScoredSeries, FloatArray, FloatArray]:
+    """The rows of ``ts``/``values`` after ``previous``'s; ``ValueError`` when the first
+    ones are not exactly ``previous``'s rows."""
     m = len(previous.timestamps)
-    if previous.carry is None:
-        raise ValueError("previous was not scored with a fixed state; cannot extend it")
     if len(ts) < m or not (
-        checked
-        or (
-            np.array_equal(ts[:m], previous.timestamps)
-            and np.array_equal(values[:m], previous.values, equal_nan=True)
-        )
+        np.array_equal(ts[:m], previous.timestamps)
+        and np.array_equal(values[:m], previous.values, equal_nan=True)
     ):
         raise ValueError("the series does not continue the previously scored rows")
-    if len(ts) == m:
+    return previous, ts[m:], values[m:]
+
+
+def _continuation(previous: ScoredSeries, ts: FloatArray, values: FloatArray) -> Job | ScoredSeries:
+    """What scoring the rows ``ts``/``values`` after ``previous``'s takes: nothing (no new
+    rows: ``previous`` itself) or a job."""
+    if previous.carry is None:
+        raise ValueError("previous was not scored with a fixed state; cannot extend it")
+    if len(ts) == 0:
         return previous
     if not np.isfinite(previous.values).any():
         # Leading gaps are back-filled from the first finite value, which is new here.
-        return Job(ts, values, previous.state)
+        whole = np.concatenate((previous.timestamps, ts)), np.concatenate((previous.values, values))
+        return Job(*whole, previous.state)
     return Job(ts, values, previous.state, previous)

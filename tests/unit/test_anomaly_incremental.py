@@ -158,6 +158,42 @@ def test_extend_refuses_a_series_that_does_not_continue_the_scored_rows() -> Non
         detector.extend(detector.score_online(t[:1000], x[:1000]), t, x)
 
 
+def test_a_fleet_extended_in_any_grouping_equals_each_series_scored_alone() -> None:
+    """A fleet scored together and extended again - as the whole batch in its order,
+    reversed, a subset, mixed with a series scored on its own, with a gap in the new rows
+    and a counter among them - gives each series exactly its own full score."""
+    n, more = 1300, 40
+    t = times(n + more)
+    fleet = [rhythm(n + more, seed=seed) for seed in range(6)]
+    fleet[2][n + 5] = np.nan
+    fleet[4] = np.cumsum(np.abs(fleet[4]))  # a counter
+    detector = Detector()
+    states = [detector.fit(t[:n], x[:n]) for x in fleet]
+    assert states[4].kind == "counter"
+    first = detector.score_many([(t[:n], x[:n], s) for x, s in zip(fleet, states, strict=True)])
+    alone = detector.score(t[:n], fleet[5][:n], states[5])
+    scored = [*first[:5], alone]
+    whole = [detector.score(t, x, s) for x, s in zip(fleet, states, strict=True)]
+    for order in ([0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [1, 3], [3, 4, 0, 1], [2]):
+        for step in (1, more):
+            grown = detector.append_many(
+                [(scored[i], t[n : n + step], fleet[i][n : n + step]) for i in order]
+            )
+            for i, got in zip(order, grown, strict=True):
+                end = n + step
+                assert_same_scores(got, detector.score(t[:end], fleet[i][:end], states[i]))
+                if step == more:
+                    assert_same_scores(got, whole[i])
+    batch = detector.append_many(
+        [(s, t[n : n + 1], x[n : n + 1]) for s, x in zip(first, fleet, strict=True)]
+    )
+    again = detector.append_many(
+        [(s, t[n + 1 :], x[n + 1 :]) for s, x in zip(batch, fleet, strict=True)]
+    )
+    for got, want in zip(again, whole, strict=True):
+        assert_same_scores(got, want)
+
+
 def fitted(t: FloatArray, x: FloatArray) -> tuple[Detector, FittedState]:
     detector = Detector()
     return detector, detector.fit(t, x)
