@@ -130,7 +130,7 @@ class FittedState:
         return (
             self.detector == DETECTOR_NAME
             and self.version == DETECTOR_VERSION
-            and self.params.fingerprint() == params.fingerprint()
+            and (self.params is params or self.params.fingerprint() == params.fingerprint())
         )
 
     def to_json(self) -> str:
