@@ -59,21 +59,31 @@ def score_jobs(jobs: Sequence[Job]) -> list[ScoredSeries]:
         shape = tuple((s.name, s.seconds) for s in state.seasons)
         n = job.first + len(job.timestamps)
         groups.setdefault((n, job.first, state.params, shape), []).append(i)
-    batches: list[list[int]] = []
+    parts: list[list[int]] = []
     for members in groups.values():
         split = jobs[members[0]].first == 0 and len(members) >= WORKERS * _MIN_SHARE
         step = -(-len(members) // WORKERS) if split else len(members)
-        batches.extend(members[i : i + step] for i in range(0, len(members), step))
+        parts.extend(members[i : i + step] for i in range(0, len(members), step))
 
-    def score(batch: list[int]) -> list[ScoredSeries]:
-        return _score_group([jobs[i] for i in batch])
+    def score(part: list[int]) -> list[ScoredSeries]:
+        return _score_group([jobs[i] for i in part])
 
-    # One batch is computed right here: handing it to a worker thread only adds a switch,
-    # which costs milliseconds on a busy machine.
-    computed = _pool().map(score, batches) if len(batches) > 1 else map(score, batches)
+    # The first part is computed right here, the others by the workers meanwhile: handing
+    # work to a thread costs a switch (milliseconds on a busy machine), and memory this
+    # thread has used is memory it reuses without faulting pages in for the next question.
+    others = [_pool().submit(score, part) for part in parts[1:]]
+    computed = iter([score(parts[0]), *(f.result() for f in others)] if parts else [])
     out: list[ScoredSeries | None] = [None] * len(jobs)
-    for batch, scored in zip(batches, computed, strict=True):
-        for i, one in zip(batch, scored, strict=True):
+    for members in groups.values():
+        scored: list[ScoredSeries] = []
+        while len(scored) < len(members):
+            scored.extend(next(computed))
+        first, last = scored[0].origin, scored[-1].origin
+        if first is not None and last is not None and first[0] is not last[0]:
+            # Split over the workers: joined again, so that the next question about this
+            # fleet extends one batch (one copy now instead of two then).
+            scored = _joined(scored)
+        for i, one in zip(members, scored, strict=True):
             out[i] = one
     return [s for s in out if s is not None]
 
@@ -122,22 +132,41 @@ def _score_group(jobs: Sequence[Job]) -> list[ScoredSeries]:
     batch = ScoredBatch(
         ts, values, x, scores, rows.raw, rows.baseline, rows.scale, rows.driver, new_carry
     )
-    return [
-        ScoredSeries(
-            ts[i],
-            values[i],
-            x[i],
-            scores[i],
-            rows.raw[i],
-            rows.baseline[i],
-            rows.scale[i],
-            rows.driver[i],
-            job.state,
-            new_carry.row(i),
-            (batch, i),
-        )
-        for i, job in enumerate(jobs)
-    ]
+    return [_row(batch, i, state) for i, state in enumerate(states)]
+
+
+def _row(batch: ScoredBatch, i: int, state: FittedState) -> ScoredSeries:
+    """Series ``i`` of ``batch`` (views, no copies)."""
+    return ScoredSeries(
+        batch.timestamps[i],
+        batch.values[i],
+        batch.scored_values[i],
+        batch.scores[i],
+        batch.raw[i],
+        batch.baseline[i],
+        batch.scale[i],
+        batch.driver[i],
+        state,
+        batch.carry.row(i),
+        (batch, i),
+    )
+
+
+def _joined(scored: Sequence[ScoredSeries]) -> list[ScoredSeries]:
+    """Series scored in several batches (of the same shape), as rows of one batch."""
+    rows = _Earlier(scored)
+    batch = ScoredBatch(
+        rows.column("timestamps"),
+        rows.column("values"),
+        rows.column("scored_values"),
+        rows.column("scores"),
+        rows.column("raw"),
+        rows.column("baseline"),
+        rows.column("scale"),
+        rows.column("driver"),
+        rows.carry(),
+    )
+    return [_row(batch, i, one.state) for i, one in enumerate(scored)]
 
 
 class _Earlier:

@@ -22,6 +22,7 @@ from ml.anomaly.blocks import summarise, trailing_location_scale
 from ml.anomaly.calibration import Calibrator, evaluation_index, to_bins
 from ml.anomaly.memo import ScoreMemo
 from ml.anomaly.model import FloatArray
+from ml.anomaly.scoring import WORKERS
 
 T0 = 1_700_000_000.0
 STEP = 300.0
@@ -192,6 +193,24 @@ def test_a_fleet_extended_in_any_grouping_equals_each_series_scored_alone() -> N
     )
     for got, want in zip(again, whole, strict=True):
         assert_same_scores(got, want)
+
+
+def test_a_fleet_split_over_the_workers_comes_back_as_one_batch() -> None:
+    """A fleet big enough to be split over the scoring threads gives each series its own
+    score, as rows of one batch (so the next question extends one batch), and extends to
+    each series' own full score."""
+    n, count = 600, 2 * WORKERS * 8
+    t = times(n + 3)
+    fleet = [rhythm(n + 3, seed=seed) for seed in range(count)]
+    detector = Detector()
+    states = [detector.fit(t[:n], x[:n]) for x in fleet]
+    scored = detector.score_many([(t[:n], x[:n], s) for x, s in zip(fleet, states, strict=True)])
+    assert len({id(s.origin[0]) for s in scored if s.origin is not None}) == 1
+    assert [s.origin[1] for s in scored if s.origin is not None] == list(range(count))
+    grown = detector.append_many([(s, t[n:], x[n:]) for s, x in zip(scored, fleet, strict=True)])
+    for one, x, state, more in zip(scored, fleet, states, grown, strict=True):
+        assert_same_scores(one, detector.score(t[:n], x[:n], state))
+        assert_same_scores(more, detector.score(t, x, state))
 
 
 def fitted(t: FloatArray, x: FloatArray) -> tuple[Detector, FittedState]:
