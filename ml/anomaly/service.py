@@ -102,7 +102,7 @@ class AnomalyService:
     def _find_blocking(
         self, jobs: list[_Job], metric: str | None, target: str | None, since: float | None
     ) -> list[Finding]:
-        jobs = [job for job in jobs if np.isfinite(job.values).sum() >= MIN_POINTS]
+        jobs = [job for job in jobs if np.count_nonzero(np.isfinite(job.values)) >= MIN_POINTS]
         findings: list[Finding] = []
         spans = strongest_spans_many(
             self._score_all(jobs), self.threshold, since, self.max_per_series
