@@ -146,14 +146,17 @@ def _strongest(r: FloatArray, known: BoolArray, comps: Components, lenient: Floa
     """Per row, the strongest component after the agreements."""
     shape = comps.shape
     r = _apply_agreements(r, known, shape.names, shape.params)
-    best = np.argmax(r, axis=1)[:, None]
+    best = np.argmax(r, axis=1)
     index = np.array([COMPONENTS.index(name) for name in shape.names], dtype=np.int64)
+    chosen = [best == i for i in range(1, r.shape[1])]
 
     def pick(a: FloatArray) -> FloatArray:
-        out: FloatArray = np.take_along_axis(a, best, axis=1)[:, 0]
+        out = a[:, 0].copy()
+        for i, where in enumerate(chosen, start=1):
+            np.copyto(out, a[:, i], where=where)
         return out
 
-    return Combined(pick(r), index[best[:, 0]], pick(comps.baseline), pick(comps.scale), lenient)
+    return Combined(pick(r), index[best], pick(comps.baseline), pick(comps.scale), lenient)
 
 
 def _apply_agreements(

@@ -291,3 +291,17 @@ async def test_service_answers_a_repeated_question_without_rescoring() -> None:
     assert first
     assert await service.find(batch) == first
     assert service.memo.rows_scored == scored
+
+
+def test_surprises_fall_into_their_log_scale_bins() -> None:
+    """Bin 0 below 0.1 sigma (and for NaN), ten bins per decade, the last one from TOP on."""
+    from ml.anomaly.calibration import BINS, TOP
+
+    z = np.array([np.nan, 0.0, 0.05, 0.1, 0.1259, 0.999, 1.0, 1e3, TOP * 0.999, TOP, np.inf])
+    np.testing.assert_array_equal(
+        to_bins(z), [0, 0, 0, 1, 2, 10, 11, 41, BINS - 2, BINS - 1, BINS - 1]
+    )
+    rng = np.random.default_rng(2)
+    many = 10.0 ** rng.uniform(-3, 8, 5000)
+    expected = np.clip(np.floor((np.log10(many) + 1) * 10), -1, BINS - 2) + 1
+    np.testing.assert_array_equal(to_bins(many), expected.astype(np.uint8))
