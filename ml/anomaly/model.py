@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -210,26 +210,22 @@ class ScoreCarry:
     @classmethod
     def stack(cls, carries: Sequence[ScoreCarry]) -> ScoreCarry:
         """The carries of same-shaped series, as one batch."""
-
-        def arrays(name: str, axis: int = 0) -> npt.NDArray[Any]:
-            return np.stack([getattr(c, name) for c in carries], axis=axis)
-
-        return cls(
-            arrays("bins"),
-            arrays("known"),
-            arrays("clean"),
-            arrays("lenient"),
-            arrays("summaries", axis=1),
-            arrays("lenient_refs"),
-            arrays("clean_refs"),
-        )
+        return cls._joined(carries, np.stack)
 
     @classmethod
     def concatenate(cls, batches: Sequence[ScoreCarry]) -> ScoreCarry:
         """Batches of same-shaped series, as one batch (series in order)."""
+        return cls._joined(batches, np.concatenate)
+
+    @classmethod
+    def _joined(
+        cls, parts: Sequence[ScoreCarry], join: Callable[..., npt.NDArray[Any]]
+    ) -> ScoreCarry:
+        """``parts`` joined field by field along the series axis (axis 1 for ``summaries``,
+        whose first axis is its two sides)."""
 
         def arrays(name: str, axis: int = 0) -> npt.NDArray[Any]:
-            return np.concatenate([getattr(c, name) for c in batches], axis=axis)
+            return join([getattr(c, name) for c in parts], axis=axis)
 
         return cls(
             arrays("bins"),
