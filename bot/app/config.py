@@ -19,6 +19,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.core.admission import (
+    DEFAULT_HEAVY_WAIT_SECONDS,
+    DEFAULT_MAX_HEAVY,
+    DEFAULT_MAX_TURNS,
+    DEFAULT_TURN_WAIT_SECONDS,
+)
 from bot.core.errors import ConfigError
 from bot.core.redact import redact_url
 from intents.model import METRICS
@@ -65,6 +71,14 @@ class FileSettings(BaseModel):
     """Prometheus calls in flight at once per replica (more wait, briefly, for a turn)."""
     prometheus_queue_seconds: float = Field(default=2.0, ge=0, le=60)
     """How long a call may wait for a turn before the bot answers "busy, try again"."""
+    max_turns_in_flight: int = Field(default=DEFAULT_MAX_TURNS, ge=1, le=10_000)
+    """Messages answered at once per replica; past it (after ``turn_queue_seconds``) the
+    answer is "busy, try again" and nothing is run."""
+    turn_queue_seconds: float = Field(default=DEFAULT_TURN_WAIT_SECONDS, ge=0, le=60)
+    max_heavy_in_flight: int = Field(default=DEFAULT_MAX_HEAVY, ge=1, le=1000)
+    """Charts, anomaly reports and forecasts worked on at once per replica (a smaller lane
+    inside the turns); past it (after ``heavy_queue_seconds``) "busy, try again"."""
+    heavy_queue_seconds: float = Field(default=DEFAULT_HEAVY_WAIT_SECONDS, ge=0, le=60)
     dependency_check_interval_seconds: float = Field(default=15.0, ge=1, le=3600)
     """How often ``serve`` checks every dependency for ``smartcloudops_dependency_up``."""
     default_range_seconds: int = Field(default=3600, ge=60, le=90 * 86400)

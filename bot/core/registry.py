@@ -26,13 +26,16 @@ Handler = Callable[[Request], Awaitable[Reply]]
 
 @dataclass(frozen=True, slots=True)
 class HandlerSpec:
-    """One intent's handler. ``topic`` groups it in help; ``examples`` are real commands."""
+    """One intent's handler. ``topic`` groups it in help; ``examples`` are real commands.
+    ``heavy`` marks the expensive kinds (charts, model fits), run in the dispatcher's smaller
+    lane (:mod:`bot.core.admission`)."""
 
     intent: IntentName
     topic: str
     summary: str
     examples: tuple[str, ...]
     handler: Handler
+    heavy: bool = False
 
 
 class Registry:

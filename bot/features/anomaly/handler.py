@@ -99,6 +99,7 @@ def anomaly_specs(
                 "anomalies in latency of payments over the last 24h",
             ),
             handler=handler.guard(handler.anomaly_query),
+            heavy=True,
         )
     ]
 

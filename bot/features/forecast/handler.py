@@ -146,6 +146,7 @@ def forecast_spec(
             "how much disk will db-primary have tomorrow?",
         ),
         handler=with_footer(handler.forecast, f"Source: {source.description}"),
+        heavy=True,
     )
 
 

@@ -46,6 +46,7 @@ def lookup_specs(
                 "compare cpu of web-1 and web-2",
             ),
             handler=with_footer(queries.metric_query, footer),
+            heavy=True,
         ),
         HandlerSpec(
             intent=IntentName.PROMQL,
@@ -53,6 +54,7 @@ def lookup_specs(
             summary="Run a PromQL expression: a table of the values now, a chart over a range.",
             examples=("promql up", "promql up == 0", aggregate),
             handler=with_footer(promql.promql, footer),
+            heavy=True,
         ),
         HandlerSpec(
             intent=IntentName.STATUS,
