@@ -174,7 +174,7 @@ class Dispatcher:
         return reply
 
     async def _run(self, spec: HandlerSpec | None, request: Request) -> Reply:
-        if spec is None or not spec.heavy:
+        if spec is None or not spec.weighs(request.intent):
             return await _call(spec, request)
         async with self._admission.heavy.slot():
             return await spec.handler(request)

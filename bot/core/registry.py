@@ -22,20 +22,27 @@ class Request:
 
 
 Handler = Callable[[Request], Awaitable[Reply]]
+#: Whether answering this intent is expensive (a chart, a model fit), for handlers where it
+#: depends on what was asked ("promql up" is a table, over a range it is a chart).
+Weighs = Callable[[Intent], bool]
 
 
 @dataclass(frozen=True, slots=True)
 class HandlerSpec:
     """One intent's handler. ``topic`` groups it in help; ``examples`` are real commands.
-    ``heavy`` marks the expensive kinds (charts, model fits), run in the dispatcher's smaller
-    lane (:mod:`bot.core.admission`)."""
+    ``heavy`` marks the expensive kinds (charts, model fits), always or for the intents its
+    predicate picks, run in the dispatcher's smaller lane (:mod:`bot.core.admission`)."""
 
     intent: IntentName
     topic: str
     summary: str
     examples: tuple[str, ...]
     handler: Handler
-    heavy: bool = False
+    heavy: bool | Weighs = False
+
+    def weighs(self, intent: Intent) -> bool:
+        """Whether answering ``intent`` goes in the heavy lane."""
+        return self.heavy(intent) if callable(self.heavy) else self.heavy
 
 
 class Registry:

@@ -24,6 +24,7 @@ from bot.core.model import IncomingMessage, Reply, Severity
 from bot.core.registry import HandlerSpec, Registry, Request
 from bot.core.responder import Responder
 from bot.core.telemetry import Telemetry
+from bot.features.metrics.specs import charts_a_range
 from intents.model import Intent, IntentName, Turn
 from storage.memory import InMemoryContextStore
 from tests.fakes.slack_api import FakeSlack
@@ -248,3 +249,13 @@ async def test_the_served_bot_takes_its_lanes_from_the_settings() -> None:
     assert (admission.heavy.size, admission.heavy.wait) == (2, 4)
     with pytest.raises(ValidationError, match="max_turns_in_flight"):
         FileSettings(max_turns_in_flight=0)
+
+
+async def test_promql_goes_in_the_heavy_lane_only_when_it_draws_a_range() -> None:
+    """ "promql up" is a table (the turns lane only); over a range it is a chart (heavy)."""
+    promql = IntentName.PROMQL
+    assert not charts_a_range(Intent(promql, 0.9, {"expr": "up"}))
+    assert charts_a_range(Intent(promql, 0.9, {"expr": "up", "range": 3600}))
+    spec = HandlerSpec(promql, "t", "promql", (), Core(Admission.bounded())._answer, charts_a_range)
+    assert spec.weighs(Intent(promql, 0.9, {"expr": "up", "start": 1}))
+    assert not spec.weighs(Intent(promql, 0.9, {"expr": "up"}))

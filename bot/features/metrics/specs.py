@@ -13,7 +13,7 @@ from bot.features.metrics.promql import PromqlQueries
 from bot.features.metrics.queries import MetricQueries
 from bot.features.metrics.status import StatusQueries
 from bot.features.metrics.targets import TargetDirectory
-from intents.model import METRICS, IntentName
+from intents.model import METRICS, Intent, IntentName
 
 
 def lookup_specs(
@@ -54,7 +54,7 @@ def lookup_specs(
             summary="Run a PromQL expression: a table of the values now, a chart over a range.",
             examples=("promql up", "promql up == 0", aggregate),
             handler=with_footer(promql.promql, footer),
-            heavy=True,
+            heavy=charts_a_range,
         ),
         HandlerSpec(
             intent=IntentName.STATUS,
@@ -71,3 +71,8 @@ def lookup_specs(
             handler=with_footer(status.alerts_list, footer),
         ),
     ]
+
+
+def charts_a_range(intent: Intent) -> bool:
+    """PromQL over a range is drawn (heavy); "promql up" is a table of the values now."""
+    return any(k in intent.slots for k in ("range", "start"))
