@@ -1,23 +1,19 @@
 """The in-process context store: the embedded default when no ``REDIS_URL`` is set.
 
 It keeps the same observable behaviour as :class:`storage.redis_context.RedisContextStore`
-(both pass one contract suite): each turn goes through the JSON round trip Redis holds it in
-once, when appended, so a caller that mutates a turn's slots after ``append`` cannot change
-what was remembered, and whatever the round trip drops (non-scalar slots) is dropped here too.
-The decoded turn is kept (its slots read-only), not decoded again on every read: a
-conversation's history is read on every message.
+(both pass one contract suite): turns are stored serialised, exactly as Redis holds them, so a
+caller that mutates a turn's slots after ``append`` cannot change what was remembered, and
+whatever the JSON round trip drops (non-scalar slots) is dropped here too.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import MappingProxyType
 
 from bot.core.model import ConversationKey
 from intents.model import Turn
@@ -53,17 +49,9 @@ def decode_turns(
     return turns
 
 
-def _stored(turn: Turn) -> Turn:
-    """``turn`` as the store returns it: after the JSON round trip, its slots read-only."""
-    decoded = Turn.from_json(json.loads(encode_turn(turn)))
-    return dataclasses.replace(decoded, slots=MappingProxyType(dict(decoded.slots)))
-
-
 @dataclass(slots=True)
 class _Conversation:
-    #: Turns as :func:`_stored` keeps them; a raw string (as Redis holds it: what the
-    #: contract tests plant) is decoded on read, a corrupt one skipped.
-    entries: deque[Turn | str]
+    entries: deque[str]
     touched: float = 0.0
 
 
@@ -100,14 +88,8 @@ class InMemoryContextStore:
         conversation = self._conversations.get(key.as_string())
         if conversation is None:
             return []
-        not_before = now - self._ttl
-        turns: list[Turn] = []
-        for entry in list(conversation.entries)[-limit:]:
-            if isinstance(entry, str):
-                turns += decode_turns([entry], not_before=not_before, where="memory")
-            elif entry.at >= not_before:
-                turns.append(entry)
-        return turns
+        newest = list(conversation.entries)[-limit:]
+        return decode_turns(newest, not_before=now - self._ttl, where="memory")
 
     async def append(self, key: ConversationKey, turn: Turn) -> None:
         now = self._clock()
@@ -115,7 +97,7 @@ class InMemoryContextStore:
         conversation = self._conversations.pop(name, None)
         if conversation is None:
             conversation = _Conversation(deque(maxlen=self._max_turns))
-        conversation.entries.append(_stored(turn))
+        conversation.entries.append(encode_turn(turn))
         conversation.touched = now
         self._conversations[name] = conversation
         self._drop_expired(now)
