@@ -25,7 +25,7 @@ from bot.core.registry import HandlerSpec, Registry, Request
 from bot.core.responder import Responder
 from bot.core.telemetry import Telemetry
 from bot.features.metrics.specs import charts_a_range
-from intents.model import Intent, IntentName, Turn
+from intents.model import Intent, IntentName, SlotValue, Turn
 from storage.memory import InMemoryContextStore
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_bot import BOT_TOKEN, running_bot
@@ -259,3 +259,23 @@ async def test_promql_goes_in_the_heavy_lane_only_when_it_draws_a_range() -> Non
     spec = HandlerSpec(promql, "t", "promql", (), Core(Admission.bounded())._answer, charts_a_range)
     assert spec.weighs(Intent(promql, 0.9, {"expr": "up", "start": 1}))
     assert not spec.weighs(Intent(promql, 0.9, {"expr": "up"}))
+
+
+async def test_the_served_bot_puts_charts_and_reports_in_the_heavy_lane() -> None:
+    """In the registry ``serve`` builds, metric charts, anomaly reports, forecasts and PromQL
+    over a range go in the heavy lane; "what's down?", alerts and "promql up" do not."""
+    async with open_services(Settings()) as services:
+        registry = services.dispatcher.registry
+
+        def weighs(name: IntentName, **slots: SlotValue) -> bool:
+            spec = registry.get(name)
+            assert spec is not None
+            return spec.weighs(Intent(name, 0.9, slots))
+
+        assert weighs(IntentName.METRIC_QUERY, metric="cpu", target="web-1")
+        assert weighs(IntentName.ANOMALY_QUERY)
+        assert weighs(IntentName.FORECAST, metric="disk", target="db-primary")
+        assert weighs(IntentName.PROMQL, expr="up", range=3600)
+        assert not weighs(IntentName.PROMQL, expr="up")
+        assert not weighs(IntentName.STATUS)
+        assert not weighs(IntentName.ALERTS_LIST)
