@@ -21,14 +21,13 @@ import pwd
 import re
 import sys
 import threading
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
 from bot.core.formatting import render_table
 from bot.core.markup import quote_code
-from bot.core.model import IncomingMessage, Reply, Severity
-from bot.core.responder import WORKING_ON_IT, Responder
+from bot.core.model import Choice, IncomingMessage, Reply, Severity
+from bot.core.responder import WORKING_ON_IT, Handle, Responder
 
 PLACEHOLDER_AFTER_SECONDS = 1.0
 _SEVERITY_MARK = {
@@ -50,7 +49,7 @@ class ConsoleRenderer:
         self._counter: int | None = None
 
     def render(self, reply: Reply) -> str:
-        lines: list[str] = []
+        lines: list[str] = [quote_code(reply.echo_line)] if reply.echo_line else []
         head = reply.title or ""
         mark = _SEVERITY_MARK[reply.severity]
         if head:
@@ -68,6 +67,9 @@ class ConsoleRenderer:
         lines.extend(f"  chart: {self._save(c.filename, c.png)}" for c in reply.charts)
         if reply.choices:
             lines.append("  options: " + " | ".join(f'"{c.command}"' for c in reply.choices))
+        for menu in reply.menus:
+            lines.append(f"  {_lead(menu.label)} say " + _alternatives(menu.options))
+        lines.extend(f'  {form.label}: say "{form.hint}"' for form in reply.forms)
         if reply.shown_footer:
             lines.append(f"  ({quote_code(reply.shown_footer)})")
         return "\n".join(lines)
@@ -91,13 +93,19 @@ class ConsoleRenderer:
             return str(path)
 
 
+def _lead(label: str) -> str:
+    """ "Which target?" and "Silence for..." lead on as they are; anything else gets a colon."""
+    return label if label.endswith(("?", ".", ":")) else f"{label}:"
+
+
+def _alternatives(options: tuple[Choice, ...]) -> str:
+    return " | ".join(f'"{o.command}"' for o in options)
+
+
 def _last_number(directory: Path) -> int:
     """The highest ``NNN-`` prefix among the files in ``directory`` (0: none)."""
     numbers = (_CHART_NUMBER.match(entry.name) for entry in directory.iterdir())
     return max((int(m.group(1)) for m in numbers if m), default=0)
-
-
-Handle = Callable[[IncomingMessage], Awaitable[Reply]]
 
 
 class ConsoleChat:

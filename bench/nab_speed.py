@@ -24,6 +24,7 @@ with ``python bench/nab_speed.py``; ``nab_bench.py`` runs it last.
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -113,8 +114,9 @@ def describe(latency: Latency, n_series: int = 100) -> str:
 
 
 def report() -> str:
-    """Both fleets, as printed by ``nab_bench.py``."""
-    out = []
+    """Both fleets, as printed by ``nab_bench.py``, after the load average of the machine
+    (the wall times are only comparable at a similar load)."""
+    out = ["load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg())]
     for kind in ("busy", "quiet"):
         out.append(f"{kind} fleet, 100 series x 1440 rows (1-minute steps, one day):")
         out.append(describe(measure(kind)))

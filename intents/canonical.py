@@ -145,6 +145,7 @@ _WRITERS: dict[str, Callable[[Slots], str]] = {
     "remediation": _remediation,
     "approve": _simple("approve", "request_id"),
     "deny": _simple("deny", "request_id"),
+    "reason": _simple("reason", "request_id", "text"),
     "subscribe": _scoped("subscribe"),
     "unsubscribe": _scoped("unsubscribe"),
     "subscriptions": _simple("subscriptions"),

@@ -26,6 +26,7 @@ from intents.analysis import Analysis, analyse_tokens, is_camel, is_hostlike
 from intents.lexicon import phrase_list as _phrase_list
 from intents.lexicon import word_set
 from intents.model import IntentName, SlotValue
+from intents.reasons import neutral
 from intents.slots import NOT_NAMES, extract_slots, find_target
 from intents.text import PLAIN_NAME, Token
 from intents.verbs import BASE, GERUND, NOUN, Verb, verb_at
@@ -45,6 +46,8 @@ class Command:
     asked: bool = False
     pronoun: bool = False
     """The target came from "it"/"that" and another clause of the same message."""
+    reason: str | None = None
+    """What the other clauses say, the why of the command ("because it is hung")."""
 
 
 _PREFIXES: Final = tuple(
@@ -179,7 +182,26 @@ def read_command(a: Analysis, actions: Collection[str] = ()) -> Command | None:
     listed = _lists_more(a, clause)
     if read is not None and listed is not None and read.extra is None:
         return dataclasses.replace(read, extra=listed)
+    if read is not None and read.intent is I.REMEDIATION:
+        return dataclasses.replace(read, reason=_said_reason(a, clause))
     return read
+
+
+_NO_REASON: Final = word_set("thanks thank you thx ty cheers please pls plz asap now ok okay")
+
+
+def _said_reason(a: Analysis, command: range) -> str | None:
+    """The words of the clauses other than the command, without a leading "because" and
+    without clauses of mere politeness ("thanks")."""
+    parts = []
+    for clause in clauses(a):
+        words = [i for i in clause if a.words[i] not in _NO_REASON]
+        if clause == command or not words:
+            continue
+        start = clause.start + (a.words[clause.start] in _REASONS)
+        parts.append(" ".join(a.tokens[i].raw for i in range(start, clause.stop)))
+    said = neutral(" ".join(parts))
+    return said or None
 
 
 def _lists_more(a: Analysis, command: range) -> str | None:

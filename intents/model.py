@@ -39,6 +39,7 @@ class IntentName(enum.StrEnum):
     REMEDIATION = "remediation"
     APPROVE = "approve"
     DENY = "deny"
+    REASON = "reason"
     HISTORY = "history"
     WHOAMI = "whoami"
     SHARE = "share"
@@ -72,6 +73,7 @@ STATE_CHANGING: Final = frozenset(
         IntentName.REMEDIATION,
         IntentName.APPROVE,
         IntentName.DENY,
+        IntentName.REASON,
         IntentName.ALERT_SILENCE,
         IntentName.UNSILENCE,
         IntentName.SUBSCRIBE,
@@ -79,7 +81,8 @@ STATE_CHANGING: Final = frozenset(
         IntentName.ACK,
     }
 )
-"""Intents that change the world (a restart, a silence, a subscription, a decision)."""
+"""Intents that change the world (a restart, a silence, a subscription, a decision) or write
+in a person's name (the reason for a request, in the audit log)."""
 
 METRICS: Final[tuple[str, ...]] = (
     "cpu",
@@ -113,6 +116,7 @@ INTENT_SLOTS: Final[Mapping[IntentName, tuple[str, ...]]] = {
     IntentName.REMEDIATION: ("action", "target", "replicas"),
     IntentName.APPROVE: ("request_id",),
     IntentName.DENY: ("request_id",),
+    IntentName.REASON: ("request_id", "text"),
     IntentName.HISTORY: ("target", "action", "range", *_WINDOW),
     IntentName.WHOAMI: (),
     IntentName.SHARE: (),
@@ -160,6 +164,9 @@ class Intent:
     refusal: str | None = None
     """Why a command was refused outright: ``unsafe`` (shell or markup syntax),
     ``extra_words`` (more than one command can run), ``negated``."""
+    reason: str | None = None
+    """Why, as the user said it with a remediation command ("restart payments because it is
+    hung" -> ``it is hung``): stored with the request in the audit log, never acted on."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", IntentName(self.name))
@@ -171,7 +178,7 @@ class Intent:
             "slots": {k: _json_value(v) for k, v in self.slots.items()},
             "act": self.act.value,
         }
-        for key in ("canonical", "suggestion", "refusal"):
+        for key in ("canonical", "suggestion", "refusal", "reason"):
             value = getattr(self, key)
             if value:
                 out[key] = value

@@ -5,7 +5,9 @@ Pipeline, first answer wins:
 
 1. :func:`~intents.text.clean` strips mentions and markup; the message is read once
    (:func:`~intents.analysis.analyse`: tokens, spelling, metric/time/severity spans).
-2. Raw PromQL (``promql <expr>``, a backticked expression): the expression verbatim.
+2. The reason for a request (``reason 12 the pods are stuck``, :mod:`intents.reasons`): its
+   words are the user's own, so nothing else reads them. Then raw PromQL (``promql <expr>``,
+   a backticked expression): the expression verbatim.
 3. A bare "yes"/"no": :data:`~IntentName.CONFIRM`, carrying the pending "did you mean" of
    the turn before (if it is still fresh); a bare "share" (:mod:`intents.sharing`).
 4. State-changing commands (:mod:`intents.commands`): only an explicit imperative, spelled
@@ -15,7 +17,7 @@ Pipeline, first answer wins:
 6. The terse grammar of read-only questions (:mod:`intents.grammar`), forecasts and health.
 7. A message that mentions an action without commanding it ("should I restart payments?",
    "I restarted it already") is routed by its speech act (:mod:`intents.acts`).
-8. The free-text classifier (any :class:`bot.ports.TextClassifier`, injected so this package
+8. The free-text classifier (any :class:`intents.ports.TextClassifier`, injected so this package
    never imports scikit-learn), then slot extraction. Its state-changing guesses are never
    acted on.
 
@@ -51,6 +53,7 @@ from intents.model import (
 from intents.nearmiss import first_near_miss
 from intents.ports import TextClassifier
 from intents.promql import find_promql
+from intents.reasons import read_reason
 from intents.rejected import rejected_slots
 from intents.scope import about_the_bot, concrete, in_scope, is_help_request, off_topic
 from intents.sharing import is_share
@@ -84,6 +87,7 @@ class _Found:
     suggestion: str | None = None
     refusal: str | None = None
     rejected: dict[str, str] | None = None
+    reason: str | None = None
 
 
 class IntentParser:
@@ -121,7 +125,8 @@ class IntentParser:
         if not a.tokens:
             return Intent(I.UNKNOWN, 1.0, act=SpeechAct.STATEMENT)
         found = (
-            self._promql(cleaned)
+            _reason(cleaned)
+            or self._promql(cleaned)
             or _confirmation(a, history)
             or _share(a)
             or _off_topic(a)
@@ -155,7 +160,8 @@ class IntentParser:
         cleaned = clean(text)
         a = analyse(cleaned, clock)
         return (
-            self._promql(cleaned)
+            _reason(cleaned)
+            or self._promql(cleaned)
             or _share(a)
             or self._command(cleaned, a, ())
             or self._terse(a, ())
@@ -194,7 +200,7 @@ class IntentParser:
             return _refused(command, "extra_words", SpeechAct.COMMAND, _extra(command))
         if command.asked:
             return _Found(I.UNKNOWN, 0.5, {}, SpeechAct.QUESTION, about, canonical)
-        return _Found(command.intent, TERSE_CONFIDENCE, slots)
+        return _Found(command.intent, TERSE_CONFIDENCE, slots, reason=command.reason)
 
     def _followup(self, a: Analysis, history: Sequence[Turn]) -> _Found | None:
         previous = followup.previous_request(history)
@@ -273,6 +279,14 @@ class IntentParser:
 # --------------------------------------------------------------------------- readings
 
 
+def _reason(cleaned: str) -> _Found | None:
+    """ "reason 12 the pods are stuck": the why of a request, for the audit log."""
+    read = read_reason(cleaned)
+    if read is None:
+        return None
+    return _Found(I.REASON, TERSE_CONFIDENCE, {"request_id": read[0], "text": read[1]})
+
+
 def _confirmation(a: Analysis, history: Sequence[Turn]) -> _Found | None:
     """A bare "yes"/"no", with the "did you mean" it answers when that is still open."""
     answer = decisions.read_confirmation(a)
@@ -288,6 +302,7 @@ _REQUIRED: Final = {
     I.REMEDIATION: ("action", "target"),
     I.APPROVE: ("request_id",),
     I.DENY: ("request_id",),
+    I.REASON: ("request_id", "text"),
     I.UNSILENCE: ("silence_id",),
     I.ACK: ("alert_id",),
 }
@@ -408,4 +423,5 @@ def _finish(found: _Found, cleaned: str, a: Analysis, history: Sequence[Turn]) -
         found.about,
         found.suggestion,
         found.refusal,
+        found.reason if found.name is I.REMEDIATION else None,
     )

@@ -1,7 +1,7 @@
 """The free-text intent classifier the bot runs: TF-IDF word and character n-grams into a
 logistic regression, scored with numpy from the weights shipped in ``ml/data``.
 
-It implements :class:`bot.ports.TextClassifier` and is injected into
+It implements :class:`intents.ports.TextClassifier` and is injected into
 :class:`intents.parser.IntentParser`, which keeps machine learning out of the core. The model
 is fitted by :mod:`ml.intent_training` (scikit-learn, from ``intents/data``) and shipped as
 ``ml/data/intent_model.npz``, so start-up neither trains nor imports scikit-learn: this module

@@ -56,7 +56,7 @@ class _Conversation:
 
 
 class InMemoryContextStore:
-    """A :class:`bot.ports.ContextStore` in a dict, for one process.
+    """A :class:`bot.core.ports.ContextStore` in a dict, for one process.
 
     Each conversation keeps at most ``max_turns`` turns; a turn older than ``ttl_seconds``
     (by the injectable ``clock``) is never returned, and a conversation nobody appended to for

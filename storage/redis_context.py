@@ -46,7 +46,7 @@ _UNREACHABLE = (RedisConnectionError, OSError, *_SLOW)
 
 
 class RedisContextStore:
-    """A :class:`bot.ports.ContextStore` on Redis.
+    """A :class:`bot.core.ports.ContextStore` on Redis.
 
     ``client`` must return bytes (the default ``decode_responses=False``); build it with
     :func:`client_options` or use :meth:`from_url`. Turns older than ``ttl_seconds`` by

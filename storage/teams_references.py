@@ -5,12 +5,18 @@ References do not expire: a channel subscribed to alerts may stay silent for mon
 bot's removal from a conversation deletes its reference. Documents are stored serialised, as
 Redis holds them, so the in-memory store behaves the same (a caller cannot mutate what was
 saved).
+
+The same stores keep the Teams adapter's short-lived documents (a card's per-viewer views, a
+file offered and not yet answered): those are given ``ttl_seconds``, so a card nobody finishes
+or an offer nobody answers is forgotten instead of kept for ever (in memory, also at most
+``limit`` of them, the oldest forgotten first).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from redis.asyncio import Redis
@@ -35,14 +41,30 @@ def _decode(raw: str | bytes | None) -> dict[str, Any] | None:
 class InMemoryReferenceStore:
     """For a single process (the embedded default and tests)."""
 
-    def __init__(self) -> None:
-        self._documents: dict[str, str] = {}
+    def __init__(
+        self,
+        *,
+        ttl_seconds: float | None = None,
+        limit: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._documents: dict[str, tuple[float, str]] = {}
+        self._ttl = ttl_seconds
+        self._limit = limit
+        self._clock = clock
 
     async def save(self, key: str, document: Mapping[str, Any]) -> None:
-        self._documents[key] = _encode(document)
+        self._documents.pop(key, None)
+        while self._limit is not None and len(self._documents) >= self._limit:
+            del self._documents[next(iter(self._documents))]
+        until = float("inf") if self._ttl is None else self._clock() + self._ttl
+        self._documents[key] = (until, _encode(document))
 
     async def load(self, key: str) -> dict[str, Any] | None:
-        return _decode(self._documents.get(key))
+        kept = self._documents.get(key)
+        if kept is None or kept[0] <= self._clock():
+            return None
+        return _decode(kept[1])
 
     async def delete(self, key: str) -> None:
         self._documents.pop(key, None)
@@ -51,13 +73,16 @@ class InMemoryReferenceStore:
 class RedisReferenceStore:
     """Shared by every replica: one string key per conversation."""
 
-    def __init__(self, client: Redis, *, prefix: str = _PREFIX) -> None:
+    def __init__(
+        self, client: Redis, *, prefix: str = _PREFIX, ttl_seconds: float | None = None
+    ) -> None:
         self._client = client
         self._prefix = prefix
+        self._ttl_ms = None if ttl_seconds is None else max(1, round(ttl_seconds * 1000))
 
     async def save(self, key: str, document: Mapping[str, Any]) -> None:
         try:
-            await self._client.set(self._prefix + key, _encode(document))
+            await self._client.set(self._prefix + key, _encode(document), px=self._ttl_ms)
         except (RedisError, OSError) as exc:
             raise DependencyError("redis", "Redis is unreachable") from exc
 

@@ -21,6 +21,7 @@ from discord import app_commands
 
 from adapters.discord.buttons import ChoiceButton
 from adapters.discord.chat import DiscordChat
+from adapters.discord.controls import ChoiceMenu, FormButton, FormSpec, form_modal, form_submission
 from adapters.discord.options import DiscordOptions
 from adapters.discord.render import NO_MENTIONS
 from bot.core.correlation import correlated
@@ -72,7 +73,7 @@ class OpsClient(discord.Client):
         self.tree.add_command(ops_command())
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(ChoiceButton)
+        self.add_dynamic_items(ChoiceButton, ChoiceMenu, FormButton)
         if self._sync:
             await self._sync_commands()
 
@@ -91,6 +92,27 @@ class OpsClient(discord.Client):
     ) -> None:
         with _reported("button click"):
             await self.chat.on_choice(interaction, command, label)
+
+    async def open_form(
+        self, interaction: discord.Interaction[Any], spec: FormSpec, label: str
+    ) -> None:
+        """A form button: answer the click with the form's modal (within the 3 seconds)."""
+        with _reported("form click"):
+            try:
+                await interaction.response.send_modal(form_modal(spec, label))
+            except discord.HTTPException as exc:
+                raise AdapterError(f"Discord refused a dialog: HTTP {exc.status}") from exc
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """A submitted form: its command with the typed text, as the submitter."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        submitted = form_submission(interaction.data)
+        if submitted is None:
+            return
+        spec, typed = submitted
+        with _reported("form submission"):
+            await self.chat.on_command(interaction, spec.filled(typed))
 
     async def _sync_commands(self) -> None:
         """Register ``/ops`` globally when Discord's copy differs (the sync is rate-limited

@@ -1,4 +1,4 @@
-"""Proactive posts on Discord (alerts, findings, digests): :class:`bot.ports.ChannelPoster`.
+"""Proactive posts on Discord (alerts, findings, digests): :class:`bot.core.ports.ChannelPoster`.
 
 Posting needs only Discord's REST API, not the gateway, so any replica can post whether or not
 it holds the shard: the poster has a discord.py client of its own that logs in (REST only) on

@@ -5,6 +5,7 @@
 - the colour follows the severity; the first chart is the embed's image, every chart an
   attachment; output beyond Discord's embed limits is cut and attached whole as ``reply.txt``;
 - choices become buttons (:mod:`.buttons`); a command too long for a button is listed instead;
+- menus become select menus, forms buttons that open a modal (:mod:`.controls`);
 - :data:`NO_MENTIONS` goes with every send: nothing the bot posts can ping anyone.
 """
 
@@ -18,9 +19,10 @@ from typing import Any
 import discord
 from discord import ui
 
-from adapters.discord.buttons import choice_view, fits_button
+from adapters.discord.buttons import MAX_BUTTONS, ChoiceButton, choice_view, fits_button
+from adapters.discord.controls import ChoiceMenu, FormButton, FormSpec, menu_select
 from bot.core.formatting import render_table
-from bot.core.model import Chart, ChoiceStyle, Reply, Severity
+from bot.core.model import Chart, ChoiceStyle, Menu, Reply, Severity
 
 NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -64,6 +66,8 @@ class Rendered:
     embed: discord.Embed
     uploads: tuple[Upload, ...] = ()
     buttons: tuple[tuple[str, str, ChoiceStyle], ...] = ()
+    menus: tuple[Menu, ...] = ()
+    forms: tuple[tuple[str, FormSpec], ...] = ()
 
     def files(self) -> list[discord.File]:
         """Fresh :class:`discord.File` objects (each can be read once)."""
@@ -73,7 +77,16 @@ class Rendered:
         ]
 
     def view(self) -> ui.View | None:
-        return choice_view(list(self.buttons))
+        """Menus (one row each), then the buttons and form buttons; None when empty."""
+        view = choice_view(list(self.buttons)) or ui.View(timeout=None)
+        for index, menu in enumerate(self.menus[:4]):
+            select = menu_select(index, menu)
+            if select is not None:
+                view.add_item(ChoiceMenu(select))
+        room = MAX_BUTTONS - sum(isinstance(i, ChoiceButton) for i in view.children)
+        for label, spec in self.forms[: max(room, 0)]:
+            view.add_item(FormButton(spec, label=label))
+        return view if view.children else None
 
     def message_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``send``/``send_message``: embed, files, view, no mentions."""
@@ -114,14 +127,17 @@ def render(reply: Reply, *, outcome: str | None = None, file_prefix: str = "") -
     complete = _add_fields(embed, reply) and complete
     complete = _fit_total(embed) and complete
     buttons = tuple((c.label, c.command, c.style) for c in reply.choices if fits_button(c.command))
+    forms = tuple((f.label, spec) for f in reply.forms if (spec := FormSpec.of(f)) is not None)
     _list_unbuttoned(embed, reply)
     uploads = _uploads(reply, embed, file_prefix, complete)
     _fit_total(embed)
-    return Rendered(embed=embed, uploads=uploads, buttons=buttons)
+    return Rendered(embed=embed, uploads=uploads, buttons=buttons, menus=reply.menus, forms=forms)
 
 
 def _describe(embed: discord.Embed, reply: Reply) -> bool:
-    parts = [escape(reply.text)] if reply.text else []
+    parts = [escape(reply.echo_line)] if reply.echo_line else []
+    if reply.text:
+        parts.append(escape(reply.text))
     if reply.table is not None:
         parts.append(code_block(render_table(reply.table)))
     if reply.code:
@@ -130,7 +146,8 @@ def _describe(embed: discord.Embed, reply: Reply) -> bool:
     if len(description) <= DESCRIPTION_LIMIT:
         embed.description = description or None
         return True
-    embed.description = f"{_clip(escape(reply.text), SHORT_TEXT)}\n\n{LONG_OUTPUT_NOTICE}".strip()
+    head = "\n".join(escape(t) for t in (reply.echo_line, reply.text) if t)
+    embed.description = f"{_clip(head, SHORT_TEXT)}\n\n{LONG_OUTPUT_NOTICE}".strip()
     return False
 
 
@@ -148,8 +165,10 @@ def _add_fields(embed: discord.Embed, reply: Reply) -> bool:
 
 
 def _list_unbuttoned(embed: discord.Embed, reply: Reply) -> None:
-    """Commands too long for a button are listed for the user to type instead."""
+    """Commands too long for a button (or a form that cannot be carried) are listed for the
+    user to type instead."""
     long_ones = [c.command for c in reply.choices if not fits_button(c.command)]
+    long_ones += [f.hint for f in reply.forms if FormSpec.of(f) is None]
     if long_ones and len(embed.fields) < FIELD_LIMIT:
         text = "\n".join(f"• {escape(command)}" for command in long_ones)
         embed.add_field(name="Reply with", value=_clip(text, FIELD_VALUE_LIMIT), inline=False)

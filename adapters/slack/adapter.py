@@ -11,6 +11,11 @@ Duplicates: Slack redelivers an event it thinks was missed (``X-Slack-Retry-Num`
 the event id, and a retry is marked as a redelivery (skipped while the dedupe store is down).
 Slash commands are keyed by their signature (a signed command replayed within the signature
 window, on any replica, is acknowledged but not run again), clicks by button, message and user.
+
+Controls: a button or a pick from a select menu is its command sent as the clicking user; a
+form's button opens a modal (``views.open``, within the click's 3-second trigger), and the
+modal's submission (``view_submission``) is the form's command with the typed text, sent as
+the submitter and answered in the channel and thread where the button was.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -26,12 +31,13 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from adapters.slack import inbound
 from adapters.slack.outbound import ClickOutbox, ResponseUrlOutbox, SlackWeb, ThreadOutbox
+from adapters.slack.render import render_form_modal
+from bot.core.errors import AdapterError
 from bot.core.model import IncomingMessage, Reply
 from bot.core.responder import Delivery, Outbox, Responder
 
 log = logging.getLogger(__name__)
 
-Handle = Callable[[IncomingMessage], Awaitable[Reply]]
 
 #: What the Slack app must grant and subscribe to for these listeners (the manifests in
 #: ``deploy/slack`` are checked against these by the tests).
@@ -48,7 +54,10 @@ CLICK_DEDUPE_TTL_SECONDS = 24 * 3600
 COMMAND_DEDUPE_TTL_SECONDS = 15 * 60
 
 _ANY_COMMAND = re.compile(r"^/")
-_CHOICE_ACTION = re.compile("^" + re.escape(inbound.CHOICE_ACTION_PREFIX))
+_CHOICE_ACTION = re.compile(
+    f"^(?:{re.escape(inbound.CHOICE_ACTION_PREFIX)}|{re.escape(inbound.MENU_ACTION_PREFIX)})"
+)
+_FORM_ACTION = re.compile("^" + re.escape(inbound.FORM_ACTION_PREFIX))
 
 
 class SlackAdapter:
@@ -65,6 +74,8 @@ class SlackAdapter:
         app.event("app_mention")(self._on_event)
         app.event("message")(self._on_event)
         app.action(_CHOICE_ACTION)(self._on_click)
+        app.action(_FORM_ACTION)(self._on_form)
+        app.view(inbound.FORM_CALLBACK_ID)(self._on_submission)
 
     async def drain(self, within_seconds: float | None = None) -> None:
         """Wait for the answers still being worked on (on shutdown, and in tests)."""
@@ -122,6 +133,40 @@ class SlackAdapter:
             return
         delivery = Delivery(inbound.click_dedupe_key(click), CLICK_DEDUPE_TTL_SECONDS)
         self._answer(click.message, ClickOutbox(self._web_for(context), click), delivery)
+
+    async def _on_form(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
+        """Open the form's modal at once: its trigger is valid for 3 seconds."""
+        await ack()
+        click = inbound.from_form_click(body, action)
+        if click is None:
+            log.warning("a Slack form click that was not sane was ignored")
+            return
+        try:
+            await self._web_for(context).open_view(click.trigger_id, render_form_modal(click.spec))
+        except AdapterError as exc:
+            log.warning("could not open a Slack dialog: %s", exc)
+
+    async def _on_submission(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        """Close the modal and answer its command where the form's button was."""
+        await ack()
+        message = inbound.from_submission(body)
+        if message is None:
+            log.warning("a Slack dialog submission that was not sane was ignored")
+            return
+        delivery = Delivery(inbound.submission_dedupe_key(body), CLICK_DEDUPE_TTL_SECONDS)
+        outbox = ThreadOutbox(
+            self._web_for(context), message.channel_id, message.thread_id,
+            user_id=message.user_id, is_direct=message.is_direct,
+        )  # fmt: skip
+        self._answer(message, outbox, delivery)
 
     def _web_for(self, context: AsyncBoltContext) -> SlackWeb:
         """The Web API as the workspace the request came from (the token Bolt's authorize

@@ -45,7 +45,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.adapter import BOT_SCOPES, PLACEHOLDER_AFTER_SECONDS, Handle, SlackAdapter
+from adapters.slack.adapter import BOT_SCOPES, PLACEHOLDER_AFTER_SECONDS, SlackAdapter
 from adapters.slack.authorize import NOT_INSTALLED, InstallationAuthorization, SharedAuthorization
 from adapters.slack.http import EventsEndpoint, InstallEndpoint, SignatureCheck
 from adapters.slack.outbound import SlackWeb, trusted_response_urls
@@ -54,7 +54,7 @@ from adapters.slack.redact import redacting_logger
 from adapters.slack.uninstall import Revocations
 from bot.core.errors import ConfigError
 from bot.core.ports import DedupeStore
-from bot.core.responder import Responder
+from bot.core.responder import Handle, Responder
 
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"

@@ -11,6 +11,7 @@ and the parser never see Slack syntax.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,12 +23,27 @@ PLATFORM = "slack"
 
 #: Prefix of the ``action_id`` of every button the renderer makes from a core choice.
 CHOICE_ACTION_PREFIX = "sco:choice:"
-#: ``block_id`` prefix of the actions block holding those buttons.
+#: Prefix of the ``action_id`` of every select menu made from a core menu.
+MENU_ACTION_PREFIX = "sco:menu:"
+#: Prefix of the ``action_id`` of a button that opens a core form's dialog (a modal).
+FORM_ACTION_PREFIX = "sco:form:"
+#: ``callback_id`` of that modal; its submission is the form's command.
+FORM_CALLBACK_ID = "sco:form"
+#: ``block_id`` / ``action_id`` of the modal's one text input.
+FORM_INPUT_BLOCK = "sco:text"
+FORM_INPUT_ACTION = "text"
+#: ``block_id`` prefix of the actions blocks holding those buttons and menus.
 CHOICES_BLOCK_PREFIX = "sco:choices"
 
 _EMPTY_QUESTION = "help"
 _SLACK_MARKUP = re.compile(r"<([^<>]*)>")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CDG][A-Z0-9]{2,}$")
+_TS = re.compile(r"^\d{1,12}\.\d{1,8}$")
+#: Bounds of what a form may carry (Slack: a button value is at most 2000 characters, a
+#: plain-text input at most 3000).
+MAX_FORM_COMMAND = 500
+MAX_FORM_TEXT = 3000
 #: Message subtypes that are still a person asking something.
 _USER_SUBTYPES = frozenset({"file_share", "thread_broadcast"})
 
@@ -104,15 +120,23 @@ def from_event(body: Payload, *, bot_user_id: str | None) -> IncomingMessage | N
 
 
 def from_click(body: Payload, action: Payload) -> Click | None:
-    """A ``block_actions`` click on a choice button, or None for any other action."""
-    if not _text(action, "action_id").startswith(CHOICE_ACTION_PREFIX):
+    """A ``block_actions`` click on a choice button or a pick from a menu, or None for any
+    other action."""
+    action_id = _text(action, "action_id")
+    if action_id.startswith(CHOICE_ACTION_PREFIX):
+        command = _text(action, "value")
+        label = _text(_mapping(action, "text"), "text") or command
+    elif action_id.startswith(MENU_ACTION_PREFIX):
+        picked = _mapping(action, "selected_option")
+        command = _text(picked, "value")
+        label = _text(_mapping(picked, "text"), "text") or command
+    else:
         return None
     user = _mapping(body, "user")
     container = _mapping(body, "container")
     original = _mapping(body, "message")
     channel = _text(_mapping(body, "channel"), "id") or _text(container, "channel_id")
     user_id = _text(user, "id")
-    command = _text(action, "value")
     if not (user_id and channel and command):
         return None
     message_ts = _text(original, "ts") or _text(container, "message_ts") or None
@@ -133,7 +157,7 @@ def from_click(body: Payload, action: Payload) -> Click | None:
     blocks = original.get("blocks")
     return Click(
         message=message,
-        label=_text(_mapping(action, "text"), "text") or command,
+        label=label,
         message_ts=message_ts,
         response_url=_text(body, "response_url") or None,
         original_blocks=tuple(b for b in blocks if isinstance(b, Mapping))
@@ -141,6 +165,114 @@ def from_click(body: Payload, action: Payload) -> Click | None:
         else (),
         ephemeral=container.get("is_ephemeral") is True,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class FormSpec:
+    """What a form button carries (its ``value``) and its modal keeps (``private_metadata``):
+    the command with ``{text}``, the dialog's words, and where the answer goes."""
+
+    command: str
+    title: str
+    prompt: str
+    max_length: int
+    channel_id: str = ""
+    thread_ts: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"c": self.command, "t": self.title, "p": self.prompt, "m": self.max_length,
+             "ch": self.channel_id, "th": self.thread_ts},
+            separators=(",", ":"),
+        )  # fmt: skip
+
+    @classmethod
+    def from_json(cls, raw: str) -> FormSpec | None:
+        """The spec in ``raw``, or None unless every part is sane: a command with one
+        ``{text}`` within the limits, a Slack channel id, a message ts, a sane length."""
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(data, Mapping):
+            return None
+        command, title, prompt = data.get("c"), data.get("t"), data.get("p")
+        limit, channel, thread = data.get("m"), data.get("ch", ""), data.get("th")
+        sane = (
+            isinstance(command, str) and command.count("{text}") == 1
+            and len(command) <= MAX_FORM_COMMAND
+            and isinstance(title, str) and isinstance(prompt, str)
+            and type(limit) is int and 1 <= limit <= MAX_FORM_TEXT
+            and isinstance(channel, str) and (not channel or _CHANNEL_ID.match(channel))
+            and (thread is None or (isinstance(thread, str) and _TS.match(thread)))
+        )  # fmt: skip
+        if not sane:
+            return None
+        return cls(command, title, prompt, limit, channel, thread)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class FormClick:
+    """A click on a form's button: open its modal with ``trigger_id`` (valid 3 seconds)."""
+
+    trigger_id: str
+    spec: FormSpec
+
+
+def from_form_click(body: Payload, action: Payload) -> FormClick | None:
+    """A click on a form button, with the channel and thread of the clicked message put into
+    the spec (so the submission is answered there), or None."""
+    if not _text(action, "action_id").startswith(FORM_ACTION_PREFIX):
+        return None
+    spec = FormSpec.from_json(_text(action, "value"))
+    trigger = _text(body, "trigger_id")
+    container, original = _mapping(body, "container"), _mapping(body, "message")
+    channel = _text(_mapping(body, "channel"), "id") or _text(container, "channel_id")
+    if spec is None or not trigger or not _CHANNEL_ID.match(channel):
+        return None
+    message_ts = _text(original, "ts") or _text(container, "message_ts") or None
+    thread = original.get("thread_ts") or container.get("thread_ts") or message_ts
+    thread = thread if isinstance(thread, str) and _TS.match(thread) else None
+    placed = FormSpec(spec.command, spec.title, spec.prompt, spec.max_length, channel, thread)
+    return FormClick(trigger, placed)
+
+
+def from_submission(body: Payload) -> IncomingMessage | None:
+    """A ``view_submission`` of a form's modal: its command with the typed text, as the
+    submitting user, in the channel and thread of the form's button; None when it is not
+    one of ours or anything in it is not sane. The typed text is untrusted: Slack markup in
+    it is made plain, and it is folded to one line and cut to the form's length."""
+    view = _mapping(body, "view")
+    if _text(view, "callback_id") != FORM_CALLBACK_ID:
+        return None
+    spec = FormSpec.from_json(_text(view, "private_metadata"))
+    user = _mapping(body, "user")
+    user_id = _text(user, "id")
+    if spec is None or not spec.channel_id or not _USER_ID.match(user_id):
+        return None
+    values = _mapping(_mapping(_mapping(view, "state"), "values"), FORM_INPUT_BLOCK)
+    typed = " ".join(plain_text(_text(_mapping(values, FORM_INPUT_ACTION), "value")).split())
+    if not typed:
+        return None
+    team = _text(_mapping(body, "team"), "id") or _text(user, "team_id")
+    return IncomingMessage(
+        platform=PLATFORM,
+        team_id=team,
+        tenant_id=team or None,
+        channel_id=spec.channel_id,
+        user_id=user_id,
+        user_name=_text(user, "username") or _text(user, "name") or user_id,
+        text=spec.command.replace("{text}", typed[: spec.max_length]),
+        thread_id=spec.thread_ts,
+        message_id=_text(view, "id") or None,
+        is_direct=spec.channel_id.startswith("D"),
+    )
+
+
+def submission_dedupe_key(body: Payload) -> str:
+    """One answer per submitted modal (a view id is unique), however often delivered."""
+    view = _mapping(body, "view")
+    return f"slack:view:{_text(view, 'id')}:{_text(view, 'hash')}"
 
 
 def event_dedupe_key(body: Payload) -> str:

@@ -150,6 +150,10 @@ class SlackWeb:
             ),
         )
 
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """Open a modal for the user whose click gave ``trigger_id`` (``views.open``)."""
+        await self._call("views.open", self._client.views_open(trigger_id=trigger_id, view=view))
+
     async def upload(self, channel: str, thread_ts: str | None, files: Sequence[SlackFile]) -> None:
         """Upload ``files`` into the channel (and thread) with the files upload v2 flow."""
         uploads: list[dict[str, Any]] = [

@@ -1,4 +1,4 @@
-"""Proactive posts to Slack (alerts, findings, digests): :class:`bot.ports.ChannelPoster`.
+"""Proactive posts to Slack (alerts, findings, digests): :class:`bot.core.ports.ChannelPoster`.
 
 A post is ``chat.postMessage`` into the channel (or the thread, for a subscription made in a
 thread) rendered exactly like an answer; an update is ``chat.update`` of that message. Charts

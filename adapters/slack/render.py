@@ -1,7 +1,8 @@
 """The core's :class:`~bot.core.model.Reply` rendered as a Slack message: Block Kit plus files.
 
 Title -> header, text -> section, fields -> section fields (10 per section), table and code
--> code blocks, choices -> buttons, footer -> context; charts become files (uploaded next to
+-> code blocks, menus -> static selects, choices and forms -> buttons (a form's button opens
+its modal, :func:`render_form_modal`), footer -> context; charts become files (uploaded next to
 the message). Everything is escaped (:mod:`adapters.slack.escape`), because a reply can quote
 what a user typed. Slack rejects a message over its limits (3000 characters per section,
 2000 per field, 50 blocks, ...), so long parts are cut and the whole reply is attached as a
@@ -22,9 +23,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.slack.escape import cut, escape
-from adapters.slack.inbound import CHOICE_ACTION_PREFIX, CHOICES_BLOCK_PREFIX, is_user_id
+from adapters.slack.inbound import (
+    CHOICE_ACTION_PREFIX,
+    CHOICES_BLOCK_PREFIX,
+    FORM_ACTION_PREFIX,
+    FORM_CALLBACK_ID,
+    FORM_INPUT_ACTION,
+    FORM_INPUT_BLOCK,
+    MAX_FORM_COMMAND,
+    MAX_FORM_TEXT,
+    MENU_ACTION_PREFIX,
+    FormSpec,
+    is_user_id,
+)
 from bot.core.formatting import render_table
-from bot.core.model import ChoiceStyle, Field, Reply, Severity
+from bot.core.model import ChoiceStyle, Field, Form, Menu, Reply, Severity
 from bot.core.responder import WORKING_ON_IT
 
 # Slack's published limits (https://docs.slack.dev/reference/block-kit/blocks).
@@ -37,6 +50,12 @@ CONTEXT_TEXT_LIMIT = 2000
 BUTTON_TEXT_LIMIT = 75
 BUTTON_VALUE_LIMIT = 2000
 BUTTONS_PER_BLOCK = 25
+OPTION_TEXT_LIMIT = 75
+OPTION_VALUE_LIMIT = 150
+OPTIONS_PER_MENU = 100
+PLACEHOLDER_LIMIT = 150
+MODAL_TITLE_LIMIT = 24
+INPUT_LABEL_LIMIT = 2000
 ALT_TEXT_LIMIT = 1000
 #: The notification text; Slack would take 40 000, but it only has to say what this is.
 FALLBACK_TEXT_LIMIT = 500
@@ -85,6 +104,8 @@ class SlackMessage:
 def render(reply: Reply) -> SlackMessage:
     """The Slack form of ``reply``."""
     page = _Page()
+    if reply.echo_line:
+        page.blocks.append(_context_block(page.fitted(escape(reply.echo_line), CONTEXT_TEXT_LIMIT)))
     emoji = _SEVERITY_EMOJI[reply.severity]
     if reply.title:
         page.header(emoji + reply.title)
@@ -182,9 +203,77 @@ class _Page:
         return tuple([*self.blocks, *tail, *notice][:MAX_BLOCKS])
 
 
+def render_form_modal(spec: FormSpec) -> JsonBlock:
+    """The modal a form button opens: one line of text, sent as ``spec``'s command. Where
+    the answer goes rides along in ``private_metadata`` (checked again on submission)."""
+    title, _ = cut(spec.title or "SmartCloudOps", MODAL_TITLE_LIMIT, "…")
+    label, _ = cut(spec.prompt or "Text", INPUT_LABEL_LIMIT, "…")
+    return {
+        "blocks": [
+            {
+                "block_id": FORM_INPUT_BLOCK,
+                "element": {
+                    "action_id": FORM_INPUT_ACTION,
+                    "max_length": spec.max_length,
+                    "min_length": 1,
+                    "type": "plain_text_input",
+                },
+                "label": _plain(label),
+                "type": "input",
+            }
+        ],
+        "callback_id": FORM_CALLBACK_ID,
+        "close": _plain("Cancel"),
+        "private_metadata": spec.to_json(),
+        "submit": _plain("Send"),
+        "title": _plain(title),
+        "type": "modal",
+    }
+
+
+def _menu_blocks(reply: Reply, page: _Page, suffix: str) -> Iterator[JsonBlock]:
+    """Each menu as a static select in an actions block of its own; an option whose command
+    is too long to carry is left out (never shortened), like a button."""
+    for n, menu in enumerate(reply.menus):
+        options = list(_options(menu, page))
+        if not options:
+            continue
+        placeholder, _ = cut(escape(menu.label), PLACEHOLDER_LIMIT, "…")
+        select = {
+            "action_id": f"{MENU_ACTION_PREFIX}{n}",
+            "options": options,
+            "placeholder": _plain(placeholder),
+            "type": "static_select",
+        }
+        yield {"block_id": f"{CHOICES_BLOCK_PREFIX}:{suffix}:m{n}", "elements": [select],
+               "type": "actions"}  # fmt: skip
+
+
+def _options(menu: Menu, page: _Page) -> Iterator[JsonBlock]:
+    for index, option in enumerate(menu.options):
+        if len(option.command) > OPTION_VALUE_LIMIT or index >= OPTIONS_PER_MENU:
+            page.was_cut = True
+            continue
+        text, _ = cut(escape(option.label), OPTION_TEXT_LIMIT, "…")
+        yield {"text": _plain(text), "value": option.command}
+
+
+def _form_button(index: int, form: Form, page: _Page) -> JsonBlock | None:
+    if len(form.command) > MAX_FORM_COMMAND or not 0 < form.max_length <= MAX_FORM_TEXT:
+        page.was_cut = True
+        return None
+    spec = FormSpec(form.command, form.title, form.prompt, form.max_length)
+    label, _ = cut(escape(form.label), BUTTON_TEXT_LIMIT, "…")
+    return {"action_id": f"{FORM_ACTION_PREFIX}{index}", "text": _plain(label),
+            "type": "button", "value": spec.to_json()}  # fmt: skip
+
+
 def _choice_blocks(reply: Reply, page: _Page) -> Iterator[JsonBlock]:
-    """Buttons, 25 per actions block; a choice whose command is too long to carry is left out
-    (never shortened: a cut command would run something else)."""
+    """Menus, then buttons (choices, then forms), 25 per actions block; a choice whose
+    command is too long to carry is left out (never shortened: a cut command would run
+    something else)."""
+    suffix = uuid.uuid4().hex[:8]
+    yield from _menu_blocks(reply, page, suffix)
     buttons: list[JsonBlock] = []
     for index, choice in enumerate(reply.choices):
         if len(choice.command) > BUTTON_VALUE_LIMIT:
@@ -201,7 +290,9 @@ def _choice_blocks(reply: Reply, page: _Page) -> Iterator[JsonBlock]:
                 "value": choice.command,
             }
         )
-    suffix = uuid.uuid4().hex[:8]
+    buttons.extend(
+        b for i, form in enumerate(reply.forms) if (b := _form_button(i, form, page)) is not None
+    )
     for n, start in enumerate(range(0, len(buttons), BUTTONS_PER_BLOCK)):
         yield {
             "block_id": f"{CHOICES_BLOCK_PREFIX}:{suffix}:{n}",

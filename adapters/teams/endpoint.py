@@ -11,7 +11,8 @@ An authenticated activity is acknowledged (202) at once and its turn runs in the
 the Bot Framework gives a bot 15 seconds to answer the POST and redelivers after that, while
 an anomaly scan or a remediation may take longer (the reply goes through the connector
 anyway). Invokes and ``expectReplies`` deliveries, whose answer *is* the HTTP response, run
-inline. :meth:`MessagesEndpoint.drain` waits for turns in flight (server shutdown, tests).
+inline. :meth:`MessagesEndpoint.drain` waits for turns in flight, then for the clicks'
+answers that outlasted their invoke (server shutdown, tests).
 
 The authorization header, the token and the activity's text are never logged.
 """
@@ -26,6 +27,8 @@ from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.schema import Activity, ActivityTypes, DeliveryModes
 
+from adapters.teams.bot import TeamsBot
+
 log = logging.getLogger(__name__)
 
 #: How long shutdown waits for turns in flight.
@@ -35,7 +38,7 @@ DRAIN_SECONDS = 30.0
 class MessagesEndpoint:
     """An aiohttp handler that runs ``bot`` on authenticated activities through ``adapter``."""
 
-    def __init__(self, adapter: Any, bot: Any) -> None:
+    def __init__(self, adapter: Any, bot: TeamsBot) -> None:
         self._adapter = adapter
         self._bot = bot
         self._in_flight: set[asyncio.Task[Any]] = set()
@@ -54,16 +57,18 @@ class MessagesEndpoint:
             invoke = await self._run(authenticated, activity)
             if invoke is None:
                 return web.Response(status=201)
-            return web.json_response(serializer_helper(invoke.body), status=invoke.status)
+            return web.json_response(_json(invoke.body), status=invoke.status)
         task = asyncio.create_task(self._run(authenticated, activity))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
         return web.Response(status=202)
 
     async def drain(self, _: web.Application | None = None) -> None:
-        """Wait (up to :data:`DRAIN_SECONDS`) for the turns still running."""
+        """Wait (up to :data:`DRAIN_SECONDS`) for the turns still running, then for the
+        bot's late click answers (:meth:`~adapters.teams.bot.TeamsBot.drain`)."""
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=DRAIN_SECONDS)
+        await self._bot.drain()
 
     async def _run(self, authenticated: Any, activity: Any) -> Any:
         try:
@@ -73,6 +78,13 @@ class MessagesEndpoint:
             if _answered_inline(activity):
                 raise web.HTTPInternalServerError from None
             return None
+
+
+def _json(body: Any) -> Any:
+    """An invoke response body as JSON: SDK models serialised, plain JSON as it is."""
+    if body is None or isinstance(body, dict | list | str | int | float | bool):
+        return body
+    return serializer_helper(body)
 
 
 def _answered_inline(activity: Any) -> bool:

@@ -5,6 +5,7 @@ route ``POST /api/messages``."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from adapters.teams.authentication import KeyedAuthentication
 from adapters.teams.bot import PLACEHOLDER_AFTER_SECONDS, TeamsBot
 from adapters.teams.config import TeamsConfig
 from adapters.teams.endpoint import MessagesEndpoint
+from adapters.teams.late import INVOKE_DEADLINE_SECONDS, TEAMS_INVOKE_LIMIT_SECONDS
 from adapters.teams.poster import TeamsPoster
 from adapters.teams.references import ReferenceBook, ReferenceStore
 from adapters.teams.retry import RetryPolicy
@@ -25,8 +27,9 @@ from adapters.teams.signing_keys import (
     MIN_REFRESH_INTERVAL_SECONDS,
     SigningKeys,
 )
+from bot.core.errors import ConfigError
 from bot.core.ports import DedupeStore
-from bot.core.responder import Handle, Responder
+from bot.core.responder import Handle, Responder, Timer
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +42,28 @@ Mount = Callable[[web.Application], None]
 
 @dataclass(frozen=True, slots=True)
 class TeamsOptions:
-    """Timing knobs; the defaults are for production, tests shorten them."""
+    """Timing knobs; the defaults are for production, tests shorten them.
+
+    ``invoke_deadline`` is how long a click's answer may take before its invoke is answered
+    with "Working on it…" (kept under Teams' 5 s limit); ``invoke_timer`` waits it (tests
+    pass one they control).
+    """
 
     placeholder_after: float = PLACEHOLDER_AFTER_SECONDS
+    invoke_deadline: float = INVOKE_DEADLINE_SECONDS
+    invoke_timer: Timer = asyncio.sleep
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     #: Bound on one refresh of the Bot Framework's signing keys (metadata + key set).
     key_fetch_timeout: float = FETCH_TIMEOUT_SECONDS
     #: Least time between two refreshes of those keys, whatever the tokens ask for.
     key_refresh_interval: float = MIN_REFRESH_INTERVAL_SECONDS
+
+    def __post_init__(self) -> None:
+        if not 0 < self.invoke_deadline < TEAMS_INVOKE_LIMIT_SECONDS:
+            raise ConfigError(
+                f"invoke_deadline must be between 0 and Teams' {TEAMS_INVOKE_LIMIT_SECONDS:g} s "
+                f"invoke limit, not {self.invoke_deadline:g}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +80,12 @@ def build_teams(
     handle: Handle,
     dedupe: DedupeStore,
     references: ReferenceStore,
+    documents: ReferenceStore,
     options: TeamsOptions | None = None,
 ) -> TeamsParts:
     """The Teams adapter for ``config``; conversation references (needed to post outside
-    a turn) are kept in ``references``, shared by every replica when it is Redis."""
+    a turn) are kept in ``references``, per-viewer card views and files offered in
+    ``documents``: both shared by every replica when they are Redis."""
     options = options or TeamsOptions()
     book = ReferenceBook(references)
     keys = SigningKeys(timeout=options.key_fetch_timeout, min_interval=options.key_refresh_interval)
@@ -74,7 +93,15 @@ def build_teams(
     adapter.on_turn_error = _log_turn_error
     responder = Responder(handle, dedupe, placeholder_after=options.placeholder_after)
     bot = TeamsBot(
-        responder, book, retry=options.retry, tenant_id=config.tenant_id, app_id=config.app_id
+        responder,
+        book,
+        documents=documents,
+        retry=options.retry,
+        tenant_id=config.tenant_id,
+        app_id=config.app_id,
+        allow_http_uploads=not config.authenticated,
+        invoke_deadline=options.invoke_deadline,
+        timer=options.invoke_timer,
     )
     poster = TeamsPoster(adapter, book, app_id=config.app_id, retry=options.retry)
     endpoint = MessagesEndpoint(adapter, bot)

@@ -1,4 +1,4 @@
-"""Proactive posts to Teams (alerts, findings, digests): :class:`bot.ports.ChannelPoster`.
+"""Proactive posts to Teams (alerts, findings, digests): :class:`bot.core.ports.ChannelPoster`.
 
 A post continues a stored conversation (:mod:`adapters.teams.references`) through the SDK's
 ``continue_conversation``: a new post in a channel, or a reply in ``thread_id``'s thread, or a

@@ -4,7 +4,15 @@ for bots on desktop, web and mobile), plus the activity's plain-text line.
 Layout: title and text (in a coloured container when the severity is not plain info),
 fields -> ``FactSet``, table -> ``Table``, code -> monospace ``TextRun`` lines on an emphasis
 background, charts -> ``Image`` with a ``data:image/png;base64`` URL, footer -> subtle small
-text, choices -> ``Action.Submit`` buttons whose ``data`` is ``{"command": ..., "label": ...}``.
+text. Controls (every one ends in a command sent as the person who used it):
+
+- choices -> Universal Actions buttons (``Action.Execute``, verb :data:`COMMAND_VERB`) whose
+  ``data`` is ``{"command": ..., "label": ...}``; they come back as ``adaptiveCard/action``
+  invokes (:mod:`adapters.teams.actions`);
+- menus -> a compact ``Input.ChoiceSet`` and an ``Action.Execute`` whose data lists the
+  options; the pick comes back as the option's index, so only a listed command can be sent;
+- forms -> an ``Action.Submit`` that opens a task module (``msteams.type: task/fetch``) with
+  one text field (:mod:`adapters.teams.dialogs`).
 
 Safety (see :mod:`adapters.teams.escape`): free text goes in ``TextRun``s, which never read
 markdown; the ``FactSet`` strings are markdown-escaped; nothing here builds a mention entity.
@@ -24,7 +32,7 @@ from typing import Any
 
 from adapters.teams.escape import cut, keep_spaces, markdown_literal, plain_line
 from bot.core.markup import code_spans, quote_code
-from bot.core.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
+from bot.core.model import Chart, Choice, ChoiceStyle, Field, Form, Menu, Reply, Severity, Table
 from bot.core.responder import WORKING_ON_IT
 
 CARD_VERSION = "1.5"
@@ -40,6 +48,11 @@ COMMAND_LIMIT = 1000
 HEADLINE_LIMIT = 200
 FALLBACK_LIMIT = 2000
 CUT_NOTICE = "Cut to fit a Teams message; ask a narrower question to see everything."
+#: The ``verb`` of a button that sends its command; refreshes use :data:`REFRESH_VERB`.
+COMMAND_VERB = "command"
+REFRESH_VERB = "refresh"
+MENU_BUTTON = "Choose"
+MAX_MENU_OPTIONS = 50
 
 Element = dict[str, Any]
 
@@ -86,22 +99,26 @@ class Caps:
 
 @dataclass(frozen=True, slots=True)
 class RenderedReply:
-    """A card and the activity's plain-text line (notification preview and fallback)."""
+    """A card and the activity's plain-text line (notification preview and fallback);
+    ``cut`` says the card could not show everything (see :data:`CUT_NOTICE`)."""
 
     card: Element
     text: str
+    cut: bool = False
 
 
 def render_reply(reply: Reply, *, outcome: str | None = None) -> RenderedReply:
     """``reply`` as a card; ``outcome`` (e.g. "Ann chose Approve") heads an updated card."""
     caps = Caps()
     card = _card(reply, caps, outcome, cut_note=False)
+    cut_down = False
     for _ in range(4):
         if text_size(card) <= CARD_TEXT_BUDGET:
             break
         caps = caps.halved()
         card = _card(reply, caps, outcome, cut_note=True)
-    return RenderedReply(card=card, text=headline(reply, outcome))
+        cut_down = True
+    return RenderedReply(card=card, text=headline(reply, outcome), cut=cut_down)
 
 
 def render_notice(text: str = WORKING_ON_IT) -> RenderedReply:
@@ -131,8 +148,24 @@ def text_size(card: Element) -> int:
 
 
 def choice_data(choice: Choice) -> dict[str, str]:
-    """The ``Action.Submit`` data of a button; it comes back as the click's ``value``."""
+    """The data of a button; it comes back in the click's invoke (or, from a client that
+    predates Universal Actions, as an ``Action.Submit`` message's ``value``)."""
     return {"command": choice.command, "label": choice.label}
+
+
+def form_data(form: Form) -> dict[str, Any]:
+    """What a form's button carries to ``task/fetch`` and its dialog back to ``task/submit``."""
+    return {
+        "title": cut(form.title, HEADLINE_LIMIT),
+        "prompt": cut(form.prompt, HEADLINE_LIMIT),
+        "command": form.command,
+        "max": form.max_length,
+    }
+
+
+def has_controls(card: Element) -> bool:
+    """Whether ``card`` offers anything to click, pick or fill in."""
+    return any(True for _ in _controls(card))
 
 
 # --------------------------------------------------------------------------- card
@@ -142,6 +175,8 @@ def _card(reply: Reply, caps: Caps, outcome: str | None, *, cut_note: bool) -> E
     body: list[Element] = []
     if outcome:
         body.append(_text_block(outcome, italic=True, subtle=True))
+    if reply.echo_line:
+        body.extend(_lines(reply.echo_line, caps, subtle=True, small=True))
     body.extend(_head(reply, caps))
     if reply.fields:
         body.append(_facts(reply.fields[: caps.fields], caps))
@@ -151,15 +186,19 @@ def _card(reply: Reply, caps: Caps, outcome: str | None, *, cut_note: bool) -> E
         body.append(_code(reply.code, caps))
     for chart in reply.charts:
         body.extend(_chart(chart))
+    for index, menu in enumerate(reply.menus):
+        body.extend(_menu(menu, index))
     shown, listed = _split_choices(reply.choices)
-    if listed:
-        body.append(_more_commands(listed))
+    forms, hinted = _split_forms(reply.forms, MAX_ACTIONS - len(shown))
+    if listed or hinted:
+        body.append(_more_commands([c.command for c in listed] + [f.hint for f in hinted]))
     if reply.shown_footer:
         body.extend(_lines(reply.shown_footer, caps, subtle=True, small=True))
     if cut_note:
         body.append(_text_block(CUT_NOTICE, italic=True, subtle=True, small=True))
     fallback = markdown_literal(cut(quote_code(reply.plain_text()), FALLBACK_LIMIT))
-    return _envelope(body, [_action(choice) for choice in shown], fallback=fallback)
+    actions = [_action(choice) for choice in shown] + [_form_action(form) for form in forms]
+    return _envelope(body, actions, fallback=fallback)
 
 
 def _envelope(body: list[Element], actions: list[Element], *, fallback: str) -> Element:
@@ -286,10 +325,17 @@ def _split_choices(choices: Sequence[Choice]) -> tuple[list[Choice], list[Choice
     return usable[:MAX_ACTIONS], usable[MAX_ACTIONS:]
 
 
+def _split_forms(forms: Sequence[Form], room: int) -> tuple[list[Form], list[Form]]:
+    usable = [f for f in forms if len(f.command) <= COMMAND_LIMIT]
+    room = max(room, 0)
+    return usable[:room], usable[room:]
+
+
 def _action(choice: Choice) -> Element:
     action: Element = {
-        "type": "Action.Submit",
+        "type": "Action.Execute",
         "title": plain_line(choice.label, ACTION_TITLE_LIMIT) or "Choose",
+        "verb": COMMAND_VERB,
         "data": choice_data(choice),
     }
     style = _ACTION_STYLE[choice.style]
@@ -298,11 +344,55 @@ def _action(choice: Choice) -> Element:
     return action
 
 
-def _more_commands(choices: Sequence[Choice]) -> Element:
+def _form_action(form: Form) -> Element:
+    """A button that opens the form's dialog: Teams sends ``task/fetch`` with this data."""
+    return {
+        "type": "Action.Submit",
+        "title": plain_line(form.label, ACTION_TITLE_LIMIT) or "Open",
+        "data": {"msteams": {"type": "task/fetch"}, "form": form_data(form)},
+    }
+
+
+def menu_input_id(index: int) -> str:
+    return f"menu{index}"
+
+
+def _menu(menu: Menu, index: int) -> list[Element]:
+    """A compact choice set and its button; the pick is the option's index in the data."""
+    options = [o for o in menu.options if o.command.strip() and len(o.command) <= COMMAND_LIMIT][
+        :MAX_MENU_OPTIONS
+    ]
+    if not options:
+        return []
+    label = plain_line(menu.label, HEADLINE_LIMIT) or MENU_BUTTON
+    choice_set: Element = {
+        "type": "Input.ChoiceSet",
+        "id": menu_input_id(index),
+        "style": "compact",
+        "label": label,
+        "placeholder": label,
+        "choices": [
+            {"title": plain_line(o.label, ACTION_TITLE_LIMIT) or o.command, "value": str(i)}
+            for i, o in enumerate(options)
+        ],
+    }
+    button: Element = {
+        "type": "Action.Execute",
+        "title": MENU_BUTTON,
+        "verb": COMMAND_VERB,
+        "data": {
+            "menu": menu_input_id(index),
+            "options": [[o.label, o.command] for o in options],
+        },
+    }
+    return [choice_set, {"type": "ActionSet", "actions": [button]}]
+
+
+def _more_commands(commands: Sequence[str]) -> Element:
     runs = [_run("More: ", subtle=True)]
-    for index, choice in enumerate(choices):
-        runs.append(_run(choice.command, monospace=True))
-        if index < len(choices) - 1:
+    for index, command in enumerate(commands):
+        runs.append(_run(command, monospace=True))
+        if index < len(commands) - 1:
             runs.append(_run(", ", subtle=True))
     return _rich(runs)
 
@@ -348,6 +438,18 @@ def _text_block(
     text: str, *, subtle: bool = False, small: bool = False, italic: bool = False
 ) -> Element:
     return _rich([_run(text, subtle=subtle, small=small, italic=italic)])
+
+
+def _controls(node: Any) -> Iterator[Element]:
+    if isinstance(node, dict):
+        if node.get("type") in ("Action.Execute", "Action.Submit", "Input.ChoiceSet"):
+            yield node
+        for key, value in node.items():
+            if key != "refresh":
+                yield from _controls(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _controls(item)
 
 
 def _image_urls(node: Any) -> Iterator[str]:

@@ -15,9 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from zoneinfo import ZoneInfo
 
 from bot.core.admission import (
     DEFAULT_HEAVY_WAIT_SECONDS,
@@ -27,7 +25,6 @@ from bot.core.admission import (
 )
 from bot.core.errors import ConfigError
 from bot.core.redact import redact_url
-from intents.model import METRICS
 from storage.sql.timeouts import DatabaseTimeouts
 
 if TYPE_CHECKING:
@@ -54,73 +51,56 @@ ENV_NAMES: tuple[str, ...] = (
 )
 
 
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
 _DATABASE_BACKENDS = ("postgres", "postgresql", "sqlite")
 
 
-class FileSettings(BaseModel):
-    """The YAML file's schema. Unknown keys are errors, so a typo is caught at start-up."""
+@dataclass(frozen=True)
+class FileSettings:
+    """The YAML file's settings and their defaults. A file is checked against
+    :class:`bot.app.config_file.FileSchema` (types, bounds, unknown keys are errors, so a typo
+    is caught at start-up) before it becomes one of these; without a file there is nothing
+    to check, and pydantic is not even imported (start-up time, bench/RESULTS_STARTUP.md)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    catalog: dict[str, str] = Field(default_factory=dict)
+    catalog: dict[str, str] = field(default_factory=dict)
     target_labels: tuple[str, ...] = ("instance", "job", "service")
-    prometheus_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    prometheus_max_concurrency: int = Field(default=20, ge=1, le=1000)
+    prometheus_timeout_seconds: float = 10.0
+    prometheus_max_concurrency: int = 20
     """Prometheus calls in flight at once per replica (more wait, briefly, for a turn)."""
-    prometheus_queue_seconds: float = Field(default=2.0, ge=0, le=60)
+    prometheus_queue_seconds: float = 2.0
     """How long a call may wait for a turn before the bot answers "busy, try again"."""
-    max_turns_in_flight: int = Field(default=DEFAULT_MAX_TURNS, ge=1, le=10_000)
+    max_turns_in_flight: int = DEFAULT_MAX_TURNS
     """Messages answered at once per replica; past it (after ``turn_queue_seconds``) the
     answer is "busy, try again" and nothing is run."""
-    turn_queue_seconds: float = Field(default=DEFAULT_TURN_WAIT_SECONDS, ge=0, le=60)
-    max_heavy_in_flight: int = Field(default=DEFAULT_MAX_HEAVY, ge=1, le=1000)
+    turn_queue_seconds: float = DEFAULT_TURN_WAIT_SECONDS
+    max_heavy_in_flight: int = DEFAULT_MAX_HEAVY
     """Charts, anomaly reports and forecasts worked on at once per replica (a smaller lane
     inside the turns); past it (after ``heavy_queue_seconds``) "busy, try again"."""
-    heavy_queue_seconds: float = Field(default=DEFAULT_HEAVY_WAIT_SECONDS, ge=0, le=60)
-    dependency_check_interval_seconds: float = Field(default=15.0, ge=1, le=3600)
+    heavy_queue_seconds: float = DEFAULT_HEAVY_WAIT_SECONDS
+    dependency_check_interval_seconds: float = 15.0
     """How often ``serve`` checks every dependency for ``smartcloudops_dependency_up``."""
-    default_range_seconds: int = Field(default=3600, ge=60, le=90 * 86400)
-    context_ttl_seconds: int = Field(default=3600, ge=60)
-    history_limit: int = Field(default=10, ge=1, le=100)
+    default_range_seconds: int = 3600
+    context_ttl_seconds: int = 3600
+    history_limit: int = 10
     chart_dir: str = "smartcloudops-charts"
     demo_seed: int = 7
-    alertmanager_token: str | None = Field(default=None, repr=False)
+    alertmanager_token: str | None = field(default=None, repr=False)
     development_mode: bool = False
-    discord_prefix: str | None = Field(default=None, min_length=1, max_length=10)
+    discord_prefix: str | None = None
     #: The raw ``policy:`` and ``schedules:`` sections; read the typed, parsed-once
     #: :attr:`Settings.policy` and :attr:`Settings.schedules` instead.
-    policy: dict[str, Any] = Field(default_factory=dict)
-    schedules: dict[str, Any] = Field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)
+    schedules: dict[str, Any] = field(default_factory=dict)
     timezone: str = "UTC"
     """Where people mean "yesterday", "since 3am" and "last Tuesday" (an IANA name)."""
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
     """One JSON object per line, or text; ``auto``: JSON for ``serve``, text otherwise."""
-    database: DatabaseTimeouts = Field(default_factory=DatabaseTimeouts)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            hint = "use an IANA name like Europe/Berlin"
-            raise ValueError(f"unknown timezone {value!r}; {hint}") from None
-        return value
+    database: DatabaseTimeouts = field(default_factory=DatabaseTimeouts)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-    @field_validator("log_level")
-    @classmethod
-    def _known_log_level(cls, value: str) -> str:
-        level = value.strip().upper()
-        if level not in _LOG_LEVELS:
-            raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
-        return level
 
 
 @dataclass(frozen=True)
@@ -353,9 +333,11 @@ def _split(name: str, raw: str) -> urllib.parse.SplitResult:
 def _load_file(path: str | None) -> FileSettings:
     if path is None:
         return FileSettings()
-    # Imported here: YAML is only needed to read a file, and costs start-up time without one
-    # (see bench/RESULTS_STARTUP.md).
+    # Imported here: YAML and the file's schema (pydantic) are only needed to read a file,
+    # and cost start-up time without one (see bench/RESULTS_STARTUP.md).
     import yaml
+
+    from bot.app.config_file import check_file
 
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
@@ -365,19 +347,4 @@ def _load_file(path: str | None) -> FileSettings:
         raise ConfigError(f"SMARTCLOUDOPS_CONFIG: {path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"SMARTCLOUDOPS_CONFIG: {path} must hold a mapping at the top level")
-    try:
-        settings = FileSettings.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(_describe(path, exc)) from None
-    unknown = sorted(set(settings.catalog) - set(METRICS))
-    if unknown:
-        raise ConfigError(
-            f"{path}: catalog.{unknown[0]}: unknown metric; use one of {', '.join(METRICS)}"
-        )
-    return settings
-
-
-def _describe(path: str, exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    key = ".".join(str(part) for part in first["loc"])
-    return f"{path}: {key}: {first['msg']}"
+    return check_file(path, raw)

@@ -19,19 +19,23 @@ from bot.app.registry import build_registry
 from bot.core.admission import Admission
 from bot.core.dispatcher import Dispatcher
 from bot.core.ports import ChannelPoster, ContextStore, DedupeStore, IntentParserPort, Publisher
+from bot.core.sharing import PrivateAnswers
 from bot.core.telemetry import Telemetry
 from bot.features.access.ports import RateLimiter
-from bot.features.access.tenants import TenantGate
 from bot.features.alerts.alerting import Alerting
 from bot.features.anomaly.ports import AnomalyDetector
 from bot.features.forecast.ports import Forecaster
 from bot.features.metrics.ports import AlertSource, MetricsSource
 from bot.features.metrics.targets import TargetDirectory
-from bot.features.remediation.service import RemediationService
 
 if TYPE_CHECKING:  # the core never imports redis at run time
     from aiohttp import web
     from redis.asyncio import Redis
+
+    from adapters.teams.factory import TeamsOptions
+    from bot.app.deferred import Later
+    from bot.features.access.tenants import TenantGate
+    from bot.features.remediation.service import RemediationService
 
 
 @dataclass
@@ -54,8 +58,9 @@ class Services:
     redis: Redis | None = None
     #: Proactive posting, one per enabled platform (adapters append theirs in ``plugin``).
     posters: dict[str, ChannelPoster] = field(default_factory=dict)
-    #: Guarded remediation (policy, audit store, executors); None only in hand-built test rigs.
-    remediation: RemediationService | None = None
+    #: Guarded remediation (policy, audit store, executors), built at start-up when there is
+    #: a policy or a database to check, else at its first use; None only in hand-built rigs.
+    remediation: Later[RemediationService] | None = None
     #: Posts notifications (alerts, findings, digests) to subscribed channels, once per channel
     #: across replicas, and edits them in place; None only in hand-built test rigs.
     publisher: Publisher | None = None
@@ -65,9 +70,14 @@ class Services:
 
 @contextlib.asynccontextmanager
 async def open_services(
-    settings: Settings, *, telemetry: Telemetry | None = None
+    settings: Settings,
+    *,
+    telemetry: Telemetry | None = None,
+    teams_options: TeamsOptions | None = None,
 ) -> AsyncIterator[Services]:
-    """Build every service from ``settings``; close them all when the block exits."""
+    """Build every service from ``settings``; close them all when the block exits.
+    ``teams_options`` tunes the Teams adapter (tests give it a click deadline that never
+    passes, so an end-to-end click is answered with its result however loaded the machine)."""
     async with contextlib.AsyncExitStack() as stack:
         telemetry = telemetry or Telemetry()
         checks: list[DependencyCheck] = []
@@ -77,7 +87,7 @@ async def open_services(
         source = await _metrics_source(settings, stack, checks)
         directory = TargetDirectory(source)
         anomaly = _anomaly_detector(settings)
-        remediation = await _remediation_service(settings, stack, checks, telemetry)
+        remediation = await _remediation(settings, stack, checks, telemetry)
         posters: dict[str, ChannelPoster] = {}
         alerting = await _alerting(settings, stack, posters, checks, telemetry)
         alerts = alerting.alerts_source(source)
@@ -100,7 +110,8 @@ async def open_services(
             registry,
             telemetry,
             history_limit=settings.file.history_limit,
-            gate=TenantGate(remediation.policy.tenants),
+            gate=_tenant_gate(settings),
+            private_answers=_private_answers(redis),
             admission=_admission(settings),
         )
         services = Services(
@@ -122,7 +133,7 @@ async def open_services(
             forecaster=forecaster,
         )
         services.web_plugins.append(_alertmanager_webhook(settings, alerting, telemetry))
-        services.web_plugins.extend(await _platform_plugins(services, stack))
+        services.web_plugins.extend(await _platform_plugins(services, stack, teams_options))
         services.web_plugins.extend(await _scheduler_plugins(services, stack, alerting))
         if checks:
             services.web_plugins.append(_dependency_monitor(settings, telemetry, checks))
@@ -139,6 +150,37 @@ def _admission(settings: Settings) -> Admission:
     )
 
 
+async def _remediation(
+    settings: Settings,
+    stack: contextlib.AsyncExitStack,
+    checks: list[DependencyCheck],
+    telemetry: Telemetry,
+) -> Later[RemediationService]:
+    """The remediation service. With a policy or a database it is built now, so a bad
+    database or executor fails start-up; without either (the console on the embedded
+    defaults) nothing can fail, and it is built when first needed: the policy models
+    (pydantic) cost ~100 ms that ``help`` or a metric never uses."""
+    from bot.app.deferred import Later
+
+    async def build() -> RemediationService:
+        return await _remediation_service(settings, stack, checks, telemetry)
+
+    later = Later(build)
+    if settings.file.policy or settings.database_url:
+        await later.get()
+    return later
+
+
+def _tenant_gate(settings: Settings) -> TenantGate | None:
+    """Refuses messages from tenants ``policy.tenants`` does not list; without a policy
+    every tenant is served, so there is nothing to check (and no policy to load)."""
+    if not settings.file.policy:
+        return None
+    from bot.features.access.tenants import TenantGate
+
+    return TenantGate(settings.policy.tenants)
+
+
 async def _remediation_service(
     settings: Settings,
     stack: contextlib.AsyncExitStack,
@@ -148,6 +190,7 @@ async def _remediation_service(
     """Policy, audit store (migrated on the way up) and executors for guarded remediation.
     With no actions in the policy and no DATABASE_URL, the store is a throw-away file."""
     from adapters.executors import open_executors
+    from bot.features.remediation.service import RemediationService
     from storage.sql import open_remediation_store
 
     policy = settings.policy
@@ -255,15 +298,17 @@ async def _metrics_source(
 
 
 def _forecaster() -> Forecaster:
-    from ml.forecast.service import ForecastService
+    """The forecaster, imported at its first question (start-up time)."""
+    from bot.app.deferred import DeferredForecaster
 
-    return ForecastService()
+    return DeferredForecaster()
 
 
 def _anomaly_detector(settings: Settings) -> AnomalyDetector:
-    from ml.anomaly.service import AnomalyService
+    """The anomaly detector, imported at its first question (start-up time)."""
+    from bot.app.deferred import DeferredAnomalyDetector
 
-    return AnomalyService()
+    return DeferredAnomalyDetector()
 
 
 def _rate_limiter(redis: Redis | None) -> RateLimiter:
@@ -277,6 +322,16 @@ def _rate_limiter(redis: Redis | None) -> RateLimiter:
     return RedisRateLimiter(redis)
 
 
+def _private_answers(redis: Redis | None) -> PrivateAnswers:
+    """Private answers kept for ``share``: in Redis when there is one, so a Share click that
+    reaches another replica still finds the answer."""
+    if redis is None:
+        return PrivateAnswers()
+    from storage.redis_answers import RedisAnswerStore
+
+    return PrivateAnswers(store=RedisAnswerStore(redis))
+
+
 def _dedupe_store(redis: Redis | None) -> DedupeStore:
     if redis is None:
         from storage.dedupe import InMemoryDedupeStore
@@ -288,7 +343,7 @@ def _dedupe_store(redis: Redis | None) -> DedupeStore:
 
 
 async def _platform_plugins(
-    services: Services, stack: contextlib.AsyncExitStack
+    services: Services, stack: contextlib.AsyncExitStack, teams_options: TeamsOptions | None
 ) -> list[WebPlugin]:
     """The web routes (and background tasks) of every platform whose credentials are set.
 
@@ -306,7 +361,10 @@ async def _platform_plugins(
     for module_name, on in enabled.items():
         if on:
             module = importlib.import_module(module_name)
-            plugins.append(await module.plugin(services, stack))
+            if module_name.endswith(".teams") and teams_options is not None:
+                plugins.append(await module.plugin(services, stack, options=teams_options))
+            else:
+                plugins.append(await module.plugin(services, stack))
     return plugins
 
 
@@ -341,7 +399,7 @@ async def _scheduler_plugins(
         anomaly=services.anomaly,
         forecaster=services.forecaster,
         episodes=episodes,
-        actions=services.remediation,
+        actions=await services.remediation.get() if services.remediation else None,
         alert_history=RecordedAlerts(recorded) if recorded is not None else None,
         silences=AlertmanagerSilences(feed) if feed is not None else None,
         telemetry=services.telemetry,

@@ -1,4 +1,4 @@
-"""Conversation memory over a :class:`~bot.ports.ContextStore`: what the parser sees as
+"""Conversation memory over a :class:`~bot.core.ports.ContextStore`: what the parser sees as
 history, and which turns are kept for follow-ups. Shared by the dispatcher and
 ``smartcloudops parse`` so both resolve follow-ups the same way.
 

@@ -29,12 +29,13 @@ from bot.core.admission import LANES, Admission
 from bot.core.conversation import ConversationMemory
 from bot.core.correlation import correlated
 from bot.core.errors import DependencyError, Overloaded, UserError
-from bot.core.model import IncomingMessage, Reply, Severity, Visibility
+from bot.core.model import Choice, IncomingMessage, Menu, Reply, Severity, Visibility
 from bot.core.ports import ContextStore, IntentParserPort
 from bot.core.registry import HandlerSpec, Registry, Request
 from bot.core.sharing import PrivateAnswers
 from bot.core.telemetry import Telemetry
-from intents.model import STATE_CHANGING, Intent, IntentName
+from intents.canonical import canonical_command
+from intents.model import INTENT_SLOTS, STATE_CHANGING, Intent, IntentName
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class Dispatcher:
             intent, newly_down = await self.parse(message, at)
             parsed = True
             if intent.name is IntentName.SHARE:
-                reply = self._private.share(message)
+                reply = await self._private.share(message)
             else:
                 spec = self._registry.get(intent.name) or self._registry.get(IntentName.UNKNOWN)
                 reply = _visible(await self._run(spec, Request(message, intent, cid)), intent.name)
@@ -144,6 +145,7 @@ class Dispatcher:
             kind = "user"
             text = exc.message if not exc.hint else f"{exc.message}\n{exc.hint}"
             reply = Reply(text=text, severity=Severity.WARNING, visibility=Visibility.PRIVATE)
+            reply = _which_target(reply, exc.candidates, intent)
         except Overloaded as exc:
             kind = "busy"
             reply = self._busy(message.platform, exc, cid, count=False)
@@ -170,7 +172,7 @@ class Dispatcher:
         self._observe(message.platform, intent.name, kind, started)
         reply = self._finish(_echoed(reply, intent), cid, newly_down)
         if reply.private:
-            self._private.keep(message, reply)
+            await self._private.keep(message, reply)
         return reply
 
     async def _run(self, spec: HandlerSpec | None, request: Request) -> Reply:
@@ -214,6 +216,25 @@ def _visible(reply: Reply, name: IntentName) -> Reply:
     if name in PRIVATE_INTENTS and not reply.private:
         return dataclasses.replace(reply, visibility=Visibility.PRIVATE)
     return reply
+
+
+WHICH_TARGET = "Which target?"
+
+
+def _which_target(reply: Reply, candidates: tuple[str, ...], intent: Intent) -> Reply:
+    """Offer the same command with each known target that fits what was typed ("Which
+    target?"): a menu for several, a button for one. Each option is an ordinary command sent
+    by whoever picks it, so a state-changing pick goes through the policy like typing it."""
+    if "target" not in INTENT_SLOTS[intent.name] or "targets" in intent.slots:
+        return reply
+    options = tuple(
+        Choice(name, command)
+        for name in dict.fromkeys(candidates)
+        if (command := canonical_command(intent.name.value, {**intent.slots, "target": name}))
+    )
+    if len(options) > 1:
+        return dataclasses.replace(reply, menus=(*reply.menus, Menu(WHICH_TARGET, options)))
+    return dataclasses.replace(reply, choices=(*reply.choices, *options))
 
 
 def _echoed(reply: Reply, intent: Intent) -> Reply:

@@ -24,12 +24,19 @@ class SmartCloudOpsError(Exception):
 
 
 class UserError(SmartCloudOpsError):
-    """An error whose message is written for the chat user, with what to do next."""
+    """An error whose message is written for the chat user, with what to do next.
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    ``candidates`` are the known target names that fit what the user typed ("web" for
+    ``web-1`` and ``web-2``, a near miss): the dispatcher offers the same command with each
+    of them ("Which target?"), so nobody has to retype it and nothing is guessed."""
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, candidates: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.candidates = candidates
 
 
 class NotFoundError(UserError):

@@ -106,6 +106,30 @@ def format_when(timestamp: float, now: float) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def format_between(start: float, end: float, now: float) -> str:
+    """A window of two UTC moments, each as :func:`format_when` shows it, except that an end
+    on another day than the start always names its day: "Mon 00:00 UTC to Tue 00:00 UTC"
+    for yesterday, never "Mon 00:00 UTC to 00:00 UTC", which reads as no time at all."""
+    first, last = format_when(start, now), format_when(end, now)
+    ends = datetime.fromtimestamp(end, tz=UTC)
+    today = datetime.fromtimestamp(now, tz=UTC).date()
+    if ends.date() == today != datetime.fromtimestamp(start, tz=UTC).date():
+        last = ends.strftime("%a %H:%M UTC")
+    return f"{first} to {last}"
+
+
+def value_range(low: float, high: float, unit: str) -> str:
+    """``139-151 ms``: the unit once when both ends share it; one value when they are equal."""
+    a, b = format_value(low, unit), format_value(high, unit)
+    if a == b:
+        return a
+    a_number, _, a_unit = a.partition(" ")
+    b_number, _, b_unit = b.partition(" ")
+    if a_unit == b_unit and a_unit:
+        return f"{a_number}-{b_number} {a_unit}"
+    return f"{a} to {b}" if a_unit or b_unit else f"{a}-{b}"
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters with an ellipsis, on one line."""
     flat = " ".join(text.split())

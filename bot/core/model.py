@@ -110,6 +110,43 @@ class Choice:
     style: ChoiceStyle = ChoiceStyle.DEFAULT
 
 
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """A pick-one list (Slack static select, Discord select menu, Teams choice set). Picking
+    an option sends its ``command`` as the picking user, exactly as a button would; ``label``
+    heads the list ("Silence for...", "Which target?") and is its placeholder."""
+
+    label: str
+    options: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A button that asks for one line of text before it sends a command (Slack modal,
+    Discord modal, Teams task module). ``command`` holds ``{text}`` where the typed text goes
+    (``reason 12 {text}``); the text is sent as the submitting user. ``prompt`` labels the
+    field; ``title`` heads the dialog. A platform without dialogs shows ``hint``: the command
+    to type instead."""
+
+    label: str
+    title: str
+    prompt: str
+    command: str
+    max_length: int = 300
+
+    def __post_init__(self) -> None:
+        if "{text}" not in self.command:
+            raise ValueError("a form's command needs a {text} placeholder")
+
+    def filled(self, text: str) -> str:
+        """The command with the submitted text in place (whitespace folded to one line)."""
+        return self.command.replace("{text}", " ".join(text.split())[: self.max_length])
+
+    @property
+    def hint(self) -> str:
+        return self.command.replace("{text}", "<text>")
+
+
 class Visibility(enum.Enum):
     """Who sees an answer. ``PRIVATE`` answers (help, errors, refusals, "did you mean",
     whoami) are shown only to the asker where the platform can (Slack ephemeral messages,
@@ -129,7 +166,9 @@ class Reply:
     canonical command a state-changing answer acts on ("restart payments"): every renderer
     shows it first, so nobody is left guessing what the bot understood. ``correlation_id`` is
     the turn's id (:mod:`bot.core.correlation`); an error quotes it (:attr:`shown_footer`).
-    ``visibility`` says whether only the asker should see it (see :class:`Visibility`)."""
+    ``visibility`` says whether only the asker should see it (see :class:`Visibility`).
+    ``choices`` (buttons), ``menus`` and ``forms`` all end in a command sent as the person
+    who used them, so they act exactly as typing that command would."""
 
     text: str
     echo: str | None = None
@@ -139,10 +178,20 @@ class Reply:
     code: str | None = None
     charts: tuple[Chart, ...] = ()
     choices: tuple[Choice, ...] = ()
+    menus: tuple[Menu, ...] = ()
+    forms: tuple[Form, ...] = ()
     severity: Severity = Severity.INFO
     footer: str | None = None
     correlation_id: str | None = None
     visibility: Visibility = Visibility.PUBLIC
+
+    @property
+    def echo_line(self) -> str | None:
+        """The first line renderers show on a state-changing answer, refusals included: the
+        command understood, as a code span ("Understood: `restart payments`")."""
+        if not self.echo:
+            return None
+        return f"Understood: `{self.echo.replace('`', '')}`"
 
     @property
     def private(self) -> bool:
@@ -174,6 +223,9 @@ class Reply:
             lines.append(self.code)
         lines.extend(f"[chart: {c.title}]" for c in self.charts)
         lines.extend(f"[{c.label}] -> {c.command}" for c in self.choices)
+        for menu in self.menus:
+            lines.append(f"{menu.label}: " + " | ".join(o.command for o in menu.options))
+        lines.extend(f"[{f.label}] -> {f.hint}" for f in self.forms)
         if self.shown_footer:
             lines.append(self.shown_footer)
         return "\n".join(lines)

@@ -36,6 +36,21 @@ class ContextStore(Protocol):
     async def ping(self) -> None: ...
 
 
+class AnswerStore(Protocol):
+    """Keeps each person's last private answer in a conversation for ``share``
+    (:mod:`bot.core.sharing`), shared by every replica when it is backed by Redis.
+
+    Contract: ``keep`` replaces the answer under ``key`` and forgets it after ``ttl_seconds``;
+    ``take`` returns it and forgets it in one step (of two concurrent takes, one gets it), or
+    None when there is none or it expired. Both raise :class:`bot.core.errors.DependencyError`
+    when the backend is unreachable.
+    """
+
+    async def keep(self, key: str, reply: Reply, ttl_seconds: float) -> None: ...
+
+    async def take(self, key: str) -> Reply | None: ...
+
+
 # --------------------------------------------------------------------------- coordination
 
 

@@ -1,10 +1,14 @@
 """Handler registration: each intent has one handler plus the help text that teaches it.
 
-Help is generated from these specs, so a new handler documents itself.
+Help is generated from these specs, so a new handler documents itself. A feature's help is
+known before its handlers are built (:class:`Help`), so the composition root can register
+specs whose handlers are built at the first message that needs them
+(:func:`built_on_first_use`): a turn pays only for the features it uses.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
@@ -43,6 +47,69 @@ class HandlerSpec:
     def weighs(self, intent: Intent) -> bool:
         """Whether answering ``intent`` goes in the heavy lane."""
         return self.heavy(intent) if callable(self.heavy) else self.heavy
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    """What help says about one intent: a :class:`HandlerSpec` without its handler (and
+    whether it is heavy, which is known before the handler is built, so a spec built at first
+    use is in the right lane from the first message)."""
+
+    intent: IntentName
+    topic: str
+    summary: str
+    examples: tuple[str, ...] = ()
+    heavy: bool | Weighs = False
+
+    def spec(self, handler: Handler) -> HandlerSpec:
+        return HandlerSpec(
+            self.intent, self.topic, self.summary, self.examples, handler, self.heavy
+        )
+
+    @classmethod
+    def of(cls, spec: HandlerSpec) -> Help:
+        return cls(spec.intent, spec.topic, spec.summary, spec.examples, spec.heavy)
+
+
+def built_on_first_use(
+    helps: Iterable[Help],
+    build: Callable[[], Awaitable[Iterable[HandlerSpec]]],
+    finish: Callable[[HandlerSpec], Awaitable[HandlerSpec]] | None = None,
+) -> list[HandlerSpec]:
+    """Specs for ``helps`` whose handlers ``build`` makes at the first message for any of
+    them, once; ``finish`` (say, wrapping in access checks) then readies each intent's spec
+    at the first message for that intent, once. Concurrent first messages wait for the one
+    build; a build that fails is tried again by the next message. ``build`` must give
+    exactly these intents with this help, and ``finish`` keep the help, or it is a
+    programming error."""
+    declared = list(helps)
+    built: dict[IntentName, HandlerSpec] = {}
+    handlers: dict[IntentName, Handler] = {}
+    lock = asyncio.Lock()
+
+    async def handler_for(intent: IntentName) -> Handler:
+        async with lock:
+            if not built:
+                specs = list(await build())
+                if [Help.of(s) for s in specs] != declared:
+                    raise RuntimeError(f"built {specs!r}, declared {declared!r}")
+                built.update((s.intent, s) for s in specs)
+            if intent not in handlers:
+                spec = built[intent]
+                ready = spec if finish is None else await finish(spec)
+                if Help.of(ready) != Help.of(spec):
+                    raise RuntimeError(f"finishing {spec!r} changed its help")
+                handlers[intent] = ready.handler
+        return handlers[intent]
+
+    def deferred(intent: IntentName) -> Handler:
+        async def handle(request: Request) -> Reply:
+            handler = handlers.get(intent) or await handler_for(intent)
+            return await handler(request)
+
+        return handle
+
+    return [help_.spec(deferred(help_.intent)) for help_ in declared]
 
 
 class Registry:

@@ -61,8 +61,8 @@ def to_bins(surprise: FloatArray) -> BinArray:
     scaled -= _LOWEST
     scaled *= _PER_DECADE
     np.floor(scaled, out=scaled)
-    np.clip(scaled, -1, BINS - 2, out=scaled)
-    np.nan_to_num(scaled, copy=False, nan=-1.0)
+    np.fmax(scaled, -1, out=scaled)  # NaN (and -inf) become -1 too
+    np.minimum(scaled, BINS - 2, out=scaled)
     scaled += 1
     out: BinArray = scaled.astype(np.uint8)
     return out

@@ -147,14 +147,17 @@ def compute_components(
     loc: FloatArray = np.concatenate((level.location[:, :, cut:], rest.location), axis=1)
     scale: FloatArray = np.concatenate((level.scale[:, :, cut:], rest.scale), axis=1)
     known: BoolArray = np.concatenate((level.known[:, :, cut:], rest.known), axis=1)
+    z: FloatArray = residual - loc
     with np.errstate(invalid="ignore"):
-        z: FloatArray = np.where(known, np.abs(residual - loc) / scale, 0.0)
-    baseline, band = anchor + loc, scale.copy()
+        np.abs(z, out=z)
+        np.divide(z, scale, out=z)
+    z[~known] = 0.0
+    np.nan_to_num(z, copy=False, posinf=0.0)
+    baseline = anchor + loc
     # A trailing mean is explained against the band of normal values, like the level.
-    baseline[:, _SHIFT], band[:, _SHIFT] = loc[:, 0], scale[:, 0]
+    baseline[:, _SHIFT], scale[:, _SHIFT] = loc[:, 0], scale[:, 0]
     summ: FloatArray = np.concatenate((level.summaries, rest.summaries), axis=2)
-    z = np.nan_to_num(z, posinf=0.0)
-    return Components(shape, row0, z, baseline, band, known, earlier, summ)
+    return Components(shape, row0, z, baseline, scale, known, earlier, summ)
 
 
 def _judge(

@@ -121,6 +121,51 @@ class Detector:
             seasons=self._find_seasons(x, step),
         )
 
+    def fit_many(self, series: Sequence[tuple[FloatArray, FloatArray]]) -> list[FittedState]:
+        """:meth:`fit` of several series; equally long series without gaps are fitted
+        together (the same states as one at a time)."""
+        arrays = [_arrays(t, v) for t, v in series]
+        out: list[FittedState | None] = [None] * len(arrays)
+        groups: dict[int, list[int]] = {}
+        for i, (ts, _) in enumerate(arrays):
+            groups.setdefault(len(ts), []).append(i)
+        for n, members in groups.items():
+            if n < 10 or len(members) < 2:
+                continue
+            ts = np.stack([arrays[i][0] for i in members])
+            values = np.stack([arrays[i][1] for i in members])
+            d = np.diff(ts, axis=1)
+            ok = np.isfinite(values).all(axis=1) & (d > 0).all(axis=1)
+            ok &= ~_counters(values)
+            if ok.any():
+                rows = np.nonzero(ok)[0]
+                states = self._fit_gauges(ts[rows], values[rows], d[rows])
+                for row, state in zip(rows.tolist(), states, strict=True):
+                    out[members[row]] = state
+        return [s if s is not None else self.fit(*arrays[i]) for i, s in enumerate(out)]
+
+    def _fit_gauges(self, ts: FloatArray, x: FloatArray, d: FloatArray) -> list[FittedState]:
+        """:meth:`fit` of gauges of one length without gaps (``(S, n)``; ``d`` their
+        positive row-to-row steps)."""
+        self.fit_count += len(x)
+        steps = _medians(d)
+        floors = 1e-3 * (_medians(np.abs(x)) + 1e-6)
+        return [
+            FittedState(
+                detector=self.name,
+                version=self.version,
+                params=self.params,
+                train_start=float(ts[i, 0]),
+                train_end=float(ts[i, -1]),
+                train_rows=x.shape[1],
+                step_seconds=step,
+                kind="gauge",
+                floor=floor,
+                seasons=self._find_seasons(x[i], step),
+            )
+            for i, (step, floor) in enumerate(zip(steps.tolist(), floors.tolist(), strict=True))
+        ]
+
     def _find_seasons(self, x: FloatArray, step: float) -> tuple[SeasonSpec, ...]:
         """Rhythms whose autocorrelation at their period is convincing for the history there
         is: ``seasonal_min_acf`` with ``seasonal_min_cycles`` periods of history, more with
@@ -167,16 +212,18 @@ class Detector:
         return self.extend_many([(previous, timestamps, values)])[0]
 
     def extend_many(
-        self,
-        series: Sequence[tuple[ScoredSeries, FloatArray, FloatArray]],
-        *,
-        checked: bool = False,
+        self, series: Sequence[tuple[ScoredSeries, FloatArray, FloatArray]]
     ) -> list[ScoredSeries]:
-        """:meth:`extend` of several series, computed together where they allow it.
+        """:meth:`extend` of several series, computed together where they allow it."""
+        return self.append_many([_appended(previous, *_arrays(t, v)) for previous, t, v in series])
 
-        ``checked``: the caller has made sure that each series starts with its previous
-        rows (the memo builds them so), which is then not compared again."""
-        plans = [_continuation(previous, *_arrays(t, v), checked) for previous, t, v in series]
+    def append_many(
+        self, series: Sequence[tuple[ScoredSeries, FloatArray, FloatArray]]
+    ) -> list[ScoredSeries]:
+        """:meth:`extend` of several series given only the rows that follow ``previous``'s
+        (``(previous, new timestamps, new values)``), computed together where they allow
+        it. Series scored together before are extended as the batch they were."""
+        plans = [_continuation(previous, *_arrays(t, v)) for previous, t, v in series]
         jobs = [plan for plan in plans if isinstance(plan, Job)]
         scored = iter(score_jobs(jobs))
         return [next(scored) if isinstance(plan, Job) else plan for plan in plans]
@@ -215,29 +262,59 @@ class Detector:
         return sorted(c for c in cuts if c <= n) or [n]
 
 
+def _medians(x: FloatArray) -> FloatArray:
+    """``np.median`` of each row of ``x`` (``(S, n)``, no NaN), from one partition."""
+    n = x.shape[1]
+    if n % 2:
+        out: FloatArray = np.partition(x, n // 2, axis=1)[:, n // 2]
+        return out
+    part = np.partition(x, (n // 2 - 1, n // 2), axis=1)
+    mean: FloatArray = np.mean(part[:, n // 2 - 1 : n // 2 + 1], axis=1)
+    return mean
+
+
+def _counters(values: FloatArray) -> npt.NDArray[np.bool_]:
+    """:func:`looks_like_counter` of each row of ``values`` (``(S, n)``, all finite)."""
+    n = values.shape[1]
+    d = np.diff(values, axis=1)
+    drops = d < 0
+    reset = values[:, 1:] <= 0.1 * values[:, :-1]
+    out: npt.NDArray[np.bool_] = (
+        (values.min(axis=1) >= 0)
+        & ((d > 0).mean(axis=1) >= 0.5)
+        & (drops.sum(axis=1) <= 0.01 * (n - 1) + 1)
+        & (reset | ~drops).all(axis=1)
+    )
+    return out if n >= 10 else np.zeros(len(values), dtype=bool)
+
+
 def _arrays(timestamps: FloatArray, values: FloatArray) -> tuple[FloatArray, FloatArray]:
     return np.asarray(timestamps, dtype=np.float64), np.asarray(values, dtype=np.float64)
 
 
-def _continuation(
-    previous: ScoredSeries, ts: FloatArray, values: FloatArray, checked: bool
-) -> Job | ScoredSeries:
-    """What scoring ``ts``/``values`` as a continuation of ``previous`` takes: nothing (the
-    same rows: ``previous`` itself) or a job; ``ValueError`` when it does not continue."""
+def _appended(
+    previous: ScoredSeries, ts: FloatArray, values: FloatArray
+) -> tuple[ScoredSeries, FloatArray, FloatArray]:
+    """The rows of ``ts``/``values`` after ``previous``'s; ``ValueError`` when the first
+    ones are not exactly ``previous``'s rows."""
     m = len(previous.timestamps)
-    if previous.carry is None:
-        raise ValueError("previous was not scored with a fixed state; cannot extend it")
     if len(ts) < m or not (
-        checked
-        or (
-            np.array_equal(ts[:m], previous.timestamps)
-            and np.array_equal(values[:m], previous.values, equal_nan=True)
-        )
+        np.array_equal(ts[:m], previous.timestamps)
+        and np.array_equal(values[:m], previous.values, equal_nan=True)
     ):
         raise ValueError("the series does not continue the previously scored rows")
-    if len(ts) == m:
+    return previous, ts[m:], values[m:]
+
+
+def _continuation(previous: ScoredSeries, ts: FloatArray, values: FloatArray) -> Job | ScoredSeries:
+    """What scoring the rows ``ts``/``values`` after ``previous``'s takes: nothing (no new
+    rows: ``previous`` itself) or a job."""
+    if previous.carry is None:
+        raise ValueError("previous was not scored with a fixed state; cannot extend it")
+    if len(ts) == 0:
         return previous
     if not np.isfinite(previous.values).any():
         # Leading gaps are back-filled from the first finite value, which is new here.
-        return Job(ts, values, previous.state)
+        whole = np.concatenate((previous.timestamps, ts)), np.concatenate((previous.values, values))
+        return Job(*whole, previous.state)
     return Job(ts, values, previous.state, previous)

@@ -27,6 +27,7 @@ earliest detection in a window and charges every further alarm outside it.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -145,14 +146,17 @@ def _strongest(r: FloatArray, known: BoolArray, comps: Components, lenient: Floa
     """Per row, the strongest component after the agreements."""
     shape = comps.shape
     r = _apply_agreements(r, known, shape.names, shape.params)
-    best = np.argmax(r, axis=1)[:, None]
+    best = np.argmax(r, axis=1)
     index = np.array([COMPONENTS.index(name) for name in shape.names], dtype=np.int64)
+    chosen = [best == i for i in range(1, r.shape[1])]
 
     def pick(a: FloatArray) -> FloatArray:
-        out: FloatArray = np.take_along_axis(a, best, axis=1)[:, 0]
+        out = a[:, 0].copy()
+        for i, where in enumerate(chosen, start=1):
+            np.copyto(out, a[:, i], where=where)
         return out
 
-    return Combined(pick(r), index[best[:, 0]], pick(comps.baseline), pick(comps.scale), lenient)
+    return Combined(pick(r), index[best], pick(comps.baseline), pick(comps.scale), lenient)
 
 
 def _apply_agreements(
@@ -224,24 +228,25 @@ def suppress_repeats(
     base = 0 if last is None else last + 1
     calm_run = _run_lengths(scores[base:] < params.rearm_ratio / (1.0 + params.rearm_ratio))
     quiet = max(1, math.ceil(params.rearm_seconds / step)) if step > 0 else 1
+    calm = np.nonzero(calm_run >= quiet)[0].tolist()  # rows ending a long enough calm
     below = max(threshold - SCORE_RESOLUTION, 0.0)
     for i in (start + np.nonzero(scores[start:] >= threshold)[0]).tolist():
-        if last is None or _rearmed(calm_run, last - base, i - base, params.refractory_rows, quiet):
+        if last is None or _rearmed(calm, last - base, i - base, params.refractory_rows, quiet):
             last = i
         else:
             out[i] = min(out[i], below)
     return out
 
 
-def _rearmed(
-    calm_run: npt.NDArray[np.int64], last: int, i: int, refractory: int, quiet: int
-) -> bool:
-    """Whether row ``i`` may alert again after the alert at row ``last`` (both indices into
-    ``calm_run``, the calm run lengths from some row before ``last`` on)."""
+def _rearmed(calm: list[int], last: int, i: int, refractory: int, quiet: int) -> bool:
+    """Whether row ``i`` may alert again after the alert at row ``last``: ``refractory``
+    rows later, or once a calm of ``quiet`` rows lies wholly between them - some row
+    ``j`` with ``last + quiet <= j < i`` ends a run of at least ``quiet`` calm rows
+    (``calm``, sorted; all three are indices from the same row on)."""
     if i - last >= refractory:
         return True
-    since = np.minimum(calm_run[last + 1 : i], np.arange(1, i - last))
-    return bool(since.size) and int(since.max()) >= quiet
+    k = bisect.bisect_left(calm, last + quiet)
+    return k < len(calm) and calm[k] < i
 
 
 def _run_lengths(flags: BoolArray) -> npt.NDArray[np.int64]:

@@ -83,36 +83,95 @@ def strongest_spans_many(
     scored: Sequence[ScoredSeries], threshold: float, since: float | None, limit: int
 ) -> list[list[AnomalySpan]]:
     """:func:`strongest_spans` of each series; the spans of a fleet of equally long series
-    are found together (:func:`span_rows_many`)."""
-    rows = span_rows_many([s.raw for s in scored], threshold)
-    return [_strongest(s, r, threshold, since, limit) for s, r in zip(scored, rows, strict=True)]
+    are found, ranked and chosen together (:func:`span_rows_many`)."""
+    flat = _flat_spans([s.raw for s in scored], threshold)
+    if flat is None:
+        rows = span_rows_many([s.raw for s in scored], threshold)
+        return [
+            _strongest(s, r, threshold, since, limit) for s, r in zip(scored, rows, strict=True)
+        ]
+    n, raw, firsts, lasts = flat
+    out: list[list[AnomalySpan]] = [[] for _ in scored]
+    if len(firsts) == 0 or limit < 1:
+        return out
+    peaks = _peaks(raw, firsts, lasts)
+    series = firsts // n
+    if since is not None:
+        ends = (lasts - series * n - 1).tolist()
+        late = [
+            scored[i].timestamps[hi] >= since for i, hi in zip(series.tolist(), ends, strict=True)
+        ]
+        keep = np.nonzero(late)[0]
+        firsts, lasts, peaks, series = firsts[keep], lasts[keep], peaks[keep], series[keep]
+    # Per series, strongest first; equally strong spans oldest first (a stable order).
+    order = np.lexsort((firsts, -raw[peaks], series))
+    series = series[order]
+    starts = np.searchsorted(series, series)  # where each span's series begins in ``order``
+    chosen = order[np.arange(len(order)) - starts < limit]
+    for i, a, b, peak in zip(
+        (firsts[chosen] // n).tolist(),
+        firsts[chosen].tolist(),
+        lasts[chosen].tolist(),
+        peaks[chosen].tolist(),
+        strict=True,
+    ):
+        base = i * n + 1
+        out[i].append(_explain(scored[i], a - base, b - base, peak - base, threshold))
+    return out
 
 
 def span_rows_many(
     raws: Sequence[np.ndarray], threshold: float = ALERT_THRESHOLD
 ) -> list[list[tuple[int, int]]]:
-    """:func:`span_rows` of each raw-score row, the same spans, for many series at once.
+    """:func:`span_rows` of each raw-score row, the same spans, for many series at once."""
+    flat = _flat_spans(raws, threshold)
+    if flat is None:
+        return [_span_rows(r, threshold) for r in raws]
+    n, _, firsts, lasts = flat
+    out: list[list[tuple[int, int]]] = [[] for _ in raws]
+    for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True):
+        row = a // n
+        out[row].append((a - row * n - 1, b - row * n - 1))
+    return out
 
-    The rows are laid end to end, each between two rows that are never elevated, so no run
-    of elevated rows reaches from one series into the next; hot rows of different series are
-    never grouped together."""
+
+def _flat_spans(
+    raws: Sequence[np.ndarray], threshold: float
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The spans of equally long raw-score rows, found at once: the rows are laid end to
+    end, each between two rows that are never elevated, so no run of elevated rows reaches
+    from one series into the next, and hot rows of different series are never grouped
+    together. Returns the padded row length, the rows laid end to end and the first and
+    last (flat) index of each span, in order; None when the rows cannot be laid so (fewer
+    than two, of different lengths, or a threshold that is not positive)."""
     lengths = {len(r) for r in raws}
     if len(raws) < 2 or len(lengths) != 1 or not threshold > 0:
-        return [_span_rows(r, threshold) for r in raws]
+        return None
     n = lengths.pop() + 2
     padded = np.zeros((len(raws), n))
     padded[:, 1:-1] = raws
     flat = padded.ravel()
     hot = np.nonzero(flat >= threshold)[0]
-    out: list[list[tuple[int, int]]] = [[] for _ in raws]
     if len(hot) == 0:
-        return out
+        return n, flat, hot, hot
     series = hot // n
     cut = np.nonzero((np.diff(hot) > _MERGE_GAP_ROWS) | (np.diff(series) != 0))[0]
     firsts, lasts = hot[np.concatenate(([0], cut + 1))], hot[np.concatenate((cut, [len(hot) - 1]))]
-    for a, b in _widen(flat, firsts, lasts, threshold):
-        row = a // n
-        out[row].append((a - row * n - 1, b - row * n - 1))
+    spans = _widen(flat, firsts, lasts, threshold)
+    a, b = np.array(spans, dtype=np.int64).reshape(-1, 2).T
+    return n, flat, a, b
+
+
+def _peaks(raw: np.ndarray, firsts: np.ndarray, lasts: np.ndarray) -> np.ndarray:
+    """For each span ``firsts[i] .. lasts[i]`` of ``raw``, the index of its first highest
+    row (``np.argmax`` of each span, all at once)."""
+    lengths = lasts - firsts + 1
+    offsets = np.cumsum(lengths) - lengths
+    rows = np.arange(int(lengths.sum())) + np.repeat(firsts - offsets, lengths)
+    values = raw[rows]
+    top = np.maximum.reduceat(values, offsets)
+    at = np.where(values == np.repeat(top, lengths), rows, len(raw))
+    out: np.ndarray = np.minimum.reduceat(at, offsets)
     return out
 
 
@@ -153,7 +212,11 @@ def _widen(
 
 def explain_span(scored: ScoredSeries, lo: int, hi: int, threshold: float) -> AnomalySpan:
     """The span of rows ``lo .. hi`` with what was expected at its peak, in words."""
-    peak = lo + int(np.argmax(scored.raw[lo : hi + 1]))
+    return _explain(scored, lo, hi, lo + int(np.argmax(scored.raw[lo : hi + 1])), threshold)
+
+
+def _explain(scored: ScoredSeries, lo: int, hi: int, peak: int, threshold: float) -> AnomalySpan:
+    """:func:`explain_span` with its peak row known."""
     n = len(scored.raw)
     value = float(scored.scored_values[peak])
     base = float(scored.baseline[peak])
@@ -198,7 +261,7 @@ def describe(
     """One line: what happened, how far from normal, since when and for how long."""
     unit = "/s" if is_rate else ""
     direction = "above" if deviation >= 0 else "below"
-    duration = "still ongoing" if ongoing else f"lasted {format_duration(end - start)}"
+    duration = "still ongoing" if ongoing else f"lasted {_duration(end - start)}"
     return (
         f"{_WHAT.get(driver, driver)}: peaked at {value:.4g}{unit}, {abs(deviation):.1f} robust "
         f"sigma {direction} the expected {low:.4g}-{high:.4g}{unit}; began "
@@ -210,3 +273,9 @@ def describe(
 def format_time(ts: float) -> str:
     """``YYYY-MM-DD HH:MM UTC`` (memoised: the same spans are explained again and again)."""
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@functools.lru_cache(maxsize=4096)
+def _duration(seconds: float) -> str:
+    """:func:`format_duration`, memoised like :func:`format_time`."""
+    return format_duration(seconds)

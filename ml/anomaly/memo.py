@@ -62,7 +62,7 @@ class ScoreMemo:
 
     def score_many(self, detector: Detector, windows: Sequence[Window]) -> list[ScoredSeries]:
         """:meth:`score` of several windows; the series that need computing are computed
-        together (:meth:`Detector.score_many`, :meth:`Detector.extend_many`)."""
+        together (:meth:`Detector.score_many`, :meth:`Detector.append_many`)."""
         plans = [self._plan(w) for w in windows]
         fresh = [p for p in plans if p.result is None and p.previous is None]
         more = [p for p in plans if p.result is None and p.previous is not None]
@@ -71,7 +71,7 @@ class ScoreMemo:
         ):
             plan.finish(full)
         for plan, full in zip(
-            more, detector.extend_many([p.continuation() for p in more], checked=True), strict=True
+            more, detector.append_many([p.continuation() for p in more]), strict=True
         ):
             plan.finish(full)
         for plan in fresh + more:
@@ -167,12 +167,10 @@ class _Plan:
         return w.timestamps, w.values, w.state
 
     def continuation(self) -> tuple[ScoredSeries, FloatArray, FloatArray]:
-        """The remembered rows before the window, then the window."""
+        """The remembered rows and the window's rows after them."""
         assert self.previous is not None
-        head = slice(0, self.start)
-        ts = np.concatenate((self.previous.timestamps[head], self.window.timestamps))
-        values = np.concatenate((self.previous.values[head], self.window.values))
-        return self.previous, ts, values
+        new = slice(len(self.previous.timestamps) - self.start, None)
+        return self.previous, self.window.timestamps[new], self.window.values[new]
 
     def finish(self, full: ScoredSeries) -> None:
         known = len(self.previous.timestamps) if self.previous is not None else 0

@@ -130,7 +130,7 @@ class FittedState:
         return (
             self.detector == DETECTOR_NAME
             and self.version == DETECTOR_VERSION
-            and self.params.fingerprint() == params.fingerprint()
+            and (self.params is params or self.params.fingerprint() == params.fingerprint())
         )
 
     def to_json(self) -> str:
@@ -224,6 +224,35 @@ class ScoreCarry:
             arrays("clean_refs"),
         )
 
+    @classmethod
+    def concatenate(cls, batches: Sequence[ScoreCarry]) -> ScoreCarry:
+        """Batches of same-shaped series, as one batch (series in order)."""
+
+        def arrays(name: str, axis: int = 0) -> npt.NDArray[Any]:
+            return np.concatenate([getattr(c, name) for c in batches], axis=axis)
+
+        return cls(
+            arrays("bins"),
+            arrays("known"),
+            arrays("clean"),
+            arrays("lenient"),
+            arrays("summaries", axis=1),
+            arrays("lenient_refs"),
+            arrays("clean_refs"),
+        )
+
+    def rows(self, lo: int, hi: int) -> ScoreCarry:
+        """Series ``lo:hi`` of a batch, as a batch (views, no copies)."""
+        return ScoreCarry(
+            self.bins[lo:hi],
+            self.known[lo:hi],
+            self.clean[lo:hi],
+            self.lenient[lo:hi],
+            self.summaries[:, lo:hi],
+            self.lenient_refs[lo:hi],
+            self.clean_refs[lo:hi],
+        )
+
     def row(self, i: int) -> ScoreCarry:
         """Series ``i`` of a batch (views, no copies)."""
         return ScoreCarry(
@@ -248,7 +277,8 @@ class ScoredSeries:
     the scored unit: rates for counters); ``driver`` is the index into :data:`COMPONENTS` of
     the strongest component. ``carry`` is what :meth:`Detector.extend` needs to score
     appended rows; it is None when the series was not scored with one fixed state
-    (:meth:`Detector.score_online`).
+    (:meth:`Detector.score_online`). ``origin`` is the batch the series was computed in and
+    its row there, when these arrays are that row (see :class:`ScoredBatch`).
     """
 
     timestamps: FloatArray
@@ -261,3 +291,24 @@ class ScoredSeries:
     driver: npt.NDArray[np.int64]
     state: FittedState = field(compare=False)
     carry: ScoreCarry | None = field(default=None, compare=False, repr=False)
+    origin: tuple[ScoredBatch, int] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScoredBatch:
+    """Series scored together, as computed: the arrays of :class:`ScoredSeries` with a
+    leading series axis, ``(S, n)``, and the carry of the batch.
+
+    Each :class:`ScoredSeries` of a batch is a row of it and knows which
+    (``ScoredSeries.origin``), so that extending the same fleet again takes these arrays
+    as they are instead of stacking a hundred rows of them again."""
+
+    timestamps: FloatArray
+    values: FloatArray
+    scored_values: FloatArray
+    scores: FloatArray
+    raw: FloatArray
+    baseline: FloatArray
+    scale: FloatArray
+    driver: npt.NDArray[np.int64]
+    carry: ScoreCarry

@@ -1,4 +1,5 @@
-"""The bot's forecaster (:class:`bot.ports.Forecaster`): fit, path and crossing of one series,
+"""The bot's forecaster (:class:`bot.features.forecast.ports.Forecaster`): fit, path and crossing
+of one series,
 computed in a worker thread so a forecast never stalls other conversations."""
 
 from __future__ import annotations

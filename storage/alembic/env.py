@@ -9,8 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from storage.sql import alerts, slack  # noqa: F401 - their tables on Base.metadata
-from storage.sql.models import Base
+from storage.sql.schema import every_table
 
 MIGRATION_LOCK_ID = 7_307_001
 
@@ -23,7 +22,7 @@ def run_migrations_online() -> None:
         with engine.connect() as connection:
             context.configure(
                 connection=connection,
-                target_metadata=Base.metadata,
+                target_metadata=every_table(),
                 render_as_batch=connection.dialect.name == "sqlite",
                 compare_type=True,
             )

@@ -21,11 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.errors import DependencyError, NotFoundError
+from bot.core.errors import NotFoundError
 from bot.core.ports import ChannelRef, PostedRef
 from bot.features.alerts.group import key_hash as hash_of
 from bot.features.alerts.model import (
@@ -36,41 +34,26 @@ from bot.features.alerts.model import (
     Subscription,
 )
 from storage.sql.alerts import AlertGroupRow, AlertPostRow, AlertSubscriptionRow
-from storage.sql.bounded import CallBound, bounded
+from storage.sql.bounded import SqlStore, bounded
 from storage.sql.engine import migrated_engine
 from storage.sql.timeouts import DatabaseTimeouts
 
-DEPENDENCY = "database"
-_UNAVAILABLE = "The alert database is unavailable, so nothing was posted or changed."
 _CHANNEL = ("platform", "team_id", "channel_id", "thread_id")
 _FILTER = (*_CHANNEL, "severity", "target")
 
 
-class SqlAlertStore:
+class SqlAlertStore(SqlStore):
     """Subscriptions, posts and groups on one async engine."""
 
     def __init__(
         self, engine: AsyncEngine, *, timeout: float = DatabaseTimeouts().timeout_seconds
     ) -> None:
-        self._engine = engine
-        self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-        self._bound = CallBound(
-            timeout, what="alert database", consequence="nothing was posted or changed"
+        super().__init__(
+            engine,
+            timeout=timeout,
+            what="alert database",
+            consequence="nothing was posted or changed",
         )
-
-    @property
-    def engine(self) -> AsyncEngine:
-        return self._engine
-
-    @property
-    def bound(self) -> CallBound:
-        """The time bound on each call (see :mod:`storage.sql.bounded`)."""
-        return self._bound
-
-    @bounded
-    async def ping(self) -> None:
-        async with self._begin() as conn:
-            await conn.execute(select(1))
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -270,16 +253,6 @@ class SqlAlertStore:
             await conn.execute(statement)
             stored = await _group_row(conn, key_hash)
         return _group(stored)
-
-    # ------------------------------------------------------------------ plumbing
-
-    @contextlib.asynccontextmanager
-    async def _begin(self) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self._engine.begin() as conn:
-                yield conn
-        except (SQLAlchemyError, OSError) as exc:
-            raise DependencyError(DEPENDENCY, _UNAVAILABLE) from exc
 
 
 # ---------------------------------------------------------------------- opening

@@ -17,10 +17,16 @@ the caller would have done with the answer (run a remediation, post an alert) is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.errors import DependencyError
 
@@ -95,3 +101,48 @@ def bounded(
         return await self.bound.run(method(self, *args, **kwargs))
 
     return call
+
+
+class SqlStore:
+    """What every SQL store shares: one async engine, a :class:`CallBound` on each call, a
+    ``ping`` for readiness, and transactions whose driver failures become a
+    :class:`~bot.core.errors.DependencyError` that says what did not happen.
+
+    ``what`` names the database to the user ("remediation database"); ``consequence`` is what
+    a failed call did not do ("nothing was run or changed").
+    """
+
+    def __init__(self, engine: AsyncEngine, *, timeout: float, what: str, consequence: str) -> None:
+        self._engine = engine
+        self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._bound = CallBound(timeout, what=what, consequence=consequence)
+        self._unavailable = f"The {what} is unavailable, so {consequence}."
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
+    def bound(self) -> CallBound:
+        """The time bound on each call (see :mod:`storage.sql.bounded`)."""
+        return self._bound
+
+    @bounded
+    async def ping(self) -> None:
+        async with self._begin() as conn:
+            await conn.execute(select(1))
+
+    @contextlib.asynccontextmanager
+    async def _begin(self, *, integrity_errors: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction; driver failures become ``DependencyError``. With
+        ``integrity_errors`` a constraint violation passes through (for a caller that decides
+        on it, such as a claim)."""
+        try:
+            async with self._engine.begin() as conn:
+                yield conn
+        except IntegrityError as exc:
+            if integrity_errors:
+                raise
+            raise DependencyError(DEPENDENCY, self._unavailable) from exc
+        except (SQLAlchemyError, OSError) as exc:
+            raise DependencyError(DEPENDENCY, self._unavailable) from exc

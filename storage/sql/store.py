@@ -16,15 +16,13 @@ comes back.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.errors import DependencyError
@@ -39,48 +37,34 @@ from bot.features.remediation.model import (
     StoredRequest,
     Tally,
 )
-from storage.sql.bounded import CallBound, bounded
+from storage.sql.bounded import DEPENDENCY, SqlStore, bounded
 from storage.sql.models import ApprovalRow, AuditRow, ExecutionRow, RequestRow
 from storage.sql.timeouts import DatabaseTimeouts
-
-DEPENDENCY = "database"
-_UNAVAILABLE = "The remediation database is unavailable, so nothing was run or changed."
 
 
 class _NotClaimable(Exception):
     """Rolls a claim back when the request is no longer pending."""
 
 
-class SqlRemediationStore:
+class SqlRemediationStore(SqlStore):
     """Implements :class:`bot.features.remediation.ports.RemediationStore` on an async engine."""
 
     def __init__(
         self, engine: AsyncEngine, *, timeout: float = DatabaseTimeouts().timeout_seconds
     ) -> None:
-        self._engine = engine
-        self._dialect = engine.dialect.name
-        self._bound = CallBound(
-            timeout, what="remediation database", consequence="nothing was run or changed"
+        super().__init__(
+            engine,
+            timeout=timeout,
+            what="remediation database",
+            consequence="nothing was run or changed",
         )
-
-    @property
-    def engine(self) -> AsyncEngine:
-        return self._engine
-
-    @property
-    def bound(self) -> CallBound:
-        """The time bound on each call (see :mod:`storage.sql.bounded`)."""
-        return self._bound
-
-    @bounded
-    async def ping(self) -> None:
-        async with self._begin() as conn:
-            await conn.execute(select(1))
 
     # ------------------------------------------------------------------ requests
 
     @bounded
-    async def create(self, draft: RequestDraft, event: AuditEvent) -> StoredRequest:
+    async def create(
+        self, draft: RequestDraft, event: AuditEvent, also: Sequence[AuditEvent] = ()
+    ) -> StoredRequest:
         values = {
             "action": draft.action,
             "target": draft.target,
@@ -98,7 +82,8 @@ class SqlRemediationStore:
         async with self._begin() as conn:
             result = await conn.execute(insert(RequestRow).values(values).returning(RequestRow.id))
             request_id = int(result.scalar_one())
-            await _audit(conn, dataclasses.replace(event, request_id=request_id))
+            for each in (event, *also):
+                await _audit(conn, dataclasses.replace(each, request_id=request_id))
         return _request(request_id, values)
 
     @bounded
@@ -175,7 +160,7 @@ class SqlRemediationStore:
         except IntegrityError as exc:
             if await self._execution_exists(key):
                 return False
-            raise DependencyError(DEPENDENCY, _UNAVAILABLE) from exc
+            raise DependencyError(DEPENDENCY, self._unavailable) from exc
         return True
 
     async def _execution_exists(self, key: str) -> bool:
@@ -224,6 +209,8 @@ class SqlRemediationStore:
             statement = statement.where(AuditRow.action == query.action)
         if query.target is not None:
             statement = statement.where(AuditRow.target == query.target)
+        if query.request_id is not None:
+            statement = statement.where(AuditRow.request_id == query.request_id)
         if query.kinds:
             statement = statement.where(AuditRow.kind.in_([k.value for k in query.kinds]))
         async with self._begin() as conn:
@@ -251,23 +238,10 @@ class SqlRemediationStore:
 
     # ------------------------------------------------------------------ plumbing
 
-    @contextlib.asynccontextmanager
-    async def _begin(self, *, integrity_errors: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A transaction; driver failures become ``DependencyError``. With
-        ``integrity_errors`` a constraint violation passes through (the claim decides on it)."""
-        try:
-            async with self._engine.begin() as conn:
-                yield conn
-        except IntegrityError as exc:
-            if integrity_errors:
-                raise
-            raise DependencyError(DEPENDENCY, _UNAVAILABLE) from exc
-        except (SQLAlchemyError, OSError) as exc:
-            raise DependencyError(DEPENDENCY, _UNAVAILABLE) from exc
-
     def _insert_ignore(self, row: type[ApprovalRow]) -> Any:
-        dialect = postgresql if self._dialect == "postgresql" else sqlite
-        return dialect.insert(row).on_conflict_do_nothing(index_elements=["request_id", "approver"])
+        return self._dialect.insert(row).on_conflict_do_nothing(
+            index_elements=["request_id", "approver"]
+        )
 
 
 def _require_one(rowcount: int) -> None:

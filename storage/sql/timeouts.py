@@ -1,12 +1,15 @@
-"""The bounds on database calls: the ``database:`` section of the configuration file,
-defined here, next to the engines and stores that enforce them."""
+"""The bounds on database calls: the ``database:`` section of the configuration file, kept
+here, next to the engines and stores that enforce them. A plain dataclass, so the defaults
+cost no pydantic at start-up; the allowed range of each value is checked where a file is
+read (``bot.app.config_file``)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import dataclass
 
 
-class DatabaseTimeouts(BaseModel):
+@dataclass(frozen=True)
+class DatabaseTimeouts:
     """Bounds on every database call, in seconds (the ``database:`` section of the file).
 
     ``timeout_seconds`` bounds one store call as a whole, whatever the database does, even
@@ -15,9 +18,7 @@ class DatabaseTimeouts(BaseModel):
     (enforced by PostgreSQL, or SQLite's busy wait), waiting for a free pooled connection.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    timeout_seconds: float = Field(default=5.0, gt=0, le=300)
-    connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
-    statement_timeout_seconds: float = Field(default=5.0, gt=0, le=3600)
-    pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    timeout_seconds: float = 5.0
+    connect_timeout_seconds: float = 5.0
+    statement_timeout_seconds: float = 5.0
+    pool_timeout_seconds: float = 5.0

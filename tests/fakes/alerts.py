@@ -52,7 +52,7 @@ class Edit:
 
 @dataclass
 class RecordingPoster:
-    """A :class:`bot.ports.ChannelPoster` for a fake platform. ``fail_next`` posts raise
+    """A :class:`bot.core.ports.ChannelPoster` for a fake platform. ``fail_next`` posts raise
     :class:`AdapterError`; ``delay`` slows every post (to overlap concurrent publishers);
     ``gone`` channels raise :class:`NotFoundError`."""
 

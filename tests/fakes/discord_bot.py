@@ -25,7 +25,17 @@ from bot.app.server import build_web_app
 from bot.app.services import Services
 from bot.app.wiring.discord import build_plugin
 from bot.core.dispatcher import Dispatcher
-from bot.core.model import Chart, Choice, ChoiceStyle, Field, IncomingMessage, Reply, Severity
+from bot.core.model import (
+    Chart,
+    Choice,
+    ChoiceStyle,
+    Field,
+    Form,
+    IncomingMessage,
+    Menu,
+    Reply,
+    Severity,
+)
 from bot.core.ports import DedupeStore
 from bot.core.registry import HandlerSpec, Registry, Request
 from bot.core.telemetry import Telemetry
@@ -78,6 +88,7 @@ WORDS = {
     "long": IntentName.PROMQL,
     "unknown": IntentName.UNKNOWN,
     "share": IntentName.SHARE,
+    "controls": IntentName.HEALTH,
 }
 """The test's command words and the (real) intents that stand for them."""
 
@@ -153,6 +164,7 @@ class ScriptedCore:
             ("deny", self._approve),
             ("slow", self._slow),
             ("long", self._long),
+            ("controls", self._controls),
             ("unknown", self._echo),
         ]
         return Registry(HandlerSpec(WORDS[name], "test", name, (), h) for name, h in specs)
@@ -190,6 +202,14 @@ class ScriptedCore:
     async def _long(self, request: Request) -> Reply:
         self._seen(request)
         return Reply(text="Big output below.", code="\n".join(f"line {i:05d}" for i in range(800)))
+
+    async def _controls(self, request: Request) -> Reply:
+        self._seen(request)
+        return Reply(
+            text="Pick one, or say why.",
+            menus=(Menu("Which target?", (Choice("web-1", "approve 1"), Choice("web", "deny 2"))),),
+            forms=(Form("Add reason", "Reason for #12", "Why?", "reason 12 {text}"),),
+        )
 
     async def _echo(self, request: Request) -> Reply:
         self._seen(request)

@@ -238,6 +238,25 @@ class FakeDiscord:
         data["message"] = copy.deepcopy(message)
         return data
 
+    def menu_pick(
+        self, message: Json, custom_id: str, value: str, *, user: Json | None = None
+    ) -> Json:
+        """A pick of the option ``value`` in the select ``custom_id`` of ``message``."""
+        data = self.button_click(message, custom_id, user=user)
+        data["data"] |= {"component_type": 3, "values": [value]}
+        return data
+
+    def modal_submit(
+        self, message: Json, custom_id: str, typed: str, *, user: Json | None = None
+    ) -> Json:
+        """A submitted modal (opened from a button of ``message``): one text input."""
+        data = self.button_click(message, custom_id, user=user)
+        text_input = {"type": 4, "id": 2, "custom_id": "text", "value": typed}
+        data["type"] = 5
+        row = {"type": 1, "id": 1, "components": [text_input]}
+        data["data"] = {"custom_id": custom_id, "components": [row]}
+        return data
+
     def _interaction(self, template: str, user: Json | None) -> Json:
         data = load(template)
         data["id"] = self.new_id()

@@ -46,7 +46,8 @@ class PublishLog:
 
 
 class RecordingPublisher:
-    """A :class:`bot.ports.Publisher` that records into a (possibly shared) :class:`PublishLog`.
+    """A :class:`bot.core.ports.Publisher` that records into a (possibly shared)
+    :class:`PublishLog`.
 
     Like the real one, the first publish of a key is a post and later ones are updates; it
     posts to one channel. ``fail`` makes every publish raise (a platform outage).

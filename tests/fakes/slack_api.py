@@ -2,7 +2,8 @@
 
 It serves the Web API methods the bot uses (``auth.test``, ``chat.postMessage``,
 ``chat.postEphemeral``, ``chat.delete``, ``chat.update``, ``files.getUploadURLExternal``, the
-upload URL, ``files.completeUploadExternal``, ``apps.connections.open``, ``oauth.v2.access``),
+upload URL, ``files.completeUploadExternal``, ``apps.connections.open``, ``oauth.v2.access``,
+``views.open``),
 ``response_url`` hooks and a Socket Mode WebSocket. Like bolt-python's
 ``tests/mock_web_api_server``, but async, on a real loopback port, and with switches for rate
 limits (429 + ``Retry-After``) and API errors.
@@ -278,6 +279,11 @@ class FakeSlack:
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"{self.url.replace('http', 'ws', 1)}/socket"}
+        if method == "views.open":
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else dict(view or {})
+            view_id = f"V{next(self._files):08d}"
+            return {"ok": True, "view": view | {"id": view_id, "hash": f"{view_id}.h"}}
         return {"ok": False, "error": "unknown_method"}
 
     async def _upload(self, request: web.Request) -> web.Response:

@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
-from adapters.slack.adapter import Handle, SlackAdapter
+from adapters.slack.adapter import SlackAdapter
 from adapters.slack.factory import EVENTS_PATH, SLACK_ADAPTER_KEY
 from bot.app.config import Settings
 from bot.app.server import build_web_app
@@ -24,6 +24,7 @@ from bot.core.dispatcher import Dispatcher
 from bot.core.model import Chart, Choice, ChoiceStyle, Field, IncomingMessage, Reply, Severity
 from bot.core.ports import DedupeStore
 from bot.core.registry import HandlerSpec, Registry, Request
+from bot.core.responder import Handle
 from bot.core.telemetry import Telemetry
 from intents.model import Intent, IntentName, Turn
 from storage.dedupe import InMemoryDedupeStore

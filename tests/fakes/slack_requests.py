@@ -126,7 +126,9 @@ def block_actions(
     body["response_url"] = response_url
     action = body["actions"][0]
     if blocks is not None:
-        [actions, *_] = [b for b in blocks if b["type"] == "actions"]
+        [actions, *_] = [
+            b for b in blocks if b["type"] == "actions" and b["elements"][0]["type"] == "button"
+        ]
         button = actions["elements"][0]
         body["message"]["blocks"] = blocks
         action |= {"action_id": button["action_id"], "block_id": actions["block_id"],

@@ -60,12 +60,12 @@ def card_texts(card: Any) -> list[str]:
     found: list[str] = []
     if isinstance(card, dict):
         kind = card.get("type")
-        if kind in ("TextRun", "TextBlock", "Action.Submit"):
+        if kind in ("TextRun", "TextBlock", "Action.Submit", "Action.Execute"):
             found.append(str(card.get("text") or card.get("title") or ""))
         if "facts" in card:
             found.extend(f"{f['title']}: {f['value']}" for f in card["facts"])
         for key, value in card.items():
-            if key not in ("facts", "data", "fallbackText"):
+            if key not in ("facts", "data", "fallbackText", "refresh"):
                 found.extend(card_texts(value))
     elif isinstance(card, list):
         for item in card:

@@ -7,7 +7,10 @@ Activities that reach the bot name their connector in ``serviceUrl``; point it a
 - ``POST /v3/conversations/{conversation}/activities``: a new message in a conversation;
 - ``PUT /v3/conversations/{conversation}/activities/{activity}``: an update of a message;
 - ``POST /v3/conversations``: a new conversation (the bot's 1:1 chat with a user), answered
-  with a fresh ``a:personal-…`` id.
+  with a fresh ``a:personal-…`` id;
+- ``PUT /upload/{name}``: a OneDrive upload session as a file consent's ``uploadUrl`` names
+  it (:meth:`FakeBotConnector.upload_url`); the bytes are kept in
+  :attr:`FakeBotConnector.uploads`.
 
 Each call is recorded with its decoded path, body and whether it carried an Authorization
 header; every Adaptive Card received is checked against the 1.5 schema and violations are
@@ -29,6 +32,15 @@ from aiohttp.test_utils import TestServer
 from tests.fakes.teams_cards import card_errors, cards_of
 
 WAIT_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """One file PUT to an upload URL."""
+
+    name: str
+    data: bytes
+    content_range: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,8 @@ class FakeBotConnector:
     def __init__(self) -> None:
         self.calls: list[ConnectorCall] = []
         self.invalid_cards: list[str] = []
+        self.uploads: list[Upload] = []
+        self.upload_status = 201
         self._failures: deque[tuple[int, str | None]] = deque()
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -71,6 +85,7 @@ class FakeBotConnector:
         app.router.add_post(base, self._on_call)
         app.router.add_post(base + "/{activity}", self._on_call)
         app.router.add_put(base + "/{activity}", self._on_call)
+        app.router.add_put("/upload/{name}", self._on_upload)
         self._server = TestServer(app)
 
     async def __aenter__(self) -> FakeBotConnector:
@@ -84,6 +99,10 @@ class FakeBotConnector:
     def url(self) -> str:
         """The ``serviceUrl`` to put in activities (ends with ``/``, as Teams sends it)."""
         return str(self._server.make_url("/"))
+
+    def upload_url(self, name: str) -> str:
+        """Where a file consent's upload goes (what Teams would give as ``uploadUrl``)."""
+        return str(self._server.make_url(f"/upload/{name}"))
 
     def fail_next(self, *statuses: int, retry_after: str | None = None) -> None:
         """Answer the next ``len(statuses)`` calls with these statuses."""
@@ -102,6 +121,12 @@ class FakeBotConnector:
 
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(enough), WAIT_SECONDS)
+
+    async def _on_upload(self, request: web.Request) -> web.Response:
+        data = await request.read()
+        name = request.match_info["name"]
+        self.uploads.append(Upload(name, data, request.headers.get("Content-Range")))
+        return web.json_response({"id": f"item-{name}", "name": name}, status=self.upload_status)
 
     async def _on_call(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -148,3 +148,32 @@ def postgres_server() -> Iterator[PostgresServer]:
     finally:
         server.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+#: A database migrated to the head revision, copied (``CREATE DATABASE ... TEMPLATE``) for
+#: each test that needs one: migrating once per session instead of once per test.
+MIGRATED_TEMPLATE = "sco_migrated_template"
+
+
+@pytest.fixture(scope="session")
+def migrated_template(postgres_server: PostgresServer) -> str:
+    from storage.migrations import upgrade_url
+
+    upgrade_url(postgres_server.create_database(MIGRATED_TEMPLATE))
+    return MIGRATED_TEMPLATE
+
+
+@pytest.fixture
+def migrated_database(postgres_server: PostgresServer, migrated_template: str) -> Iterator[str]:
+    """The URL of a database of this test's own, at the head revision."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield postgres_server.create_database(name, template=migrated_template)
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def fresh_database(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of an empty database of this test's own (nothing migrated)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield postgres_server.create_database(name)
+    postgres_server.drop_database(name)

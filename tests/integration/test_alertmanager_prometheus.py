@@ -35,8 +35,8 @@ async def test_a_prometheus_rule_reaches_the_subscribed_channel_once(
         assert post.channel.channel_id == "C-OPS"
         assert post.reply.title == "Firing: CheckoutErrorBudgetBurn on checkout-api"
         assert "burning its error budget" in post.reply.text
-        assert [c.command for c in post.reply.choices][:1] == [
-            "silence CheckoutErrorBudgetBurn for 1h"
+        assert [c.command for c in post.reply.menus[0].options][:1] == [
+            "silence CheckoutErrorBudgetBurn for 30m"
         ]
         await asyncio.sleep(QUIET_SECONDS)
         assert len(rig.poster.posts) == 1, "Prometheus re-sends every second; posted once"

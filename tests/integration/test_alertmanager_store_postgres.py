@@ -5,70 +5,56 @@ publishing the same alerts at once posting once per channel."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-import storage.sql.alerts  # noqa: F401 - the alert tables on Base.metadata
 from bot.core.model import Reply, Severity
 from bot.core.ports import ChannelRef
 from bot.features.alerts.model import Subscription
-from storage.migrations import upgrade_url
 from storage.sql.alert_store import SqlAlertStore, open_alert_store_at
 from storage.sql.engine import sync_url
-from storage.sql.models import Base
+from storage.sql.schema import every_table
 from tests.fakes.alerts import RecordingPoster
-from tests.harness.postgres import PostgresServer
 from tests.unit.test_alerts_publisher import replica
 from tests.unit.test_alerts_store import NOW, AlertStoreContract
 
 pytestmark = pytest.mark.integration
-
-TEMPLATE = "sco_alerts_template"
-
-
-@pytest.fixture(scope="session")
-def alerts_template(postgres_server: PostgresServer) -> str:
-    upgrade_url(postgres_server.create_database(TEMPLATE))
-    return TEMPLATE
-
-
-@pytest.fixture
-def database(postgres_server: PostgresServer, alerts_template: str) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield postgres_server.create_database(name, template=alerts_template)
-    postgres_server.drop_database(name)
 
 
 class TestPostgresAlertStore(AlertStoreContract):
     concurrent_claims = 50
 
     @pytest.fixture
-    async def store(self, database: str) -> AsyncIterator[SqlAlertStore]:
-        async with open_alert_store_at(database) as store:
+    async def store(self, migrated_database: str) -> AsyncIterator[SqlAlertStore]:
+        async with open_alert_store_at(migrated_database) as store:
             yield store
 
 
-def test_migration_0002_creates_exactly_the_alert_tables(database: str) -> None:
-    engine = create_engine(sync_url(database))
+def test_migration_0002_creates_exactly_the_alert_tables(migrated_database: str) -> None:
+    engine = create_engine(sync_url(migrated_database))
     try:
         with engine.connect() as conn:
-            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+            assert compare_metadata(MigrationContext.configure(conn), every_table()) == []
     finally:
         engine.dispose()
 
 
-async def test_three_replicas_publishing_together_post_once_per_channel(database: str) -> None:
+async def test_three_replicas_publishing_together_post_once_per_channel(
+    migrated_database: str,
+) -> None:
     channels = [ChannelRef("chat", "T1", f"C{n}") for n in range(8)]
     replicas: list[SqlAlertStore] = []
-    async with open_alert_store_at(database) as first:
+    async with open_alert_store_at(migrated_database) as first:
         for channel in channels:
             await first.add_subscription(Subscription(channel, "warning"), NOW)
-        async with open_alert_store_at(database) as second, open_alert_store_at(database) as third:
+        async with (
+            open_alert_store_at(migrated_database) as second,
+            open_alert_store_at(migrated_database) as third,
+        ):
             replicas = [first, second, third]
             posters = [RecordingPoster(delay=0.05) for _ in replicas]
             alerts = [

@@ -192,7 +192,8 @@ async def test_the_button_silence_for_a_target_is_made_on_its_instance(
         await rig.say("C-OPS", "subscribe")
         await rig.fire("InstanceDown", instance="web-2:9100", job="node")
         (post,) = await rig.poster.wait_for_posts()
-        button = next(c for c in post.reply.choices if c.label == "Silence 4h")
+        (menu,) = post.reply.menus
+        button = next(c for c in menu.options if c.label == "4 hours")
         assert button.command == "silence InstanceDown on web-2 for 4h"
         await rig.say("C-OPS", button.command)
         (silence,) = await asyncio.to_thread(rig.am.silences)

@@ -102,7 +102,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 
 def custom_ids(message: Json) -> list[str]:
-    return [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
+    """The buttons' custom ids (not the *Add reason* dialog's ``scf:`` button)."""
+    ids = [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
+    return [i for i in ids if not i.startswith("scf:")]
 
 
 EPHEMERAL = 1 << 6

@@ -74,13 +74,13 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 
 def buttons(blocks: list[dict[str, Any]]) -> list[str]:
-    """The commands behind the buttons a message shows."""
+    """The commands behind the buttons a message shows (not the *Add reason* dialog's)."""
     return [
         element["value"]
         for block in blocks
         if block["type"] == "actions"
         for element in block["elements"]
-        if element.get("type") == "button"
+        if element.get("type") == "button" and element["action_id"].startswith("sco:choice:")
     ]
 
 

@@ -5,12 +5,14 @@ real-shaped activities POSTed to ``/api/messages`` from users keyed by their AAD
 with the fake Bot Connector recording (and schema-checking) every card the bot sends and
 the fake Kubernetes API recording what the executor does.
 
-Every click is an ``Action.Submit`` on the card as the connector last received it (the
-reply, or its latest update), so a card that lost its buttons cannot be clicked again.
+Every click is a Universal Actions invoke (``adaptiveCard/action``) of an ``Action.Execute``
+on the card as the connector last received it (the reply, or its latest update), so a card
+that lost its buttons cannot be clicked again; the clicker's own card is the invoke's answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 from collections.abc import AsyncIterator
@@ -22,7 +24,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.teams.factory import ENDPOINT_KEY
+from adapters.teams.factory import ENDPOINT_KEY, TeamsOptions
 from bot.app.config import Settings
 from bot.app.server import build_web_app
 from bot.app.services import open_services
@@ -80,15 +82,26 @@ class World:
         return replies[-1]
 
     def click(self, card_id: str, command: str, label: str, *, user: User) -> Json:
-        """The activity of ``user`` submitting the button ``command`` on card ``card_id``."""
+        """The invoke of ``user`` clicking the button ``command`` on card ``card_id``."""
+        action = {"type": "Action.Execute", "verb": "command",
+                  "data": {"command": command, "label": label}}  # fmt: skip
         body = payload(
-            "card_click",
+            "card_action",
             service_url=self.connector.url,
             activity_id=self._next_id(),
-            value={"command": command, "label": label},
+            value={"action": action, "trigger": "manual"},
             reply_to_id=card_id,
         )
         return {**body, "from": user.account}
+
+    async def invoke(self, body: Json) -> Json:
+        """POST an invoke; the card its answer shows the invoking user."""
+        response = await self.client.post("/api/messages", json=body)
+        assert response.status == 200
+        answer: Json = await response.json()
+        assert answer["type"] == "application/vnd.microsoft.card.adaptive", answer
+        card: Json = answer["value"]
+        return card
 
     def card(self, card_id: str) -> Json:
         """Card ``card_id`` as Teams shows it now: the latest reply or update with that id."""
@@ -108,17 +121,25 @@ def _posted_id(world: World, reply: ConnectorCall) -> str:
     return f"bot-{created.index(reply) + 1}"
 
 
+async def _never(seconds: float) -> None:
+    """The click deadline never passes here, so every click is answered with its result
+    however loaded the machine is (the late path has its own tests, test_teams_interaction)."""
+    await asyncio.Event().wait()
+
+
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     async with FakeBotConnector() as connector, FakeKubernetesApi() as k8s:
         oncall = (f"teams:{ALICE.aad}", f"teams:{BOB.aad}")
         settings = remediation_settings(Settings(), k8s, tmp_path, oncall)
         settings = dataclasses.replace(
-            settings, file=settings.file.model_copy(update={"development_mode": True})
+            settings, file=dataclasses.replace(settings.file, development_mode=True)
         )
         assert settings.teams_enabled
         assert not settings.teams_app_id
-        async with open_services(settings) as services:
+        async with open_services(
+            settings, teams_options=TeamsOptions(invoke_timer=_never)
+        ) as services:
             app = build_web_app(services.telemetry, services.checks, services.web_plugins)
             async with TestClient(TestServer(app)) as client:
                 yield World(client, app, connector, k8s)
@@ -127,15 +148,16 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 
 def buttons(card: Json) -> list[tuple[str, str]]:
-    """(label, command) of every ``Action.Submit`` on ``card``."""
+    """(label, command) of every command button (``Action.Execute``) on ``card``."""
     found: list[tuple[str, str]] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") == "Action.Submit":
+            if node.get("type") == "Action.Execute" and "command" in node.get("data", {}):
                 found.append((node["title"], node["data"]["command"]))
-            for value in node.values():
-                walk(value)
+            for key, value in node.items():
+                if key != "refresh":
+                    walk(value)
         elif isinstance(node, list):
             for item in node:
                 walk(item)
@@ -160,10 +182,11 @@ def table_rows(card: Json) -> list[str]:
 
 async def test_restart_needs_another_oncall_approval_and_runs_exactly_once(world: World) -> None:
     """Alice's `restart checkout-api` shows a read-only dry run with Approve/Deny buttons;
-    her own and an outsider's submits are refused without touching the cluster and keep the
-    buttons; Bob's submit restarts the Deployment once and the card (updated in place) says
-    who approved and what happened; a redelivered activity or repeated approval changes
-    nothing."""
+    her own and an outsider's clicks are refused without touching the cluster, each shown to
+    the clicker alone (their card says why and offers no Approve) while the shared card keeps
+    its buttons; Bob's click restarts the Deployment once and the shared card (updated in
+    place) says who approved and what happened; a redelivered invoke or repeated approval
+    changes nothing."""
     reply = await world.ask(f"restart {TARGET}", user=ALICE)
     card_id = _posted_id(world, reply)
     card = reply.cards[0]
@@ -177,38 +200,41 @@ async def test_restart_needs_another_oncall_approval_and_runs_exactly_once(world
     assert world.k8s.calls
     assert all(c.method == "GET" for c in world.k8s.calls)
 
-    await world.post(world.click(card_id, approve, approve_label, user=ALICE))
-    card = world.card(card_id)
-    assert "your approval does not count" in shown(card)
-    assert "Alice Smith chose “Approve”" in shown(card)
+    alices = await world.invoke(world.click(card_id, approve, approve_label, user=ALICE))
+    assert "your approval does not count" in shown(alices)
+    assert "Alice Smith chose “Approve”" in shown(alices)
+    assert buttons(alices) == [(deny_label, deny)], "Alice is not offered Approve again"
     assert world.k8s.mutating_calls == []
-    assert buttons(card) == [(approve_label, approve), (deny_label, deny)], (
-        "a refused approval must leave the buttons"
+    assert buttons(world.card(card_id)) == [(approve_label, approve), (deny_label, deny)], (
+        "a refused approval must leave the buttons for everyone else"
     )
+    assert "your approval does not count" not in shown(world.card(card_id))
 
-    await world.post(world.click(card_id, approve, approve_label, user=MALLORY))
-    card = world.card(card_id)
-    assert "not allowed to approve restart" in shown(card)
+    mallorys = await world.invoke(world.click(card_id, approve, approve_label, user=MALLORY))
+    assert "not allowed to approve restart" in shown(mallorys)
     assert world.k8s.mutating_calls == []
-    assert buttons(card) == [(approve_label, approve), (deny_label, deny)]
+    assert buttons(world.card(card_id)) == [(approve_label, approve), (deny_label, deny)]
 
     bobs_click = world.click(card_id, approve, approve_label, user=BOB)
-    await world.post(bobs_click)
+    bobs = await world.invoke(bobs_click)
     [patch] = restart_patches(world.k8s)
     assert patch.content_type == "application/strategic-merge-patch+json"
     assert len(world.k8s.mutating_calls) == 1
     updates = world.connector.of_kind("update")
-    assert [u.activity_id for u in updates] == [card_id] * 3
+    assert [u.activity_id for u in updates] == [card_id]
     assert updates[-1].conversation_id == reply.conversation_id
     card = world.card(card_id)
-    assert "Bob Jones chose “Approve”" in shown(card)
-    assert f"Approved by teams:{BOB.aad}" in shown(card)
-    assert f"restarted deployment {NAMESPACE}/{TARGET}" in shown(card)
-    assert buttons(card) == []
+    for seen in (card, bobs):
+        assert "Bob Jones chose “Approve”" in shown(seen)
+        assert f"Approved by teams:{BOB.aad}" in shown(seen)
+        assert f"restarted deployment {NAMESPACE}/{TARGET}" in shown(seen)
+        assert buttons(seen) == []
+    assert "refresh" not in card
 
     calls_before = len(world.connector.calls)
-    await world.post(bobs_click)  # the connector delivers Bob's activity again
-    assert len(world.connector.calls) == calls_before, "a redelivered activity is answered once"
+    response = await world.client.post("/api/messages", json=bobs_click)  # delivered again
+    assert (await response.json())["type"] == "application/vnd.microsoft.activity.message"
+    assert len(world.connector.calls) == calls_before, "a redelivered invoke is answered once"
     again = await world.ask(f"approve {request_id}", user=BOB)
     assert "already executed" in shown(again.cards[0])
     assert len(restart_patches(world.k8s)) == 1
@@ -221,7 +247,7 @@ async def test_history_shows_the_restart_requested_by_alice_and_approved_by_bob(
     """After the approved restart, `history` lists who requested, approved and ran it."""
     reply = await world.ask(f"restart {TARGET}", user=ALICE)
     [(label, approve), _] = buttons(reply.cards[0])
-    await world.post(world.click(_posted_id(world, reply), approve, label, user=BOB))
+    await world.invoke(world.click(_posted_id(world, reply), approve, label, user=BOB))
     assert len(restart_patches(world.k8s)) == 1
 
     lines = table_rows((await world.ask("history", user=BOB)).cards[0])

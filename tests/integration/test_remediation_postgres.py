@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,7 +16,8 @@ from sqlalchemy import create_engine, inspect, text
 from bot.core.errors import DependencyError
 from storage.migrations import upgrade_url
 from storage.sql.engine import sync_url
-from storage.sql.models import AuditRow, Base, ExecutionRow, RequestRow
+from storage.sql.models import AuditRow, ExecutionRow, RequestRow
+from storage.sql.schema import every_table
 from storage.sql.timeouts import DatabaseTimeouts
 from tests.harness.postgres import PostgresServer
 from tests.harness.require import free_port
@@ -37,22 +36,6 @@ from tests.unit.test_remediation_storage import (
 
 pytestmark = pytest.mark.integration
 
-TEMPLATE = "sco_remediation_template"
-
-
-@pytest.fixture(scope="session")
-def migrated_template(postgres_server: PostgresServer) -> str:
-    """A database migrated to head, copied for each test (CREATE DATABASE ... TEMPLATE)."""
-    upgrade_url(postgres_server.create_database(TEMPLATE))
-    return TEMPLATE
-
-
-@pytest.fixture
-def fresh_database(postgres_server: PostgresServer) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield postgres_server.create_database(name)
-    postgres_server.drop_database(name)
-
 
 class TestPostgresFlow(RemediationFlowContract):
     """The flow contract on PostgreSQL, with a thousand concurrent approvals."""
@@ -60,12 +43,8 @@ class TestPostgresFlow(RemediationFlowContract):
     concurrent_approvals = 1000
 
     @pytest.fixture
-    def database_url(
-        self, postgres_server: PostgresServer, migrated_template: str
-    ) -> Iterator[str]:
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        yield postgres_server.create_database(name, template=migrated_template)
-        postgres_server.drop_database(name)
+    def database_url(self, migrated_database: str) -> str:
+        return migrated_database
 
 
 async def test_replicas_starting_together_migrate_once(fresh_database: str) -> None:
@@ -81,10 +60,12 @@ async def test_replicas_starting_together_migrate_once(fresh_database: str) -> N
     errors = [(await p.communicate())[1].decode() for p in processes]
     assert [p.returncode for p in processes] == [0, 0], errors
     engine = create_engine(sync_url(fresh_database))
-    with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        assert "remediation_executions" in inspect(conn).get_table_names()
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), every_table()) == []
+            assert "remediation_executions" in inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
 
 
 async def test_rows_from_before_scopes_are_out_of_every_chat_scope(fresh_database: str) -> None:
@@ -112,13 +93,6 @@ async def test_nothing_runs_while_the_database_is_down() -> None:
 BOUND = 1.5
 BOUNDED = DatabaseTimeouts(timeout_seconds=BOUND, connect_timeout_seconds=2,
                            statement_timeout_seconds=BOUND, pool_timeout_seconds=BOUND)  # fmt: skip
-
-
-@pytest.fixture
-def migrated_database(postgres_server: PostgresServer, migrated_template: str) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield postgres_server.create_database(name, template=migrated_template)
-    postgres_server.drop_database(name)
 
 
 async def answers_again(world: World) -> None:

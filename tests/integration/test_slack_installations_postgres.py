@@ -6,19 +6,16 @@ database refusing within the bound instead of reporting the workspace as not ins
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-import storage.sql.slack  # noqa: F401 - the Slack tables on Base.metadata
 from bot.core.errors import DependencyError
-from storage.migrations import upgrade_url
 from storage.sql.engine import sync_url
-from storage.sql.models import Base
+from storage.sql.schema import every_table
 from storage.sql.slack_store import TokenCipher, open_slack_oauth_stores
 from storage.sql.timeouts import DatabaseTimeouts
 from tests.harness.postgres import PostgresServer
@@ -34,48 +31,36 @@ from tests.unit.test_slack_installations import (
 
 pytestmark = pytest.mark.integration
 
-TEMPLATE = "sco_slack_template"
-
-
-@pytest.fixture(scope="session")
-def slack_template(postgres_server: PostgresServer) -> str:
-    upgrade_url(postgres_server.create_database(TEMPLATE))
-    return TEMPLATE
-
-
-@pytest.fixture
-def database(postgres_server: PostgresServer, slack_template: str) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield postgres_server.create_database(name, template=slack_template)
-    postgres_server.drop_database(name)
-
 
 class TestPostgresSlackStores(SlackStoreContract):
     @pytest.fixture
-    async def opened(self, database: str) -> AsyncIterator[Opened]:
+    async def opened(self, migrated_database: str) -> AsyncIterator[Opened]:
         async with open_slack_oauth_stores(
-            database, client_id=CLIENT_ID, cipher=TokenCipher(ENCRYPTION_KEY)
+            migrated_database, client_id=CLIENT_ID, cipher=TokenCipher(ENCRYPTION_KEY)
         ) as stores:
-            yield Opened(stores, database)
+            yield Opened(stores, migrated_database)
 
 
-def test_migration_0005_creates_exactly_the_slack_tables(database: str) -> None:
-    engine = create_engine(sync_url(database))
+def test_migration_0005_creates_exactly_the_slack_tables(migrated_database: str) -> None:
+    engine = create_engine(sync_url(migrated_database))
     try:
         with engine.connect() as conn:
-            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+            assert compare_metadata(MigrationContext.configure(conn), every_table()) == []
     finally:
         engine.dispose()
 
 
 async def test_a_hung_database_is_a_dependency_error_within_the_bound(
-    postgres_server: PostgresServer, database: str
+    postgres_server: PostgresServer, migrated_database: str
 ) -> None:
     """Authorization then fails (Bolt answers 500 and Slack delivers again later) rather than
     telling the workspace the app is not installed."""
     timeouts = DatabaseTimeouts(timeout_seconds=1.0)
     async with open_slack_oauth_stores(
-        database, client_id=CLIENT_ID, cipher=TokenCipher(ENCRYPTION_KEY), timeouts=timeouts
+        migrated_database,
+        client_id=CLIENT_ID,
+        cipher=TokenCipher(ENCRYPTION_KEY),
+        timeouts=timeouts,
     ) as stores:
         await stores.installations.async_save(installation(TEAM, TOKEN, at=time.time()))
         with postgres_server.frozen():

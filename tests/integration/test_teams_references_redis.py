@@ -57,3 +57,13 @@ async def test_reference_stored_by_one_replica_is_found_by_another(
     finally:
         await first.aclose()
         await second.aclose()
+
+
+async def test_short_lived_documents_expire_in_redis_and_references_do_not(client: Redis) -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    documents = RedisReferenceStore(client, prefix=prefix, ttl_seconds=3600)
+    references = RedisReferenceStore(client, prefix=prefix + "ref:")
+    await documents.save("view", {"seen": ["a"]})
+    await references.save("conv", {"id": "x"})
+    assert 0 < await client.pttl(prefix + "view") <= 3_600_000
+    assert await client.pttl(prefix + "ref:conv") == -1

@@ -1,5 +1,6 @@
 """Two bot replicas sharing a real Redis: a Teams activity delivered to both is answered once,
-and a team the bot was added to through one replica can be posted to from the other."""
+a team the bot was added to through one replica can be posted to from the other, and a card
+view or an offered file kept by one replica is served by the other."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from bot.app.config import FileSettings, Settings
 from bot.app.server import build_web_app
 from bot.app.services import Services, open_services
 from bot.app.wiring.teams import plugin
-from bot.core.model import Reply
+from bot.core.model import Choice, IncomingMessage, Reply, Table
 from bot.core.ports import ChannelRef
 from storage.dedupe import RedisDedupeStore
 from storage.redis_client import connect
@@ -73,4 +74,67 @@ async def test_two_replicas_share_dedupe_and_references(redis_server: RedisServe
         await other.posters["teams"].post(ChannelRef("teams", TEAM, TEAM), Reply(text="NodeDown"))
         (sent,) = connector.of_kind("send")
         assert "NodeDown" in card_texts(sent.cards[0])
+        assert connector.invalid_cards == []
+
+
+@dataclasses.dataclass
+class ScriptedDispatcher:
+    """The core, scripted: an approval card, a refused own approval, a long table."""
+
+    async def handle(self, message: IncomingMessage) -> Reply:
+        buttons = (Choice("Approve", "approve 12"), Choice("Deny", "deny 12"))
+        if message.text == "approve 12":
+            return Reply("Approval recorded.", choices=buttons)
+        if message.text == "big":
+            rows = tuple((f"web-{i}", "x" * 120) for i in range(600))
+            return Reply("Every host", title="Hosts", table=Table(("host", "detail"), rows))
+        return Reply("Request #12", choices=buttons)
+
+
+async def invoke(http: Client, body: dict[str, Any]) -> Any:
+    response = await http.post("/api/messages", json=body)
+    assert response.status == 200
+    return await response.json()
+
+
+async def test_a_view_or_file_kept_by_one_replica_is_served_by_the_other(
+    redis_server: RedisServer,
+) -> None:
+    """Adele's click lands on one replica, her refresh on the other: she still sees her own
+    view (no Approve). A file offered by one replica is uploaded when the accept reaches the
+    other."""
+    settings = Settings(redis_url=redis_server.url, file=FileSettings(development_mode=True))
+    async with open_services(settings) as services, contextlib.AsyncExitStack() as stack:
+        services = dataclasses.replace(services, dispatcher=ScriptedDispatcher())
+        connector = await stack.enter_async_context(FakeBotConnector())
+        first, _ = await stack.enter_async_context(replica(services, redis_server.url, stack))
+        second, _ = await stack.enter_async_context(replica(services, redis_server.url, stack))
+
+        await deliver(first, mention("restart web-1", service_url=connector.url,
+                                     activity_id=uuid.uuid4().hex))  # fmt: skip
+        card_id = "bot-1"
+        click = payload("card_action", service_url=connector.url, activity_id=uuid.uuid4().hex,
+                        reply_to_id=card_id)  # fmt: skip
+        click["value"]["action"]["data"] = {"command": "approve 12", "label": "Approve"}
+        await invoke(first, click)
+        refresh = payload("card_action", service_url=connector.url, activity_id=uuid.uuid4().hex,
+                          reply_to_id=card_id)  # fmt: skip
+        refresh["value"] = {
+            "action": {"type": "Action.Execute", "verb": "refresh", "data": {"card": card_id}},
+            "trigger": "automatic",
+        }
+        mine = (await invoke(second, refresh))["value"]
+        titles = [a["title"] for a in mine.get("actions", [])]
+        assert titles == ["Deny"]
+        assert "You chose “Approve”." in card_texts(mine)
+
+        await deliver(first, payload("personal_message", service_url=connector.url, text="big",
+                                     activity_id=uuid.uuid4().hex))  # fmt: skip
+        [attachment] = connector.of_kind("reply")[-1].body["attachments"]
+        accept = payload("file_consent", service_url=connector.url, activity_id=uuid.uuid4().hex)
+        accept["value"]["context"] = attachment["content"]["acceptContext"]
+        accept["value"]["uploadInfo"]["uploadUrl"] = connector.upload_url(attachment["name"])
+        await invoke(second, accept)
+        [upload] = connector.uploads
+        assert len(upload.data) == attachment["content"]["sizeInBytes"]
         assert connector.invalid_cards == []

@@ -47,8 +47,22 @@ from tests.harness.alertmanager import TOKEN, AlertmanagerServer
 CORPUS = yaml.safe_load(
     (Path(__file__).parents[1] / "unit" / "data" / "safety_corpus.yaml").read_text()
 )
-NEVER_ACT: list[str] = CORPUS["never_act"]
-COMMANDS: list[dict[str, Any]] = CORPUS["commands"]
+#: Questions about reasons, written with the ``reason`` intent (not blind, unlike the corpus).
+REASON_QUESTIONS = [
+    "reason 12?",
+    "what is the reason for request 12?",
+    "why was request 12 made?",
+    "should I add a reason to 12?",
+    "how do I give a reason for a request",
+    "the reason for 12 was the disk",
+    "don't add a reason to 12",
+]
+NEVER_ACT: list[str] = [*CORPUS["never_act"], *REASON_QUESTIONS]
+COMMANDS: list[dict[str, Any]] = [
+    *CORPUS["commands"],
+    {"text": "reason 12 the pods are stuck", "intent": "reason",
+     "slots": {"request_id": "12", "text": "the pods are stuck"}},
+]  # fmt: skip
 SECRET_ENV = "SMARTCLOUDOPS_TRUST_E2E_SECRET"
 ME = local_user()
 ALICE, BOB = "U0ALICE", "U0BOB"
@@ -110,13 +124,14 @@ class Runbooks:
 class World:
     """Everything a chat command could change, read from outside the bot: the runbook
     service's calls, Alertmanager's active silences, and the database's subscriptions,
-    acknowledgements and denied requests."""
+    acknowledgements, denied requests and reasons given for a request after it was made."""
 
     executions: tuple[str, ...]
     silences: frozenset[str]
     subscriptions: frozenset[str]
     acknowledged: frozenset[str]
     denied: frozenset[int]
+    reasons: frozenset[int]
 
     def changes_since(self, before: World) -> list[str]:
         out = [f"ran {call}" for call in self.executions[len(before.executions) :]]
@@ -126,6 +141,7 @@ class World:
         out += [f"unsubscribed {s}" for s in sorted(before.subscriptions - self.subscriptions)]
         out += [f"acknowledged {s}" for s in sorted(self.acknowledged - before.acknowledged)]
         out += [f"denied #{n}" for n in sorted(self.denied - before.denied)]
+        out += [f"reasoned #{n}" for n in sorted(self.reasons - before.reasons)]
         return out
 
 
@@ -139,6 +155,7 @@ EXPECTED = {
     "subscribe": "subscribed",
     "unsubscribe": "unsubscribed",
     "ack": "acknowledged",
+    "reason": "reasoned",
 }
 
 
@@ -178,7 +195,13 @@ def _read(database: Path) -> dict[str, Any]:
         ).fetchall()
         acked = db.execute("SELECT key_hash FROM alert_groups WHERE acked_by IS NOT NULL")
         denied = db.execute("SELECT id FROM remediation_requests WHERE status = 'denied'")
+        reasons = db.execute(  # a reason said with a request is part of that request
+            "SELECT id FROM audit_events WHERE kind = 'reason' AND correlation_id NOT IN "
+            "(SELECT correlation_id FROM audit_events WHERE kind = 'requested'"
+            " AND correlation_id IS NOT NULL)"
+        )
         return {
+            "reasons": frozenset(row[0] for row in reasons),
             "subscriptions": frozenset("/".join(map(str, row)) for row in subscriptions),
             "acknowledged": frozenset(row[0] for row in acked),
             "denied": frozenset(row[0] for row in denied),
@@ -246,15 +269,22 @@ async def rig(
             bot = SlackBot(client, web_app[SLACK_ADAPTER_KEY], SIGNING_SECRET)
             send, as_colleague = _slack_person(bot, slack, ALICE), _slack_person(bot, slack, BOB)
         else:
-            chat = ConsoleChat(services.dispatcher.handle, ConsoleRenderer(tmp_path), io.StringIO())
-            send = _console_person(chat)
+            renderer = ConsoleRenderer(tmp_path)
+            chat = ConsoleChat(services.dispatcher.handle, renderer, io.StringIO())
+            send = _console_person(chat, renderer)
             as_colleague = _console_colleague(services)
         yield Rig(platform, alertmanager, runbooks, database, send, as_colleague)
 
 
-def _console_person(chat: ConsoleChat) -> Callable[[str], Awaitable[str]]:
+def _console_person(
+    chat: ConsoleChat, renderer: ConsoleRenderer
+) -> Callable[[str], Awaitable[str]]:
+    """What the person reads: the console's rendering of the answer."""
+
     async def send(text: str) -> str:
-        return (await chat.send(text)).plain_text()
+        reply = await chat.send(text)
+        assert reply is not None
+        return renderer.render(reply)
 
     return send
 
@@ -287,6 +317,19 @@ def _slack_person(bot: SlackBot, slack: FakeSlack, user: str) -> Callable[[str],
     return send
 
 
+#: How every renderer begins a state-changing answer (``Reply.echo_line``).
+ECHO = "Understood: "
+
+
+def _starts_with_echo(platform: str, said: str) -> bool:
+    """Whether the first thing the person reads is the command understood."""
+    if platform == "console":
+        return said.startswith(ECHO)
+    answers = json.loads(said)
+    blocks = answers[0]["blocks"] if answers else []
+    return bool(blocks) and blocks[0]["elements"][0]["text"].startswith(ECHO)
+
+
 async def test_no_question_hypothetical_negation_report_or_typo_changes_anything(
     rig: Rig,
 ) -> None:
@@ -299,6 +342,8 @@ async def test_no_question_hypothetical_negation_report_or_typo_changes_anything
         changes = (await rig.world()).changes_since(before)
         if changes:
             violations.append(f"{text!r} -> {changes} ({said[:100]!r})")
+        elif ECHO in said:
+            violations.append(f"{text!r} was answered as a command understood: {said[:100]!r}")
     assert violations == [], "\n".join(violations)
     assert len(NEVER_ACT) >= 150
 
@@ -320,7 +365,7 @@ async def _prepare(rig: Rig, command: dict[str, Any]) -> str:
             text = text.replace(str(slots["silence_id"]), made)
     elif intent == "unsubscribe":
         await rig.send(f"subscribe {slots.get('severity') or slots.get('target')}")
-    elif intent in ("approve", "deny"):
+    elif intent in ("approve", "deny", "reason"):
         pending = await rig.as_colleague("run drain on payments")
         number = re.search(r"#(\d+)", pending)
         assert number is not None, pending
@@ -348,4 +393,8 @@ async def test_each_explicit_command_changes_exactly_one_thing(rig: Rig) -> None
                 wrong.append(f"{text!r}: the console must refuse and change nothing: {changes}")
         elif len(changes) != 1 or not changes[0].startswith(kind):
             wrong.append(f"{text!r}: wanted one {kind!r}, got {changes} ({said[:120]!r})")
+        if not _starts_with_echo(rig.platform, said):
+            wrong.append(
+                f"{text!r}: the answer does not start with the command understood: {said[:120]!r}"
+            )
     assert wrong == [], "\n".join(wrong)

@@ -11,20 +11,21 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
-from pydantic import ValidationError
 
-from bot.app.config import FileSettings, Settings
+from bot.app.config import FileSettings, Settings, load_settings
 from bot.app.services import open_services
 from bot.core.admission import HEAVY, TURNS, Admission
 from bot.core.dispatcher import Dispatcher
+from bot.core.errors import ConfigError
 from bot.core.model import IncomingMessage, Reply, Severity
 from bot.core.registry import HandlerSpec, Registry, Request
 from bot.core.responder import Responder
 from bot.core.telemetry import Telemetry
-from bot.features.metrics.specs import charts_a_range
+from bot.features.metrics.help import charts_a_range
 from intents.model import Intent, IntentName, SlotValue, Turn
 from storage.memory import InMemoryContextStore
 from tests.fakes.slack_api import FakeSlack
@@ -237,9 +238,9 @@ async def test_slack_command_past_the_limit_gets_a_private_busy_answer_at_its_re
     assert core.refusals(TURNS) == 1
 
 
-async def test_the_served_bot_takes_its_lanes_from_the_settings() -> None:
-    """``max_turns_in_flight`` and friends reach the dispatcher ``serve`` builds; zero is a
-    configuration error naming the key."""
+async def test_the_served_bot_takes_its_lanes_from_the_settings(tmp_path: Path) -> None:
+    """``max_turns_in_flight`` and friends reach the dispatcher ``serve`` builds; zero in
+    the file is a configuration error naming the key."""
     file = FileSettings(
         max_turns_in_flight=3, turn_queue_seconds=0.5, max_heavy_in_flight=2, heavy_queue_seconds=4
     )
@@ -247,8 +248,10 @@ async def test_the_served_bot_takes_its_lanes_from_the_settings() -> None:
         admission = services.dispatcher.admission
     assert (admission.turns.size, admission.turns.wait) == (3, 0.5)
     assert (admission.heavy.size, admission.heavy.wait) == (2, 4)
-    with pytest.raises(ValidationError, match="max_turns_in_flight"):
-        FileSettings(max_turns_in_flight=0)
+    config = tmp_path / "smartcloudops.yaml"
+    config.write_text("max_turns_in_flight: 0\n")
+    with pytest.raises(ConfigError, match="max_turns_in_flight"):
+        load_settings({"SMARTCLOUDOPS_CONFIG": str(config)})
 
 
 async def test_promql_goes_in_the_heavy_lane_only_when_it_draws_a_range() -> None:

@@ -17,6 +17,7 @@ from bot.features.alerts.model import Acknowledgement
 from bot.features.alerts.payload import parse_notification
 from bot.features.alerts.publisher import digest_of
 from bot.features.alerts.render import render_group
+from bot.features.alerts.silences import MAX_DURATION
 from tests.fakes.alerts import alert_parser, recorded
 
 LABELS = ("instance", "job", "service")
@@ -74,36 +75,48 @@ def test_the_stored_snapshot_reads_back_as_the_same_notification() -> None:
     assert parse_notification(notification.to_json()) == notification
 
 
-def test_a_firing_post_says_what_where_and_since_with_silence_and_ack_buttons() -> None:
+def test_a_firing_post_says_what_where_and_since_with_a_silence_menu_and_ack_button() -> None:
     reply = render_group(group_of("firing.json"), None, target_labels=LABELS)
     assert reply.title == "Firing: HighLatency on checkout-api-1"
     assert "p95 latency of checkout-api is 2.3 s" in reply.text
     assert "Since 20" in reply.text
     assert "UTC" in reply.text
     assert reply.severity is Severity.CRITICAL
-    assert [c.label for c in reply.choices] == [
-        "Silence 1h", "Silence 4h", "Silence 24h", "Acknowledge",
+    assert [c.label for c in reply.choices] == ["Acknowledge"]
+    (menu,) = reply.menus
+    assert menu.label == "Silence for..."
+    assert [o.label for o in menu.options] == [
+        "30 min", "1 hour", "2 hours", "4 hours", "8 hours", "1 day", "3 days", "7 days",
     ]  # fmt: skip
     assert reply.footer == f"Alertmanager · group {group_of('firing.json').short_id}"
 
 
-def test_every_button_command_parses_to_the_silence_or_ack_it_promises() -> None:
+def test_every_menu_and_button_command_parses_to_the_silence_or_ack_it_promises() -> None:
     group = group_of("firing.json")
     reply = render_group(group, None, target_labels=LABELS)
     parser = alert_parser()
-    intents = [parser.parse(choice.command) for choice in reply.choices]
+    commands = [o.command for o in reply.menus[0].options] + [c.command for c in reply.choices]
+    intents = [parser.parse(command) for command in commands]
     assert [(i.name, dict(i.slots)) for i in intents] == [
         ("alert_silence", {"alertname": "HighLatency", "target": "checkout-api-1",
-                           "duration": seconds})
-        for seconds in (3600, 14400, 86400)
+                           "duration": minutes * 60})
+        for minutes in (30, 60, 120, 240, 480, 1440, 3 * 1440, 7 * 1440)
     ] + [("ack", {"alert_id": group.short_id})]  # fmt: skip
+
+
+def test_the_longest_silence_offered_is_the_longest_chat_may_set() -> None:
+    """7 days is the cap of a chat silence (a product limit): the menu offers up to it."""
+    group = group_of("firing.json")
+    longest = render_group(group, None, target_labels=LABELS).menus[0].options[-1]
+    duration = alert_parser().parse(longest.command).slots["duration"]
+    assert duration == MAX_DURATION.total_seconds()
 
 
 def test_a_group_grouped_by_alert_name_only_is_silenced_by_alert_name_only() -> None:
     """Its alerts share ``job="node"``, but the group is "InstanceDown anywhere"."""
     group = group_of("group_partly_resolved.json")
     reply = render_group(group, None, target_labels=LABELS)
-    silence = alert_parser().parse(reply.choices[0].command)
+    silence = alert_parser().parse(reply.menus[0].options[1].command)
     assert (silence.name, dict(silence.slots)) == (
         "alert_silence",
         {"alertname": "InstanceDown", "duration": 3600},
@@ -114,7 +127,7 @@ def test_a_group_grouped_by_service_is_silenced_by_that_target() -> None:
     raw = json.loads(recorded("firing.json"))
     raw["groupLabels"] = {"service": "checkout-api"}
     group = AlertGroup.from_notification(parse_notification(json.dumps(raw)))
-    command = render_group(group, None, target_labels=LABELS).choices[0].command
+    command = render_group(group, None, target_labels=LABELS).menus[0].options[1].command
     assert command == "silence alerts on checkout-api for 1h"
     silence = alert_parser().parse(command)
     assert (silence.name, dict(silence.slots)) == (
@@ -129,6 +142,7 @@ def test_a_group_with_neither_name_nor_target_offers_no_silence() -> None:
     group = AlertGroup.from_notification(parse_notification(json.dumps(raw)))
     reply = render_group(group, None, target_labels=LABELS)
     assert [c.label for c in reply.choices] == ["Acknowledge"]
+    assert reply.menus == ()
     assert reply.title == "Firing: cluster=eu-1"
 
 
@@ -146,6 +160,7 @@ def test_a_resolved_post_has_no_buttons_and_says_when() -> None:
     assert reply.title == "Resolved: HighLatency on checkout-api-1"
     assert reply.severity is Severity.SUCCESS
     assert reply.choices == ()
+    assert reply.menus == ()
     assert "Resolved at 20" in reply.text
 
 
@@ -165,3 +180,4 @@ def test_rendering_is_deterministic_so_unchanged_groups_are_not_edited() -> None
     assert digest_of(first) == digest_of(again)
     assert digest_of(first) == digest_of(dataclasses.replace(first, correlation_id="x"))
     assert digest_of(first) != digest_of(dataclasses.replace(first, text="changed"))
+    assert digest_of(first) != digest_of(dataclasses.replace(first, menus=()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from bot.core.formatting import value_range
 from bot.features.anomaly.ports import Finding
 from bot.features.anomaly.report import (
     NOTABLE_SCORE,
@@ -13,7 +14,6 @@ from bot.features.anomaly.report import (
     Report,
     join_names,
     measure,
-    value_range,
 )
 from bot.features.metrics.ports import Series
 

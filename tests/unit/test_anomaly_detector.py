@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ml.anomaly import ALERT_THRESHOLD, COMPONENTS, Detector, DetectorParams, find_spans
-from ml.anomaly.explain import span_rows, span_rows_many
+from ml.anomaly.explain import span_rows, span_rows_many, strongest_spans, strongest_spans_many
 from ml.anomaly.model import FloatArray, ScoredSeries
 
 STEP = 300.0
@@ -261,6 +261,45 @@ def test_spans_of_a_fleet_are_the_spans_of_each_series(threshold: float) -> None
     assert expected[-1] == []
     assert expected[1] == [(199, 199)]
     assert expected[2] == [(0, 199)]
+
+
+@pytest.mark.parametrize("since", [None, 0.0, 45_000.0, 1e9])
+@pytest.mark.parametrize("limit", [0, 1, 3, 50])
+def test_strongest_spans_of_a_fleet_are_those_of_each_series(
+    since: float | None, limit: int
+) -> None:
+    """``strongest_spans_many`` ranks, filters and explains a fleet's spans at once exactly
+    as ``strongest_spans`` does one series at a time: equally strong spans (oldest first),
+    equal peaks inside one span (the first), spans ending before ``since``."""
+    rng = np.random.default_rng(5)
+    fleet = [rng.choice([0.0, 0.45, 0.6, 0.7, 0.9], size=300) for _ in range(6)]
+    fleet[0][[10, 50, 90, 130]] = 0.8  # four separate spans, equally strong
+    fleet[1][:] = 0.0
+    fleet[2][100:110] = 0.9  # one span, its peak reached on ten rows
+    fleet[3][-1] = 0.95
+    scored = [as_scored(r, seed) for seed, r in enumerate(fleet)]
+    for group in (scored, [*scored, as_scored(rng.random(250), 9)], scored[:1]):
+        expected = [strongest_spans(s, ALERT_THRESHOLD, since, limit) for s in group]
+        assert strongest_spans_many(group, ALERT_THRESHOLD, since, limit) == expected
+    assert limit < 3 or len(strongest_spans(scored[0], ALERT_THRESHOLD, None, limit)) >= 3
+
+
+def as_scored(raw: FloatArray, seed: int) -> ScoredSeries:
+    """A scored series with these raw scores and arbitrary other columns."""
+    n = len(raw)
+    rng = np.random.default_rng(seed)
+    state = Detector().fit(times(n), rng.normal(50, 1, n))
+    return ScoredSeries(
+        times(n) - T0,
+        rng.normal(50, 1, n),
+        rng.normal(50, 1, n),
+        raw,
+        raw,
+        rng.normal(50, 1, n),
+        rng.random(n) + 0.5,
+        rng.integers(0, len(COMPONENTS), n),
+        state,
+    )
 
 
 def span_rows_of(raw: FloatArray, threshold: float) -> list[tuple[int, int]]:

@@ -144,3 +144,40 @@ def test_what_was_published_stands_and_only_new_rows_are_decided() -> None:
     for cut in (1, 100, 250, 499):
         head = suppress_repeats(scores[:cut], 0.5, params, 60.0)
         np.testing.assert_array_equal(suppress_repeats(scores, 0.5, params, 60.0, head), whole)
+
+
+def naive_suppressed(scores: FloatArray, params: DetectorParams, step: float) -> FloatArray:
+    """Reference for ``suppress_repeats``: row by row, an alert re-arms ``refractory_rows``
+    after the last one or once ``quiet`` calm rows in a row lie wholly after it."""
+    quiet = max(1, int(np.ceil(params.rearm_seconds / step)))
+    calm_below = params.rearm_ratio / (1.0 + params.rearm_ratio)
+    out, last = scores.copy(), None
+    for i, score in enumerate(scores):
+        if score < 0.5:
+            continue
+        run, rearmed = 0, last is None or i - last >= params.refractory_rows
+        for j in range(last + 1 if last is not None else 0, i):
+            run = run + 1 if scores[j] < calm_below else 0
+            rearmed = rearmed or run >= quiet
+        if rearmed:
+            last = i
+        else:
+            out[i] = min(score, 0.5 - 1e-6)
+    return out
+
+
+def test_repeats_are_suppressed_as_a_row_by_row_reading_of_the_rule_says() -> None:
+    """The re-arming rule, computed from calm-run lengths, matches a plain row-by-row
+    reading of it on random scores, for several calm periods and caps, also when the
+    first rows were decided earlier."""
+    rng = np.random.default_rng(8)
+    for quiet_rows, refractory in ((1, 100), (3, 100), (7, 12), (40, 30)):
+        params = dataclasses.replace(
+            DetectorParams(), rearm_seconds=60.0 * quiet_rows, refractory_rows=refractory
+        )
+        scores = rng.choice([0.1, 0.2, 0.4, 0.6, 0.9], size=600, p=[0.4, 0.2, 0.2, 0.1, 0.1])
+        expected = naive_suppressed(scores, params, 60.0)
+        np.testing.assert_array_equal(suppress_repeats(scores, 0.5, params, 60.0), expected)
+        for cut in (1, 250, 599):
+            got = suppress_repeats(scores, 0.5, params, 60.0, expected[:cut])
+            np.testing.assert_array_equal(got, expected)

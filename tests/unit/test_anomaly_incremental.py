@@ -22,6 +22,7 @@ from ml.anomaly.blocks import summarise, trailing_location_scale
 from ml.anomaly.calibration import Calibrator, evaluation_index, to_bins
 from ml.anomaly.memo import ScoreMemo
 from ml.anomaly.model import FloatArray
+from ml.anomaly.scoring import WORKERS
 
 T0 = 1_700_000_000.0
 STEP = 300.0
@@ -158,6 +159,60 @@ def test_extend_refuses_a_series_that_does_not_continue_the_scored_rows() -> Non
         detector.extend(detector.score_online(t[:1000], x[:1000]), t, x)
 
 
+def test_a_fleet_extended_in_any_grouping_equals_each_series_scored_alone() -> None:
+    """A fleet scored together and extended again - as the whole batch in its order,
+    reversed, a subset, mixed with a series scored on its own, with a gap in the new rows
+    and a counter among them - gives each series exactly its own full score."""
+    n, more = 1300, 40
+    t = times(n + more)
+    fleet = [rhythm(n + more, seed=seed) for seed in range(6)]
+    fleet[2][n + 5] = np.nan
+    fleet[4] = np.cumsum(np.abs(fleet[4]))  # a counter
+    detector = Detector()
+    states = [detector.fit(t[:n], x[:n]) for x in fleet]
+    assert states[4].kind == "counter"
+    first = detector.score_many([(t[:n], x[:n], s) for x, s in zip(fleet, states, strict=True)])
+    alone = detector.score(t[:n], fleet[5][:n], states[5])
+    scored = [*first[:5], alone]
+    whole = [detector.score(t, x, s) for x, s in zip(fleet, states, strict=True)]
+    for order in ([0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [1, 3], [3, 4, 0, 1], [2]):
+        for step in (1, more):
+            grown = detector.append_many(
+                [(scored[i], t[n : n + step], fleet[i][n : n + step]) for i in order]
+            )
+            for i, got in zip(order, grown, strict=True):
+                end = n + step
+                assert_same_scores(got, detector.score(t[:end], fleet[i][:end], states[i]))
+                if step == more:
+                    assert_same_scores(got, whole[i])
+    batch = detector.append_many(
+        [(s, t[n : n + 1], x[n : n + 1]) for s, x in zip(first, fleet, strict=True)]
+    )
+    again = detector.append_many(
+        [(s, t[n + 1 :], x[n + 1 :]) for s, x in zip(batch, fleet, strict=True)]
+    )
+    for got, want in zip(again, whole, strict=True):
+        assert_same_scores(got, want)
+
+
+def test_a_fleet_split_over_the_workers_comes_back_as_one_batch() -> None:
+    """A fleet big enough to be split over the scoring threads gives each series its own
+    score, as rows of one batch (so the next question extends one batch), and extends to
+    each series' own full score."""
+    n, count = 600, 2 * WORKERS * 8
+    t = times(n + 3)
+    fleet = [rhythm(n + 3, seed=seed) for seed in range(count)]
+    detector = Detector()
+    states = [detector.fit(t[:n], x[:n]) for x in fleet]
+    scored = detector.score_many([(t[:n], x[:n], s) for x, s in zip(fleet, states, strict=True)])
+    assert len({id(s.origin[0]) for s in scored if s.origin is not None}) == 1
+    assert [s.origin[1] for s in scored if s.origin is not None] == list(range(count))
+    grown = detector.append_many([(s, t[n:], x[n:]) for s, x in zip(scored, fleet, strict=True)])
+    for one, x, state, more in zip(scored, fleet, states, grown, strict=True):
+        assert_same_scores(one, detector.score(t[:n], x[:n], state))
+        assert_same_scores(more, detector.score(t, x, state))
+
+
 def fitted(t: FloatArray, x: FloatArray) -> tuple[Detector, FittedState]:
     detector = Detector()
     return detector, detector.fit(t, x)
@@ -236,3 +291,17 @@ async def test_service_answers_a_repeated_question_without_rescoring() -> None:
     assert first
     assert await service.find(batch) == first
     assert service.memo.rows_scored == scored
+
+
+def test_surprises_fall_into_their_log_scale_bins() -> None:
+    """Bin 0 below 0.1 sigma (and for NaN), ten bins per decade, the last one from TOP on."""
+    from ml.anomaly.calibration import BINS, TOP
+
+    z = np.array([np.nan, 0.0, 0.05, 0.1, 0.1259, 0.999, 1.0, 1e3, TOP * 0.999, TOP, np.inf])
+    np.testing.assert_array_equal(
+        to_bins(z), [0, 0, 0, 1, 2, 10, 11, 41, BINS - 2, BINS - 1, BINS - 1]
+    )
+    rng = np.random.default_rng(2)
+    many = 10.0 ** rng.uniform(-3, 8, 5000)
+    expected = np.clip(np.floor((np.log10(many) + 1) * 10), -1, BINS - 2) + 1
+    np.testing.assert_array_equal(to_bins(many), expected.astype(np.uint8))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 from bot.features.anomaly.ports import Finding
 from bot.features.metrics.ports import Series
@@ -32,13 +34,15 @@ class ThreadRecordingDetector(Detector):
         super().__init__()
         self.threads: set[int] = set()
 
-    def fit(self, timestamps: FloatArray, values: FloatArray) -> FittedState:
+    def fit_many(self, series: Sequence[tuple[FloatArray, FloatArray]]) -> list[FittedState]:
         self.threads.add(threading.get_ident())
-        return super().fit(timestamps, values)
+        return super().fit_many(series)
 
-    def score(self, timestamps: FloatArray, values: FloatArray, state: FittedState) -> ScoredSeries:
+    def score_many(
+        self, series: Sequence[tuple[FloatArray, FloatArray, FittedState]]
+    ) -> list[ScoredSeries]:
         self.threads.add(threading.get_ident())
-        return super().score(timestamps, values, state)
+        return super().score_many(series)
 
 
 async def test_findings_are_ranked_across_series_by_peak_score() -> None:
@@ -136,3 +140,59 @@ def test_two_spans_of_one_series_are_not_a_correlation() -> None:
     """A series never 'moves with' itself."""
     same = [finding("cpu", at(9, 0), at(9, 10)), finding("cpu", at(9, 5), at(9, 20))]
     assert moved_together(same) == []
+
+
+def test_states_of_a_fleet_fitted_together_are_those_fitted_one_by_one() -> None:
+    """``fit_many`` gives each series the state ``fit`` gives it: gauges (with and without
+    a rhythm), counters, gaps, a repeated timestamp, negative values and short series."""
+    rng = np.random.default_rng(3)
+    n = 3 * 288
+    t = T0 + 300.0 * np.arange(n)
+    day = 20 * np.sin(2 * np.pi * np.arange(n) / 288)
+    fleet = [calm(n, seed) for seed in range(4)] + [50 + day + rng.normal(0, 1, n)]
+    fleet += [np.cumsum(rng.random(n)), -calm(n, 9), np.full(n, 7.0), np.arange(n) % 50]
+    gappy = calm(n, 5)
+    gappy[[3, 40]] = [np.nan, np.inf]
+    fleet.append(gappy)
+    pairs = [(t, x) for x in fleet]
+    repeated = t.copy()
+    repeated[7] = repeated[6]
+    pairs += [(repeated, calm(n, 6)), (t[:500], calm(500, 7)), (t[:8], calm(8, 8))]
+    pairs += [(t[:8], calm(8, 10))]
+    detector = Detector()
+    together = detector.fit_many(pairs)
+    assert detector.fit_count == len(pairs)
+    alone = [Detector().fit(ts, x) for ts, x in pairs]
+    assert together == alone
+    assert {s.kind for s in alone} == {"gauge", "counter"}
+    assert alone[4].seasons
+    assert not alone[0].seasons
+
+
+def test_cache_keys_of_a_fleet_are_those_of_each_series() -> None:
+    """The sampling steps of a fleet found at once name the same cache keys."""
+    from ml.anomaly.service import cache_key, cache_keys
+
+    rng = np.random.default_rng(4)
+    fleet = [T0 + np.cumsum(rng.choice([60.0, 60.0, 61.0, 300.0], size=400)) for _ in range(5)]
+    fleet[1][-3] = fleet[1][-4]  # a repeated timestamp: the step ignores it
+    fleet += [T0 + 60.0 * np.arange(100), np.zeros(0), T0 + 30.0 * np.arange(129)]
+    names = [f"s{i}" for i in range(len(fleet))]
+    assert cache_keys(names, fleet) == [
+        cache_key(n, ts) for n, ts in zip(names, fleet, strict=True)
+    ]
+    assert cache_keys(names[:1], fleet[:1]) == [cache_key(names[0], fleet[0])]
+
+
+def test_series_values_become_the_same_floats_and_bad_ones_are_refused() -> None:
+    """Tuples of numbers convert exactly (NaN, inf, ints, huge values); a value that is
+    not a number is a clear ValueError, as with ``np.fromiter``."""
+    from ml.anomaly.service import _floats
+
+    values = (1.5, float("nan"), float("inf"), -float("inf"), 2**70, 7, 1e308, -0.0, True)
+    got = _floats(values)
+    np.testing.assert_array_equal(got, np.fromiter(values, dtype=np.float64))
+    assert got.flags.writeable
+    assert len(_floats(())) == 0
+    with pytest.raises(ValueError, match="could not convert"):
+        _floats((1.0, "x"))  # type: ignore[arg-type]

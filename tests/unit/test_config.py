@@ -392,3 +392,18 @@ def test_a_bot_token_and_oauth_together_are_refused() -> None:
     message = str(refused.value)
     assert message.startswith("SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set")
     assert not any(secret in message for secret in SECRET_VALUES)
+
+
+def test_the_file_schema_has_every_setting_with_its_default() -> None:
+    """The file's schema (pydantic, loaded only with a file) and the settings the bot reads
+    (a dataclass) name the same keys, and an empty file gives exactly the defaults."""
+    import dataclasses
+
+    from bot.app.config_file import DatabaseSchema, FileSchema
+    from storage.sql.timeouts import DatabaseTimeouts
+
+    assert list(FileSchema.model_fields) == [f.name for f in dataclasses.fields(FileSettings)]
+    assert list(DatabaseSchema.model_fields) == [
+        f.name for f in dataclasses.fields(DatabaseTimeouts)
+    ]
+    assert FileSchema().settings() == FileSettings()

@@ -388,3 +388,67 @@ async def test_serve_with_discord_token_answers_a_mention_from_the_real_core(
     assert call.files[0].data.startswith(b"\x89PNG")
     assert embed["image"]["url"] == f"attachment://{call.files[0].filename}"
     assert BOT_ID not in json.dumps(embed)
+
+
+async def test_a_menu_is_a_select_and_a_pick_is_its_command_sent_as_the_picker(
+    fake: FakeDiscord, core: ScriptedCore, bot: TestServer
+) -> None:
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("controls", author=ANA))
+    await fake.wait_for_call("POST", REPLY)
+    message = fake.messages[next(iter(fake.messages))]
+    components = [c for row in message["components"] for c in row["components"]]
+    (select,) = [c for c in components if c["type"] == 3]
+    assert select["placeholder"] == "Which target?"
+    assert [(o["label"], o["value"]) for o in select["options"]] == [
+        ("web-1", "approve 1"), ("web", "deny 2"),
+    ]  # fmt: skip
+    await fake.dispatch("INTERACTION_CREATE", fake.menu_pick(message, select["custom_id"],
+                                                              "deny 2", user=BEN))  # fmt: skip
+    update = await fake.wait_for_call("PATCH", rf"/webhooks/{APP_ID}/[^/]+/messages/@original")
+    picked = core.requests[-1]
+    assert (picked.user_id, picked.text) == (BEN["id"], "deny 2")
+    assert (update.body or {})["embeds"][-1]["author"]["name"] == "Ben chose web"
+
+
+async def test_a_form_opens_a_modal_whose_submission_is_its_command_as_the_submitter(
+    fake: FakeDiscord, core: ScriptedCore, bot: TestServer
+) -> None:
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("controls", author=ANA))
+    await fake.wait_for_call("POST", REPLY)
+    message = fake.messages[next(iter(fake.messages))]
+    components = [c for row in message["components"] for c in row["components"]]
+    (button,) = [c for c in components if c["type"] == 2]
+    assert button["label"] == "Add reason"
+    await fake.dispatch("INTERACTION_CREATE", fake.button_click(message, button["custom_id"],
+                                                                user=BEN))  # fmt: skip
+    opened = await fake.wait_for_call("POST", CALLBACK)
+    body = opened.body or {}
+    assert body["type"] == 9
+    modal = body["data"]
+    assert modal["title"] == "Reason for #12"
+    (row,) = modal["components"]
+    (text_input,) = row["components"] if "components" in row else [row["component"]]
+    assert (text_input["max_length"], text_input["min_length"]) == (300, 1)
+    assert core.requests[-1].text == "controls", "opening the dialog runs nothing"
+
+    typed = "pods  stuck\n@everyone <@&" + ROLE_ID + ">"
+    submit = fake.modal_submit(message, modal["custom_id"], typed, user=BEN)
+    await fake.dispatch("INTERACTION_CREATE", submit)
+    await fake.wait_for_call("POST", CALLBACK, count=2)
+    await fake.wait_for_call("POST", FOLLOW_UP)
+    said = core.requests[-1]
+    assert (said.user_id, said.channel_id) == (BEN["id"], CHANNEL_ID)
+    assert said.text == f"reason 12 pods stuck @everyone <@&{ROLE_ID}>"
+
+
+async def test_a_modal_submission_that_is_not_a_form_runs_nothing(
+    fake: FakeDiscord, core: ScriptedCore, bot: TestServer
+) -> None:
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("controls", author=ANA))
+    await fake.wait_for_call("POST", REPLY)
+    message = fake.messages[next(iter(fake.messages))]
+    for custom_id in ("scf:300|||restart payments", "scf:99999|||x {text}", "other"):
+        await fake.dispatch("INTERACTION_CREATE", fake.modal_submit(message, custom_id, "hi"))
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message("unknown marker", author=ANA))
+    await fake.wait_for_call("POST", REPLY, count=2)
+    assert [r.text for r in core.requests] == ["controls", "unknown marker"]

@@ -154,3 +154,9 @@ async def test_message_arguments_never_allow_mentions() -> None:
 
 def test_escape_leaves_plain_text_alone() -> None:
     assert escape("CPU of web-1 is 12 % now.") == "CPU of web-1 is 12 % now."
+
+
+def test_a_state_changing_answer_starts_with_the_command_understood() -> None:
+    embed = render(Reply(text="Refused: no role.", echo="restart payments")).embed
+    assert embed.description == escape("Understood: `restart payments`") + "\n\nRefused: no role."
+    assert render(Reply(text="Refused: no role.")).embed.description == "Refused: no role."

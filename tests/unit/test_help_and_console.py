@@ -24,10 +24,14 @@ async def _noop(request: Request) -> Reply:
 def _registry() -> Registry:
     return Registry(
         [
-            HandlerSpec("metric_query", "metrics", "A metric with a chart.", ("cpu web-1",), _noop),
-            HandlerSpec("status", "status", "What is down.", ("what's down?",), _noop),
-            HandlerSpec("approve", "remediation", "Approve a request.", ("approve 12",), _noop),
-            HandlerSpec("deny", "remediation", "Deny a request.", ("deny 12",), _noop),
+            HandlerSpec(
+                IntentName.METRIC_QUERY, "metrics", "A metric with a chart.", ("cpu web-1",), _noop
+            ),
+            HandlerSpec(IntentName.STATUS, "status", "What is down.", ("what's down?",), _noop),
+            HandlerSpec(
+                IntentName.APPROVE, "remediation", "Approve a request.", ("approve 12",), _noop
+            ),
+            HandlerSpec(IntentName.DENY, "remediation", "Deny a request.", ("deny 12",), _noop),
         ]
     )
 
@@ -38,6 +42,26 @@ def test_help_lists_each_topic_once_with_examples_from_the_handlers() -> None:
     assert labels == ["metrics", "status", "remediation"]
     assert "`approve 12`" in reply.fields[2].value
     assert "`deny 12`" in reply.fields[2].value
+
+
+def test_a_topic_is_summed_up_by_its_own_handler_whatever_the_registration_order() -> None:
+    registry = Registry(
+        [
+            HandlerSpec(IntentName.WHOAMI, "remediation", "Your platform id.", ("whoami",), _noop),
+            HandlerSpec(
+                IntentName.REMEDIATION,
+                "remediation",
+                "Run a guarded action.",
+                ("restart x",),
+                _noop,
+            ),
+            HandlerSpec(
+                IntentName.APPROVE, "remediation", "Approve a request.", ("approve 12",), _noop
+            ),
+        ]
+    )
+    (field,) = render_help(registry, None).fields
+    assert field.value.startswith("Run a guarded action. e.g. `restart x`, `whoami`")
 
 
 def test_help_on_a_topic_gives_every_example_of_that_topic() -> None:
@@ -163,3 +187,8 @@ async def test_console_chat_sends_each_line_as_one_conversation(tmp_path: Path) 
     assert len({m.key for m in seen}) == 1
     assert seen[0].platform == "console"
     assert out.getvalue() == "echo first\necho second\n"
+
+
+def test_console_starts_a_state_changing_answer_with_the_command_understood(tmp_path: Path) -> None:
+    text = ConsoleRenderer(tmp_path).render(Reply(text="Refused.", echo="restart payments"))
+    assert text.splitlines()[0] == 'Understood: "restart payments"'

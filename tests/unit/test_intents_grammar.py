@@ -15,7 +15,7 @@ from intents.parser import IntentParser
 
 
 class FixedClassifier:
-    """A :class:`bot.ports.TextClassifier` that returns one fixed ranking and records calls."""
+    """A :class:`intents.ports.TextClassifier` that returns one fixed ranking and records calls."""
 
     def __init__(self, ranking: Sequence[tuple[str, float]]) -> None:
         self.ranking = list(ranking)

@@ -72,7 +72,7 @@ def number(text: str) -> float:
     [
         ("cpu of web-1 since 3am", "CPU · web-1 · since 03:00 UTC"),
         ("cpu of web-1 since midnight", "CPU · web-1 · since 00:00 UTC"),
-        ("memory of db-primary yesterday", "Memory · db-primary · Mon 00:00 UTC to 00:00 UTC"),
+        ("memory of db-primary yesterday", "Memory · db-primary · Mon 00:00 UTC to Tue 00:00 UTC"),
         ("cpu of web-1 between 15:00 and 17:00", "CPU · web-1 · Mon 15:00 UTC to Mon 17:00 UTC"),
         ("cpu of web-1 from 3 hours ago to 2 hours ago", "CPU · web-1 · 11:37 UTC to 12:37 UTC"),
         ("cpu of web-1 2h ago", "CPU · web-1 · 12:07 UTC to 13:07 UTC"),

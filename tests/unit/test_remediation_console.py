@@ -12,14 +12,15 @@ import pytest
 
 from adapters.console import ConsoleChat, ConsoleRenderer, local_user
 from bot.core.dispatcher import Dispatcher
-from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.model import Choice, Form, IncomingMessage, Menu, Reply, Severity
 from bot.core.ports import IntentParserPort
 from bot.core.registry import Registry
 from bot.core.telemetry import Telemetry
 from bot.features.help.handlers import help_specs
-from bot.features.remediation.handlers import guard_unknown, remediation_specs
+from bot.features.remediation.handlers import remediation_specs
 from bot.features.remediation.policy import load_policy
 from bot.features.remediation.service import RemediationService
+from bot.features.remediation.unknown import guard_unknown
 from storage.memory import InMemoryContextStore
 from storage.sql import open_store_at
 from tests.unit.test_remediation_flow import RecordingExecutor
@@ -72,8 +73,13 @@ async def console(parser: IntentParserPort, tmp_path: Path) -> AsyncIterator[Con
     async with open_store_at(f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}") as store:
         service = RemediationService(policy, store, {"k8s": executor, "runbooks": executor})
         registry = Registry(remediation_specs(service))
+
+        async def the_service() -> RemediationService:
+            return service
+
         for spec in help_specs(registry):
-            registry.register(guard_unknown(spec, service) if spec.intent == "unknown" else spec)
+            unknown = spec.intent == "unknown"
+            registry.register(guard_unknown(spec, the_service) if unknown else spec)
         context = InMemoryContextStore(ttl_seconds=3600, max_turns=10)
         dispatcher = Dispatcher(parser, context, registry, Telemetry())
         out = io.StringIO()
@@ -216,3 +222,46 @@ async def test_console_polite_words_around_the_target_are_fine(console: Console,
     reply = await console.chat.send(text)
     assert reply.title == "Request #1: restart payments", reply.text
     assert len(console.executor.plans) == 1
+
+
+async def test_console_reason_with_the_command_and_afterwards_reaches_the_approver(
+    console: Console,
+) -> None:
+    """A reason said with the request and one added with `reason 1 ...` (what the "Add
+    reason" dialog sends) are shown to the approver and listed in the audit log."""
+    request = await console.chat.send("restart payments because it is hung")
+    assert ("Reason (" + ME + ")", "it is hung") in [(f.label, f.value) for f in request.fields]
+    (form,) = request.forms
+    assert (form.label, form.command) == ("Add reason", "reason 1 {text}")
+    assert 'Add reason: say "reason 1 <text>"' in console.out.getvalue()
+    added = await console.chat.send(form.filled("the pods  are\nstuck"))
+    assert added.echo == "reason 1 the pods are stuck"
+    assert [f.value for f in added.fields if f.label.startswith("Reason")] == [
+        "it is hung", "the pods are stuck",
+    ]  # fmt: skip
+    assert [c.command for c in added.choices] == ["approve 1", "deny 1"]
+    approval = await console.as_user("carol", "reason 1 I agree")
+    assert "not allowed to give a reason for restart" in approval.text
+    unknown = await console.chat.send("reason 7 typo")
+    assert unknown.text.startswith("There is no request #7 here.")
+    history = await console.chat.send("history")
+    assert history.table is not None
+    assert [(row[1], row[5]) for row in history.table.rows if row[1] == "reason"] == [
+        ("reason", "the pods are stuck"), ("reason", "it is hung"),
+    ]  # fmt: skip
+    assert console.executor.executions == []
+
+
+def test_console_menus_and_forms_are_say_lines(tmp_path: Path) -> None:
+    """The console has no select lists or dialogs: it lists what to say instead."""
+    reply = Reply(
+        "I don't know a target called 'web'.",
+        menus=(Menu("Which target?", (Choice("web-1", "restart web-1"),
+                                      Choice("web-2", "restart web-2"))),),
+        forms=(Form("Add reason", "Reason for #3", "Why?", "reason 3 {text}"),),
+    )  # fmt: skip
+    shown = ConsoleRenderer(tmp_path).render(reply).splitlines()
+    assert shown[-2:] == [
+        '  Which target? say "restart web-1" | "restart web-2"',
+        '  Add reason: say "reason 3 <text>"',
+    ]

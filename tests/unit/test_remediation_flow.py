@@ -23,7 +23,7 @@ from sqlalchemy import func, select, text
 
 from adapters.executors.kubernetes import KubernetesExecutor
 from bot.core.correlation import correlated
-from bot.core.errors import DependencyError, NotFoundError
+from bot.core.errors import DependencyError, InvalidInput, NotFoundError
 from bot.core.telemetry import REMEDIATION_OUTCOMES, Telemetry
 from bot.features.remediation.model import (
     Actor,
@@ -533,6 +533,68 @@ class RemediationFlowContract:
             (AuditKind.REFUSED, refusal),
         ])  # fmt: skip
         assert len({asked, approved, refusal}) == 3
+
+    # ------------------------------------------------------------------ reasons
+
+    async def test_a_reason_is_audited_as_its_author_for_its_request(self, world: World) -> None:
+        """``reason 12 ...``: a REASON event with the author's immutable id, the request id
+        and the turn's correlation id; approvers are shown every reason, oldest first."""
+        request = (await world.service.request(REQUESTER, "restart", "payments")).request
+        with correlated() as turn:
+            outcome = await world.service.add_reason(REQUESTER, request.id, "the pods are stuck")
+        await world.service.add_reason(APPROVER_1, request.id, "  confirmed:\n  OOM  loop ")
+        (first, second) = await world.service.reasons(request)
+        assert (first.kind, first.actor, first.request_id, first.correlation_id) == (
+            AuditKind.REASON, "slack:U_REQ", request.id, turn,
+        )  # fmt: skip
+        assert (first.detail, first.target, first.scope) == (
+            "the pods are stuck",
+            "payments",
+            SCOPE,
+        )
+        assert (second.actor, second.detail) == ("slack:U_APP1", "confirmed: OOM loop")
+        assert [e.detail for e in outcome.reasons] == ["the pods are stuck"]
+        assert world.executor.executions == []
+        assert (await world.store.get(request.id, SCOPE)).status is RequestStatus.PENDING  # type: ignore[union-attr]
+
+    async def test_a_reason_said_with_the_command_is_stored_with_the_request(
+        self, world: World
+    ) -> None:
+        """ "restart payments because it is hung": the request and its reason are written
+        together, under the request's id and the turn's correlation id."""
+        with correlated() as turn:
+            outcome = await world.service.request(
+                REQUESTER, "restart", "payments", reason="it is <!here> hung"
+            )
+        query = AuditQuery(request_id=outcome.request.id, scope=SCOPE)
+        events = await world.service.history(query)
+        reasons = [(e.detail, e.correlation_id) for e in events if e.kind is AuditKind.REASON]
+        assert reasons == [("it is !here hung", turn)]
+        assert {e.kind for e in events} == {AuditKind.REQUESTED, AuditKind.REASON}
+
+    async def test_a_reason_for_an_unknown_or_foreign_request_is_refused(
+        self, world: World
+    ) -> None:
+        """Only a request of the author's own workspace, and only its requester or someone
+        who may request or approve its action, can be explained; nothing is written else."""
+        request = (await world.service.request(REQUESTER, "restart", "payments")).request
+        for nobody_here, number in ((REQUESTER, 999), (REQUESTER_ELSEWHERE, request.id)):
+            with pytest.raises(NotFoundError) as missing:
+                await world.service.add_reason(nobody_here, number, "because")
+            assert missing.value.message == f"There is no request #{number} here."
+        stranger = await refused(world.service.add_reason(STRANGER, request.id, "I think so"))
+        assert stranger.reason is Reason.NOT_ALLOWED
+        assert await world.service.reasons(request) == ()
+
+    async def test_an_empty_or_overlong_reason_is_refused_with_what_to_do(
+        self, world: World
+    ) -> None:
+        request = (await world.service.request(REQUESTER, "restart", "payments")).request
+        with pytest.raises(InvalidInput, match="What is the reason"):
+            await world.service.add_reason(REQUESTER, request.id, " \n ")
+        with pytest.raises(InvalidInput, match="at most 300 characters; this one has 301"):
+            await world.service.add_reason(REQUESTER, request.id, "x" * 301)
+        assert await world.service.reasons(request) == ()
 
     async def test_every_outcome_is_counted_as_the_audit_log_records_it(self, world: World) -> None:
         """Executed, failed, refused, denied and expired each move their counter on

@@ -20,7 +20,8 @@ from storage.migrations import alembic_config, upgrade, upgrade_url
 from storage.sql import engine as store_engine
 from storage.sql import open_remediation_store, open_store_at
 from storage.sql.engine import async_url, default_sqlite_path, postgres_connect_args, sync_url
-from storage.sql.models import AuditRow, Base, RequestRow
+from storage.sql.models import AuditRow, RequestRow
+from storage.sql.schema import every_table
 from storage.sql.timeouts import DatabaseTimeouts
 
 TABLES = {"audit_events", "remediation_requests", "remediation_approvals",
@@ -34,10 +35,12 @@ def test_migrations_create_exactly_the_models(tmp_path: Path) -> None:
     upgrade_url(url)
     upgrade_url(url)
     engine = create_engine(url)
-    with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        assert set(inspect(conn).get_table_names()) == TABLES
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), every_table()) == []
+            assert set(inspect(conn).get_table_names()) == TABLES
+    finally:
+        engine.dispose()
 
 
 LEGACY_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

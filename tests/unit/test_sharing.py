@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import DependencyError, UserError
-from bot.core.model import Choice, IncomingMessage, Reply, Visibility
+from bot.core.model import Choice, Form, IncomingMessage, Menu, Reply, Visibility
 from bot.core.registry import HandlerSpec, Registry, Request
 from bot.core.sharing import NOTHING_TO_SHARE, SHARE_COMMAND, PrivateAnswers, with_share_button
 from bot.core.telemetry import Telemetry
@@ -133,12 +133,41 @@ async def test_a_private_answer_expires() -> None:
     assert (await dispatcher.handle(_said("share"))).text == NOTHING_TO_SHARE
 
 
-def test_the_store_is_bounded() -> None:
+async def test_the_store_is_bounded() -> None:
     answers = PrivateAnswers(limit=2)
     for user in ("U1", "U2", "U3"):
-        answers.keep(_said("help", user=user), Reply(text=user, visibility=Visibility.PRIVATE))
-    assert answers.share(_said("share", user="U1")).text == NOTHING_TO_SHARE
-    assert answers.share(_said("share", user="U3")).text == "U3"
+        await answers.keep(
+            _said("help", user=user), Reply(text=user, visibility=Visibility.PRIVATE)
+        )
+    assert (await answers.share(_said("share", user="U1"))).text == NOTHING_TO_SHARE
+    assert (await answers.share(_said("share", user="U3"))).text == "U3"
+
+
+class DownStore:
+    """An answer store whose backend is unreachable."""
+
+    async def keep(self, key: str, reply: Reply, ttl_seconds: float) -> None:
+        raise DependencyError("redis", "Redis is unreachable")
+
+    async def take(self, key: str) -> Reply | None:
+        raise DependencyError("redis", "Redis is unreachable")
+
+
+async def test_a_store_that_is_down_costs_only_the_share() -> None:
+    dispatcher = _dispatcher(PrivateAnswers(store=DownStore()))
+    answered = await dispatcher.handle(_said("restart payments"))
+    assert "operator role" in answered.text
+    shared = await dispatcher.handle(_said("share"))
+    assert shared.private
+    assert "Redis is unreachable" in shared.text
+
+
+async def test_ids_cannot_be_combined_into_another_persons_key() -> None:
+    answers = PrivateAnswers()
+    mine = IncomingMessage("slack", "T1", "C1|U2", "U1", "me", "help")
+    theirs = IncomingMessage("slack", "T1", "C1", "U2|U1", "them", "share")
+    await answers.keep(mine, Reply(text="mine", visibility=Visibility.PRIVATE))
+    assert (await answers.share(theirs)).text == NOTHING_TO_SHARE
 
 
 def test_only_private_replies_get_a_share_button_and_only_once() -> None:
@@ -147,3 +176,17 @@ def test_only_private_replies_get_a_share_button_and_only_once() -> None:
     private = with_share_button(Reply(text="x", visibility=Visibility.PRIVATE))
     assert [c.command for c in private.choices] == [SHARE_COMMAND]
     assert with_share_button(private).choices == private.choices
+
+
+async def test_share_drops_the_menus_and_dialogs_meant_for_the_asker() -> None:
+    answers = PrivateAnswers()
+    asked = _said("cpu of web")
+    kept = Reply(
+        "I don't know a target called 'web'.",
+        visibility=Visibility.PRIVATE,
+        menus=(Menu("Which target?", (Choice("web-1", "metric cpu web-1"),)),),
+        forms=(Form("Add reason", "Why?", "Reason", "reason 1 {text}"),),
+    )
+    await answers.keep(asked, kept)
+    shared = await answers.share(asked)
+    assert (shared.menus, shared.forms, shared.text) == ((), (), kept.text)

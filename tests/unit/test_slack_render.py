@@ -228,3 +228,12 @@ def test_every_kind_of_block_is_the_json_slack_sdk_would_make() -> None:
     sdk_validates(render_placeholder().blocks)
     click = render_click_outcome(message.blocks, label="Go", user_id="U0CA5", reply=reply)
     sdk_validates(click.blocks)
+
+
+def test_a_state_changing_answer_starts_with_the_command_understood() -> None:
+    reply = Reply(title="Refused", text="<!channel> no", echo="restart payments")
+    first, header, *_ = render(reply).blocks
+    assert first["type"] == "context"
+    assert first["elements"][0]["text"] == "Understood: `restart payments`"
+    assert header["type"] == "header"
+    assert render(Reply(title="Refused", text="no")).blocks[0]["type"] == "header"

@@ -23,6 +23,18 @@ HEAVY = {
     "discord", "kubernetes",
 }  # fmt: skip
 
+#: Built at the first question that needs them, never for ``chat -c help`` or a plain question
+#: on the defaults: pydantic (the config file's schema, the remediation policy, the alert
+#: payload), aiohttp (the Alertmanager client), the anomaly and forecast engines and every
+#: feature's handlers but the one asked.
+DEFERRED = {
+    "pydantic", "aiohttp", "ml.anomaly", "ml.forecast", "bot.app.config_file",
+    "bot.features.remediation.policy", "bot.features.remediation.service",
+    "bot.features.remediation.handlers", "bot.features.alerts.payload",
+    "bot.features.alerts.handlers", "bot.features.anomaly.handler",
+    "bot.features.forecast.handler", "bot.features.health.handler", "adapters.executors",
+}  # fmt: skip
+
 _PROBE = """
 import json, sys
 {code}
@@ -80,3 +92,20 @@ def test_chat_help_opens_no_database_and_draws_nothing() -> None:
     assert "bot.features.scheduler.build" not in modules
     assert {"bot.app.server", "aiohttp.web", "adapters.alertmanager.webhook"} & modules == set()
     assert packages(modules) & (HEAVY | {"yaml", "croniter"}) == set()
+
+
+def test_chat_help_builds_no_feature_and_loads_no_pydantic() -> None:
+    """``chat -c help`` answers from the help each feature declares: no feature's handlers
+    are built, and neither pydantic, aiohttp nor the anomaly/forecast engines are loaded."""
+    modules = imported_by("from bot.app.cli import main\nmain(['chat', '-c', 'help'])")
+    assert "bot.features.help.handlers" in modules
+    assert modules & (DEFERRED | {"bot.features.metrics.specs"}) == set()
+
+
+def test_chat_plain_question_builds_only_its_feature() -> None:
+    """A plain question (``is web-1 up?``) builds the lookups it needs and nothing else: no
+    policy to read (there is none), no engine, no chart."""
+    modules = imported_by("from bot.app.cli import main\nmain(['chat', '-c', 'is web-1 up?'])")
+    assert "bot.features.metrics.specs" in modules
+    assert modules & DEFERRED == set()
+    assert packages(modules) & HEAVY == set()

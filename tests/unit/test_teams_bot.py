@@ -58,7 +58,12 @@ class Harness:
         self.core = core
         self.store = InMemoryReferenceStore()
         responder = Responder(core.handle, dedupe or InMemoryDedupeStore(), placeholder_after=0.05)
-        self.bot = TeamsBot(responder, ReferenceBook(self.store), tenant_id=tenant_id)
+        self.bot = TeamsBot(
+            responder,
+            ReferenceBook(self.store),
+            documents=InMemoryReferenceStore(),
+            tenant_id=tenant_id,
+        )
         self.adapter = TestAdapter(self.bot.on_turn)
 
     async def receive(self, body: dict[str, Any]) -> None:

@@ -56,6 +56,7 @@ def test_rendered_manifest_is_valid_against_the_official_schema() -> None:
     (bot,) = manifest["bots"]
     assert bot["botId"] == APP_ID
     assert set(bot["scopes"]) == {"personal", "team", "groupChat"}
+    assert bot["supportsFiles"] is True, "long answers are offered as files in personal chats"
     assert manifest["validDomains"] == ["bot.example.com"]
 
 

@@ -103,3 +103,15 @@ def test_reference_document_drops_thread_activity_and_sender() -> None:
     key, document = reference_document(activity(mention("hi")))
     assert key == CHANNEL
     assert set(document) == {"bot", "conversation", "channelId", "locale", "serviceUrl"}
+
+
+async def test_in_memory_documents_expire_and_are_bounded() -> None:
+    now = [100.0]
+    store = InMemoryReferenceStore(ttl_seconds=60, limit=2, clock=lambda: now[0])
+    await store.save("a", {"n": 1})
+    await store.save("b", {"n": 2})
+    await store.save("c", {"n": 3})
+    assert await store.load("a") is None
+    assert await store.load("c") == {"n": 3}
+    now[0] += 61
+    assert await store.load("c") is None

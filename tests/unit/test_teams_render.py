@@ -11,6 +11,7 @@ import pytest
 
 from adapters.teams.render import (
     CARD_TEXT_BUDGET,
+    COMMAND_VERB,
     CUT_NOTICE,
     MAX_ACTIONS,
     headline,
@@ -18,7 +19,7 @@ from adapters.teams.render import (
     render_reply,
     text_size,
 )
-from bot.core.model import Chart, Choice, ChoiceStyle, Field, Reply, Severity, Table
+from bot.core.model import Chart, Choice, ChoiceStyle, Field, Form, Menu, Reply, Severity, Table
 from bot.core.responder import WORKING_ON_IT
 from tests.fakes.teams_cards import assert_valid_card, card_errors, card_texts
 
@@ -51,6 +52,15 @@ REPLIES = {
     "error without title": Reply(text="Sorry (reference abc)", severity=Severity.ERROR),
     "ragged table": Reply(text="", table=Table(("a", "b", "c"), (("1",), ("1", "2", "3", "4")))),
     "empty cells": Reply(text="", table=Table(("a", ""), (("", ""),))),
+    "menu and form": Reply(
+        text="HighLatency is firing",
+        menus=(
+            Menu("Silence for…", (Choice("30 min", "silence HighLatency for 30m"),)),
+            Menu("Which target?", (Choice("web-1", "cpu of web-1"), Choice("", "cpu of web-2"))),
+        ),
+        forms=(Form("Add reason", "Why restart?", "Reason", "reason 12 {text}", max_length=200),),
+        choices=(Choice("Approve", "approve 12", ChoiceStyle.PRIMARY),),
+    ),
     "many choices": Reply(
         text="pick", choices=tuple(Choice(f"c{i}", f"cmd {i}") for i in range(9))
     ),
@@ -97,10 +107,12 @@ def test_full_reply_shows_facts_table_code_chart_and_buttons() -> None:
     assert "Source: demo data" in card_texts(card)
 
 
-def test_choices_become_submit_actions_carrying_the_command() -> None:
-    """Each choice is an Action.Submit whose data is the command (and label) to run."""
+def test_choices_become_universal_actions_carrying_the_command() -> None:
+    """Each choice is an Action.Execute (verb "command") whose data is the command (and
+    label) to run."""
     actions = render_reply(FULL).card["actions"]
-    assert [a["type"] for a in actions] == ["Action.Submit"] * 3
+    assert [a["type"] for a in actions] == ["Action.Execute"] * 3
+    assert {a["verb"] for a in actions} == {COMMAND_VERB}
     assert actions[0]["data"] == {"command": "restart web-1", "label": "Restart web-1"}
     assert actions[0]["style"] == "destructive"
     assert actions[1]["style"] == "positive"
@@ -164,7 +176,10 @@ def test_headline_is_one_plain_line_without_angle_brackets() -> None:
 
 def test_oversized_reply_is_cut_with_a_notice() -> None:
     """A reply beyond a Teams message's size is shortened and says so."""
-    card = render_reply(REPLIES["huge"]).card
+    rendered = render_reply(REPLIES["huge"])
+    assert rendered.cut
+    assert not render_reply(FULL).cut
+    card = rendered.card
     assert text_size(card) <= CARD_TEXT_BUDGET
     assert CUT_NOTICE in card_texts(card)
     assert CUT_NOTICE not in card_texts(render_reply(FULL).card)
@@ -203,3 +218,65 @@ def _elements(node: object) -> list[dict[str, Any]]:
         for item in node:
             found.extend(_elements(item))
     return found
+
+
+def test_a_state_changing_answer_starts_with_the_command_understood() -> None:
+    card = render_reply(Reply(title="Refused", text="no role", echo="restart payments")).card
+    texts = card_texts(card["body"])
+    assert texts[0].startswith("Understood:")
+    assert "restart payments" in texts[0] + (texts[1] if len(texts) > 1 else "")
+    assert texts.index("Refused") > 0
+
+
+def test_a_menu_is_a_compact_choice_set_whose_button_lists_the_commands() -> None:
+    """Each menu: an Input.ChoiceSet (compact, labelled, one value per option, the option's
+    index) and an Action.Execute whose data holds the options, so a pick maps back to one
+    of the commands the card offered."""
+    body = render_reply(REPLIES["menu and form"]).card["body"]
+    sets = [e for e in body if e["type"] == "Input.ChoiceSet"]
+    assert [s["id"] for s in sets] == ["menu0", "menu1"]
+    assert sets[0]["style"] == "compact"
+    assert sets[0]["label"] == sets[0]["placeholder"] == "Silence for…"
+    assert sets[1]["choices"] == [
+        {"title": "web-1", "value": "0"},
+        {"title": "cpu of web-2", "value": "1"},
+    ]
+    buttons = [e["actions"][0] for e in body if e["type"] == "ActionSet"]
+    assert [(b["type"], b["verb"]) for b in buttons] == [("Action.Execute", COMMAND_VERB)] * 2
+    assert buttons[1]["data"] == {
+        "menu": "menu1",
+        "options": [["web-1", "cpu of web-1"], ["", "cpu of web-2"]],
+    }
+
+
+def test_a_form_is_a_button_that_opens_a_task_module() -> None:
+    """A form's button is an Action.Submit asking Teams for a task module (task/fetch),
+    carrying the form; it follows the choices."""
+    actions = render_reply(REPLIES["menu and form"]).card["actions"]
+    approve, form = actions
+    assert approve["type"] == "Action.Execute"
+    assert form == {
+        "type": "Action.Submit",
+        "title": "Add reason",
+        "data": {
+            "msteams": {"type": "task/fetch"},
+            "form": {
+                "title": "Why restart?",
+                "prompt": "Reason",
+                "command": "reason 12 {text}",
+                "max": 200,
+            },
+        },
+    }
+
+
+def test_forms_beyond_teams_limit_are_listed_as_what_to_type() -> None:
+    """With six buttons already, a form is shown as its command to type."""
+    reply = Reply(
+        text="pick",
+        choices=tuple(Choice(f"c{i}", f"cmd {i}") for i in range(6)),
+        forms=(Form("Add reason", "Why?", "Reason", "reason 12 {text}"),),
+    )
+    card = render_reply(reply).card
+    assert len(card["actions"]) == MAX_ACTIONS
+    assert "reason 12 <text>" in card_texts(card)

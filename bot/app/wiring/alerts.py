@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 
-from adapters.alertmanager.client import AlertmanagerClient
 from bot.app.config import Settings
 from bot.app.plugins import DependencyCheck
 from bot.core.ports import ChannelPoster
@@ -41,6 +40,10 @@ async def open_alerting(
     )
     feed: SilenceBackend | None = None
     if settings.alertmanager_url:
+        # Imported here: the client brings aiohttp, which a console session without
+        # Alertmanager never needs (start-up time, bench/RESULTS_STARTUP.md).
+        from adapters.alertmanager.client import AlertmanagerClient
+
         client = AlertmanagerClient(settings.alertmanager_url)
         stack.push_async_callback(client.aclose)
         checks.append(DependencyCheck("alertmanager", client.ping))

@@ -11,13 +11,14 @@ import contextlib
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING
 
-from adapters.slack.adapter import PLACEHOLDER_AFTER_SECONDS, Handle
+from adapters.slack.adapter import PLACEHOLDER_AFTER_SECONDS
 from adapters.slack.factory import SlackCredentials, SlackInstallations, build_slack
 from adapters.slack.inbound import PLATFORM
 from bot.app.config import Settings
 from bot.app.plugins import WebPlugin
 from bot.core.errors import ConfigError
 from bot.core.ports import ChannelPoster, DedupeStore
+from bot.core.responder import Handle
 
 if TYPE_CHECKING:
     from bot.app.services import Services

@@ -1,6 +1,7 @@
 """Teams in the composition root, called when ``TEAMS_APP_ID`` is set or development mode is
 on: the credentials checked (a :class:`~bot.core.errors.ConfigError` names what to set), the
-reference store chosen (Redis when ``REDIS_URL`` is set, so every replica can post; in memory
+reference store and the adapter's document store (card views, offered files) chosen (Redis
+when ``REDIS_URL`` is set, so every replica can post and answer any invoke; in memory
 otherwise), the adapter built by :func:`adapters.teams.factory.build_teams` and its poster
 registered for proactive posts."""
 
@@ -21,6 +22,13 @@ if TYPE_CHECKING:
     from bot.app.services import Services
 
 PLATFORM = "teams"
+#: Redis key prefix of the Teams adapter's short-lived documents (card views, offered files).
+DOCUMENTS_PREFIX = "sco:teams:documents:"
+#: How long a card's per-viewer views and a file offer are kept: a week, the longest a
+#: request may wait for approval (``policy`` ``ttl_seconds`` is at most 7 days).
+DOCUMENTS_TTL_SECONDS = 7 * 24 * 3600
+#: In memory (one process, no Redis): at most this many documents, the oldest dropped first.
+DOCUMENTS_LIMIT = 10_000
 
 
 async def plugin(
@@ -35,6 +43,7 @@ async def plugin(
         handle=services.dispatcher.handle,
         dedupe=services.dedupe,
         references=_reference_store(services.redis),
+        documents=_document_store(services.redis),
         options=options,
     )
     services.posters[PLATFORM] = parts.poster
@@ -52,6 +61,7 @@ def teams_config(settings: Settings) -> TeamsConfig:
 
 
 def _reference_store(redis: Redis | None) -> ReferenceStore:
+    """Conversation references: kept until the bot is removed from the conversation."""
     if redis is None:
         from storage.teams_references import InMemoryReferenceStore
 
@@ -59,3 +69,14 @@ def _reference_store(redis: Redis | None) -> ReferenceStore:
     from storage.teams_references import RedisReferenceStore
 
     return RedisReferenceStore(redis)
+
+
+def _document_store(redis: Redis | None) -> ReferenceStore:
+    """Card views and offered files: forgotten after :data:`DOCUMENTS_TTL_SECONDS`."""
+    if redis is None:
+        from storage.teams_references import InMemoryReferenceStore
+
+        return InMemoryReferenceStore(ttl_seconds=DOCUMENTS_TTL_SECONDS, limit=DOCUMENTS_LIMIT)
+    from storage.teams_references import RedisReferenceStore
+
+    return RedisReferenceStore(redis, prefix=DOCUMENTS_PREFIX, ttl_seconds=DOCUMENTS_TTL_SECONDS)

@@ -13,18 +13,22 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bot.core.formatting import format_duration
 from bot.core.model import Reply
 from bot.core.registry import HandlerSpec, Request
 from bot.features.access.ports import RateLimiter
 from bot.features.remediation.model import Actor
-from bot.features.remediation.policy import Limits
 from bot.features.remediation.refusals import Reason, Refusal
 from intents.model import Intent, IntentName
 
+if TYPE_CHECKING:  # the policy's models (pydantic) load with the policy, not with this module
+    from bot.features.remediation.policy import Limits
+
 _ALWAYS_EXPENSIVE = frozenset({IntentName.ANOMALY_QUERY, IntentName.FORECAST})
-_SOMETIMES_EXPENSIVE = _ALWAYS_EXPENSIVE | {IntentName.PROMQL}
+MAY_BE_EXPENSIVE = _ALWAYS_EXPENSIVE | {IntentName.PROMQL}
+"""The intents :meth:`ExpensiveQueries.guard` may limit; it leaves every other one alone."""
 _WINDOW_NAMES = {60: "minute", 3600: "hour", 86400: "day"}
 
 
@@ -50,7 +54,7 @@ class ExpensiveQueries:
 
     def guard(self, spec: HandlerSpec) -> HandlerSpec:
         """``spec`` that first takes one expensive query from the asker's allowance."""
-        if self._limits.expensive is None or spec.intent not in _SOMETIMES_EXPENSIVE:
+        if self._limits.expensive is None or spec.intent not in MAY_BE_EXPENSIVE:
             return spec
 
         async def limited(request: Request) -> Reply:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import TYPE_CHECKING
 
 from bot.core.model import IncomingMessage, Reply
 from bot.core.registry import HandlerSpec, Request
 from bot.features.remediation.model import Actor
-from bot.features.remediation.policy import Policy, ReadPermission
 from bot.features.remediation.refusals import Reason, Refusal
 from intents.model import IntentName
+
+if TYPE_CHECKING:  # the policy's models (pydantic) load with the policy, not with this module
+    from bot.features.remediation.policy import Policy, ReadPermission
 
 log = logging.getLogger(__name__)
 

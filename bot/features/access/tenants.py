@@ -11,9 +11,12 @@ says which organisation it comes from.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from bot.core.model import IncomingMessage, Reply, Severity
-from bot.features.remediation.policy import Tenants
+
+if TYPE_CHECKING:  # the policy's models (pydantic) load with the policy, not with this module
+    from bot.features.remediation.policy import Tenants
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.features.alerts.model import Audience, highest_severity, normalise_severity
-from bot.features.alerts.payload import Notification
 from bot.features.metrics.targets import strip_port, target_names
+
+if TYPE_CHECKING:  # the payload's pydantic models: only the webhook parses one
+    from bot.features.alerts.payload import Notification
 
 #: What the parser accepts as an alert or target name (CONTRACT.md: plain names only).
 PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")

@@ -16,6 +16,7 @@ from bot.core.model import Field, Reply, Severity, Table
 from bot.core.registry import Handler, HandlerSpec, Request
 from bot.features.alerts.access import AlertAccess
 from bot.features.alerts.alerting import Alerting
+from bot.features.alerts.help import ALERT_HELP
 from bot.features.alerts.model import Silence, Subscription
 from bot.features.alerts.silences import names
 from bot.features.alerts.subscriptions import command
@@ -24,7 +25,6 @@ from bot.features.remediation.model import format_time
 from bot.features.remediation.policy import Policy
 from intents.model import IntentName, SlotValue
 
-_TOPIC = "alerts"
 _SILENCE_KEYS = ("silence_id", "alertname", "target")
 _SOURCE = "Source: Alertmanager"
 
@@ -34,27 +34,16 @@ def alert_specs(alerting: Alerting, policy: Policy) -> list[HandlerSpec]:
     ``unsubscribe``, ``subscriptions`` and ``ack``; ``policy`` says who may change what
     (an empty policy lets nobody)."""
     h = AlertHandlers(alerting, AlertAccess(policy))
-    table: list[tuple[IntentName, Handler, str, tuple[str, ...]]] = [
-        (IntentName.ALERT_SILENCE, h.silence,
-         "Silence an alert or a target's alerts in Alertmanager (at most 7 days).",
-         ("silence HighLatency for 2h", "silence alerts on web-2 for 30m")),
-        (IntentName.SILENCES, h.silences, "The active silences, with their ids.",
-         ("silences", "any silences on web-1?")),
-        (IntentName.UNSILENCE, h.unsilence,
-         "End a silence early (a unique start of its id will do).", ("unsilence 3f2a9c1e",)),
-        (IntentName.SUBSCRIBE, h.subscribe,
-         "Post alerts in this channel: all, from a severity up, or for one target.",
-         ("subscribe critical", "subscribe warning for checkout-api")),
-        (IntentName.UNSUBSCRIBE, h.unsubscribe,
-         "Stop alert posts here (one subscription, or all of them).",
-         ("unsubscribe", "unsubscribe warning for checkout-api")),
-        (IntentName.SUBSCRIPTIONS, h.subscriptions, "What this channel is subscribed to.",
-         ("subscriptions",)),
-        (IntentName.ACK, h.ack, "Acknowledge an alert group (its posts show who did).",
-         ("ack 3f2a9c1e",)),
-    ]  # fmt: skip
-    return [HandlerSpec(intent, _TOPIC, summary, examples, handler)
-            for intent, handler, summary, examples in table]  # fmt: skip
+    handlers: dict[IntentName, Handler] = {
+        IntentName.ALERT_SILENCE: h.silence,
+        IntentName.SILENCES: h.silences,
+        IntentName.UNSILENCE: h.unsilence,
+        IntentName.SUBSCRIBE: h.subscribe,
+        IntentName.UNSUBSCRIBE: h.unsubscribe,
+        IntentName.SUBSCRIPTIONS: h.subscriptions,
+        IntentName.ACK: h.ack,
+    }
+    return [help_.spec(handlers[help_.intent]) for help_ in ALERT_HELP]
 
 
 class AlertHandlers:

@@ -12,15 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.core.errors import InvalidInput, NotFoundError
 from bot.core.model import IncomingMessage, Reply
 from bot.features.alerts.group import AlertGroup
 from bot.features.alerts.model import Acknowledgement, GroupRecord
-from bot.features.alerts.payload import Notification, parse_notification
 from bot.features.alerts.ports import GroupStore
 from bot.features.alerts.publisher import ChannelPublisher, Clock, utc_now
 from bot.features.alerts.render import render_group
+
+if TYPE_CHECKING:  # the payload's pydantic models: imported when one is first parsed
+    from bot.features.alerts.payload import Notification
 
 _GROUP_ID = re.compile(r"[0-9a-f]{4,64}")
 
@@ -76,7 +79,7 @@ class AlertNotifier:
         ack = Acknowledgement(message.user_id, message.user_name, self._clock())
         stored = await self._groups.acknowledge(record.key_hash, ack)
         standing = stored.ack or ack
-        group = AlertGroup.from_notification(parse_notification(stored.snapshot))
+        group = _group_of(stored.snapshot)
         updated = await self._publisher.refresh(incident_key(stored), self.render(group, standing))
         return AckOutcome(group, standing, standing == ack, updated)
 
@@ -84,7 +87,7 @@ class AlertNotifier:
         """The one firing group whose alerts are all named ``alertname`` (any case)."""
         named = []
         for record in await self._groups.firing_groups():
-            group = AlertGroup.from_notification(parse_notification(record.snapshot))
+            group = _group_of(record.snapshot)
             if (group.alertname or "").casefold() == alertname.casefold():
                 named.append((record, group))
         if not named:
@@ -120,3 +123,12 @@ class AlertNotifier:
             ids = ", ".join(r.short_id for r in found)
             raise InvalidInput(f"{wanted} matches several alert groups ({ids}); give more of it.")
         return found[0]
+
+
+def _group_of(snapshot: str) -> AlertGroup:
+    """The group a stored snapshot (a notification as received) describes. The payload
+    parser (pydantic) is imported here, at the first use, not with the module: a console
+    session has no alerts to read (start-up time, bench/RESULTS_STARTUP.md)."""
+    from bot.features.alerts.payload import parse_notification
+
+    return AlertGroup.from_notification(parse_notification(snapshot))

@@ -1,5 +1,5 @@
 """Fan-out of notifications to subscribed channels on every platform: the
-:class:`bot.ports.Publisher` of the bot.
+:class:`bot.core.ports.Publisher` of the bot.
 
 For each key (an alert group's incident, a finding, a digest) each subscribed channel gets
 one post, once across replicas: the first publisher to *claim* the (key, channel) pair in the
@@ -65,6 +65,8 @@ def digest_of(reply: Reply) -> str:
         reply.code,
         tuple(hashlib.sha256(c.png).hexdigest() for c in reply.charts),
         reply.choices,
+        reply.menus,
+        reply.forms,
         reply.severity,
         reply.footer,
     )
@@ -97,7 +99,7 @@ class ChannelPublisher:
     async def publish(
         self, key: str, reply: Reply, *, severity: str, target: str | None = None
     ) -> int:
-        """:meth:`bot.ports.Publisher.publish`: channels whose filters match ``severity``
+        """:meth:`bot.core.ports.Publisher.publish`: channels whose filters match ``severity``
         and ``target``."""
         return await self.publish_to(key, reply, Audience.of(severity, [target] if target else []))
 

@@ -1,5 +1,6 @@
-"""An alert group as a chat post: what fires where since when, who acknowledged it, and
-buttons to silence it for 1h/4h/24h or to acknowledge it.
+"""An alert group as a chat post: what fires where since when, who acknowledged it, a
+"Silence for..." menu (30 min to 7 days, the longest silence chat may set) and a button to
+acknowledge it.
 
 The post is rendered from the group alone (absolute UTC times, never "5m ago"), so the same
 group renders to the same reply on every replica, and an unchanged group is not edited.
@@ -10,14 +11,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.core.formatting import shorten
-from bot.core.model import Choice, ChoiceStyle, Field, Reply, Severity, Table
+from bot.core.model import Choice, ChoiceStyle, Field, Menu, Reply, Severity, Table
 from bot.features.alerts.group import AlertGroup, GroupAlert
 from bot.features.alerts.model import Acknowledgement
 from bot.features.metrics.tables import plural
 from bot.features.metrics.targets import target_names
 from bot.features.remediation.model import format_time
 
-SILENCE_DURATIONS = ("1h", "4h", "24h")
+#: The lengths the "Silence for..." menu offers: (label, duration as the command says it).
+SILENCE_DURATIONS = (
+    ("30 min", "30m"),
+    ("1 hour", "1h"),
+    ("2 hours", "2h"),
+    ("4 hours", "4h"),
+    ("8 hours", "8h"),
+    ("1 day", "1d"),
+    ("3 days", "3d"),
+    ("7 days", "7d"),
+)
+SILENCE_MENU = "Silence for..."
 TABLE_ROWS = 10
 _SUMMARY_LIMIT = 300
 _CELL_LIMIT = 60
@@ -44,7 +56,8 @@ def render_group(
         text=_text(group),
         fields=tuple(fields),
         table=_table(group.alerts, target_labels) if len(group.alerts) > 1 else None,
-        choices=_choices(group, ack, target_labels) if firing else (),
+        choices=_choices(ack, group) if firing else (),
+        menus=_silence_menu(group, target_labels) if firing else (),
         severity=_SEVERITY[group.severity] if firing else Severity.SUCCESS,
         footer=f"Alertmanager · group {group.short_id}",
     )
@@ -98,17 +111,20 @@ def _table(alerts: Sequence[GroupAlert], target_labels: Sequence[str]) -> Table:
     return Table(("alert", "target", "state", "since"), rows)
 
 
-def _choices(
-    group: AlertGroup, ack: Acknowledgement | None, target_labels: Sequence[str]
-) -> tuple[Choice, ...]:
-    choices = [
-        Choice(f"Silence {duration}", command)
-        for duration in SILENCE_DURATIONS
+def _silence_menu(group: AlertGroup, target_labels: Sequence[str]) -> tuple[Menu, ...]:
+    """The "Silence for..." menu, or none when the group names nothing a silence can name."""
+    options = tuple(
+        Choice(label, command)
+        for label, duration in SILENCE_DURATIONS
         if (command := group.silence_command(duration, target_labels))
-    ]
-    if ack is None:
-        choices.append(Choice("Acknowledge", ack_command(group), ChoiceStyle.PRIMARY))
-    return tuple(choices)
+    )
+    return (Menu(SILENCE_MENU, options),) if options else ()
+
+
+def _choices(ack: Acknowledgement | None, group: AlertGroup) -> tuple[Choice, ...]:
+    if ack is not None:
+        return ()
+    return (Choice("Acknowledge", ack_command(group), ChoiceStyle.PRIMARY),)
 
 
 def _labels(labels: Mapping[str, str]) -> str:

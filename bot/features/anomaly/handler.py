@@ -34,6 +34,7 @@ from bot.core.model import Chart, Field, Reply, Severity
 from bot.core.notes import refuse_rejected_target, time_note, with_note
 from bot.core.provenance import with_footer
 from bot.core.registry import Handler, HandlerSpec, Request
+from bot.features.anomaly.help import DEFAULT_RANGE_SECONDS, anomaly_help, default_range
 from bot.features.anomaly.ports import AnomalyDetector, Finding
 from bot.features.anomaly.report import (
     Checked,
@@ -50,9 +51,8 @@ from bot.features.health.overview import Overview, down_targets, look
 from bot.features.metrics.lookup import SeriesLookup, fetch_series, step_for
 from bot.features.metrics.ports import AlertSource, MetricsSource, Series, TargetRef, Window
 from bot.features.metrics.targets import TargetDirectory, strip_port
-from intents.model import METRICS, IntentName
+from intents.model import METRICS
 
-DEFAULT_RANGE_SECONDS = 6 * 3600
 MIN_RANGE_SECONDS, MAX_RANGE_SECONDS = 300, 7 * 86400
 #: History fetched before the range: this many times the range, and at least a day.
 HISTORY_FACTOR, MIN_HISTORY_SECONDS = 3, 86400.0
@@ -75,33 +75,16 @@ def anomaly_specs(
     """The ``anomaly_query`` handler. Its default range is :data:`DEFAULT_RANGE_SECONDS`, or
     the configured default look-back when that is longer. With ``alerts`` and a
     ``forecaster`` the open question also lists firing alerts and disks filling up soon."""
-    default = max(DEFAULT_RANGE_SECONDS, default_range_seconds)
     handler = AnomalyHandler(
         metrics,
         anomaly,
         directory,
-        default_range=default,
+        default_range=default_range(default_range_seconds),
         alerts=alerts,
         forecaster=forecaster,
         clock=clock,
     )
-    return [
-        HandlerSpec(
-            intent=IntentName.ANOMALY_QUERY,
-            topic="anomalies",
-            summary=(
-                f"What looked unusual (last {format_duration(default)} unless you say): "
-                "which series, since when, how far from normal, what moved with it."
-            ),
-            examples=(
-                "anything unusual with checkout-api?",
-                "is anything odd?",
-                "anomalies in latency of payments over the last 24h",
-            ),
-            handler=handler.guard(handler.anomaly_query),
-            heavy=True,
-        )
-    ]
+    return [anomaly_help(default_range_seconds).spec(handler.guard(handler.anomaly_query))]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """How anomaly findings read in chat: how far from normal, episodes, and what moved together.
 
-The detector (behind :class:`bot.ports.AnomalyDetector`) says *where* series were anomalous;
+The detector (behind :class:`bot.features.anomaly.ports.AnomalyDetector`) says *where* series were
+anomalous;
 this module turns that into sentences an operator reads on a phone.
 
 * :func:`measure` reads each finding against the series' own data: the 5th-95th percentile
@@ -24,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.core.formatting import format_ago, format_duration, format_value
+from bot.core.formatting import format_ago, format_duration, format_value, value_range
 from bot.features.anomaly.ports import Finding
 from bot.features.metrics.catalog import METRIC_INFO, MetricInfo
 from bot.features.metrics.ports import Series
@@ -387,18 +388,6 @@ def metric_label(metric: str) -> str:
     """A catalog metric as it reads mid-sentence: ``latency p95``, ``CPU``."""
     title = METRIC_INFO[metric].title
     return title if title.isupper() else title[0].lower() + title[1:]
-
-
-def value_range(low: float, high: float, unit: str) -> str:
-    """``139-151 ms``: the unit once when both ends share it; one value when they are equal."""
-    a, b = format_value(low, unit), format_value(high, unit)
-    if a == b:
-        return a
-    a_number, _, a_unit = a.partition(" ")
-    b_number, _, b_unit = b.partition(" ")
-    if a_unit == b_unit and a_unit:
-        return f"{a_number}-{b_number} {a_unit}"
-    return f"{a} to {b}" if a_unit or b_unit else f"{a}-{b}"
 
 
 def join_names(names: Sequence[str], limit: int = _NAMES_IN_A_LIST) -> str:

@@ -1,7 +1,8 @@
 """Where a metric is heading: "when will db-primary's disk be full?", "will payments latency
 go over 300 ms today?", "how much disk will db-primary have tomorrow?".
 
-The last week of the metric goes to the :class:`~bot.ports.Forecaster` (a robust trend plus
+The last week of the metric goes to the :class:`~bot.features.forecast.ports.Forecaster` (a robust
+trend plus
 the daily rhythm, with an 80 % band). With a threshold (the question's, else the catalog's
 limit: a disk or memory is full at 100 %) the answer is when it is reached, as a range and a
 most likely time ("full in 9-13 h, around 04:10 UTC"), or "not at the current rate" and why;
@@ -23,6 +24,7 @@ from bot.core.formatting import PERCENT, format_value, format_when
 from bot.core.model import Chart, Field, Reply, Severity
 from bot.core.provenance import with_footer
 from bot.core.registry import HandlerSpec, Request
+from bot.features.forecast.help import FORECAST_HELP
 from bot.features.forecast.outlook import (
     HISTORY_SECONDS,
     HISTORY_STEP,
@@ -36,7 +38,7 @@ from bot.features.metrics.lookup import fetch_series
 from bot.features.metrics.ports import MetricsSource, NamedSeries, Series, Window
 from bot.features.metrics.queries import metric_of
 from bot.features.metrics.targets import TargetDirectory
-from intents.model import IntentName, SlotValue
+from intents.model import SlotValue
 
 SHOWN_HISTORY = 2 * 86400.0
 CROSSING_HORIZON = 7 * 86400.0
@@ -136,18 +138,7 @@ def forecast_spec(
     clock: Callable[[], float] = time.time,
 ) -> HandlerSpec:
     handler = Forecasts(source, directory, forecaster, clock=clock)
-    return HandlerSpec(
-        intent=IntentName.FORECAST,
-        topic="forecast",
-        summary="Where a metric is heading: when it reaches a level, or its value later.",
-        examples=(
-            "when will db-primary's disk be full?",
-            "will payments latency go over 300 ms today?",
-            "how much disk will db-primary have tomorrow?",
-        ),
-        handler=with_footer(handler.forecast, f"Source: {source.description}"),
-        heavy=True,
-    )
+    return FORECAST_HELP.spec(with_footer(handler.forecast, f"Source: {source.description}"))
 
 
 def _steady(series: Series, question: _Question, now: float) -> ForecastAnswer | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core.errors import NotFoundError, UserError
-from bot.core.formatting import format_ago, format_value, format_when
+from bot.core.formatting import format_ago, format_value, format_when, value_range
 from bot.core.model import Field, Reply, Severity
 from bot.core.registry import Request
 from bot.features.anomaly.ports import AnomalyDetector, Finding
@@ -185,10 +185,11 @@ def _unusual_line(findings: Sequence[Finding], now: float) -> str:
         unit = info.unit if info else ""
         title = info.title if info else finding.series
         still = "still" if finding.ongoing else "until " + format_when(finding.end, now)
+        # A measured quantity never goes below zero, whatever the fitted band says.
+        low = max(finding.expected_low, 0.0) if unit else finding.expected_low
         parts.append(
             f"{title} {format_value(finding.peak_value, unit)} vs normal "
-            f"{format_value(finding.expected_low, unit)}-"
-            f"{format_value(finding.expected_high, unit)} since "
+            f"{value_range(low, finding.expected_high, unit)} since "
             f"{format_when(finding.start, now)} ({still})"
         )
     return "Unusual: " + "; ".join(parts) + "."

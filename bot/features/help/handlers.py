@@ -66,19 +66,23 @@ def render_help(registry: Registry, topic: str | None) -> Reply:
     by_topic: dict[str, list[HandlerSpec]] = {}
     for spec in specs:
         by_topic.setdefault(spec.topic, []).append(spec)
-    fields = tuple(
-        Field(
-            label=topic.replace("_", " "),
-            value=f"{group[0].summary} e.g. " + ", ".join(f"`{s.examples[0]}`" for s in group),
-        )
-        for topic, group in by_topic.items()
-    )
+    fields = tuple(_overview(topic, group) for topic, group in by_topic.items())
     return Reply(
         title="What I can do",
         text=_INTRO,
         fields=fields,
         footer="Say `help <topic>` for more examples, e.g. `help alerts`.",
     )
+
+
+def _overview(topic: str, group: list[HandlerSpec]) -> Field:
+    """A topic's line in the overview, spoken for by the handler named after it (the
+    ``remediation`` handler for remediation, not ``whoami`` which happens to sit there too),
+    else the first registered; its example comes first."""
+    lead = next((s for s in group if s.intent == topic), group[0])
+    ordered = [lead, *(s for s in group if s is not lead)]
+    examples = ", ".join(f"`{s.examples[0]}`" for s in ordered)
+    return Field(label=topic.replace("_", " "), value=f"{lead.summary} e.g. {examples}")
 
 
 def render_unknown(registry: Registry, intent: Intent) -> Reply:

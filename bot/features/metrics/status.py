@@ -3,7 +3,8 @@ web-2 been down?", "critical alerts on db-primary".
 
 A down target is shown with when it went down and for how long, so "how long has web-2 been
 down?" is answered by the same reply as "is web-2 up?". Alerts come from the configured
-:class:`~bot.ports.AlertSource` (Alertmanager when set, else the metrics source's rules).
+:class:`~bot.features.metrics.ports.AlertSource` (Alertmanager when set, else the metrics source's
+rules).
 """
 
 from __future__ import annotations

@@ -3,10 +3,12 @@ knows them.
 
 :class:`TargetDirectory` is the one place a typed name becomes a :class:`TargetRef`: every
 feature and the Discord autocomplete share one, so they agree on what exists. The names come
-from the source's :meth:`~bot.ports.MetricsSource.target_names` (``instance`` without its
+from the source's :meth:`~bot.features.metrics.ports.MetricsSource.target_names` (``instance``
+without its
 ``:port``, then ``job``, ``service``; the first label that has the name wins) and are cached
 briefly, because every lookup needs them and they rarely change. An unknown name raises
-:class:`NotFoundError` with the closest known names ("did you mean").
+:class:`NotFoundError` with the closest known names ("did you mean"), carried as its
+``candidates`` so the answer can offer them as a "Which target?" menu.
 """
 
 from __future__ import annotations
@@ -68,7 +70,9 @@ def unknown_target(name: str, known: Iterable[str]) -> NotFoundError:
         hint = f"Known targets: {shown}."
     else:
         hint = "I see no targets at all; is anything being scraped? Try `status`."
-    return NotFoundError(f"I don't know a target called '{name}'.", hint=hint)
+    return NotFoundError(
+        f"I don't know a target called '{name}'.", hint=hint, candidates=tuple(close)
+    )
 
 
 class TargetDirectory:

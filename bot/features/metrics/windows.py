@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.core.errors import InvalidInput
-from bot.core.formatting import format_duration, format_when
+from bot.core.formatting import format_between, format_duration, format_when
 from bot.features.metrics.lookup import step_for
 from bot.features.metrics.ports import Window
 from intents.model import SlotValue
@@ -49,7 +49,7 @@ def asked_window(
         span = _bounded(until - start, least, most)
         live = until >= now - 60
         since = f"since {format_when(start, now)}"
-        label = since if live else f"{format_when(start, now)} to {format_when(until, now)}"
+        label = since if live else format_between(start, until, now)
         return Asked(Window(until - span, until, step_for(span)), label, live)
     raw = slots.get("range", default)
     span = _bounded(float(raw) if isinstance(raw, int | float) else default, least, most)

@@ -1,4 +1,5 @@
-"""Chat handlers for guarded remediation: request, approve, deny, and the audit history.
+"""Chat handlers for guarded remediation: request, approve, deny, the reason for a request
+and the audit history.
 
 They translate between chat (intents, replies with Approve/Deny buttons) and
 :class:`~bot.features.remediation.RemediationService`; every decision is the service's. Refusals are
@@ -7,14 +8,15 @@ They translate between chat (intents, replies with Approve/Deny buttons) and
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.core.errors import InvalidInput
-from bot.core.model import Choice, ChoiceStyle, Field, Reply, Severity, Table, Visibility
+from bot.core.formatting import shorten
+from bot.core.model import Choice, ChoiceStyle, Field, Form, Reply, Severity, Table, Visibility
 from bot.core.registry import HandlerSpec, Request
+from bot.features.remediation.help import REMEDIATION_HELP
 from bot.features.remediation.model import (
     Actor,
     AuditEvent,
@@ -25,11 +27,16 @@ from bot.features.remediation.model import (
     format_time,
 )
 from bot.features.remediation.refusals import Reason, Refusal
-from bot.features.remediation.service import ApprovalOutcome, RemediationService, RequestOutcome
+from bot.features.remediation.service import (
+    ApprovalOutcome,
+    ReasonOutcome,
+    RemediationService,
+    RequestOutcome,
+)
 from intents.model import IntentName, SlotValue
+from intents.reasons import REASON_LIMIT
 
 _REQUEST_ID = re.compile(r"#?(\d{1,12})")
-_TOPIC = "remediation"
 _HISTORY_ROWS = 20
 DEFAULT_RANGE_SECONDS = 7 * 86400
 """How far back ``history`` looks when the question gives no time."""
@@ -38,7 +45,7 @@ _LEAVES_REQUEST_PENDING = frozenset({Reason.SELF_APPROVAL, Reason.NOT_ALLOWED})
 
 
 def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
-    """Handlers for ``remediation``, ``approve``, ``deny`` and ``history``."""
+    """Handlers for ``remediation``, ``approve``, ``deny``, ``reason`` and ``history``."""
 
     async def request_action(request: Request) -> Reply:
         slots = request.intent.slots
@@ -48,8 +55,10 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
             str(slots.get("action", "")),
             _optional_str(slots.get("target")),
             replicas if isinstance(replicas, int) else None,
+            reason=request.intent.reason,
         )
-        return render_request(outcome)
+        reasons = await service.reasons(outcome.request) if outcome.execution is None else ()
+        return render_request(outcome, reasons)
 
     async def approve(request: Request) -> Reply:
         request_id = _request_id(request, "approve")
@@ -57,7 +66,13 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
             outcome = await service.approve(Actor.from_message(request.message), request_id)
         except Refusal as refusal:
             return render_open_refusal(refusal, request_id)
-        return render_approval(outcome)
+        return render_approval(outcome, await service.reasons(outcome.request))
+
+    async def reason(request: Request) -> Reply:
+        request_id = _request_id(request, "reason")
+        text = str(request.intent.slots.get("text", ""))
+        actor = Actor.from_message(request.message)
+        return render_reason(await service.add_reason(actor, request_id, text))
 
     async def deny(request: Request) -> Reply:
         request_id = _request_id(request, "deny")
@@ -76,36 +91,14 @@ def remediation_specs(service: RemediationService) -> list[HandlerSpec]:
         query, period = _audit_query(service, request.intent.slots, scope)
         return render_history(await service.history(query), query, period)
 
-    return [
-        HandlerSpec(
-            intent=IntentName.REMEDIATION,
-            topic=_TOPIC,
-            summary="Run a guarded action: dry run first, then approval by someone else.",
-            examples=("restart checkout-api", "scale search to 3", "rollback payments"),
-            handler=request_action,
-        ),
-        HandlerSpec(
-            intent=IntentName.APPROVE,
-            topic=_TOPIC,
-            summary="Approve a pending request (the requester's own approval never counts).",
-            examples=("approve 12",),
-            handler=approve,
-        ),
-        HandlerSpec(
-            intent=IntentName.DENY,
-            topic=_TOPIC,
-            summary="Deny a pending request, or withdraw your own.",
-            examples=("deny 12",),
-            handler=deny,
-        ),
-        HandlerSpec(
-            intent=IntentName.HISTORY,
-            topic=_TOPIC,
-            summary="Who requested, approved and ran what, from the audit log.",
-            examples=("history", "who restarted payments today?", "history checkout-api"),
-            handler=history,
-        ),
-    ]
+    handlers = {
+        IntentName.REMEDIATION: request_action,
+        IntentName.APPROVE: approve,
+        IntentName.DENY: deny,
+        IntentName.REASON: reason,
+        IntentName.HISTORY: history,
+    }
+    return [help_.spec(handlers[help_.intent]) for help_ in REMEDIATION_HELP]
 
 
 def _audit_query(
@@ -137,33 +130,9 @@ def _audit_query(
     return query, period
 
 
-def guard_unknown(spec: HandlerSpec, service: RemediationService) -> HandlerSpec:
-    """Wrap the ``unknown`` handler so that a refused remediation command is refused by the
-    service, which writes it to the audit log: shell syntax in "restart payments; rm -rf /",
-    or more than one target in "restart web-1 and web-2"."""
-
-    async def guarded(request: Request) -> Reply:
-        intent = request.intent
-        about = intent.about
-        if about is None or about.intent is not IntentName.REMEDIATION:
-            return await spec.handler(request)
-        actor = Actor.from_message(request.message)
-        action = str(about.slots.get("action", "")) or "run"
-        words = intent.rejected.get("words", "")
-        if intent.refusal == "unsafe":
-            await service.refuse_unsafe(actor, action, words)
-        target = about.slots.get("target")
-        if intent.refusal == "extra_words" and isinstance(target, str):
-            replicas = about.slots.get("replicas")
-            count = replicas if isinstance(replicas, int) else None
-            await service.refuse_extra_words(actor, action, target, count, words)
-        return await spec.handler(request)
-
-    return dataclasses.replace(spec, handler=guarded)
-
-
-def render_request(outcome: RequestOutcome) -> Reply:
-    """A new request: the canonical command, its dry run and the approval buttons."""
+def render_request(outcome: RequestOutcome, reasons: Sequence[AuditEvent] = ()) -> Reply:
+    """A new request: the canonical command, its dry run, the reason given with it, the
+    approval buttons and an "Add reason" dialog."""
     stored, plan = outcome.request, outcome.plan
     if outcome.execution is not None:
         return _execution_reply(stored, outcome.execution, note=f"Dry run: {plan.summary}")
@@ -179,14 +148,50 @@ def render_request(outcome: RequestOutcome) -> Reply:
             Field("Requested by", stored.requester_name),
             Field("Approvals", f"0 of {waiting}"),
             Field("Expires", format_time(stored.expires_at)),
+            *_reason_fields(reasons),
         ),
         choices=_buttons(stored.id),
+        forms=(reason_form(stored),),
         severity=Severity.WARNING,
     )
 
 
-def render_approval(outcome: ApprovalOutcome) -> Reply:
-    """An approval: still waiting, executed now, or already taken care of elsewhere."""
+def reason_form(stored: StoredRequest) -> Form:
+    """The "Add reason" dialog of a request: its text becomes ``reason <id> <text>``."""
+    return Form(
+        label="Add reason",
+        title=f"Reason for #{stored.id}",
+        prompt=f"Why {stored.canonical}?",
+        command=f"reason {stored.id} {{text}}",
+        max_length=REASON_LIMIT,
+    )
+
+
+def render_reason(outcome: ReasonOutcome) -> Reply:
+    """A reason written down: the request as approvers should now see it (every reason,
+    oldest first) with the Approve/Deny buttons while it is pending."""
+    stored = outcome.request
+    pending = stored.status is RequestStatus.PENDING
+    state = "Waiting for approval." if pending else f"The request {_status_words(stored.status)}."
+    return Reply(
+        title=f"Request #{stored.id}: {stored.canonical}",
+        text=f"Reason added to the audit log. {state}",
+        fields=(Field("Requested by", stored.requester_name), *_reason_fields(outcome.reasons)),
+        choices=_buttons(stored.id) if pending else (),
+        severity=Severity.INFO,
+    )
+
+
+def _reason_fields(reasons: Sequence[AuditEvent]) -> tuple[Field, ...]:
+    return tuple(
+        Field(f"Reason ({event.actor_name})", shorten(event.detail, REASON_LIMIT))
+        for event in reasons
+    )
+
+
+def render_approval(outcome: ApprovalOutcome, reasons: Sequence[AuditEvent] = ()) -> Reply:
+    """An approval: still waiting (with the reasons given), executed now, or already taken
+    care of elsewhere."""
     stored, tally = outcome.request, outcome.tally
     if outcome.execution is not None:
         approvers = ", ".join(sorted(tally.approvers))
@@ -206,6 +211,7 @@ def render_approval(outcome: ApprovalOutcome) -> Reply:
         fields=(
             Field("Approvals", f"{len(tally.approvers)} of {stored.approvals_required}"),
             Field("Expires", format_time(stored.expires_at)),
+            *_reason_fields(reasons),
         ),
         choices=_buttons(stored.id),
         severity=Severity.INFO,

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from bot.core.model import Field, Reply
 from bot.core.registry import HandlerSpec, Request
+from bot.features.remediation.help import WHOAMI_HELP
 from bot.features.remediation.model import Actor
 from bot.features.remediation.policy import Policy
-from intents.model import IntentName
 
 #: Where each platform shows the id, for a colleague's id (yours is in the answer).
 WHERE_SHOWN = {
@@ -27,13 +27,7 @@ def identity_spec(policy: Policy) -> HandlerSpec:
         message = request.message
         return render_identity(Actor.from_message(message), policy, tenant=message.tenant_id)
 
-    return HandlerSpec(
-        intent=IntentName.WHOAMI,
-        topic="remediation",
-        summary="Your platform id (what the policy's roles list) and the roles you hold.",
-        examples=("whoami", "what's my user id?"),
-        handler=whoami,
-    )
+    return WHOAMI_HELP.spec(whoami)
 
 
 #: What each platform calls the tenant ``policy.tenants.<platform>`` lists.

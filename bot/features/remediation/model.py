@@ -33,6 +33,8 @@ class AuditKind(enum.StrEnum):
     EXECUTION_STARTED = "execution_started"
     EXECUTED = "executed"
     FAILED = "failed"
+    REASON = "reason"
+    """Why a request was made, in someone's words (``detail`` holds them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +216,7 @@ class AuditQuery:
     target: str | None = None
     kinds: tuple[AuditKind, ...] = ()
     limit: int = 20
+    request_id: int | None = None
     scope: str | None = field(kw_only=True)
 
 

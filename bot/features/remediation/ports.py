@@ -10,6 +10,7 @@ raises :class:`bot.core.errors.DependencyError` and nothing changed (fail closed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -30,9 +31,12 @@ from bot.features.remediation.model import (
 class RequestStore(Protocol):
     """Pending requests and their approvals."""
 
-    async def create(self, draft: RequestDraft, event: AuditEvent) -> StoredRequest:
-        """Store a new pending request (and ``event``); the store assigns the id, which is
-        then filled into the event."""
+    async def create(
+        self, draft: RequestDraft, event: AuditEvent, also: Sequence[AuditEvent] = ()
+    ) -> StoredRequest:
+        """Store a new pending request, ``event`` and then the events in ``also`` (the
+        reason given with the request), all in one transaction; the store assigns the id,
+        which is then filled into every event."""
         ...
 
     async def get(self, request_id: int, scope: str) -> StoredRequest | None:

@@ -32,8 +32,15 @@ class Reason(enum.StrEnum):
 class Refusal(UserError):
     """A request, approval or denial the policy does not allow."""
 
-    def __init__(self, reason: Reason, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(
+        self,
+        reason: Reason,
+        message: str,
+        *,
+        hint: str | None = None,
+        candidates: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, hint=hint, candidates=candidates)
         self.reason = reason
 
 
@@ -69,10 +76,15 @@ def one_target(command: str, extra: str) -> Refusal:
     )
 
 
-def unknown_target(action: str, target: str, allowed: str) -> Refusal:
+def unknown_target(
+    action: str, target: str, allowed: str, candidates: tuple[str, ...] = ()
+) -> Refusal:
+    """``candidates``: the allowed names close to ``target`` (offered as "Which target?";
+    picking one is a new request that goes through the policy like any other)."""
     return Refusal(
         Reason.UNKNOWN_TARGET,
         f"Refused: {action} is not allowed on {_quote(target)}. Allowed targets: {allowed}.",
+        candidates=candidates,
     )
 
 

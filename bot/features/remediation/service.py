@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 from bot.core.correlation import current_correlation_id
-from bot.core.errors import ConfigError, DependencyError, NotFoundError
+from bot.core.errors import ConfigError, DependencyError, InvalidInput, NotFoundError
+from bot.features.metrics.targets import suggest
 from bot.features.remediation import refusals
 from bot.features.remediation.model import (
     Actor,
@@ -48,11 +49,13 @@ from bot.features.remediation.ports import (
     Uncounted,
 )
 from bot.features.remediation.refusals import Reason, Refusal
+from intents.reasons import REASON_LIMIT, neutral
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 _AUDITED_TARGET_CHARS = 200
+_REASONS_SHOWN = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,15 @@ class RequestOutcome:
     plan: Plan
     approver_role: str
     execution: ExecutionResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonOutcome:
+    """A reason written to the audit log, and every reason the request now has, oldest
+    first (what approvers are shown)."""
+
+    request: StoredRequest
+    reasons: tuple[AuditEvent, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +119,19 @@ class RemediationService:
     # ------------------------------------------------------------------ public flow
 
     async def request(
-        self, actor: Actor, action: str, target: str | None, replicas: int | None = None
+        self,
+        actor: Actor,
+        action: str,
+        target: str | None,
+        replicas: int | None = None,
+        *,
+        reason: str | None = None,
     ) -> RequestOutcome:
-        """Check, dry-run and store a request; run it at once if it needs no approval."""
+        """Check, dry-run and store a request; run it at once if it needs no approval.
+        ``reason`` (said with the command) is written to the audit log with the request."""
         try:
-            return await self._request(actor, action, target, replicas)
+            said = _said(reason)[:REASON_LIMIT]
+            return await self._request(actor, action, target, replicas, said)
         except Refusal as refusal:
             await self._note_refusal(actor, action, target or "", None, refusal)
             raise
@@ -134,6 +154,38 @@ class RemediationService:
         except Refusal as refusal:
             await self._note_refusal(actor, request.action, request.target, request.id, refusal)
             raise
+
+    async def add_reason(self, actor: Actor, request_id: int, text: str) -> ReasonOutcome:
+        """Write why request ``request_id`` was made to the audit log, as ``actor``: its
+        requester, or anyone who may request or approve its action. Only a request of the
+        actor's own scope can be found; the reason is data, it changes nothing else."""
+        said = _said(text)
+        if not said:
+            raise InvalidInput(f"What is the reason? Say `reason {request_id} <why>`.")
+        if len(said) > REASON_LIMIT:
+            raise InvalidInput(
+                f"A reason can be at most {REASON_LIMIT} characters; this one has {len(said)}.",
+                hint="Say it shorter, or add a second reason after the first.",
+            )
+        request = await self._load(request_id, actor.scope)
+        try:
+            self._check_may_explain(actor, request)
+        except Refusal as refusal:
+            await self._note_refusal(actor, request.action, request.target, request.id, refusal)
+            raise
+        event = self._event(
+            AuditKind.REASON, actor, request.action, request.target, said, request.id
+        )
+        await self._store.record(event)
+        return ReasonOutcome(request, await self.reasons(request))
+
+    async def reasons(self, request: StoredRequest) -> tuple[AuditEvent, ...]:
+        """The reasons given for ``request``, oldest first (at most the latest few)."""
+        query = AuditQuery(
+            kinds=(AuditKind.REASON,), request_id=request.id, limit=_REASONS_SHOWN,
+            scope=request.scope,
+        )  # fmt: skip
+        return tuple(reversed(await self._store.events(query)))
 
     async def refuse_unsafe(self, actor: Actor, action: str, words: str) -> NoReturn:
         """Refuse (and audit) a request whose words carry shell or option syntax."""
@@ -161,7 +213,12 @@ class RemediationService:
     # ------------------------------------------------------------------ request
 
     async def _request(
-        self, actor: Actor, action: str, target: str | None, replicas: int | None
+        self,
+        actor: Actor,
+        action: str,
+        target: str | None,
+        replicas: int | None,
+        reason: str,
     ) -> RequestOutcome:
         spec = self._action(action)
         target = self._checked_target(action, spec, target)
@@ -186,8 +243,9 @@ class RemediationService:
             dry_run=_describe_plan(plan),
         )
         detail = f"dry run: {plan.summary}; needs {spec.approvals} approval(s)"
+        also = (self._event(AuditKind.REASON, actor, action, target, reason),) if reason else ()
         stored = await self._store.create(
-            draft, self._event(AuditKind.REQUESTED, actor, draft.action, target, detail)
+            draft, self._event(AuditKind.REQUESTED, actor, draft.action, target, detail), also
         )
         outcome = RequestOutcome(stored, plan, spec.approver)
         if spec.approvals > 0:
@@ -210,8 +268,16 @@ class RemediationService:
         if not PLAIN_NAME.fullmatch(target):
             raise refusals.unsafe_target(target)
         if not spec.targets.allows(target):
-            raise refusals.unknown_target(action, target, spec.targets.describe())
+            close = tuple(suggest(target, spec.targets.names))
+            raise refusals.unknown_target(action, target, spec.targets.describe(), close)
         return target
+
+    def _check_may_explain(self, actor: Actor, request: StoredRequest) -> None:
+        if actor.principal == request.requester:
+            return
+        spec = self._action(request.action)
+        if not {spec.role, spec.approver} & set(self._policy.roles_of(actor)):
+            raise refusals.not_allowed("give a reason for", request.action, spec.role)
 
     def _check_role(self, actor: Actor, role: str, verb: str, action: str) -> None:
         if role not in self._policy.roles_of(actor):
@@ -419,6 +485,11 @@ def _printable(text: str) -> str:
     """``text`` with control characters escaped: hostile input is audited as data, and some
     databases refuse a NUL byte outright."""
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def _said(reason: str | None) -> str:
+    """A reason as data: one printable line, no markup or broadcast mentions."""
+    return neutral(reason or "")
 
 
 def _describe_plan(plan: Plan) -> str:

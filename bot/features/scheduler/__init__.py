@@ -6,7 +6,7 @@
 - :mod:`bot.core.coordination` the lease keeper (take, keep, give up) and the fencing check
   a job runs before every post
 - :mod:`.runner`    one runner per job per replica: win the lease, renew it, run the firings
-- :mod:`.announce`  fenced, once-per-key publishing through :class:`bot.ports.Publisher`
+- :mod:`.announce`  fenced, once-per-key publishing through :class:`bot.core.ports.Publisher`
 - :mod:`.anomaly_scan`, :mod:`.digest`  the jobs
 - :mod:`.build`     from config to a :class:`Scheduler`, and the plugin that runs it in ``serve``
 """

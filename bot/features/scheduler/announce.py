@@ -5,7 +5,7 @@ the commit point: exactly one replica wins each key (``SET NX`` in Redis), and o
 whose fencing token was current a moment before may try. So a stale holder (one that lost the
 lease while it was busy) is refused before it can take a key from its successor, and a key
 claimed by anyone is never published a second time. The window left open is the one round
-trip between the check and the claim; the :class:`~bot.ports.Publisher` keeps even a publish
+trip between the check and the claim; the :class:`~bot.core.ports.Publisher` keeps even a publish
 in that window from posting twice, since it updates the key's existing posts in place.
 
 Episodes (:meth:`Announcer.begin` / :meth:`Announcer.end`) follow the same order with an

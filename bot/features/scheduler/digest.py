@@ -6,7 +6,8 @@ the deployment has:
 * :class:`AlertHistory` (alerts that fired in the window and whether they resolved, e.g. the
   groups the Alertmanager webhook recorded, see :mod:`.digest_sources`). Without it the
   digest says no history is kept and lists what fires *now* instead, from
-  :class:`~bot.ports.AlertSource` (Alertmanager's API when configured, else the metrics source:
+  :class:`~bot.features.metrics.ports.AlertSource` (Alertmanager's API when configured, else the
+  metrics source:
   Prometheus rules or the demo's). An empty history is checked against what fires now too,
   so alerts that never reached the webhook are not hidden behind "no alerts";
 * :class:`SilenceHistory` (silences in effect during the window, e.g. Alertmanager's, see
