@@ -110,7 +110,7 @@ async def bench(args: argparse.Namespace) -> list[Round]:
         for server in servers.values():
             server.stop()
         await fake.close()
-    print(f"server logs: {log_dir}")
+    print(f"server logs: {log_dir}; busy answers: {fake.busy}")
     return rounds
 
 

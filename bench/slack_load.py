@@ -1,7 +1,8 @@
 """Shared parts of the Slack benchmarks (``slack_bench.py``, ``slack_soak.py``).
 
 * :class:`FakeSlack`: a lean local Slack, on a loopback port in the load generator's own
-  process: ``auth.test``, ``chat.postMessage``, the files upload v2 flow and ``response_url``
+  process: ``auth.test``, ``chat.postMessage``/``update``/``postEphemeral``/``delete``, the
+  files upload v2 flow and ``response_url``
   hooks. It keeps no record of calls (a soak would grow it); a hook POST resolves the future
   of the command it answers, so the generator sees each answer arrive.
 * :func:`start_server`: the bot (``python -m bot.app.cli serve``, embedded defaults: demo
@@ -60,6 +61,8 @@ class FakeSlack:
         self.uploads = 0
         self.api_calls = 0
         self.placeholders = 0
+        #: Answers saying the bot was too busy (its admission lanes full).
+        self.busy = 0
         self._placeholder_threads: dict[str, str] = {}
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
@@ -106,6 +109,7 @@ class FakeSlack:
         if _is_placeholder(body):
             self.placeholders += 1
             return web.Response(text="ok")
+        self._count_busy(body)
         future = self._waiting.pop(request.match_info["hook"], None)
         if future is not None and not future.done():
             future.set_result(body)
@@ -122,10 +126,15 @@ class FakeSlack:
                 "bot_id": "B0BENCHBOT", "is_enterprise_install": False,
             }  # fmt: skip
             return web.json_response(answer, headers={"x-oauth-scopes": "chat:write,commands"})
-        if method in ("chat.postMessage", "chat.update"):
+        if method == "chat.delete":  # form-encoded by the SDK
+            ts = str((await request.post()).get("ts", ""))
+            self._placeholder_threads.pop(ts, None)
+            return web.json_response({"ok": True, "ts": ts})
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             params = json.loads(body) if request.content_type == "application/json" else {}
             ts = params.get("ts") or f"{time.time():.6f}.{next(self._ids)}"
             key = f"thread:{params.get('thread_ts')}"
+            self._count_busy(body)
             if method == "chat.update":
                 key = self._placeholder_threads.pop(ts, "")
             elif _is_placeholder(body):
@@ -135,7 +144,8 @@ class FakeSlack:
             future = self._waiting.pop(key, None)
             if future is not None and not future.done():
                 future.set_result(body)
-            return web.json_response({"ok": True, "ts": ts, "channel": params.get("channel")})
+            answer = {"ok": True, "ts": ts, "channel": params.get("channel"), "message_ts": ts}
+            return web.json_response(answer)
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ids):09d}"
             return web.json_response(
@@ -147,6 +157,10 @@ class FakeSlack:
             files = json.loads(raw) if isinstance(raw, str) else []
             return web.json_response({"ok": True, "files": [{"id": f["id"]} for f in files]})
         return web.json_response({"ok": False, "error": "unknown_method"})
+
+    def _count_busy(self, body: bytes) -> None:
+        if b"right now" in body and b"again in a minute" in body:
+            self.busy += 1
 
     async def _upload(self, request: web.Request) -> web.Response:
         body = await request.read()

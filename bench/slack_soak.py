@@ -101,7 +101,7 @@ async def soak(args: argparse.Namespace) -> str:
                     if window.samples and len(window.rss) % 12 == 1:
                         print(
                             f"{elapsed / 60:5.1f} min {window.line(args.window_minutes)}"
-                            f" placeholders {fake.placeholders}",
+                            f" placeholders {fake.placeholders} busy {fake.busy}",
                             flush=True,
                         )
                     await asyncio.sleep(args.sample)
@@ -127,7 +127,7 @@ async def soak(args: argparse.Namespace) -> str:
     finally:
         server.stop()
         await fake.close()
-    return report(args, windows, rss_trace, log_dir, fake.placeholders)
+    return report(args, windows, rss_trace, log_dir, fake.placeholders, fake.busy)
 
 
 def report(
@@ -136,6 +136,7 @@ def report(
     rss_trace: list[tuple[float, int]],
     log_dir: Path,
     placeholders: int,
+    busy: int,
 ) -> str:
     samples = [s for w in windows for s in w.samples]
     acks = [s.ack for s in samples if s.ack is not None]
@@ -158,7 +159,8 @@ def report(
         "",
         f"Sent {len(samples)} messages ({args.rate:g}/s, half slash commands, half mentions), "
         f'{failed} without an answer within 30 s; {placeholders} "Working on it…" '
-        "placeholders shown (an answer's latency is to the answer itself, not its placeholder).",
+        "placeholders shown (an answer's latency is to the answer itself, not its placeholder); "
+        f'{busy} answers were "busy, try again" (the admission lanes full).',
         "",
         f"- RSS: {rss_trace[0][1] / 2**20:.1f} MiB at the first sample, {base / 2**20:.1f} MiB "
         f"after {args.warmup_minutes:g} min warm-up, {final / 2**20:.1f} MiB at the end, peak "

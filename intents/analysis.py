@@ -54,17 +54,15 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """A clean message, its tokens and its spans (ordered, non-overlapping)."""
+    """A clean message, its tokens and its spans (ordered, non-overlapping); ``words`` are
+    the tokens' normal forms (read dozens of times a parse, so made once)."""
 
     text: str
     tokens: tuple[Token, ...]
     spans: tuple[Span, ...]
     by_token: tuple[Span | None, ...]
     clock: Clock
-
-    @property
-    def words(self) -> tuple[str, ...]:
-        return tuple(t.norm for t in self.tokens)
+    words: tuple[str, ...]
 
     def first(self, kind: str) -> Span | None:
         return next((s for s in self.spans if s.kind == kind), None)
@@ -116,7 +114,7 @@ def analyse_tokens(text: str, tokens: tuple[Token, ...], clock: Clock | None = N
     by_token: list[Span | None] = [None] * len(tokens)
     for span in ordered:
         by_token[span.start : span.end] = [span] * (span.end - span.start)
-    return Analysis(text, tokens, ordered, tuple(by_token), clock)
+    return Analysis(text, tokens, ordered, tuple(by_token), clock, tuple(words))
 
 
 _QUANTILE = re.compile(r"p(\d{2,3})(?:\.(\d{1,2}))?")

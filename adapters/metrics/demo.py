@@ -159,7 +159,7 @@ class DemoMetricsSource:
         now = self._now()
         health: list[TargetHealth] = []
         for target in self._fleet:
-            up = bool(model.up_values(target, np.array([now]), now)[0] == 1)
+            up = model.is_up(target, now)
             instance = target.labels["instance"]
             error = "" if up else _REFUSED.format(instance=instance)
             since = model.DOWN_SINCE.get(target.name)

@@ -180,6 +180,13 @@ def up_values(target: DemoTarget, times: FloatArray, now: float) -> FloatArray:
     return np.where(times > now, np.nan, values)
 
 
+def is_up(target: DemoTarget, now: float) -> bool:
+    """:func:`up_values` at ``now`` alone, without arrays (``targets()`` asks on every
+    "what's down?")."""
+    since = DOWN_SINCE.get(target.name)
+    return since is None or now - anchor(now) < since
+
+
 def _absent(name: str, times: FloatArray, now: float) -> npt.NDArray[np.bool_]:
     future: npt.NDArray[np.bool_] = times > now
     since = DOWN_SINCE.get(name)

@@ -17,6 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+from bot.core.admission import (
+    DEFAULT_HEAVY_WAIT_SECONDS,
+    DEFAULT_MAX_HEAVY,
+    DEFAULT_MAX_TURNS,
+    DEFAULT_TURN_WAIT_SECONDS,
+)
 from bot.core.errors import ConfigError
 from bot.core.redact import redact_url
 from storage.sql.timeouts import DatabaseTimeouts
@@ -63,6 +69,14 @@ class FileSettings:
     """Prometheus calls in flight at once per replica (more wait, briefly, for a turn)."""
     prometheus_queue_seconds: float = 2.0
     """How long a call may wait for a turn before the bot answers "busy, try again"."""
+    max_turns_in_flight: int = DEFAULT_MAX_TURNS
+    """Messages answered at once per replica; past it (after ``turn_queue_seconds``) the
+    answer is "busy, try again" and nothing is run."""
+    turn_queue_seconds: float = DEFAULT_TURN_WAIT_SECONDS
+    max_heavy_in_flight: int = DEFAULT_MAX_HEAVY
+    """Charts, anomaly reports and forecasts worked on at once per replica (a smaller lane
+    inside the turns); past it (after ``heavy_queue_seconds``) "busy, try again"."""
+    heavy_queue_seconds: float = DEFAULT_HEAVY_WAIT_SECONDS
     dependency_check_interval_seconds: float = 15.0
     """How often ``serve`` checks every dependency for ``smartcloudops_dependency_up``."""
     default_range_seconds: int = 3600

@@ -48,6 +48,10 @@ class FileSchema(_Strict):
     )
     prometheus_max_concurrency: int = Field(default=_FILE.prometheus_max_concurrency, ge=1, le=1000)
     prometheus_queue_seconds: float = Field(default=_FILE.prometheus_queue_seconds, ge=0, le=60)
+    max_turns_in_flight: int = Field(default=_FILE.max_turns_in_flight, ge=1, le=10_000)
+    turn_queue_seconds: float = Field(default=_FILE.turn_queue_seconds, ge=0, le=60)
+    max_heavy_in_flight: int = Field(default=_FILE.max_heavy_in_flight, ge=1, le=1000)
+    heavy_queue_seconds: float = Field(default=_FILE.heavy_queue_seconds, ge=0, le=60)
     dependency_check_interval_seconds: float = Field(
         default=_FILE.dependency_check_interval_seconds, ge=1, le=3600
     )

@@ -16,6 +16,7 @@ from bot.app.config import Settings
 from bot.app.parsing import build_parser
 from bot.app.plugins import DependencyCheck, WebPlugin
 from bot.app.registry import build_registry
+from bot.core.admission import Admission
 from bot.core.dispatcher import Dispatcher
 from bot.core.ports import ChannelPoster, ContextStore, DedupeStore, IntentParserPort, Publisher
 from bot.core.sharing import PrivateAnswers
@@ -111,6 +112,7 @@ async def open_services(
             history_limit=settings.file.history_limit,
             gate=_tenant_gate(settings),
             private_answers=_private_answers(redis),
+            admission=_admission(settings),
         )
         services = Services(
             settings=settings,
@@ -136,6 +138,16 @@ async def open_services(
         if checks:
             services.web_plugins.append(_dependency_monitor(settings, telemetry, checks))
         yield services
+
+
+def _admission(settings: Settings) -> Admission:
+    file = settings.file
+    return Admission.bounded(
+        max_turns=file.max_turns_in_flight,
+        turn_wait=file.turn_queue_seconds,
+        max_heavy=file.max_heavy_in_flight,
+        heavy_wait=file.heavy_queue_seconds,
+    )
 
 
 async def _remediation(

@@ -12,13 +12,15 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from bot.core.errors import Overloaded
+from bot.core.errors import BUSY_MESSAGE, Overloaded
 
 
 class ConcurrencyLimit:
     """At most ``size`` holders of :meth:`slot` at once, served first come, first served."""
 
-    def __init__(self, dependency: str, size: int, *, wait: float) -> None:
+    def __init__(
+        self, dependency: str, size: int, *, wait: float, busy_message: str = BUSY_MESSAGE
+    ) -> None:
         if size < 1:
             raise ValueError("size must be at least 1")
         if wait < 0:
@@ -26,6 +28,7 @@ class ConcurrencyLimit:
         self.dependency = dependency
         self.size = size
         self.wait = wait
+        self.busy_message = busy_message
         self._slots = asyncio.Semaphore(size)
         self._in_use = 0
         self._waiting = 0
@@ -42,14 +45,15 @@ class ConcurrencyLimit:
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        """Hold one slot for the block; :class:`Overloaded` when none is free within ``wait``."""
+        """Hold one slot for the block; :class:`Overloaded` (carrying ``busy_message``) when
+        none is free within ``wait``."""
         self._waiting += 1
         try:
             # asyncio.timeout, not wait_for: on 3.11 wait_for can lose an acquired permit.
             async with asyncio.timeout(self.wait):
                 await self._slots.acquire()
         except TimeoutError:
-            raise Overloaded(self.dependency) from None
+            raise Overloaded(self.dependency, self.busy_message) from None
         finally:
             self._waiting -= 1
         self._in_use += 1

@@ -5,7 +5,9 @@ every message (the turn's, :mod:`bot.core.correlation`: the one its entry point 
 new one). A ``gate`` may refuse a message before anything reads it (a tenant that is not
 served): its answer is sent as is, and the message is neither parsed nor remembered. User
 errors become their own text; dependency failures a short, specific notice; the bot's own
-overload a "busy, try again" that blames no backend; anything else is logged (every log line
+overload a "busy, try again" that blames no backend (also when one of the process's lanes,
+:mod:`bot.core.admission`, is full: a message finding no free turn is not even parsed, so a
+command refused for load does nothing, and says so); anything else is logged (every log line
 of the turn carries the id) and the user sees a short apology whose ``ref`` is that id.
 If the context store is down the bot answers without context, says so once, and picks the
 context up again by itself when the store returns.
@@ -17,11 +19,13 @@ asker's last private answer to the channel (:mod:`bot.core.sharing`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
 from collections.abc import Callable
 
+from bot.core.admission import LANES, Admission
 from bot.core.conversation import ConversationMemory
 from bot.core.correlation import correlated
 from bot.core.errors import DependencyError, Overloaded, UserError
@@ -65,6 +69,7 @@ class Dispatcher:
         clock: Callable[[], float] = time.time,
         gate: Gate | None = None,
         private_answers: PrivateAnswers | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self._parser = parser
         self._gate = gate
@@ -73,10 +78,16 @@ class Dispatcher:
         self._telemetry = telemetry
         self._clock = clock
         self._private = private_answers or PrivateAnswers()
+        self._admission = admission or Admission.bounded()
 
     @property
     def registry(self) -> Registry:
         return self._registry
+
+    @property
+    def admission(self) -> Admission:
+        """The lanes this dispatcher admits messages through."""
+        return self._admission
 
     async def parse(
         self, message: IncomingMessage, now: float | None = None
@@ -110,6 +121,14 @@ class Dispatcher:
                         message.tenant_id, cid)  # fmt: skip
             self._telemetry.errors.labels(message.platform, "not_admitted").inc()
             return self._finish(refused, cid, context_down=False)
+        async with contextlib.AsyncExitStack() as turn:
+            try:
+                await turn.enter_async_context(self._admission.turns.slot())
+            except Overloaded as exc:
+                return self._finish(self._busy(message.platform, exc, cid), cid, False)
+            return await self._answer(message, cid, started)
+
+    async def _answer(self, message: IncomingMessage, cid: str, started: float) -> Reply:
         at = self._clock()
         intent, newly_down = Intent(IntentName.UNKNOWN, 0.0), False
         kind = "ok"
@@ -121,7 +140,7 @@ class Dispatcher:
                 reply = await self._private.share(message)
             else:
                 spec = self._registry.get(intent.name) or self._registry.get(IntentName.UNKNOWN)
-                reply = _visible(await _run(spec, Request(message, intent, cid)), intent.name)
+                reply = _visible(await self._run(spec, Request(message, intent, cid)), intent.name)
         except UserError as exc:
             kind = "user"
             text = exc.message if not exc.hint else f"{exc.message}\n{exc.hint}"
@@ -129,10 +148,7 @@ class Dispatcher:
             reply = _which_target(reply, exc.candidates, intent)
         except Overloaded as exc:
             kind = "busy"
-            log.warning("too busy for %s [cid=%s]", exc.dependency, cid)
-            reply = Reply(
-                text=exc.message, severity=Severity.WARNING, visibility=Visibility.PRIVATE
-            )
+            reply = self._busy(message.platform, exc, cid, count=False)
         except DependencyError as exc:
             kind = "dependency"
             self._telemetry.dependency_failures.labels(exc.dependency).inc()
@@ -158,6 +174,27 @@ class Dispatcher:
         if reply.private:
             await self._private.keep(message, reply)
         return reply
+
+    async def _run(self, spec: HandlerSpec | None, request: Request) -> Reply:
+        if spec is None or not spec.weighs(request.intent):
+            return await _call(spec, request)
+        async with self._admission.heavy.slot():
+            return await spec.handler(request)
+
+    def _busy(self, platform: str, exc: Overloaded, cid: str, *, count: bool = True) -> Reply:
+        """The "busy, try again" answer; a full lane of this process quotes the ref and is
+        counted in ``smartcloudops_busy_refusals``."""
+        if exc.dependency not in LANES:
+            log.warning("too busy for %s [cid=%s]", exc.dependency, cid)
+            text = exc.message
+        else:
+            log.warning("busy: no free %s slot for a %s message [cid=%s]", exc.dependency,
+                        platform, cid)  # fmt: skip
+            self._telemetry.busy_refusals.labels(platform, exc.dependency).inc()
+            text = f"{exc.message} (ref {cid})"
+        if count:
+            self._telemetry.errors.labels(platform, "busy").inc()
+        return Reply(text=text, severity=Severity.WARNING, visibility=Visibility.PRIVATE)
 
     def _observe(self, platform: str, intent: str, kind: str, started: float) -> None:
         self._telemetry.messages.labels(platform, intent).inc()
@@ -207,7 +244,7 @@ def _echoed(reply: Reply, intent: Intent) -> Reply:
     return reply
 
 
-async def _run(spec: HandlerSpec | None, request: Request) -> Reply:
+async def _call(spec: HandlerSpec | None, request: Request) -> Reply:
     if spec is None:
         raise UserError("I did not understand that. Try `help`.")
     return await spec.handler(request)

@@ -81,5 +81,5 @@ class Overloaded(DependencyError):
     failure.
     """
 
-    def __init__(self, dependency: str) -> None:
-        super().__init__(dependency, BUSY_MESSAGE)
+    def __init__(self, dependency: str, message: str = BUSY_MESSAGE) -> None:
+        super().__init__(dependency, message)

@@ -26,34 +26,49 @@ class Request:
 
 
 Handler = Callable[[Request], Awaitable[Reply]]
+#: Whether answering this intent is expensive (a chart, a model fit), for handlers where it
+#: depends on what was asked ("promql up" is a table, over a range it is a chart).
+Weighs = Callable[[Intent], bool]
 
 
 @dataclass(frozen=True, slots=True)
 class HandlerSpec:
-    """One intent's handler. ``topic`` groups it in help; ``examples`` are real commands."""
+    """One intent's handler. ``topic`` groups it in help; ``examples`` are real commands.
+    ``heavy`` marks the expensive kinds (charts, model fits), always or for the intents its
+    predicate picks, run in the dispatcher's smaller lane (:mod:`bot.core.admission`)."""
 
     intent: IntentName
     topic: str
     summary: str
     examples: tuple[str, ...]
     handler: Handler
+    heavy: bool | Weighs = False
+
+    def weighs(self, intent: Intent) -> bool:
+        """Whether answering ``intent`` goes in the heavy lane."""
+        return self.heavy(intent) if callable(self.heavy) else self.heavy
 
 
 @dataclass(frozen=True, slots=True)
 class Help:
-    """What help says about one intent: a :class:`HandlerSpec` without its handler."""
+    """What help says about one intent: a :class:`HandlerSpec` without its handler (and
+    whether it is heavy, which is known before the handler is built, so a spec built at first
+    use is in the right lane from the first message)."""
 
     intent: IntentName
     topic: str
     summary: str
     examples: tuple[str, ...] = ()
+    heavy: bool | Weighs = False
 
     def spec(self, handler: Handler) -> HandlerSpec:
-        return HandlerSpec(self.intent, self.topic, self.summary, self.examples, handler)
+        return HandlerSpec(
+            self.intent, self.topic, self.summary, self.examples, handler, self.heavy
+        )
 
     @classmethod
     def of(cls, spec: HandlerSpec) -> Help:
-        return cls(spec.intent, spec.topic, spec.summary, spec.examples)
+        return cls(spec.intent, spec.topic, spec.summary, spec.examples, spec.heavy)
 
 
 def built_on_first_use(

@@ -55,6 +55,13 @@ class Telemetry:
             ["platform", "kind"],
             registry=self.registry,
         )
+        self.busy_refusals = Counter(
+            "smartcloudops_busy_refusals",
+            'Messages answered "busy, try again" because a lane of this process was full, by '
+            "platform and lane (turns: any message; heavy: charts, anomaly reports, forecasts).",
+            ["platform", "lane"],
+            registry=self.registry,
+        )
         self.dependency_failures = Counter(
             "smartcloudops_dependency_failures",
             "Failed calls to a dependency (redis, database, prometheus, alertmanager, ...).",

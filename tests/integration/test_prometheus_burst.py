@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from adapters.metrics.prometheus import PrometheusMetricsSource
 from bot.app.config import Settings
 from bot.app.registry import build_registry
+from bot.core.admission import Admission
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import BUSY_MESSAGE
 from bot.core.model import IncomingMessage, Reply
@@ -122,7 +123,10 @@ class Bot:
             forecaster=ForecastService(),
         )
         self.telemetry = Telemetry(CollectorRegistry())
-        self.dispatcher = Dispatcher(parser, InMemoryContextStore(), registry, self.telemetry)
+        roomy = Admission.bounded(max_turns=BURST, max_heavy=BURST)  # the bound under test is
+        self.dispatcher = Dispatcher(  # Prometheus', not the bot's own lanes
+            parser, InMemoryContextStore(), registry, self.telemetry, admission=roomy
+        )
 
     def ask(self, count: int, text: str = "promql up") -> list[asyncio.Task[Reply]]:
         """``count`` people asking ``text`` at once."""

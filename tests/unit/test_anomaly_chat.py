@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -21,10 +22,11 @@ from bot.app.config import Settings
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import InvalidInput
 from bot.core.formatting import SECONDS, format_value
-from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.model import Chart, IncomingMessage, Reply, Severity
 from bot.core.ports import IntentParserPort
 from bot.core.registry import Registry
 from bot.core.telemetry import Telemetry
+from bot.features.anomaly import handler as anomaly_handler
 from bot.features.anomaly.handler import MAX_SERIES_PER_METRIC, anomaly_specs
 from bot.features.anomaly.ports import AnomalyDetector, Finding
 from bot.features.help.handlers import help_specs
@@ -442,3 +444,23 @@ async def test_a_slow_fill_stays_named_and_starts_alike_over_long_ranges() -> No
         (lines[0].at, lines[0].ago_minutes, ", still going")
     }
     assert lines[0].ago_minutes > 24 * 60
+
+
+async def test_the_same_report_asked_twice_in_one_step_draws_its_chart_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same question twice at the same "now": one drawing, the same PNG in both."""
+    drawn: list[str] = []
+    real = anomaly_handler.render_line_chart
+
+    async def counting(title: str, *args: Any, **kwargs: Any) -> Chart:
+        drawn.append(title)
+        return await real(title, *args, **kwargs)
+
+    monkeypatch.setattr(anomaly_handler, "render_line_chart", counting)
+    chat = Chat()
+    first = await chat.say("target=payments; metric=latency; range=86400")
+    second = await chat.say("target=payments; metric=latency; range=86400")
+
+    assert len(drawn) == 1
+    assert first.charts[0].png == second.charts[0].png

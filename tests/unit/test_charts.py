@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from bot.core import charts
-from bot.core.charts import MAX_SERIES, draw_line_chart, render_line_chart, slug
+from bot.core.charts import (
+    MAX_SERIES,
+    ChartCache,
+    draw_line_chart,
+    render_line_chart,
+    slug,
+    window_key,
+)
 from bot.core.model import Chart
 from bot.features.metrics.lookup import NamedSeries
 from bot.features.metrics.ports import Series
@@ -78,3 +87,81 @@ def test_slug() -> None:
     """File names keep letters, digits, dots and dashes."""
     assert slug("Latency p95 · checkout-api · last 6h") == "latency-p95-checkout-api-last-6h"
     assert slug("···") == "chart"
+
+
+@pytest.mark.parametrize(
+    ("values", "unit"),
+    [((0.0, 3.0), "%"), ((-12_345.5, 98_765.25), ""), ((0.001, 0.0042), "s"), ((1e9, 9e9), "B")],
+)
+def test_every_label_fits_inside_the_picture(values: tuple[float, float], unit: str) -> None:
+    """The worked-out margins leave the title, the tick labels (the widest ones included)
+    and both axis labels inside the 800x400 picture, as ``tight_layout`` did."""
+    low, high = values
+    times = tuple(1_700_000_000.0 + 60 * i for i in range(60))
+    line = Series({}, times, tuple(low + (high - low) * i / 59 for i in range(60)))
+    layout = charts._Layout("Disk · db-primary · last 24h", "Disk", 1.0, None, False, 1)
+    figure = charts._figure(layout, [("db-primary", line)], ())
+    box = figure.get_tightbbox(figure.canvas.get_renderer())
+    x0, y0, x1, y1 = (v * charts.DPI for v in box.extents)
+    assert min(x0, y0) >= 0
+    assert x1 <= charts.WIDTH_PX
+    assert y1 <= charts.HEIGHT_PX
+
+
+async def test_a_chart_asked_for_at_once_by_many_is_drawn_once() -> None:
+    """Twenty requests for one key while it is being drawn wait for that one drawing."""
+    cache = ChartCache(clock=lambda: 0.0)
+    drawn: list[int] = []
+    release = asyncio.Event()
+
+    async def draw() -> Chart:
+        drawn.append(1)
+        await release.wait()
+        return Chart("cpu", b"png", "cpu.png", "cpu")
+
+    waiting = [asyncio.create_task(cache.chart("cpu", draw)) for _ in range(20)]
+    await asyncio.sleep(0)
+    release.set()
+    shown = await asyncio.gather(*waiting)
+    assert drawn == [1]
+    assert {id(chart) for chart in shown} == {id(shown[0])}
+
+
+async def test_a_kept_chart_expires_and_another_key_is_drawn_anew() -> None:
+    """A key is drawn again once its chart is older than the ttl; another key, including the
+    same question a step later, is its own drawing; at most ``size`` charts are kept."""
+    now = [0.0]
+    cache = ChartCache(ttl=60, size=2, clock=lambda: now[0])
+    drawn: list[str] = []
+
+    def drawing(name: str) -> Callable[[], Awaitable[Chart]]:
+        async def draw() -> Chart:
+            drawn.append(name)
+            return Chart(name, b"png", f"{name}.png", name)
+
+        return draw
+
+    first = ("cpu", window_key(0, 7200, 30))
+    await cache.chart(first, drawing("a"))
+    now[0] = 29.0
+    await cache.chart(("cpu", window_key(29, 7229, 30)), drawing("same step"))
+    await cache.chart(("cpu", window_key(31, 7231, 30)), drawing("next step"))
+    now[0] = 61.0
+    await cache.chart(first, drawing("expired"))
+    assert drawn == ["a", "next step", "expired"]
+    assert len(cache) == 2
+
+
+async def test_a_failed_drawing_is_not_kept() -> None:
+    """A drawing that raised is tried again by the next request."""
+    cache = ChartCache(clock=lambda: 0.0)
+
+    async def broken() -> Chart:
+        raise RuntimeError("matplotlib fell over")
+
+    async def fine() -> Chart:
+        return Chart("cpu", b"png", "cpu.png", "cpu")
+
+    with pytest.raises(RuntimeError):
+        await cache.chart("cpu", broken)
+    assert (await cache.chart("cpu", fine)).png == b"png"

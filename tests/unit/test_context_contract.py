@@ -8,6 +8,7 @@ real ``redis-server``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -102,6 +103,14 @@ class ContextStoreContract:
         slots["metric"] = "memory"
         (turn,) = await backend.store.recent(KEY)
         assert turn.slots == {"metric": "cpu"}
+
+    async def test_a_reader_cannot_change_what_was_remembered(self, backend: Backend) -> None:
+        """Changing the slots of a turn read back (where allowed) changes no later read."""
+        await backend.store.append(KEY, backend.turn(metric="cpu"))
+        (turn,) = await backend.store.recent(KEY)
+        with contextlib.suppress(TypeError):
+            turn.slots["metric"] = "disk"  # type: ignore[index]
+        assert [t.slots["metric"] for t in await backend.store.recent(KEY)] == ["cpu"]
 
     @pytest.mark.parametrize("limit", [1, 2, 3])
     async def test_limit_returns_the_newest_turns(self, backend: Backend, limit: int) -> None:

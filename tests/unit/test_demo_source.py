@@ -7,8 +7,10 @@ import itertools
 import statistics
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
+from adapters.metrics import demo_model
 from adapters.metrics.demo import DemoMetricsSource
 from bot.core.errors import InvalidInput
 from bot.features.metrics.ports import Series, Window
@@ -157,3 +159,11 @@ async def test_too_many_points_is_refused() -> None:
     """Like Prometheus, more than 11,000 points per series is the user's error."""
     with pytest.raises(InvalidInput, match="more than 11000 points"):
         await demo().query_range("up", Window(NOW - 30 * 86400, NOW, 15))
+
+
+@pytest.mark.parametrize("now", [1_710_254_240.0, 1_710_254_299.9, 1_700_000_000.0])
+def test_a_targets_health_now_agrees_with_its_up_series(now: float) -> None:
+    """``is_up`` (what ``targets()`` reports) is the ``up`` series' value at ``now``."""
+    for target in demo_model.build_fleet(7):
+        expected = demo_model.up_values(target, np.array([now]), now)[0] == 1
+        assert demo_model.is_up(target, now) is bool(expected)

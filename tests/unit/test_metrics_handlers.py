@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -10,11 +12,12 @@ from prometheus_client import CollectorRegistry
 from adapters.metrics.demo import DemoMetricsSource
 from bot.app.config import FileSettings, Settings
 from bot.core.dispatcher import Dispatcher
-from bot.core.model import IncomingMessage, Reply, Severity
+from bot.core.model import Chart, IncomingMessage, Reply, Severity
 from bot.core.ports import IntentParserPort
 from bot.core.registry import HandlerSpec, Registry
 from bot.core.telemetry import Telemetry
 from bot.features.help.handlers import help_specs
+from bot.features.metrics import queries
 from bot.features.metrics.ports import CatalogSeries, TargetRef, Window
 from bot.features.metrics.specs import lookup_specs
 from bot.features.metrics.targets import TargetDirectory
@@ -320,3 +323,27 @@ async def test_every_help_example_reaches_its_handler(parser: IntentParserPort) 
     for spec in specs(DemoMetricsSource(), Settings()):
         for example in spec.examples:
             assert parser.parse(example).name == spec.intent, example
+
+
+async def test_the_same_chart_asked_by_twenty_people_at_once_is_drawn_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Twenty "cpu of web-1 last 2h" at once (same window, same step): one drawing, the same
+    PNG in every answer; another target is its own drawing."""
+    drawn: list[str] = []
+    real = queries.render_line_chart
+
+    async def counting(title: str, *args: Any, **kwargs: Any) -> Chart:
+        drawn.append(title)
+        return await real(title, *args, **kwargs)
+
+    monkeypatch.setattr(queries, "render_line_chart", counting)
+    chat = Chat()
+    replies = await asyncio.gather(
+        *(chat.say("metric_query metric=cpu; target=web-1; range=7200") for _ in range(20))
+    )
+    other = await chat.say("metric_query metric=cpu; target=web-2; range=7200")
+
+    assert drawn == ["CPU · web-1 · last 2h", "CPU · web-2 · last 2h"]
+    assert {r.charts[0].png for r in replies} == {replies[0].charts[0].png}
+    assert other.charts[0].png != replies[0].charts[0].png

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.core.charts import MAX_SERIES, render_line_chart, slug
+from bot.core.charts import MAX_SERIES, ChartCache, render_line_chart, slug, window_key
 from bot.core.errors import InvalidInput
 from bot.core.formatting import format_duration, shorten
 from bot.core.model import Chart, Field, Reply, Severity
@@ -146,8 +146,10 @@ class AnomalyHandler:
         alerts: AlertSource | None = None,
         forecaster: Forecaster | None = None,
         clock: Callable[[], float] = time.time,
+        charts: ChartCache | None = None,
     ) -> None:
         self._source = source
+        self._charts = charts or ChartCache()
         self._alerts = alerts
         self._forecaster = forecaster
         self._detector = detector
@@ -380,15 +382,21 @@ class AnomalyHandler:
         duration = format_duration(question.span)
         who = join_names(list(dict.fromkeys(c.target for c in shown)), 2)
         title = f"{lead.info.title} · {who} · last {duration}"
-        return await render_line_chart(
-            title,
-            [(c.target, _clip(c.series, window[0])) for c in shown],
-            unit=lead.info.unit,
-            y_label=lead.info.title,
-            spans=spans,
-            window=window,
-            filename=f"{slug(f'anomaly-{lead.metric}-{lead.target}-{duration}')}.png",
-            alt_text=f"{title}, unusual spans shaded. {alt}",
+        shaded = tuple((round(start), round(end)) for start, end in spans)
+        names = tuple(c.key for c in shown)
+        key = ("anomaly", title, names, shaded, window_key(*window, question.step))
+        return await self._charts.chart(
+            key,
+            lambda: render_line_chart(
+                title,
+                [(c.target, _clip(c.series, window[0])) for c in shown],
+                unit=lead.info.unit,
+                y_label=lead.info.title,
+                spans=spans,
+                window=window,
+                filename=f"{slug(f'anomaly-{lead.metric}-{lead.target}-{duration}')}.png",
+                alt_text=f"{title}, unusual spans shaded. {alt}",
+            ),
         )
 
 

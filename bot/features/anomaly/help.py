@@ -29,4 +29,5 @@ def anomaly_help(default_range_seconds: float) -> Help:
             "is anything odd?",
             "anomalies in latency of payments over the last 24h",
         ),
+        heavy=True,
     )

@@ -15,4 +15,5 @@ FORECAST_HELP = Help(
         "will payments latency go over 300 ms today?",
         "how much disk will db-primary have tomorrow?",
     ),
+    heavy=True,
 )

@@ -4,7 +4,7 @@ firing), known without building them (:func:`bot.core.registry.built_on_first_us
 from __future__ import annotations
 
 from bot.core.registry import Help
-from intents.model import METRICS, IntentName
+from intents.model import METRICS, Intent, IntentName
 
 
 def lookup_help(*, is_demo: bool) -> list[Help]:
@@ -26,12 +26,14 @@ def lookup_help(*, is_demo: bool) -> list[Help]:
                 "p99 latency of checkout-api since 3am",
                 "compare cpu of web-1 and web-2",
             ),
+            heavy=True,
         ),
         Help(
             intent=IntentName.PROMQL,
             topic="promql",
             summary="Run a PromQL expression: a table of the values now, a chart over a range.",
             examples=("promql up", "promql up == 0", aggregate),
+            heavy=charts_a_range,
         ),
         Help(
             intent=IntentName.STATUS,
@@ -46,3 +48,8 @@ def lookup_help(*, is_demo: bool) -> list[Help]:
             examples=("what alerts are firing?", "critical alerts", "alerts on db-primary"),
         ),
     ]
+
+
+def charts_a_range(intent: Intent) -> bool:
+    """PromQL over a range is drawn (heavy); "promql up" is a table of the values now."""
+    return any(k in intent.slots for k in ("range", "start"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bot.core.charts import MAX_SERIES, render_line_chart, slug
+from bot.core.charts import MAX_SERIES, ChartCache, render_line_chart, slug, window_key
 from bot.core.errors import InvalidInput
 from bot.core.model import Field, Reply, Severity
 from bot.core.notes import time_note, with_note
@@ -29,9 +29,11 @@ class PromqlQueries:
         default_range_seconds: float,
         *,
         clock: Callable[[], float] = time.time,
+        charts: ChartCache | None = None,
     ) -> None:
         self._source = source
         self._default = float(default_range_seconds)
+        self._charts = charts or ChartCache()
         self._clock = clock
         self._footer = f"Source: {source.description}"
 
@@ -68,13 +70,19 @@ class PromqlQueries:
         if not ranked:
             return self._no_series(expr, f"({asked.label})")
         title = f"PromQL · {asked.label}"
-        chart = await render_line_chart(
-            title,
-            [named for named, _ in ranked],
-            unit="",
-            y_label="",
-            window=(asked.window.start, asked.window.end),
-            filename=f"{slug(f'promql-{asked.label}')}.png",
+        window = asked.window
+        names = tuple(named[0] for named, _ in ranked)
+        key = ("promql", expr, title, names, window_key(window.start, window.end, window.step))
+        chart = await self._charts.chart(
+            key,
+            lambda: render_line_chart(
+                title,
+                [named for named, _ in ranked],
+                unit="",
+                y_label="",
+                window=(window.start, window.end),
+                filename=f"{slug(f'promql-{asked.label}')}.png",
+            ),
         )
         more = f" (top {MAX_SERIES} of {len(ranked)})" if len(ranked) > MAX_SERIES else ""
         return Reply(

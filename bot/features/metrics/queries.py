@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from bot.core.charts import MAX_SERIES, render_line_chart, slug
+from bot.core.charts import MAX_SERIES, ChartCache, render_line_chart, slug, window_key
 from bot.core.errors import InvalidInput
 from bot.core.formatting import format_ago, format_value, format_when
 from bot.core.model import Chart, Field, Reply, Severity
@@ -42,9 +42,11 @@ class MetricQueries:
         default_range_seconds: float,
         *,
         clock: Callable[[], float] = time.time,
+        charts: ChartCache | None = None,
     ) -> None:
         self._source = source
         self._directory = directory
+        self._charts = charts or ChartCache()
         self._default = float(default_range_seconds)
         self._clock = clock
         self._footer = f"Source: {source.description}"
@@ -200,14 +202,20 @@ class MetricQueries:
         self, title: str, ranked: Ranked, asked: Asked, info: MetricInfo, name: str
     ) -> Chart:
         parts = [f"{s.name} {s.headline(info.unit)}" for _, s in ranked[:MAX_SERIES]]
-        return await render_line_chart(
-            title,
-            [named for named, _ in ranked],
-            unit=info.unit,
-            y_label=info.title,
-            window=(asked.window.start, asked.window.end),
-            filename=f"{slug(f'{name}-{asked.label}')}.png",
-            alt_text=f"{info.title}, {asked.label}: " + "; ".join(parts),
+        window = asked.window
+        names = tuple(named[0] for named, _ in ranked)
+        key = ("metric", title, name, names, window_key(window.start, window.end, window.step))
+        return await self._charts.chart(
+            key,
+            lambda: render_line_chart(
+                title,
+                [named for named, _ in ranked],
+                unit=info.unit,
+                y_label=info.title,
+                window=(window.start, window.end),
+                filename=f"{slug(f'{name}-{asked.label}')}.png",
+                alt_text=f"{info.title}, {asked.label}: " + "; ".join(parts),
+            ),
         )
 
 
