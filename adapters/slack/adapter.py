@@ -30,7 +30,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from adapters.slack import inbound
-from adapters.slack.outbound import ClickOutbox, ResponseUrlOutbox, SlackWeb, ThreadOutbox
+from adapters.slack.outbound import (
+    ClickOutbox,
+    DialogOutbox,
+    ResponseUrlOutbox,
+    SlackWeb,
+    ThreadOutbox,
+)
 from adapters.slack.render import render_form_modal
 from bot.core.errors import AdapterError
 from bot.core.model import IncomingMessage, Reply
@@ -162,7 +168,7 @@ class SlackAdapter:
             log.warning("a Slack dialog submission that was not sane was ignored")
             return
         delivery = Delivery(inbound.submission_dedupe_key(body), CLICK_DEDUPE_TTL_SECONDS)
-        outbox = ThreadOutbox(
+        outbox = DialogOutbox(
             self._web_for(context), message.channel_id, message.thread_id,
             user_id=message.user_id, is_direct=message.is_direct,
         )  # fmt: skip

@@ -324,6 +324,61 @@ class ThreadOutbox:
         await self._web.post(self._channel, self._thread, note)
 
 
+#: Slack error codes meaning the bot cannot post (or edit) in that conversation.
+CANNOT_POST_THERE = (
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "message_not_found",
+    "cant_update_message",
+    "restricted_action",
+)
+
+
+def cannot_post_there(exc: AdapterError) -> str | None:
+    """The Slack error code of ``exc`` when it means "not there", else None."""
+    code = str(exc).rsplit(": ", 1)[-1]
+    return code if code in CANNOT_POST_THERE else None
+
+
+class DialogOutbox(ThreadOutbox):
+    """A dialog's answer: like a mention's, in the channel and thread of the button that
+    opened it. A request made with ``/ops`` in a channel the app was never invited to has
+    its buttons there, but the app cannot post there; the answer then goes to the submitter's
+    direct messages with the app, saying why, instead of being lost."""
+
+    _ELSEWHERE = (
+        "I could not answer in the channel of your request (Slack: {code}). "
+        "Invite me there (`/invite @SmartCloudOps`) to get answers in the channel."
+    )
+
+    async def deliver(self, reply: Reply) -> None:
+        try:
+            await super().deliver(reply)
+        except AdapterError as exc:
+            await self._directly(exc, render(reply))
+
+    async def replace(self, reply: Reply) -> None:
+        try:
+            await super().replace(reply)
+        except AdapterError as exc:
+            await self._directly(exc, render(reply))
+
+    async def apologise(self, text: str) -> None:
+        try:
+            await super().apologise(text)
+        except AdapterError as exc:
+            await self._directly(exc, render_notice(text))
+
+    async def _directly(self, exc: AdapterError, message: SlackMessage) -> None:
+        code = cannot_post_there(exc)
+        if code is None or not self._user:
+            raise exc
+        log.info("Slack dialog answer sent to the submitter directly (%s)", code)
+        await self._web.post(self._user, None, render_notice(self._ELSEWHERE.format(code=code)))
+        await self._web.post(self._user, None, message)
+
+
 class ClickOutbox:
     """A click's outcome: the clicked message updated in place to say who chose what (at once
     as the placeholder, if the answer is slow), followed by the core's answer (through the

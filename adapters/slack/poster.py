@@ -22,7 +22,7 @@ from typing import Protocol
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 
 from adapters.slack.inbound import PLATFORM
-from adapters.slack.outbound import SlackWeb
+from adapters.slack.outbound import SlackWeb, cannot_post_there
 from adapters.slack.render import render
 from bot.core.errors import AdapterError, NotFoundError
 from bot.core.model import Reply
@@ -30,15 +30,6 @@ from bot.core.ports import ChannelRef, PostedRef
 
 log = logging.getLogger(__name__)
 
-#: Slack error codes meaning the bot cannot post (or edit) there.
-_UNREACHABLE = (
-    "channel_not_found",
-    "not_in_channel",
-    "is_archived",
-    "message_not_found",
-    "cant_update_message",
-    "restricted_action",
-)
 _HINT = "Invite the SmartCloudOps app to the channel (`/invite @SmartCloudOps`), or unsubscribe."
 _NOT_INSTALLED_HINT = "Install SmartCloudOps in that workspace again, or unsubscribe."
 
@@ -111,7 +102,7 @@ def _translated(action: str) -> Iterator[None]:
     try:
         yield
     except AdapterError as exc:
-        code = str(exc).rsplit(": ", 1)[-1]
-        if code in _UNREACHABLE:
+        code = cannot_post_there(exc)
+        if code is not None:
             raise NotFoundError(f"Slack will not let me {action} ({code}).", hint=_HINT) from exc
         raise

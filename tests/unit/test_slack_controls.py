@@ -191,3 +191,21 @@ async def test_a_submission_whose_metadata_is_not_sane_runs_nothing(rig: Rig) ->
     assert rig.services.remediation is not None
     query = AuditQuery(kinds=(AuditKind.REASON,), scope=f"slack:{TEAM}")
     assert await (await rig.services.remediation.get()).history(query) == []
+
+
+async def test_a_dialog_answer_the_channel_refuses_reaches_the_submitter_directly(rig: Rig) -> None:
+    """A request made with /ops in a channel the app is not in: its Add reason answer cannot
+    be posted there, so it goes to the submitter's direct messages, saying why."""
+    asked = await rig.ask("restart payments", name="req")
+    (button,) = [
+        e for e in elements(asked.blocks, "button") if e["action_id"].startswith("sco:form:")
+    ]
+    body = clicked(asked.blocks, button, ANA, rig.fake.response_url("form"), value=button["value"])
+    await rig.interact(body)
+    view = opened_view(rig.fake.calls_to("views.open")[0]) | {"id": "V0003", "hash": "h3"}
+    rig.fake.fail("chat.postMessage", "not_in_channel")
+    assert await rig.interact(submitted(view, ANA, "pods stuck")) == 200
+    posts = rig.fake.calls_to("chat.postMessage")
+    assert [p.params["channel"] for p in posts] == [CHANNEL, ANA, ANA]
+    assert "Invite me there" in posts[1].displayed()
+    assert "Reason added to the audit log" in posts[2].displayed()
