@@ -5,40 +5,20 @@ the remediation service (its policy is pydantic) about a hundred (bench/RESULTS_
 while most console turns (``help``, a metric, what is down) need none of them. The detector
 and forecaster stand-ins implement the same ports and build the real service on the first
 call, which keeps its state (fitted models, scored rows) from then on, as before;
-:class:`Later` builds any value once, at the first :meth:`Later.get`.
+:class:`~bot.core.later.Later` builds any other value once, at its first use.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Generic, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.features.anomaly.ports import AnomalyDetector, Finding
 from bot.features.forecast.ports import ForecastAnswer, Forecaster
 
 if TYPE_CHECKING:
     from bot.features.metrics.ports import Series
-
-
-T = TypeVar("T")
-
-
-class Later(Generic[T]):
-    """A value ``build`` makes at the first :meth:`get`, once: concurrent first callers wait
-    for the one build, and a build that fails is tried again by the next caller."""
-
-    def __init__(self, build: Callable[[], Awaitable[T]]) -> None:
-        self._build = build
-        self._lock = asyncio.Lock()
-        self._value: T | None = None
-
-    async def get(self) -> T:
-        async with self._lock:
-            if self._value is None:
-                self._value = await self._build()
-        return self._value
 
 
 class DeferredAnomalyDetector(AnomalyDetector):

@@ -27,7 +27,7 @@ from intents.model import IntentName, Mention
 
 if TYPE_CHECKING:
     from bot.app.config import Settings
-    from bot.app.deferred import Later
+    from bot.core.later import Later
     from bot.features.access.ports import RateLimiter
     from bot.features.alerts.alerting import Alerting
     from bot.features.anomaly.ports import AnomalyDetector

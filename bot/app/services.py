@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the core never imports redis at run time
     from redis.asyncio import Redis
 
     from adapters.teams.factory import TeamsOptions
-    from bot.app.deferred import Later
+    from bot.core.later import Later
     from bot.features.access.tenants import TenantGate
     from bot.features.remediation.service import RemediationService
 
@@ -160,7 +160,7 @@ async def _remediation(
     database or executor fails start-up; without either (the console on the embedded
     defaults) nothing can fail, and it is built when first needed: the policy models
     (pydantic) cost ~100 ms that ``help`` or a metric never uses."""
-    from bot.app.deferred import Later
+    from bot.core.later import Later
 
     async def build() -> RemediationService:
         return await _remediation_service(settings, stack, checks, telemetry)

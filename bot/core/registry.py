@@ -8,10 +8,10 @@ specs whose handlers are built at the first message that needs them
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from bot.core.later import Later
 from bot.core.model import IncomingMessage, Reply
 from intents.model import Intent, IntentName
 
@@ -83,29 +83,30 @@ def built_on_first_use(
     exactly these intents with this help, and ``finish`` keep the help, or it is a
     programming error."""
     declared = list(helps)
-    built: dict[IntentName, HandlerSpec] = {}
-    handlers: dict[IntentName, Handler] = {}
-    lock = asyncio.Lock()
 
-    async def handler_for(intent: IntentName) -> Handler:
-        async with lock:
-            if not built:
-                specs = list(await build())
-                if [Help.of(s) for s in specs] != declared:
-                    raise RuntimeError(f"built {specs!r}, declared {declared!r}")
-                built.update((s.intent, s) for s in specs)
-            if intent not in handlers:
-                spec = built[intent]
-                ready = spec if finish is None else await finish(spec)
-                if Help.of(ready) != Help.of(spec):
-                    raise RuntimeError(f"finishing {spec!r} changed its help")
-                handlers[intent] = ready.handler
-        return handlers[intent]
+    async def build_checked() -> dict[IntentName, HandlerSpec]:
+        specs = list(await build())
+        if [Help.of(s) for s in specs] != declared:
+            raise RuntimeError(f"built {specs!r}, declared {declared!r}")
+        return {s.intent: s for s in specs}
+
+    built = Later(build_checked)
+
+    def ready(intent: IntentName) -> Later[Handler]:
+        async def finished() -> Handler:
+            spec = (await built.get())[intent]
+            done = spec if finish is None else await finish(spec)
+            if Help.of(done) != Help.of(spec):
+                raise RuntimeError(f"finishing {spec!r} changed its help")
+            return done.handler
+
+        return Later(finished)
 
     def deferred(intent: IntentName) -> Handler:
+        handler = ready(intent)
+
         async def handle(request: Request) -> Reply:
-            handler = handlers.get(intent) or await handler_for(intent)
-            return await handler(request)
+            return await (await handler.get())(request)
 
         return handle
 

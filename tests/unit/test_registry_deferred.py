@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.app.deferred import Later
+from bot.core.later import Later
 from bot.core.model import IncomingMessage, Reply
 from bot.core.registry import HandlerSpec, Help, Registry, Request, built_on_first_use
 from intents.model import Intent, IntentName
