@@ -15,6 +15,7 @@ or an offer nobody answers is forgotten instead of kept for ever (in memory, als
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -23,6 +24,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.core.errors import DependencyError
+from bot.core.expiring import ExpiringMap
 
 _PREFIX = "sco:teams:reference:"
 
@@ -48,26 +50,17 @@ class InMemoryReferenceStore:
         limit: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._documents: dict[str, tuple[float, str]] = {}
-        self._ttl = ttl_seconds
-        self._limit = limit
-        self._clock = clock
+        self._documents: ExpiringMap[str] = ExpiringMap(clock, limit=limit)
+        self._ttl = math.inf if ttl_seconds is None else ttl_seconds
 
     async def save(self, key: str, document: Mapping[str, Any]) -> None:
-        self._documents.pop(key, None)
-        while self._limit is not None and len(self._documents) >= self._limit:
-            del self._documents[next(iter(self._documents))]
-        until = float("inf") if self._ttl is None else self._clock() + self._ttl
-        self._documents[key] = (until, _encode(document))
+        self._documents.put(key, _encode(document), self._ttl)
 
     async def load(self, key: str) -> dict[str, Any] | None:
-        kept = self._documents.get(key)
-        if kept is None or kept[0] <= self._clock():
-            return None
-        return _decode(kept[1])
+        return _decode(self._documents.get(key))
 
     async def delete(self, key: str) -> None:
-        self._documents.pop(key, None)
+        self._documents.pop(key)
 
 
 class RedisReferenceStore:

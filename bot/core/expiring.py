@@ -14,16 +14,18 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
 
 #: No sweep before this many keys are held (a sweep of a small dict is not worth its cost).
 FIRST_SWEEP = 1024
 
 
-class ExpiringKeys:
-    """A set of keys, each held until ``ttl_seconds`` after it was added (by ``clock``).
-
-    With ``limit``, at most that many keys are kept, the oldest added forgotten first.
-    """
+class ExpiringMap(Generic[V]):
+    """Values by key, each kept until ``ttl_seconds`` after it was put (by ``clock``; an
+    infinite ttl keeps it until the ``limit`` pushes it out). With ``limit``, at most that many
+    are kept, the oldest put forgotten first."""
 
     def __init__(
         self, clock: Callable[[], float] = time.monotonic, *, limit: int | None = None
@@ -32,26 +34,59 @@ class ExpiringKeys:
             raise ValueError("limit must be at least 1")
         self._clock = clock
         self._limit = limit
-        self._expiry: OrderedDict[str, float] = OrderedDict()
+        self._items: OrderedDict[str, tuple[float, V]] = OrderedDict()
         self._sweep_at = FIRST_SWEEP
 
     def __len__(self) -> int:
         """Keys stored, expired ones not yet swept included."""
-        return len(self._expiry)
+        return len(self._items)
+
+    def get(self, key: str) -> V | None:
+        """The live value of ``key``, or None."""
+        held = self._items.get(key)
+        return held[1] if held is not None and held[0] > self._clock() else None
+
+    def put(self, key: str, value: V, ttl_seconds: float) -> None:
+        """Keep ``value`` under ``key`` for ``ttl_seconds`` from now, as the newest."""
+        now = self._clock()
+        self._items[key] = (now + ttl_seconds, value)
+        self._items.move_to_end(key)
+        if self._limit is not None:
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+        if len(self._items) >= self._sweep_at:
+            self._sweep(now)
+
+    def pop(self, key: str) -> V | None:
+        """Forget ``key``; its value if it was still live, else None."""
+        held = self._items.pop(key, None)
+        return held[1] if held is not None and held[0] > self._clock() else None
+
+    def _sweep(self, now: float) -> None:
+        self._items = OrderedDict((k, held) for k, held in self._items.items() if held[0] > now)
+        self._sweep_at = max(FIRST_SWEEP, 2 * len(self._items))
+
+
+class ExpiringKeys:
+    """A set of keys, each held until ``ttl_seconds`` after it was added (by ``clock``).
+    With ``limit``, at most that many keys are kept, the oldest added forgotten first.
+    """
+
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, *, limit: int | None = None
+    ) -> None:
+        self._keys: ExpiringMap[bool] = ExpiringMap(clock, limit=limit)
+
+    def __len__(self) -> int:
+        """Keys stored, expired ones not yet swept included."""
+        return len(self._keys)
 
     def holds(self, key: str) -> bool:
-        return self._expiry.get(key, 0.0) > self._clock()
+        return self._keys.get(key) is not None
 
     def add(self, key: str, ttl_seconds: float) -> None:
         """Hold ``key`` for ``ttl_seconds`` from now (a held key is renewed, as the newest)."""
-        now = self._clock()
-        self._expiry[key] = now + ttl_seconds
-        self._expiry.move_to_end(key)
-        if self._limit is not None:
-            while len(self._expiry) > self._limit:
-                self._expiry.popitem(last=False)
-        if len(self._expiry) >= self._sweep_at:
-            self._sweep(now)
+        self._keys.put(key, True, ttl_seconds)
 
     def claim(self, key: str, ttl_seconds: float) -> bool:
         """Hold ``key`` unless it is held already; True when this call took it."""
@@ -59,7 +94,3 @@ class ExpiringKeys:
             return False
         self.add(key, ttl_seconds)
         return True
-
-    def _sweep(self, now: float) -> None:
-        self._expiry = OrderedDict((k, t) for k, t in self._expiry.items() if t > now)
-        self._sweep_at = max(FIRST_SWEEP, 2 * len(self._expiry))

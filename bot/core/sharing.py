@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from bot.core.errors import DependencyError
+from bot.core.expiring import ExpiringMap
 from bot.core.model import Choice, IncomingMessage, Reply, Visibility
 from bot.core.ports import AnswerStore
 
@@ -40,25 +41,17 @@ def with_share_button(reply: Reply) -> Reply:
 
 
 class InMemoryAnswerStore:
-    """An :class:`~bot.core.ports.AnswerStore` in a dict, for one process: at most ``limit``
-    answers, the oldest forgotten first."""
+    """An :class:`~bot.core.ports.AnswerStore` for one process: at most ``limit`` answers,
+    the oldest forgotten first."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, *, limit: int = 10_000):
-        self._clock = clock
-        self._limit = limit
-        self._answers: dict[str, tuple[float, Reply]] = {}
+        self._answers: ExpiringMap[Reply] = ExpiringMap(clock, limit=limit)
 
     async def keep(self, key: str, reply: Reply, ttl_seconds: float) -> None:
-        self._answers.pop(key, None)
-        while len(self._answers) >= self._limit:
-            del self._answers[next(iter(self._answers))]
-        self._answers[key] = (self._clock() + ttl_seconds, reply)
+        self._answers.put(key, reply, ttl_seconds)
 
     async def take(self, key: str) -> Reply | None:
-        kept = self._answers.pop(key, None)
-        if kept is None or kept[0] <= self._clock():
-            return None
-        return kept[1]
+        return self._answers.pop(key)
 
 
 class PrivateAnswers:
