@@ -38,6 +38,7 @@ from intents import acts, decisions, followup
 from intents.analysis import Analysis, analyse, analyse_tokens
 from intents.canonical import canonical_command
 from intents.commands import Command, read_command
+from intents.features import view_of
 from intents.forecast import forecast_slots, is_forecast
 from intents.grammar import is_slot_only, match_terse
 from intents.health import is_health
@@ -53,7 +54,7 @@ from intents.model import (
     Turn,
 )
 from intents.nearmiss import first_near_miss
-from intents.ports import TextClassifier
+from intents.ports import TextClassifier, ViewClassifier
 from intents.promql import find_promql
 from intents.reasons import read_reason
 from intents.rejected import rejected_slots
@@ -129,6 +130,9 @@ class IntentParser:
         kept: int = KEPT_READINGS,
     ) -> None:
         self._classifier = classifier
+        self._rank_view = (
+            classifier.predict_view if isinstance(classifier, ViewClassifier) else None
+        )
         self._threshold = threshold
         self._unknown_threshold = unknown_threshold
         self._actions = frozenset(a.lower() for a in actions)
@@ -304,7 +308,12 @@ class IntentParser:
         state-changing guess is never acted on."""
         if not in_scope(a):
             return _Found(I.UNKNOWN, 1.0, {}, SpeechAct.STATEMENT)
-        ranked = [(n, p) for n, p in self._classifier.predict(cleaned) if n in I._value2member_map_]
+        ranking = (
+            self._classifier.predict(cleaned)
+            if self._rank_view is None
+            else self._rank_view(view_of(a))
+        )
+        ranked = [(n, p) for n, p in ranking if n in I._value2member_map_]
         p_unknown = next((p for n, p in ranked if n == "unknown"), 0.0)
         best, probability = next(((n, p) for n, p in ranked if n != "unknown"), ("unknown", 0.0))
         name, sure = I(best), concrete(a)
