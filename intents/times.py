@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Final
 
+from intents.durations import can_start as can_start_duration
 from intents.durations import span_at as duration_at
 
 _WEEKDAYS: Final = {
@@ -128,9 +129,20 @@ def _phrase_at(words: Sequence[str], i: int, clock: Clock) -> TimeSpan | None:
     return _bare(words, i, clock)
 
 
+_BARE_STARTS: Final = frozenset(
+    {"this", "last", "tonight", "overnight", "weekend", "today", "yesterday", "tomorrow", "on",
+     "past", "previous", "midnight", "noon", "midday", *_WEEKDAYS}
+)  # fmt: skip
+"""Words a day, a part of a day or a named time starts with (:func:`_bare`): with a digit
+and a time span's first word ("2h ago", "an hour ago"), the only ones it can start with."""
+
+
 def _bare(words: Sequence[str], i: int, clock: Clock) -> TimeSpan | None:
     """A day, a part of a day, a clock range or a point on its own ("yesterday", "last
     tuesday", "this morning", "15:00-17:00", "2h ago", an ISO time)."""
+    word = words[i]
+    if word not in _BARE_STARTS and not can_start_duration(word):
+        return None
     day = _day_window(words, i, clock)
     if day is not None:
         return day
