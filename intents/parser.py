@@ -109,7 +109,8 @@ class IntentParser:
 
     **Kept readings.** Most messages ("what's down?", "cpu of web-1 last 2h") read neither
     the clock nor the conversation: their intent is a function of the text alone (and of
-    this parser's settings, fixed at construction). Each parse watches what it reads (the
+    this parser's settings, fixed at construction, and of its classifier, which ranks a
+    text or view the same every time). Each parse watches what it reads (the
     :class:`~intents.times.Clock` notes a read of "now", :class:`_Watched` one of the
     history, telling apart a look at whether there is any history from a look at what it
     holds); a parse that read neither "now" nor any turn is kept, keyed on the exact text and

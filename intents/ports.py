@@ -1,5 +1,6 @@
-"""The parser's one port: a free-text classifier, injected so this package never imports
-scikit-learn (the bot's lives in ``ml/intent_classifier.py``)."""
+"""The parser's port: a free-text classifier, injected so this package never imports
+scikit-learn (the bot's lives in ``ml/intent_classifier.py``); one that can also rank the
+parser's own reading of the message (:class:`ViewClassifier`) is handed that."""
 
 from __future__ import annotations
 
