@@ -8,6 +8,7 @@ reads the same :class:`Analysis`, so they never disagree about what a word is.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from intents import lexicon
 from intents.durations import find_durations
-from intents.text import Token, tokenize
+from intents.text import PLAIN_NAME, Token, tokenize
 from intents.times import Clock, TimeSpan, find_times
 
 _CAMEL = re.compile(r"[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*|[A-Z][a-z0-9]+[A-Z]+")
@@ -34,6 +35,7 @@ _PHRASE_TABLES: tuple[tuple[str, Mapping[lexicon.Phrase, str]], ...] = (
     ("action", lexicon.ACTION_PHRASES),
 )
 _LONGEST_PHRASE = 4
+_PHRASE_STARTS = frozenset(phrase[0] for _, table in _PHRASE_TABLES for phrase in table)
 MAX_TOKENS = 200
 _SEEMS = lexicon.word_set("look looks looking seem seems seemed feel feels something anything")
 
@@ -140,13 +142,20 @@ def _quantile_spans(words: list[str]) -> list[Span]:
 
 def is_hostlike(token: Token) -> bool:
     """A name that can only be a host or service: ``web-1``, ``db.prod``, ``10.0.0.5:9100``."""
-    if _is_ip(token.raw):
+    return _hostlike(token.raw, token.lower)
+
+
+@functools.lru_cache(maxsize=8192)
+def _hostlike(raw: str, lower: str) -> bool:
+    """:func:`is_hostlike` of the token written ``raw`` (``lower`` in lower case); a parse
+    asks it of the same words dozens of times."""
+    if _is_ip(raw):
         return True
     return (
-        token.is_plain_name
-        and _HOSTLIKE.fullmatch(token.raw) is not None
-        and token.lower not in _NOT_HOSTS
-        and not token.lower.replace(".", "").isdigit()
+        PLAIN_NAME.fullmatch(raw) is not None
+        and _HOSTLIKE.fullmatch(raw) is not None
+        and lower not in _NOT_HOSTS
+        and not lower.replace(".", "").isdigit()
     )
 
 
@@ -155,8 +164,11 @@ def is_camel(token: Token) -> bool:
     return _CAMEL.fullmatch(token.raw) is not None
 
 
+_IP = re.compile(r"\d+(?:\.\d+){3}(?::\d+)?")
+
+
 def _is_ip(raw: str) -> bool:
-    return re.fullmatch(r"\d+(?:\.\d+){3}(?::\d+)?", raw) is not None
+    return _IP.fullmatch(raw) is not None
 
 
 def _phrase_spans(words: list[str], taken: list[bool]) -> list[Span]:
@@ -176,6 +188,8 @@ def _phrase_spans(words: list[str], taken: list[bool]) -> list[Span]:
 def _longest_phrase(words: list[str], taken: list[bool], i: int) -> Span | None:
     if words[i] == "roll" and "back" in words[i + 2 : i + 4]:
         return Span(i, i + 1, "action", "rollback")
+    if words[i] not in _PHRASE_STARTS:
+        return None
     for size in range(min(_LONGEST_PHRASE, len(words) - i), 0, -1):
         if any(taken[i : i + size]):
             continue

@@ -84,6 +84,14 @@ _REASON_PAIRS: Final = frozenset(
     {("it", "is"), ("we", "are"), ("they", "are"), ("this", "is"), ("that", "is"), ("its",)}
 )
 """A reason that follows a command without a comma: "reboot web-2 its hung"."""
+_REASON_PAIRS_BY_FIRST: Final = {
+    first: tuple(p for p in _REASON_PAIRS if p[0] == first) for first, *_ in _REASON_PAIRS
+}
+_PREFIXES_BY_FIRST: Final = {
+    first: tuple(p for p in _PREFIXES if p[0] == first) for first, *_ in _PREFIXES
+}
+"""The prefixes (and reason pairs) by their first word: a word that starts none is passed
+over without comparing it with each."""
 _HEDGES: Final = word_set(
     """
     not never no dont wait hold maybe perhaps might later unless if whether or should would
@@ -248,13 +256,17 @@ def _starts_reason(words: Sequence[str], i: int) -> bool:
     """ "because ...", "while we patch it", "it is stuck": a reason, not more command."""
     if words[i] in _SUBJECT_REASONS:
         return i + 1 < len(words) and words[i + 1] in _SUBJECTS
-    return words[i] in _REASONS or any(tuple(words[i : i + len(p)]) == p for p in _REASON_PAIRS)
+    if words[i] in _REASONS:
+        return True
+    pairs = _REASON_PAIRS_BY_FIRST.get(words[i], ())
+    return any(tuple(words[i : i + len(p)]) == p for p in pairs)
 
 
 def _after_prefix(a: Analysis, clause: range) -> int | None:
     i = clause.start
     while i < clause.stop:
-        step = max((len(p) for p in _PREFIXES if tuple(a.words[i : i + len(p)]) == p), default=0)
+        starting = _PREFIXES_BY_FIRST.get(a.words[i], ())
+        step = max((len(p) for p in starting if tuple(a.words[i : i + len(p)]) == p), default=0)
         if step == 0 or i + step > clause.stop:
             break
         i += step

@@ -30,6 +30,16 @@ it can use."""
 _COMPACT_LONG = re.compile(r"\d+(?:\.\d+)?(?:y|yrs?|years?)")
 
 
+_STARTS = frozenset({"half", "quarter", "a", "an", *_LOOK_BACK, *NUMBER_WORDS})
+"""The words (besides ones starting with a digit, and hyphenated number words) that a time
+span can start with: anything else is skipped without reading further."""
+
+
+def can_start(word: str) -> bool:
+    """Whether a time span can start with ``word`` (:func:`span_at` is None otherwise)."""
+    return word in _STARTS or word[:1].isdigit() or "-" in word
+
+
 @dataclass(frozen=True, slots=True)
 class DurationSpan:
     """Words ``start`` (inclusive) to ``end`` (exclusive) say ``seconds``."""
@@ -113,7 +123,7 @@ def parse_compact(word: str) -> int | None:
 
 def span_at(words: Sequence[str], i: int) -> DurationSpan | None:
     """The time span starting at word ``i`` ("2h", "45 minutes", "the last hour"), if any."""
-    if not 0 <= i < len(words):
+    if not 0 <= i < len(words) or not can_start(words[i]):
         return None
     word = words[i]
     compact = parse_compact(word)

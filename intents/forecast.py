@@ -107,13 +107,12 @@ def _amount(a: Analysis, i: int) -> float | None:
 def find_horizon(a: Analysis) -> int | None:
     """How far ahead, in seconds: "in 6 hours", "by tomorrow" (a day), "today" (until
     midnight), "until 17:00", "next week"."""
-    now = int(a.clock.now)
     for span in a.spans:
         time = span.time
         if span.kind == "until" and time is not None and time.finish is not None:
-            return max(0, time.finish - now)
+            return max(0, time.finish - int(a.clock.now))
         if span.kind == "window" and time is not None and time.begin is not None:
-            if time.begin > now:
+            if time.begin > int(a.clock.now):
                 return 86_400
             if time.finish is None and a.word(span.start) == "today":
                 return _until_midnight(a)

@@ -26,16 +26,19 @@ Pipeline, first answer wins:
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Collection, Sequence
+from collections import OrderedDict
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, tzinfo
-from typing import Final
+from typing import Final, overload
 
 from intents import acts, decisions, followup
 from intents.analysis import Analysis, analyse, analyse_tokens
 from intents.canonical import canonical_command
 from intents.commands import Command, read_command
+from intents.features import view_of
 from intents.forecast import forecast_slots, is_forecast
 from intents.grammar import is_slot_only, match_terse
 from intents.health import is_health
@@ -51,7 +54,7 @@ from intents.model import (
     Turn,
 )
 from intents.nearmiss import first_near_miss
-from intents.ports import TextClassifier
+from intents.ports import TextClassifier, ViewClassifier
 from intents.promql import find_promql
 from intents.reasons import read_reason
 from intents.rejected import rejected_slots
@@ -73,6 +76,10 @@ _CONCRETE_THRESHOLD: Final = 0.1
 _TARGET_INTENTS: Final = frozenset(
     {I.METRIC_QUERY, I.STATUS, I.HEALTH, I.ALERTS_LIST, I.ANOMALY_QUERY, I.FORECAST, I.SILENCES}
 )
+KEPT_READINGS: Final = 1024
+"""How many context-free readings a parser keeps (see :class:`IntentParser`)."""
+KEPT_TEXT_CHARS: Final = 400
+"""Longer messages are parsed every time (a pasted log is not worth keeping)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +106,18 @@ class IntentParser:
     than ``threshold``. ``actions`` are the policy's custom action names ("flush-cache"), so
     "flush-cache payments" reads as a command; ``timezone`` is where "yesterday" and "3pm"
     are meant (UTC by default).
+
+    **Kept readings.** Most messages ("what's down?", "cpu of web-1 last 2h") read neither
+    the clock nor the conversation: their intent is a function of the text alone (and of
+    this parser's settings, fixed at construction, and of its classifier, which ranks a
+    text or view the same every time). Each parse watches what it reads (the
+    :class:`~intents.times.Clock` notes a read of "now", :class:`_Watched` one of the
+    history, telling apart a look at whether there is any history from a look at what it
+    holds); a parse that read neither "now" nor any turn is kept, keyed on the exact text and
+    on whether there was history, and the next parse of that text with history or without,
+    respectively, returns it without parsing. A parse that read either is never kept. The
+    last ``kept`` (:data:`KEPT_READINGS`) such readings of texts up to
+    :data:`KEPT_TEXT_CHARS` characters are kept; ``kept=0`` keeps none.
     """
 
     def __init__(
@@ -109,19 +128,52 @@ class IntentParser:
         unknown_threshold: float = 0.6,
         actions: Collection[str] = (),
         timezone: tzinfo = UTC,
+        kept: int = KEPT_READINGS,
     ) -> None:
         self._classifier = classifier
+        self._rank_view = (
+            classifier.predict_view if isinstance(classifier, ViewClassifier) else None
+        )
         self._threshold = threshold
         self._unknown_threshold = unknown_threshold
         self._actions = frozenset(a.lower() for a in actions)
         self._tz = timezone
+        self._kept: OrderedDict[tuple[str, bool], Intent] = OrderedDict()
+        self._kept_limit = kept
+        self._kept_lock = threading.Lock()
+        self.kept_hits = 0
+        """Parses answered from a kept reading (for benchmarks)."""
 
     def parse(self, text: str, history: Sequence[Turn] = (), now: float | None = None) -> Intent:
         """The intent of ``text``; ``history`` is the conversation's earlier resolved turns,
         oldest first, used to complete follow-ups; ``now`` (default: the time) resolves
         "yesterday" and whether a "did you mean" is still open."""
+        key = (text, bool(history))
+        with self._kept_lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+                self.kept_hits += 1
+        if kept is not None:
+            return _fresh(kept)
+        clock = Clock(time.time() if now is None else now, self._tz)
+        watched = _Watched(history)
+        intent = self._parse(text, watched, clock)
+        if not (clock.read or watched.looked_inside) and len(text) <= KEPT_TEXT_CHARS:
+            self._keep(key, intent)
+        return intent
+
+    def _keep(self, key: tuple[str, bool], intent: Intent) -> None:
+        if not self._kept_limit:
+            return
+        with self._kept_lock:
+            self._kept[key] = _fresh(intent)
+            if len(self._kept) > self._kept_limit:
+                self._kept.popitem(last=False)
+
+    def _parse(self, text: str, history: Sequence[Turn], clock: Clock) -> Intent:
         cleaned = clean(text)
-        a = analyse(cleaned, Clock(time.time() if now is None else now, self._tz))
+        a = analyse(cleaned, clock)
         if not a.tokens:
             return Intent(I.UNKNOWN, 1.0, act=SpeechAct.STATEMENT)
         found = (
@@ -203,15 +255,13 @@ class IntentParser:
         return _Found(command.intent, TERSE_CONFIDENCE, slots, reason=command.reason)
 
     def _followup(self, a: Analysis, history: Sequence[Turn]) -> _Found | None:
-        previous = followup.previous_request(history)
-        if previous is None:
+        if not history:
             return None
-        if followup.is_repeat(a):
-            refined: tuple[str, dict[str, SlotValue]] | None = (
-                previous.intent,
-                dict(previous.slots),
-            )
-        else:
+        # The words first, the turns only for a message that can be a follow-up: a whole
+        # question never looks inside the history (so its reading can be kept).
+        repeat = followup.is_repeat(a)
+        given: dict[str, SlotValue] = {}
+        if not repeat:
             skip = followup.opener_length(a)
             rest = _suffix(a, skip)
             given = followup.new_slots(rest, after_opener=skip > 0)
@@ -219,7 +269,12 @@ class IntentParser:
                 return None
             if skip == 0 and followup.is_complete(given):
                 return None  # a whole new question: it inherits nothing
-            refined = followup.refine(previous, given)
+        previous = followup.previous_request(history)
+        if previous is None:
+            return None
+        refined: tuple[str, dict[str, SlotValue]] | None = (
+            (previous.intent, dict(previous.slots)) if repeat else followup.refine(previous, given)
+        )
         if refined is None:
             return None
         name, slots = I(refined[0]), refined[1]
@@ -254,7 +309,12 @@ class IntentParser:
         state-changing guess is never acted on."""
         if not in_scope(a):
             return _Found(I.UNKNOWN, 1.0, {}, SpeechAct.STATEMENT)
-        ranked = [(n, p) for n, p in self._classifier.predict(cleaned) if n in I._value2member_map_]
+        ranking = (
+            self._classifier.predict(cleaned)
+            if self._rank_view is None
+            else self._rank_view(view_of(a))
+        )
+        ranked = [(n, p) for n, p in ranking if n in I._value2member_map_]
         p_unknown = next((p for n, p in ranked if n == "unknown"), 0.0)
         best, probability = next(((n, p) for n, p in ranked if n != "unknown"), ("unknown", 0.0))
         name, sure = I(best), concrete(a)
@@ -396,6 +456,51 @@ def _referenced(a: Analysis, history: Sequence[Turn]) -> str | None:
         if isinstance(target, str):
             return target
     return None
+
+
+class _Watched(Sequence[Turn]):
+    """The history as one parse sees it, noting what the parse looked at: ``bool()`` (is
+    there any history?) only sets :attr:`looked`; anything else (its length, a turn, an
+    iteration) sets :attr:`looked_inside`."""
+
+    __slots__ = ("_turns", "looked", "looked_inside")
+
+    def __init__(self, turns: Sequence[Turn]) -> None:
+        self._turns = turns
+        self.looked = False
+        self.looked_inside = False
+
+    def __bool__(self) -> bool:
+        self.looked = True
+        return bool(self._turns)
+
+    def __len__(self) -> int:
+        self.looked_inside = True
+        return len(self._turns)
+
+    @overload
+    def __getitem__(self, index: int) -> Turn: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Turn]: ...
+
+    def __getitem__(self, index: int | slice) -> Turn | Sequence[Turn]:
+        self.looked_inside = True
+        return self._turns[index]
+
+    def __iter__(self) -> Iterator[Turn]:
+        self.looked_inside = True
+        return iter(self._turns)
+
+    def __reversed__(self) -> Iterator[Turn]:
+        self.looked_inside = True
+        return reversed(self._turns)
+
+
+def _fresh(intent: Intent) -> Intent:
+    """A kept reading with mappings of its own (a caller that changed one would otherwise
+    change every later answer)."""
+    return replace(intent, slots=dict(intent.slots), rejected=dict(intent.rejected))
 
 
 def _finish(found: _Found, cleaned: str, a: Analysis, history: Sequence[Turn]) -> Intent:

@@ -10,6 +10,7 @@ syntax so side-effecting intents can refuse it.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -122,7 +123,13 @@ class Token:
     @property
     def is_plain_name(self) -> bool:
         """Whether ``raw`` may be a target or alert name: only ``[A-Za-z0-9._:-]``."""
-        return PLAIN_NAME.fullmatch(self.raw) is not None
+        return _plain_name(self.raw)
+
+
+@functools.lru_cache(maxsize=8192)
+def _plain_name(raw: str) -> bool:
+    """Asked of the same words dozens of times a parse."""
+    return PLAIN_NAME.fullmatch(raw) is not None
 
 
 def clean(text: str) -> str:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Final
 
+from intents.durations import can_start as can_start_duration
 from intents.durations import span_at as duration_at
 
 _WEEKDAYS: Final = {
@@ -57,12 +58,28 @@ _UNTIL_HOUR: Final = 9
 """A silence "until tomorrow" (or a weekday) lasts until 09:00 that day, local time."""
 
 
-@dataclass(frozen=True, slots=True)
 class Clock:
-    """When "now" is, and the timezone in which people mean "yesterday" and "3pm"."""
+    """When "now" is, and the timezone in which people mean "yesterday" and "3pm".
 
-    now: float
-    tz: tzinfo = field(default=UTC)
+    Reading :attr:`now` (or :attr:`local`) sets :attr:`read`: a parse that never read it came
+    out the same at any moment, which is what lets the parser keep its result (see
+    :class:`intents.parser.IntentParser`). So every reader of the moment goes through
+    :attr:`now`, and only when a word needs it."""
+
+    __slots__ = ("_now", "read", "tz")
+
+    def __init__(self, now: float, tz: tzinfo = UTC) -> None:
+        self._now = now
+        self.tz = tz
+        self.read = False
+
+    def __repr__(self) -> str:
+        return f"Clock({self._now!r}, {self.tz!r})"
+
+    @property
+    def now(self) -> float:
+        self.read = True
+        return self._now
 
     @property
     def local(self) -> datetime:
@@ -112,9 +129,20 @@ def _phrase_at(words: Sequence[str], i: int, clock: Clock) -> TimeSpan | None:
     return _bare(words, i, clock)
 
 
+_BARE_STARTS: Final = frozenset(
+    {"this", "last", "tonight", "overnight", "weekend", "today", "yesterday", "tomorrow", "on",
+     "past", "previous", "midnight", "noon", "midday", *_WEEKDAYS}
+)  # fmt: skip
+"""Words a day, a part of a day or a named time starts with (:func:`_bare`): with a digit
+and a time span's first word ("2h ago", "an hour ago"), the only ones it can start with."""
+
+
 def _bare(words: Sequence[str], i: int, clock: Clock) -> TimeSpan | None:
     """A day, a part of a day, a clock range or a point on its own ("yesterday", "last
     tuesday", "this morning", "15:00-17:00", "2h ago", an ISO time)."""
+    word = words[i]
+    if word not in _BARE_STARTS and not can_start_duration(word):
+        return None
     day = _day_window(words, i, clock)
     if day is not None:
         return day
@@ -315,19 +343,18 @@ def _after(moment: int, clock: Clock, hour: float) -> int:
 
 def _day(words: Sequence[str], i: int, clock: Clock) -> tuple[date, int] | None:
     """A calendar day at ``i``: today, yesterday, tomorrow, (last|this|on) <weekday>."""
-    today = clock.local.date()
     word = _word(words, i)
     if word == "today":
-        return today, i + 1
+        return clock.local.date(), i + 1
     if word == "yesterday":
-        return today - timedelta(days=1), i + 1
+        return clock.local.date() - timedelta(days=1), i + 1
     if word == "tomorrow":
-        return today + timedelta(days=1), i + 1
+        return clock.local.date() + timedelta(days=1), i + 1
     if word in ("last", "this", "on", "past", "previous") and _word(words, i + 1) in _WEEKDAYS:
         strict = word in ("last", "past", "previous")
-        return _weekday(today, _WEEKDAYS[words[i + 1]], strict=strict), i + 2
+        return _weekday(clock.local.date(), _WEEKDAYS[words[i + 1]], strict=strict), i + 2
     if word in _WEEKDAYS and len(word) > 3:
-        return _weekday(today, _WEEKDAYS[word], strict=False), i + 1
+        return _weekday(clock.local.date(), _WEEKDAYS[word], strict=False), i + 1
     return None
 
 
@@ -362,15 +389,16 @@ def _day_window(words: Sequence[str], i: int, clock: Clock) -> TimeSpan | None:
 
 
 def _part_of_day(words: Sequence[str], i: int, clock: Clock) -> TimeSpan | None:
-    today = clock.local.date()
     word, nxt = _word(words, i), _word(words, i + 1)
     if word in ("this", "last") and nxt in _PARTS:
+        today = clock.local.date()
         first, last = _PARTS[nxt]
         day = today - timedelta(days=1) if word == "last" or first >= 18 else today
         if word == "this" and clock.at(today, first) <= clock.now:
             day = today
         return TimeSpan(i, i + 2, "window", clock.at(day, first), clock.at(day, last))
     if word in ("tonight", "overnight"):
+        today = clock.local.date()
         first, last = _PARTS[word]
         day = today - timedelta(days=1) if clock.now < clock.at(today, first) else today
         return TimeSpan(i, i + 1, "window", clock.at(day, first), clock.at(day, last))
@@ -398,11 +426,11 @@ def _day_end(words: Sequence[str], i: int, clock: Clock) -> tuple[int, int] | No
 
 def _next_day(words: Sequence[str], i: int, clock: Clock) -> tuple[int, int] | None:
     """ "until tomorrow", "till monday": 09:00 on the next such day."""
-    today = clock.local.date()
     word = _word(words, i)
     if word == "tomorrow":
-        return clock.at(today + timedelta(days=1), _UNTIL_HOUR), i + 1
+        return clock.at(clock.local.date() + timedelta(days=1), _UNTIL_HOUR), i + 1
     if word in _WEEKDAYS:
+        today = clock.local.date()
         ahead = (_WEEKDAYS[word] - today.weekday()) % 7 or 7
         return clock.at(today + timedelta(days=ahead), _UNTIL_HOUR), i + 1
     return None

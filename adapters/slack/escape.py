@@ -21,7 +21,9 @@ _LONGEST_ENTITY = len("&amp;")
 
 def escape(text: str) -> str:
     """``text`` as literal mrkdwn: control characters escaped, broadcast words neutralised."""
-    return neutralise_broadcasts(text.translate(_ENTITIES))
+    if "&" in text or "<" in text or ">" in text:
+        text = text.translate(_ENTITIES)
+    return neutralise_broadcasts(text)
 
 
 def neutralise_broadcasts(text: str) -> str:
@@ -29,7 +31,7 @@ def neutralise_broadcasts(text: str) -> str:
 
     For ``plain_text`` objects, where Slack does not read entities and escaping would show.
     """
-    return _BROADCAST_WORD.sub("@" + WORD_JOINER, text)
+    return _BROADCAST_WORD.sub("@" + WORD_JOINER, text) if "@" in text else text
 
 
 def cut(text: str, limit: int, marker: str) -> tuple[str, bool]:

@@ -166,6 +166,9 @@ def build_slack(
         oauth_settings=oauth,
         user_facing_authorize_error_message=NOT_INSTALLED,
         signing_secret=credentials.signing_secret or "",
+        # EventsEndpoint checks every HTTP request's signature before Bolt sees it (and
+        # Socket Mode has none): Bolt's own check would only compute the same HMAC again.
+        request_verification_enabled=False,
         logger=bolt_logger,
     )
     if installations is not None:

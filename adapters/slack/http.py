@@ -9,7 +9,8 @@ Here, in order:
    (HMAC-SHA256 with the signing secret, timestamp within 5 minutes): otherwise **401**;
 2. a signed body that is not a Slack payload (not UTF-8, not a JSON object, a ``payload``
    field that is not one, or anything Bolt cannot build a request from) is **400**;
-3. only then does Bolt see it (and check the signature again, which costs nothing).
+3. only then does Bolt see it (its own signature check is switched off: it would compute
+   the same HMAC again; :func:`adapters.slack.factory.build_slack`).
 
 A refusal is logged as one short line, without the body, signature or secret.
 

@@ -35,7 +35,9 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+from slack_sdk.webhook.webhook_response import WebhookResponse
 
+from adapters.slack.hooks import HookPoster, HookResponse
 from adapters.slack.inbound import Click
 from adapters.slack.render import (
     SlackFile,
@@ -63,8 +65,17 @@ def trusted_response_urls(api_url: str | None) -> Callable[[str], bool]:
     of ``SLACK_API_URL`` (a proxy, or the local fake in tests). Signed payloads already carry
     only Slack's URLs; this keeps a leaked signing secret from turning the bot into a relay."""
     extra = urlsplit(api_url) if api_url else None
+    # A URL starting with one of these names that host, however the rest is read: the
+    # common case is answered without parsing the URL.
+    known = tuple(
+        f"{scheme}://{host}/"
+        for scheme, host in [("https", "hooks.slack.com")]
+        + ([(extra.scheme, extra.netloc)] if extra is not None and extra.netloc else [])
+    )
 
     def trusted(url: str) -> bool:
+        if url.startswith(known):
+            return True
         parts = urlsplit(url)
         host = parts.hostname or ""
         if parts.scheme == "https" and host.endswith(_SLACK_HOOK_DOMAINS):
@@ -91,6 +102,11 @@ class SlackWeb:
         self._session = session
         self._retry_handlers = list(retry_handlers)
         self._trusted = trusted
+        self._hooks = (
+            None
+            if session is None
+            else HookPoster(session, retry_handlers=self._retry_handlers, logger=self._logger)
+        )
 
     def with_token(self, token: str) -> SlackWeb:
         """The same Web API (base URL, HTTP session, retries, logger) as the workspace whose
@@ -180,26 +196,27 @@ class SlackWeb:
         with ``delete`` the original is deleted instead."""
         if not self._trusted(response_url):
             raise AdapterError("refusing a response_url that is not Slack's")
-        hook = AsyncWebhookClient(
-            response_url,
-            session=self._session,
-            retry_handlers=self._retry_handlers,
-            logger=self._logger,
-        )
+        body = {
+            "text": message.text,
+            "blocks": message.blocks,
+            "response_type": "in_channel" if public else "ephemeral",
+            "replace_original": replace,
+            "delete_original": delete or None,
+        }
         try:
-            response = await hook.send(
-                text=message.text,
-                blocks=message.blocks,
-                response_type="in_channel" if public else "ephemeral",
-                replace_original=replace,
-                delete_original=delete or None,
-            )
+            response = await self._post_hook(response_url, body)
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
             raise AdapterError(f"Slack response_url failed: {type(exc).__name__}") from exc
         if response.status_code != 200:
             raise AdapterError(
                 f"Slack response_url answered {response.status_code}: {response.body[:80]}"
             )
+
+    async def _post_hook(self, url: str, body: dict[str, Any]) -> HookResponse | WebhookResponse:
+        if self._hooks is not None:
+            return await self._hooks.send(url, body)
+        hook = AsyncWebhookClient(url, retry_handlers=self._retry_handlers, logger=self._logger)
+        return await hook.send_dict(body)
 
     @staticmethod
     async def _call(what: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:

@@ -272,6 +272,8 @@ def _choice_blocks(reply: Reply, page: _Page) -> Iterator[JsonBlock]:
     """Menus, then buttons (choices, then forms), 25 per actions block; a choice whose
     command is too long to carry is left out (never shortened: a cut command would run
     something else)."""
+    if not (reply.menus or reply.choices or reply.forms):
+        return
     suffix = uuid.uuid4().hex[:8]
     yield from _menu_blocks(reply, page, suffix)
     buttons: list[JsonBlock] = []

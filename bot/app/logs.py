@@ -36,6 +36,10 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 }
 
 
+#: ``json.dumps(entry, default=str)``, without building an encoder for every line.
+_ENCODE = json.JSONEncoder(default=str).encode
+
+
 class CorrelationFilter(logging.Filter):
     """Stamps each record with the current turn's correlation id (at emit time, in the
     turn's own context), unless the call gave one with ``extra=``."""
@@ -66,7 +70,7 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, default=str)
+        return _ENCODE(entry)
 
 
 class TextFormatter(logging.Formatter):

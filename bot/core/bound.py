@@ -47,18 +47,30 @@ class ConcurrencyLimit:
     async def slot(self) -> AsyncIterator[None]:
         """Hold one slot for the block; :class:`Overloaded` (carrying ``busy_message``) when
         none is free within ``wait``."""
-        self._waiting += 1
-        try:
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can lose an acquired permit.
-            async with asyncio.timeout(self.wait):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise Overloaded(self.dependency, self.busy_message) from None
-        finally:
-            self._waiting -= 1
-        self._in_use += 1
+        await self.acquire()
         try:
             yield
         finally:
-            self._in_use -= 1
-            self._slots.release()
+            self.release()
+
+    async def acquire(self) -> None:
+        """Take a slot (give it back with :meth:`release`); :class:`Overloaded` when none is
+        free within ``wait``. A free slot is taken at once, without arming a timeout."""
+        if self._slots.locked():
+            self._waiting += 1
+            try:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can lose an acquired permit.
+                async with asyncio.timeout(self.wait):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise Overloaded(self.dependency, self.busy_message) from None
+            finally:
+                self._waiting -= 1
+        else:
+            await self._slots.acquire()  # free, and nobody queued before us: no wait
+        self._in_use += 1
+
+    def release(self) -> None:
+        """Give back a slot taken with :meth:`acquire`."""
+        self._in_use -= 1
+        self._slots.release()

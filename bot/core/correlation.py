@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import uuid
+import secrets
 from collections.abc import Iterator
 
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -25,7 +25,7 @@ _current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 def new_correlation_id() -> str:
     """A new id: 12 hex digits, short enough to read out from a phone screen."""
-    return uuid.uuid4().hex[:12]
+    return secrets.token_hex(6)
 
 
 def current_correlation_id() -> str | None:

@@ -19,7 +19,6 @@ asker's last private answer to the channel (:mod:`bot.core.sharing`).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import time
@@ -121,12 +120,15 @@ class Dispatcher:
                         message.tenant_id, cid)  # fmt: skip
             self._telemetry.errors.labels(message.platform, "not_admitted").inc()
             return self._finish(refused, cid, context_down=False)
-        async with contextlib.AsyncExitStack() as turn:
-            try:
-                await turn.enter_async_context(self._admission.turns.slot())
-            except Overloaded as exc:
-                return self._finish(self._busy(message.platform, exc, cid), cid, False)
+        turns = self._admission.turns
+        try:
+            await turns.acquire()
+        except Overloaded as exc:
+            return self._finish(self._busy(message.platform, exc, cid), cid, False)
+        try:
             return await self._answer(message, cid, started)
+        finally:
+            turns.release()
 
     async def _answer(self, message: IncomingMessage, cid: str, started: float) -> Reply:
         at = self._clock()

@@ -57,7 +57,8 @@ log = logging.getLogger(__name__)
 WORKING_ON_IT = "Working on it…"
 
 Handle = Callable[[IncomingMessage], Awaitable[Reply]]
-#: Waits the given number of seconds (``asyncio.sleep``; tests pass one driven by an event).
+#: Waits the given number of seconds (by default the event loop's clock; tests pass one
+#: driven by an event).
 Timer = Callable[[float], Awaitable[None]]
 
 DEFAULT_DEDUPE_TTL_SECONDS = 3600
@@ -127,7 +128,7 @@ class Responder:
         dedupe: DedupeStore | None = None,
         *,
         placeholder_after: float,
-        timer: Timer = asyncio.sleep,
+        timer: Timer | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._handle = handle
@@ -206,11 +207,14 @@ class Responder:
         A refused placeholder is logged and the answer still awaited: the work may be an
         executed action whose result the user must see."""
         work = asyncio.ensure_future(self._handle(message))
-        due = asyncio.ensure_future(self._timer(self._after))
-        try:
-            await asyncio.wait({work, due}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            due.cancel()
+        if self._timer is None:  # the loop's own timeout: no task for the wait
+            await asyncio.wait({work}, timeout=self._after)
+        else:
+            due = asyncio.ensure_future(self._timer(self._after))
+            try:
+                await asyncio.wait({work, due}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                due.cancel()
         if work.done():
             return work.result(), False
         try:

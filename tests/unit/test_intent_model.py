@@ -16,8 +16,11 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from intents.analysis import analyse
 from intents.evaluation import load_set
-from intents.features import classifier_view
+from intents.features import classifier_view, view_of
+from intents.parser import IntentParser
+from intents.text import clean
 from ml import intent_training
 from ml.intent_classifier import IntentClassifier
 from ml.intent_training import REGENERATE, FittedModel, fit, load_utterances
@@ -176,3 +179,24 @@ def test_a_repeated_message_is_ranked_once_and_the_same(monkeypatch: pytest.Monk
     assert seen == ["what's down?"]
     assert again == IntentClassifier.load().predict("what's down?")
     assert again[0][0] == "status"
+
+
+def test_the_parser_ranks_its_own_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parser hands the classifier the view of the analysis it already made (the text
+    is not analysed a second time), and that ranks as the text does, for every training
+    utterance."""
+    classifier = IntentClassifier.load()
+    for utterance in load_utterances():
+        cleaned = clean(utterance.text)
+        view = view_of(analyse(cleaned))
+        assert classifier.predict_view(view) == classifier.predict(cleaned), utterance.text
+    analysed: list[str] = []
+    monkeypatch.setattr(
+        "ml.intent_classifier.classifier_view", lambda text: analysed.append(text) or text
+    )
+    views: list[str] = []
+    rank_view = classifier.predict_view
+    monkeypatch.setattr(classifier, "predict_view", lambda v: views.append(v) or rank_view(v))
+    intent = IntentParser(classifier, kept=0).parse("how is the checkout service holding up")
+    assert (analysed, views) == ([], ["how is the xtarget service holding up"])
+    assert intent.name == "health"

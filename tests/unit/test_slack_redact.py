@@ -66,6 +66,10 @@ def test_redacting_logger_cleans_records_with_arguments(
         ("http://127.0.0.1:9/commands/T1/2/x", True),
         ("http://127.0.0.1:10/commands/T1/2/x", False),
         ("http://169.254.169.254/latest/meta-data", False),
+        ("https://hooks.slack.com@evil.example/commands/x", False),
+        ("https://hooks.slack.com:443@evil.example/commands/x", False),
+        ("http://127.0.0.1:9@169.254.169.254/latest/meta-data", False),
+        ("http://127.0.0.1:9\t@169.254.169.254/x", False),
     ],
 )
 def test_only_slack_and_the_configured_api_origin_are_trusted(url: str, trusted: bool) -> None:

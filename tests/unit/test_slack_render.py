@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 from typing import Any
 
@@ -59,6 +60,18 @@ def test_escape_leaves_ordinary_at_signs_alone() -> None:
     assert escape("mail ops@example.com, @channels, @hereby") == (
         "mail ops@example.com, @channels, @hereby"
     )
+
+
+def test_escape_is_one_translation_and_one_substitution() -> None:
+    """The shortcuts for text without ``&<>`` or ``@`` change nothing: every string over a
+    small alphabet escapes as the plain translate-then-substitute would."""
+    entities = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+    broadcast = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
+    rng = random.Random(3)
+    pieces = ["&", "<", ">", "@", "channel", "HERE", "every", "one", " ", "x", "amp;", "é"]
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        assert escape(text) == broadcast.sub("@" + WORD_JOINER, text.translate(entities))
 
 
 def test_cut_never_splits_an_entity() -> None:
