@@ -1,17 +1,22 @@
 """Soak: mixed chat through Slack at a steady rate, watching the bot's memory and ack latency.
 
 The bot runs as ``python -m bot.app.cli serve`` (embedded defaults: demo metrics, in-memory
-stores) against the local fake Slack of ``slack_load.py``. Every ``1/rate`` seconds one
-message leaves, whether or not earlier ones were answered (open loop): a signed slash
-command or an ``app_mention`` in a thread, taking turns through a mix of questions (charts,
-follow-ups, health, alerts, anomalies, PromQL, help), from 20 users, so conversation memory,
-dedupe and chart rendering all see traffic. The bot's RSS is read from ``/proc`` every
-``--sample`` seconds.
+stores) against the local fake Slack of ``slack_load.py``. With ``--redis`` (a
+``redis-server`` of the soak's own) or ``--redis-url URL`` the server gets ``REDIS_URL``: the
+production configuration of several replicas, context, dedupe, rate limits and shared answers
+out of process; that Redis's ``used_memory`` and key count are reported too.
+
+Every ``1/rate`` seconds one message leaves, whether or not earlier ones were answered (open
+loop): a signed slash command or an ``app_mention`` in a thread, taking turns through a mix of
+questions (charts, follow-ups, health, alerts, anomalies, PromQL, help), from 20 users, so
+conversation memory, dedupe and chart rendering all see traffic. The bot's RSS is read from
+``/proc`` every ``--sample`` seconds.
 
 Reported: RSS at the end of warm-up and at the end, growth between them (done-when: < 10 %),
 ack and answer p50/p99 overall and per window (done-when: p99 ack < 1 s), failures.
 
     python bench/slack_soak.py [--minutes 30] [--rate 10] [--warmup-minutes 5] [--out FILE]
+                               [--redis | --redis-url URL]
 """
 
 from __future__ import annotations
@@ -29,7 +34,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from slack_load import Client, FakeSlack, Sample, percentile, rss_bytes, start_server
+from slack_load import (
+    Client,
+    FakeSlack,
+    RedisProcess,
+    Sample,
+    percentile,
+    redis_info,
+    rss_bytes,
+    start_server,
+)
 
 MIX = (
     ("command", "what's down?"),
@@ -67,11 +81,50 @@ class Window:
         )
 
 
+@dataclass
+class RedisTrace:
+    """What the soak's Redis held: ``(elapsed seconds, used_memory bytes, keys)`` samples."""
+
+    url: str
+    process: RedisProcess | None
+    samples: list[tuple[float, int, int]] = field(default_factory=list)
+
+    async def sample(self, elapsed: float) -> None:
+        info = await redis_info(self.url)
+        keys = info.get("db0", "keys=0").split(",")[0].removeprefix("keys=")
+        self.samples.append((elapsed, int(info["used_memory"]), int(keys)))
+
+    def line(self, warm: float) -> str:
+        first = next((s for s in self.samples if s[0] >= warm), self.samples[0])
+        last = self.samples[-1]
+        rss = (
+            f"; redis-server RSS at the end {rss_bytes(self.process.process.pid) / 2**20:.1f} MiB"
+            if self.process is not None and self.process.process.poll() is None
+            else ""
+        )
+        return (
+            f"- Redis ({'started by the soak' if self.process else self.url}): used_memory "
+            f"{first[1] / 2**20:.1f} MiB and {first[2]} keys after warm-up, "
+            f"{last[1] / 2**20:.1f} MiB and {last[2]} keys at the end{rss}"
+        )
+
+
 async def soak(args: argparse.Namespace) -> str:
     fake = FakeSlack()
     await fake.start()
     log_dir = Path(tempfile.mkdtemp(prefix="slack-soak-"))
-    server = await start_server("ours", fake, log_dir)
+    redis: RedisTrace | None = None
+    if args.redis:
+        started_redis = RedisProcess(log_dir)
+        redis = RedisTrace(started_redis.url, started_redis)
+    elif args.redis_url:
+        redis = RedisTrace(args.redis_url, None)
+    try:
+        server = await start_server("ours", fake, log_dir, redis_url=redis.url if redis else None)
+    except BaseException:
+        if redis and redis.process:
+            redis.process.stop()
+        raise
     pid = server.process.pid
     duration = args.minutes * 60
     window_seconds = args.window_minutes * 60
@@ -98,6 +151,8 @@ async def soak(args: argparse.Namespace) -> str:
                     window = windows[min(len(windows) - 1, int(elapsed // window_seconds))]
                     window.rss.append(rss)
                     window.load.append(os.getloadavg()[0])
+                    if redis is not None:
+                        await redis.sample(elapsed)
                     if window.samples and len(window.rss) % 12 == 1:
                         print(
                             f"{elapsed / 60:5.1f} min {window.line(args.window_minutes)}"
@@ -124,10 +179,15 @@ async def soak(args: argparse.Namespace) -> str:
             await asyncio.gather(*pending)
             watching.cancel()
             rss_trace.append((time.monotonic() - started, rss_bytes(pid)))
+            if redis is not None:
+                await redis.sample(time.monotonic() - started)
+        redis_line = redis.line(args.warmup_minutes * 60) if redis else None
     finally:
         server.stop()
         await fake.close()
-    return report(args, windows, rss_trace, log_dir, fake.placeholders, fake.busy)
+        if redis and redis.process:
+            redis.process.stop()
+    return report(args, windows, rss_trace, log_dir, fake.placeholders, fake.busy, redis_line)
 
 
 def report(
@@ -137,6 +197,7 @@ def report(
     log_dir: Path,
     placeholders: int,
     busy: int,
+    redis_line: str | None = None,
 ) -> str:
     samples = [s for w in windows for s in w.samples]
     acks = [s.ack for s in samples if s.ack is not None]
@@ -149,9 +210,12 @@ def report(
     peak = max(r for _, r in rss_trace)
     growth = (final - base) / base * 100
     load = os.getloadavg()
+    stores = (
+        " --redis" if args.redis else f" --redis-url {args.redis_url}" if args.redis_url else ""
+    )
     lines = [
         f"Command: `python bench/slack_soak.py --minutes {args.minutes:g} --rate {args.rate:g} "
-        f"--warmup-minutes {args.warmup_minutes:g}`",
+        f"--warmup-minutes {args.warmup_minutes:g}{stores}`",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
         f"{platform.python_version()}; load average at the end {load[0]:.2f} {load[1]:.2f} "
@@ -169,6 +233,7 @@ def report(
         f"{percentile(acks, 0.99) * 1000:.1f} ms** (limit 1000 ms), max {max(acks) * 1000:.1f} ms",
         f"- answer p50 {percentile(answers, 0.5) * 1000:.1f} ms, p99 "
         f"{percentile(answers, 0.99) * 1000:.1f} ms",
+        *([redis_line] if redis_line else []),
         "",
         "| minutes | messages | ack p50 ms | ack p99 ms | answer p50 ms | answer p99 ms "
         "| failed | RSS MiB (end) | max 1-min load average |",
@@ -186,6 +251,11 @@ def main() -> int:
     parser.add_argument("--window-minutes", type=float, default=5)
     parser.add_argument("--sample", type=float, default=5, help="seconds between RSS reads")
     parser.add_argument("--out", type=Path, help="also write the report here")
+    stores = parser.add_mutually_exclusive_group()
+    stores.add_argument(
+        "--redis", action="store_true", help="start a redis-server and give the bot REDIS_URL"
+    )
+    stores.add_argument("--redis-url", help="give the bot this REDIS_URL (a Redis you run)")
     args = parser.parse_args()
     text = asyncio.run(soak(args))
     print(text)
