@@ -4,7 +4,10 @@ The bot runs as ``python -m bot.app.cli serve`` (embedded defaults: demo metrics
 stores) against the local fake Slack of ``slack_load.py``. With ``--redis`` (a
 ``redis-server`` of the soak's own) or ``--redis-url URL`` the server gets ``REDIS_URL``: the
 production configuration of several replicas, context, dedupe, rate limits and shared answers
-out of process; that Redis's ``used_memory`` and key count are reported too.
+out of process; that Redis's ``used_memory`` and key count are reported too. With ``--trace``
+the server runs under tracemalloc (``traced_serve.py``): the Python heap after warm-up and at
+the end are compared and the lines that grew most printed (that run's RSS and latencies are
+tracemalloc's, not the soak's).
 
 Every ``1/rate`` seconds one message leaves, whether or not earlier ones were answered (open
 loop): a signed slash command or an ``app_mention`` in a thread, taking turns through a mix of
@@ -16,7 +19,7 @@ Reported: RSS at the end of warm-up and at the end, growth between them (done-wh
 ack and answer p50/p99 overall and per window (done-when: p99 ack < 1 s), failures.
 
     python bench/slack_soak.py [--minutes 30] [--rate 10] [--warmup-minutes 5] [--out FILE]
-                               [--redis | --redis-url URL]
+                               [--redis | --redis-url URL] [--trace]
 """
 
 from __future__ import annotations
@@ -26,15 +29,19 @@ import asyncio
 import itertools
 import os
 import platform
+import signal
+import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from slack_load import (
+    BENCH,
     Client,
     FakeSlack,
     RedisProcess,
@@ -120,7 +127,14 @@ async def soak(args: argparse.Namespace) -> str:
     elif args.redis_url:
         redis = RedisTrace(args.redis_url, None)
     try:
-        server = await start_server("ours", fake, log_dir, redis_url=redis.url if redis else None)
+        prefix = (
+            (sys.executable, str(BENCH / "traced_serve.py"), "--snapshots", str(log_dir), "--")
+            if args.trace
+            else ()
+        )
+        server = await start_server(
+            "ours", fake, log_dir, prefix, redis_url=redis.url if redis else None
+        )
     except BaseException:
         if redis and redis.process:
             redis.process.stop()
@@ -128,6 +142,8 @@ async def soak(args: argparse.Namespace) -> str:
     pid = server.process.pid
     duration = args.minutes * 60
     window_seconds = args.window_minutes * 60
+    warm = args.warmup_minutes * 60
+    snapshots: list[Path] = []
     windows = [Window(w * window_seconds) for w in range(int(duration // window_seconds) + 1)]
     rss_trace: list[tuple[float, int]] = []
     pending: set[asyncio.Task[None]] = set()
@@ -151,6 +167,8 @@ async def soak(args: argparse.Namespace) -> str:
                     window = windows[min(len(windows) - 1, int(elapsed // window_seconds))]
                     window.rss.append(rss)
                     window.load.append(os.getloadavg()[0])
+                    if args.trace and elapsed >= warm and not snapshots:
+                        snapshots.append(await heap_snapshot(server.process, log_dir, 1))
                     if redis is not None:
                         await redis.sample(elapsed)
                     if window.samples and len(window.rss) % 12 == 1:
@@ -179,15 +197,53 @@ async def soak(args: argparse.Namespace) -> str:
             await asyncio.gather(*pending)
             watching.cancel()
             rss_trace.append((time.monotonic() - started, rss_bytes(pid)))
+            if args.trace and snapshots:
+                snapshots.append(await heap_snapshot(server.process, log_dir, 2))
             if redis is not None:
                 await redis.sample(time.monotonic() - started)
-        redis_line = redis.line(args.warmup_minutes * 60) if redis else None
+        redis_line = redis.line(warm) if redis else None
     finally:
         server.stop()
         await fake.close()
         if redis and redis.process:
             redis.process.stop()
-    return report(args, windows, rss_trace, log_dir, fake.placeholders, fake.busy, redis_line)
+    text = report(args, windows, rss_trace, log_dir, fake.placeholders, fake.busy, redis_line)
+    return text + (heap_growth(snapshots[0], snapshots[1]) if len(snapshots) == 2 else "")
+
+
+async def heap_snapshot(process: subprocess.Popen[bytes], log_dir: Path, number: int) -> Path:
+    """Ask the traced server for a snapshot of its heap (SIGUSR1) and wait until written."""
+    process.send_signal(signal.SIGUSR1)
+    done = log_dir / f"snapshot-{number}.done"
+    for _ in range(3000):  # another process writes it: poll, for 10 minutes at most
+        if done.exists():
+            return log_dir / f"snapshot-{number}.pickle"
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"the traced server wrote no snapshot {number}; see {log_dir}")
+
+
+def heap_growth(before: Path, after: Path, top: int = 25) -> str:
+    """The traced heap's growth between two snapshots, by line, largest first."""
+    old, new = tracemalloc.Snapshot.load(str(before)), tracemalloc.Snapshot.load(str(after))
+    stats = new.compare_to(old, "lineno")
+    total = sum(s.size for s in stats)
+    grown = sum(s.size_diff for s in stats)
+    lines = [
+        "",
+        f"Python heap (tracemalloc): {(total - grown) / 2**20:.1f} MiB after warm-up, "
+        f"{total / 2**20:.1f} MiB at the end, {grown / 2**20:+.1f} MiB; the lines that grew most:",
+        "",
+        "| KiB grown | blocks grown | average B | where |",
+        "|---:|---:|---:|---|",
+    ]
+    for stat in stats[:top]:
+        frame = stat.traceback[0]
+        where = frame.filename.replace(str(BENCH.parent) + "/", "")
+        lines.append(
+            f"| {stat.size_diff / 1024:+.0f} | {stat.count_diff:+d} "
+            f"| {stat.size // max(stat.count, 1)} | {where}:{frame.lineno} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def report(
@@ -256,6 +312,9 @@ def main() -> int:
         "--redis", action="store_true", help="start a redis-server and give the bot REDIS_URL"
     )
     stores.add_argument("--redis-url", help="give the bot this REDIS_URL (a Redis you run)")
+    parser.add_argument(
+        "--trace", action="store_true", help="run the server under tracemalloc, compare its heap"
+    )
     args = parser.parse_args()
     text = asyncio.run(soak(args))
     print(text)
