@@ -37,6 +37,7 @@ import time
 import tracemalloc
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -265,6 +266,13 @@ def report(
     final = rss_trace[-1][1]
     peak = max(r for _, r in rss_trace)
     growth = (final - base) / base * 100
+    # One sample moves by several MiB (a chart's render buffer comes and goes), so also the
+    # median over the minute after warm-up against the median over the last minute.
+    first_minute = [r for t, r in rss_trace if warm <= t < warm + 60] or [base]
+    last_minute = [r for t, r in rss_trace if t >= rss_trace[-1][0] - 60]
+    steady = (median(last_minute) - median(first_minute)) / median(first_minute) * 100
+    with (log_dir / "rss.csv").open("w") as out:
+        out.writelines(f"{t:.1f},{r}\n" for t, r in rss_trace)
     load = os.getloadavg()
     stores = (
         " --redis" if args.redis else f" --redis-url {args.redis_url}" if args.redis_url else ""
@@ -285,6 +293,9 @@ def report(
         f"- RSS: {rss_trace[0][1] / 2**20:.1f} MiB at the first sample, {base / 2**20:.1f} MiB "
         f"after {args.warmup_minutes:g} min warm-up, {final / 2**20:.1f} MiB at the end, peak "
         f"{peak / 2**20:.1f} MiB: growth after warm-up **{growth:+.1f} %** (limit 10 %)",
+        f"- RSS median over the minute after warm-up {median(first_minute) / 2**20:.1f} MiB, over "
+        f"the last minute {median(last_minute) / 2**20:.1f} MiB: {steady:+.1f} % "
+        f"(every sample: {log_dir / 'rss.csv'})",
         f"- ack p50 {percentile(acks, 0.5) * 1000:.1f} ms, **p99 "
         f"{percentile(acks, 0.99) * 1000:.1f} ms** (limit 1000 ms), max {max(acks) * 1000:.1f} ms",
         f"- answer p50 {percentile(answers, 0.5) * 1000:.1f} ms, p99 "
