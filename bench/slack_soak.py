@@ -276,7 +276,7 @@ def report(
     load = os.getloadavg()
     stores = (
         " --redis" if args.redis else f" --redis-url {args.redis_url}" if args.redis_url else ""
-    )
+    ) + (" --trace" if args.trace else "")
     lines = [
         f"Command: `python bench/slack_soak.py --minutes {args.minutes:g} --rate {args.rate:g} "
         f"--warmup-minutes {args.warmup_minutes:g}{stores}`",
