@@ -6,8 +6,11 @@
   hooks. It keeps no record of calls (a soak would grow it); a hook POST resolves the future
   of the command it answers, so the generator sees each answer arrive.
 * :func:`start_server`: the bot (``python -m bot.app.cli serve``, embedded defaults: demo
-  metrics, in-memory stores) or the bare Bolt baseline (``slack_baseline_app.py``) as a
+  metrics, in-memory stores; with ``redis_url``, context, dedupe and the other shared state in
+  that Redis, as replicas run) or the bare Bolt baseline (``slack_baseline_app.py``) as a
   subprocess, pointed at the fake.
+* :class:`RedisProcess`: a real ``redis-server`` as our child on a free loopback port, the way
+  ``tests/harness/redis.py`` starts one (foreground, no persistence), for ``--redis``.
 * :func:`slash_command`: ``/ops <text>`` form-encoded and signed exactly as Slack does
   (``v0=`` + HMAC-SHA256 of ``v0:{ts}:{body}``), each with its own ``response_url`` and
   ``trigger_id``, as every real command has.
@@ -23,6 +26,7 @@ import hmac
 import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -310,14 +314,23 @@ class Server:
 
 
 async def start_server(
-    kind: str, fake: FakeSlack, log_dir: Path, prefix: Sequence[str] = ()
+    kind: str,
+    fake: FakeSlack,
+    log_dir: Path,
+    prefix: Sequence[str] = (),
+    *,
+    redis_url: str | None = None,
 ) -> Server:
     """``ours``: ``smartcloudops serve``; ``bolt``: the bare Bolt baseline. Waits until the
     server answers ``/slack/events`` (a GET there is a 405 once it listens). ``prefix`` goes
-    before the command line (a profiler: ``py-spy record -o out.svg --``)."""
+    before the command line (a profiler: ``py-spy record -o out.svg --``). The caller's
+    ``*_URL`` variables are not passed on (the bench decides what the server talks to);
+    ``redis_url`` becomes the server's ``REDIS_URL``."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith("_URL")}
     env.pop("SMARTCLOUDOPS_CONFIG", None)
+    if redis_url is not None:
+        env["REDIS_URL"] = redis_url
     env.update(
         PYTHONPATH=str(ROOT),
         SLACK_BOT_TOKEN=BOT_TOKEN,
@@ -355,6 +368,80 @@ async def start_server(
 def _spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(argv, env=env, stdout=out, stderr=out, cwd=ROOT)
+
+
+class RedisProcess:
+    """A ``redis-server`` of the bench's own (see the module docstring); ``stop`` waits for it
+    to exit."""
+
+    def __init__(self, directory: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not on PATH (apt-get install redis-server)")
+        self.port = free_port()
+        self.directory = directory
+        log = (directory / "redis.log").open("ab")
+        with log:
+            self.process = subprocess.Popen(
+                [
+                    binary,
+                    *("--port", str(self.port), "--bind", "127.0.0.1"),
+                    *("--dir", str(directory), "--daemonize", "no"),
+                    *("--save", "", "--appendonly", "no", "--loglevel", "warning"),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + 10
+        while not self._answers_ping():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not start; see {directory / 'redis.log'}")
+            time.sleep(0.05)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def _answers_ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+async def redis_info(url: str) -> dict[str, str]:
+    """``INFO memory`` and ``INFO keyspace`` of the Redis at ``url`` (``redis://host:port/db``),
+    over a bare socket: the bench needs no client library of its own."""
+    host, _, port = url.removeprefix("redis://").split("/")[0].rpartition(":")
+    reader, writer = await asyncio.open_connection(host or "127.0.0.1", int(port))
+    try:
+        writer.write(b"INFO memory\r\nINFO keyspace\r\n")
+        await writer.drain()
+        fields: dict[str, str] = {}
+        for _ in range(2):
+            size = int((await reader.readline())[1:])
+            text = (await reader.readexactly(size + 2)).decode()
+            for line in text.splitlines():
+                name, sep, value = line.partition(":")
+                if sep:
+                    fields[name] = value
+        return fields
+    finally:
+        writer.close()
+        await writer.wait_closed()
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -16,13 +16,17 @@ _PREFIX = "sco:dedupe:"
 
 
 class InMemoryDedupeStore:
-    """For a single process (the embedded default and tests)."""
+    """For a single process (the embedded default and tests); a
+    :class:`~bot.core.ports.LocalDedupeStore`."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._claims = ExpiringKeys(clock)
 
     async def claim(self, key: str, ttl_seconds: int) -> bool:
         return self._claims.claim(key, ttl_seconds)
+
+    def holds(self, key: str) -> bool:
+        return self._claims.holds(key)
 
 
 class RedisDedupeStore:

@@ -70,23 +70,42 @@ class ExpiringMap(Generic[V]):
 class ExpiringKeys:
     """A set of keys, each held until ``ttl_seconds`` after it was added (by ``clock``).
     With ``limit``, at most that many keys are kept, the oldest added forgotten first.
+
+    Each key holds only its expiry (a float), not an :class:`ExpiringMap` entry's
+    ``(expiry, value)`` tuple: 56 bytes less a key (measured with tracemalloc, ~90 instead of
+    ~146 bytes besides the key string), and a dedupe store holds one key per delivery for an
+    hour.
     """
 
     def __init__(
         self, clock: Callable[[], float] = time.monotonic, *, limit: int | None = None
     ) -> None:
-        self._keys: ExpiringMap[bool] = ExpiringMap(clock, limit=limit)
+        if limit is not None and limit < 1:
+            raise ValueError("limit must be at least 1")
+        self._clock = clock
+        self._limit = limit
+        self._expiries: OrderedDict[str, float] = OrderedDict()
+        self._sweep_at = FIRST_SWEEP
 
     def __len__(self) -> int:
         """Keys stored, expired ones not yet swept included."""
-        return len(self._keys)
+        return len(self._expiries)
 
     def holds(self, key: str) -> bool:
-        return self._keys.get(key) is not None
+        expiry = self._expiries.get(key)
+        return expiry is not None and expiry > self._clock()
 
     def add(self, key: str, ttl_seconds: float) -> None:
         """Hold ``key`` for ``ttl_seconds`` from now (a held key is renewed, as the newest)."""
-        self._keys.put(key, True, ttl_seconds)
+        now = self._clock()
+        self._expiries[key] = now + ttl_seconds
+        self._expiries.move_to_end(key)
+        if self._limit is not None:
+            while len(self._expiries) > self._limit:
+                self._expiries.popitem(last=False)
+        if len(self._expiries) >= self._sweep_at:
+            self._expiries = OrderedDict((k, e) for k, e in self._expiries.items() if e > now)
+            self._sweep_at = max(FIRST_SWEEP, 2 * len(self._expiries))
 
     def claim(self, key: str, ttl_seconds: float) -> bool:
         """Hold ``key`` unless it is held already; True when this call took it."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.core.model import ConversationKey, Reply
 from intents.model import Intent, Turn
@@ -63,6 +63,17 @@ class DedupeStore(Protocol):
 
         Raises :class:`bot.core.errors.DependencyError` when the backend is down (callers that
         must not double-post should then fail closed)."""
+        ...
+
+
+@runtime_checkable
+class LocalDedupeStore(DedupeStore, Protocol):
+    """A :class:`DedupeStore` in this process (the embedded default), which can tell at once,
+    without I/O, whether a key is claimed: the Responder asks it instead of keeping its own
+    copy of every key it claimed there."""
+
+    def holds(self, key: str) -> bool:
+        """True while ``key`` is claimed (its TTL not yet over)."""
         ...
 
 

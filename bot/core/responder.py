@@ -6,7 +6,9 @@ acknowledges, shows a placeholder, delivers, replaces and apologises) and a :cla
 (the platform's id of this delivery). The Responder then, in this order:
 
 1. skips a delivery whose key this process has already seen (kept in memory for the claim's
-   TTL), without a word to the platform or the store;
+   TTL; with a store in this process, a :class:`~bot.core.ports.LocalDedupeStore`, the store's
+   own claims are asked instead of a second copy of every key), without a word to the
+   platform or the store;
 2. **acknowledges** (:meth:`Outbox.acknowledge`) before anything that may be slow, the claim
    included: Discord drops an interaction not acknowledged within 3 s. An outbox that cannot
    acknowledge cannot answer (or another replica already did), so nothing else happens;
@@ -50,7 +52,7 @@ from bot.core.correlation import correlated, current_correlation_id, new_correla
 from bot.core.errors import AdapterError, DependencyError
 from bot.core.expiring import ExpiringKeys
 from bot.core.model import IncomingMessage, Reply, Severity
-from bot.core.ports import DedupeStore
+from bot.core.ports import DedupeStore, LocalDedupeStore
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +137,15 @@ class Responder:
         self._dedupe = dedupe
         self._after = placeholder_after
         self._timer = timer
-        self._seen = ExpiringKeys(clock, limit=SEEN_LIMIT)
+        #: Keys claimed here, when the store is elsewhere (Redis); a store in this process
+        #: already holds each of them until its TTL is over, so they are not kept twice.
+        self._seen: ExpiringKeys | None = None
+        self._holds: Callable[[str], bool]
+        if isinstance(dedupe, LocalDedupeStore):
+            self._holds = dedupe.holds
+        else:
+            self._seen = ExpiringKeys(clock, limit=SEEN_LIMIT)
+            self._holds = self._seen.holds
 
     async def respond(
         self, message: IncomingMessage, outbox: Outbox, delivery: Delivery = EVERY_TIME
@@ -153,7 +163,7 @@ class Responder:
         self, message: IncomingMessage, outbox: Outbox, delivery: Delivery
     ) -> Reply | None:
         where = f"{message.platform} {message.channel_id}"
-        if delivery.key is not None and self._seen.holds(delivery.key):
+        if delivery.key is not None and self._holds(delivery.key):
             log.info("skipped a repeated delivery on %s (%s)", where, delivery.key)
             return None
         try:
@@ -171,7 +181,8 @@ class Responder:
             return True
         if self._dedupe is None:
             raise TypeError("a Responder without a dedupe store was given a delivery key")
-        self._seen.add(delivery.key, delivery.ttl_seconds)
+        if self._seen is not None:
+            self._seen.add(delivery.key, delivery.ttl_seconds)
         try:
             first = await self._dedupe.claim(delivery.key, delivery.ttl_seconds)
         except DependencyError as exc:

@@ -203,7 +203,8 @@ class TestInMemoryContextStore(ContextStoreContract):
 
         async def inject_raw(key: ConversationKey, raw: bytes) -> None:
             # The memory store keeps entries serialised; plant one the way Redis would hold it.
-            store._conversations[key.as_string()].entries.append(raw.decode(errors="replace"))
+            conversation = store._conversations[key.as_string()]
+            conversation.entries = (*conversation.entries, raw.decode(errors="replace"))
 
         return Backend(store, clock, inject_raw)
 

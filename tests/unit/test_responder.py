@@ -175,10 +175,23 @@ async def test_a_refused_placeholder_still_delivers_the_answer(
     assert "could not show the placeholder" in caplog.text
 
 
+class CountingDedupe:
+    """The in-memory store seen only through ``claim``, as a store elsewhere (Redis) is seen,
+    counting the claims it is asked for."""
+
+    def __init__(self) -> None:
+        self._store = InMemoryDedupeStore()
+        self.claims: list[str] = []
+
+    async def claim(self, key: str, ttl_seconds: int) -> bool:
+        self.claims.append(key)
+        return await self._store.claim(key, ttl_seconds)
+
+
 async def test_a_delivery_is_answered_once_across_replicas() -> None:
     """The same key delivered to another replica (sharing the store) reaches neither the core
     nor the chat there (it is acknowledged, then loses the claim); another key is answered."""
-    core, store = Core(), InMemoryDedupeStore()
+    core, store = Core(), CountingDedupe()
     one, two = responder(core, store), responder(core, store)
     first, again, other = FakeOutbox(), FakeOutbox(), FakeOutbox()
     assert await one.respond(MESSAGE, first, Delivery("slack:event:Ev1")) is not None
@@ -188,16 +201,20 @@ async def test_a_delivery_is_answered_once_across_replicas() -> None:
     assert again.names == ["acknowledge"]
 
 
-class CountingDedupe:
-    """The in-memory store, counting the claims it is asked for."""
-
-    def __init__(self) -> None:
-        self._store = InMemoryDedupeStore()
-        self.claims: list[str] = []
-
-    async def claim(self, key: str, ttl_seconds: int) -> bool:
-        self.claims.append(key)
-        return await self._store.claim(key, ttl_seconds)
+async def test_with_the_store_in_this_process_its_claims_are_the_memory_of_repeats() -> None:
+    """The in-process store already holds every key claimed here, for the key's own TTL: a
+    repeat is skipped before anything else by asking it (no second copy of each key)."""
+    now = [1000.0]
+    core, store = Core(), InMemoryDedupeStore(lambda: now[0])
+    replica = responder(core, store)
+    first, repeat, later = FakeOutbox(), FakeOutbox(), FakeOutbox()
+    assert await replica.respond(MESSAGE, first, Delivery("k", ttl_seconds=60)) is not None
+    assert await replica.respond(MESSAGE, repeat, Delivery("k", ttl_seconds=60)) is None
+    assert repeat.names == []
+    now[0] += 61
+    assert await replica.respond(MESSAGE, later, Delivery("k", ttl_seconds=60)) is not None
+    assert later.names == ["acknowledge", "deliver"]
+    assert core.asked == ["cpu", "cpu"]
 
 
 async def test_a_repeat_at_the_same_replica_is_skipped_before_anything_else() -> None:
