@@ -5,8 +5,14 @@ rest are left out and counted in the legend), units on the y axis, UTC times on 
 optional shaded spans (anomalies, incidents), and for a forecast the expected path (dashed)
 in its shaded band with the threshold as a line. Drawing is CPU work done with matplotlib's
 object API (no global pyplot state), margins worked out rather than measured:
-:func:`render_line_chart` runs it in a worker thread so the event loop keeps serving; a lock
-serialises matplotlib, which is not thread-safe.
+:func:`render_line_chart` runs it on the one chart thread so the event loop keeps serving; a
+lock serialises matplotlib, which is not thread-safe, for callers of :func:`draw_line_chart`.
+
+One thread, not the loop's default executor: drawing is serial anyway (the lock, and the GIL
+for most of it), and every thread that draws grows a glibc malloc arena of its own that
+keeps its freed pages. Charts spread over the default executor's five threads held four
+arenas of 8-20 MiB each and grew them for the whole of a 30-minute soak (``smaps`` of the
+embedded server; see ``bench/RESULTS_SLACK.md``).
 
 A :class:`ChartCache` keeps the charts drawn in the last minute by what they show (the
 exact question and its window, aligned to its step), so twenty people asking for the same
@@ -16,6 +22,8 @@ chart at once cost one drawing.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import io
 import math
 import re
@@ -23,6 +31,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -78,6 +87,15 @@ class Outlook:
 
 
 _LOCK = threading.Lock()
+_DRAWER: list[ThreadPoolExecutor] = []
+
+
+def _drawer() -> ThreadPoolExecutor:
+    """The chart thread, started at the first chart."""
+    with _LOCK:
+        if not _DRAWER:
+            _DRAWER.append(ThreadPoolExecutor(1, thread_name_prefix="chart"))
+        return _DRAWER[0]
 
 
 async def render_line_chart(
@@ -92,8 +110,8 @@ async def render_line_chart(
     alt_text: str | None = None,
     outlook: Outlook | None = None,
 ) -> Chart:
-    """:func:`draw_line_chart` in a worker thread."""
-    return await asyncio.to_thread(
+    """:func:`draw_line_chart` on the chart thread."""
+    draw = functools.partial(
         draw_line_chart,
         title,
         series,
@@ -105,6 +123,8 @@ async def render_line_chart(
         alt_text=alt_text,
         outlook=outlook,
     )
+    in_context = contextvars.copy_context().run  # log lines keep the turn's correlation id
+    return await asyncio.get_running_loop().run_in_executor(_drawer(), in_context, draw)
 
 
 def draw_line_chart(

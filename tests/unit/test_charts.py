@@ -83,6 +83,35 @@ async def test_render_runs_in_a_worker_thread(monkeypatch: pytest.MonkeyPatch) -
     assert chart.png == draw_line_chart("t", [ramp("web-1")], alt_text="x").png
 
 
+class WatchedSeries:
+    """A series that notes which thread reads its values (the one that draws it)."""
+
+    def __init__(self, readers: set[int]) -> None:
+        self._series = ramp("web-1")[1]
+        self._readers = readers
+
+    @property
+    def timestamps(self) -> tuple[float, ...]:
+        return tuple(self._series.timestamps)
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        self._readers.add(threading.get_ident())
+        return tuple(self._series.values)
+
+
+async def test_charts_asked_for_at_once_are_all_drawn_on_one_thread() -> None:
+    """Every chart is drawn on the one chart thread, never on the loop's: threads that draw
+    each grow a malloc arena of their own, and drawing is serial anyway."""
+    readers: set[int] = set()
+    drawn = await asyncio.gather(
+        *(render_line_chart(f"t{i}", [("web-1", WatchedSeries(readers))]) for i in range(6))
+    )
+    assert len({chart.title for chart in drawn}) == 6
+    assert len(readers) == 1
+    assert threading.get_ident() not in readers
+
+
 def test_slug() -> None:
     """File names keep letters, digits, dots and dashes."""
     assert slug("Latency p95 · checkout-api · last 6h") == "latency-p95-checkout-api-last-6h"
