@@ -13,13 +13,15 @@ training utterances of the tree given), the code from the tree given.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 from datetime import UTC, timedelta, timezone
 from pathlib import Path
 
-import yaml
-
-TEXTS = Path(__file__).resolve().parent.parent / "tests" / "unit" / "data"
+HERE = Path(__file__).resolve().parent.parent
+TEXTS = HERE / "tests" / "unit" / "data"
 EXTRA = [
     "since 3am", "yesterday afternoon", "cpu of web-1 2 hours ago", "an hour ago",
     "half an hour ago", "silence NodeDown until tomorrow", "last tuesday", "this morning",
@@ -30,17 +32,26 @@ EXTRA = [
 T0 = 1_796_400_000.0
 
 
+def labelled_here() -> list[str]:
+    """The labelled texts of this tree (``intents.evaluation.labelled_texts`` of *this* tree,
+    in a child process, so the tree under comparison may lack it or read them differently)."""
+    code = (
+        "import json, sys; from pathlib import Path; from intents.evaluation import "
+        "labelled_texts; json.dump(labelled_texts(Path(sys.argv[1])), sys.stdout)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    found = subprocess.run(
+        [sys.executable, "-c", code, str(TEXTS)],
+        cwd=HERE, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    texts: list[str] = json.loads(found.stdout)
+    return texts
+
+
 def texts(parser_bench: object, utterances: list[str]) -> list[str]:
-    found = set(utterances) | set(EXTRA)
+    found = set(utterances) | set(EXTRA) | set(labelled_here())
     for name in ("TERSE", "PROMQL", "FOLLOWUPS", "INJECTIONS"):
         found.update(getattr(parser_bench, name))
-    for path in sorted(TEXTS.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        found.update(case["text"] for case in data.get("cases") or ())
-        for conversation in data.get("conversations") or ():
-            found.update(turn["text"] for turn in conversation["turns"])
-        for key in ("never_act", "commands"):
-            found.update(t if isinstance(t, str) else t["text"] for t in data.get(key) or ())
     return sorted(t for t in found if isinstance(t, str))
 
 

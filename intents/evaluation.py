@@ -73,6 +73,20 @@ def load_set(path: Path) -> list[list[Case]]:
     return singles + turns
 
 
+def labelled_texts(folder: Path) -> list[str]:
+    """Every message of the sets in ``folder`` (``*.yaml``), sorted: the cases, the turns of
+    the conversations, and the ``never_act`` and ``commands`` lists of the safety corpus."""
+    texts: set[str] = set()
+    for path in sorted(folder.glob("*.yaml")):
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts.update(str(case["text"]) for case in data.get("cases") or ())
+        for conversation in data.get("conversations") or ():
+            texts.update(str(turn["text"]) for turn in conversation["turns"])
+        for key in ("never_act", "commands"):
+            texts.update(t if isinstance(t, str) else str(t["text"]) for t in data.get(key) or ())
+    return sorted(texts)
+
+
 EVAL_NOW = 1_768_404_600.0
 """The moment every evaluation set is parsed at (2026-01-14 15:30 UTC, a Wednesday), so
 "yesterday" and "since 3am" have fixed answers: ``start``/``end`` in the sets are for it."""

@@ -10,8 +10,8 @@ from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
-import yaml
 
+from intents.evaluation import labelled_texts
 from intents.model import Intent, IntentName, Turn
 from intents.parser import KEPT_TEXT_CHARS, IntentParser
 from ml.intent_classifier import IntentClassifier
@@ -32,19 +32,6 @@ def classifier() -> IntentClassifier:
     return IntentClassifier.load()
 
 
-def labelled_texts() -> list[str]:
-    """Every message of the evaluation sets and of the safety corpus."""
-    texts: set[str] = set()
-    for path in sorted(DATA.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        texts.update(case["text"] for case in data.get("cases") or ())
-        for conversation in data.get("conversations") or ():
-            texts.update(turn["text"] for turn in conversation["turns"])
-        for key in ("never_act", "commands"):
-            texts.update(t if isinstance(t, str) else t["text"] for t in data.get(key) or ())
-    return sorted(texts)
-
-
 def test_kept_readings_change_no_parse(classifier: IntentClassifier) -> None:
     """Each labelled message, parsed in shuffled order at several moments (in a timezone
     west of UTC) and after several histories, gives what a parser keeping nothing gives."""
@@ -54,7 +41,7 @@ def test_kept_readings_change_no_parse(classifier: IntentClassifier) -> None:
     scenarios = [(history, now) for history in HISTORIES for now in NOWS]
     shuffle = random.Random(7).shuffle
     differences = []
-    for text in labelled_texts():
+    for text in labelled_texts(DATA):
         shuffle(scenarios)
         for history, now in scenarios:
             if keeping.parse(text, history, now) != fresh.parse(text, history, now):
