@@ -12,7 +12,7 @@ import functools
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from intents import lexicon
 from intents.durations import find_durations
@@ -65,6 +65,10 @@ class Analysis:
     by_token: tuple[Span | None, ...]
     clock: Clock
     words: tuple[str, ...]
+    memo: dict[tuple[str, int], int] = field(default_factory=dict, compare=False, repr=False)
+    """What the slot readers worked out about word ``i`` of this analysis, by (question, i):
+    a parse asks how much each word looks like a target a score of times, and the answer
+    depends only on the (immutable) analysis."""
 
     def first(self, kind: str) -> Span | None:
         return next((s for s in self.spans if s.kind == kind), None)

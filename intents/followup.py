@@ -42,14 +42,24 @@ _REPLACES: Final = {
 """A new look-back replaces the old window, a new window the old look-back, and so on."""
 
 
+def _by_first_word(phrases: Sequence[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The phrases grouped by their first word, longest first."""
+    grouped: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in sorted(phrases, key=len, reverse=True):
+        grouped.setdefault(phrase[0], []).append(phrase)
+    return {word: tuple(group) for word, group in grouped.items()}
+
+
+_OPENERS: Final = _by_first_word(lexicon.FOLLOWUP_OPENERS)
+
+
 def opener_length(a: Analysis) -> int:
     """How many leading words are a follow-up opener ("and", "what about", "same for")."""
     words = a.words
-    best = 0
-    for phrase in lexicon.FOLLOWUP_OPENERS:
-        if len(phrase) > best and tuple(words[: len(phrase)]) == phrase:
-            best = len(phrase)
-    return best
+    for phrase in _OPENERS.get(words[0], ()) if words else ():
+        if words[: len(phrase)] == phrase:
+            return len(phrase)
+    return 0
 
 
 def previous_request(history: Sequence[Turn]) -> Turn | None:
