@@ -88,11 +88,12 @@ class Outlook:
 
 _LOCK = threading.Lock()
 _DRAWER: list[ThreadPoolExecutor] = []
+_DRAWER_LOCK = threading.Lock()  # not _LOCK: the loop must never wait for a drawing
 
 
 def _drawer() -> ThreadPoolExecutor:
     """The chart thread, started at the first chart."""
-    with _LOCK:
+    with _DRAWER_LOCK:
         if not _DRAWER:
             _DRAWER.append(ThreadPoolExecutor(1, thread_name_prefix="chart"))
         return _DRAWER[0]

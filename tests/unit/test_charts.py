@@ -112,6 +112,28 @@ async def test_charts_asked_for_at_once_are_all_drawn_on_one_thread() -> None:
     assert threading.get_ident() not in readers
 
 
+async def test_asking_for_a_chart_while_one_is_drawn_leaves_the_loop_free() -> None:
+    """A drawing in progress holds matplotlib's lock; handing the next one to the chart
+    thread must not wait for that lock on the event loop."""
+    held, loop_ran = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def drawing_in_progress() -> None:
+        with charts._LOCK:
+            held.set()
+            seen.append(loop_ran.wait(timeout=5))
+
+    holder = threading.Thread(target=drawing_in_progress)
+    holder.start()
+    await asyncio.to_thread(held.wait)
+    chart = asyncio.create_task(render_line_chart("next", [ramp("web-1")]))
+    await asyncio.sleep(0)  # the task hands its drawing over, then the loop goes on
+    loop_ran.set()
+    await asyncio.to_thread(holder.join)
+    assert seen == [True]
+    assert (await chart).title == "next"
+
+
 def test_slug() -> None:
     """File names keep letters, digits, dots and dashes."""
     assert slug("Latency p95 · checkout-api · last 6h") == "latency-p95-checkout-api-last-6h"
