@@ -173,7 +173,7 @@ def report(result: Result) -> str:
             f"Command: `{COMMAND}`",
             "",
             f"Machine: {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-            "(a shared two-core VM while other work was running, so treat the numbers as a floor).",
+            "(a shared two-core VM; its speed varies between sessions: compare runs in a row).",
             "",
             "Corpus: every training utterance, terse commands, raw PromQL, follow-ups with",
             f"history and injection attempts: {result.messages // max(1, len(corpus()))} rounds "
