@@ -26,18 +26,9 @@ from slack_soak import MIX, USERS
 
 from bot.app.config import Settings
 from bot.app.services import open_services
-from bot.core.model import IncomingMessage, Reply
+from bot.core.model import IncomingMessage
 from bot.core.responder import Delivery, Responder
-
-
-class Outbox:
-    """Takes every answer and drops it (the platform's side is not measured here)."""
-
-    async def acknowledge(self) -> None: ...
-    async def placeholder(self) -> None: ...
-    async def deliver(self, reply: Reply) -> None: ...
-    async def replace(self, reply: Reply) -> None: ...
-    async def apologise(self, text: str) -> None: ...
+from tests.fakes.outboxes import DroppingOutbox
 
 
 async def measure(args: argparse.Namespace) -> None:
@@ -55,7 +46,7 @@ async def measure(args: argparse.Namespace) -> None:
                     "slack", "T0BENCH01", "C0BENCH01", next(users), "u", text, thread_id=thread
                 )
                 ttl = 3600 if kind == "mention" else 900
-                await responder.respond(message, Outbox(), Delivery(f"bench-{n}", ttl))
+                await responder.respond(message, DroppingOutbox(), Delivery(f"bench-{n}", ttl))
 
         await send(args.warmup)
         gc.collect()

@@ -21,6 +21,7 @@ from bot.core.responder import Delivery, Responder
 from intents.model import Turn
 from storage.dedupe import InMemoryDedupeStore
 from storage.memory import InMemoryContextStore
+from tests.fakes.outboxes import DroppingOutbox
 
 ENTRIES = 1000
 
@@ -68,16 +69,6 @@ async def test_a_one_turn_conversation_costs_under_640_bytes_in_memory() -> None
     assert grown() / ENTRIES < 640
 
 
-class Outbox:
-    """Takes every answer and keeps nothing."""
-
-    async def acknowledge(self) -> None: ...
-    async def placeholder(self) -> None: ...
-    async def deliver(self, reply: Reply) -> None: ...
-    async def replace(self, reply: Reply) -> None: ...
-    async def apologise(self, text: str) -> None: ...
-
-
 async def test_a_delivery_answered_with_the_store_in_this_process_is_held_once() -> None:
     """The Responder asks the in-process store about repeats instead of keeping a copy of
     every key it claimed there (~99 bytes a delivery, not ~2 x 99)."""
@@ -89,7 +80,7 @@ async def test_a_delivery_answered_with_the_store_in_this_process_is_held_once()
 
     responder = Responder(handle, InMemoryDedupeStore(lambda: 1000.0), placeholder_after=60)
     deliveries = [Delivery(f"slack:event:Ev{n:08d}4242", 3600) for n in range(ENTRIES)]
-    outbox = Outbox()
+    outbox = DroppingOutbox()
     with heap_growth() as grown:
         for delivery in deliveries:
             assert await responder.respond(message, outbox, delivery) is answer
