@@ -8,6 +8,7 @@ whatever the JSON round trip drops (non-scalar slots) is dropped here too.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -54,21 +55,12 @@ DECODED_TURNS = 1024
 message reads its conversation's last turns, and decoding ten JSON turns cost ~45 us of each
 message. Whatever the stores hold, this costs at most ~0.5 MiB."""
 
-_DECODED: OrderedDict[str | bytes, Turn] = OrderedDict()
 
-
+@functools.lru_cache(maxsize=DECODED_TURNS)
 def _decoded(raw: str | bytes) -> Turn:
     """The turn stored as ``raw``, shared by every reader of it: its slots are read-only."""
-    turn = _DECODED.get(raw)
-    if turn is not None:
-        _DECODED.move_to_end(raw)
-        return turn
     turn = Turn.from_json(json.loads(raw))
-    turn = replace(turn, slots=MappingProxyType(dict(turn.slots)))
-    _DECODED[raw] = turn
-    if len(_DECODED) > DECODED_TURNS:
-        _DECODED.popitem(last=False)
-    return turn
+    return replace(turn, slots=MappingProxyType(dict(turn.slots)))
 
 
 @dataclass(slots=True)

@@ -87,16 +87,7 @@ class Outlook:
 
 
 _LOCK = threading.Lock()
-_DRAWER: list[ThreadPoolExecutor] = []
-_DRAWER_LOCK = threading.Lock()  # not _LOCK: the loop must never wait for a drawing
-
-
-def _drawer() -> ThreadPoolExecutor:
-    """The chart thread, started at the first chart."""
-    with _DRAWER_LOCK:
-        if not _DRAWER:
-            _DRAWER.append(ThreadPoolExecutor(1, thread_name_prefix="chart"))
-        return _DRAWER[0]
+_DRAWER = ThreadPoolExecutor(1, thread_name_prefix="chart")  # its thread starts at the first chart
 
 
 async def render_line_chart(
@@ -125,7 +116,7 @@ async def render_line_chart(
         outlook=outlook,
     )
     in_context = contextvars.copy_context().run  # log lines keep the turn's correlation id
-    return await asyncio.get_running_loop().run_in_executor(_drawer(), in_context, draw)
+    return await asyncio.get_running_loop().run_in_executor(_DRAWER, in_context, draw)
 
 
 def draw_line_chart(

@@ -9,7 +9,6 @@ and split again. Only the suppression of repeats runs per series.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -71,7 +70,7 @@ def score_jobs(jobs: Sequence[Job]) -> list[ScoredSeries]:
     # The first part is computed right here, the others by the workers meanwhile: handing
     # work to a thread costs a switch (milliseconds on a busy machine), and memory this
     # thread has used is memory it reuses without faulting pages in for the next question.
-    others = [_pool().submit(score, part) for part in parts[1:]]
+    others = [_POOL.submit(score, part) for part in parts[1:]]
     computed = iter([score(parts[0]), *(f.result() for f in others)] if parts else [])
     out: list[ScoredSeries | None] = [None] * len(jobs)
     for members in groups.values():
@@ -90,15 +89,7 @@ def score_jobs(jobs: Sequence[Job]) -> list[ScoredSeries]:
 
 WORKERS = 2
 _MIN_SHARE = 8
-_POOL: list[ThreadPoolExecutor] = []
-_POOL_LOCK = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    with _POOL_LOCK:
-        if not _POOL:
-            _POOL.append(ThreadPoolExecutor(WORKERS, thread_name_prefix="anomaly-score"))
-        return _POOL[0]
+_POOL = ThreadPoolExecutor(WORKERS, thread_name_prefix="anomaly-score")  # threads start on use
 
 
 def _score_group(jobs: Sequence[Job]) -> list[ScoredSeries]:
