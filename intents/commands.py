@@ -84,14 +84,8 @@ _REASON_PAIRS: Final = frozenset(
     {("it", "is"), ("we", "are"), ("they", "are"), ("this", "is"), ("that", "is"), ("its",)}
 )
 """A reason that follows a command without a comma: "reboot web-2 its hung"."""
-_REASON_PAIRS_BY_FIRST: Final = {
-    first: tuple(p for p in _REASON_PAIRS if p[0] == first) for first, *_ in _REASON_PAIRS
-}
-_PREFIXES_BY_FIRST: Final = {
-    first: tuple(p for p in _PREFIXES if p[0] == first) for first, *_ in _PREFIXES
-}
-"""The prefixes (and reason pairs) by their first word: a word that starts none is passed
-over without comparing it with each."""
+_REASON_PAIRS_BY_FIRST: Final = lexicon.by_first_word(_REASON_PAIRS)
+_PREFIXES_BY_FIRST: Final = lexicon.by_first_word(_PREFIXES)
 _HEDGES: Final = word_set(
     """
     not never no dont wait hold maybe perhaps might later unless if whether or should would

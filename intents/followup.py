@@ -42,15 +42,7 @@ _REPLACES: Final = {
 """A new look-back replaces the old window, a new window the old look-back, and so on."""
 
 
-def _by_first_word(phrases: Sequence[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
-    """The phrases grouped by their first word, longest first."""
-    grouped: dict[str, list[tuple[str, ...]]] = {}
-    for phrase in sorted(phrases, key=len, reverse=True):
-        grouped.setdefault(phrase[0], []).append(phrase)
-    return {word: tuple(group) for word, group in grouped.items()}
-
-
-_OPENERS: Final = _by_first_word(lexicon.FOLLOWUP_OPENERS)
+_OPENERS: Final = lexicon.by_first_word(lexicon.FOLLOWUP_OPENERS)
 
 
 def opener_length(a: Analysis) -> int:

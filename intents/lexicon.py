@@ -7,7 +7,7 @@ lower-case words; the longest phrase wins when several match at one position.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 Phrase = tuple[str, ...]
@@ -16,6 +16,15 @@ Phrase = tuple[str, ...]
 def _list(text: str) -> tuple[Phrase, ...]:
     """``"and, what about, same for"`` as phrases: ``(("and",), ("what", "about"), ...)``."""
     return tuple(tuple(item.split()) for item in text.split(",") if item.strip())
+
+
+def by_first_word(phrases: Iterable[Phrase]) -> Mapping[str, tuple[Phrase, ...]]:
+    """The phrases grouped by their first word, longest first: a word that starts none is
+    passed over without comparing it with each."""
+    grouped: dict[str, list[Phrase]] = {}
+    for phrase in sorted(phrases, key=len, reverse=True):
+        grouped.setdefault(phrase[0], []).append(phrase)
+    return MappingProxyType({word: tuple(group) for word, group in grouped.items()})
 
 
 def _phrases(table: Mapping[str, str]) -> Mapping[Phrase, str]:
