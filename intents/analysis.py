@@ -65,9 +65,9 @@ class Analysis:
     by_token: tuple[Span | None, ...]
     clock: Clock
     words: tuple[str, ...]
-    memo: dict[tuple[str, int], int] = field(default_factory=dict, compare=False, repr=False)
-    """What the slot readers worked out about word ``i`` of this analysis, by (question, i):
-    a parse asks how much each word looks like a target a score of times, and the answer
+    memo: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+    """What the slot readers worked out about every word of this analysis, by question: a
+    parse asks how much each word looks like a target a score of times, and the answer
     depends only on the (immutable) analysis."""
 
     def first(self, kind: str) -> Span | None:

@@ -100,14 +100,11 @@ def extract_slots(intent: str, analysis: Analysis) -> dict[str, SlotValue]:
 
 def find_target(a: Analysis, exclude: Collection[int] = ()) -> tuple[int, str] | None:
     """The most likely target (index, name): after a verb > by shape > by context; earliest."""
-    best: tuple[int, int, str] | None = None
-    for i, token in enumerate(a.tokens):
-        if i in exclude:
-            continue
-        score = _target_score(a, i, token)
-        if score and (best is None or score > best[0]):
-            best = (score, i, token.raw)
-    return None if best is None else (best[1], best[2])
+    best: tuple[int, int] | None = None
+    for i, score in enumerate(_target_scores(a)):
+        if score and (best is None or score > best[0]) and i not in exclude:
+            best = (score, i)
+    return None if best is None else (best[1], a.tokens[best[1]].raw)
 
 
 def find_alertname(a: Analysis) -> tuple[int, str] | None:
@@ -224,8 +221,8 @@ def find_targets(a: Analysis) -> tuple[str, ...] | None:
     "cpu of web-1, web-2 and web-3". Without a comparing word ("compare", "vs") only names
     that can only be hosts count ("payments and checkout" may be one service's words)."""
     chain: list[int] = []
-    for i, token in enumerate(a.tokens):
-        if _target_score(a, i, token) < 2:
+    for i, score in enumerate(_target_scores(a)):
+        if score < 2:
             continue
         run = [i]
         while (nxt := _joined_name(a, run[-1])) is not None:
@@ -357,10 +354,8 @@ def names_a_subject(a: Analysis) -> bool:
     """Whether a plain name stands where only a target would ("is payments ok", "how is
     search doing", "did checkout-api crash"), not merely after a preposition ("capital of
     France"): the scope check counts that as talking about a system."""
-    for i, token in enumerate(a.tokens):
-        if _target_score(a, i, token) >= 2 and _previous_word(a, i)[1] not in PREPOSITIONS:
-            return True
-    return False
+    scores = _target_scores(a)
+    return any(s >= 2 and _previous_word(a, i)[1] not in PREPOSITIONS for i, s in enumerate(scores))
 
 
 def in_target_place(a: Analysis, i: int) -> bool:
@@ -369,14 +364,13 @@ def in_target_place(a: Analysis, i: int) -> bool:
     return _after_verb(a, i) or _in_target_position(a, i)
 
 
-def _target_score(a: Analysis, i: int, token: Token) -> int:
-    """How much word ``i`` (``token``) looks like a target: 0 not at all, 1 a kind word in a
-    target's place, 2 a name in a target's place, 3 host-like, 4 after a verb taking one."""
-    key = ("target", i)
-    score = a.memo.get(key)
-    if score is None:
-        score = a.memo[key] = _score_target(a, i, token)
-    return score
+def _target_scores(a: Analysis) -> tuple[int, ...]:
+    """How much each word looks like a target: 0 not at all, 1 a kind word in a target's
+    place, 2 a name in a target's place, 3 host-like, 4 after a verb taking one."""
+    scores = a.memo.get("target")
+    if scores is None:
+        scores = a.memo["target"] = tuple(_score_target(a, i, t) for i, t in enumerate(a.tokens))
+    return scores
 
 
 def _score_target(a: Analysis, i: int, token: Token) -> int:

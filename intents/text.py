@@ -134,10 +134,12 @@ def _plain_name(raw: str) -> bool:
 
 def clean(text: str) -> str:
     """Strip platform markup and bot mentions; keep the user's words and case."""
-    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
-    for pattern in _MENTIONS:
-        text = pattern.sub(" ", text)
-    text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    if not text.isascii():  # NFKC and the typography table change nothing in ASCII
+        text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
+    if "<" in text:  # every mention and link starts with one
+        for pattern in _MENTIONS:
+            text = pattern.sub(" ", text)
+        text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = html.unescape(text)
     text = _LEADING_NAME.sub("", text, count=1)
     text = _LEADING_AT.sub("", text, count=1)
@@ -156,15 +158,23 @@ def tokenize(text: str, limit: int | None = None) -> tuple[Token, ...]:
     possessives (``'s``)."""
     tokens: list[Token] = []
     for match in _CHUNK.finditer(text):
-        chunk_tokens = _chunk_tokens(match.group(1))
-        if match.group(1) in ("-", "--") and tokens and not tokens[-1].stop:
+        chunk, separator = match.groups()
+        if chunk in ("-", "--") and tokens and not tokens[-1].stop:
             tokens[-1] = replace(tokens[-1], stop="-")
-        stop = _stop(match.group(1), match.group(2))
-        if chunk_tokens and stop:
-            chunk_tokens[-1] = replace(chunk_tokens[-1], stop=stop)
-        tokens.extend(chunk_tokens)
+        tokens.extend(_chunk_with_stop(chunk, separator))
         if limit is not None and len(tokens) >= limit:
             return tuple(tokens[:limit])
+    return tuple(tokens)
+
+
+@functools.lru_cache(maxsize=8192)
+def _chunk_with_stop(chunk: str, separator: str) -> tuple[Token, ...]:
+    """The tokens of one chunk, the last one carrying the clause punctuation that ends it
+    (pure, and the same words come back message after message)."""
+    tokens = _chunk_tokens(chunk)
+    stop = _stop(chunk, separator)
+    if tokens and stop:
+        tokens[-1] = replace(tokens[-1], stop=stop)
     return tuple(tokens)
 
 

@@ -126,15 +126,18 @@ FORMS: Final = _forms()
 SILENCE_NOUNS: Final = frozenset(("silence", "silences"))
 
 
+_PHRASE_STARTS: Final = frozenset(first for first, *_ in _PHRASES)
+
+
 def verb_at(words: Sequence[str], i: int) -> Verb | None:
     """The command verb at word ``i`` (lower-case words), in whatever form, if any."""
-    pair = tuple(words[i : i + 2])
-    if len(pair) == 2 and pair in _PHRASES:
-        name, form = _PHRASES[pair]
-        intent, action = _family_of(name)
-        return Verb(i, i + 2, intent, action, form)
     if i >= len(words):
         return None
+    if words[i] in _PHRASE_STARTS and 0 <= i < len(words) - 1:
+        phrase = _PHRASES.get((words[i], words[i + 1]))
+        if phrase is not None:
+            intent, action = _family_of(phrase[0])
+            return Verb(i, i + 2, intent, action, phrase[1])
     if words[i] == "roll" and "back" in words[i + 2 : i + 4]:
         return Verb(i, i + 1, IntentName.REMEDIATION, "rollback", BASE)
     if words[i] not in FORMS:
