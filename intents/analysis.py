@@ -65,13 +65,15 @@ class Analysis:
     by_token: tuple[Span | None, ...]
     clock: Clock
     words: tuple[str, ...]
+    firsts: Mapping[str, Span] = field(default_factory=dict, compare=False, repr=False)
+    """The first span of each kind (asked dozens of times a parse)."""
     memo: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
     """What the slot readers worked out about every word of this analysis, by question: a
     parse asks how much each word looks like a target a score of times, and the answer
     depends only on the (immutable) analysis."""
 
     def first(self, kind: str) -> Span | None:
-        return next((s for s in self.spans if s.kind == kind), None)
+        return self.firsts.get(kind)
 
     def of_kind(self, kind: str) -> list[Span]:
         return [s for s in self.spans if s.kind == kind]
@@ -118,9 +120,11 @@ def analyse_tokens(text: str, tokens: tuple[Token, ...], clock: Clock | None = N
             spans.append(Span(i, i + 1, "number", number))
     ordered = tuple(sorted(spans, key=lambda s: s.start))
     by_token: list[Span | None] = [None] * len(tokens)
+    firsts: dict[str, Span] = {}
     for span in ordered:
         by_token[span.start : span.end] = [span] * (span.end - span.start)
-    return Analysis(text, tokens, ordered, tuple(by_token), clock, tuple(words))
+        firsts.setdefault(span.kind, span)
+    return Analysis(text, tokens, ordered, tuple(by_token), clock, tuple(words), firsts)
 
 
 _QUANTILE = re.compile(r"p(\d{2,3})(?:\.(\d{1,2}))?")
