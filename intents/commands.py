@@ -89,9 +89,15 @@ _PREFIXES_BY_FIRST: Final = lexicon.by_first_word(_PREFIXES)
 _HEDGES: Final = word_set(
     """
     not never no dont wait hold maybe perhaps might later unless if whether or should would
-    could shall tomorrow tonight yet instead actually hmm jk kidding too also plus
+    could shall tomorrow tonight yet instead actually hmm jk kidding too also plus when
+    whenever once after before case every each
     """
 )
+"""Words that take an order back or make it wait for something ("when db-1 is down,
+restart it", "in case it hangs", "every time", "after the deploy")."""
+_QUOTED: Final = re.compile(r"\"[^\"]*\s[^\"]*\"|(?:^|\s)'[^']*\s[^']*'(?=$|[\s.,!?;:])")
+"""Words in quotes: a command quoted is talked about ("docs: "scale x to 3""), not given."""
+_TIMED: Final = frozenset({"window", "until", "badtime"})
 _COMMON_FILLER: Final = word_set(
     """
     the a an please pls plz now kindly for me us immediately asap right away quickly again
@@ -411,6 +417,8 @@ def _read(
         if borrowed is not None:
             slots["target"], pronoun = borrowed, True
     extra = _unexplained(sub, offset, verb.intent, slots)
+    if extra is None and verb.action == "scale" and _relative_count(sub):
+        extra = " ".join(t.raw for t in sub.tokens[offset:])  # refused: a change, not a count
     return Command(
         verb.intent,
         slots,
@@ -435,9 +443,22 @@ def _slots(sub: Analysis, verb: Verb, offset: int) -> dict[str, SlotValue]:
             target = find_target(sub, exclude=range(offset)) or _next_name(sub, offset)
             if target is not None:
                 slots["target"] = target[1]
-        if verb.action != "scale":
+        if verb.action != "scale" or _relative_count(sub):
             slots.pop("replicas", None)
     return {k: v for k, v in slots.items() if k not in _NAMES or _plain(v)}
+
+
+_BY_HOW_MANY: Final = word_set("add remove increase decrease reduce bump grow shrink")
+
+
+def _relative_count(sub: Analysis) -> bool:
+    """Whether the count is a change, not the size wanted: "scale x by 2", "add 2 replicas"
+    (the bot scales to a count; it never guesses the current one to add to)."""
+    for span in sub.of_kind("number"):
+        before = sub.word(span.start - 1)
+        if before == "by" or (sub.words[0] in _BY_HOW_MANY and before != "to"):
+            return True
+    return False
 
 
 def _next_name(sub: Analysis, offset: int) -> tuple[int, str] | None:
@@ -519,7 +540,14 @@ def _explained(
 
 def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
     """A word anywhere outside the command's verb and polite words that takes the order
-    back or makes it conditional ("not", "wait", "if", "or should we", "maybe later")."""
+    back or makes it conditional ("not", "wait", "if", "or should we", "maybe later"); a
+    label before it ("idea: restart web-1"); the command in quotes; or, for anything but a
+    silence (which lasts until a time), a time it should happen at ("restart web-1
+    tomorrow", "at 3am"): the bot acts now or not at all."""
+    if _QUOTED.search(a.text) or _labelled(a, clause):
+        return True
+    if verb.intent is not I.ALERT_SILENCE and any(s.kind in _TIMED for s in a.spans):
+        return True
     for i, word in enumerate(a.words):
         own = clause.start <= i < head or verb.start <= i < verb.end
         if own and word not in _NEGATORS:
@@ -529,6 +557,12 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
             if span is None or span.kind not in ("until", "window"):
                 return True
     return False
+
+
+def _labelled(a: Analysis, clause: range) -> bool:
+    """Whether a clause ending in a colon comes before the command: a label ("note to self:",
+    "docs:", "per bob:") that quotes the command rather than gives it."""
+    return any(t.stop == ":" for t in a.tokens[: clause.start])
 
 
 def _asked(a: Analysis, clause: range, head: int) -> bool:

@@ -72,14 +72,30 @@ def read_decision(a: Analysis) -> tuple[IntentName, str | None] | None:
         return None
     if not ids and not set(words) & _VERBS:
         return None
+    if _reported(a, ids):
+        return None
     number = a.tokens[ids[0]].raw.lstrip("#") if ids else None
     return polarity.pop(), number
 
 
+def _reported(a: Analysis, ids: list[int]) -> bool:
+    """Whether the decision is told rather than made: a past or -ing form before the request
+    number or without one ("I approved 12", "denied 1", "approving 12"), or the decision
+    written in quotes (""approve 12""). A participle after the number is a ruling
+    ("request 61 approved"), and so is a plain verb ("I approve #5")."""
+    if '"' in a.text:
+        return True
+    number_at = ids[0] if ids else len(a.tokens)
+    return any(
+        t.lower.endswith(("ed", "ing")) and (t.lower in _APPROVE or t.lower in _DENY)
+        for t in a.tokens[:number_at]
+    )
+
+
 def read_confirmation(a: Analysis) -> str | None:
     """ "yes" or "no" when the whole message is a bare answer ("yep", "no thanks")."""
-    if not a.tokens or len(a.tokens) > 4:
-        return None
+    if not a.tokens or len(a.tokens) > 4 or any(t.stop == "?" for t in a.tokens):
+        return None  # "yes?" asks something back; it answers nothing
     phrase = " ".join(w for w in a.words if w not in ("please", "pls", "thanks", "'s", "thank"))
     return CONFIRMATIONS.get(phrase)
 

@@ -103,7 +103,7 @@ def score(
         for at, case in enumerate(conversation):
             when = now + 5 * at
             got = parser.parse(case.text, history, when)
-            history.append(Turn(got.name.value, got.slots, when, got.suggestion))
+            history.append(Turn.of(got, when))
             judged.append((case, got))
     with_slots = [(c, g) for c, g in judged if c.slots is not None]
     out_of_scope = [(c, g) for c, g in judged if c.intent == "unknown"]

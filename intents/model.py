@@ -203,6 +203,14 @@ class Turn:
     at: float
     suggestion: str | None = None
 
+    @classmethod
+    def of(cls, intent: Intent, at: float) -> Turn:
+        """The turn that remembers ``intent``, read at ``at``. A ``yes``/``no`` answers the
+        "did you mean" before it for good: its turn carries no open question on, so "no"
+        then "yes" runs nothing."""
+        suggestion = None if intent.name is IntentName.CONFIRM else intent.suggestion
+        return cls(intent.name.value, dict(intent.slots), at, suggestion)
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "intent": self.intent,

@@ -415,6 +415,8 @@ def _extra(command: Command) -> dict[str, str]:
     first, _, rest = words.partition(" ")
     if command.intent is I.ALERT_SILENCE and first.lower() in ("for", "until") and rest:
         return {"duration": rest}
+    if command.slots.get("action") == "scale" and "replicas" not in command.slots:
+        return {"replicas": words}  # "by 2", "2 more replicas": a change, not a count
     return {"words": words}
 
 

@@ -42,7 +42,7 @@ class ConversationMemory:
     async def remember(self, key: ConversationKey, intent: Intent, at: float) -> None:
         """Keep every turn, answered or not: follow-ups refine the last real request, and a
         ``yes`` may only answer the "did you mean" of the turn right before it."""
-        turn = Turn(intent.name.value, dict(intent.slots), at, intent.suggestion)
+        turn = Turn.of(intent, at)
         try:
             await self._store.append(key, turn)
         except DependencyError as exc:

@@ -179,6 +179,83 @@ def test_talk_about_an_action_gets_a_useful_safe_reading(
     assert found.about.canonical == about
 
 
+FRAMED = [
+    # a condition or an event to wait for, before or after the command
+    "when db-primary is down, restart it",
+    "whenever payments hangs, restart payments",
+    "in case payments hangs, restart payments",
+    "every time it hangs, restart payments",
+    "once the deploy finishes, rollback payments",
+    "after the deploy, silence NodeDown for 1h",
+    "restart web-1 once the backup is done",
+    # a time to do it at: the bot acts now or not at all
+    "restart web-1 tomorrow",
+    "tomorrow, restart web-1",
+    "restart payments at 3am",
+    "after 5pm, scale checkout-api to 2",
+    "restart web-1 tonight",
+    # a label or quotes: the command is talked about, not given
+    "idea: restart web-1",
+    "note to self: restart web-1",
+    "per bob: rollback payments",
+    'docs: "scale checkout-api to 3"',
+    '"restart it" is always the answer huh',
+    "'restart payments' fixes nothing",
+    '"approve 12"',
+    # a decision told, not made
+    "I approved 12",
+    "approved 12",
+    "denied 4",
+    "I'm approving 12",
+    "we denied 12 already",
+    # a change of the replica count, not the count
+    "scale checkout-api by 2",
+    "scale checkout-api up by 2",
+    "add 2 replicas to checkout-api",
+    "reduce payments by 1",
+]
+
+
+@pytest.mark.parametrize("text", FRAMED)
+def test_conditions_times_labels_quotes_told_decisions_and_changes_never_act(
+    parser: IntentParser, text: str
+) -> None:
+    """A command framed by a condition, a later time, a label or quotes, a decision reported
+    in the past, and "by N" of a scale are never run as they stand."""
+    assert parser.parse(text, now=NOW).name not in STATE_CHANGING
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "slots"),
+    [
+        ("request 61 approved", "approve", {"request_id": "61"}),
+        ("I approve #5", "approve", {"request_id": "5"}),
+        ("scale checkout-api to 3", "remediation",
+         {"action": "scale", "target": "checkout-api", "replicas": 3}),
+        ("increase checkout-api to 5 replicas", "remediation",
+         {"action": "scale", "target": "checkout-api", "replicas": 5}),
+        ("silence NodeDown for 2h", "alert_silence", {"alertname": "NodeDown", "duration": 7200}),
+        ("please restart payments now, it is stuck", "remediation",
+         {"action": "restart", "target": "payments"}),
+    ],
+)  # fmt: skip
+def test_the_same_commands_given_plainly_still_act(
+    parser: IntentParser, text: str, name: str, slots: dict[str, SlotValue]
+) -> None:
+    """The framing rules above take nothing from plain orders and rulings."""
+    assert shape(parser, text) == (name, slots)
+
+
+def test_a_relative_scale_is_refused_with_what_it_said(parser: IntentParser) -> None:
+    """ "scale checkout-api by 2" is refused (the bot would have to guess the current count),
+    naming the scale it heard and the words it could not take."""
+    got = parser.parse("scale checkout-api by 2", now=NOW)
+    assert (got.name, got.refusal) == (IntentName.UNKNOWN, "extra_words")
+    assert got.about is not None
+    assert got.about.canonical == "scale checkout-api"
+    assert got.rejected == {"replicas": "checkout-api by 2"}
+
+
 def test_refusals_say_why() -> None:
     """Shell syntax and words beyond one command are refused with the reason and the words."""
     parser = IntentParser(Insistent())
@@ -202,6 +279,19 @@ def test_yes_confirms_only_the_turn_right_before_within_two_minutes(parser: Inte
     )
     assert late.suggestion is None
     assert later.suggestion is None
+
+
+def test_an_answered_did_you_mean_is_closed_for_good(parser: IntentParser) -> None:
+    """ "no" (or "yes") answers the question before it: the turn it leaves carries no open
+    question, so a later "yes" confirms nothing; "yes?" is not an answer at all."""
+    typo = parser.parse("restrat payments", now=NOW)
+    no = parser.parse("no", [Turn.of(typo, NOW)], now=NOW + 5)
+    assert (no.name, no.suggestion) == (IntentName.CONFIRM, "restart payments")
+    history = [Turn.of(typo, NOW), Turn.of(no, NOW + 5)]
+    yes = parser.parse("yes", history, now=NOW + 10)
+    assert (yes.name, yes.suggestion) == (IntentName.CONFIRM, None)
+    asked = parser.parse("yes?", [Turn.of(typo, NOW)], now=NOW + 5)
+    assert asked.name is not IntentName.CONFIRM
 
 
 def test_a_state_changing_follow_up_is_only_suggested(parser: IntentParser) -> None:

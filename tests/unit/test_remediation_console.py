@@ -265,3 +265,39 @@ def test_console_menus_and_forms_are_say_lines(tmp_path: Path) -> None:
         '  Which target? say "restart web-1" | "restart web-2"',
         '  Add reason: say "reason 3 <text>"',
     ]
+
+
+async def test_console_no_to_a_did_you_mean_is_final(console: Console) -> None:
+    """ "restrat payments" -> "no" -> "yes": the "no" closed the question, so the later
+    "yes" requests nothing (it used to run the restart)."""
+    asked = await console.chat.send("restrat payments")
+    assert "Did you mean `restart payments`?" in asked.text
+    declined = await console.chat.send("no")
+    assert "I will not" in declined.text
+    late_yes = await console.chat.send("yes")
+    assert "nothing waiting for a yes" in late_yes.text
+    assert console.executor.plans == []
+    history = await console.chat.send("history")
+    assert history.table is None
+
+
+async def test_console_a_decision_told_in_the_past_decides_nothing(console: Console) -> None:
+    """bob saying "I approved 1" or "approved 1" reports; only "approve 1" approves."""
+    request = await console.chat.send("restart payments")
+    assert request.title == "Request #1: restart payments"
+    for told in ("I approved 1", "approved 1", "I'm approving 1"):
+        reply = await console.as_user("bob", told)
+        assert "Request #1" not in (reply.title or ""), told
+    assert console.executor.executions == []
+    done = await console.as_user("bob", "approve 1")
+    assert done.title == "Request #1: restart payments done"
+    assert len(console.executor.executions) == 1
+
+
+async def test_console_a_change_of_the_replica_count_is_refused(console: Console) -> None:
+    """ "scale payments by 2" is refused with what to say instead, and nothing is planned."""
+    reply = await console.chat.send("scale payments by 2")
+    assert reply.severity is Severity.WARNING
+    assert "not by a change" in reply.text
+    assert "scale payments to N" in reply.text
+    assert console.executor.plans == []

@@ -27,6 +27,7 @@ class Reason(enum.StrEnum):
     SELF_APPROVAL = "self_approval"
     NOT_PENDING = "not_pending"
     ONE_TARGET = "one_target"
+    RELATIVE_COUNT = "relative_count"
 
 
 class Refusal(UserError):
@@ -73,6 +74,15 @@ def one_target(command: str, extra: str) -> Refusal:
         f"{_quote(extra)}, so I run nothing.",
         hint="Ask for each target on its own, with nothing after it but the replica count "
         "(`restart web-1`, then `restart web-2`).",
+    )
+
+
+def relative_count(target: str) -> Refusal:
+    return Refusal(
+        Reason.RELATIVE_COUNT,
+        "Refused: I scale to a replica count, not by a change in it; I would have to guess "
+        "the current count, so I run nothing.",
+        hint=f"Say how many replicas you want in all: `scale {target} to N`.",
     )
 
 

@@ -203,6 +203,12 @@ class RemediationService:
         await self._note_refusal(actor, action, f"{target} {extra}", None, refusal)
         raise refusal
 
+    async def refuse_relative_count(self, actor: Actor, target: str, words: str) -> NoReturn:
+        """Refuse (and audit) "scale payments by 2": a change of the count, not the count."""
+        refusal = refusals.relative_count(target)
+        await self._note_refusal(actor, "scale", f"{target} {words}", None, refusal)
+        raise refusal
+
     async def history(self, query: AuditQuery) -> list[AuditEvent]:
         """Audit events matching ``query`` (within its scope), newest first."""
         return await self._store.events(query)

@@ -42,6 +42,8 @@ def guard_unknown(
             await refusing.refuse_unsafe(actor, action, words)
         target = about.slots.get("target")
         if intent.refusal == "extra_words" and isinstance(target, str):
+            if "replicas" in intent.rejected:
+                await refusing.refuse_relative_count(actor, target, intent.rejected["replicas"])
             replicas = about.slots.get("replicas")
             count = replicas if isinstance(replicas, int) else None
             await refusing.refuse_extra_words(actor, action, target, count, words)
