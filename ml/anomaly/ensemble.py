@@ -252,7 +252,7 @@ def escalated_score(threshold: float, params: DetectorParams, seconds: float) ->
     half_life = params.escalation_half_life_seconds
     if extra <= 0.0 or half_life <= 0.0:
         return threshold
-    odds = threshold / (1.0 - threshold) * (1.0 + extra * 0.5 ** (seconds / half_life))
+    odds = threshold / (1.0 - threshold) * (1.0 + extra * math.pow(0.5, seconds / half_life))
     return odds / (1.0 + odds)
 
 
