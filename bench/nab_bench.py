@@ -10,7 +10,7 @@ them with the given NAB scorer at one fixed threshold (default :data:`ALERT_THRE
 one the bot alerts with). Prints per corpus the three NAB profiles, windows hit and
 false-positive rows, and per category the raw Standard score next to the best of NAB's
 reference detectors (``bench/nab_references.json``). ``--loco`` adds the
-leave-one-category-out table (``nab_loco.py``; about 27 scoring runs); the latency of the
+leave-one-category-out table (``nab_loco.py``; about 81 scoring runs); the latency of the
 bot's fleet query (``nab_speed.py``) comes last. The report is also written to
 ``<out>/report.txt``.
 """

@@ -29,6 +29,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "alert_margin": (1.3, 1.2, 1.4),
     "rearm_ratio": (0.5, 0.3, 0.7),
     "rearm_seconds": (3600, 1800, 7200),
+    "escalation": (1.2, 1.1, 1.3),
 }
 OBJECTIVE_PROFILES = ("standard", "reward_low_FP_rate")
 Store = dict[str, dict[str, dict[str, Evaluation]]]  # config -> corpus -> category -> eval

@@ -22,7 +22,9 @@ rhythm, non-seasonal components only count as far as a seasonal one agrees (see
 After a row alerts, later rows are held just below the threshold while the incident lasts:
 until the lenient ratio has stayed below ``rearm_ratio`` for ``rearm_rows`` rows in a row,
 or for ``refractory_rows`` rows at most. One incident pages once; NAB likewise rewards the
-earliest detection in a window and charges every further alarm outside it.
+earliest detection in a window and charges every further alarm outside it. A new incident
+soon after an alert must also be stronger (``escalation``, decaying over days): a series
+whose surprises keep just crossing the alert level pages once, not every hour.
 """
 
 from __future__ import annotations
@@ -212,9 +214,10 @@ def suppress_repeats(
     A later row may alert again once ``refractory_rows`` rows have passed, or once the
     series has stayed calm - every score below that of ratio ``rearm_ratio`` - for
     ``rearm_seconds`` after the last alert (rows of ``step`` seconds): it went back to
-    normal, so what follows is a new incident. ``decided`` are the published scores of the
-    first rows, from an earlier call (causal, so they stand); only the rows after them are
-    decided here.
+    normal, so what follows is a new incident. Such a row must also clear the escalated
+    bar of :func:`escalated_score` (a little above the threshold, less so the longer ago the
+    last alert was). ``decided`` are the published scores of the first rows, from an
+    earlier call (causal, so they stand); only the rows after them are decided here.
     """
     start = 0 if decided is None else len(decided)
     if decided is not None and not (scores[start:] >= threshold).any():
@@ -231,11 +234,26 @@ def suppress_repeats(
     calm = np.nonzero(calm_run >= quiet)[0].tolist()  # rows ending a long enough calm
     below = max(threshold - SCORE_RESOLUTION, 0.0)
     for i in (start + np.nonzero(scores[start:] >= threshold)[0]).tolist():
-        if last is None or _rearmed(calm, last - base, i - base, params.refractory_rows, quiet):
+        if last is None or (
+            _rearmed(calm, last - base, i - base, params.refractory_rows, quiet)
+            and scores[i] >= escalated_score(threshold, params, (i - last) * step)
+        ):
             last = i
         else:
             out[i] = min(out[i], below)
     return out
+
+
+def escalated_score(threshold: float, params: DetectorParams, seconds: float) -> float:
+    """The score a new alert needs ``seconds`` after the previous one: that of ratio
+    ``1 + (escalation - 1) / 2 ** (seconds / half-life)`` on the scale where ``threshold``
+    is ratio 1 (``threshold`` itself once the escalation has died away or is off)."""
+    extra = params.escalation - 1.0
+    half_life = params.escalation_half_life_seconds
+    if extra <= 0.0 or half_life <= 0.0:
+        return threshold
+    odds = threshold / (1.0 - threshold) * (1.0 + extra * math.pow(0.5, seconds / half_life))
+    return odds / (1.0 + odds)
 
 
 def _rearmed(calm: list[int], last: int, i: int, refractory: int, quiet: int) -> bool:

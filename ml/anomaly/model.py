@@ -53,6 +53,11 @@ class DetectorParams:
     After an alert, further alerts are held for ``refractory_rows`` rows, or until the
     series has stayed below ``rearm_ratio`` of its alert level for ``rearm_seconds``: one
     incident pages once, a new one pages again.
+
+    ``escalation``: right after an alert, the next one needs a ratio of at least this (not
+    just 1); the extra bar halves every ``escalation_half_life_seconds``. A series that
+    keeps crossing its alert level by a little pages once, not once an hour; a clearly
+    stronger surprise still pages. 1 turns it off.
     """
 
     block_rows: int = 8
@@ -73,6 +78,8 @@ class DetectorParams:
     daily_weekly_agreement: float = 0.5
     season_agreement: float = 0.3
     alert_margin: float = 1.3
+    escalation: float = 1.2
+    escalation_half_life_seconds: float = 72 * 3600.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

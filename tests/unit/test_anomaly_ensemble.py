@@ -146,9 +146,28 @@ def test_what_was_published_stands_and_only_new_rows_are_decided() -> None:
         np.testing.assert_array_equal(suppress_repeats(scores, 0.5, params, 60.0, head), whole)
 
 
+def test_a_series_that_keeps_crossing_its_level_by_a_little_pages_once() -> None:
+    """After an alert, a new incident hours later needs a stronger surprise than the first;
+    the bar decays back to the plain threshold over days."""
+    hour = 60
+    scores = np.full(20 * 24 * hour, 0.1)
+    weak, strong = 0.52, 0.7  # ratios 1.08 and 2.3
+    scores[[100, 100 + 5 * hour]] = weak  # the same small surprise five hours later
+    scores[100 + 10 * hour] = strong  # a clearly stronger one
+    scores[100 + 15 * 24 * hour] = weak  # the small one again, two weeks later
+    rows = [100, 100 + 10 * hour, 100 + 15 * 24 * hour]
+    assert alerts(scores) == rows
+    assert alerts(scores, escalation=1.0) == [100, 100 + 5 * hour, *rows[1:]]
+    # a bar of ratio 3 halving its excess every two days also holds the stronger one back
+    # (ratio 2.7 ten hours on); after two weeks it has decayed to ratio 1.01.
+    changes = {"escalation": 3.0, "escalation_half_life_seconds": 48 * 3600.0}
+    assert alerts(scores, **changes) == [100, 100 + 15 * 24 * hour]
+
+
 def naive_suppressed(scores: FloatArray, params: DetectorParams, step: float) -> FloatArray:
     """Reference for ``suppress_repeats``: row by row, an alert re-arms ``refractory_rows``
-    after the last one or once ``quiet`` calm rows in a row lie wholly after it."""
+    after the last one or once ``quiet`` calm rows in a row lie wholly after it, if its
+    ratio ``s / (1 - s)`` is at least ``1 + (escalation - 1) / 2 ** (hours since / half-life)``."""
     quiet = max(1, int(np.ceil(params.rearm_seconds / step)))
     calm_below = params.rearm_ratio / (1.0 + params.rearm_ratio)
     out, last = scores.copy(), None
@@ -159,6 +178,10 @@ def naive_suppressed(scores: FloatArray, params: DetectorParams, step: float) ->
         for j in range(last + 1 if last is not None else 0, i):
             run = run + 1 if scores[j] < calm_below else 0
             rearmed = rearmed or run >= quiet
+        if last is not None:
+            halvings = (i - last) * step / params.escalation_half_life_seconds
+            bar = 1.0 + (params.escalation - 1.0) * 0.5**halvings
+            rearmed = rearmed and score / (1.0 - score) >= bar * (1.0 - 1e-12)
         if rearmed:
             last = i
         else:
@@ -171,11 +194,24 @@ def test_repeats_are_suppressed_as_a_row_by_row_reading_of_the_rule_says() -> No
     reading of it on random scores, for several calm periods and caps, also when the
     first rows were decided earlier."""
     rng = np.random.default_rng(8)
-    for quiet_rows, refractory in ((1, 100), (3, 100), (7, 12), (40, 30)):
+    for quiet_rows, refractory, half_life in (
+        (1, 100, 600),
+        (3, 100, 3600),
+        (7, 12, 1e5),
+        (40, 30, 60),
+    ):
         params = dataclasses.replace(
-            DetectorParams(), rearm_seconds=60.0 * quiet_rows, refractory_rows=refractory
+            DetectorParams(),
+            rearm_seconds=60.0 * quiet_rows,
+            refractory_rows=refractory,
+            escalation=1.5,
+            escalation_half_life_seconds=float(half_life),
         )
-        scores = rng.choice([0.1, 0.2, 0.4, 0.6, 0.9], size=600, p=[0.4, 0.2, 0.2, 0.1, 0.1])
+        scores = rng.choice(
+            [0.1, 0.2, 0.4, 0.52, 0.56, 0.6, 0.9],
+            size=600,
+            p=[0.4, 0.2, 0.2, 0.03, 0.03, 0.04, 0.1],
+        )
         expected = naive_suppressed(scores, params, 60.0)
         np.testing.assert_array_equal(suppress_repeats(scores, 0.5, params, 60.0), expected)
         for cut in (1, 250, 599):
