@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from intents import decisions, lexicon
-from intents.analysis import Analysis, analyse_tokens, is_camel, is_hostlike
+from intents.analysis import Analysis, Span, analyse_tokens, is_camel, is_hostlike
 from intents.lexicon import phrase_list as _phrase_list
 from intents.lexicon import word_set
 from intents.model import IntentName, SlotValue
@@ -48,6 +48,8 @@ class Command:
     """The target came from "it"/"that" and another clause of the same message."""
     reason: str | None = None
     """What the other clauses say, the why of the command ("because it is hung")."""
+    relative: bool = False
+    """A scale "by 2" or "add 2 replicas": a change of the count, not the count."""
 
 
 _PREFIXES: Final = tuple(
@@ -417,7 +419,8 @@ def _read(
         if borrowed is not None:
             slots["target"], pronoun = borrowed, True
     extra = _unexplained(sub, offset, verb.intent, slots)
-    if extra is None and verb.action == "scale" and _relative_count(sub):
+    relative = verb.action == "scale" and _relative_count(sub)
+    if relative:
         extra = " ".join(t.raw for t in sub.tokens[offset:])  # refused: a change, not a count
     return Command(
         verb.intent,
@@ -427,6 +430,7 @@ def _read(
         hedged=hedged or _hedged(a, clause, head, verb),
         asked=_asked(a, clause, head),
         pronoun=pronoun,
+        relative=relative,
     )
 
 
@@ -546,7 +550,7 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
     tomorrow", "at 3am"): the bot acts now or not at all."""
     if _QUOTED.search(a.text) or _labelled(a, clause):
         return True
-    if verb.intent is not I.ALERT_SILENCE and any(s.kind in _TIMED for s in a.spans):
+    if verb.intent is not I.ALERT_SILENCE and any(_at_a_time(a, s, clause) for s in a.spans):
         return True
     for i, word in enumerate(a.words):
         own = clause.start <= i < head or verb.start <= i < verb.end
@@ -557,6 +561,15 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
             if span is None or span.kind not in ("until", "window"):
                 return True
     return False
+
+
+def _at_a_time(a: Analysis, span: Span, clause: range) -> bool:
+    """Whether ``span`` says when the command should happen: a time phrase in its clause or
+    before it ("tomorrow, restart web-1"), not one naming a version ("roll back search to
+    yesterday's build") or in a reason after it ("scale up, black friday traffic")."""
+    if span.kind not in _TIMED or span.start >= clause.stop:
+        return False
+    return a.word(span.start - 1) not in ("to", "from", "of")
 
 
 def _labelled(a: Analysis, clause: range) -> bool:

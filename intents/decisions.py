@@ -79,17 +79,25 @@ def read_decision(a: Analysis) -> tuple[IntentName, str | None] | None:
 
 
 def _reported(a: Analysis, ids: list[int]) -> bool:
-    """Whether the decision is told rather than made: a past or -ing form before the request
-    number or without one ("I approved 12", "denied 1", "approving 12"), or the decision
-    written in quotes (""approve 12""). A participle after the number is a ruling
-    ("request 61 approved"), and so is a plain verb ("I approve #5")."""
+    """Whether the decision is told rather than made: someone's past decision ("I approved
+    12", "we denied 4 already") or one written in quotes (""approve 12""). A ruling is a
+    decision: "approved #8", "request 61 approved", "I approve #5", "i'm rejecting 27"."""
     if '"' in a.text:
         return True
-    number_at = ids[0] if ids else len(a.tokens)
-    return any(
-        t.lower.endswith(("ed", "ing")) and (t.lower in _APPROVE or t.lower in _DENY)
-        for t in a.tokens[:number_at]
-    )
+    words = a.words
+    return any(w in _PAST and i and words[i - 1] in _TELLERS for i, w in enumerate(words))
+
+
+_PAST: Final = word_set(
+    """
+    approved accepted granted confirmed denied rejected declined refused vetoed blocked
+    cancelled canceled
+    """
+)
+
+
+_TELLERS: Final = word_set("i we they he she you someone somebody everyone already")
+"""Who a past decision is told of ("I approved 12"); "approved 12" alone is a ruling."""
 
 
 def read_confirmation(a: Analysis) -> str | None:

@@ -89,6 +89,12 @@ def unreadable_end(words: Sequence[str], i: int) -> int | None:
     word = words[i]
     if word in _NOT_DURATIONS:
         return None
+    if word[:1] == "-" and len(word) > 1:  # "-2h", "-2 hours": no look-back is negative
+        if _COMPACT.fullmatch(word[1:]) is not None:
+            return i + 1
+        if word[1:].isdigit() and _unit(_at(words, i + 1) or ""):
+            return i + 2
+        return None
     zero = _COMPACT.fullmatch(word) is not None and parse_compact(word) is None
     if zero or _COMPACT_LONG.fullmatch(word) is not None:
         return i + 1

@@ -30,7 +30,7 @@ FOLLOWUP_CONFIDENCE: Final = 0.9
 _NOT_REFINABLE: Final = frozenset({"unknown", "help", "approve", "deny", "confirm"})
 _REPEAT_WORDS: Final = word_set("again repeat refresh same once reload rerun")
 _REPEAT_FILLER: Final = word_set("please pls the thing that it do more one show time query ask run")
-_METRIC_INTENTS: Final = ("metric_query", "anomaly_query")
+_METRIC_INTENTS: Final = ("metric_query", "anomaly_query", "forecast")
 _SEVERITY_INTENTS: Final = ("alerts_list", "subscribe", "unsubscribe")
 PRONOUNS: Final = word_set("it that this them there same one")
 _REPLACES: Final = {
@@ -38,8 +38,10 @@ _REPLACES: Final = {
     "start": {"range", "end"},
     "target": {"targets"},
     "targets": {"target"},
+    "metric": {"threshold"},
 }
-"""A new look-back replaces the old window, a new window the old look-back, and so on."""
+"""A new look-back replaces the old window, a new window the old look-back, and so on; a
+threshold belongs to its metric ("and memory?" after "will latency go over 300 ms?")."""
 
 
 _OPENERS: Final = lexicon.by_first_word(lexicon.FOLLOWUP_OPENERS)

@@ -415,9 +415,14 @@ def _extra(command: Command) -> dict[str, str]:
     first, _, rest = words.partition(" ")
     if command.intent is I.ALERT_SILENCE and first.lower() in ("for", "until") and rest:
         return {"duration": rest}
-    if command.slots.get("action") == "scale" and "replicas" not in command.slots:
+    if command.intent is I.ALERT_SILENCE and words.lower() in _ENDLESS:
+        return {"duration": words}
+    if command.relative:
         return {"replicas": words}  # "by 2", "2 more replicas": a change, not a count
     return {"words": words}
+
+
+_ENDLESS: Final = frozenset({"forever", "indefinitely", "permanently", "for good"})
 
 
 def _mention(name: IntentName, slots: dict[str, SlotValue]) -> Mention | None:

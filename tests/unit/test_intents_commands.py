@@ -204,10 +204,8 @@ FRAMED = [
     '"approve 12"',
     # a decision told, not made
     "I approved 12",
-    "approved 12",
-    "denied 4",
-    "I'm approving 12",
     "we denied 12 already",
+    "someone rejected 4",
     # a change of the replica count, not the count
     "scale checkout-api by 2",
     "scale checkout-api up by 2",
@@ -220,8 +218,8 @@ FRAMED = [
 def test_conditions_times_labels_quotes_told_decisions_and_changes_never_act(
     parser: IntentParser, text: str
 ) -> None:
-    """A command framed by a condition, a later time, a label or quotes, a decision reported
-    in the past, and "by N" of a scale are never run as they stand."""
+    """A command framed by a condition, a later time, a label or quotes, someone's past
+    decision, and "by N" of a scale are never run as they stand."""
     assert parser.parse(text, now=NOW).name not in STATE_CHANGING
 
 
@@ -237,12 +235,19 @@ def test_conditions_times_labels_quotes_told_decisions_and_changes_never_act(
         ("silence NodeDown for 2h", "alert_silence", {"alertname": "NodeDown", "duration": 7200}),
         ("please restart payments now, it is stuck", "remediation",
          {"action": "restart", "target": "payments"}),
+        ("approved #8", "approve", {"request_id": "8"}),
+        ("i'm rejecting 27", "deny", {"request_id": "27"}),
+        ("roll back search to yesterday's build", "remediation",
+         {"action": "rollback", "target": "search"}),
+        ("scale payments up to 8, black friday traffic", "remediation",
+         {"action": "scale", "target": "payments", "replicas": 8}),
     ],
 )  # fmt: skip
 def test_the_same_commands_given_plainly_still_act(
     parser: IntentParser, text: str, name: str, slots: dict[str, SlotValue]
 ) -> None:
-    """The framing rules above take nothing from plain orders and rulings."""
+    """The framing rules above take nothing from plain orders and rulings ("approved #8"),
+    a time naming a version, or a time in a reason after the command."""
     assert shape(parser, text) == (name, slots)
 
 

@@ -357,6 +357,16 @@ def test_unknown_turns_do_not_break_a_conversation(parser: IntentParser) -> None
     )
 
 
+def test_a_forecast_follow_up_stays_a_forecast(parser: IntentParser) -> None:
+    """ "and memory?" after "when will db-primary disk be full" forecasts memory; a threshold
+    belongs to its metric and is not carried to another one."""
+    texts = ["when will db-primary disk be full", "and memory?",
+             "will payments latency go over 300 ms?", "and cpu?"]  # fmt: skip
+    turns = converse(parser, texts)
+    assert shape(turns[1]) == ("forecast", {"metric": "memory", "target": "db-primary"})
+    assert shape(turns[3]) == ("forecast", {"metric": "cpu", "target": "payments"})
+
+
 def test_pronouns_point_at_the_last_target(parser: IntentParser) -> None:
     """ "restart it" after a question about web-1 restarts web-1."""
     turns = converse(parser, ["status of web-1", "restart it"])

@@ -84,6 +84,8 @@ def test_unicode_dashes_fold_to_hyphen(dash: str, parser: IntentParser) -> None:
         ("cpu for café-1", "metric_query", {"target": "café-1"}),
         ("anomalies on web-1 last 0s", "anomaly_query", {"range": "0s"}),
         ("promql up 0s", "promql", {"range": "0s"}),
+        ("cpu web-1 last -2h", "metric_query", {"range": "-2h"}),
+        ("memory of web-1 over the last -3 hours", "metric_query", {"range": "-3 hours"}),
     ],
 )
 def test_unreadable_values_are_reported_not_dropped(

@@ -203,7 +203,7 @@ async def test_console_a_second_target_refuses_the_whole_request(
     saying what would have been ignored, and audited; nothing is planned or stored."""
     reply = await console.chat.send(text)
     assert reply.severity is Severity.WARNING
-    assert "one target per request" in reply.text
+    assert "so I run nothing" in reply.text
     assert f"only `restart payments` and ignore {ignored}" in reply.text
     assert console.executor.plans == []
     history = await console.chat.send("history")
@@ -282,10 +282,10 @@ async def test_console_no_to_a_did_you_mean_is_final(console: Console) -> None:
 
 
 async def test_console_a_decision_told_in_the_past_decides_nothing(console: Console) -> None:
-    """bob saying "I approved 1" or "approved 1" reports; only "approve 1" approves."""
+    """bob saying "I approved 1" or quoting "approve 1" decides nothing; "approve 1" does."""
     request = await console.chat.send("restart payments")
     assert request.title == "Request #1: restart payments"
-    for told in ("I approved 1", "approved 1", "I'm approving 1"):
+    for told in ("I approved 1", "we approved 1 already", '"approve 1" is what you type'):
         reply = await console.as_user("bob", told)
         assert "Request #1" not in (reply.title or ""), told
     assert console.executor.executions == []

@@ -70,10 +70,9 @@ def unsafe_target(target: str) -> Refusal:
 def one_target(command: str, extra: str) -> Refusal:
     return Refusal(
         Reason.ONE_TARGET,
-        f"Refused: one target per request. I would run only `{command}` and ignore "
-        f"{_quote(extra)}, so I run nothing.",
-        hint="Ask for each target on its own, with nothing after it but the replica count "
-        "(`restart web-1`, then `restart web-2`).",
+        f"Refused: I would run only `{command}` and ignore {_quote(extra)}, so I run nothing.",
+        hint="Say one command for one target, with nothing after it but a replica count "
+        "(`restart web-1`, then `restart web-2`; `scale checkout-api to 3`).",
     )
 
 
