@@ -108,6 +108,10 @@ def _last_number(directory: Path) -> int:
     return max((int(m.group(1)) for m in numbers if m), default=0)
 
 
+_QUIT_WORDS = frozenset({"quit", "exit", ":q", "bye", "q", "logout"})
+"""What leaves an interactive console (besides Ctrl-D and Ctrl-C)."""
+
+
 class ConsoleChat:
     """One console conversation: reads lines, sends them to the core, prints replies."""
 
@@ -142,7 +146,7 @@ class ConsoleChat:
             text = line.strip()
             if not text:
                 continue
-            if interactive and text.lower() in {"quit", "exit", ":q"}:
+            if interactive and text.lower().rstrip("!.") in _QUIT_WORDS:
                 return
             await self.send(text)
 

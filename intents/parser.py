@@ -26,6 +26,7 @@ Pipeline, first answer wins:
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -176,6 +177,9 @@ class IntentParser:
         a = analyse(cleaned, clock)
         if not a.tokens:
             return Intent(I.UNKNOWN, 1.0, act=SpeechAct.STATEMENT)
+        quoted = self._command_in_code(cleaned, clock)
+        if quoted is not None:
+            return quoted
         found = (
             _reason(cleaned)
             or self._promql(cleaned)
@@ -196,6 +200,20 @@ class IntentParser:
             guess = self._near_miss(_Found(I.UNKNOWN, found.confidence, {}, found.act), a)
             found = guess if guess.suggestion else found
         return _finish(found, cleaned, a, history)
+
+    def _command_in_code(self, cleaned: str, clock: Clock) -> Intent | None:
+        """`restart web-1` in backticks: a state-changing command formatted as code is
+        asked back ("did you mean"), never run, and not sent to Prometheus as PromQL."""
+        match = _CODE.fullmatch(cleaned)
+        if match is None:
+            return None
+        inner = self._parse(match.group(2), (), clock)
+        if inner.name not in STATE_CHANGING or not inner.canonical:
+            return None
+        about = Mention(inner.name, dict(inner.slots), inner.canonical)
+        return Intent(
+            I.UNKNOWN, 0.5, act=SpeechAct.COMMAND, about=about, suggestion=inner.canonical
+        )
 
     def _near_miss(self, found: _Found, a: Analysis) -> _Found:
         """Offer "did you mean `history`?" for "histroy" (never act on it)."""
@@ -422,6 +440,8 @@ def _extra(command: Command) -> dict[str, str]:
     return {"words": words}
 
 
+_CODE: Final = re.compile(r"\s*(`{1,3})([^`]+)\1\s*")
+"""A whole message formatted as code."""
 _ENDLESS: Final = frozenset({"forever", "indefinitely", "permanently", "for good"})
 
 

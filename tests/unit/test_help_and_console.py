@@ -189,6 +189,21 @@ async def test_console_chat_sends_each_line_as_one_conversation(tmp_path: Path) 
     assert out.getvalue() == "echo first\necho second\n"
 
 
+@pytest.mark.parametrize("word", ["quit", "exit", "bye", "Bye!", "q"])
+async def test_interactive_console_leaves_on_a_quit_word(tmp_path: Path, word: str) -> None:
+    """At a terminal "quit", "exit", "bye" or "q" ends the chat; nothing after it is sent.
+    Piped lines are all messages ("bye" may be a message in a script)."""
+    seen: list[str] = []
+
+    async def handle(message: IncomingMessage) -> Reply:
+        seen.append(message.text)
+        return Reply(text="ok")
+
+    chat = ConsoleChat(handle, ConsoleRenderer(tmp_path), io.StringIO())
+    await chat.run(io.StringIO(f"first\n{word}\nsecond\n"), interactive=True)
+    assert seen == ["first"]
+
+
 def test_console_starts_a_state_changing_answer_with_the_command_understood(tmp_path: Path) -> None:
     text = ConsoleRenderer(tmp_path).render(Reply(text="Refused.", echo="restart payments"))
     assert text.splitlines()[0] == 'Understood: "restart payments"'

@@ -251,6 +251,22 @@ def test_the_same_commands_given_plainly_still_act(
     assert shape(parser, text) == (name, slots)
 
 
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [("`restart web-1`", "restart web-1"), ("```approve 12```", "approve 12"),
+     ("`silence NodeDown for 2h`", "silence NodeDown for 2h")],
+)  # fmt: skip
+def test_a_command_formatted_as_code_is_asked_back(
+    parser: IntentParser, text: str, suggestion: str
+) -> None:
+    """A state-changing command in backticks is asked about (it used to go to Prometheus as
+    PromQL); PromQL in backticks is still PromQL."""
+    got = parser.parse(text, now=NOW)
+    assert (got.name, got.suggestion) == (IntentName.UNKNOWN, suggestion)
+    promql = IntentParser(Insistent("promql")).parse("`up`", now=NOW)
+    assert (promql.name, dict(promql.slots)) == (IntentName.PROMQL, {"expr": "up"})
+
+
 def test_a_relative_scale_is_refused_with_what_it_said(parser: IntentParser) -> None:
     """ "scale checkout-api by 2" is refused (the bot would have to guess the current count),
     naming the scale it heard and the words it could not take."""
