@@ -72,6 +72,8 @@ Method = Literal["GET", "POST", "DELETE"]
 class AlertmanagerClient:
     """Alertmanager at ``base_url`` (any route prefix included, e.g. ``http://am:9093``)."""
 
+    description = "Alertmanager"
+
     def __init__(self, base_url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self._base = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)

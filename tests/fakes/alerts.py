@@ -128,6 +128,7 @@ class MemorySilences:
     """Alertmanager's silences and alerts in memory
     (:class:`bot.features.alerts.ports.SilenceBackend`)."""
 
+    description: str = "Alertmanager"
     held_alerts: list[Alert] = field(default_factory=list)
     silences: dict[str, Silence] = field(default_factory=dict)
     drafts: list[SilenceDraft] = field(default_factory=list)

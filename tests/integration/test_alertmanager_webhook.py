@@ -159,6 +159,7 @@ async def test_a_silence_from_chat_is_in_alertmanager_and_stops_the_posts(
         firing = await rig.say("C-OPS", "what alerts are firing?")
         assert firing.table is not None
         assert [row[1] for row in firing.table.rows] == ["DiskFull"], "read from Alertmanager"
+        assert firing.footer == "Source: Alertmanager"  # not the metrics source's "demo data"
 
         listed = await rig.say("C-OPS", "silences")
         assert listed.table is not None

@@ -170,6 +170,8 @@ class AllUp(DemoMetricsSource):
 class Quiet:
     """An alert source with nothing firing."""
 
+    description = "quiet alerts"
+
     async def alerts(self) -> list[Alert]:
         return []
 
@@ -219,6 +221,8 @@ async def test_a_calm_fleet_says_what_was_checked(parser: IntentParserPort) -> N
 
 
 class Unreachable:
+    description = "Alertmanager"
+
     async def alerts(self) -> list[Alert]:
         raise DependencyError("alertmanager", "Alertmanager is unreachable")
 

@@ -218,6 +218,8 @@ class FakeAlertmanager:
     digest
     reads: its silences and its alerts."""
 
+    description = "Alertmanager"
+
     def __init__(self, silences: Sequence[Silence], alerts: Sequence[Alert] = ()) -> None:
         self._silences = list(silences)
         self._alerts = list(alerts)

@@ -115,6 +115,9 @@ class SilenceBackend(Protocol):
     in the message) and :class:`bot.core.errors.DependencyError` when it is unreachable.
     """
 
+    description: str
+    """Named in the footer of an alerts list read from it ("Alertmanager")."""
+
     async def create_silence(self, draft: SilenceDraft) -> str:
         """Create a silence; its id."""
         ...

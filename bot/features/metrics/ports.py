@@ -134,4 +134,7 @@ class AlertSource(Protocol):
     """The alerts pending or firing now: from Alertmanager when it is configured, else from
     the metrics source (Prometheus' rules, or the demo's)."""
 
+    description: str
+    """Where the alerts come from, for an answer's footer ("Alertmanager", "demo data")."""
+
     async def alerts(self) -> list[Alert]: ...

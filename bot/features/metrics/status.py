@@ -42,6 +42,7 @@ class StatusQueries:
         self._directory = directory
         self._clock = clock
         self._footer = f"Source: {source.description}"
+        self._alerts_footer = f"Source: {alerts.description}"
 
     async def status(self, request: Request) -> Reply:
         every = await self._source.targets()
@@ -98,7 +99,7 @@ class StatusQueries:
                 title="Alerts",
                 text=f"No {scope} are firing.{note}",
                 severity=Severity.SUCCESS,
-                footer=self._footer,
+                footer=self._alerts_footer,
             )
         critical = any(a.severity == "critical" for a in firing)
         return Reply(
@@ -106,7 +107,7 @@ class StatusQueries:
             text=f"{plural(len(firing), 'alert')} firing{note}.",
             table=alert_table(firing, self._clock(), self._source.target_labels),
             severity=Severity.CRITICAL if critical else Severity.WARNING,
-            footer=self._footer,
+            footer=self._alerts_footer,
         )
 
     async def firing(self, severity: str | None, target: str | None) -> tuple[list[Alert], int]:
