@@ -91,15 +91,28 @@ _PREFIXES_BY_FIRST: Final = lexicon.by_first_word(_PREFIXES)
 _HEDGES: Final = word_set(
     """
     not never no dont wait hold maybe perhaps might later unless if whether or should would
-    could shall tomorrow tonight yet instead actually hmm jk kidding too also plus when
-    whenever once after before case every each
+    could shall tomorrow tonight yet instead actually hmm jk kidding too also plus
     """
 )
-"""Words that take an order back or make it wait for something ("when db-1 is down,
-restart it", "in case it hangs", "every time", "after the deploy")."""
-_QUOTED: Final = re.compile(r"\"[^\"]*\s[^\"]*\"|(?:^|\s)'[^']*\s[^']*'(?=$|[\s.,!?;:])")
+_CONDITIONS: Final = word_set("when whenever once after before case every each")
+"""Words that make an order wait for something ("when db-1 is down, restart it", "in case it
+hangs", "restart web-1 after the deploy"); only before the command or in its own clause:
+in a reason after it they tell what happened ("roll back, it broke after the deploy")."""
+_QUOTED: Final = re.compile(r"\"([^\"]+)\"|(?:^|\s)'([^']+)'(?=$|[\s.,!?;:])")
 """Words in quotes: a command quoted is talked about ("docs: "scale x to 3""), not given."""
 _TIMED: Final = frozenset({"window", "until", "badtime"})
+_NOT_WHEN: Final = word_set("to from of for")
+"""Before a time that is not when to act: a version ("to yesterday's build", "the build
+from yesterday"), a purpose ("for black friday")."""
+_QUOTING_LABELS: Final = word_set(
+    """
+    idea ideas note notes self docs doc documentation example examples e.g eg test testing
+    per quote quoted suggestion suggested todo reminder fyi tip hint usage syntax draft
+    proposal plan option maybe question says said wrote writes asked asks context from
+    """
+)
+"""Labels that quote a command rather than give it ("idea:", "note to self:", "per bob:",
+"alice said:"); a label like "urgent:" or "prod:" still gives it."""
 _COMMON_FILLER: Final = word_set(
     """
     the a an please pls plz now kindly for me us immediately asap right away quickly again
@@ -421,7 +434,7 @@ def _read(
     extra = _unexplained(sub, offset, verb.intent, slots)
     relative = verb.action == "scale" and _relative_count(sub)
     if relative:
-        extra = " ".join(t.raw for t in sub.tokens[offset:])  # refused: a change, not a count
+        extra = _change_words(sub)  # refused: a change, not a count
     return Command(
         verb.intent,
         slots,
@@ -453,16 +466,30 @@ def _slots(sub: Analysis, verb: Verb, offset: int) -> dict[str, SlotValue]:
 
 
 _BY_HOW_MANY: Final = word_set("add remove increase decrease reduce bump grow shrink")
+_CHANGE_AFTER: Final = word_set("more fewer less extra additional")
 
 
 def _relative_count(sub: Analysis) -> bool:
-    """Whether the count is a change, not the size wanted: "scale x by 2", "add 2 replicas"
-    (the bot scales to a count; it never guesses the current one to add to)."""
-    for span in sub.of_kind("number"):
-        before = sub.word(span.start - 1)
-        if before == "by" or (sub.words[0] in _BY_HOW_MANY and before != "to"):
+    """Whether the count is a change, not the size wanted: "scale x by 2", "scale x up 3",
+    "give x 2 more replicas", "add 2 replicas" (the bot scales to a count; it never guesses
+    the current one to change). "increase x from 3 to 5" says the size: not a change."""
+    numbers = sub.of_kind("number")
+    to_a_size = any(sub.word(n.start - 1) == "to" for n in numbers)
+    for span in numbers:
+        before, after = sub.word(span.start - 1), sub.word(span.end)
+        if before in ("by", "up", "down") or after in _CHANGE_AFTER:
+            return True
+        if sub.words[0] in _BY_HOW_MANY and not to_a_size and before != "from":
             return True
     return False
+
+
+def _change_words(sub: Analysis) -> str:
+    """The words of a relative count as written ("by 2", "2 more replicas")."""
+    first = sub.of_kind("number")[0].start
+    if sub.word(first - 1) in ("by", "up", "down"):
+        first -= 1
+    return " ".join(t.raw for t in sub.tokens[first:])
 
 
 def _next_name(sub: Analysis, offset: int) -> tuple[int, str] | None:
@@ -544,11 +571,12 @@ def _explained(
 
 def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
     """A word anywhere outside the command's verb and polite words that takes the order
-    back or makes it conditional ("not", "wait", "if", "or should we", "maybe later"); a
-    label before it ("idea: restart web-1"); the command in quotes; or, for anything but a
-    silence (which lasts until a time), a time it should happen at ("restart web-1
-    tomorrow", "at 3am"): the bot acts now or not at all."""
-    if _QUOTED.search(a.text) or _labelled(a, clause):
+    back ("not", "wait", "if", "or should we", "maybe later"); a condition before it or in
+    its clause ("when ..., restart it"); a quoting label before it ("idea: restart web-1");
+    the command in quotes; or, for anything but a silence (which lasts until a time), a
+    time it should happen at ("restart web-1 tomorrow", "at 3am"): the bot acts now or not
+    at all."""
+    if _quoted(a, verb) or _labelled(a, clause):
         return True
     if verb.intent is not I.ALERT_SILENCE and any(_at_a_time(a, s, clause) for s in a.spans):
         return True
@@ -556,26 +584,48 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
         own = clause.start <= i < head or verb.start <= i < verb.end
         if own and word not in _NEGATORS:
             continue
-        if word in _HEDGES:
+        if word in _HEDGES or (word in _CONDITIONS and i < clause.stop):
             span = a.span_at(i)
             if span is None or span.kind not in ("until", "window"):
                 return True
     return False
 
 
+def _quoted(a: Analysis, verb: Verb) -> bool:
+    """Whether the command's verb stands inside quotes ("docs: "scale x to 3""); quotes
+    elsewhere ("restart web-1, the log says "connection refused"") are the user's words."""
+    verb_word = a.tokens[verb.start].lower
+    for match in _QUOTED.finditer(a.text):
+        quoted = (match.group(1) or match.group(2) or "").lower()
+        if re.search(rf"(?<![\w-]){re.escape(verb_word)}(?![\w-])", quoted):
+            return True
+    return False
+
+
 def _at_a_time(a: Analysis, span: Span, clause: range) -> bool:
-    """Whether ``span`` says when the command should happen: a time phrase in its clause or
-    before it ("tomorrow, restart web-1"), not one naming a version ("roll back search to
-    yesterday's build") or in a reason after it ("scale up, black friday traffic")."""
+    """Whether ``span`` says when the command should happen: a time phrase in its clause,
+    or a clause before it that says nothing else ("tomorrow, restart web-1"); not one
+    naming a version or a purpose ("roll back search to yesterday's build", "to 5 for black
+    friday") nor a reason ("down since 2am, restart it"; "scale up, black friday traffic")."""
     if span.kind not in _TIMED or span.start >= clause.stop:
         return False
-    return a.word(span.start - 1) not in ("to", "from", "of")
+    if a.word(span.start - 1) in _NOT_WHEN or a.word(span.start - 2) in _NOT_WHEN:
+        return False
+    if a.tokens[span.start].lower == "from":
+        return False
+    if span.start >= clause.start:
+        return True
+    own = next(c for c in clauses(a) if c.start <= span.start < c.stop)
+    return all(a.span_at(i) is span or a.words[i] in _COMMON_FILLER for i in own)
 
 
 def _labelled(a: Analysis, clause: range) -> bool:
-    """Whether a clause ending in a colon comes before the command: a label ("note to self:",
-    "docs:", "per bob:") that quotes the command rather than gives it."""
-    return any(t.stop == ":" for t in a.tokens[: clause.start])
+    """Whether a quoting label ending in a colon comes before the command ("note to self:",
+    "docs:", "per bob:", "alice said:")."""
+    return any(
+        t.stop == ":" and any(w in _QUOTING_LABELS for w in a.words[: i + 1])
+        for i, t in enumerate(a.tokens[: clause.start])
+    )
 
 
 def _asked(a: Analysis, clause: range, head: int) -> bool:

@@ -11,6 +11,7 @@ which request. A bare "yes" or "no" is a :data:`~intents.model.IntentName.CONFIR
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from intents import lexicon
@@ -80,12 +81,36 @@ def read_decision(a: Analysis) -> tuple[IntentName, str | None] | None:
 
 def _reported(a: Analysis, ids: list[int]) -> bool:
     """Whether the decision is told rather than made: someone's past decision ("I approved
-    12", "we denied 4 already") or one written in quotes (""approve 12""). A ruling is a
-    decision: "approved #8", "request 61 approved", "I approve #5", "i'm rejecting 27"."""
-    if '"' in a.text:
+    12", "I just denied 4") or the decision quoted with its number (""approve 12""). A
+    ruling is a decision: "approved #8", "request 61 approved", "I approve #5", "i'm
+    rejecting 27"."""
+    number = a.tokens[ids[0]].raw.lstrip("#") if ids else None
+    if number is not None and any(
+        number in quoted.split() and set(quoted.split()) & (_APPROVE | _DENY)
+        for quoted in _quotes(a.text)
+    ):
         return True
     words = a.words
-    return any(w in _PAST and i and words[i - 1] in _TELLERS for i, w in enumerate(words))
+    for i, word in enumerate(words):
+        if word not in _PAST:
+            continue
+        j = i - 1
+        while j >= 0 and words[j] in _BETWEEN:
+            j -= 1
+        if j >= 0 and words[j] in _TELLERS:
+            return True
+    return False
+
+
+def _quotes(text: str) -> list[str]:
+    """The lower-case words of each quoted part of ``text``, "#" dropped."""
+    return [
+        (m.group(1) or m.group(2)).lower().replace("#", "")
+        for m in re.finditer(r"\"([^\"]+)\"|'([^']+)'", text)
+    ]
+
+
+_BETWEEN: Final = word_set("just already also have has had 've actually")
 
 
 _PAST: Final = word_set(

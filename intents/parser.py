@@ -431,10 +431,10 @@ def _extra(command: Command) -> dict[str, str]:
     length (reported as ``duration``, so the answer can say how long a silence may be)."""
     words = command.extra or ""
     first, _, rest = words.partition(" ")
+    if command.intent is I.ALERT_SILENCE and words.lower().removesuffix(" please") in _ENDLESS:
+        return {"duration": words}
     if command.intent is I.ALERT_SILENCE and first.lower() in ("for", "until") and rest:
         return {"duration": rest}
-    if command.intent is I.ALERT_SILENCE and words.lower() in _ENDLESS:
-        return {"duration": words}
     if command.relative:
         return {"replicas": words}  # "by 2", "2 more replicas": a change, not a count
     return {"words": words}

@@ -206,12 +206,49 @@ FRAMED = [
     "I approved 12",
     "we denied 12 already",
     "someone rejected 4",
+    "I just approved 12",
+    "'approve 12'",
     # a change of the replica count, not the count
     "scale checkout-api by 2",
     "scale checkout-api up by 2",
     "add 2 replicas to checkout-api",
     "reduce payments by 1",
+    "give checkout-api 2 more replicas",
+    "scale checkout-api up 3 replicas",
+    "scale checkout-api down 1",
+    # a quoting label
+    "alice said: restart web-1",
 ]
+
+REASONED = [
+    "roll back checkout-api, it broke after the deploy",
+    "restart web-1 because it crashed after the deploy",
+    "restart web-1, it leaks memory every night",
+    "ack 12, fires every night",
+    "silence HighCPU for 2h, it fires every time the backup runs",
+    "approve 12, needed before the release",
+    "web-1 has been down since 2am, restart it",
+    "errors spiked at 3am, roll back payments",
+    'restart web-1, the logs say "connection refused"',
+    "restart web-1 'cause the pods' memory is full",
+    'approve 12, lgtm "ship it"',
+    "urgent: restart web-1",
+    "prod: restart web-1",
+    "increase checkout-api from 3 to 5",
+    "roll back payments to the build from yesterday",
+    "scale checkout-api to 5 for black friday",
+]
+
+
+@pytest.mark.parametrize("text", REASONED)
+def test_a_reason_quote_or_time_around_a_plain_command_does_not_stop_it(
+    parser: IntentParser, text: str
+) -> None:
+    """The framing rules read conditions, times, labels and quotes only where they frame the
+    command: in a reason after it, in quotes without its verb, or naming a version, a
+    purpose or the size, they leave an order an order (a review found each of these
+    refused by the first version of the rules)."""
+    assert parser.parse(text, now=NOW).name in STATE_CHANGING
 
 
 @pytest.mark.parametrize("text", FRAMED)
@@ -274,7 +311,7 @@ def test_a_relative_scale_is_refused_with_what_it_said(parser: IntentParser) -> 
     assert (got.name, got.refusal) == (IntentName.UNKNOWN, "extra_words")
     assert got.about is not None
     assert got.about.canonical == "scale checkout-api"
-    assert got.rejected == {"replicas": "checkout-api by 2"}
+    assert got.rejected == {"replicas": "by 2"}
 
 
 def test_refusals_say_why() -> None:
