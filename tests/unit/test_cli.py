@@ -251,8 +251,9 @@ def test_ctrl_c_at_the_console_prompt_exits_at_once_without_a_traceback(tmp_path
     """Interactive chat (stdin a terminal), Ctrl-C at the prompt: gone within seconds,
     exit 130, no traceback."""
     controller, terminal = pty.openpty()
+    env = {**_clean_env(), "PYTHONFAULTHANDLER": "1"}  # SIGABRT dumps every thread's stack
     process = subprocess.Popen(
-        [EXE, "chat"], cwd=tmp_path, env=_clean_env(), stdin=terminal, text=True,
+        [EXE, "chat"], cwd=tmp_path, env=env, stdin=terminal, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     os.close(terminal)
@@ -260,10 +261,17 @@ def test_ctrl_c_at_the_console_prompt_exits_at_once_without_a_traceback(tmp_path
         _wait_for_prompt(process)
         process.send_signal(signal.SIGINT)
         began = time.monotonic()
-        out, err = process.communicate(timeout=30)
+        try:
+            out, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            _, stacks = process.communicate(timeout=10)
+            pytest.fail(f"Ctrl-C did not end the chat within 30 s; where it was:\n{stacks}")
         took = time.monotonic() - began
     finally:
-        process.kill()
+        if process.poll() is None:  # reaped here, not by a later test's garbage collection
+            process.kill()
+            process.communicate()
         os.close(controller)
     assert process.returncode == 130, err
     assert took < 5, f"Ctrl-C took {took:.1f}s"
