@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -78,6 +79,10 @@ def _configure_log(args: argparse.Namespace, settings: Settings) -> None:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
+        if args.c is None and sys.stdin.isatty():
+            # A person at a terminal: Ctrl-C leaves, even when the shell that started us
+            # ignores SIGINT (a background job of a script, nohup) and we inherited that.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         return asyncio.run(_chat(settings, args.c))
     if args.command == "serve":
         return _serve(settings, args.port)

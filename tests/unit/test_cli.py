@@ -247,13 +247,20 @@ def test_an_unsupported_database_url_is_one_line(tmp_path: Path, url: str) -> No
     assert "hunter2" not in result.stderr + result.stdout
 
 
-def test_ctrl_c_at_the_console_prompt_exits_at_once_without_a_traceback(tmp_path: Path) -> None:
+@pytest.mark.parametrize("inherited", ["default", "ignored"])
+def test_ctrl_c_at_the_console_prompt_exits_at_once_without_a_traceback(
+    tmp_path: Path, inherited: str
+) -> None:
     """Interactive chat (stdin a terminal), Ctrl-C at the prompt: gone within seconds,
-    exit 130, no traceback."""
+    exit 130, no traceback; also when started with SIGINT ignored, as a background job of
+    a script inherits it (a fresh-clone CI run started that way hung here)."""
     controller, terminal = pty.openpty()
     env = {**_clean_env(), "PYTHONFAULTHANDLER": "1"}  # SIGABRT dumps every thread's stack
+    command = [EXE, "chat"]
+    if inherited == "ignored":
+        command = ["/bin/sh", "-c", f"trap '' INT; exec '{EXE}' chat"]
     process = subprocess.Popen(
-        [EXE, "chat"], cwd=tmp_path, env=env, stdin=terminal, text=True,
+        command, cwd=tmp_path, env=env, stdin=terminal, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     os.close(terminal)
