@@ -422,6 +422,9 @@ def _read(
     )
     offset = verb.end - head
     slots = _slots(sub, verb, offset)
+    relative = verb.action == "scale" and _relative_count(sub)
+    if relative:
+        slots.pop("replicas", None)  # a change of the count, not the count: refused below
     if verb.intent is I.REMEDIATION and "action" not in slots:
         return None  # "run a custom prometheus expression": no action named, not an order
     if verb.intent in (I.ACK, I.UNSILENCE) and not slots:
@@ -431,10 +434,7 @@ def _read(
         borrowed = _pronoun_target(a, sub, clause)
         if borrowed is not None:
             slots["target"], pronoun = borrowed, True
-    extra = _unexplained(sub, offset, verb.intent, slots)
-    relative = verb.action == "scale" and _relative_count(sub)
-    if relative:
-        extra = _change_words(sub)  # refused: a change, not a count
+    extra = _change_words(sub) if relative else _unexplained(sub, offset, verb.intent, slots)
     return Command(
         verb.intent,
         slots,
@@ -460,7 +460,7 @@ def _slots(sub: Analysis, verb: Verb, offset: int) -> dict[str, SlotValue]:
             target = find_target(sub, exclude=range(offset)) or _next_name(sub, offset)
             if target is not None:
                 slots["target"] = target[1]
-        if verb.action != "scale" or _relative_count(sub):
+        if verb.action != "scale":
             slots.pop("replicas", None)
     return {k: v for k, v in slots.items() if k not in _NAMES or _plain(v)}
 
