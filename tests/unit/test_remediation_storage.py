@@ -4,6 +4,9 @@ database lands where it should and times come back as aware UTC."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -176,3 +179,39 @@ def test_postgres_connections_carry_the_connect_and_statement_timeouts() -> None
     }
     engine = store_engine.create_engine("postgresql://bot@db/sco", timeouts=DatabaseTimeouts())
     assert engine.pool.timeout() == 5.0  # type: ignore[attr-defined]
+
+
+def test_a_migrated_sqlite_file_is_already_in_wal_mode(tmp_path: Path) -> None:
+    """The migration switches a new file to WAL, so the engines' first connections (which run
+    concurrently) never race to switch it: SQLite refuses such a switch at once, without its
+    busy wait, and the loser failed its request with "database is locked"."""
+    path = tmp_path / "db.sqlite"
+    upgrade_url(f"sqlite:///{path}")
+    raw = sqlite3.connect(path)
+    try:
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        raw.close()
+
+
+def test_the_wal_switch_waits_for_another_connection_in_the_file(tmp_path: Path) -> None:
+    """Another process writing to the file when the migration starts: SQLite refuses the
+    switch at once while it is there, and the migration tries again until it has gone."""
+    path = tmp_path / "db.sqlite"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("CREATE TABLE elsewhere (n INTEGER)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO elsewhere VALUES (1)")  # holds the write lock
+    migration = threading.Thread(target=upgrade_url, args=(f"sqlite:///{path}",))
+    migration.start()
+    time.sleep(0.3)
+    writer.execute("COMMIT")
+    writer.close()
+    migration.join(timeout=30)
+    assert not migration.is_alive()
+    raw = sqlite3.connect(path)
+    try:
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert raw.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+    finally:
+        raw.close()
