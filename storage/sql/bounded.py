@@ -12,6 +12,12 @@ it gets a :class:`~bot.core.errors.DependencyError` naming the database, and the
 is cancelled and left to clean up in the background (its connection is rolled back or
 closed, so nothing it started is committed later by a database that comes back). Whatever
 the caller would have done with the answer (run a remediation, post an alert) is not done.
+
+A caller that is itself cancelled (the server stopping, a health check stopped) does not
+cancel the call: it goes on alone to its end, or to the bound, and the store waits for it
+(:meth:`CallBound.settle`) before its engine is disposed of. Cancelled halfway, a call can
+leave the driver working on after the event loop has closed: aiosqlite's thread finished
+opening a connection nobody would close, and failed handing it to the closed loop.
 """
 
 from __future__ import annotations
@@ -55,11 +61,13 @@ class CallBound:
 
     async def run(self, call: Coroutine[Any, Any, T]) -> T:
         """``await call`` for at most :attr:`seconds`; raises ``DependencyError`` after."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.seconds
         task = asyncio.create_task(call)
         try:
             done, _ = await asyncio.wait({task}, timeout=self.seconds)
         except asyncio.CancelledError:
-            self._abandon(task)
+            self._leave_alone(task, deadline)
             raise
         if not done:
             self._abandon(task)
@@ -74,6 +82,14 @@ class CallBound:
 
     def _abandon(self, task: asyncio.Task[Any]) -> None:
         task.cancel()
+        self._abandoned.add(task)
+        task.add_done_callback(self._forget)
+
+    def _leave_alone(self, task: asyncio.Task[Any], deadline: float) -> None:
+        """The caller was cancelled: ``task`` runs on to its end, or is cancelled at its
+        deadline, and :meth:`settle` waits for it."""
+        late = asyncio.get_running_loop().call_at(deadline, task.cancel)
+        task.add_done_callback(lambda _: late.cancel())
         self._abandoned.add(task)
         task.add_done_callback(self._forget)
 
