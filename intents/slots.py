@@ -81,6 +81,14 @@ _GIVEN_TO: Final = REPLICA_WORDS | word_set("runbook playbook script fix hotfix 
 _COPULAS: Final = word_set("is was keeps kept seems seemed looks")
 _NEEDS: Final = word_set("needs need requires require should must could")
 _SEEMS: Final = word_set("looks look seems seem feels")
+#: Words that ask for anomalies, beside which a bare name is what to look at ("anomalies
+#: payments 24h", "payments anomalies").
+_ANOMALY_WORDS: Final = word_set("anomaly anomalies outliers")
+_TIME_LEADS: Final = word_set("last past over in for during the")
+#: What an anomaly word names as a thing to do, not a system ("an anomaly report").
+_ANOMALY_NOUNS: Final = word_set(
+    "report reports scan scans check checks detection summary list overview digest results"
+)
 _STATE_FILLER: Final = word_set("still now right again yet at the moment all so currently today")
 KIND_TARGETS: Final = word_set("api frontend backend database db worker")
 """Kind nouns that are also common service names: a target only where nothing better is
@@ -428,7 +436,26 @@ def _in_target_position(a: Analysis, i: int) -> bool:
         return True
     if before == "is" and a.word(j - 1) == "how":
         return True
+    if _beside_anomalies(a, i, before):
+        return True
     return _next_to(a, i - 1, "metric") or _next_to(a, i + 1, "metric")
+
+
+def _beside_anomalies(a: Analysis, i: int, before: str | None) -> bool:
+    """A name right after an anomaly word with nothing but a time after it ("anomalies
+    payments", "anomaly payments 2h"), or opening the message before one ("payments
+    anomalies last 24h"). Only there: "anomalies outside business hours" names nothing."""
+    if a.tokens[i].lower in _ANOMALY_NOUNS:
+        return False
+    if before in _ANOMALY_WORDS:
+        return _ends_or_time(a, i + 1)
+    return i == 0 and a.word(1) in _ANOMALY_WORDS and _ends_or_time(a, 2)
+
+
+def _ends_or_time(a: Analysis, i: int) -> bool:
+    while a.word(i) in _TIME_LEADS:
+        i += 1
+    return a.word(i) is None or _next_to(a, i, "duration") or _next_to(a, i, "window")
 
 
 def _state_or_doing(a: Analysis, i: int) -> bool:

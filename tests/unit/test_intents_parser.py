@@ -221,6 +221,28 @@ def test_free_text_intents_and_slots(
 
 
 @pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("anomalies payments", {"target": "payments"}),
+        ("anomalies payments last 24h", {"target": "payments", "range": 86_400}),
+        ("anomaly payments 2h", {"target": "payments", "range": 7200}),
+        ("payments anomalies over the past day", {"target": "payments", "range": 86_400}),
+        ("any anomalies search?", {"target": "search"}),
+        # the words after "anomaly" that name the report, and names followed by more words
+        ("give me an anomaly report", {}),
+        ("anomaly report for the last day", {"range": 86_400}),
+        ("anomalies scan 2h", {"range": 7200}),
+    ],
+)
+def test_a_bare_name_beside_an_anomaly_word_is_its_target(
+    parser: IntentParser, text: str, slots: dict[str, SlotValue]
+) -> None:
+    """ "anomalies payments last 24h" used to look at every target (echoed "anomalies
+    1d"): a name has no preposition before it there, yet nothing else could be meant."""
+    assert shape(parser.parse(text)) == ("anomaly_query", slots)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "<@U024BE7LH> cpu of web-1 over the last 2h",
