@@ -77,7 +77,7 @@ class Routed:
 def speech_act(a: Analysis, verb: Verb) -> SpeechAct:
     """What the message does with the action at ``verb``."""
     text = " ".join(a.words)
-    if _HOW_TO.search(text):
+    if is_how_to(a):
         return SpeechAct.HOW_TO
     if _negated(a, verb):
         return SpeechAct.NEGATION
@@ -162,8 +162,10 @@ def _negated(a: Analysis, verb: Verb) -> bool:
 
 
 def is_how_to(a: Analysis) -> bool:
-    """ "how do I ask for a forecast", "any docs on silencing?": a request for help."""
-    return _HOW_TO.search(" ".join(a.words)) is not None
+    """ "how do I ask for a forecast", "any docs on silencing?": a request for help. An
+    adverb keeps its "-ly" here: "I restarted web-1 manually" asks for no manual."""
+    words = (t.lower if t.lower == f"{t.norm}ly" else t.norm for t in a.tokens)
+    return _HOW_TO.search(" ".join(words)) is not None
 
 
 def is_question(a: Analysis) -> bool:

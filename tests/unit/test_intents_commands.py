@@ -165,6 +165,9 @@ def test_near_misses_become_a_question_with_the_command(
         ("who restarted payments today?", "history", "question", "restart payments"),
         ("I restarted payments already", "unknown", "report", "restart payments"),
         ("the restart went fine", "unknown", "report", "restart"),
+        # "manually" is read as "manual" elsewhere; it is not a request for the manual
+        ("I restarted web-1 manually", "unknown", "report", "restart web-1"),
+        ("I'm restarting web-1 manually", "unknown", "statement", "restart web-1"),
         ("don't restart web-1", "unknown", "negation", "restart web-1"),
         ("is HighLatency silenced?", "silences", "question", "silence HighLatency"),
     ],
