@@ -94,6 +94,12 @@ _HEDGES: Final = word_set(
     could shall tomorrow tonight yet instead actually hmm jk kidding too also plus
     """
 )
+_DENIAL_REASONS: Final = word_set(
+    """
+    risky dangerous unsafe safe early late soon big broad wide needed necessary tested
+    reviewed justified urgent clear
+    """
+)
 _CONDITIONS: Final = word_set("when whenever once after before case every each")
 """Words that make an order wait for something ("when db-1 is down, restart it", "in case it
 hangs", "restart web-1 after the deploy"); only before the command or in its own clause:
@@ -202,7 +208,7 @@ def read_command(a: Analysis, actions: Collection[str] = ()) -> Command | None:
         return None
     clause, head, verb, typo = found[0]
     read = _read(a, clause, head, verb, typo, actions, hedged=len(found) > 1)
-    listed = _lists_more(a, clause)
+    listed = _lists_more(a, clause, verb)
     if read is not None and listed is not None and read.extra is None:
         return dataclasses.replace(read, extra=listed)
     if read is not None and read.intent is I.REMEDIATION:
@@ -227,11 +233,14 @@ def _said_reason(a: Analysis, command: range) -> str | None:
     return said or None
 
 
-def _lists_more(a: Analysis, command: range) -> str | None:
+def _lists_more(a: Analysis, command: range, verb: Verb | None) -> str | None:
     """Another clause that is a bare name or number, the rest of a list ("restart
-    payments, checkout-api", "deny 14, 15"), as written with its comma."""
+    payments, checkout-api", "deny 14, 15"), as written with its comma; not a denial's
+    reason ("deny 12, too risky")."""
     for clause in clauses(a):
         if clause == command:
+            continue
+        if verb is not None and verb.intent is I.DENY and _why_not(a, clause.start):
             continue
         words = [i for i in clause if a.words[i] not in _LIST_JOINS]
         if 0 < len(words) <= 2 and all(_listed(a.tokens[i]) for i in words):
@@ -584,11 +593,20 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
         own = clause.start <= i < head or verb.start <= i < verb.end
         if own and word not in _NEGATORS:
             continue
+        if i > head and verb.intent is I.DENY and _why_not(a, i):
+            continue
         if word in _HEDGES or (word in _CONDITIONS and i < clause.stop):
             span = a.span_at(i)
             if span is None or span.kind not in ("until", "window"):
                 return True
     return False
+
+
+def _why_not(a: Analysis, i: int) -> bool:
+    """ "too risky", "not safe" after a denial: its reason, which agrees with it ("deny 12,
+    too risky"). After an approval the same words take it back, and "not yet" or "not now"
+    after a denial may be a change of mind: those still hold the order."""
+    return a.words[i] in ("too", "not") and a.word(i + 1) in _DENIAL_REASONS
 
 
 def _quoted(a: Analysis, verb: Verb) -> bool:

@@ -88,6 +88,13 @@ def test_explicit_commands_act(
 
 
 SAFE = [
+    # the words that give a denial its reason take an approval back; "not yet" after a
+    # denial may be a change of mind
+    "approve 12, too risky",
+    "approve 12, not safe",
+    "approve 12, risky",
+    "deny 12, not yet",
+    "deny 12, too risky? maybe",
     "any silences on web-1?",
     "show silences on web-1",
     "should I restart payments?",
@@ -224,6 +231,10 @@ FRAMED = [
 ]
 
 REASONED = [
+    # a denial's reason agrees with it
+    "deny 12, too risky",
+    "deny 12: too early",
+    "deny #12 - not safe",
     "roll back checkout-api, it broke after the deploy",
     "restart web-1 because it crashed after the deploy",
     "restart web-1, it leaks memory every night",
