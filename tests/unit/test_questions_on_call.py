@@ -176,6 +176,18 @@ async def test_will_latency_go_over_a_level_today(chat: Chat) -> None:
     assert reply.text.startswith("Latency p95 of payments is already past 300 ms")
 
 
+async def test_a_forecast_far_beyond_a_young_trend_says_it_is_a_guess(chat: Chat) -> None:
+    """payments' latency has climbed for minutes (its incident): its value in 5 hours is
+    the line drawn on, and the answer says so. The disk's fill, seen for a day and more,
+    gets no such caution for its crossing a day and a half ahead."""
+    reply = await chat.say("how much latency will payments have in 5 hours?")
+    assert reply.title == "Latency p95 forecast · payments · next 5 h"
+    assert "Careful: this trend began only " in reply.text
+    assert reply.text.endswith(", so 5 h ahead is a long guess.")
+    disk = await chat.say("when will db-primary's disk be full?")
+    assert "Careful" not in disk.text
+
+
 async def test_how_much_disk_tomorrow(chat: Chat) -> None:
     reply = await chat.say("how much disk will db-primary have tomorrow?")
     assert reply.text.startswith("Disk of db-primary in 24 h")

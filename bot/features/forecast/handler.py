@@ -43,6 +43,8 @@ from intents.model import SlotValue
 SHOWN_HISTORY = 2 * 86400.0
 CROSSING_HORIZON = 7 * 86400.0
 VALUE_HORIZON = 86400.0
+#: How many times its own age a trend is read ahead before the answer says that is a guess.
+TREND_REACH = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,9 @@ class Forecasts:
         parts = [_value_text(question, answer, now)] if question.value else []
         if threshold is not None:
             parts.append(_crossing_text(question, threshold, answer, now))
+        caution = _young_trend(question, answer, now)
+        if caution:
+            parts.append(caution)
         text = " ".join(parts)
         fields = (
             Field("Now", format_value(answer.now_value, unit)),
@@ -212,6 +217,22 @@ def _crossing_text(
             f"(most likely). Now {format_value(answer.now_value, unit)}."
         )
     return f"{who} does not reach {level} {_why_not(answer, question.horizon)}."
+
+
+def _young_trend(question: _Question, answer: ForecastAnswer, now: float) -> str | None:
+    """A caution when the answer reaches further ahead than :data:`TREND_REACH` times as
+    long as the trend has held: a latency climbing for 50 minutes in an incident says
+    little about 5 hours later, though the line goes on climbing."""
+    if answer.direction == "flat" or answer.crossing == "already":
+        return None
+    age = now - answer.trend_since
+    reach = (answer.likely or now) - now if answer.crossing == "crosses" else question.horizon
+    if age <= 0 or reach <= TREND_REACH * age:
+        return None
+    return (
+        f"Careful: this trend began only {span_text(age)} ago, so "
+        f"{span_text(reach)} ahead is a long guess."
+    )
 
 
 def _why_not(answer: ForecastAnswer, horizon: float) -> str:
