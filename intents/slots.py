@@ -74,9 +74,9 @@ NOT_NAMES: Final = (
     | lexicon.TARGET_KIND_WORDS
     | lexicon.ENVIRONMENT_WORDS
     | lexicon.BOT_NAMES
-    | {"'s", "alertname", "runbook", "playbook", "promql", "query", "x"}
+    | {"'s", "alertname", "runbook", "playbook", "promql", "query", "x", "forecast"}
 )
-_AUXILIARIES: Final = word_set("did does has was")
+_AUXILIARIES: Final = word_set("did does has was will")
 _GIVEN_TO: Final = REPLICA_WORDS | word_set("runbook playbook script fix hotfix patch")
 _COPULAS: Final = word_set("is was keeps kept seems seemed looks")
 _NEEDS: Final = word_set("needs need requires require should must could")

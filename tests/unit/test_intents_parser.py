@@ -379,6 +379,21 @@ def test_unknown_turns_do_not_break_a_conversation(parser: IntentParser) -> None
     )
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much latency will payments have in 5 hours?",
+        "how much memory will payments use in 2 days",
+        "will payments latency go over 300 ms today?",
+    ],
+)
+def test_a_plain_name_after_will_is_what_to_forecast(parser: IntentParser, text: str) -> None:
+    """ "how much latency will payments have": the name after "will" is the target (it was
+    dropped, and the bot asked which target to forecast)."""
+    found = parser.parse(text)
+    assert (found.name.value, found.slots.get("target")) == ("forecast", "payments")
+
+
 def test_a_forecast_follow_up_stays_a_forecast(parser: IntentParser) -> None:
     """ "and memory?" after "when will db-primary disk be full" forecasts memory; a threshold
     belongs to its metric and is not carried to another one."""
