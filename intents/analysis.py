@@ -19,7 +19,10 @@ from intents.durations import find_durations
 from intents.text import PLAIN_NAME, Token, tokenize
 from intents.times import Clock, TimeSpan, find_times
 
-_CAMEL = re.compile(r"[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*|[A-Z][a-z0-9]+[A-Z]+")
+_CAMEL = re.compile(
+    r"[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*|[A-Z][a-z0-9]+[A-Z]+"
+    r"|[A-Z]{2,}[a-z]{2,}[A-Za-z0-9]*"
+)
 _HOSTLIKE = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9._:-]).+|\d+(?:\.\d+){3}(?::\d+)?")
 # Hyphenated or dotted words that are English, not host names.
 _NOT_HOSTS = lexicon.word_set(
@@ -168,8 +171,13 @@ def _hostlike(raw: str, lower: str) -> bool:
 
 
 def is_camel(token: Token) -> bool:
-    """A CamelCase word such as ``NodeDown`` or ``HighCPU``: how alert names are written."""
-    return _CAMEL.fullmatch(token.raw) is not None
+    """A CamelCase word such as ``NodeDown``, ``HighCPU`` or ``CPUHigh``: how alert names
+    are written."""
+    return is_camel_name(token.raw)
+
+
+def is_camel_name(raw: str) -> bool:
+    return _CAMEL.fullmatch(raw) is not None
 
 
 _IP = re.compile(r"\d+(?:\.\d+){3}(?::\d+)?")

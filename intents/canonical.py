@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
+from intents.analysis import is_camel_name
 from intents.durations import compact_duration
 from intents.model import SlotValue
 
@@ -91,7 +92,7 @@ def _history(slots: Slots) -> str:
 
 
 def _silences(slots: Slots) -> str:
-    return _words("silences", slots.get("alertname"), _for(slots))
+    return _words("silences", _alert(slots.get("alertname")), _for(slots))
 
 
 def _for(slots: Slots) -> str | None:
@@ -107,7 +108,15 @@ def _silence(slots: Slots) -> str:
     alert, target = slots.get("alertname"), slots.get("target")
     on = _words("on", target) if alert and target else target
     duration = _span(slots, "duration")
-    return _words("silence", alert, on, "for" if duration else None, duration)
+    return _words("silence", _alert(alert), on, "for" if duration else None, duration)
+
+
+def _alert(name: SlotValue | None) -> str | None:
+    """An alert name as the parser reads it back: CamelCase on its own ("HighCPU"), any
+    other after the word "alert" ("alert disk_pressure"), or it would be read as a target."""
+    if name is None or is_camel_name(str(name)):
+        return None if name is None else str(name)
+    return f"alert {name}"
 
 
 def _remediation(slots: Slots) -> str:

@@ -29,10 +29,11 @@ def by_first_word(phrases: Iterable[Phrase]) -> Mapping[str, tuple[Phrase, ...]]
 
 def _phrases(table: Mapping[str, str]) -> Mapping[Phrase, str]:
     """Invert ``{value: "synonym, two words, ..."}`` into ``{("two", "words"): value}``; the
-    value itself (``error_rate`` read as "error rate") is always one of its phrases."""
+    value itself is always one of its phrases, as written (``error_rate``: the bot's own
+    echoes and suggestions write it so) and read as words ("error rate")."""
     out: dict[Phrase, str] = {}
     for value, synonyms in table.items():
-        for phrase in ((value.replace("_", " ").split()), *_list(synonyms)):
+        for phrase in ([value], value.replace("_", " ").split(), *_list(synonyms)):
             out[tuple(phrase)] = value
     return MappingProxyType(out)
 
