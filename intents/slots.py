@@ -74,7 +74,7 @@ NOT_NAMES: Final = (
     | lexicon.TARGET_KIND_WORDS
     | lexicon.ENVIRONMENT_WORDS
     | lexicon.BOT_NAMES
-    | {"'s", "alertname", "runbook", "playbook", "promql", "query", "x", "forecast"}
+    | {"'s", "alertname", "runbook", "playbook", "promql", "query", "x", "forecast", "history"}
 )
 _AUXILIARIES: Final = word_set("did does has was will")
 _GIVEN_TO: Final = REPLICA_WORDS | word_set("runbook playbook script fix hotfix patch")

@@ -49,6 +49,7 @@ def test_every_echo_reads_back_as_the_request_it_echoes(parser: IntentParser) ->
                                                  "horizon": 18000}),
         ("metric error_rate payments 1h", {"metric": "error_rate", "target": "payments",
                                            "range": 3600}),
+        ("history restart", {"action": "restart"}),
     ],
 )  # fmt: skip
 def test_echo_shapes_read_right(parser: IntentParser, text: str, slots: dict[str, object]) -> None:
