@@ -188,6 +188,30 @@ async def test_a_forecast_far_beyond_a_young_trend_says_it_is_a_guess(chat: Chat
     assert "Careful" not in disk.text
 
 
+@pytest.mark.parametrize(
+    ("question", "example"),
+    [
+        ("when will the disk be full?", "when will db-primary's disk be full?"),
+        ("how much latency will we have tomorrow?",
+         "how much latency will payments have tomorrow?"),
+        ("how much error rate will there be tomorrow?",
+         "how much error rate will payments have tomorrow?"),
+    ],
+)  # fmt: skip
+async def test_a_forecast_without_a_target_asks_for_one_with_an_example_that_works(
+    chat: Chat, question: str, example: str
+) -> None:
+    """The example fits the metric (a latency is never "full") and, asked, is answered."""
+    reply = await chat.say(question)
+    assert reply.text.startswith("Which target should I forecast?")
+    assert f"For example `{example}`." in reply.text
+    answered = await chat.say(example)
+    assert answered.title is not None
+    assert answered.title.endswith("forecast · db-primary · next 7d") or answered.title.endswith(
+        "forecast · payments · next 24 h"
+    )
+
+
 async def test_how_much_disk_tomorrow(chat: Chat) -> None:
     reply = await chat.say("how much disk will db-primary have tomorrow?")
     assert reply.text.startswith("Disk of db-primary in 24 h")

@@ -33,7 +33,7 @@ from bot.features.forecast.outlook import (
     span_text,
 )
 from bot.features.forecast.ports import ForecastAnswer, Forecaster, ForecastPath
-from bot.features.metrics.catalog import LIMITS, METRIC_INFO, MetricInfo
+from bot.features.metrics.catalog import CAPACITY_METRICS, LIMITS, METRIC_INFO, MetricInfo
 from bot.features.metrics.lookup import fetch_series
 from bot.features.metrics.ports import MetricsSource, NamedSeries, Series, Window
 from bot.features.metrics.queries import metric_of
@@ -184,10 +184,12 @@ def _question(slots: Mapping[str, SlotValue]) -> _Question:
     info = METRIC_INFO[metric_of(slots)]
     target = slots.get("target")
     if not isinstance(target, str):
-        raise InvalidInput(
-            "Which target should I forecast?",
-            hint=f"For example `when will db-primary's {info.name} be full?`.",
+        example = (
+            f"when will db-primary's {info.name} be full?"
+            if info.name in CAPACITY_METRICS
+            else f"how much {info.name.replace('_', ' ')} will payments have tomorrow?"
         )
+        raise InvalidInput("Which target should I forecast?", hint=f"For example `{example}`.")
     asked = slots.get("threshold")
     raw = slots.get("horizon")
     given = float(raw) if isinstance(raw, int | float) and raw > 0 else None
