@@ -100,6 +100,17 @@ _DENIAL_REASONS: Final = word_set(
     reviewed justified urgent clear
     """
 )
+_DISAPPROVAL: Final = re.compile(
+    r"(?:bad|terrible|awful|horrible|dumb|stupid|silly|crazy|poor|risky|dangerous|wrong)"
+    r" (?:idea|move|call|plan|choice)|(?:(?:big|huge|total|terrible) )?mistake"
+)
+_DISAPPROVAL_FILLER: Final = word_set(
+    "a an that this it is was would be sounds seems like such really very so probably def"
+)
+"""A clause that only calls the command a mistake ("restart web-1 - bad idea", "approve 12:
+that would be a mistake"): taken back, except after a denial, where it is the reason
+("deny 12, bad idea"). One saying so of something else ("the deploy was a mistake") is a
+reason like any other."""
 _CONDITIONS: Final = word_set("when whenever once after before case every each")
 """Words that make an order wait for something ("when db-1 is down, restart it", "in case it
 hangs", "restart web-1 after the deploy"); only before the command or in its own clause:
@@ -115,6 +126,8 @@ _QUOTING_LABELS: Final = word_set(
     idea ideas note notes self docs doc documentation example examples e.g eg test testing
     per quote quoted suggestion suggested todo reminder fyi tip hint usage syntax draft
     proposal plan option maybe question says said wrote writes asked asks context from
+    done finished completed fixed resolved ran did update status log changelog recap
+    summary postmortem timeline
     """
 )
 """Labels that quote a command rather than give it ("idea:", "note to self:", "per bob:",
@@ -587,6 +600,8 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
     at all."""
     if _quoted(a, verb) or _labelled(a, clause):
         return True
+    if verb.intent is not I.DENY and _disapproved(a, clause):
+        return True
     if verb.intent is not I.ALERT_SILENCE and any(_at_a_time(a, s, clause) for s in a.spans):
         return True
     for i, word in enumerate(a.words):
@@ -598,6 +613,15 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
         if word in _HEDGES or (word in _CONDITIONS and i < clause.stop):
             span = a.span_at(i)
             if span is None or span.kind not in ("until", "window"):
+                return True
+    return False
+
+
+def _disapproved(a: Analysis, command: range) -> bool:
+    for clause in clauses(a):
+        if clause != command:
+            words = [w for w in a.words[clause.start : clause.stop] if w not in _DISAPPROVAL_FILLER]
+            if _DISAPPROVAL.fullmatch(" ".join(words)):
                 return True
     return False
 

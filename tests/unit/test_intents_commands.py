@@ -88,6 +88,14 @@ def test_explicit_commands_act(
 
 
 SAFE = [
+    # the command called a mistake, or labelled as done
+    "restart web-1 - bad idea",
+    "restart web-1: terrible idea",
+    "restart web-1, that would be a big mistake",
+    "approve 12 - bad idea",
+    "approve 12, that would be a mistake",
+    "DONE: restart web-1",
+    "fixed: roll back payments",
     # the words that give a denial its reason take an approval back; "not yet" after a
     # denial may be a change of mind
     "approve 12, too risky",
@@ -231,6 +239,11 @@ FRAMED = [
 ]
 
 REASONED = [
+    # a mistake named in a reason is something else's
+    "roll back payments, the deploy was a mistake",
+    "roll back payments, deploying on friday was a bad idea",
+    "restart web-1, it made a mistake in the config",
+    "deny 12 - bad idea",
     # a denial's reason agrees with it
     "deny 12, too risky",
     "deny 12: too early",
