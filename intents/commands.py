@@ -193,8 +193,8 @@ _SPANS: Final[dict[IntentName, frozenset[str]]] = {
     I.ALERT_SILENCE: frozenset({"duration", "until"}),
     I.SUBSCRIBE: frozenset({"severity"}),
     I.UNSUBSCRIBE: frozenset({"severity"}),
-    I.APPROVE: frozenset({"number"}),
-    I.DENY: frozenset({"number"}),
+    I.APPROVE: frozenset(),
+    I.DENY: frozenset(),
 }
 """The spans a command's words may be, besides its slot values ("for 2h" in a silence)."""
 _NAMES: Final = ("target", "alertname", "request_id", "action", "silence_id", "alert_id")

@@ -95,6 +95,9 @@ SAFE = [
     "approve 12 - bad idea",
     "approve 12, that would be a mistake",
     "DONE: restart web-1",
+    # two request numbers: the second used to be dropped and the first decided
+    "approve 12 13",
+    "deny #12 #13",
     "fixed: roll back payments",
     # the words that give a denial its reason take an approval back; "not yet" after a
     # denial may be a change of mind
