@@ -484,6 +484,13 @@ def _slots(sub: Analysis, verb: Verb, offset: int) -> dict[str, SlotValue]:
                 slots["target"] = target[1]
         if verb.action != "scale":
             slots.pop("replicas", None)
+    elif "target" in slots and (found := find_target(sub)) is not None and found[0] < offset:
+        # a verb's own word taken for the target ("shut up": "shut" read as "is shut up?")
+        rest = find_target(sub, exclude=range(offset))
+        if rest is None:
+            slots.pop("target")
+        else:
+            slots["target"] = rest[1]
     return {k: v for k, v in slots.items() if k not in _NAMES or _plain(v)}
 
 
@@ -525,6 +532,9 @@ def _next_name(sub: Analysis, offset: int) -> tuple[int, str] | None:
     return None
 
 
+_NOT_IDS: Final = PRONOUNS | word_set("all every everything them those these")
+
+
 def _named(sub: Analysis, offset: int, slot: str) -> dict[str, SlotValue]:
     """The id or name after "unsilence"/"ack" (skipping "the silence", "alert group").
     For ``unsilence`` a CamelCase word is the alert's name and a host-like one a target
@@ -534,8 +544,8 @@ def _named(sub: Analysis, offset: int, slot: str) -> dict[str, SlotValue]:
         if token.norm in filler:
             continue
         raw = token.raw.lstrip("#")
-        if not _plain(raw):
-            return {}
+        if not _plain(raw) or token.norm in _NOT_IDS:
+            return {}  # "ack it", "expire all silences": nothing named
         if slot == "silence_id" and not _SILENCE_ID.fullmatch(raw):
             if is_camel(token):
                 return {"alertname": raw}

@@ -95,6 +95,12 @@ SAFE = [
     "approve 12 - bad idea",
     "approve 12, that would be a mistake",
     "DONE: restart web-1",
+    # nothing named: "shut up" silenced a target called "shut", "ack it" an alert group
+    # called "it", "expire all silences" a silence called "all"
+    "ack it",
+    "ack all",
+    "unsilence it",
+    "expire all silences",
     # two request numbers: the second used to be dropped and the first decided
     "approve 12 13",
     "deny #12 #13",
@@ -332,6 +338,13 @@ def test_a_command_formatted_as_code_is_asked_back(
     assert (got.name, got.suggestion) == (IntentName.UNKNOWN, suggestion)
     promql = IntentParser(Insistent("promql")).parse("`up`", now=NOW)
     assert (promql.name, dict(promql.slots)) == (IntentName.PROMQL, {"expr": "up"})
+
+
+def test_shut_up_names_nothing_to_silence(parser: IntentParser) -> None:
+    """ "shut up" is a silence of nothing (refused: "That would silence every alert"), not a
+    silence of a target called "shut"; "shut up web-1" still names web-1."""
+    assert parser.parse("shut up", now=NOW).slots == {}
+    assert parser.parse("shut up web-1", now=NOW).slots == {"target": "web-1"}
 
 
 def test_a_relative_scale_is_refused_with_what_it_said(parser: IntentParser) -> None:
