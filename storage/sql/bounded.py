@@ -82,14 +82,17 @@ class CallBound:
 
     def _abandon(self, task: asyncio.Task[Any]) -> None:
         task.cancel()
-        self._abandoned.add(task)
-        task.add_done_callback(self._forget)
+        self._track(task)
 
     def _leave_alone(self, task: asyncio.Task[Any], deadline: float) -> None:
         """The caller was cancelled: ``task`` runs on to its end, or is cancelled at its
         deadline, and :meth:`settle` waits for it."""
         late = asyncio.get_running_loop().call_at(deadline, task.cancel)
         task.add_done_callback(lambda _: late.cancel())
+        self._track(task)
+
+    def _track(self, task: asyncio.Task[Any]) -> None:
+        """Keep ``task`` for :meth:`settle` until it ends."""
         self._abandoned.add(task)
         task.add_done_callback(self._forget)
 
