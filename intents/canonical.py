@@ -114,9 +114,10 @@ def _silence(slots: Slots) -> str:
 def _alert(name: SlotValue | None) -> str | None:
     """An alert name as the parser reads it back: CamelCase on its own ("HighCPU"), any
     other after the word "alert" ("alert disk_pressure"), or it would be read as a target."""
-    if name is None or is_camel_name(str(name)):
-        return None if name is None else str(name)
-    return f"alert {name}"
+    if name is None:
+        return None
+    text = str(name)
+    return text if is_camel_name(text) else f"alert {text}"
 
 
 def _remediation(slots: Slots) -> str:

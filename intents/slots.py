@@ -81,9 +81,10 @@ _GIVEN_TO: Final = REPLICA_WORDS | word_set("runbook playbook script fix hotfix 
 _COPULAS: Final = word_set("is was keeps kept seems seemed looks")
 _NEEDS: Final = word_set("needs need requires require should must could")
 _SEEMS: Final = word_set("looks look seems seem feels")
-#: Words that ask for anomalies, beside which a bare name is what to look at ("anomalies
-#: payments 24h", "payments anomalies").
-_ANOMALY_WORDS: Final = word_set("anomaly anomalies outliers")
+#: The nouns that ask for anomalies, beside which a bare name is what to look at
+#: ("anomalies payments 24h", "payments anomalies"): fewer than ``lexicon.ANOMALY_WORDS``,
+#: whose adjectives ("weird payments") do not ask for a scan of a name beside them.
+_ANOMALY_ASKS: Final = word_set("anomaly anomalies outliers")
 _TIME_LEADS: Final = word_set("last past over in for during the")
 #: What an anomaly word names as a thing to do, not a system ("an anomaly report").
 _ANOMALY_NOUNS: Final = word_set(
@@ -447,9 +448,9 @@ def _beside_anomalies(a: Analysis, i: int, before: str | None) -> bool:
     anomalies last 24h"). Only there: "anomalies outside business hours" names nothing."""
     if a.tokens[i].lower in _ANOMALY_NOUNS:
         return False
-    if before in _ANOMALY_WORDS:
+    if before in _ANOMALY_ASKS:
         return _ends_or_time(a, i + 1)
-    return i == 0 and a.word(1) in _ANOMALY_WORDS and _ends_or_time(a, 2)
+    return i == 0 and a.word(1) in _ANOMALY_ASKS and _ends_or_time(a, 2)
 
 
 def _ends_or_time(a: Analysis, i: int) -> bool:
