@@ -258,7 +258,22 @@ def _lists_more(a: Analysis, command: range, verb: Verb | None) -> str | None:
         words = [i for i in clause if a.words[i] not in _LIST_JOINS]
         if 0 < len(words) <= 2 and all(_listed(a.tokens[i]) for i in words):
             return ", " + " ".join(a.tokens[i].raw for i in clause)
+        after = clause.start > command.start
+        if after and words and _strongly_listed(a.tokens[words[0]]) and _takes_more(a, words, verb):
+            return ", " + " ".join(a.tokens[i].raw for i in clause)
     return None
+
+
+def _strongly_listed(token: Token) -> bool:
+    return token.raw.lstrip("#").isdigit() or is_hostlike(token) or is_camel(token)
+
+
+def _takes_more(a: Analysis, words: Sequence[int], verb: Verb | None) -> bool:
+    """Whether the rest of a clause that starts with a name goes on with what the command
+    takes ("silence NodeDown on web-1, web-2 for 2h"): the list goes on, with its own
+    length or count, so the command as read would drop part of what was asked."""
+    kinds = _SPANS.get(verb.intent, frozenset()) if verb is not None else frozenset()
+    return any((span := a.span_at(i)) is not None and span.kind in kinds for i in words[1:])
 
 
 def _listed(token: Token) -> bool:
@@ -592,6 +607,8 @@ def _explained(
 ) -> bool:
     """Whether word ``i`` is a slot value (or a span the command takes, like "for 2h")."""
     span, token = sub.span_at(i), sub.tokens[i]
+    if span is not None and span.kind == "until" and sub.first("duration") is not None:
+        return False  # "for 2h until 5pm": two lengths, and a silence takes one
     if span is not None and span.kind in _SPANS.get(intent, ()):
         return True
     if span is not None and span.kind == "action" and str(span.value) == slots.get("action"):

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from intents.lexicon import NUMBER_WORDS, TIME_UNITS, word_set
 
@@ -111,11 +112,24 @@ def unreadable_end(words: Sequence[str], i: int) -> int | None:
 
 
 def compact_duration(seconds: int) -> str:
-    """Seconds in the largest exact unit: ``7200`` -> ``2h``, ``5400`` -> ``90m``."""
+    """Seconds in the largest exact unit: ``7200`` -> ``2h``, ``5400`` -> ``90m``; from two
+    hours on, whole minutes that no one unit holds in days, hours and minutes (``43380`` ->
+    ``12h3m``, not ``723m``: a silence "until 9am" reads back at a glance)."""
     for suffix, size in _SCALES:
         if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{suffix}"
+            if size >= _HOUR or seconds < _SPLIT_FROM:
+                return f"{seconds // size}{suffix}"
+            break
+    if seconds >= _SPLIT_FROM and seconds % 60 == 0:
+        days, rest = divmod(seconds, 86_400)
+        hours, minutes = divmod(rest // 60, 60)
+        parts = ((days, "d"), (hours, "h"), (minutes, "m"))
+        return "".join(f"{n}{suffix}" for n, suffix in parts if n)
     return f"{seconds}s"
+
+
+_HOUR: Final = 3_600
+_SPLIT_FROM: Final = 2 * _HOUR
 
 
 def parse_compact(word: str) -> int | None:

@@ -426,6 +426,9 @@ def _refused(command: Command, reason: str, act: SpeechAct, rejected: dict[str, 
     return _Found(I.UNKNOWN, TERSE_CONFIDENCE, {}, act, about, None, reason, rejected)
 
 
+_LENGTH_WORDS: Final = frozenset({"for", "until", "till", "til"})
+
+
 def _extra(command: Command) -> dict[str, str]:
     """What a command could not hold; for a silence, "for 10 years" is its unreadable
     length (reported as ``duration``, so the answer can say how long a silence may be)."""
@@ -433,7 +436,8 @@ def _extra(command: Command) -> dict[str, str]:
     first, _, rest = words.partition(" ")
     if command.intent is I.ALERT_SILENCE and words.lower().removesuffix(" please") in _ENDLESS:
         return {"duration": words}
-    if command.intent is I.ALERT_SILENCE and first.lower() in ("for", "until") and rest:
+    timed = "duration" in command.slots  # "for 2h until 5pm": the second length is extra
+    if command.intent is I.ALERT_SILENCE and first.lower() in _LENGTH_WORDS and rest and not timed:
         return {"duration": rest}
     if command.relative:
         return {"replicas": words}  # "by 2", "2 more replicas": a change, not a count

@@ -135,7 +135,12 @@ def find_replicas(a: Analysis) -> int | None:
     """A replica count: "to 3", "3 replicas", "x3", or the only number in the message."""
     numbers = [s for s in a.of_kind("number") if isinstance(s.value, int)]
     for s in numbers:
-        if a.word(s.start - 1) in ("to", "x", "at") or a.word(s.start + 1) in REPLICA_WORDS:
+        if a.word(s.start - 1) in ("to", "x", "at"):
+            return int(s.value)
+    # "from 3 replicas to 6": the count it has now is never the count asked for
+    numbers = [s for s in numbers if a.word(s.start - 1) != "from"]
+    for s in numbers:
+        if a.word(s.start + 1) in REPLICA_WORDS:
             return int(s.value)
     for token in a.tokens:
         if (match := _TIMES.fullmatch(token.raw)) is not None:
@@ -287,11 +292,35 @@ def _silence_slots(a: Analysis) -> dict[str, SlotValue]:
     alert = find_alertname(a)
     exclude = {alert[0]} if alert else set()
     target = find_target(a, exclude)
+    duration = first_value(a, "duration") or _until_seconds(a)
+    if target is not None and duration is None and _a_length_in_words(a, target[0]):
+        target = None  # "for ages", "for maintenance": no length; nothing to silence it on
     return _present(
         alertname=alert[1] if alert else None,
         target=target[1] if target else None,
-        duration=first_value(a, "duration"),
+        duration=duration,
     )
+
+
+def _a_length_in_words(a: Analysis, i: int) -> bool:
+    """Whether the name at ``i`` stands where a silence's length goes ("silence X for
+    ages") without the shape of a host: the length was meant, and is not one."""
+    j, word = _previous_word(a, i)
+    return word == "for" and a.word(j - 1) not in _ALERT_NOUNS and not is_hostlike(a.tokens[i])
+
+
+_ALERT_NOUNS: Final = word_set("alert alerts alarm alarms page pages notifications everything")
+"""Before "for X", these make X what is silenced ("silence alerts for payments")."""
+
+
+def _until_seconds(a: Analysis) -> int | None:
+    """How long a silence "until 5pm" or "till tomorrow" lasts from now, in whole minutes
+    (rounded up, so it never ends before the time named)."""
+    span = a.first("until")
+    if span is None or span.time is None or span.time.finish is None:
+        return None
+    seconds = span.time.finish - a.clock.now
+    return max(60, -(-int(seconds) // 60) * 60)
 
 
 def _remediation_slots(a: Analysis) -> dict[str, SlotValue]:
