@@ -112,11 +112,13 @@ def route(a: Analysis, verb: Verb, referenced: str | None = None) -> Routed:
         slots["action"] = verb.action
     canonical = canonical_command(verb.intent.value, slots)
     about = Mention(verb.intent, slots, canonical) if canonical else None
+    if set(a.words) & _LAUGHS or set(a.text) & _JEST_MARKS:
+        return Routed(I.UNKNOWN, {}, SpeechAct.STATEMENT, about)  # "reboot my brain lol"
     if act is SpeechAct.HOW_TO:
         return Routed(I.HELP, extract_slots("help", a), act, about)
     if act in (SpeechAct.QUESTION, SpeechAct.HYPOTHETICAL):
         return _question(a, verb, slots, act, about)
-    if act is SpeechAct.STATEMENT and _states_need(a):
+    if act is SpeechAct.STATEMENT and _states_need(a) and not _joking_or_against(a):
         return Routed(I.UNKNOWN, {}, act, about, suggestion=canonical)
     return Routed(I.UNKNOWN, {}, act, about)
 
@@ -185,6 +187,27 @@ def _reports(a: Analysis, verb: Verb) -> bool:
         return True
     noun = verb.form == NOUN or a.word(verb.start - 1) in _DETERMINERS
     return noun and a.word(verb.end) in _REPORT_NOUN_VERBS
+
+
+def _joking_or_against(a: Analysis) -> bool:
+    """ "not a good time to restart X", "X needs a restart like I need coffee", "lol": a
+    need said against the action, in jest, as a question or for later is offered nothing
+    to say yes to."""
+    words = set(a.words)
+    jest = words & _JEST or _LIKE_I_NEED.search(" ".join(a.words)) is not None
+    asks = a.words[0] in _ASKING  # "does restart web-1 need approval"
+    timed = any(s.kind in ("window", "until") for s in a.spans)  # "... tonight": not now
+    against = words & _NEGATORS or any(c in _JEST_MARKS for c in a.text)
+    return bool(against or jest or asks or timed)
+
+
+_ASKING: Final = word_set(
+    "is are was were do does did has have had what when where which who why how"
+)
+_LAUGHS: Final = word_set("lol lmao rofl haha jk kidding")
+_JEST: Final = _LAUGHS | word_set("guess joke joking brain coffee")
+_JEST_MARKS: Final = frozenset("🙄😂🤣😏🙃😜😆")
+_LIKE_I_NEED: Final = re.compile(r"\blike (?:i|we|you) (?:need|want)\b")
 
 
 def _states_need(a: Analysis) -> bool:

@@ -92,8 +92,22 @@ _HEDGES: Final = word_set(
     """
     not never no dont wait hold maybe perhaps might later unless if whether or should would
     could shall tomorrow tonight yet instead actually hmm jk kidding too also plus
+    cancel scratch ignore disregard nevermind abort whatever assuming eventually someday
+    resort worst hypothetically theory lol lmao rofl haha
     """
 )
+_TAKEN_BACK: Final = re.compile(
+    r"\b(?:yeah right|said (?:nobody|no one|noone)|sure jan|ok boomer|hot take|oh great"
+    r"|ok genius|yeah sure|sure buddy|my bad|as if|not really|in case|if needed"
+    r"|if necessary|if all else fails)\b|^(?:wrong|nope|no|per \S+|great|done|fixed)$"
+)
+"""Another clause that takes the order back or makes it a joke, a condition or someone
+else's words ("restart web-1, yeah right"; "approve 12, as a last resort"; "per bob, deny
+15"; "wrong: rollback payments")."""
+_JOKES: Final = frozenset("🙄😂🤣😏🙃😜😆")
+_LIST_MARKER: Final = re.compile(r"^\s*(?:[-*+#•]|\[[ xX]?\]|\d+[.)])\s")
+"""A pasted checklist item, bullet or commented-out shell line ("- restart web-1", "[ ]
+approve 12", "# restart web-1"): a note about a command, not one given."""
 _DENIAL_REASONS: Final = word_set(
     """
     risky dangerous unsafe safe early late soon big broad wide needed necessary tested
@@ -127,7 +141,8 @@ _QUOTING_LABELS: Final = word_set(
     per quote quoted suggestion suggested todo reminder fyi tip hint usage syntax draft
     proposal plan option maybe question says said wrote writes asked asks context from
     done finished completed fixed resolved ran did update status log changelog recap
-    summary postmortem timeline
+    summary postmortem timeline runbook ticket title annotation action item to for cc re
+    ping stop cancel wrong ignore
     """
 )
 """Labels that quote a command rather than give it ("idea:", "note to self:", "per bob:",
@@ -206,7 +221,8 @@ def read_command(a: Analysis, actions: Collection[str] = ()) -> Command | None:
     miss of one); ``actions`` are the policy's custom action names ("flush-cache")."""
     decided = decisions.read_decision(a)
     if decided is not None:
-        return Command(decided[0], {"request_id": decided[1]} if decided[1] else {})
+        framed = bool(_LIST_MARKER.match(a.text)) or _addressed(a)
+        return Command(decided[0], {"request_id": decided[1]} if decided[1] else {}, hedged=framed)
     found: list[tuple[range, int, Verb | None, bool]] = []
     for clause in clauses(a):
         head = _after_prefix(a, clause)
@@ -609,6 +625,8 @@ def _explained(
     span, token = sub.span_at(i), sub.tokens[i]
     if span is not None and span.kind == "until" and sub.first("duration") is not None:
         return False  # "for 2h until 5pm": two lengths, and a silence takes one
+    if span is not None and span.kind == "window" and _for_a_time(sub, span):
+        return False  # "scale to 5 for the weekend": a change the bot would never undo
     if span is not None and span.kind in _SPANS.get(intent, ()):
         return True
     if span is not None and span.kind == "action" and str(span.value) == slots.get("action"):
@@ -618,6 +636,11 @@ def _explained(
     return token.lower.startswith("x") and token.lower.lstrip("x") in values
 
 
+def _for_a_time(a: Analysis, span: Span) -> bool:
+    """ "for the weekend", "for tonight", "for black friday": how long a change should last."""
+    return "for" in (a.word(span.start - 1), a.word(span.start - 2))
+
+
 def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
     """A word anywhere outside the command's verb and polite words that takes the order
     back ("not", "wait", "if", "or should we", "maybe later"); a condition before it or in
@@ -625,21 +648,43 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
     the command in quotes; or, for anything but a silence (which lasts until a time), a
     time it should happen at ("restart web-1 tomorrow", "at 3am"): the bot acts now or not
     at all."""
-    if _quoted(a, verb) or _labelled(a, clause):
+    if _quoted(a, verb) or _labelled(a, clause) or _LIST_MARKER.match(a.text):
+        return True
+    if _addressed(a) or any(c in _JOKES for c in a.text):
         return True
     if verb.intent is not I.DENY and _disapproved(a, clause):
         return True
-    if verb.intent is not I.ALERT_SILENCE and any(_at_a_time(a, s, clause) for s in a.spans):
+    if _taken_back(a, clause):
         return True
+    silence = verb.intent is I.ALERT_SILENCE
+    if any(_at_a_time(a, s, clause, silence=silence) for s in a.spans):
+        return True
+    starts = {c.start for c in clauses(a)}
     for i, word in enumerate(a.words):
         own = clause.start <= i < head or verb.start <= i < verb.end
         if own and word not in _NEGATORS:
             continue
         if i > head and verb.intent is I.DENY and _why_not(a, i):
             continue
-        if word in _HEDGES or (word in _CONDITIONS and i < clause.stop):
+        if word in _HEDGES or (word in _CONDITIONS and (i < clause.stop or i in starts)):
             span = a.span_at(i)
             if span is None or span.kind not in ("until", "window"):
+                return True
+    return False
+
+
+def _addressed(a: Analysis) -> bool:
+    """Whether the message names a person or group with @ ("@bob restart web-1", "hey
+    @alice, approve 12"): the bot's own mention is gone before parsing, so what is left is
+    said to someone else."""
+    return any(t.raw.startswith("@") and len(t.raw) > 1 for t in a.tokens)
+
+
+def _taken_back(a: Analysis, command: range) -> bool:
+    for clause in clauses(a):
+        if clause != command:
+            words = " ".join(a.words[clause.start : clause.stop])
+            if _TAKEN_BACK.search(words):
                 return True
     return False
 
@@ -671,21 +716,30 @@ def _quoted(a: Analysis, verb: Verb) -> bool:
     return False
 
 
-def _at_a_time(a: Analysis, span: Span, clause: range) -> bool:
-    """Whether ``span`` says when the command should happen: a time phrase in its clause,
-    or a clause before it that says nothing else ("tomorrow, restart web-1"); not one
-    naming a version or a purpose ("roll back search to yesterday's build", "to 5 for black
+def _at_a_time(a: Analysis, span: Span, clause: range, *, silence: bool = False) -> bool:
+    """Whether ``span`` says when the command should happen: a time phrase in its clause
+    (not for a silence, which lasts until one), or a clause before or after it that says
+    nothing else ("tomorrow, restart web-1", "restart db-primary, tomorrow"); not one naming
+    a version or a purpose ("roll back search to yesterday's build", "to 5 for black
     friday") nor a reason ("down since 2am, restart it"; "scale up, black friday traffic")."""
-    if span.kind not in _TIMED or span.start >= clause.stop:
+    if span.kind not in _TIMED:
         return False
-    if a.word(span.start - 1) in _NOT_WHEN or a.word(span.start - 2) in _NOT_WHEN:
-        return False
-    if a.tokens[span.start].lower == "from":
-        return False
-    if span.start >= clause.start:
-        return True
+    if clause.start <= span.start < clause.stop:
+        if silence or a.tokens[span.start].lower == "from":
+            return False
+        return not _for_a_purpose(a, span)
     own = next(c for c in clauses(a) if c.start <= span.start < c.stop)
     return all(a.span_at(i) is span or a.words[i] in _COMMON_FILLER for i in own)
+
+
+def _for_a_purpose(a: Analysis, span: Span) -> bool:
+    """Whether a time names a version or what the change is for ("to yesterday's build",
+    "for the weekend", "for black friday"), not when to act ("to 10 at midnight")."""
+    before = a.span_at(span.start - 1)
+    counted = before is not None and before.kind == "number"
+    return a.word(span.start - 1) in _NOT_WHEN or (
+        a.word(span.start - 2) in _NOT_WHEN and not counted
+    )
 
 
 def _labelled(a: Analysis, clause: range) -> bool:
@@ -699,7 +753,7 @@ def _labelled(a: Analysis, clause: range) -> bool:
 
 def _asked(a: Analysis, clause: range, head: int) -> bool:
     """A question mark, unless the command was asked politely ("can you restart X?")."""
-    if not any(t.stop == "?" for t in a.tokens):
+    if "?" not in a.text:  # "restart web-1 (?)" asks too
         return False
     words = a.words[clause.start : head]
     return not any(tuple(words[i : i + 2]) in _POLITE_ASK for i in range(len(words)))

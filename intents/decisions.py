@@ -127,10 +127,19 @@ _TELLERS: Final = word_set("i we they he she you someone somebody everyone alrea
 
 def read_confirmation(a: Analysis) -> str | None:
     """ "yes" or "no" when the whole message is a bare answer ("yep", "no thanks")."""
+    phrase = _answer_phrase(a)
+    return None if phrase is None else CONFIRMATIONS.get(phrase)
+
+
+def is_firm_yes(a: Analysis) -> bool:
+    """Whether a bare yes is firm enough to run a change ("yes", "do it"; not "ok thanks")."""
+    return _answer_phrase(a) in lexicon.FIRM_AFFIRMATIONS
+
+
+def _answer_phrase(a: Analysis) -> str | None:
     if not a.tokens or len(a.tokens) > 4 or any(t.stop == "?" for t in a.tokens):
         return None  # "yes?" asks something back; it answers nothing
-    phrase = " ".join(w for w in a.words if w not in ("please", "pls", "thanks", "'s", "thank"))
-    return CONFIRMATIONS.get(phrase)
+    return " ".join(w for w in a.words if w not in ("please", "pls", "thanks", "'s", "thank"))
 
 
 def _action_noun(word: str) -> bool:

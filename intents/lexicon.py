@@ -166,12 +166,16 @@ FOLLOWUP_OPENERS: tuple[Phrase, ...] = _list(
     "and how about the, what about the, how about the, and if, what if, ok then"
 )
 
-AFFIRMATIONS = frozenset(
+FIRM_AFFIRMATIONS = frozenset(
     " ".join(p)
     for p in _list(
-        "affirmative, approved, confirm, confirmed, do it, go ahead, lgtm, ok, okay, proceed, "
-        "ship it, sure, y, yeah, yep, yes, yup"
+        "affirmative, confirm, confirmed, do it, go ahead, proceed, y, yeah, yep, yes, yup"
     )
+)
+"""The yes that runs a state-changing "did you mean": the others below also say "heard you"
+or sign off ("ok thanks", "sure"), and a change needs more than that."""
+AFFIRMATIONS = FIRM_AFFIRMATIONS | frozenset(
+    " ".join(p) for p in _list("approved, lgtm, ok, okay, ship it, sure")
 )
 NEGATIONS = frozenset(
     " ".join(p)

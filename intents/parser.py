@@ -44,6 +44,7 @@ from intents.forecast import forecast_slots, is_forecast
 from intents.grammar import is_slot_only, match_terse
 from intents.health import is_health
 from intents.identity import is_whoami
+from intents.lexicon import word_set
 from intents.model import (
     INTENT_SLOTS,
     STATE_CHANGING,
@@ -183,7 +184,7 @@ class IntentParser:
         found = (
             _reason(cleaned)
             or self._promql(cleaned)
-            or _confirmation(a, history)
+            or self._confirmation(a, history)
             or _share(a)
             or _off_topic(a)
             or self._command(cleaned, a, history)
@@ -215,6 +216,23 @@ class IntentParser:
             I.UNKNOWN, 0.5, act=SpeechAct.COMMAND, about=about, suggestion=inner.canonical
         )
 
+    def _confirmation(self, a: Analysis, history: Sequence[Turn]) -> _Found | None:
+        """A bare "yes"/"no", with the "did you mean" it answers when that is still open. A
+        change offered back is run only on a firm yes: "ok", "sure" or "ok thanks" asks the
+        question again instead (they also mean "heard you")."""
+        answer = decisions.read_confirmation(a)
+        if answer is None:
+            return None
+        pending = None
+        if history and history[-1].suggestion and a.clock.now - history[-1].at <= CONFIRM_SECONDS:
+            pending = history[-1].suggestion
+        if answer == "yes" and pending is not None and not decisions.is_firm_yes(a):
+            offered = self._parse_plain(pending, a.clock)
+            if offered.name in STATE_CHANGING:
+                about = _mention(offered.name, offered.slots)
+                return _Found(I.UNKNOWN, TERSE_CONFIDENCE, {}, SpeechAct.COMMAND, about, pending)
+        return _Found(I.CONFIRM, TERSE_CONFIDENCE, {"answer": answer}, suggestion=pending)
+
     def _near_miss(self, found: _Found, a: Analysis) -> _Found:
         """Offer "did you mean `history`?" for "histroy" (never act on it)."""
         clock = a.clock
@@ -223,7 +241,9 @@ class IntentParser:
             return self._parse_plain(text, clock).name is not I.UNKNOWN
 
         fixed = first_near_miss(a, understood)
-        return found if fixed is None else replace(found, suggestion=fixed)
+        if fixed is None or _flips(a, fixed):
+            return found
+        return replace(found, suggestion=fixed)
 
     def _parse_plain(self, text: str, clock: Clock) -> _Found:
         """A reading of ``text`` without history or near-miss guessing."""
@@ -345,7 +365,7 @@ class IntentParser:
         if name in STATE_CHANGING:
             negated = bool(set(a.words) & _NEGATORS)
             about = _mention(name, slots) if _complete(name, slots) and not negated else None
-            guess = about.canonical if about else None
+            guess = about.canonical if about and _may_offer(a, name) else None
             return _Found(I.UNKNOWN, 1.0 - probability, {}, _act(a), about, guess)
         if name is I.PROMQL:
             found = find_promql(cleaned)
@@ -357,23 +377,70 @@ class IntentParser:
 # --------------------------------------------------------------------------- readings
 
 
+def _may_offer(a: Analysis, name: IntentName) -> bool:
+    """Whether the classifier's guess of a change may be offered back ("turn down request
+    13" -> "did you mean `deny 13`?"). Not for a question, a report, a habit, a plan for
+    later or a joke ("did the restart of web-1 work", "the rollback of orders-svc
+    completed", "api-gw restarts every 5 min"): each sounds like the command, and one "yes"
+    would run it. A stop or an "un" word only leads to a guess that stops something too
+    ("stop request 40" -> deny), and never past an action of another kind ("cancel the
+    restart of db-primary", "stop the rollback!", "unsilnce X" -> silence). Nor for a bare
+    name ("NodeDown")."""
+    words = {t.lower for t in a.tokens}
+    act = _act(a)
+    asks = act is SpeechAct.QUESTION and tuple(a.words[:2]) not in _POLITE
+    if act not in (SpeechAct.COMMAND, SpeechAct.QUESTION) or asks or len(a.tokens) < 2:
+        return False
+    if words & _NOT_OFFERED or set(a.text) & _JEST:
+        return False
+    if any(s.kind in ("window", "until", "badtime") for s in a.spans):
+        return False
+    verb = first_verb(list(a.words))
+    if any(w.startswith("un") and len(w) > 3 for w in words) and name not in _UNDOES:
+        return False
+    if not words & _STOPPING:
+        return True
+    return name in _STOPS and (verb is None or verb.intent is name)
+
+
+_NOT_OFFERED: Final = word_set(
+    """
+    completed complete finished finish done happened fixed worked works went succeeded
+    failed broke logged every own nightly usually always automatically itself considering
+    thinking think might maybe perhaps possibly guess joke lol lmao haha jk kidding
+    """
+)
+_STOPPING: Final = word_set(
+    """
+    cancel cancelled canceled skip skipped hold forget postpone postponed scratch stop
+    stopped abort aborted avoid without never not no dont don't
+    """
+)
+_STOPS: Final = frozenset({I.DENY, I.UNSUBSCRIBE, I.UNSILENCE, I.ALERT_SILENCE})
+_UNDOES: Final = frozenset({I.DENY, I.UNSUBSCRIBE, I.UNSILENCE})
+_POLITE: Final = frozenset(
+    (ask, who)
+    for ask in ("can", "could", "would", "will")
+    for who in ("you", "u", "this", "we", "i", "our", "the")
+)
+"""A request put as a question ("can this room get alerts for web-1"), offered back; "could
+a restart of search make things worse" asks something."""
+_JEST: Final = frozenset("🙄😂🤣😏🙃😜😆")
+
+
+def _flips(a: Analysis, fixed: str) -> bool:
+    """Whether a spelling fix drops an "un" ("unack 3" -> "ack 3", "unsilnce X" -> "silence
+    X"): the fix would offer the opposite of what was asked."""
+    kept = set(fixed.lower().split())
+    return any(w.startswith("un") and len(w) > 3 and w not in kept for w in a.words)
+
+
 def _reason(cleaned: str) -> _Found | None:
     """ "reason 12 the pods are stuck": the why of a request, for the audit log."""
     read = read_reason(cleaned)
     if read is None:
         return None
     return _Found(I.REASON, TERSE_CONFIDENCE, {"request_id": read[0], "text": read[1]})
-
-
-def _confirmation(a: Analysis, history: Sequence[Turn]) -> _Found | None:
-    """A bare "yes"/"no", with the "did you mean" it answers when that is still open."""
-    answer = decisions.read_confirmation(a)
-    if answer is None:
-        return None
-    pending = None
-    if history and history[-1].suggestion and a.clock.now - history[-1].at <= CONFIRM_SECONDS:
-        pending = history[-1].suggestion
-    return _Found(I.CONFIRM, TERSE_CONFIDENCE, {"answer": answer}, suggestion=pending)
 
 
 _REQUIRED: Final = {

@@ -27,7 +27,6 @@ _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]+))?>")
 _LEADING_NAME = re.compile(
     r"^\s*(?:hey\s+|hi\s+|yo\s+)?@?(?:smartcloudops(?:[-_ ]?bot)?|bot)\b\s*[:,]?\s*", re.IGNORECASE
 )
-_LEADING_AT = re.compile(r"^\s*@[A-Za-z0-9._-]+\s*[:,]?\s*")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)%")
 _COMMAND_PREFIX = re.compile(r"^\s*[/!](?=[A-Za-z])")
 _TYPOGRAPHY = str.maketrans("‘’‚´“”„", "''''\"\"\"", "\u200b\u200c\u200d\ufeff")
@@ -142,7 +141,6 @@ def clean(text: str) -> str:
         text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = html.unescape(text)
     text = _LEADING_NAME.sub("", text, count=1)
-    text = _LEADING_AT.sub("", text, count=1)
     text = _COMMAND_PREFIX.sub("", text, count=1)
     return re.sub(r"[ \t]+", " ", text).strip(" \t")
 

@@ -142,8 +142,14 @@ def _person(user: discord.User | discord.Member | discord.abc.User) -> Person:
 
 
 def _strip_mention(content: str, bot_id: int) -> str:
+    """The text without the bot's own mention; anyone else's mention becomes a plain
+    ``@<id>``, so the parser sees a message addressed to someone else (and never acts)."""
     without = re.sub(rf"<@!?{bot_id}>[,:;]?", " ", content)
+    without = _OTHER_MENTION.sub(lambda m: f"@{m.group(1)}", without)
     return re.sub(r"[ \t]{2,}", " ", without).strip().lstrip(_SEPARATORS).strip()
+
+
+_OTHER_MENTION = re.compile(r"<@[!&]?(\d+)>")
 
 
 def _after_prefix(content: str, prefix: str) -> str | None:

@@ -96,14 +96,15 @@ def dedupe_key(activity: Any) -> str | None:
 
 
 def message_text(activity: Any) -> str:
-    """The user's words: the bot's mention removed, other mentions reduced to their names."""
+    """The user's words: the bot's mention removed, other mentions reduced to ``@name`` (the
+    parser never acts on a message addressed to someone else)."""
     raw = _str(getattr(activity, "text", None))
     bot_tags = _bot_mention_texts(activity)
 
     def replace(match: re.Match[str]) -> str:
         if match.group(0) in bot_tags or _is_bot_name(match.group(1), activity):
             return " "
-        return match.group(1)
+        return "@" + "".join(match.group(1).split())
 
     text = html.unescape(_AT_TAG.sub(replace, raw))
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())

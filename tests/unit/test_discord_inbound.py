@@ -139,3 +139,11 @@ def test_an_interaction_speaks_as_the_clicking_user() -> None:
     assert (message.user_id, message.user_name, message.text, message.message_id) == (
         "1300000000000000002", "Ben", "approve 12", "42",
     )  # fmt: skip
+
+
+def test_another_persons_mention_stays_in_the_text_as_an_at_name() -> None:
+    """ "@bot @bob restart web-1" is said to Bob too: the parser must see that (and not act)."""
+    content = f"<@{BOT}> <@!1300000000000000002> restart web-1"
+    mentions = frozenset({BOT, 1300000000000000002})
+    text = addressed_text(facts(content, mentions=mentions), bot_id=BOT, prefix=None)
+    assert text == "@1300000000000000002 restart web-1"

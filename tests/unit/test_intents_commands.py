@@ -272,7 +272,6 @@ REASONED = [
     "prod: restart web-1",
     "increase checkout-api from 3 to 5",
     "roll back payments to the build from yesterday",
-    "scale checkout-api to 5 for black friday",
 ]
 
 

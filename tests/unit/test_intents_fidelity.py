@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from intents.durations import compact_duration, parse_compact
-from intents.model import STATE_CHANGING, IntentName, SlotValue
+from intents.model import STATE_CHANGING, IntentName, SlotValue, Turn
 from intents.parser import IntentParser
 from tests.unit.test_intents_commands import NOW, Insistent
 
@@ -128,3 +128,143 @@ def test_a_reason_that_starts_with_a_name_is_still_a_reason(parser: IntentParser
     assert parser.parse("web-1 has been down since 2am, restart it", now=NOW).name in (
         STATE_CHANGING
     )
+
+
+# --------------------------------------------------------------------------- never acts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # said to someone else: the bot's own mention is gone before parsing
+        "@bob restart web-1",
+        "hey @alice, restart web-1 for me?",
+        "@bob approve 12 thx",
+        "@alice deny 15",
+        "@oncall: silence NodeDown for 2h",
+        "to alice: restart db-primary",
+        "for bob: scale payments to 10",
+        # pasted lists, checklists and commented-out lines
+        "- restart web-1",
+        "* restart web-1",
+        "# restart web-1",
+        "[ ] approve 12",
+        # taken back, a joke, or someone else's words in another clause
+        "restart db-primary, cancel that",
+        "approve 12, scratch that",
+        "silence NodeDown for 2h, ignore me",
+        "stop: unsubscribe critical",
+        "wrong: restart db-primary",
+        "yeah right, unsilence DiskFull",
+        "sure jan, unsubscribe critical",
+        "deny 15, said nobody",
+        "restart web-1, said nobody",
+        "per bob, deny 15",
+        "runbook: silence DiskFull for 2h",
+        "let me guess, restart db-primary again? 🙄",
+        # a condition or a later time, before or after the command
+        "as a last resort, unsilence DiskFull",
+        "approve 12, as a last resort",
+        "deny 15, once bob approves",
+        "assuming it fails, silence NodeDown for 2h",
+        "tonight, silence NodeDown for 2h",
+        "silence NodeDown for 2h, tomorrow",
+        "silence NodeDown for 2h, after lunch",
+        "restart db-primary, tomorrow",
+        "scale payments to 10 at midnight",
+        "scale payments to 10 tonight",
+        # a change for a while, which the bot would never undo
+        "scale payments to 5 for the weekend",
+        "scale checkout-api to 5 for black friday",
+        "restart web-1 (?)",
+    ],
+)
+def test_framed_commands_never_act(parser: IntentParser, text: str) -> None:
+    assert parser.parse(text, now=NOW).name not in STATE_CHANGING
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "restart web-1",
+        "approve 12",
+        "urgent: restart web-1",
+        "silence NodeDown until tomorrow",
+        "restart web-1 because it crashed after the deploy",
+        "roll back search to yesterday's build",
+        "errors spiked at 3am, roll back payments",
+        "approve 12, needed before the release",
+        "scale payments to 5 for now",
+    ],
+)
+def test_the_same_commands_given_plainly_still_act(parser: IntentParser, text: str) -> None:
+    assert parser.parse(text, now=NOW).name in STATE_CHANGING
+
+
+@pytest.fixture
+def shipped() -> IntentParser:
+    """The parser with the shipped classifier: the "did you mean" offers come from it."""
+    from bot.app.parsing import build_configured_parser
+
+    return build_configured_parser()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cancel the restart of db-primary",
+        "skip the restart of web-1",
+        "not a good time to restart orders-svc",
+        "stop the rollback!",
+        "the rollback of orders-svc completed at 03:12",
+        "the restart of web-1 fixed it",
+        "did the restart of web-1 work",
+        "did the rollback of checkout-api go through?",
+        "does restart web-1 need approval",
+        "how long does a restart of web-2 take",
+        "considering a restart of orders-svc",
+        "we might need to bounce cache-1 tonight",
+        "web-1 needs a restart like i need coffee",
+        "i need to restart my brain lol",
+        "unsilnce DiskFull",  # the fix would offer the opposite
+        "unack 3",
+        "NodeDown",
+    ],
+)
+def test_no_change_is_offered_back_for_what_is_not_a_command(
+    shipped: IntentParser, text: str
+) -> None:
+    """A "did you mean `restart db-primary`?" after "cancel the restart of db-primary" is one
+    "yes" away from doing what was cancelled."""
+    intent = shipped.parse(text, now=NOW)
+    offered = shipped.parse(intent.suggestion, now=NOW) if intent.suggestion else None
+    assert offered is None or offered.name not in STATE_CHANGING
+
+
+@pytest.mark.parametrize("text", ["web-1 needs a restart", "restrat web-1"])
+def test_a_wish_or_a_typo_of_a_command_is_still_offered_back(
+    shipped: IntentParser, text: str
+) -> None:
+    assert shipped.parse(text, now=NOW).suggestion == "restart web-1"
+
+
+@pytest.mark.parametrize("answer", ["ok", "ok thanks", "okay", "sure", "lgtm", "approved"])
+def test_a_soft_yes_does_not_run_an_offered_change(parser: IntentParser, answer: str) -> None:
+    """ "ok thanks" also means "heard you": the change is asked about again instead."""
+    pending = Turn("unknown", {}, NOW - 10, suggestion="restart payments")
+    intent = parser.parse(answer, [pending], now=NOW)
+    assert intent.name is IntentName.UNKNOWN
+    assert intent.suggestion == "restart payments"  # still open, for a real yes
+
+
+@pytest.mark.parametrize("answer", ["yes", "y", "yep", "do it", "go ahead", "confirm"])
+def test_a_firm_yes_runs_the_offered_change(parser: IntentParser, answer: str) -> None:
+    pending = Turn("unknown", {}, NOW - 10, suggestion="restart payments")
+    intent = parser.parse(answer, [pending], now=NOW)
+    assert (intent.name, intent.suggestion) == (IntentName.CONFIRM, "restart payments")
+
+
+def test_a_soft_yes_still_confirms_a_question(parser: IntentParser) -> None:
+    pending = Turn("unknown", {}, NOW - 10, suggestion="history")
+    intent = parser.parse("ok", [pending], now=NOW)
+    assert (intent.name, intent.suggestion) == (IntentName.CONFIRM, "history")

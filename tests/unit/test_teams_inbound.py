@@ -50,10 +50,11 @@ def test_personal_chat_is_direct_and_keyed_on_the_tenant() -> None:
     assert message.team_id == TENANT
 
 
-def test_group_chat_keeps_other_mentions_as_plain_names() -> None:
-    """Only the bot's own mention is removed; another person's keeps just the name."""
+def test_group_chat_keeps_other_mentions_as_at_names() -> None:
+    """Only the bot's own mention is removed; another person's becomes ``@Name``, so the
+    parser knows the words are (also) said to someone else."""
     message = to_incoming(activity(payload("group_chat_mention")))
-    assert message.text == "what can you do? cc Adele Vance"
+    assert message.text == "what can you do? cc @AdeleVance"
     assert message.channel_id == GROUP_CHAT
     assert message.is_direct is False
 
