@@ -151,6 +151,7 @@ _COMMON_FILLER: Final = word_set(
     """
     the a an please pls plz now kindly for me us immediately asap right away quickly again
     thanks thank you then just real quick today
+    🙏 👍 🔥 🚀 ✅ 🤞 😅 🙂 😊 :pray :+1 :thumbsup :fire :rocket :crossed_fingers
     """
 )
 _FILLER: Final[dict[IntentName, frozenset[str]]] = {
@@ -627,6 +628,13 @@ def _explained(
         return False  # "for 2h until 5pm": two lengths, and a silence takes one
     if span is not None and span.kind == "window" and _for_a_time(sub, span):
         return False  # "scale to 5 for the weekend": a change the bot would never undo
+    if (
+        span is not None
+        and span.kind == "number"
+        and intent is I.REMEDIATION
+        and slots.get("action") != "scale"
+    ):
+        return False  # "restart web 1": the number was part of the name
     if span is not None and span.kind in _SPANS.get(intent, ()):
         return True
     if span is not None and span.kind == "action" and str(span.value) == slots.get("action"):

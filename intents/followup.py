@@ -104,6 +104,10 @@ def refine(
     """The previous request with ``given`` slots replaced, or ``None`` if they do not fit."""
     intent = _refined_intent(previous.intent, given)
     allowed = INTENT_SLOTS[IntentName(intent)]
+    named = given.get("target")
+    if "alertname" in allowed and named is not None and _alert_name(named):
+        # "same for DiskFull" after a silence of HighLatency: the alert changes, not the host
+        given = {**{k: v for k, v in given.items() if k != "target"}, "alertname": named}
     replaced = set(given).union(*(_REPLACES.get(k, set()) for k in given))
     slots = {k: v for k, v in previous.slots.items() if k in allowed and k not in replaced}
     if given.get("metric", "latency") != "latency":
@@ -136,3 +140,9 @@ def _refined_intent(intent: str, given: Mapping[str, SlotValue]) -> str:
     if "severity" in given and intent not in _SEVERITY_INTENTS:
         return "alerts_list"
     return intent
+
+
+def _alert_name(value: SlotValue) -> bool:
+    """An alert's CamelCase name ("DiskFull", "KubePodCrashLooping"), not a host's."""
+    text = str(value)
+    return text[:1].isupper() and any(c.isupper() for c in text[1:]) and "-" not in text

@@ -280,6 +280,11 @@ class IntentParser:
         if looks_unsafe(cleaned):
             return _refused(command, "unsafe", SpeechAct.COMMAND, {"words": cleaned})
         slots = _with_referenced_target(command.intent, dict(command.slots), a, history)
+        pointed = _pointed(a) if command.intent is I.ALERT_SILENCE else None
+        if pointed is not None and "target" not in slots:
+            # "silence HighLatency on it" with nothing to point at: without the target it
+            # would silence the alert everywhere
+            command = replace(command, extra=pointed)
         about = _mention(command.intent, slots)
         canonical = about.canonical if about else None
         if command.hedged:
@@ -364,7 +369,8 @@ class IntentParser:
         slots = extract_slots(name.value, a)
         if name in STATE_CHANGING:
             negated = bool(set(a.words) & _NEGATORS)
-            about = _mention(name, slots) if _complete(name, slots) and not negated else None
+            complete = _complete(name, slots) and not negated and not followup.opener_length(a)
+            about = _mention(name, slots) if complete else None
             guess = about.canonical if about and _may_offer(a, name) else None
             return _Found(I.UNKNOWN, 1.0 - probability, {}, _act(a), about, guess)
         if name is I.PROMQL:
@@ -391,8 +397,8 @@ def _may_offer(a: Analysis, name: IntentName) -> bool:
     asks = act is SpeechAct.QUESTION and tuple(a.words[:2]) not in _POLITE
     if act not in (SpeechAct.COMMAND, SpeechAct.QUESTION) or asks or len(a.tokens) < 2:
         return False
-    if words & _NOT_OFFERED or set(a.text) & _JEST:
-        return False
+    if words & _NOT_OFFERED or set(a.text) & _JEST or followup.opener_length(a):
+        return False  # "same for web-2" after "don't restart web-1" is no new command
     if any(s.kind in ("window", "until", "badtime") for s in a.spans):
         return False
     verb = first_verb(list(a.words))
@@ -538,11 +544,22 @@ def _with_referenced_target(
     """Fill a missing target from the conversation when the user points at it ("restart
     it", "any alerts there?")."""
     wants = name in _TARGET_INTENTS or name is I.REMEDIATION
-    wants = wants or (name is I.ALERT_SILENCE and "alertname" not in slots)
+    silence = name is I.ALERT_SILENCE
+    wants = wants or (silence and ("alertname" not in slots or _pointed(a) is not None))
     if not wants or "target" in slots or "targets" in slots:
         return slots
     target = _referenced(a, history)
     return slots if target is None else {**slots, "target": target}
+
+
+def _pointed(a: Analysis) -> str | None:
+    """ "on it", "for that", "there": a silence's target given by pointing ("silence
+    HighLatency on it for 2h"), as written."""
+    for i, word in enumerate(a.words):
+        if word == "there" or (word in followup.PRONOUNS and a.word(i - 1) in ("on", "for")):
+            start = i if word == "there" else i - 1
+            return " ".join(t.raw for t in a.tokens[start : i + 1])
+    return None
 
 
 def _referenced(a: Analysis, history: Sequence[Turn]) -> str | None:

@@ -268,3 +268,65 @@ def test_a_soft_yes_still_confirms_a_question(parser: IntentParser) -> None:
     pending = Turn("unknown", {}, NOW - 10, suggestion="history")
     intent = parser.parse("ok", [pending], now=NOW)
     assert (intent.name, intent.suggestion) == (IntentName.CONFIRM, "history")
+
+
+# --------------------------------------------------------------------------- in context
+
+
+def _turn(parser: IntentParser, text: str, history: list[Turn]) -> Turn:
+    intent = parser.parse(text, history, now=NOW)
+    return Turn.of(intent, NOW - 30)
+
+
+def test_a_silence_on_it_takes_the_target_the_conversation_points_at(
+    parser: IntentParser,
+) -> None:
+    """ "on it" was dropped: HighLatency would have been silenced on every host."""
+    history = [_turn(parser, "alerts for payments", [])]
+    intent = parser.parse("silence HighLatency on it for 2h", history, now=NOW)
+    assert (intent.name, dict(intent.slots)) == (
+        IntentName.ALERT_SILENCE,
+        {"alertname": "HighLatency", "target": "payments", "duration": 7200},
+    )
+
+
+def test_a_silence_on_it_with_nothing_to_point_at_is_refused(parser: IntentParser) -> None:
+    intent = parser.parse("silence HighLatency on it for 2h", now=NOW)
+    assert (intent.name, intent.refusal) == (IntentName.UNKNOWN, "extra_words")
+
+
+def test_same_for_an_alert_after_a_silence_changes_the_alert_not_the_host(
+    parser: IntentParser,
+) -> None:
+    history = [_turn(parser, "silence HighLatency on web-1 for 2h", [])]
+    intent = parser.parse("same for DiskFull", history, now=NOW)
+    assert intent.suggestion == "silence DiskFull on web-1 for 2h"
+
+
+def test_same_for_after_a_refused_command_offers_no_change(shipped: IntentParser) -> None:
+    """ "don't restart web-1", then "same for web-2" was offered back as `silence web-2`."""
+    history = [_turn(shipped, "don't restart web-1", [])]
+    intent = shipped.parse("same for web-2", history, now=NOW)
+    offered = shipped.parse(intent.suggestion, now=NOW) if intent.suggestion else None
+    assert offered is None or offered.name not in STATE_CHANGING
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("restart checkout-api 🙏", "restart checkout-api"),
+        ("pls restart web-1 :pray:", "restart web-1"),
+        ("scale payments to 6 🚀", "scale payments to 6"),
+    ],
+)
+def test_a_thankful_emoji_after_a_command_is_only_politeness(
+    parser: IntentParser, text: str, canonical: str
+) -> None:
+    intent = parser.parse(text, now=NOW)
+    assert (intent.name in STATE_CHANGING, intent.canonical) == (True, canonical)
+
+
+def test_a_number_after_a_restart_is_part_of_a_name_not_dropped(parser: IntentParser) -> None:
+    """ "restart web 1" restarted "web": one host became a whole group."""
+    intent = parser.parse("restart web 1", now=NOW)
+    assert (intent.name, intent.refusal) == (IntentName.UNKNOWN, "extra_words")
