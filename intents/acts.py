@@ -112,7 +112,8 @@ def route(a: Analysis, verb: Verb, referenced: str | None = None) -> Routed:
         slots["action"] = verb.action
     canonical = canonical_command(verb.intent.value, slots)
     about = Mention(verb.intent, slots, canonical) if canonical else None
-    if set(a.words) & _LAUGHS or set(a.text) & _JEST_MARKS:
+    said_to_someone = any(t.raw.startswith("@") and len(t.raw) > 1 for t in a.tokens)
+    if set(a.words) & _LAUGHS or set(a.text) & _JEST_MARKS or said_to_someone:
         return Routed(I.UNKNOWN, {}, SpeechAct.STATEMENT, about)  # "reboot my brain lol"
     if act is SpeechAct.HOW_TO:
         return Routed(I.HELP, extract_slots("help", a), act, about)

@@ -99,12 +99,14 @@ _HEDGES: Final = word_set(
 _TAKEN_BACK: Final = re.compile(
     r"\b(?:yeah right|said (?:nobody|no one|noone)|sure jan|ok boomer|hot take|oh great"
     r"|ok genius|yeah sure|sure buddy|my bad|as if|not really|in case|if needed"
-    r"|if necessary|if all else fails)\b|^(?:wrong|nope|no|per \S+|great|done|fixed)$"
+    r"|if necessary|if all else fails|(?:done|fixed|handled|resolved) by)\b"
+    r"|^(?:wrong|nope|no|per \S+|great|done|fixed)$"
 )
 """Another clause that takes the order back or makes it a joke, a condition or someone
 else's words ("restart web-1, yeah right"; "approve 12, as a last resort"; "per bob, deny
 15"; "wrong: rollback payments")."""
 _JOKES: Final = frozenset("🙄😂🤣😏🙃😜😆")
+_JOKE_CODES: Final = word_set(":joy :rolling_eyes :upside_down_face :laughing :smirk :clown_face")
 _LIST_MARKER: Final = re.compile(r"^\s*(?:[-*+#•]|\[[ xX]?\]|\d+[.)])\s")
 """A pasted checklist item, bullet or commented-out shell line ("- restart web-1", "[ ]
 approve 12", "# restart web-1"): a note about a command, not one given."""
@@ -125,7 +127,7 @@ _DISAPPROVAL_FILLER: Final = word_set(
 that would be a mistake"): taken back, except after a denial, where it is the reason
 ("deny 12, bad idea"). One saying so of something else ("the deploy was a mistake") is a
 reason like any other."""
-_CONDITIONS: Final = word_set("when whenever once after before case every each")
+_CONDITIONS: Final = word_set("when whenever once after before case every each given")
 """Words that make an order wait for something ("when db-1 is down, restart it", "in case it
 hangs", "restart web-1 after the deploy"); only before the command or in its own clause:
 in a reason after it they tell what happened ("roll back, it broke after the deploy")."""
@@ -142,7 +144,7 @@ _QUOTING_LABELS: Final = word_set(
     proposal plan option maybe question says said wrote writes asked asks context from
     done finished completed fixed resolved ran did update status log changelog recap
     summary postmortem timeline runbook ticket title annotation action item to for cc re
-    ping stop cancel wrong ignore
+    ping stop cancel wrong ignore next sprint later backlog
     """
 )
 """Labels that quote a command rather than give it ("idea:", "note to self:", "per bob:",
@@ -222,7 +224,7 @@ def read_command(a: Analysis, actions: Collection[str] = ()) -> Command | None:
     miss of one); ``actions`` are the policy's custom action names ("flush-cache")."""
     decided = decisions.read_decision(a)
     if decided is not None:
-        framed = bool(_LIST_MARKER.match(a.text)) or _addressed(a)
+        framed = bool(_LIST_MARKER.match(a.text)) or addressed(a)
         return Command(decided[0], {"request_id": decided[1]} if decided[1] else {}, hedged=framed)
     found: list[tuple[range, int, Verb | None, bool]] = []
     for clause in clauses(a):
@@ -658,11 +660,13 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
     at all."""
     if _quoted(a, verb) or _labelled(a, clause) or _LIST_MARKER.match(a.text):
         return True
-    if _addressed(a) or any(c in _JOKES for c in a.text):
+    if addressed(a) or any(c in _JOKES for c in a.text):
+        return True
+    if any(t.lower in _JOKE_CODES for t in a.tokens):
         return True
     if verb.intent is not I.DENY and _disapproved(a, clause):
         return True
-    if _taken_back(a, clause):
+    if _taken_back(a, clause, head):
         return True
     silence = verb.intent is I.ALERT_SILENCE
     if any(_at_a_time(a, s, clause, silence=silence) for s in a.spans):
@@ -681,17 +685,21 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
     return False
 
 
-def _addressed(a: Analysis) -> bool:
+def addressed(a: Analysis) -> bool:
     """Whether the message names a person or group with @ ("@bob restart web-1", "hey
     @alice, approve 12"): the bot's own mention is gone before parsing, so what is left is
     said to someone else."""
     return any(t.raw.startswith("@") and len(t.raw) > 1 for t in a.tokens)
 
 
-def _taken_back(a: Analysis, command: range) -> bool:
+def _taken_back(a: Analysis, command: range, head: int) -> bool:
+    """Another clause, or the words before the verb ("yeah sure scale search to 50"), that
+    takes the order back, mocks it or quotes someone (see :data:`_TAKEN_BACK`)."""
+    if head > command.start and _TAKEN_BACK.search(" ".join(a.words[command.start : head])):
+        return True
     for clause in clauses(a):
         if clause != command:
-            words = " ".join(a.words[clause.start : clause.stop])
+            words = " ".join(t.lower for t in a.tokens[clause.start : clause.stop])
             if _TAKEN_BACK.search(words):
                 return True
     return False
@@ -754,7 +762,7 @@ def _labelled(a: Analysis, clause: range) -> bool:
     """Whether a quoting label ending in a colon comes before the command ("note to self:",
     "docs:", "per bob:", "alice said:")."""
     return any(
-        t.stop == ":" and any(w in _QUOTING_LABELS for w in a.words[: i + 1])
+        t.stop == ":" and any(w.lower in _QUOTING_LABELS for w in a.tokens[: i + 1])
         for i, t in enumerate(a.tokens[: clause.start])
     )
 

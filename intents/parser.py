@@ -38,7 +38,7 @@ from typing import Final, overload
 from intents import acts, decisions, followup
 from intents.analysis import Analysis, analyse, analyse_tokens
 from intents.canonical import canonical_command
-from intents.commands import Command, read_command
+from intents.commands import Command, addressed, read_command
 from intents.features import view_of
 from intents.forecast import forecast_slots, is_forecast
 from intents.grammar import is_slot_only, match_terse
@@ -397,7 +397,7 @@ def _may_offer(a: Analysis, name: IntentName) -> bool:
     asks = act is SpeechAct.QUESTION and tuple(a.words[:2]) not in _POLITE
     if act not in (SpeechAct.COMMAND, SpeechAct.QUESTION) or asks or len(a.tokens) < 2:
         return False
-    if words & _NOT_OFFERED or set(a.text) & _JEST or followup.opener_length(a):
+    if words & _NOT_OFFERED or set(a.text) & _JEST or followup.opener_length(a) or addressed(a):
         return False  # "same for web-2" after "don't restart web-1" is no new command
     if any(s.kind in ("window", "until", "badtime") for s in a.spans):
         return False
@@ -419,7 +419,7 @@ _NOT_OFFERED: Final = word_set(
 _STOPPING: Final = word_set(
     """
     cancel cancelled canceled skip skipped hold forget postpone postponed scratch stop
-    stopped abort aborted avoid without never not no dont don't
+    stopped abort aborted avoid without never not no dont don't call
     """
 )
 _STOPS: Final = frozenset({I.DENY, I.UNSUBSCRIBE, I.UNSILENCE, I.ALERT_SILENCE})

@@ -177,6 +177,13 @@ def test_a_reason_that_starts_with_a_name_is_still_a_reason(parser: IntentParser
         "scale payments to 5 for the weekend",
         "scale checkout-api to 5 for black friday",
         "restart web-1 (?)",
+        # found by a second pass over the same probes
+        "given the error rate, restart db-primary",
+        "next sprint: unsilence DiskFull",
+        "fixed by: scale payments to 10",
+        "silence DiskFull for 2h - done by alice",
+        "yeah sure scale search to 50, money is free",
+        ":joy: restart web-1",
     ],
 )
 def test_framed_commands_never_act(parser: IntentParser, text: str) -> None:
@@ -229,6 +236,9 @@ def shipped() -> IntentParser:
         "unsilnce DiskFull",  # the fix would offer the opposite
         "unack 3",
         "NodeDown",
+        "call off the rollback of checkout-api",
+        "@alice you need to approve 12",
+        "@bob can you handle the rollback of payments",
     ],
 )
 def test_no_change_is_offered_back_for_what_is_not_a_command(
