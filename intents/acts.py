@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from intents.analysis import Analysis
+from intents import lexicon
+from intents.analysis import Analysis, addressed, mocking
 from intents.canonical import canonical_command
 from intents.lexicon import word_set
 from intents.model import IntentName, Mention, SlotValue, SpeechAct
@@ -112,8 +113,7 @@ def route(a: Analysis, verb: Verb, referenced: str | None = None) -> Routed:
         slots["action"] = verb.action
     canonical = canonical_command(verb.intent.value, slots)
     about = Mention(verb.intent, slots, canonical) if canonical else None
-    said_to_someone = any(t.raw.startswith("@") and len(t.raw) > 1 for t in a.tokens)
-    if set(a.words) & _LAUGHS or set(a.text) & _JEST_MARKS or said_to_someone:
+    if set(a.words) & lexicon.LAUGHS or mocking(a) or addressed(a):
         return Routed(I.UNKNOWN, {}, SpeechAct.STATEMENT, about)  # "reboot my brain lol"
     if act is SpeechAct.HOW_TO:
         return Routed(I.HELP, extract_slots("help", a), act, about)
@@ -198,16 +198,14 @@ def _joking_or_against(a: Analysis) -> bool:
     jest = words & _JEST or _LIKE_I_NEED.search(" ".join(a.words)) is not None
     asks = a.words[0] in _ASKING  # "does restart web-1 need approval"
     timed = any(s.kind in ("window", "until") for s in a.spans)  # "... tonight": not now
-    against = words & _NEGATORS or any(c in _JEST_MARKS for c in a.text)
+    against = words & _NEGATORS or mocking(a)
     return bool(against or jest or asks or timed)
 
 
 _ASKING: Final = word_set(
     "is are was were do does did has have had what when where which who why how"
 )
-_LAUGHS: Final = word_set("lol lmao rofl haha jk kidding")
-_JEST: Final = _LAUGHS | word_set("guess joke joking brain coffee")
-_JEST_MARKS: Final = frozenset("🙄😂🤣😏🙃😜😆")
+_JEST: Final = lexicon.LAUGHS | word_set("guess joke joking brain coffee")
 _LIKE_I_NEED: Final = re.compile(r"\blike (?:i|we|you) (?:need|want)\b")
 
 

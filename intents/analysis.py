@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from intents import lexicon
 from intents.durations import find_durations
@@ -70,10 +71,10 @@ class Analysis:
     words: tuple[str, ...]
     firsts: Mapping[str, Span] = field(default_factory=dict, compare=False, repr=False)
     """The first span of each kind (asked dozens of times a parse)."""
-    memo: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
-    """What the slot readers worked out about every word of this analysis, by question: a
-    parse asks how much each word looks like a target a score of times, and the answer
-    depends only on the (immutable) analysis."""
+    memo: dict[str, tuple[Any, ...]] = field(default_factory=dict, compare=False, repr=False)
+    """What the readers worked out about this analysis, by question: how much each word
+    looks like a target (asked a score of times a parse), where its clauses are; each
+    answer depends only on the (immutable) analysis."""
 
     def first(self, kind: str) -> Span | None:
         return self.firsts.get(kind)
@@ -168,6 +169,19 @@ def _hostlike(raw: str, lower: str) -> bool:
         and lower not in _NOT_HOSTS
         and not lower.replace(".", "").isdigit()
     )
+
+
+def addressed(a: Analysis) -> bool:
+    """Whether the message names a person or group with @ ("@bob restart web-1", "hey
+    @alice, approve 12"): the bot's own mention is gone before parsing, so what is left is
+    said to someone else."""
+    return any(t.raw.startswith("@") and len(t.raw) > 1 for t in a.tokens)
+
+
+def mocking(a: Analysis) -> bool:
+    """Whether an eye-roll or a laughing emoji makes the message a joke ("restart
+    db-primary again? 🙄")."""
+    return any(c in lexicon.JEST_MARKS for c in a.text)
 
 
 def is_camel(token: Token) -> bool:

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from typing import Final
 
 from intents import decisions, lexicon
-from intents.analysis import Analysis, Span, analyse_tokens, is_camel, is_hostlike
+from intents.analysis import (
+    Analysis,
+    Span,
+    addressed,
+    analyse_tokens,
+    is_camel,
+    is_hostlike,
+    mocking,
+)
 from intents.lexicon import phrase_list as _phrase_list
 from intents.lexicon import word_set
 from intents.model import IntentName, SlotValue
@@ -105,7 +113,6 @@ _TAKEN_BACK: Final = re.compile(
 """Another clause that takes the order back or makes it a joke, a condition or someone
 else's words ("restart web-1, yeah right"; "approve 12, as a last resort"; "per bob, deny
 15"; "wrong: rollback payments")."""
-_JOKES: Final = frozenset("🙄😂🤣😏🙃😜😆")
 _JOKE_CODES: Final = word_set(":joy :rolling_eyes :upside_down_face :laughing :smirk :clown_face")
 _LIST_MARKER: Final = re.compile(r"^\s*(?:[-*+#•]|\[[ xX]?\]|\d+[.)])\s")
 """A pasted checklist item, bullet or commented-out shell line ("- restart web-1", "[ ]
@@ -298,15 +305,23 @@ def _takes_more(a: Analysis, words: Sequence[int], verb: Verb | None) -> bool:
 def _listed(token: Token) -> bool:
     """A word that could be one more target or request number (not a reason such as
     "maintenance" or an ordinary word)."""
-    if token.raw.lstrip("#").isdigit() or is_hostlike(token) or is_camel(token):
+    if _strongly_listed(token):
         return True
     ordinary = NOT_NAMES | lexicon.COMMON_WORDS | lexicon.DOMAIN_WORDS | _REASON_WORDS
     return token.is_plain_name and token.lower not in ordinary
 
 
-def clauses(a: Analysis) -> list[range]:
+def clauses(a: Analysis) -> tuple[range, ...]:
     """Token index ranges of the clauses of ``a``: cut after clause punctuation, at a lone
-    dash and before a reason word ("because", or "since" that is not a time)."""
+    dash and before a reason word ("because", or "since" that is not a time). Worked out
+    once per analysis: a command's readers ask for them several times."""
+    kept = a.memo.get("clauses")
+    if kept is None:
+        kept = a.memo["clauses"] = _clauses(a)
+    return kept
+
+
+def _clauses(a: Analysis) -> tuple[range, ...]:
     out: list[range] = []
     start = 0
     for i, token in enumerate(a.tokens):
@@ -320,7 +335,7 @@ def clauses(a: Analysis) -> list[range]:
             out.append(range(start, i + 1))
             start = i + 1
     out.append(range(start, len(a.tokens)))
-    return [c for c in out if len(c)]
+    return tuple(c for c in out if len(c))
 
 
 def _starts_reason(words: Sequence[str], i: int) -> bool:
@@ -660,7 +675,7 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
     at all."""
     if _quoted(a, verb) or _labelled(a, clause) or _LIST_MARKER.match(a.text):
         return True
-    if addressed(a) or any(c in _JOKES for c in a.text):
+    if addressed(a) or mocking(a):
         return True
     if any(t.lower in _JOKE_CODES for t in a.tokens):
         return True
@@ -683,13 +698,6 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
             if span is None or span.kind not in ("until", "window"):
                 return True
     return False
-
-
-def addressed(a: Analysis) -> bool:
-    """Whether the message names a person or group with @ ("@bob restart web-1", "hey
-    @alice, approve 12"): the bot's own mention is gone before parsing, so what is left is
-    said to someone else."""
-    return any(t.raw.startswith("@") and len(t.raw) > 1 for t in a.tokens)
 
 
 def _taken_back(a: Analysis, command: range, head: int) -> bool:

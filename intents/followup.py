@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from intents import lexicon
-from intents.analysis import Analysis
+from intents.analysis import Analysis, is_camel_name
 from intents.grammar import FILLER
 from intents.lexicon import word_set
 from intents.model import INTENT_SLOTS, IntentName, SlotValue, Turn
@@ -105,7 +105,7 @@ def refine(
     intent = _refined_intent(previous.intent, given)
     allowed = INTENT_SLOTS[IntentName(intent)]
     named = given.get("target")
-    if "alertname" in allowed and named is not None and _alert_name(named):
+    if "alertname" in allowed and named is not None and is_camel_name(str(named)):
         # "same for DiskFull" after a silence of HighLatency: the alert changes, not the host
         given = {**{k: v for k, v in given.items() if k != "target"}, "alertname": named}
     replaced = set(given).union(*(_REPLACES.get(k, set()) for k in given))
@@ -140,9 +140,3 @@ def _refined_intent(intent: str, given: Mapping[str, SlotValue]) -> str:
     if "severity" in given and intent not in _SEVERITY_INTENTS:
         return "alerts_list"
     return intent
-
-
-def _alert_name(value: SlotValue) -> bool:
-    """An alert's CamelCase name ("DiskFull", "KubePodCrashLooping"), not a host's."""
-    text = str(value)
-    return text[:1].isupper() and any(c.isupper() for c in text[1:]) and "-" not in text

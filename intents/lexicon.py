@@ -177,6 +177,9 @@ or sign off ("ok thanks", "sure"), and a change needs more than that."""
 AFFIRMATIONS = FIRM_AFFIRMATIONS | frozenset(
     " ".join(p) for p in _list("approved, lgtm, ok, okay, ship it, sure")
 )
+JEST_MARKS = frozenset("🙄😂🤣😏🙃😜😆")
+"""Emoji that make a message a joke, whatever its words say."""
+LAUGHS = word_set("lol lmao rofl haha jk kidding")
 NEGATIONS = frozenset(
     " ".join(p)
     for p in _list(

@@ -36,9 +36,9 @@ from datetime import UTC, tzinfo
 from typing import Final, overload
 
 from intents import acts, decisions, followup
-from intents.analysis import Analysis, analyse, analyse_tokens
+from intents.analysis import Analysis, addressed, analyse, analyse_tokens, mocking
 from intents.canonical import canonical_command
-from intents.commands import Command, addressed, read_command
+from intents.commands import Command, read_command
 from intents.features import view_of
 from intents.forecast import forecast_slots, is_forecast
 from intents.grammar import is_slot_only, match_terse
@@ -397,15 +397,15 @@ def _may_offer(a: Analysis, name: IntentName) -> bool:
     asks = act is SpeechAct.QUESTION and tuple(a.words[:2]) not in _POLITE
     if act not in (SpeechAct.COMMAND, SpeechAct.QUESTION) or asks or len(a.tokens) < 2:
         return False
-    if words & _NOT_OFFERED or set(a.text) & _JEST or followup.opener_length(a) or addressed(a):
+    if words & _NOT_OFFERED or mocking(a) or followup.opener_length(a) or addressed(a):
         return False  # "same for web-2" after "don't restart web-1" is no new command
     if any(s.kind in ("window", "until", "badtime") for s in a.spans):
         return False
-    verb = first_verb(list(a.words))
-    if any(w.startswith("un") and len(w) > 3 for w in words) and name not in _UNDOES:
+    if any(_undoing(w) for w in words) and name not in _UNDOES:
         return False
     if not words & _STOPPING:
         return True
+    verb = first_verb(list(a.words))
     return name in _STOPS and (verb is None or verb.intent is name)
 
 
@@ -431,14 +431,18 @@ _POLITE: Final = frozenset(
 )
 """A request put as a question ("can this room get alerts for web-1"), offered back; "could
 a restart of search make things worse" asks something."""
-_JEST: Final = frozenset("🙄😂🤣😏🙃😜😆")
 
 
 def _flips(a: Analysis, fixed: str) -> bool:
     """Whether a spelling fix drops an "un" ("unack 3" -> "ack 3", "unsilnce X" -> "silence
     X"): the fix would offer the opposite of what was asked."""
     kept = set(fixed.lower().split())
-    return any(w.startswith("un") and len(w) > 3 and w not in kept for w in a.words)
+    return any(_undoing(w) and w not in kept for w in a.words)
+
+
+def _undoing(word: str) -> bool:
+    """ "unsilence", "unack", "unsilnce": a word that undoes something."""
+    return word.startswith("un") and len(word) > 3
 
 
 def _reason(cleaned: str) -> _Found | None:

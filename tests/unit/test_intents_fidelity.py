@@ -1,7 +1,7 @@
 """A command that acts, acts exactly as asked: every length, count and name the user gave is
 in its slots, or the command is refused whole. Found by probing the parser with phrasings of
-on-call chat (the fifth session's probes); each case here acted differently from what was
-asked before its fix.
+on-call chat (2026-12-04): most cases here were read differently from what was asked
+before their fix; the rest guard what must still work.
 
 The parser has a classifier that always says ``remediation`` with certainty (the worst case,
 as in ``test_intents_commands``).
@@ -14,7 +14,7 @@ import pytest
 from intents.durations import compact_duration, parse_compact
 from intents.model import STATE_CHANGING, IntentName, SlotValue, Turn
 from intents.parser import IntentParser
-from tests.unit.test_intents_commands import NOW, Insistent
+from tests.unit.test_intents_commands import NOW, Insistent, shape
 
 # NOW is 2026-01-14 15:30 UTC, a Wednesday
 
@@ -22,11 +22,6 @@ from tests.unit.test_intents_commands import NOW, Insistent
 @pytest.fixture
 def parser() -> IntentParser:
     return IntentParser(Insistent(), actions=("flush-cache",))
-
-
-def shape(parser: IntentParser, text: str) -> tuple[str, dict[str, SlotValue]]:
-    intent = parser.parse(text, now=NOW)
-    return intent.name.value, dict(intent.slots)
 
 
 @pytest.mark.parametrize(
