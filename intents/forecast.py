@@ -72,9 +72,11 @@ def forecast_slots(a: Analysis) -> dict[str, SlotValue]:
     return slots
 
 
-def find_threshold(a: Analysis) -> float | None:
+def find_threshold(a: Analysis) -> int | float | None:
     """The level asked about, after "over"/"above"/"below"/"reach"...: "300 ms" -> 0.3 (s),
-    "90%" -> 90, "2 seconds" -> 2, "1000 rps" -> 1000."""
+    "90%" -> 90, "2 seconds" -> 2.0, "1000 rps" -> 1000. A whole number of percent or
+    of a plain unit stays an ``int`` (``int | float``, not ``float``: compiled, a ``float``
+    would turn 90 into 90.0 in the intent JSON)."""
     for i, word in enumerate(a.words):
         if word not in _ABOVE and word not in _BELOW and word != "to":
             continue
@@ -89,7 +91,7 @@ def _falls(a: Analysis) -> bool:
     return any(w in _BELOW for w in a.words)
 
 
-def _amount(a: Analysis, i: int) -> float | None:
+def _amount(a: Analysis, i: int) -> int | float | None:
     span = a.span_at(i)
     if span is None:
         return None

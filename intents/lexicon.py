@@ -179,7 +179,7 @@ AFFIRMATIONS = FIRM_AFFIRMATIONS | frozenset(
 )
 JEST_MARKS = frozenset("🙄😂🤣😏🙃😜😆")
 """Emoji that make a message a joke, whatever its words say."""
-LAUGHS = word_set("lol lmao rofl haha jk kidding")
+LAUGHS: frozenset[str] = word_set("lol lmao rofl haha jk kidding")
 NEGATIONS = frozenset(
     " ".join(p)
     for p in _list(
@@ -189,7 +189,7 @@ NEGATIONS = frozenset(
 )
 
 # Plain words that never name a target even when they sit where a target would.
-NON_TARGET_WORDS = word_set(
+NON_TARGET_WORDS: frozenset[str] = word_set(
     """
     a an the this that these those it its them they their there here me my mine us our we you
     your i he she him her his all any anything everything something nothing every each some
@@ -239,7 +239,7 @@ NON_TARGET_WORDS = word_set(
     """
 )
 
-ENVIRONMENT_WORDS = word_set("dev prod production qa stage staging test")
+ENVIRONMENT_WORDS: frozenset[str] = word_set("dev prod production qa stage staging test")
 
 # Nouns that name the kind of thing a target is ("the payments service").
 TARGET_KIND_WORDS = frozenset(
@@ -272,11 +272,11 @@ TARGET_KIND_WORDS = frozenset(
     }
 )
 
-BOT_NAMES = word_set("bot sco smartcloudops smartcloudops-bot smartcloudopsbot")
+BOT_NAMES: frozenset[str] = word_set("bot sco smartcloudops smartcloudops-bot smartcloudopsbot")
 
 # Words that signal an intent. With the phrase tables above they form the vocabulary the
 # spelling corrector snaps near misses onto ("restrat" -> "restart", "alrets" -> "alerts").
-CUE_WORDS = word_set(
+CUE_WORDS: frozenset[str] = word_set(
     """
     help commands command usage manual docs documentation
     status health healthy unhealthy alive reachable unreachable responding online offline down
@@ -297,7 +297,7 @@ CUE_WORDS = word_set(
     """
 )
 
-ANOMALY_WORDS = word_set(
+ANOMALY_WORDS: frozenset[str] = word_set(
     """
     unusual anomaly anomalies anomalous abnormal weird weirdness strange odd oddities outlier
     abnormally anomalously strangely weirdly oddly unusually
@@ -309,7 +309,7 @@ ANOMALY_WORDS = word_set(
 
 # Ordinary English the corrector must leave alone even when it is one edit from a cue word
 # ("loan" is not "load", "science" is not "silence").
-COMMON_WORDS = word_set(
+COMMON_WORDS: frozenset[str] = word_set(
     """
     about above after again against all also always am among and another any anyone are
     around ask asked away back bad be became because been before being below best better
@@ -348,7 +348,7 @@ COMMON_WORDS = word_set(
 # Words that only come up when someone talks about operations (or about this bot). A message
 # with none of them, no slot value and no host-like name is out of scope, whatever the
 # classifier says: "how do I cook pasta" is not a help request.
-DOMAIN_WORDS = word_set(
+DOMAIN_WORDS: frozenset[str] = word_set(
     """
     up down healthy unhealthy health alive dead reachable unreachable responding online offline
     outage outages incident incidents broken failing failed crashing crashed crash recovered
@@ -370,7 +370,7 @@ DOMAIN_WORDS = word_set(
 )
 
 # Words that carry no topic: a help request is "help" plus these, or it names a topic.
-FUNCTION_WORDS = word_set(
+FUNCTION_WORDS: frozenset[str] = word_set(
     """
     a an the i me my we us our you your it its this that these those is are was were be am
     do does did can could would should will shall may might must need want wanna like to
@@ -384,7 +384,7 @@ FUNCTION_WORDS = word_set(
 # Everyday things this bot never operates on. A message naming one (and no host-like name)
 # is out of scope whatever its verbs say: "restart my laptop", "approve my vacation request",
 # "mute my microphone", "what's the traffic like on the highway", "is gmail down".
-OFF_DOMAIN_WORDS = word_set(
+OFF_DOMAIN_WORDS: frozenset[str] = word_set(
     """
     laptop laptops phone phones iphone ipad android smartphone microphone mic headphones
     headset camera webcam printer printers tv television car cars bike highway highways

@@ -169,7 +169,8 @@ class Intent:
     hung" -> ``it is hung``): stored with the request in the audit log, never acted on."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "name", IntentName(self.name))
+        if type(self.name) is not IntentName:  # "status" -> IntentName.STATUS
+            object.__setattr__(self, "name", IntentName(self.name))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -619,7 +619,20 @@ class _Watched(Sequence[Turn]):
 def _fresh(intent: Intent) -> Intent:
     """A kept reading with mappings of its own (a caller that changed one would otherwise
     change every later answer)."""
-    return replace(intent, slots=dict(intent.slots), rejected=dict(intent.rejected))
+    # Field by field: dataclasses.replace looks the fields up again on every call, and this
+    # runs on every parse that is kept.
+    return Intent(
+        name=intent.name,
+        confidence=intent.confidence,
+        slots=dict(intent.slots),
+        canonical=intent.canonical,
+        rejected=dict(intent.rejected),
+        act=intent.act,
+        about=intent.about,
+        suggestion=intent.suggestion,
+        refusal=intent.refusal,
+        reason=intent.reason,
+    )
 
 
 def _finish(found: _Found, cleaned: str, a: Analysis, history: Sequence[Turn]) -> Intent:
