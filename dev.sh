@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian/Ubuntu machine:
 #   ./dev.sh chat     console chat on the embedded defaults (demo metrics, in-memory context, SQLite)
-#   ./dev.sh test     install the test services and run ruff, mypy strict, the import contracts
+#   ./dev.sh test     install the test services and a C compiler, and run ruff, mypy strict, the import contracts
 #                     and the whole test suite
 #   ./dev.sh lint     ruff + mypy + import contracts only
 # Everything is installed into ./.venv; system packages come from apt (as root or with sudo).
@@ -48,6 +48,14 @@ ensure_services() {
   apt_install redis-server prometheus prometheus-alertmanager postgresql
 }
 
+ensure_compiler() {
+  # A C compiler and the Python headers: a test builds the parser with mypyc, as the image does.
+  command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
+  local include
+  include=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+  [ -f "$include/Python.h" ] || apt_install python3-dev
+}
+
 cmd=${1:-chat}
 shift || true
 case "$cmd" in
@@ -65,6 +73,7 @@ case "$cmd" in
   test)
     ensure_venv dev
     ensure_services
+    ensure_compiler
     "$VENV/bin/ruff" check .
     "$VENV/bin/mypy"
     "$VENV/bin/lint-imports"

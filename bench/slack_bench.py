@@ -22,8 +22,12 @@ right now?", "quick q: any targets down?", ... (templates x targets x openers x 
 "what's down?", so the handler's work stays the same), so a per-text cache of the server's
 (the parser keeps 1024 readings) cannot answer them.
 
+``--compiled`` runs our server from a copy of this tree whose parser is compiled with mypyc,
+as the image (``Dockerfile``) builds it (``slack_load.compiled_copy``; needs the ``dev`` extra
+and a C compiler).
+
     python bench/slack_bench.py [--rounds 6] [--requests 3000] [--concurrency 50]
-        [--text "what's down?" | --varied] [--only ours]
+        [--text "what's down?" | --varied] [--only ours] [--compiled]
 """
 
 from __future__ import annotations
@@ -44,7 +48,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from slack_load import Client, FakeSlack, Sample, Server, percentile, start_server
+from slack_load import (
+    ROOT,
+    Client,
+    FakeSlack,
+    Sample,
+    Server,
+    compiled_copy,
+    percentile,
+    start_server,
+)
 
 TARGETS = ("web-1", "web-2", "db-primary", "cache-1", "checkout-api", "payments", "search")
 QUESTIONS = (
@@ -144,10 +157,14 @@ async def bench(args: argparse.Namespace) -> list[Round]:
     kinds = [args.only] if args.only else ["ours", "bolt"]
     servers: dict[str, Server] = {}
     rounds: list[Round] = []
+    root = ROOT
+    if args.compiled:
+        print("compiling the parser (mypyc) into a copy of the tree...", flush=True)
+        root = compiled_copy(Path(tempfile.mkdtemp(prefix="slack-bench-compiled-")))
     try:
         for kind in kinds:
             prefix = args.prefix.split() if args.prefix and kind == "ours" else ()
-            servers[kind] = await start_server(kind, fake, log_dir, prefix)
+            servers[kind] = await start_server(kind, fake, log_dir, prefix, root=root)
         clients = {k: Client(fake, s.url) for k, s in servers.items()}
         for client in clients.values():
             await client.__aenter__()
@@ -188,7 +205,8 @@ def summary(rounds: list[Round], args: argparse.Namespace) -> str:
         f"Python {platform.python_version()}; load average {args.load_before:.2f} before, "
         f"{load_average():.2f} after",
         f"{text}, {args.requests} commands a round at concurrency {args.concurrency}, "
-        f"{args.rounds} rounds (alternating), {args.warmup} warm-up commands each.",
+        f"{args.rounds} rounds (alternating), {args.warmup} warm-up commands each; our "
+        f"parser {'compiled with mypyc (`--compiled`)' if args.compiled else 'pure Python'}.",
         "",
         "| server | req/s (median of rounds) | rounds req/s | ack p50 ms | ack p99 ms "
         "| answer p50 ms | answer p99 ms | failed | server CPU ms/command (median) |",
@@ -234,6 +252,9 @@ def main() -> int:
     parser.add_argument("--varied", action="store_true", help="varied status questions")
     parser.add_argument("--only", choices=("ours", "bolt"))
     parser.add_argument("--prefix", help="put before our server's command (a profiler)")
+    parser.add_argument(
+        "--compiled", action="store_true", help="our parser compiled with mypyc, as in the image"
+    )
     args = parser.parse_args()
     args.load_before = load_average()
     print(f"load average {args.load_before:.2f}", flush=True)
