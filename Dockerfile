@@ -8,6 +8,9 @@ FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     SMARTCLOUDOPS_COMPILE=1
+# The compiler comes from the base image's Debian release; a pinned version would break
+# the build at that release's next point update (it is not in the final image).
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
