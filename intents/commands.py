@@ -247,7 +247,7 @@ def read_command(a: Analysis, actions: Collection[str] = ()) -> Command | None:
         return None
     clause, head, verb, typo = found[0]
     read = _read(a, clause, head, verb, typo, actions, hedged=len(found) > 1)
-    listed = _lists_more(a, clause, verb)
+    listed = _lists_more(a, clause, verb) or _sequel(a, clause)
     if read is not None and listed is not None and read.extra is None:
         return dataclasses.replace(read, extra=listed)
     if read is not None and read.intent is I.REMEDIATION:
@@ -288,6 +288,36 @@ def _lists_more(a: Analysis, command: range, verb: Verb | None) -> str | None:
         if after and words and _strongly_listed(a.tokens[words[0]]) and _takes_more(a, words, verb):
             return ", " + " ".join(a.tokens[i].raw for i in clause)
     return None
+
+
+_THEN: Final = word_set("then afterwards afterward after next later")
+_GOES_ON: Final = word_set("back again undo revert same too also")
+
+
+def _sequel(a: Analysis, command: range) -> str | None:
+    """A later clause that gives one more instruction ("restart web-1, then web-2", "scale
+    payments to 10, then back to 3"), as written with its comma: the command as read would
+    run the first half only. A remark ("then we'll see", "then let me know") is not one."""
+    for clause in clauses(a):
+        if clause.start <= command.start:
+            continue
+        words = [i for i in clause if a.words[i] not in _LIST_JOINS]
+        if not words or a.words[words[0]] not in _THEN:
+            continue
+        if any(_goes_on(a, i) for i in words[1:]):
+            return ", " + " ".join(a.tokens[i].raw for i in clause)
+    return None
+
+
+def _goes_on(a: Analysis, i: int) -> bool:
+    """Word ``i`` names a command, something to act on or a return to before."""
+    token = a.tokens[i]
+    return (
+        verb_at(a.words, i) is not None
+        or a.words[i] in _GOES_ON
+        or _strongly_listed(token)
+        or (token.is_plain_name and any(c.isdigit() for c in token.raw))
+    )
 
 
 def _strongly_listed(token: Token) -> bool:
@@ -493,6 +523,8 @@ def _read(
     )
     offset = verb.end - head
     slots = _slots(sub, verb, offset)
+    if verb.intent in _POSTING and any(is_channel(t) for t in sub.tokens):
+        slots.pop("target", None)  # "subscribe to critical in #ops": a channel, not a target
     relative = verb.action == "scale" and _relative_count(sub)
     if relative:
         slots.pop("replicas", None)  # a change of the count, not the count: refused below
@@ -627,13 +659,35 @@ def _unexplained(
     values = {str(v).lower() for v in slots.values() if not isinstance(v, tuple)}
     filler = _FILLER.get(intent, frozenset()) | _COMMON_FILLER | PRONOUNS
     for i in range(offset, len(sub.tokens)):
-        if _explained(sub, i, intent, slots, values) or sub.tokens[i].norm in filler:
+        if sub.tokens[i].norm == "then" and _more_after(sub, i):
+            # "scale payments to 10 then scale back": a second step, even in known words
+            return " ".join(t.raw for t in sub.tokens[i:])
+        named_channel = intent in _POSTING and is_channel(sub.tokens[i])
+        if not named_channel and (
+            _explained(sub, i, intent, slots, values) or sub.tokens[i].norm in filler
+        ):
             continue
+        if named_channel:  # as written, so the answer can name the channel
+            return " ".join(("#" if is_channel(t) else "") + t.raw for t in sub.tokens[i:])
         start = i
         while start > offset and sub.tokens[start - 1].norm in filler:
             start -= 1
         return " ".join(t.raw for t in sub.tokens[start:])
     return None
+
+
+_POSTING: Final = frozenset({I.SUBSCRIBE, I.UNSUBSCRIBE})
+
+
+def is_channel(token: Token) -> bool:
+    """ "#incidents": a channel named in a subscription, which is always for the channel it
+    is said in; so naming another one is refused, never read as this one ("#12" is a number)."""
+    return token.hashed and not token.raw.isdigit()
+
+
+def _more_after(sub: Analysis, i: int) -> bool:
+    """Whether words other than politeness follow word ``i`` ("then thanks" does not)."""
+    return any(t.norm not in _COMMON_FILLER for t in sub.tokens[i + 1 :])
 
 
 def _explained(

@@ -38,7 +38,7 @@ from typing import Final, overload
 from intents import acts, decisions, followup
 from intents.analysis import Analysis, addressed, analyse, analyse_tokens, mocking
 from intents.canonical import canonical_command
-from intents.commands import Command, read_command
+from intents.commands import Command, is_channel, read_command
 from intents.features import view_of
 from intents.forecast import forecast_slots, is_forecast
 from intents.grammar import is_slot_only, match_terse
@@ -391,7 +391,7 @@ def _may_offer(a: Analysis, name: IntentName) -> bool:
     would run it. A stop or an "un" word only leads to a guess that stops something too
     ("stop request 40" -> deny), and never past an action of another kind ("cancel the
     restart of db-primary", "stop the rollback!", "unsilnce X" -> silence). Nor for a bare
-    name ("NodeDown")."""
+    name ("NodeDown"). Nor a subscription for a message that names another channel."""
     words = {t.lower for t in a.tokens}
     act = _act(a)
     asks = act is SpeechAct.QUESTION and tuple(a.words[:2]) not in _POLITE
@@ -401,6 +401,8 @@ def _may_offer(a: Analysis, name: IntentName) -> bool:
         return False  # "same for web-2" after "don't restart web-1" is no new command
     if any(s.kind in ("window", "until", "badtime") for s in a.spans):
         return False
+    if name in (I.SUBSCRIBE, I.UNSUBSCRIBE) and any(map(is_channel, a.tokens)):
+        return False  # "post critical alerts in #ops": a subscription is for this channel
     if any(_undoing(w) for w in words) and name not in _UNDOES:
         return False
     if not words & _STOPPING:

@@ -21,8 +21,10 @@ from intents.spelling import correct
 _MENTIONS = (
     re.compile(r"<at>[^<]*</at>", re.IGNORECASE),  # Teams
     re.compile(r"<@[!&]?[A-Za-z0-9]+(?:\|[^>]*)?>"),  # Slack <@U1|name>, Discord <@!1> <@&1>
-    re.compile(r"<#[A-Za-z0-9]+(?:\|[^>]*)?>"),  # Slack channel references
 )
+_CHANNEL = re.compile(r"<#[A-Za-z0-9]+(?:\|([^>]*))?>")
+"""A Slack or Discord channel reference: kept as ``#name`` (``#channel`` without a name), so
+"subscribe <#C1|ops> to critical" still names another channel than this one."""
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]+))?>")
 _LEADING_NAME = re.compile(
     r"^\s*(?:hey\s+|hi\s+|yo\s+)?@?(?:smartcloudops(?:[-_ ]?bot)?|bot)\b\s*[:,]?\s*", re.IGNORECASE
@@ -138,6 +140,7 @@ def clean(text: str) -> str:
     if "<" in text:  # every mention and link starts with one
         for pattern in _MENTIONS:
             text = pattern.sub(" ", text)
+        text = _CHANNEL.sub(lambda m: f" #{m.group(1) or 'channel'} ", text)
         text = _SLACK_LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = html.unescape(text)
     text = _LEADING_NAME.sub("", text, count=1)

@@ -118,6 +118,17 @@ def test_a_command_not_acted_on_says_so_and_why(
     assert expected in render_unknown(_registry(), intent).text
 
 
+def test_a_subscription_naming_another_channel_says_where_to_say_it() -> None:
+    """The parser refuses "subscribe #incidents to critical" (it would subscribe this
+    channel); the answer names the channel and the command to say there."""
+    from bot.app.parsing import build_configured_parser
+
+    intent = build_configured_parser().parse("subscribe #incidents to critical")
+    text = render_unknown(_registry(), intent).text
+    assert "Nothing was changed" in text
+    assert "Say `subscribe critical` in #incidents itself." in text
+
+
 def test_table_columns_are_padded_to_the_widest_cell() -> None:
     text = render_table(Table(("name", "v"), (("web-1", "1"), ("db-primary", "0"))))
     lines = text.splitlines()

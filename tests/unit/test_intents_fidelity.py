@@ -335,3 +335,64 @@ def test_a_number_after_a_restart_is_part_of_a_name_not_dropped(parser: IntentPa
     """ "restart web 1" restarted "web": one host became a whole group."""
     intent = parser.parse("restart web 1", now=NOW)
     assert (intent.name, intent.refusal) == (IntentName.UNKNOWN, "extra_words")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "scale payments to 10 then scale back",  # every word known: "then" was filler
+        "restart web-1 then restart",
+        "silence DiskFull for 2h then unsilence it",
+        "restart web-1, then web-2",  # the second half was kept as the reason
+        "scale payments to 10, then back to 3 at 5pm",
+        "deny 12, then approve 13",
+    ],
+)
+def test_a_command_with_a_second_step_is_refused_not_half_run(
+    parser: IntentParser, text: str
+) -> None:
+    intent = parser.parse(text, now=NOW)
+    assert intent.name not in STATE_CHANGING
+    assert intent.about is not None  # the answer can still say which command it saw
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("restart web-1 then", {"action": "restart", "target": "web-1"}),
+        ("restart web-1 then thanks", {"action": "restart", "target": "web-1"}),
+        ("ok then restart web-1", {"action": "restart", "target": "web-1"}),
+        ("restart payments, then let me know", {"action": "restart", "target": "payments"}),
+    ],
+)  # fmt: skip
+def test_then_without_a_second_step_is_still_one_command(
+    parser: IntentParser, text: str, slots: dict[str, SlotValue]
+) -> None:
+    assert shape(parser, text) == ("remediation", slots)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "subscribe #incidents to critical",  # subscribed the channel it was said in
+        "subscribe to critical in #ops",  # "ops" became a target filter of this channel
+        "subscribe <#C0123|incidents> to critical",  # raw Slack markup (the parse CLI)
+        "subscribe <#1180000000000000000> to critical",  # raw Discord markup
+        "unsubscribe #incidents",
+    ],
+)
+def test_a_subscription_naming_another_channel_is_refused(parser: IntentParser, text: str) -> None:
+    intent = parser.parse(text, now=NOW)
+    assert intent.name is IntentName.UNKNOWN
+    assert intent.refusal == "extra_words"
+
+
+def test_a_subscription_for_this_channel_still_subscribes(parser: IntentParser) -> None:
+    assert shape(parser, "subscribe here to critical") == ("subscribe", {"severity": "critical"})
+    assert shape(parser, "approve #12") == ("approve", {"request_id": "12"})
+
+
+def test_no_subscription_is_offered_for_another_channel(shipped: IntentParser) -> None:
+    intent = shipped.parse("post critical alerts in #ops", now=NOW)
+    assert intent.name not in STATE_CHANGING
+    assert intent.suggestion is None

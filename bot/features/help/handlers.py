@@ -3,6 +3,8 @@ text the bot does not understand, with "did you mean" for near-miss commands."""
 
 from __future__ import annotations
 
+import re
+
 from rapidfuzz import fuzz, process
 
 from bot.core.model import Choice, ChoiceStyle, Field, Reply, Severity
@@ -99,6 +101,12 @@ def render_unknown(registry: Registry, intent: Intent) -> Reply:
             f"I couldn't read the duration '{intent.rejected['duration']}'; use e.g. 30m, 2h, "
             f"1d, at most 7d. Nothing was silenced. Try `{about} for 2h`."
         )
+    if intent.refusal == "extra_words" and _names_a_channel(intent):
+        channel = next(w for w in intent.rejected["words"].split() if _CHANNEL.fullmatch(w))
+        return _refusal(
+            f"Nothing was changed: a subscription is for the channel it is said in, and "
+            f"that named {channel}. Say `{about}` in {channel} itself."
+        )
     if intent.refusal == "extra_words":
         extra = intent.rejected.get("words", "")
         return _refusal(
@@ -118,6 +126,19 @@ def render_unknown(registry: Registry, intent: Intent) -> Reply:
     if about:
         return Reply(text=f"I did not act on that. To ask for it, say `{about}` on its own.")
     return _not_understood(registry)
+
+
+_CHANNEL = re.compile(r"#[A-Za-z][\w.-]*")
+
+
+def _names_a_channel(intent: Intent) -> bool:
+    """ "subscribe #incidents to critical": refused because it names another channel."""
+    posting = intent.about is not None and intent.about.intent in (
+        IntentName.SUBSCRIBE,
+        IntentName.UNSUBSCRIBE,
+    )
+    words = intent.rejected.get("words", "").split()
+    return posting and any(_CHANNEL.fullmatch(w) for w in words)
 
 
 def render_suggestion(command: str) -> Reply:
