@@ -24,6 +24,8 @@ _AHEAD: Final = re.compile(
     r"|\brun(?:ning)? out\b|\bfill(?:s|ing)? up\b|\bbe full\b|\bget full\b|\bat this rate\b"
     r"|\bhow long (?:until|till|before|til)\b|\bhow soon\b|\bby (?:tomorrow|tonight|the end)\b"
     r"|\bexpected to\b|\bon track to\b|\bbreach\b"
+    r"|\b(?:next|coming) (?:(?:\d+|few|couple of|two|three) )?(?:min|minute|hour|day|week|month)"
+    r"|\bnext (?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\bnext weekend\b"
 )
 _ABOVE: Final = word_set(
     """
@@ -56,7 +58,7 @@ def forecast_slots(a: Analysis) -> dict[str, SlotValue]:
         metric = "latency"
     if metric is not None:
         slots["metric"] = metric
-    target = find_target(a)
+    target = find_target(a, exclude=_phrase_words(a))
     if target is not None:
         slots["target"] = target[1]
     threshold = find_threshold(a)
@@ -70,6 +72,15 @@ def forecast_slots(a: Analysis) -> dict[str, SlotValue]:
     if quantile is not None and metric == "latency":
         slots["quantile"] = quantile
     return slots
+
+
+_PHRASE_WORDS: Final = word_set("fill fills filling run running out full")
+
+
+def _phrase_words(a: Analysis) -> set[int]:
+    """The words of "fill up", "run out", "be full": never the target ("will disk fill up
+    by friday" was a forecast for a host named "fill")."""
+    return {i for i, w in enumerate(a.words) if w in _PHRASE_WORDS}
 
 
 def find_threshold(a: Analysis) -> int | float | None:

@@ -366,7 +366,8 @@ class IntentParser:
             return _Found(I.UNKNOWN, max(p_unknown, 1.0 - probability), {}, _act(a))
         if name is I.HELP and not is_help_request(a):
             return _Found(I.UNKNOWN, 1.0 - probability, {}, _act(a))
-        slots = extract_slots(name.value, a)
+        # the classifier's forecasts ("will cache-1 be full by tomorrow") had no slots at all
+        slots = forecast_slots(a) if name is I.FORECAST else extract_slots(name.value, a)
         if name in STATE_CHANGING:
             negated = bool(set(a.words) & _NEGATORS)
             complete = _complete(name, slots) and not negated and not followup.opener_length(a)

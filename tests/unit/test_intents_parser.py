@@ -394,6 +394,31 @@ def test_a_plain_name_after_will_is_what_to_forecast(parser: IntentParser, text:
     assert (found.name.value, found.slots.get("target")) == ("forecast", "payments")
 
 
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("disk next week", {"metric": "disk", "horizon": 7 * 86_400}),  # was a look-back
+        ("cpu of web-1 over the next 6 hours",
+         {"metric": "cpu", "target": "web-1", "horizon": 6 * 3600}),
+        ("disk next monday", {"metric": "disk"}),  # was last Monday
+        ("will disk fill up by friday", {"metric": "disk"}),  # "fill" was the target
+        # the classifier's forecasts had no slots at all
+        ("will cache-1 be full by tomorrow", {"target": "cache-1", "horizon": 86_400}),
+        ("project the memory growth of web-2", {"metric": "memory", "target": "web-2"}),
+    ],
+)  # fmt: skip
+def test_the_future_is_forecast_never_looked_back_on(
+    parser: IntentParser, text: str, slots: dict[str, object]
+) -> None:
+    found = parser.parse(text)
+    assert (found.name.value, dict(found.slots)) == ("forecast", slots)
+
+
+def test_the_next_hours_of_a_silence_are_still_its_length(parser: IntentParser) -> None:
+    found = parser.parse("silence DiskFull for the next 2 hours")
+    assert shape(found) == ("alert_silence", {"alertname": "DiskFull", "duration": 7200})
+
+
 def test_a_forecast_follow_up_stays_a_forecast(parser: IntentParser) -> None:
     """ "and memory?" after "when will db-primary disk be full" forecasts memory; a threshold
     belongs to its metric and is not carried to another one."""
