@@ -107,16 +107,22 @@ _HEDGES: Final = word_set(
 _TAKEN_BACK: Final = re.compile(
     r"\b(?:yeah right|said (?:nobody|no one|noone)|sure jan|ok boomer|hot take|oh great"
     r"|ok genius|yeah sure|sure buddy|my bad|as if|not really|in case|if needed"
-    r"|if necessary|if all else fails|(?:done|fixed|handled|resolved) by)\b"
-    r"|^(?:wrong|nope|no|per \S+|great|done|fixed)$"
+    r"|if necessary|if all else fails|(?:done|fixed|handled|resolved) by"
+    r"|(?:as|so) long as|on (?:the )?condition|subject to|depending on|in the event"
+    r"|as a fallback|contingent on|supposing|suppose)\b"
+    r"|^(?:wrong|nope|no|per \S+|great|done|fixed)$|^(?:provided|providing|pending)\b"
 )
 """Another clause that takes the order back or makes it a joke, a condition or someone
 else's words ("restart web-1, yeah right"; "approve 12, as a last resort"; "per bob, deny
-15"; "wrong: rollback payments")."""
+15"; "wrong: rollback payments"; "provided ci passes, approve 42"; "subject to bob's ok,
+...")."""
 _JOKE_CODES: Final = word_set(":joy :rolling_eyes :upside_down_face :laughing :smirk :clown_face")
-_LIST_MARKER: Final = re.compile(r"^\s*(?:[-*+#•]|\[[ xX]?\]|\d+[.)])\s")
-"""A pasted checklist item, bullet or commented-out shell line ("- restart web-1", "[ ]
-approve 12", "# restart web-1"): a note about a command, not one given."""
+_LIST_MARKER: Final = re.compile(
+    r"^\s*(?:(?:[-*+#•%]|\[[ xX]?\]|\d+[.)]|\(?[a-h]\)|[ivx]{1,4}[.)])\s|#[A-Za-z])"
+)
+"""A pasted checklist item, bullet, outline item or commented-out shell line ("- restart
+web-1", "[ ] approve 12", "# restart web-1", "#restart web-1", "a) restart web-1", "ii. ...",
+"% restart web-1"): a note about a command, not one given."""
 _DENIAL_REASONS: Final = word_set(
     """
     risky dangerous unsafe safe early late soon big broad wide needed necessary tested
@@ -147,6 +153,8 @@ from yesterday"), a purpose ("for black friday")."""
 _QUOTING_LABELS: Final = word_set(
     """
     idea ideas note notes self docs doc documentation example examples e.g eg test testing
+    remediation remediations mitigation mitigations workaround workarounds fix fixes actions
+    playbook playbooks history earlier like copy message famous steps step resolution
     per quote quoted suggestion suggested todo reminder fyi tip hint usage syntax draft
     proposal plan option maybe question says said wrote writes asked asks context from
     done finished completed fixed resolved ran did update status log changelog recap
@@ -160,7 +168,7 @@ _COMMON_FILLER: Final = word_set(
     """
     the a an please pls plz now kindly for me us immediately asap right away quickly again
     thanks thank you then just real quick today
-    🙏 👍 🔥 🚀 ✅ 🤞 😅 🙂 😊 :pray :+1 :thumbsup :fire :rocket :crossed_fingers
+    🙏 👍 🔥 🚀 🤞 😅 🙂 😊 :pray :+1 :thumbsup :fire :rocket :crossed_fingers
     """
 )
 _FILLER: Final[dict[IntentName, frozenset[str]]] = {
@@ -183,14 +191,14 @@ _FILLER: Final[dict[IntentName, frozenset[str]]] = {
     I.ACK: word_set("alert alerts group the id"),
     I.SUBSCRIBE: word_set(
         """
-        this channel here to alerts alert posts notifications about for on of all any in me
+        this channel here to alerts alert posts notifications about for on of all any in
         us the room chat level severity and above into issues problems incidents stuff things
         updates feed posted keep up
         """
     ),
     I.UNSUBSCRIBE: word_set(
         """
-        this channel here to alerts alert posts notifications about for on of all any in me
+        this channel here to alerts alert posts notifications about for on of all any in
         us the room chat from level severity off feed our subscription anymore more longer
         any updates stuff things spam
         """
@@ -206,7 +214,10 @@ _SEND: Final = word_set("send post forward route push deliver pipe follow")
 _STOP_SENDING: Final = word_set(
     "posting sending notifying alerting pushing forwarding pinging spamming"
 )
-_ALERT_WORDS: Final = word_set("alerts alert notifications notification posts feed updates")
+_ALERT_WORDS: Final = word_set("alerts notifications posts feed")
+"""Plural: "post the alert here" and "post updates here" are about one alert or an incident,
+not a subscription ("keep us posted", "sign this" were read as subscribing to everything)."""
+_SUBSCRIPTION_WORDS: Final = word_set("subscription subscriptions feed")
 _HERE: Final = word_set("here channel room us")
 _SILENCE_NOUNS: Final = word_set("silence mute snooze")
 _PUT: Final = word_set("put add create set place")
@@ -231,7 +242,7 @@ def read_command(a: Analysis, actions: Collection[str] = ()) -> Command | None:
     miss of one); ``actions`` are the policy's custom action names ("flush-cache")."""
     decided = decisions.read_decision(a)
     if decided is not None:
-        framed = bool(_LIST_MARKER.match(a.text)) or addressed(a)
+        framed = list_item(a) or addressed(a)
         return Command(decided[0], {"request_id": decided[1]} if decided[1] else {}, hedged=framed)
     found: list[tuple[range, int, Verb | None, bool]] = []
     for clause in clauses(a):
@@ -247,7 +258,7 @@ def read_command(a: Analysis, actions: Collection[str] = ()) -> Command | None:
         return None
     clause, head, verb, typo = found[0]
     read = _read(a, clause, head, verb, typo, actions, hedged=len(found) > 1)
-    listed = _lists_more(a, clause, verb) or _sequel(a, clause)
+    listed = _lists_more(a, clause, verb) or _sequel(a, clause) or _narrowed(a, clause, verb)
     if read is not None and listed is not None and read.extra is None:
         return dataclasses.replace(read, extra=listed)
     if read is not None and read.intent is I.REMEDIATION:
@@ -307,6 +318,45 @@ def _sequel(a: Analysis, command: range) -> str | None:
         if any(_goes_on(a, i) for i in words[1:]):
             return ", " + " ".join(a.tokens[i].raw for i in clause)
     return None
+
+
+_ONLY: Final = word_set("only except excluding")
+_SCOPES: Final = word_set("on for in at")
+
+
+def _narrowed(a: Analysis, command: range, verb: Verb | None) -> str | None:
+    """A later clause that narrows or lengthens the command ("silence DiskFull for 2h, on
+    db-1", "subscribe critical, only payments", "restart payments, the canary pod only",
+    "silence X, for 2h"), as written with its comma: read alone, the command would act more
+    broadly, or for longer, than asked. A remediation's reason names things freely ("restart
+    payments, the pods are stuck on startup"): only "only"/"except" narrow it. A denial's
+    reason is not one ("deny 12, too risky for payments")."""
+    if verb is None or verb.intent is I.DENY:
+        return None
+    for clause in clauses(a):
+        if clause.start <= command.start:
+            continue
+        words = a.words[clause.start : clause.stop]
+        scoped = verb.intent is not I.REMEDIATION and any(
+            w in _SCOPES and i + 1 < clause.stop and _names_something(a, i + 1)
+            for i, w in zip(clause, words, strict=True)
+        )
+        lengthened = verb.intent is I.ALERT_SILENCE and any(
+            s.kind == "duration" and s.start in clause for s in a.spans
+        )
+        if scoped or lengthened or set(words) & _ONLY:
+            return ", " + " ".join(a.tokens[i].raw for i in clause)
+    return None
+
+
+def _names_something(a: Analysis, i: int) -> bool:
+    """Word ``i`` (or the one after "the") is a host, service, alert name or count."""
+    if a.words[i] == "the" and i + 1 < len(a.tokens):
+        i += 1
+    token = a.tokens[i]
+    return _strongly_listed(token) or (
+        token.is_plain_name and token.lower not in NOT_NAMES and token.lower not in PRONOUNS
+    )
 
 
 def _goes_on(a: Analysis, i: int) -> bool:
@@ -478,9 +528,13 @@ def _subscription_idiom(a: Analysis, head: int, lower: Sequence[str]) -> Verb | 
     alerts = bool(rest & _ALERT_WORDS) or a.first("severity") is not None
     if word in _SEND and alerts and rest & _HERE:
         return Verb(head, head + 1, I.SUBSCRIBE, None, BASE)
-    if (word == "notify" and rest & _HERE) or pair in (("sign", "this"), ("sign", "us")):
+    if word == "notify" and rest & _HERE:
         return Verb(head, head + 1, I.SUBSCRIBE, None, BASE)
-    if pair in (("start", "posting"), ("start", "sending"), ("turn", "on"), ("keep", "us")):
+    if pair in (("sign", "us"), ("sign", "this")) and alerts:
+        return Verb(head, head + 1, I.SUBSCRIBE, None, BASE)
+    if pair in (("start", "posting"), ("start", "sending")) or (
+        pair in (("turn", "on"), ("keep", "us")) and alerts
+    ):
         return Verb(head, head + 2, I.SUBSCRIBE, None, BASE)
     if word == "stop" and (lower[head + 1 : head + 2] and lower[head + 1] in _STOP_SENDING):
         return Verb(head, head + 2, I.UNSUBSCRIBE, None, BASE)
@@ -488,7 +542,7 @@ def _subscription_idiom(a: Analysis, head: int, lower: Sequence[str]) -> Verb | 
         return Verb(head, head + 1, I.UNSUBSCRIBE, None, BASE)
     if pair in (("turn", "off"), ("opt", "out"), ("no", "more")) and (alerts or rest & _HERE):
         return Verb(head, head + 2, I.UNSUBSCRIBE, None, BASE)
-    if word in ("remove", "cancel") and rest & (_ALERT_WORDS | {"subscription", "subscriptions"}):
+    if word in ("remove", "cancel") and rest & (_ALERT_WORDS | _SUBSCRIPTION_WORDS):
         return Verb(head, head + 1, I.UNSUBSCRIBE, None, BASE)
     return None
 
@@ -679,6 +733,26 @@ def _unexplained(
 _POSTING: Final = frozenset({I.SUBSCRIBE, I.UNSUBSCRIBE})
 
 
+def about_subscriptions(a: Analysis) -> bool:
+    """Whether ``a`` may be about what this channel is sent, which an offer of a
+    (un)subscription needs: it speaks of alerts, notifications, firing, a channel or a
+    subscription, and not of one alert ("send the alert here", "remove the alert") or of
+    people's updates ("post updates here", "keep us in the loop")."""
+    words = a.words
+    if _ONE_ALERT.search(" ".join(words)) and not set(words) & _ALERT_WORDS:
+        return False
+    return any(w.startswith(_POSTING_STEMS) or w in _POSTING_WORDS for w in words) or bool(
+        a.first("severity")
+    )
+
+
+_ONE_ALERT: Final = re.compile(
+    r"\b(?:the|that|this) (?:\S+ )?alert\b(?! (?:posts|list|subscriptions?|notifications))"
+)
+_POSTING_STEMS: Final = ("alert", "notif", "fire", "firing", "page", "paging", "subscri")
+_POSTING_WORDS: Final = word_set("channel room feed follow unfollow opt posts")
+
+
 def is_channel(token: Token) -> bool:
     """ "#incidents": a channel named in a subscription, which is always for the channel it
     is said in; so naming another one is refused, never read as this one ("#12" is a number)."""
@@ -727,9 +801,11 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
     the command in quotes; or, for anything but a silence (which lasts until a time), a
     time it should happen at ("restart web-1 tomorrow", "at 3am"): the bot acts now or not
     at all."""
-    if _quoted(a, verb) or _labelled(a, clause) or _LIST_MARKER.match(a.text):
+    if _quoted(a, verb) or _labelled(a, clause) or list_item(a):
         return True
-    if addressed(a) or mocking(a):
+    if decisions.struck_or_done(a):
+        return True
+    if addressed(a) or mocking(a) or _to_people(a, clause):
         return True
     if any(t.lower in _JOKE_CODES for t in a.tokens):
         return True
@@ -751,6 +827,33 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
             span = a.span_at(i)
             if span is None or span.kind not in ("until", "window"):
                 return True
+    return False
+
+
+_PEOPLE: Final = word_set(
+    """
+    team folks guys everyone everybody all people yall y'all sre devs oncall on-call whoever
+    gang peeps friends squad crew ops
+    """
+)
+_GREETINGS: Final = word_set("hi hey hello yo ok okay thanks dear morning evening is on call")
+
+
+def list_item(a: Analysis) -> bool:
+    """Whether ``a`` is a pasted list item or commented-out line (:data:`_LIST_MARKER`)."""
+    return _LIST_MARKER.match(a.text) is not None
+
+
+def _to_people(a: Analysis, command: range) -> bool:
+    """ "hi team, please approve 42", "folks, restart web-1", "sre team: rollback payments":
+    a clause before the command that only greets or calls a group of people, so the command
+    is said to them (as "@bob restart web-1" is)."""
+    for clause in clauses(a):
+        if clause.start >= command.start:
+            return False
+        words = set(a.words[clause.start : clause.stop])
+        if words & _PEOPLE and words <= _PEOPLE | _GREETINGS:
+            return True
     return False
 
 

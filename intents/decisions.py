@@ -11,6 +11,7 @@ which request. A bare "yes" or "no" is a :data:`~intents.model.IntentName.CONFIR
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Final
 
@@ -29,7 +30,7 @@ _APPROVE: Final = word_set(
 _DENY: Final = word_set(
     """
     deny denied denying reject rejected rejecting decline declined declining refuse refused
-    refusing veto vetoed block blocked no nope nah cancel cancelled canceled negative
+    refusing veto vetoed block no nope nah cancel cancelled canceled negative
     """
 )
 _VERBS: Final = word_set(
@@ -62,8 +63,10 @@ def read_decision(a: Analysis) -> tuple[IntentName, str | None] | None:
     ids = [i for i, t in enumerate(a.tokens) if t.raw.lstrip("#").isdigit()]
     if len(ids) > 1:
         return None
-    words = [t.lower for i, t in enumerate(a.tokens) if i not in ids]
+    words = [_word(a, i) for i in range(len(a.tokens)) if i not in ids]
     if set(words) & _SPOILERS or not words:
+        return None
+    if _told(a, words):
         return None
     if not all(w in _APPROVE or w in _DENY or w in _FILLER or _action_noun(w) for w in words):
         return None
@@ -77,6 +80,51 @@ def read_decision(a: Analysis) -> tuple[IntentName, str | None] | None:
         return None
     number = a.tokens[ids[0]].raw.lstrip("#") if ids else None
     return polarity.pop(), number
+
+
+_STRONG: Final = _VERBS | word_set("ship lgtm go ahead nope")
+"""Decision words that say the decision themselves; "yes", "ok", "fine", "no" only answer."""
+_SAYS_WHICH: Final = word_set("is it that the one this 's it's that's")
+_NUMBER_ABBREVIATED: Final = word_set("request req ticket change number item issue pr case")
+_DONE_MARKS: Final = frozenset("✅✔☑")
+
+
+def _word(a: Analysis, i: int) -> str:
+    """Word ``i`` as :func:`read_decision` weighs it: "no." or "request no 12" is a number's
+    abbreviation, not a denial."""
+    word = a.tokens[i].lower
+    if word == "no" and (a.tokens[i].stop == "." or a.word(i - 1) in _NUMBER_ABBREVIATED):
+        return "no."
+    return word
+
+
+def _told(a: Analysis, words: list[str]) -> bool:
+    """Whether the message talks about a number instead of deciding on it: only answer words
+    and words that say which one ("12 is fine", "no, it's 14", "yes that's 12"), a decision
+    by someone ("blocked by 12", "approved by bob"), or one marked done or struck through
+    ("approve 42 ✅", "~~approve 42~~")."""
+    if not set(words) & _STRONG and set(words) & _SAYS_WHICH:
+        return True
+    if any(w in _APPROVE | _DENY and nxt == "by" for w, nxt in itertools.pairwise(words)):
+        return True
+    return struck_or_done(a)
+
+
+def struck_or_done(a: Analysis) -> bool:
+    """ "~~restart web-1~~", "approve 42 ✅", "restart web-1: ok", "restart web-1 - done": a
+    command crossed out, ticked off or followed by how it went, in a pasted list or a status
+    line: a record, not an order."""
+    if _STRUCK.search(a.text) is not None or any(c in _DONE_MARKS for c in a.text):
+        return True
+    for i, token in enumerate(a.tokens[:-1]):
+        rest = {w for w in a.words[i + 1 :] if w.strip("-")}
+        if token.stop in (":", "-") and rest and rest <= _STATUS:
+            return True
+    return False
+
+
+_STATUS: Final = word_set("ok okay done fixed completed resolved finished")
+_STRUCK: Final = re.compile(r"~[^~\s][^~]*~")
 
 
 def _reported(a: Analysis, ids: list[int]) -> bool:
@@ -115,7 +163,7 @@ _BETWEEN: Final = word_set("just already also have has had 've actually")
 
 _PAST: Final = word_set(
     """
-    approved accepted granted confirmed denied rejected declined refused vetoed blocked
+    approved accepted granted confirmed denied rejected declined refused vetoed
     cancelled canceled
     """
 )

@@ -38,7 +38,7 @@ from typing import Final, overload
 from intents import acts, decisions, followup
 from intents.analysis import Analysis, addressed, analyse, analyse_tokens, mocking
 from intents.canonical import canonical_command
-from intents.commands import Command, is_channel, read_command
+from intents.commands import Command, about_subscriptions, is_channel, list_item, read_command
 from intents.features import view_of
 from intents.forecast import forecast_slots, is_forecast
 from intents.grammar import is_slot_only, match_terse
@@ -400,10 +400,14 @@ def _may_offer(a: Analysis, name: IntentName) -> bool:
         return False
     if words & _NOT_OFFERED or mocking(a) or followup.opener_length(a) or addressed(a):
         return False  # "same for web-2" after "don't restart web-1" is no new command
+    if list_item(a) or decisions.struck_or_done(a):
+        return False  # "same for web-2" after "don't restart web-1" is no new command
     if any(s.kind in ("window", "until", "badtime") for s in a.spans):
         return False
-    if name in (I.SUBSCRIBE, I.UNSUBSCRIBE) and any(map(is_channel, a.tokens)):
-        return False  # "post critical alerts in #ops": a subscription is for this channel
+    if name in (I.SUBSCRIBE, I.UNSUBSCRIBE) and (
+        any(map(is_channel, a.tokens)) or not about_subscriptions(a)
+    ):
+        return False  # "post critical alerts in #ops", "remove the alert", "post updates here"
     if any(_undoing(w) for w in words) and name not in _UNDOES:
         return False
     if not words & _STOPPING:
@@ -570,13 +574,17 @@ def _pointed(a: Analysis) -> str | None:
 
 
 def _referenced(a: Analysis, history: Sequence[Turn]) -> str | None:
-    """The target "it"/"there"/"them" points at: the most recent turn's single target."""
+    """The target "it"/"there"/"them" points at: the most recent turn's single target. A
+    more recent turn about several ("cpu of web-1 and web-2", then "restart them") leaves
+    it unknown: it never reaches back past them to an older one."""
     if not history or not any(w in followup.PRONOUNS for w in a.words):
         return None
     for turn in reversed(history):
         target = turn.slots.get("target")
         if isinstance(target, str):
             return target
+        if turn.slots.get("targets"):
+            return None
     return None
 
 

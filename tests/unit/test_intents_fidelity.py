@@ -396,3 +396,117 @@ def test_no_subscription_is_offered_for_another_channel(shipped: IntentParser) -
     intent = shipped.parse("post critical alerts in #ops", now=NOW)
     assert intent.name not in STATE_CHANGING
     assert intent.suggestion is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # talk about numbers decided a request at once (probes, round 3)
+        "blocked by 12",
+        "I'm blocked on #12",
+        "request no. 12",
+        "ticket no. 4521",
+        "no, it's 14",
+        "12 is fine",
+        "yes that's 12",
+        "sure, 10 it is",
+        "confirmed, it's 12",
+        "approved by bob",
+        # ticked off, struck through or followed by how it went: a record
+        "approve 42 ✅",
+        "~~approve 42~~",
+        "~~silence DiskFull for 2h~~",
+        "restart web-1 ✅",
+        "restart web-1: ok",
+        "restart web-1 - done",
+        "approve 42: ok",
+        # a condition, a call to people or a label before the command
+        "provided ci passes, approve 42",
+        "pending bob's review, approve 42",
+        "as long as ci passes, restart web-1",
+        "subject to bob's ok, restart web-1",
+        "hi team, please approve 42",
+        "folks, restart web-1",
+        "sre team: rollback payments",
+        "Remediation: restart web-1",
+        "Actions: restart web-1",
+        "#restart web-1",
+        "a) restart web-1",
+        "ii. restart web-1",
+        # subscription look-alikes
+        "keep us posted",
+        "sign this",
+        "keep us in the loop",
+    ],
+)
+def test_chat_that_only_mentions_a_decision_or_a_command_never_acts(
+    shipped: IntentParser, text: str
+) -> None:
+    intent = shipped.parse(text, now=NOW)
+    offered = shipped.parse(intent.suggestion, now=NOW) if intent.suggestion else None
+    assert intent.name not in STATE_CHANGING
+    assert offered is None or offered.name not in STATE_CHANGING
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("yes 42", "approve", {"request_id": "42"}),
+        ("nope 9", "deny", {"request_id": "9"}),
+        ("ship it #17", "approve", {"request_id": "17"}),
+        ("request 61 approved", "approve", {"request_id": "61"}),
+        ("Yes, I'm happy for request 77 to proceed", "approve", {"request_id": "77"}),
+        ("i'm rejecting 27", "deny", {"request_id": "27"}),
+        ("restart web-1 🙏", "remediation", {"action": "restart", "target": "web-1"}),
+        ("ok, restart web-1", "remediation", {"action": "restart", "target": "web-1"}),
+        ("restart payments, pods stuck pending", "remediation",
+         {"action": "restart", "target": "payments"}),
+        ("restart payments, the pods are stuck on startup", "remediation",
+         {"action": "restart", "target": "payments"}),
+        ("post critical alerts here", "subscribe", {"severity": "critical"}),
+        ("sign this channel up for critical notifications", "subscribe",
+         {"severity": "critical"}),
+    ],
+)  # fmt: skip
+def test_decisions_and_commands_said_plainly_still_act(
+    shipped: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
+) -> None:
+    assert shape(shipped, text) == (intent, slots)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "silence DiskFull for 2h, on db-1",  # silenced DiskFull on every host
+        "silence HighLatency, on web-1, for 2h",
+        "silence DiskFull on db-1, for 2h",  # the default hour instead
+        "subscribe critical, only payments",
+        "unsubscribe warning, just for db-1",
+        "restart payments, the canary pod only",
+        "scale payments to 10, in eu only",
+    ],
+)
+def test_a_later_clause_that_narrows_or_lengthens_the_command_refuses_it(
+    parser: IntentParser, text: str
+) -> None:
+    intent = parser.parse(text, now=NOW)
+    assert intent.name is IntentName.UNKNOWN
+    assert intent.refusal == "extra_words"
+
+
+def test_a_pronoun_after_several_targets_points_at_none_of_the_older_ones(
+    parser: IntentParser,
+) -> None:
+    history: tuple[Turn, ...] = ()
+    for text in ("status payments", "cpu of web-1 and web-2"):
+        history = (*history, Turn.of(parser.parse(text, history, NOW), NOW))
+    intent = parser.parse("restart them", history, NOW)
+    assert intent.slots.get("target") != "payments"
+    assert "target" not in intent.slots
+
+
+@pytest.mark.parametrize("text", ["remove the alert", "send the alert here", "post updates here"])
+def test_one_alert_or_an_update_is_not_offered_as_a_subscription(
+    shipped: IntentParser, text: str
+) -> None:
+    assert shipped.parse(text, now=NOW).suggestion is None

@@ -131,14 +131,20 @@ def render_unknown(registry: Registry, intent: Intent) -> Reply:
 _CHANNEL = re.compile(r"#[A-Za-z][\w.-]*")
 
 
-def _names_a_channel(intent: Intent) -> bool:
-    """ "subscribe #incidents to critical": refused because it names another channel."""
-    posting = intent.about is not None and intent.about.intent in (
+def _posting(intent: Intent) -> bool:
+    return intent.about is not None and intent.about.intent in (
         IntentName.SUBSCRIBE,
         IntentName.UNSUBSCRIBE,
     )
-    words = intent.rejected.get("words", "").split()
-    return posting and any(_CHANNEL.fullmatch(w) for w in words)
+
+
+def _rejected(intent: Intent) -> list[str]:
+    return intent.rejected.get("words", "").lower().split()
+
+
+def _names_a_channel(intent: Intent) -> bool:
+    """ "subscribe #incidents to critical": refused because it names another channel."""
+    return _posting(intent) and any(_CHANNEL.fullmatch(w) for w in _rejected(intent))
 
 
 def render_suggestion(command: str) -> Reply:
