@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -32,6 +33,8 @@ HISTORY_LIMIT = 10
 
 #: The exit status of a command interrupted with Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
+#: The exit status when the reader of stdout went away (128 + SIGPIPE).
+BROKEN_PIPE = 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:
+        # "smartcloudops parse ... | head": the reader left. Python would print a traceback
+        # while flushing stdout at exit unless stdout is pointed elsewhere first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
 
 
 def _command(args: argparse.Namespace) -> int:

@@ -102,6 +102,28 @@ def test_parse_with_text_prints_one_object(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["intent"] == "unknown"
 
 
+def test_parse_into_a_reader_that_leaves_early_ends_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """ "smartcloudops parse < lines | head -1": the reader closes the pipe after one line."""
+    with subprocess.Popen(
+        [EXE, "parse"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=_clean_env(), cwd=tmp_path,
+    ) as process:  # fmt: skip
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.write(b"restart web-1\n")
+        process.stdin.flush()
+        assert json.loads(process.stdout.readline())["intent"] == "remediation"
+        process.stdout.close()  # the reader leaves; the next answer has nowhere to go
+        process.stdin.write(b"what's down?\n" * 500)
+        process.stdin.flush()  # all of it in the pipe before the parser can stop reading
+        process.stdin.close()
+        stderr = process.stderr.read() if process.stderr else b""
+        assert process.wait(timeout=60) == 141
+    assert b"Traceback" not in stderr, stderr.decode()
+
+
 def test_a_bad_config_key_is_named_and_exits_2(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("prometheus_timeout_secs: 3\n")
