@@ -199,7 +199,21 @@ def _joking_or_against(a: Analysis) -> bool:
     asks = a.words[0] in _ASKING  # "does restart web-1 need approval"
     timed = any(s.kind in ("window", "until") for s in a.spans)  # "... tonight": not now
     against = words & _NEGATORS or mocking(a)
-    return bool(against or jest or asks or timed)
+    waits = words & _WAITS_FOR  # "if it keeps flapping we will have to restart web-1"
+    others = words & _OTHERS  # "bob wants to restart web-1", "someone needs to approve 42"
+    return bool(against or jest or asks or timed or waits or others)
+
+
+_WAITS_FOR: Final = word_set(
+    "if unless once after before when whenever until case eventually someday might may point"
+)
+"""A need that waits for something, or may never come ("in case it gets worse", "might
+need to", "at some point"): nothing to say yes to now."""
+_OTHERS: Final = word_set(
+    "someone somebody anyone anybody he she they bob alice vendor runbook says said wants"
+)
+"""Someone else's need ("bob wants to restart web-1", "someone needs to approve 42", "the
+runbook says ..."): said about the action, not asking the bot for it."""
 
 
 _ASKING: Final = word_set(

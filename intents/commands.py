@@ -455,9 +455,17 @@ def _head_verb(a: Analysis, head: int, actions: Collection[str]) -> tuple[Verb |
     if special is not None:
         return special, False
     corrected = verb_at(list(a.words), head)
-    if corrected is not None and corrected.form == BASE:
+    if corrected is not None and corrected.form == BASE and _may_be_typo(lower[head], a, head):
         return corrected, True
     return None, False
+
+
+def _may_be_typo(written: str, a: Analysis, head: int) -> bool:
+    """Whether the word as written may be a typo of the verb it was corrected to: not an
+    everyday word ("stale" ~ scale) and not one that drops or adds an "un" ("unscribe" is
+    no subscribe)."""
+    fixed = a.words[head]
+    return written not in lexicon.NOT_TYPOS and written.startswith("un") == fixed.startswith("un")
 
 
 _MIND: Final = (("would", "you", "mind"), ("do", "you", "mind"))

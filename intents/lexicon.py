@@ -400,3 +400,13 @@ OFF_DOMAIN_WORDS: frozenset[str] = word_set(
     fish hamster
     """
 )
+
+NOT_TYPOS: frozenset[str] = word_set(
+    """
+    describe restore restored approx escalate stale sale silent back track pack lack hack
+    tack rack crack heck alter alters alerted healthy wealth statue statues stats
+    """
+)
+"""Everyday words one letter or two from a command word ("describe" ~ subscribe, "stale" ~
+scale, "restore" ~ restart): never taken for a typo of it, so "describe web-1" is not
+offered back as a subscription."""

@@ -14,6 +14,7 @@ from typing import Final
 
 from rapidfuzz import fuzz, process
 
+from intents import lexicon
 from intents.analysis import Analysis
 from intents.lexicon import word_set
 
@@ -28,6 +29,8 @@ COMMAND_WORDS: Final = tuple(
         )
     )
 )
+_UNDOING: Final = tuple(w for w in COMMAND_WORDS if w.startswith("un"))
+_DOING: Final = tuple(w for w in COMMAND_WORDS if not w.startswith("un"))
 _MAX_WORDS: Final = 5
 _SCORE: Final = 70.0
 
@@ -41,7 +44,11 @@ def near_misses(a: Analysis) -> Iterator[str]:
     for i, token in enumerate(a.tokens):
         if token.lower in COMMAND_WORDS or not token.lower.isalpha() or len(token.lower) < 3:
             continue
-        match = process.extractOne(token.lower, COMMAND_WORDS, scorer=fuzz.ratio)
+        if token.lower in lexicon.NOT_TYPOS:
+            continue
+        # "unscribe" is a miss of unsubscribe, never of subscribe: the "un" decides
+        choices = _UNDOING if token.lower.startswith("un") else _DOING
+        match = process.extractOne(token.lower, choices, scorer=fuzz.ratio)
         if match is not None and match[1] >= _SCORE:
             yield " ".join([*words[:i], str(match[0]), *words[i + 1 :]])
 

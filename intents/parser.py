@@ -372,7 +372,8 @@ class IntentParser:
             negated = bool(set(a.words) & _NEGATORS)
             complete = _complete(name, slots) and not negated and not followup.opener_length(a)
             about = _mention(name, slots) if complete else None
-            guess = about.canonical if about and _may_offer(a, name) else None
+            offered = about is not None and _may_offer(a, name) and not _a_setting(a, slots)
+            guess = about.canonical if about is not None and offered else None
             return _Found(I.UNKNOWN, 1.0 - probability, {}, _act(a), about, guess)
         if name is I.PROMQL:
             found = find_promql(cleaned)
@@ -382,6 +383,17 @@ class IntentParser:
 
 
 # --------------------------------------------------------------------------- readings
+
+
+_SCALE_WORDS: Final = word_set(
+    "scale scaled scaling replicas replica instances instance pods pod nodes workers capacity"
+)
+
+
+def _a_setting(a: Analysis, slots: dict[str, SlotValue]) -> bool:
+    """ "set max connections on payments-db to 500", "increase the heap on search to 4": a
+    number for some setting, which a guessed scale would give to the replica count."""
+    return slots.get("action") == "scale" and not set(a.words) & _SCALE_WORDS
 
 
 def _may_offer(a: Analysis, name: IntentName) -> bool:

@@ -510,3 +510,51 @@ def test_one_alert_or_an_update_is_not_offered_as_a_subscription(
     shipped: IntentParser, text: str
 ) -> None:
     assert shipped.parse(text, now=NOW).suggestion is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an everyday word is not a typo of a command word
+        "describe web-1",  # was offered "subscribe web-1"
+        "approx 12",
+        "restore db-primary",
+        "stale payments",
+        "silent web-1",
+        "unscribe",  # was offered "subscribe": the opposite
+        # someone else's need, or one that waits for something
+        "bob wants to restart web-1",
+        "someone needs to approve 42",
+        "if it keeps flapping we will have to restart web-1",
+        "we should restart web-1 after the deploy",
+        "might need to restart web-1",
+        "the runbook says you need to restart ingest-worker",
+        # a number for a setting, not a replica count
+        "set max connections on payments-db to 500",
+        "increase the heap on search to 4",
+        "reduce the retention on kafka-2 to 3",
+    ],
+)
+def test_no_change_is_offered_for_look_alikes_and_others_needs(
+    shipped: IntentParser, text: str
+) -> None:
+    intent = shipped.parse(text, now=NOW)
+    offered = shipped.parse(intent.suggestion, now=NOW) if intent.suggestion else None
+    assert intent.name not in STATE_CHANGING
+    assert offered is None or offered.name not in STATE_CHANGING
+
+
+@pytest.mark.parametrize(
+    ("text", "offer"),
+    [
+        ("restrat web-1", "restart web-1"),
+        ("unsubscrib", "unsubscribe"),
+        ("sclae payments to 3", "scale payments to 3"),
+        ("we need to restart web-1", "restart web-1"),
+        ("checkout-api needs a restart asap", "restart checkout-api"),
+    ],
+)
+def test_real_typos_and_wishes_are_still_offered(
+    shipped: IntentParser, text: str, offer: str
+) -> None:
+    assert shipped.parse(text, now=NOW).suggestion == offer
