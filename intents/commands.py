@@ -109,7 +109,8 @@ _TAKEN_BACK: Final = re.compile(
     r"|ok genius|yeah sure|sure buddy|my bad|as if|not really|in case|if needed"
     r"|if necessary|if all else fails|(?:done|fixed|handled|resolved) by"
     r"|(?:as|so) long as|on (?:the )?condition|subject to|depending on|in the event"
-    r"|as a fallback|contingent on|supposing|suppose)\b"
+    r"|as a fallback|contingent on|supposing|suppose|over my dead body|any objections?"
+    r"|said every \S+ ever|the universal fix|famous last words)\b"
     r"|^(?:wrong|nope|no|per \S+|great|done|fixed)$|^(?:provided|providing|pending)\b"
 )
 """Another clause that takes the order back or makes it a joke, a condition or someone
@@ -258,7 +259,12 @@ def read_command(a: Analysis, actions: Collection[str] = ()) -> Command | None:
         return None
     clause, head, verb, typo = found[0]
     read = _read(a, clause, head, verb, typo, actions, hedged=len(found) > 1)
-    listed = _lists_more(a, clause, verb) or _sequel(a, clause) or _narrowed(a, clause, verb)
+    listed = (
+        _lists_more(a, clause, verb)
+        or _sequel(a, clause)
+        or _narrowed(a, clause, verb)
+        or _second_severity(a, verb)
+    )
     if read is not None and listed is not None and read.extra is None:
         return dataclasses.replace(read, extra=listed)
     if read is not None and read.intent is I.REMEDIATION:
@@ -344,9 +350,26 @@ def _narrowed(a: Analysis, command: range, verb: Verb | None) -> str | None:
         lengthened = verb.intent is I.ALERT_SILENCE and any(
             s.kind == "duration" and s.start in clause for s in a.spans
         )
+        if (
+            verb.action == "scale"
+            and "to" in words
+            and any(s.kind == "number" and s.start in clause for s in a.spans)
+        ):
+            lengthened = True  # "scale payments to 10, search to 8": a second scale
         if scoped or lengthened or set(words) & _ONLY:
             return ", " + " ".join(a.tokens[i].raw for i in clause)
     return None
+
+
+def _second_severity(a: Analysis, verb: Verb | None) -> str | None:
+    """ "subscribe critical and warning": a subscription takes one level (and everything
+    above it); reading the first would drop the second."""
+    if verb is None or verb.intent not in _POSTING:
+        return None
+    levels = a.of_kind("severity")
+    if len(levels) < 2:
+        return None
+    return " ".join(t.raw for t in a.tokens[levels[1].start : levels[1].end])
 
 
 def _names_something(a: Analysis, i: int) -> bool:

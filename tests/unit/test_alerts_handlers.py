@@ -300,6 +300,9 @@ async def test_help_teaches_the_alert_commands(bot: Dispatcher) -> None:
         ("silence NodeDown for 10 years", "'10 years'"),
         ("silence NodeDown on web-2 for 1y", "'1y'"),
         ("silence NodeDown for a while", "'a while'"),
+        ("silence NodeDown for 2-3h", "'2-3h'"),  # silenced a target called "2-3h"
+        ("silence NodeDown for 2h-3h", "'2h-3h'"),
+        ("silence NodeDown for 1h30", "'1h30'"),
     ],
 )
 async def test_a_length_that_cannot_be_read_makes_no_silence(

@@ -558,3 +558,34 @@ def test_real_typos_and_wishes_are_still_offered(
     shipped: IntentParser, text: str, offer: str
 ) -> None:
     assert shipped.parse(text, now=NOW).suggestion == offer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "deny 15, any objections",  # asks; does not decide
+        "restart web-1, over my dead body",
+        "subscribe critical and warning",  # warning was dropped
+        "subscribe critical, warning",
+        "scale payments to 10, search to 8",  # the second scale was the "reason"
+    ],
+)
+def test_an_objection_or_a_second_level_or_count_does_not_act(
+    parser: IntentParser, text: str
+) -> None:
+    assert parser.parse(text, now=NOW).name not in STATE_CHANGING
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("subscribe to critical and above", "subscribe", {"severity": "critical"}),
+        ("deny 15, too risky", "deny", {"request_id": "15"}),
+        ("scale payments to 10, it was at 3", "remediation",
+         {"action": "scale", "target": "payments", "replicas": 10}),
+    ],
+)  # fmt: skip
+def test_one_level_one_count_and_a_reason_still_act(
+    parser: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
+) -> None:
+    assert shape(parser, text) == (intent, slots)
