@@ -373,13 +373,12 @@ def _second_severity(a: Analysis, verb: Verb | None) -> str | None:
 
 
 def _names_something(a: Analysis, i: int) -> bool:
-    """Word ``i`` (or the one after "the") is a host, service, alert name or count."""
+    """Word ``i`` (or the one after "the") is shaped like a host or an alert name ("db-1",
+    "HighLatency"), not a word of a reason ("in progress", "waiting on aws", "at 3pm")."""
     if a.words[i] == "the" and i + 1 < len(a.tokens):
         i += 1
     token = a.tokens[i]
-    return _strongly_listed(token) or (
-        token.is_plain_name and token.lower not in NOT_NAMES and token.lower not in PRONOUNS
-    )
+    return a.span_at(i) is None and (is_hostlike(token) or is_camel(token))
 
 
 def _goes_on(a: Analysis, i: int) -> bool:

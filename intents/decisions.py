@@ -82,7 +82,7 @@ def read_decision(a: Analysis) -> tuple[IntentName, str | None] | None:
     return polarity.pop(), number
 
 
-_STRONG: Final = _VERBS | word_set("ship lgtm go ahead nope")
+_STRONG: Final = _VERBS | word_set("ship lgtm go ahead")
 """Decision words that say the decision themselves; "yes", "ok", "fine", "no" only answer."""
 _SAYS_WHICH: Final = word_set("is it that the one this 's it's that's")
 _NUMBER_ABBREVIATED: Final = word_set("request req ticket change number item issue pr case")
@@ -105,9 +105,16 @@ def _told(a: Analysis, words: list[str]) -> bool:
     ("approve 42 ✅", "~~approve 42~~")."""
     if not set(words) & _STRONG and set(words) & _SAYS_WHICH:
         return True
-    if any(w in _APPROVE | _DENY and nxt == "by" for w, nxt in itertools.pairwise(words)):
+    pairs = itertools.pairwise([*words, ""])
+    if any(w in _APPROVE | _DENY and nxt == "by" for w, nxt in pairs if not _by_me(words, w)):
         return True
     return struck_or_done(a)
+
+
+def _by_me(words: list[str], word: str) -> bool:
+    """ "fine by me, 12": the speaker's own decision, unlike "blocked by 12"."""
+    i = words.index(word)
+    return words[i + 1 : i + 3] == ["by", "me"]
 
 
 def struck_or_done(a: Analysis) -> bool:

@@ -589,3 +589,27 @@ def test_one_level_one_count_and_a_reason_still_act(
     parser: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
 ) -> None:
     assert shape(parser, text) == (intent, slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        # a reason after a silence or an ack is not a narrower scope (re-check of round 3)
+        ("silence HighLatency for 2h, deploy in progress", "alert_silence",
+         {"alertname": "HighLatency", "duration": 7200}),
+        ("silence HighLatency for 2h, waiting on aws", "alert_silence",
+         {"alertname": "HighLatency", "duration": 7200}),
+        ("silence HighLatency for 2h, deploy at 3pm", "alert_silence",
+         {"alertname": "HighLatency", "duration": 7200}),
+        ("ack 3f2a, working on payments", "ack", {"alert_id": "3f2a"}),
+        ("fine by me, 12", "approve", {"request_id": "12"}),
+    ],
+)  # fmt: skip
+def test_a_reason_after_a_silence_or_an_ack_still_acts(
+    parser: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
+) -> None:
+    assert shape(parser, text) == (intent, slots)
+
+
+def test_a_correction_of_a_number_decides_nothing(parser: IntentParser) -> None:
+    assert parser.parse("nope, it's 14", now=NOW).name not in STATE_CHANGING
