@@ -300,10 +300,10 @@ def _lists_more(a: Analysis, command: range, verb: Verb | None) -> str | None:
             continue
         words = [i for i in clause if a.words[i] not in _LIST_JOINS]
         if 0 < len(words) <= 2 and all(_listed(a.tokens[i]) for i in words):
-            return ", " + " ".join(a.tokens[i].raw for i in clause)
+            return _later_clause(a, clause)
         after = clause.start > command.start
         if after and words and _strongly_listed(a.tokens[words[0]]) and _takes_more(a, words, verb):
-            return ", " + " ".join(a.tokens[i].raw for i in clause)
+            return _later_clause(a, clause)
     return None
 
 
@@ -322,7 +322,7 @@ def _sequel(a: Analysis, command: range) -> str | None:
         if not words or a.words[words[0]] not in _THEN:
             continue
         if any(_goes_on(a, i) for i in words[1:]):
-            return ", " + " ".join(a.tokens[i].raw for i in clause)
+            return _later_clause(a, clause)
     return None
 
 
@@ -350,14 +350,13 @@ def _narrowed(a: Analysis, command: range, verb: Verb | None) -> str | None:
         lengthened = verb.intent is I.ALERT_SILENCE and any(
             s.kind == "duration" and s.start in clause for s in a.spans
         )
-        if (
+        rescaled = (  # "scale payments to 10, search to 8": a second scale
             verb.action == "scale"
             and "to" in words
             and any(s.kind == "number" and s.start in clause for s in a.spans)
-        ):
-            lengthened = True  # "scale payments to 10, search to 8": a second scale
-        if scoped or lengthened or set(words) & _ONLY:
-            return ", " + " ".join(a.tokens[i].raw for i in clause)
+        )
+        if scoped or lengthened or rescaled or set(words) & _ONLY:
+            return _later_clause(a, clause)
     return None
 
 
@@ -390,6 +389,12 @@ def _goes_on(a: Analysis, i: int) -> bool:
         or _strongly_listed(token)
         or (token.is_plain_name and any(c.isdigit() for c in token.raw))
     )
+
+
+def _later_clause(a: Analysis, clause: range) -> str:
+    """A clause after the command, as written with the comma before it: what a refusal
+    reports the command could not hold (", web-2", ", then web-2", ", on db-1")."""
+    return ", " + " ".join(a.tokens[i].raw for i in clause)
 
 
 def _strongly_listed(token: Token) -> bool:
@@ -746,13 +751,11 @@ def _unexplained(
         if sub.tokens[i].norm == "then" and _more_after(sub, i):
             # "scale payments to 10 then scale back": a second step, even in known words
             return " ".join(t.raw for t in sub.tokens[i:])
-        named_channel = intent in _POSTING and is_channel(sub.tokens[i])
-        if not named_channel and (
-            _explained(sub, i, intent, slots, values) or sub.tokens[i].norm in filler
-        ):
-            continue
-        if named_channel:  # as written, so the answer can name the channel
+        if intent in _POSTING and is_channel(sub.tokens[i]):
+            # as written, with its "#", so the answer can name the channel
             return " ".join(("#" if is_channel(t) else "") + t.raw for t in sub.tokens[i:])
+        if _explained(sub, i, intent, slots, values) or sub.tokens[i].norm in filler:
+            continue
         start = i
         while start > offset and sub.tokens[start - 1].norm in filler:
             start -= 1

@@ -11,7 +11,6 @@ which request. A bare "yes" or "no" is a :data:`~intents.model.IntentName.CONFIR
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Final
 
@@ -105,16 +104,19 @@ def _told(a: Analysis, words: list[str]) -> bool:
     ("approve 42 ✅", "~~approve 42~~")."""
     if not set(words) & _STRONG and set(words) & _SAYS_WHICH:
         return True
-    pairs = itertools.pairwise([*words, ""])
-    if any(w in _APPROVE | _DENY and nxt == "by" for w, nxt in pairs if not _by_me(words, w)):
+    if any(_by_someone(words, i) for i in range(len(words))):
         return True
     return struck_or_done(a)
 
 
-def _by_me(words: list[str], word: str) -> bool:
-    """ "fine by me, 12": the speaker's own decision, unlike "blocked by 12"."""
-    i = words.index(word)
-    return words[i + 1 : i + 3] == ["by", "me"]
+def _by_someone(words: list[str], i: int) -> bool:
+    """ "approved by bob", "blocked by 12": a decision word and who made it; "fine by me,
+    12" is the speaker's own."""
+    return (
+        words[i] in _APPROVE | _DENY
+        and words[i + 1 : i + 2] == ["by"]
+        and (words[i + 2 : i + 3] != ["me"])
+    )
 
 
 def struck_or_done(a: Analysis) -> bool:

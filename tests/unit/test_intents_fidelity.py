@@ -19,6 +19,14 @@ from tests.unit.test_intents_commands import NOW, Insistent, shape
 # NOW is 2026-01-14 15:30 UTC, a Wednesday
 
 
+def assert_changes_nothing(parser: IntentParser, text: str) -> None:
+    """``text`` neither acts nor is offered back as a change that one "yes" would run."""
+    intent = parser.parse(text, now=NOW)
+    offered = parser.parse(intent.suggestion, now=NOW) if intent.suggestion else None
+    assert intent.name not in STATE_CHANGING
+    assert offered is None or offered.name not in STATE_CHANGING
+
+
 @pytest.fixture
 def parser() -> IntentParser:
     return IntentParser(Insistent(), actions=("flush-cache",))
@@ -442,10 +450,7 @@ def test_no_subscription_is_offered_for_another_channel(shipped: IntentParser) -
 def test_chat_that_only_mentions_a_decision_or_a_command_never_acts(
     shipped: IntentParser, text: str
 ) -> None:
-    intent = shipped.parse(text, now=NOW)
-    offered = shipped.parse(intent.suggestion, now=NOW) if intent.suggestion else None
-    assert intent.name not in STATE_CHANGING
-    assert offered is None or offered.name not in STATE_CHANGING
+    assert_changes_nothing(shipped, text)
 
 
 @pytest.mark.parametrize(
@@ -538,10 +543,7 @@ def test_one_alert_or_an_update_is_not_offered_as_a_subscription(
 def test_no_change_is_offered_for_look_alikes_and_others_needs(
     shipped: IntentParser, text: str
 ) -> None:
-    intent = shipped.parse(text, now=NOW)
-    offered = shipped.parse(intent.suggestion, now=NOW) if intent.suggestion else None
-    assert intent.name not in STATE_CHANGING
-    assert offered is None or offered.name not in STATE_CHANGING
+    assert_changes_nothing(shipped, text)
 
 
 @pytest.mark.parametrize(
