@@ -658,6 +658,10 @@ def _fresh(intent: Intent) -> Intent:
     )
 
 
+_POSTING: Final = frozenset({I.SUBSCRIBE, I.UNSUBSCRIBE})
+_ONESELF: Final = frozenset({"me", "myself"})
+
+
 def _finish(found: _Found, cleaned: str, a: Analysis, history: Sequence[Turn]) -> Intent:
     """Keep only the slots the intent takes (names only ever plain names), add the canonical
     command and what could not be read."""
@@ -670,6 +674,10 @@ def _finish(found: _Found, cleaned: str, a: Analysis, history: Sequence[Turn]) -
         if k in slots and (k not in _NAME_SLOTS or PLAIN_NAME.fullmatch(str(slots[k])))
     }
     rejected = found.rejected or rejected_slots(found.name.value, safe, a)
+    if found.name in _POSTING and set(a.words) & _ONESELF:
+        # "unsubscribe me": posts go to a channel, so in a team channel this would change
+        # them for everyone; the handler asks unless it is said in a direct message
+        rejected = {**rejected, "for": "me"}
     act = found.act
     if act is SpeechAct.COMMAND and found.name not in STATE_CHANGING and acts.is_question(a):
         act = SpeechAct.QUESTION

@@ -111,6 +111,34 @@ async def test_unsubscribing_from_a_filter_the_channel_lacks_says_what_it_has(
     assert reply.severity is Severity.WARNING
 
 
+@pytest.mark.parametrize("text", ["unsubscribe me", "stop pinging me", "no more alerts for me"])
+async def test_unsubscribe_me_in_a_team_channel_changes_nothing_and_says_why(
+    bot: Dispatcher, store: SqlAlertStore, text: str
+) -> None:
+    """Posts go to a channel: "unsubscribe me" said in one stopped them for everyone."""
+    await ana(bot, "subscribe critical")
+    reply = await ana(bot, text)
+    assert "Nothing was changed: alert posts go to a channel, not to one person" in reply.text
+    assert "direct message" in reply.text
+    assert [s.severity for s in await store.subscriptions()] == ["critical"]
+    assert "No more posts here" in (await ana(bot, "unsubscribe")).text
+
+
+async def test_subscribe_me_in_a_direct_message_is_for_that_person(
+    store: SqlAlertStore, poster: RecordingPoster, silences: MemorySilences
+) -> None:
+    """In a DM the channel is the person's own: "subscribe me" and "unsubscribe me" act."""
+    alerting = alerting_over(store, {"chat": poster}, silences)
+    dm = dataclasses.replace(said("chat", "D-ANA", "U0ANA", "Ana", "x"), is_direct=True)
+    bot = alert_dispatcher(alerting, policy=on_call("chat:U0ANA", allow_dm=True))
+    made = await bot.handle(dataclasses.replace(dm, text="subscribe me to critical alerts"))
+    assert made.title == "Subscribed"
+    assert [s.channel.channel_id for s in await store.subscriptions()] == ["D-ANA"]
+    gone = await bot.handle(dataclasses.replace(dm, text="unsubscribe me"))
+    assert gone.title == "Unsubscribed"
+    assert await store.subscriptions() == []
+
+
 async def test_the_console_cannot_subscribe(bot: Dispatcher, store: SqlAlertStore) -> None:
     reply = await bot.handle(said("console", "console", "me", "me", "subscribe critical"))
     assert "cannot post alerts into this chat (console)" in reply.text

@@ -128,6 +128,7 @@ class AlertHandlers:
 
     async def subscribe(self, request: Request) -> Reply:
         self._access.check(request.message, "subscribe")
+        _refuse_for_oneself(request)
         slots = request.intent.slots
         subscription, added = await self._alerting.subscriptions.subscribe(
             request.message, _text(slots, "severity"), _text(slots, "target")
@@ -144,6 +145,7 @@ class AlertHandlers:
 
     async def unsubscribe(self, request: Request) -> Reply:
         self._access.check(request.message, "subscribe")
+        _refuse_for_oneself(request)
         slots = request.intent.slots
         removed = await self._alerting.subscriptions.unsubscribe(
             request.message, _text(slots, "severity"), _text(slots, "target")
@@ -201,6 +203,21 @@ def _text(slots: Mapping[str, SlotValue], name: str) -> str | None:
 
 def _subject(silence: Silence) -> str:
     return " on ".join(m.subject() for m in silence.matchers)
+
+
+def _refuse_for_oneself(request: Request) -> None:
+    """ "unsubscribe me" in a team channel: posts go to a channel, not to one person, so
+    doing it would change them for everyone there. In a direct message the channel is the
+    person's own, and it goes ahead."""
+    if request.intent.rejected.get("for") != "me" or request.message.is_direct:
+        return
+    command = request.intent.canonical or request.intent.name.value
+    raise InvalidInput(
+        f"Nothing was changed: alert posts go to a channel, not to one person, so `{command}` "
+        "here would change them for everyone in this channel.",
+        hint=f"Say `{command}` on its own to do that, or say it in a direct message to me "
+        "for posts of your own.",
+    )
 
 
 def _list(subscriptions: list[Subscription]) -> str:
