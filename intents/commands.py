@@ -272,7 +272,15 @@ def read_command(a: Analysis, actions: Collection[str] = ()) -> Command | None:
     return read
 
 
-_NO_REASON: Final = word_set("thanks thank you thx ty cheers please pls plz asap now ok okay")
+_ASSENT: Final = word_set(
+    "alright cool great perfect nice awesome roger gotcha righto sweet lovely noted agreed"
+)
+"""Words of assent before a command ("alright, restart web-1"): the user's own go, not a
+second target to refuse."""
+_NO_REASON: Final = _ASSENT | word_set(
+    "thanks thank you thx ty cheers please pls plz asap now ok okay right sure fine yes yep yeah"
+    " go ahead so"
+)
 
 
 def _said_reason(a: Analysis, command: range) -> str | None:
@@ -355,7 +363,13 @@ def _narrowed(a: Analysis, command: range, verb: Verb | None) -> str | None:
             and "to" in words
             and any(s.kind == "number" and s.start in clause for s in a.spans)
         )
-        if scoped or lengthened or rescaled or set(words) & _ONLY:
+        just = any(  # "silence DiskFull for 2h. just db-1", "restart payments, just the worker"
+            w == "just"
+            and i + 1 < clause.stop
+            and (a.words[i + 1] == "the" or _names_something(a, i + 1))
+            for i, w in zip(clause, words, strict=True)
+        )
+        if scoped or lengthened or rescaled or just or set(words) & _ONLY:
             return _later_clause(a, clause)
     return None
 
@@ -415,7 +429,7 @@ def _listed(token: Token) -> bool:
     if _strongly_listed(token):
         return True
     ordinary = NOT_NAMES | lexicon.COMMON_WORDS | lexicon.DOMAIN_WORDS | _REASON_WORDS
-    return token.is_plain_name and token.lower not in ordinary
+    return token.is_plain_name and token.lower not in ordinary | _ASSENT
 
 
 def clauses(a: Analysis) -> tuple[range, ...]:
@@ -813,6 +827,15 @@ def _explained(
         and slots.get("action") != "scale"
     ):
         return False  # "restart web 1": the number was part of the name
+    if (
+        span is not None
+        and span.kind == "number"
+        and slots.get("action") == "scale"
+        and "replicas" in slots
+        and sub.word(i - 1) == "to"
+        and str(span.value) != str(slots.get("replicas"))
+    ):
+        return False  # "scale payments to 5 to 10": two counts
     if span is not None and span.kind in _SPANS.get(intent, ()):
         return True
     if span is not None and span.kind == "action" and str(span.value) == slots.get("action"):
@@ -834,7 +857,7 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
     the command in quotes; or, for anything but a silence (which lasts until a time), a
     time it should happen at ("restart web-1 tomorrow", "at 3am"): the bot acts now or not
     at all."""
-    if _quoted(a, verb) or _labelled(a, clause) or list_item(a):
+    if _quoted(a, verb) or _labelled(a, clause) or list_item(a) or _titled(a, clause):
         return True
     if decisions.struck_or_done(a):
         return True
@@ -866,10 +889,16 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
 _PEOPLE: Final = word_set(
     """
     team folks guys everyone everybody all people yall y'all sre devs oncall on-call whoever
-    gang peeps friends squad crew ops
+    gang peeps friends squad crew ops lads lad mate mates boss sir madam chief buddy bud dude
+    fam pal pals bro bros man fellas fella gents ladies colleagues you
     """
 )
-_GREETINGS: Final = word_set("hi hey hello yo ok okay thanks dear morning evening is on call")
+_GREETINGS: Final = word_set(
+    """
+    hi hey hello yo ok okay thanks thank thx ty cheers dear morning evening is on call go
+    ahead alright right sure fine cool great yes yep yeah please pls so now
+    """
+)
 
 
 def list_item(a: Analysis) -> bool:
@@ -885,9 +914,23 @@ def _to_people(a: Analysis, command: range) -> bool:
         if clause.start >= command.start:
             return False
         words = set(a.words[clause.start : clause.stop])
-        if words & _PEOPLE and words <= _PEOPLE | _GREETINGS:
+        named = {a.words[i] for i in clause if _a_person(a.tokens[i])}
+        if (words & _PEOPLE or named) and words <= _PEOPLE | _GREETINGS | named:
             return True
     return False
+
+
+def _a_person(token: Token) -> bool:
+    """A word that can only be someone's name ("bob", "priya"): plain letters that are no
+    known word, host, alert or command."""
+    ordinary = NOT_NAMES | lexicon.COMMON_WORDS | lexicon.DOMAIN_WORDS | _REASON_WORDS
+    return (
+        token.is_plain_name
+        and token.raw.isalpha()
+        and token.lower not in ordinary | _ASSENT
+        and not is_camel(token)
+        and verb_at([token.lower], 0) is None
+    )
 
 
 def _taken_back(a: Analysis, command: range, head: int) -> bool:
@@ -963,6 +1006,25 @@ def _labelled(a: Analysis, clause: range) -> bool:
         t.stop == ":" and any(w.lower in _QUOTING_LABELS for w in a.tokens[: i + 1])
         for i, t in enumerate(a.tokens[: clause.start])
     )
+
+
+_RECORDS: Final = word_set(
+    "request req ticket incident inc case issue jira pr change cr task story bug sev"
+)
+
+
+def _titled(a: Analysis, clause: range) -> bool:
+    """Whether the command follows a record's number and a dash, the title line of a
+    ticket, request or incident pasted into chat ("request 42 - restart web-1 - waiting",
+    "Incident #4411 - rollback payments")."""
+    for before in clauses(a):
+        if before.start >= clause.start:
+            return False
+        words = [w.lstrip("#") for w in a.words[before.start : before.stop]]
+        dashed = before.stop < len(a.tokens) and a.tokens[before.stop].norm == "-"
+        if dashed and len(words) == 2 and words[0] in _RECORDS and words[1].isdigit():
+            return True
+    return False
 
 
 def _asked(a: Analysis, clause: range, head: int) -> bool:

@@ -117,7 +117,7 @@ HELP_TOPICS: Mapping[Phrase, str] = _phrases(
     {
         "alerts": "alert, alerting, alarms, firing",
         "metrics": "metric, graphs, charts, cpu, memory, dashboards",
-        "silence": "silences, silencing, mute, muting, snooze",
+        "silence": "silences, silencing, mute, muting, snooze, unsilence, unmute, unsnooze",
         "remediation": (
             "remediations, restart, restarts, scale, scaling, rollback, rollbacks, actions, "
             "runbooks, runbook"

@@ -5,7 +5,7 @@ Only words the parser does not already know are touched, and only onto its own v
 are. Distances are optimal-string-alignment edits (a transposition counts once): one edit for
 words up to seven letters, two for longer ones; words of five letters or fewer must also keep
 their first letter ("oops" is not "qps", "sunny" is not "funny"), and four-letter words may
-not change a letter.
+not change a letter. Two edits also keep the first letter.
 """
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ def correct(word: str) -> str:
     best = process.extract(word, VOCABULARY, scorer=OSA.distance, score_cutoff=limit, limit=8)
     if len(word) <= 5:
         best = [hit for hit in best if hit[0][0] == word[0] and _plausible_short(word, hit[0])]
+    # two edits and another first letter make another word, not a typo ("decrease" is not
+    # "recreate")
+    best = [hit for hit in best if hit[1] < 2 or hit[0][0] == word[0]]
     if not best:
         return word
     choice, _, _ = min(best, key=lambda hit: (hit[1], hit[0][0] != word[0], hit[0]))

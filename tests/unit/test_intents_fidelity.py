@@ -236,7 +236,6 @@ def shipped() -> IntentParser:
         "we might need to bounce cache-1 tonight",
         "web-1 needs a restart like i need coffee",
         "i need to restart my brain lol",
-        "unsilnce DiskFull",  # the fix would offer the opposite
         "unack 3",
         "NodeDown",
         "call off the rollback of checkout-api",
@@ -259,6 +258,26 @@ def test_a_wish_or_a_typo_of_a_command_is_still_offered_back(
     shipped: IntentParser, text: str
 ) -> None:
     assert shipped.parse(text, now=NOW).suggestion == "restart web-1"
+
+
+def test_a_typo_of_unsilence_is_offered_as_unsilence_never_its_opposite(
+    shipped: IntentParser,
+) -> None:
+    """ "unsilnce" was corrected to "silence" (two edits, another first letter)."""
+    assert shipped.parse("unsilnce DiskFull", now=NOW).suggestion == "unsilence DiskFull"
+
+
+@pytest.mark.parametrize(
+    ("text", "replicas"), [("decrease search replicas to 2", 2), ("reduce search to 2", 2)]
+)
+def test_decrease_is_not_corrected_into_another_verb(
+    parser: IntentParser, text: str, replicas: int
+) -> None:
+    """ "decrease" was "corrected" to "recreate" (two edits), and the count was lost."""
+    assert shape(parser, text) == (
+        "remediation",
+        {"action": "scale", "target": "search", "replicas": replicas},
+    )
 
 
 @pytest.mark.parametrize("answer", ["ok", "ok thanks", "okay", "sure", "lgtm", "approved"])
@@ -395,6 +414,18 @@ def test_a_subscription_naming_another_channel_is_refused(parser: IntentParser, 
     assert intent.refusal == "extra_words"
 
 
+@pytest.mark.parametrize(
+    "text", ["unsubscribe me", "stop pinging me", "subscribe me to critical", "unsub me pls"]
+)
+def test_a_subscription_for_oneself_says_so(parser: IntentParser, text: str) -> None:
+    """Posts go to a channel: "unsubscribe me" in a team channel stopped them for everyone.
+    The parse keeps the command and says who it was for; the handler decides by channel."""
+    intent = parser.parse(text, now=NOW)
+    assert intent.name in (IntentName.SUBSCRIBE, IntentName.UNSUBSCRIBE)
+    assert intent.rejected == {"for": "me"}
+    assert parser.parse("unsubscribe", now=NOW).rejected == {}
+
+
 def test_a_subscription_for_this_channel_still_subscribes(parser: IntentParser) -> None:
     assert shape(parser, "subscribe here to critical") == ("subscribe", {"severity": "critical"})
     assert shape(parser, "approve #12") == ("approve", {"request_id": "12"})
@@ -436,6 +467,14 @@ def test_no_subscription_is_offered_for_another_channel(shipped: IntentParser) -
         "hi team, please approve 42",
         "folks, restart web-1",
         "sre team: rollback payments",
+        "lads, restart web-1",  # acted: "lads" became the reason
+        "mate, roll back checkout",
+        "go ahead bob, restart web-1",
+        "priya, scale search to 5",
+        "thanks alice, now restart web-1",
+        # the title line of a pasted ticket, request or incident
+        "request 42 - restart web-1 - waiting",
+        "Incident #4411 - rollback payments",
         "Remediation: restart web-1",
         "Actions: restart web-1",
         "#restart web-1",
@@ -464,6 +503,9 @@ def test_chat_that_only_mentions_a_decision_or_a_command_never_acts(
         ("i'm rejecting 27", "deny", {"request_id": "27"}),
         ("restart web-1 🙏", "remediation", {"action": "restart", "target": "web-1"}),
         ("ok, restart web-1", "remediation", {"action": "restart", "target": "web-1"}),
+        ("alright, restart web-1", "remediation", {"action": "restart", "target": "web-1"}),
+        ("cool, roll back checkout", "remediation", {"action": "rollback", "target": "checkout"}),
+        ("go ahead, restart web-1", "remediation", {"action": "restart", "target": "web-1"}),
         ("restart payments, pods stuck pending", "remediation",
          {"action": "restart", "target": "payments"}),
         ("restart payments, the pods are stuck on startup", "remediation",
@@ -489,6 +531,9 @@ def test_decisions_and_commands_said_plainly_still_act(
         "unsubscribe warning, just for db-1",
         "restart payments, the canary pod only",
         "scale payments to 10, in eu only",
+        "silence DiskFull for 2h. just db-1",  # silenced DiskFull on every host
+        "restart payments, just the worker",
+        "scale payments to 5 to 10",  # scaled to 5
     ],
 )
 def test_a_later_clause_that_narrows_or_lengthens_the_command_refuses_it(
