@@ -119,7 +119,7 @@ def route(a: Analysis, verb: Verb, referenced: str | None = None) -> Routed:
         return Routed(I.HELP, extract_slots("help", a), act, about)
     if act in (SpeechAct.QUESTION, SpeechAct.HYPOTHETICAL):
         return _question(a, verb, slots, act, about)
-    if act is SpeechAct.STATEMENT and _states_need(a) and not _joking_or_against(a):
+    if act is SpeechAct.STATEMENT and _states_need(a, verb) and not _joking_or_against(a):
         return Routed(I.UNKNOWN, {}, act, about, suggestion=canonical)
     return Routed(I.UNKNOWN, {}, act, about)
 
@@ -204,18 +204,34 @@ def _joking_or_against(a: Analysis) -> bool:
     return bool(against or jest or asks or timed or waits or others)
 
 
+def for_later_or_others(a: Analysis) -> bool:
+    """Whether ``a`` waits for something or speaks of someone else's part ("if someone
+    restarts web-1 ping me", "alice thinks we need to roll back")."""
+    return bool(set(a.words) & (_WAITS_FOR | _OTHERS - _THINGS))
+
+
 _WAITS_FOR: Final = word_set(
-    "if unless once after before when whenever until case eventually someday might may point"
+    """
+    if unless once after before when whenever until case eventually someday might may point
+    during eod eow later tonight tomorrow probably idk dunno maybe perhaps
+    """
 )
 """A need that waits for something, or may never come ("in case it gets worse", "might
 need to", "at some point"): nothing to say yes to now."""
 _OTHERS: Final = word_set(
-    "someone somebody anyone anybody he she they bob alice vendor runbook says said wants"
+    """
+    someone somebody anyone anybody he she they bob alice vendor runbook says said wants
+    thinks reckons suggests suggested believes recommends recommended asked mentioned
+    proposed proposes handling ask
+    """
 )
 """Someone else's need ("bob wants to restart web-1", "someone needs to approve 42", "the
 runbook says ..."): said about the action, not asking the bot for it."""
 
 
+_THINGS: Final = word_set("runbook vendor")
+"""Of :data:`_OTHERS`, the ones that name an action's own source ("apply the hotfix
+runbook"): only with what they say or want are they someone else's need."""
 _ASKING: Final = word_set(
     "is are was were do does did has have had what when where which who why how"
 )
@@ -223,7 +239,13 @@ _JEST: Final = lexicon.LAUGHS | word_set("guess joke joking brain coffee")
 _LIKE_I_NEED: Final = re.compile(r"\blike (?:i|we|you) (?:need|want)\b")
 
 
-def _states_need(a: Analysis) -> bool:
+def _states_need(a: Analysis, verb: Verb | None = None) -> bool:
     """ "payments needs a restart", "I need to restart payments", "time to roll back": a
-    wish for an action, worth a "did you mean" but never acted on as it stands."""
-    return _NEED.search(" ".join(a.words)) is not None
+    wish for an action, worth a "did you mean" but never acted on as it stands. The wish
+    comes before the action; one after it is for something else ("you restart web-1, i'll
+    watch the graphs", "a bounce of auth-svc? let me check grafana first")."""
+    text = " ".join(a.words)
+    found = _NEED.search(text)
+    if found is None or verb is None:
+        return found is not None
+    return text[: found.start()].count(" ") <= verb.start

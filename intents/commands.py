@@ -110,7 +110,10 @@ _TAKEN_BACK: Final = re.compile(
     r"|if necessary|if all else fails|(?:done|fixed|handled|resolved) by"
     r"|(?:as|so) long as|on (?:the )?condition|subject to|depending on|in the event"
     r"|as a fallback|contingent on|supposing|suppose|over my dead body|any objections?"
-    r"|said every \S+ ever|the universal fix|famous last words)\b"
+    r"|said every \S+ ever|the universal fix|famous last words|undo that|that thought"
+    r"|forget (?:it|that|about it)|worked so well|fix for everything|fixes everything"
+    r"|solves everything|universal \S+|what could (?:possibly )?go wrong|ah yes"
+    r"|said (?:the|my|our|a|an|every|no)\b|^said\b)\b"
     r"|^(?:wrong|nope|no|per \S+|great|done|fixed)$|^(?:provided|providing|pending)\b"
 )
 """Another clause that takes the order back or makes it a joke, a condition or someone
@@ -119,11 +122,13 @@ else's words ("restart web-1, yeah right"; "approve 12, as a last resort"; "per 
 ...")."""
 _JOKE_CODES: Final = word_set(":joy :rolling_eyes :upside_down_face :laughing :smirk :clown_face")
 _LIST_MARKER: Final = re.compile(
-    r"^\s*(?:(?:[-*+#•%]|\[[ xX]?\]|\d+[.)]|\(?[a-h]\)|[ivx]{1,4}[.)])\s|#[A-Za-z])"
+    r"^\s*(?:(?:[-*+#•%]|\[[ xX]?\]|\[[^\]]{1,30}\]|\d+[.)]|\(?[a-h]\)|[a-hA-H][.:]"
+    r"|[ivx]{1,4}[.)])\s|#[A-Za-z])"
 )
 """A pasted checklist item, bullet, outline item or commented-out shell line ("- restart
 web-1", "[ ] approve 12", "# restart web-1", "#restart web-1", "a) restart web-1", "ii. ...",
-"% restart web-1"): a note about a command, not one given."""
+"% restart web-1", "[bot] restart web-1", "A: restart web-1"): a note about a command, not
+one given."""
 _DENIAL_REASONS: Final = word_set(
     """
     risky dangerous unsafe safe early late soon big broad wide needed necessary tested
@@ -157,6 +162,7 @@ _QUOTING_LABELS: Final = word_set(
     remediation remediations mitigation mitigations workaround workarounds fix fixes actions
     playbook playbooks history earlier like copy message famous steps step resolution
     per quote quoted suggestion suggested todo reminder fyi tip hint usage syntax draft
+    pending queued request req worked waiting approved denied rejected
     proposal plan option maybe question says said wrote writes asked asks context from
     done finished completed fixed resolved ran did update status log changelog recap
     summary postmortem timeline runbook ticket title annotation action item to for cc re
@@ -243,7 +249,8 @@ def read_command(a: Analysis, actions: Collection[str] = ()) -> Command | None:
     miss of one); ``actions`` are the policy's custom action names ("flush-cache")."""
     decided = decisions.read_decision(a)
     if decided is not None:
-        framed = list_item(a) or addressed(a)
+        last = len(a.tokens) - 1
+        framed = list_item(a) or addressed(a) or _labelled(a, range(last, last + 1))
         return Command(decided[0], {"request_id": decided[1]} if decided[1] else {}, hedged=framed)
     found: list[tuple[range, int, Verb | None, bool]] = []
     for clause in clauses(a):
@@ -446,7 +453,7 @@ def _clauses(a: Analysis) -> tuple[range, ...]:
     out: list[range] = []
     start = 0
     for i, token in enumerate(a.tokens):
-        if token.norm == "-":
+        if token.norm in decisions.DASHES:
             out.append(range(start, i))
             start = i + 1
         elif i > start and a.span_at(i) is None and _starts_reason(a.words, i):
@@ -896,7 +903,8 @@ _PEOPLE: Final = word_set(
 _GREETINGS: Final = word_set(
     """
     hi hey hello yo ok okay thanks thank thx ty cheers dear morning evening is on call go
-    ahead alright right sure fine cool great yes yep yeah please pls so now
+    ahead alright right sure fine cool great yes yep yeah please pls so now hiya heya howdy
+    over to your turn yours handing hand off note for
     """
 )
 

@@ -42,7 +42,7 @@ _FILLER: Final = word_set(
     """
     please pls thanks thank you request req requests number no. id # the this that it with for
     to i we am are is 'm by me from my side on change ticket action pending last latest
-    one it's just then so
+    one it's just
     """
 )
 _SPOILERS: Final = word_set("not never dont without if should would could maybe wait hold")
@@ -126,13 +126,38 @@ def struck_or_done(a: Analysis) -> bool:
     if _STRUCK.search(a.text) is not None or any(c in _DONE_MARKS for c in a.text):
         return True
     for i, token in enumerate(a.tokens[:-1]):
-        rest = {w for w in a.words[i + 1 :] if w.strip("-")}
-        if token.stop in (":", "-") and rest and rest <= _STATUS:
+        rest = [w for w in a.words[i + 1 :] if w.strip("-—–>=→")]
+        if (token.stop in (":", "-") or token.norm in DASHES) and rest and _a_status(rest):
             return True
     return False
 
 
-_STATUS: Final = word_set("ok okay done fixed completed resolved finished")
+def _a_status(words: list[str]) -> bool:
+    """ "done", "in progress", "approved by sam", "waiting for approval", "request 4521
+    opened": how a command went or stands, with only the words that say so."""
+    return bool(set(words) & _STATUS) and all(
+        w in _STATUS or w in _STATUS_FILLER or w.lstrip("#").isdigit() or words[j - 1 : j] in _BY
+        for j, w in enumerate(words)
+    )
+
+
+DASHES: Final = frozenset({"-", "—", "–", "--", "->", "=>", "→"})
+"""Tokens that stand between a command and what is said about it."""
+_STATUS: Final = word_set(
+    """
+    ok okay done fixed completed complete resolved finished queued pending waiting awaiting
+    progress running failed failing reverted succeeded success successful opened closed set
+    applied approved denied rejected executed ran started scheduled skipped cancelled
+    canceled timed timeout rolled restarted
+    """
+)
+_STATUS_FILLER: Final = word_set(
+    """
+    already still now is was been has have in on at by for from with approval review the
+    request req it this that just out back
+    """
+)
+_BY: Final = (["by"], ["from"], ["with"])
 _STRUCK: Final = re.compile(r"~[^~\s][^~]*~")
 
 

@@ -44,13 +44,23 @@ def near_misses(a: Analysis) -> Iterator[str]:
     for i, token in enumerate(a.tokens):
         if token.lower in COMMAND_WORDS or not token.lower.isalpha() or len(token.lower) < 3:
             continue
-        if token.lower in lexicon.NOT_TYPOS:
+        if token.lower in lexicon.NOT_TYPOS or inflected(token.lower):
             continue
         # "unscribe" is a miss of unsubscribe, never of subscribe: the "un" decides
         choices = _UNDOING if token.lower.startswith("un") else _DOING
         match = process.extractOne(token.lower, choices, scorer=fuzz.ratio)
         if match is not None and match[1] >= _SCORE:
             yield " ".join([*words[:i], str(match[0]), *words[i + 1 :]])
+
+
+def inflected(word: str) -> bool:
+    """ "restores", "restored", "restoring": a form of a word that is no typo, or a form of
+    a command word ("restarts" reports or describes, it asks for nothing)."""
+    for ending in ("s", "es", "ed", "d", "ing"):
+        stem = word.removesuffix(ending)
+        if stem != word and (stem in lexicon.NOT_TYPOS or stem in COMMAND_WORDS):
+            return True
+    return False
 
 
 def first_near_miss(a: Analysis, understood: Callable[[str], bool]) -> str | None:

@@ -36,7 +36,14 @@ from datetime import UTC, tzinfo
 from typing import Final, overload
 
 from intents import acts, decisions, followup
-from intents.analysis import Analysis, addressed, analyse, analyse_tokens, mocking
+from intents.analysis import (
+    Analysis,
+    Span,
+    addressed,
+    analyse,
+    analyse_tokens,
+    mocking,
+)
 from intents.canonical import canonical_command
 from intents.commands import Command, about_subscriptions, is_channel, list_item, read_command
 from intents.features import view_of
@@ -55,7 +62,7 @@ from intents.model import (
     SpeechAct,
     Turn,
 )
-from intents.nearmiss import first_near_miss
+from intents.nearmiss import first_near_miss, inflected
 from intents.ports import TextClassifier, ViewClassifier
 from intents.promql import find_promql
 from intents.reasons import read_reason
@@ -65,7 +72,7 @@ from intents.sharing import is_share
 from intents.slots import extract_slots
 from intents.text import PLAIN_NAME, clean, looks_unsafe
 from intents.times import Clock
-from intents.verbs import first_verb
+from intents.verbs import Verb, first_verb, verb_at
 
 I = IntentName  # noqa: E741
 TERSE_CONFIDENCE: Final = 0.99
@@ -243,6 +250,9 @@ class IntentParser:
         fixed = first_near_miss(a, understood)
         if fixed is None or _flips(a, fixed):
             return found
+        offered = self._parse_plain(fixed, clock).name
+        if offered in STATE_CHANGING and not _may_offer(a, offered):
+            return found  # "if someone restarts web-1 ping me": a condition, not a typo
         return replace(found, suggestion=fixed)
 
     def _parse_plain(self, text: str, clock: Clock) -> _Found:
@@ -422,23 +432,77 @@ def _may_offer(a: Analysis, name: IntentName) -> bool:
         return False  # "post critical alerts in #ops", "remove the alert", "post updates here"
     if any(_undoing(w) for w in words) and name not in _UNDOES:
         return False
+    posting = name in (I.SUBSCRIBE, I.UNSUBSCRIBE)  # "notify us when web-1 alerts"
+    if not posting and (acts.for_later_or_others(a) or any(inflected(w) for w in words)):
+        return False  # "if someone restarts web-1 ping me", "restores db-primary"
+    if name in (I.APPROVE, I.DENY) and not _decides(a):
+        return False  # "18 approvals pending", "alice denied 1032", "access denied 403"
+    if name is I.SUBSCRIBE and words & _NOISE:
+        return False  # "too many alerts here": a complaint, never a wish for more
+    verb = first_verb(list(a.words))
+    if verb is not None and _an_event(a, verb):
+        return False  # "the restart of web-1 is stuck", "still failing after restart web-1"
     if not words & _STOPPING:
         return True
-    verb = first_verb(list(a.words))
-    return name in _STOPS and (verb is None or verb.intent is name)
+    # "stop request 40" -> deny; never the action the stop word is about ("hold off on
+    # silencing X" is no silence)
+    return name in _STOPS and verb is None
+
+
+def _decides(a: Analysis) -> bool:
+    """Whether a guessed approve or deny may be asked for: some word of a decision ("turn
+    down request 13", "green light for request 4"), no decision told in the past ("alice
+    denied 1032", "access denied 403"), no count ("18 approvals pending", "3 pods ok") and
+    no code review ("PR #4521 lgtm")."""
+    words = set(a.words)
+    if words & _DECIDED or words & _REVIEWS or not words & _DECISION_CUES:
+        return False
+    return not any(_counts(a, s) for s in a.of_kind("number"))
+
+
+def _counts(a: Analysis, span: Span) -> bool:
+    """ "18 approvals", "3 pods", "2 nodes": a number that counts things, not a request."""
+    after = a.word(span.end)
+    return after is not None and after.endswith("s") and after not in _NOT_COUNTED
+
+
+_DECISION_CUES: Final = word_set(
+    """
+    approve deny reject decline refuse veto accept grant granted allow abort stop proceed
+    sign green red light lgtm ok okay go ahead approval yes yep no nope nah turn down do
+    """
+)
+_DECIDED: Final = word_set("approved denied rejected declined refused vetoed")
+_REVIEWS: Final = word_set("pr mr commit commits diff review")
+_NOT_COUNTED: Final = word_set("is was has thanks pls please yes its this")
+_NOISE: Final = word_set("too many noisy noise spam spammy much loud flood flooding")
+
+
+def _an_event(a: Analysis, verb: Verb) -> bool:
+    """Whether the action is an event talked about: "the restart of web-1 is stuck", "after
+    rollback payments errors gone", not one asked for."""
+    before = a.word(verb.start - 1)
+    return before in _AROUND or (before in _THE and a.word(verb.end) == "of")
+
+
+_THE: Final = word_set("the this that our your my their his her its last previous")
+_AROUND: Final = word_set("after before since during following post despite")
 
 
 _NOT_OFFERED: Final = word_set(
     """
     completed complete finished finish done happened fixed worked works went succeeded
     failed broke logged every own nightly usually always automatically itself considering
-    thinking think might maybe perhaps possibly guess joke lol lmao haha jk kidding
+    thinking think might maybe perhaps possibly guess joke lol lmao haha jk kidding idk
+    dunno unsure probably sure sanity thoughts opinion wdyt reckon already pending waiting
+    awaiting
     """
 )
 _STOPPING: Final = word_set(
     """
     cancel cancelled canceled skip skipped hold forget postpone postponed scratch stop
-    stopped abort aborted avoid without never not no dont don't call
+    stopped abort aborted avoid without never not no dont don't call refrain against pause
+    paused halt halted retract retracted kill killed
     """
 )
 _STOPS: Final = frozenset({I.DENY, I.UNSUBSCRIBE, I.UNSILENCE, I.ALERT_SILENCE})
@@ -460,7 +524,10 @@ def _flips(a: Analysis, fixed: str) -> bool:
 
 
 def _undoing(word: str) -> bool:
-    """ "unsilence", "unack", "unsilnce": a word that undoes something."""
+    """ "unsilence", "unack", "unsilnce", "disapprove", "dissubscribe": a word that undoes
+    something."""
+    if word.startswith("dis"):
+        return verb_at([word[3:]], 0) is not None
     return word.startswith("un") and len(word) > 3
 
 

@@ -660,3 +660,112 @@ def test_a_reason_after_a_silence_or_an_ack_still_acts(
 
 def test_a_correction_of_a_number_decides_nothing(parser: IntentParser) -> None:
     assert parser.parse("nope, it's 14", now=NOW).name not in STATE_CHANGING
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a status after the command: a record of it, not an order
+        "approve 4521 — approved by sam",
+        "deny 1032 — denied by lee",
+        "silence TargetDown for 2h — already set",
+        "restart checkout — already done",
+        "scale redis-cache to 6 — reverted",
+        "restart checkout - in progress",
+        "restart checkout: FAILED",
+        "restart checkout → rolled back",
+        "ack c0ffee12 — waiting for approval",
+        "restart checkout — request 4521 opened",
+        # a label, a tag or an outline letter before it
+        "pending: approve 4521",
+        "pending: deny 1032",
+        "[bot] restart checkout",
+        "request 4521: restart checkout",
+        "things that worked: rollback billing",
+        "a. restart checkout",
+        "A: restart checkout",
+        # handed to someone
+        "over to you raj, deny 1032",
+        "your turn priya: approve 4521",
+        "handing off to raj - silence TargetDown for 2h",
+        "all yours lee, roll back checkout",
+        "hiya folks — bounce auth-svc",
+        # quoted, mocked or taken back after it
+        "approve 4521, said the intern",
+        "ah yes, unsilence KubePodCrashLooping, the fix for everything",
+        "silence TargetDown for 2h, nah forget it",
+        "restart checkout, undo that thought",
+        "deny 1032, because that worked so well last time",
+        # numbers and decisions told, not made
+        "ok so 4521",
+        "denied: 1032",
+        "18 approvals pending",
+        "3 pods ok, 2 crashlooping",
+        "nope, 3 nodes",
+        "alice denied 1032, said too risky",
+        "access denied 403",
+        "request number 12",
+        "stuck on 12",
+        "retract my approval of 4521",
+        "PR #4521 lgtm",
+        # reports, plans and hedges offered back
+        "the restart of web-1 is stuck",
+        "still failing after restart web-1",
+        "the rollback of payments took 40 min",
+        "hold off on silencing TargetDown for 2h",
+        "we decided against scaling ingest-worker to 0",
+        "please refrain from scaling redis-cache to 6",
+        "eod I'll roll back checkout",
+        "we will restart web-1 during the maintenance window",
+        "alice thinks we need to rollback payments",
+        "if someone restarts web-1 ping me",
+        "restores db-primary",
+        "you restart web-1, i'll watch the graphs",
+        "u sure about restart web-1",
+        "ok. so. a bounce of auth-svc? idk. let me check grafana first",
+        "there's a silence on checkout already",
+        # the opposite, or a complaint, offered as a subscription or decision
+        "too many alerts here",
+        "this channel is too noisy",
+        "disapprove 4521",
+        "dissubscribe warning",
+    ],
+)
+def test_records_handoffs_and_reports_never_act_nor_are_offered(
+    shipped: IntentParser, text: str
+) -> None:
+    assert_changes_nothing(shipped, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "offered"),
+    [
+        ("turn down request 13", "deny 13"),
+        ("green light for request 4", "approve 4"),
+        ("notify us here when search alerts", "subscribe for search"),
+        ("apply the hotfix runbook to search", "run hotfix on search"),
+        ("web-1 needs a restart", "restart web-1"),
+    ],
+)
+def test_requests_in_other_words_are_still_offered_back(
+    shipped: IntentParser, text: str, offered: str
+) -> None:
+    assert shipped.parse(text, now=NOW).suggestion == offered
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("silence HighLatency for 2h, deploy in progress", "alert_silence",
+         {"alertname": "HighLatency", "duration": 7200}),
+        ("restart checkout — the pods are stuck", "remediation",
+         {"action": "restart", "target": "checkout"}),
+        ("deny 1032 - too risky", "deny", {"request_id": "1032"}),
+        ("urgent: restart web-1", "remediation", {"action": "restart", "target": "web-1"}),
+        ("so approve 12", "approve", {"request_id": "12"}),
+    ],
+)  # fmt: skip
+def test_a_reason_or_a_dash_after_a_command_still_acts(
+    shipped: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
+) -> None:
+    assert shape(shipped, text) == (intent, slots)
