@@ -119,7 +119,14 @@ def route(a: Analysis, verb: Verb, referenced: str | None = None) -> Routed:
         return Routed(I.HELP, extract_slots("help", a), act, about)
     if act in (SpeechAct.QUESTION, SpeechAct.HYPOTHETICAL):
         return _question(a, verb, slots, act, about)
-    if act is SpeechAct.STATEMENT and _states_need(a, verb) and not _joking_or_against(a):
+    decision = verb.intent in (I.APPROVE, I.DENY)  # "we need 2 approvals", "priya needs to
+    # approve 4521": a decision is wanted of someone; the one who can give it just says it
+    if (
+        act is SpeechAct.STATEMENT
+        and _states_need(a, verb)
+        and not _joking_or_against(a)
+        and not decision
+    ):
         return Routed(I.UNKNOWN, {}, act, about, suggestion=canonical)
     return Routed(I.UNKNOWN, {}, act, about)
 
@@ -221,7 +228,7 @@ need to", "at some point"): nothing to say yes to now."""
 _OTHERS: Final = word_set(
     """
     someone somebody anyone anybody he she they bob alice vendor runbook says said wants
-    thinks reckons suggests suggested believes recommends recommended asked mentioned
+    thinks reckon reckons suggests suggested believes recommends recommended asked mentioned
     proposed proposes handling ask
     """
 )

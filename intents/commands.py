@@ -313,6 +313,8 @@ def _lists_more(a: Analysis, command: range, verb: Verb | None) -> str | None:
             continue
         if verb is not None and verb.intent is I.DENY and _why_not(a, clause.start):
             continue
+        if a.words[clause.start] == "too" and _says_why(a, clause.start):
+            continue  # "unsubscribe warning, too noisy": a reason
         words = [i for i in clause if a.words[i] not in _LIST_JOINS]
         if 0 < len(words) <= 2 and all(_listed(a.tokens[i]) for i in words):
             return _later_clause(a, clause)
@@ -866,8 +868,11 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
     at all."""
     if _quoted(a, verb) or _labelled(a, clause) or list_item(a) or _titled(a, clause):
         return True
-    if decisions.struck_or_done(a):
-        return True
+    if decisions.struck_or_done(a) or any(
+        c.start >= clause.stop and decisions.is_status(list(a.words[c.start : c.stop]))
+        for c in clauses(a)
+    ):
+        return True  # "restart checkout - in progress", "restart checkout, done already"
     if addressed(a) or mocking(a) or _to_people(a, clause):
         return True
     if any(t.lower in _JOKE_CODES for t in a.tokens):
@@ -886,6 +891,8 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
             continue
         if i > head and verb.intent is I.DENY and _why_not(a, i):
             continue
+        if i >= clause.stop and word == "too" and _says_why(a, i) and not _against(a, i):
+            continue  # "unsubscribe warning, too noisy": the reason, not "also"
         if word in _HEDGES or (word in _CONDITIONS and (i < clause.stop or i in starts)):
             span = a.span_at(i)
             if span is None or span.kind not in ("until", "window"):
@@ -964,10 +971,30 @@ def _disapproved(a: Analysis, command: range) -> bool:
 
 
 def _why_not(a: Analysis, i: int) -> bool:
-    """ "too risky", "not safe" after a denial: its reason, which agrees with it ("deny 12,
-    too risky"). After an approval the same words take it back, and "not yet" or "not now"
-    after a denial may be a change of mind: those still hold the order."""
-    return a.words[i] in ("too", "not") and a.word(i + 1) in _DENIAL_REASONS
+    """ "too risky", "not safe", "no rollback plan" after a denial: its reason, which agrees
+    with it ("deny 12, too risky"). After an approval the same words take it back, and "not
+    yet", "no wait" or "not now" after a denial may be a change of mind: those still hold
+    the order."""
+    if a.words[i] in ("too", "not") and a.word(i + 1) in _DENIAL_REASONS:
+        return True
+    return a.words[i] in ("no", "not", "without") and _says_why(a, i)
+
+
+def _against(a: Analysis, i: int) -> bool:
+    """ "too risky", "too early": a reason against the command, which takes it back."""
+    return a.word(i + 1) in _DENIAL_REASONS
+
+
+def _says_why(a: Analysis, i: int) -> bool:
+    """Whether word ``i`` ("too", "no") leads a reason: a word follows it that is no
+    change of mind ("too noisy", "no rollback plan"; not "no wait", "too." or "not yet")."""
+    after = a.word(i + 1)
+    return after is not None and after not in _CHANGE_OF_MIND and after.isalpha()
+
+
+_CHANGE_OF_MIND: Final = word_set(
+    "wait yet now really sure so actually worries problem problems thanks thx way idea"
+)
 
 
 def _quoted(a: Analysis, verb: Verb) -> bool:

@@ -127,12 +127,12 @@ def struck_or_done(a: Analysis) -> bool:
         return True
     for i, token in enumerate(a.tokens[:-1]):
         rest = [w for w in a.words[i + 1 :] if w.strip("-—–>=→")]
-        if (token.stop in (":", "-") or token.norm in DASHES) and rest and _a_status(rest):
+        if (token.stop in (":", "-") or token.norm in DASHES) and rest and is_status(rest):
             return True
     return False
 
 
-def _a_status(words: list[str]) -> bool:
+def is_status(words: list[str]) -> bool:
     """ "done", "in progress", "approved by sam", "waiting for approval", "request 4521
     opened": how a command went or stands, with only the words that say so."""
     return bool(set(words) & _STATUS) and all(

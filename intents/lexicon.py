@@ -309,6 +309,9 @@ ANOMALY_WORDS: frozenset[str] = word_set(
 
 # Ordinary English the corrector must leave alone even when it is one edit from a cue word
 # ("loan" is not "load", "science" is not "silence").
+SERVICE_WORDS: frozenset[str] = word_set("cart carts user users notifier notifiers")
+"""Everyday service names that are one edit from a vocabulary word ("cart" is no typo of
+"chart"): left as written, so they can be targets."""
 COMMON_WORDS: frozenset[str] = word_set(
     """
     about above after again against all also always am among and another any anyone are

@@ -54,9 +54,10 @@ def near_misses(a: Analysis) -> Iterator[str]:
 
 
 def inflected(word: str) -> bool:
-    """ "restores", "restored", "restoring": a form of a word that is no typo, or a form of
-    a command word ("restarts" reports or describes, it asks for nothing)."""
-    for ending in ("s", "es", "ed", "d", "ing"):
+    """ "restores", "restored", "restoring", "subscriber": a form of a word that is no
+    typo, or a form of a command word ("restarts" reports or describes, it asks for
+    nothing)."""
+    for ending in ("s", "es", "ed", "d", "ing", "r", "rs", "er", "ers"):
         stem = word.removesuffix(ending)
         if stem != word and (stem in lexicon.NOT_TYPOS or stem in COMMAND_WORDS):
             return True

@@ -482,7 +482,7 @@ def _an_event(a: Analysis, verb: Verb) -> bool:
     """Whether the action is an event talked about: "the restart of web-1 is stuck", "after
     rollback payments errors gone", not one asked for."""
     before = a.word(verb.start - 1)
-    return before in _AROUND or (before in _THE and a.word(verb.end) == "of")
+    return before in _AROUND or (before in _THE and a.word(verb.end) in ("of", "on"))
 
 
 _THE: Final = word_set("the this that our your my their his her its last previous")
@@ -495,7 +495,7 @@ _NOT_OFFERED: Final = word_set(
     failed broke logged every own nightly usually always automatically itself considering
     thinking think might maybe perhaps possibly guess joke lol lmao haha jk kidding idk
     dunno unsure probably sure sanity thoughts opinion wdyt reckon already pending waiting
-    awaiting
+    awaiting crazy insane nuts seriously
     """
 )
 _STOPPING: Final = word_set(
@@ -638,6 +638,8 @@ def _with_referenced_target(
     wants = wants or (silence and ("alertname" not in slots or _pointed(a) is not None))
     if not wants or "target" in slots or "targets" in slots:
         return slots
+    if name is I.REMEDIATION and set(a.words) & _PLURAL:
+        return slots  # "restart them" names several; one remembered target is not them
     target = _referenced(a, history)
     return slots if target is None else {**slots, "target": target}
 
@@ -654,8 +656,8 @@ def _pointed(a: Analysis) -> str | None:
 
 def _referenced(a: Analysis, history: Sequence[Turn]) -> str | None:
     """The target "it"/"there"/"them" points at: the most recent turn's single target. A
-    more recent turn about several ("cpu of web-1 and web-2", then "restart them") leaves
-    it unknown: it never reaches back past them to an older one."""
+    more recent turn about several ("cpu of web-1 and web-2", then "restart it") leaves it
+    unknown: it never reaches back past them to an older one."""
     if not history or not any(w in followup.PRONOUNS for w in a.words):
         return None
     for turn in reversed(history):
@@ -665,6 +667,9 @@ def _referenced(a: Analysis, history: Sequence[Turn]) -> str | None:
         if turn.slots.get("targets"):
             return None
     return None
+
+
+_PLURAL: Final = word_set("them those these both")
 
 
 class _Watched(Sequence[Turn]):

@@ -36,7 +36,8 @@ TARGET_VERBS: Final = word_set(
     ack acknowledge bounce check diagnose examine health inspect investigate monitor mute
     ping probe quiet reboot restart revert rollback scale silence snooze status suppress
     test watch give increase decrease reduce set make bump bring resize grow shrink
-    history audit forecast predict silences healthcheck unsilence unmute
+    history audit forecast predict silences healthcheck unsilence unmute subscribe
+    unsubscribe
     """
 )
 _NEXT_TARGET_CUES: Final = lexicon.TARGET_KIND_WORDS | word_set(
@@ -128,7 +129,17 @@ def find_alertname(a: Analysis) -> tuple[int, str] | None:
             a.word(i + 1) == "alert" and not is_hostlike(token)
         ):
             return i, token.raw
+    for i, token in enumerate(a.tokens):
+        # "silence Watchdog": one capitalised word, as alert names are written; hosts and
+        # services are written in lower case
+        raw = token.raw
+        capitalised = len(raw) >= 4 and raw[0].isupper() and raw[1:].islower() and raw.isalpha()
+        if capitalised and _free(a, i) and a.word(i - 1) in _SILENCE_VERBS:
+            return i, raw
     return None
+
+
+_SILENCE_VERBS: Final = word_set("silence mute snooze unsilence unmute unsnooze")
 
 
 def find_replicas(a: Analysis) -> int | None:

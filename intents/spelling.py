@@ -39,6 +39,7 @@ _KNOWN = (
     | lexicon.NON_TARGET_WORDS
     | lexicon.DOMAIN_WORDS
     | lexicon.OFF_DOMAIN_WORDS
+    | lexicon.SERVICE_WORDS
 )
 
 

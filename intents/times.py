@@ -20,6 +20,7 @@ from typing import Final
 
 from intents.durations import can_start as can_start_duration
 from intents.durations import span_at as duration_at
+from intents.lexicon import word_set
 
 _WEEKDAYS: Final = {
     name: i
@@ -164,6 +165,8 @@ def _interval(words: Sequence[str], i: int, clock: Clock) -> TimeSpan | None:
     if first is None:
         if words[i] != "since" or _word(words, i + 1) in ("when", "then"):
             return None  # "since when is web-2 down?" asks how long
+        if _word(words, i + 1) in _SUBJECTS or set(words[i + 1 : i + 6]) & _FINITE:
+            return None  # "since the broker is wedged", "since it keeps crashing": a reason
         return None if duration_at(words, i + 1) is not None else _unreadable(words, i)
     begin, j = first
     if j < len(words) and words[j] in _TO:
@@ -173,6 +176,15 @@ def _interval(words: Sequence[str], i: int, clock: Clock) -> TimeSpan | None:
     if words[i] == "between":
         return _unreadable(words, i)
     return TimeSpan(i, j, "window", begin, None)
+
+
+_SUBJECTS: Final = word_set("it it's its we we're i i'm they they're he she you there")
+_FINITE: Final = word_set(
+    "is are has keeps keep seems seem looks look isn't aren't won't can't doesn't hasn't"
+)
+"""Present-tense verbs that make the words after "since" a clause about how things are: a
+reason ("since the broker is wedged"); a past one tells when ("since the deploy went
+out")."""
 
 
 def _until(words: Sequence[str], i: int, clock: Clock) -> TimeSpan | None:

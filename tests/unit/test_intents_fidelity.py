@@ -769,3 +769,55 @@ def test_a_reason_or_a_dash_after_a_command_still_acts(
     shipped: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
 ) -> None:
     assert shape(shipped, text) == (intent, slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("deny 1032: no rollback plan", "deny", {"request_id": "1032"}),
+        ("deny 1032 because there is no rollback plan", "deny", {"request_id": "1032"}),
+        ("unsubscribe warning, too noisy", "unsubscribe", {"severity": "warning"}),
+        ("restart kafka-2 since the broker is wedged", "remediation",
+         {"action": "restart", "target": "kafka-2"}),
+        ("unsubscribe checkout", "unsubscribe", {"target": "checkout"}),
+        ("restart cart", "remediation", {"action": "restart", "target": "cart"}),
+        ("subscribe warning for cart", "subscribe", {"severity": "warning", "target": "cart"}),
+        ("silence Watchdog for 1h", "alert_silence", {"alertname": "Watchdog", "duration": 3600}),
+    ],
+)  # fmt: skip
+def test_clear_commands_with_a_reason_or_an_everyday_name_act_exactly(
+    shipped: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
+) -> None:
+    """Each was refused (a reason read as a time or a change of mind, "cart" corrected to
+    "chart", a bare name after "unsubscribe") or, for Watchdog, silenced a host of that name."""
+    assert shape(shipped, text) == (intent, slots)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "deny 1032, no wait",
+        "deny 1032, not yet",
+        "approve 12, too risky",
+        "restart web-1, web-2 too",
+        "restart checkout, done already",
+        "we need 2 approvals for 4521",
+        "priya needs to approve 4521",
+        "u reckon checkout needs a restart",
+        "the mute on HighErrorRate expires soon",
+    ],
+)
+def test_second_thoughts_and_other_peoples_decisions_still_change_nothing(
+    shipped: IntentParser, text: str
+) -> None:
+    assert_changes_nothing(shipped, text)
+
+
+def test_them_after_a_turn_about_two_services_restarts_neither(shipped: IntentParser) -> None:
+    """The metric reading of "cpu of checkout and auth-svc" keeps one target; "restart
+    them" restarted it."""
+    first = shipped.parse("cpu of checkout and auth-svc", now=NOW)
+    assert first.slots.get("target") == "auth-svc"  # the reading this guards against
+    intent = shipped.parse("restart them", (Turn.of(first, NOW),), NOW)
+    assert intent.name is IntentName.REMEDIATION
+    assert "target" not in intent.slots
