@@ -650,6 +650,10 @@ def _read(
         if borrowed is not None:
             slots["target"], pronoun = borrowed, True
     extra = _change_words(sub) if relative else _unexplained(sub, offset, verb.intent, slots)
+    if verb.intent is I.ALERT_SILENCE and "duration" not in slots:
+        extra = _unreadable_length(sub, slots) or extra
+        if extra is not None and _LENGTH_LIKE.fullmatch(str(slots.get("target", ""))):
+            slots.pop("target")  # "1h30" was never a host
     return Command(
         verb.intent,
         slots,
@@ -660,6 +664,29 @@ def _read(
         pronoun=pronoun,
         relative=relative,
     )
+
+
+def _unreadable_length(sub: Analysis, slots: dict[str, SlotValue]) -> str | None:
+    """A silence's length the parser cannot measure, as "for ..." ("for 1h30", "for 2-3h",
+    "for today", "for tonight"): refused with the length said back, never silenced for the
+    default hour or on a host called "1h30"."""
+    for i, word in enumerate(sub.words[:-1]):
+        if word != "for":
+            continue
+        after = sub.tokens[i + 1]
+        span = sub.span_at(i + 1)
+        if after.raw == slots.get("target") and _LENGTH_LIKE.fullmatch(after.raw):
+            return f"for {after.raw}"
+        if (span is not None and span.kind == "window") or after.lower in _DAY_PARTS:
+            return " ".join(t.raw for t in sub.tokens[i:])
+    return None
+
+
+_LENGTH_LIKE: Final = re.compile(
+    r"\d+(?:[.,]\d+)?[hmdw]?-\d+(?:[.,]\d+)?[hmdw]|\d+h\d+", re.IGNORECASE
+)
+"""Lengths read as a name: a range ("2-3h", "2h-3h") or hours and bare minutes ("1h30")."""
+_DAY_PARTS: Final = word_set("today tonight")
 
 
 def _slots(sub: Analysis, verb: Verb, offset: int) -> dict[str, SlotValue]:

@@ -821,3 +821,20 @@ def test_them_after_a_turn_about_two_services_restarts_neither(shipped: IntentPa
     intent = shipped.parse("restart them", (Turn.of(first, NOW),), NOW)
     assert intent.name is IntentName.REMEDIATION
     assert "target" not in intent.slots
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("silence HighLatency for 1h30", "1h30"),  # a silence on a host called "1h30"
+        ("silence HighLatency for 2-3h", "2-3h"),
+        ("silence HighLatency for today", "today"),  # the default hour, silently
+        ("silence HighLatency for tonight", "tonight"),
+    ],
+)
+def test_a_silence_length_the_parser_cannot_measure_is_said_back(
+    parser: IntentParser, text: str, said: str
+) -> None:
+    intent = parser.parse(text, now=NOW)
+    assert intent.name is IntentName.UNKNOWN
+    assert intent.rejected == {"duration": said}
