@@ -33,7 +33,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol
 
 from bot.core.formatting import axis_scale
 from bot.core.model import Chart
@@ -86,37 +86,9 @@ class Outlook:
     threshold: float | None = None
 
 
+P = ParamSpec("P")
 _LOCK = threading.Lock()
 _DRAWER = ThreadPoolExecutor(1, thread_name_prefix="chart")  # its thread starts at the first chart
-
-
-async def render_line_chart(
-    title: str,
-    series: Sequence[NamedLine],
-    *,
-    unit: str = "",
-    y_label: str = "",
-    spans: Sequence[tuple[float, float]] = (),
-    window: tuple[float, float] | None = None,
-    filename: str | None = None,
-    alt_text: str | None = None,
-    outlook: Outlook | None = None,
-) -> Chart:
-    """:func:`draw_line_chart` on the chart thread."""
-    draw = functools.partial(
-        draw_line_chart,
-        title,
-        series,
-        unit=unit,
-        y_label=y_label,
-        spans=spans,
-        window=window,
-        filename=filename,
-        alt_text=alt_text,
-        outlook=outlook,
-    )
-    in_context = contextvars.copy_context().run  # log lines keep the turn's correlation id
-    return await asyncio.get_running_loop().run_in_executor(_DRAWER, in_context, draw)
 
 
 def draw_line_chart(
@@ -160,6 +132,22 @@ def draw_line_chart(
         filename=filename or f"{slug(title)}.png",
         alt_text=alt_text or f"Line chart: {title} ({names or 'no data'})",
     )
+
+
+def _on_chart_thread(draw: Callable[P, Chart]) -> Callable[P, Awaitable[Chart]]:
+    """``draw`` run on the one chart thread, with the caller's context (its log lines keep
+    the turn's correlation id)."""
+
+    async def drawn(*args: P.args, **kwargs: P.kwargs) -> Chart:
+        call = functools.partial(draw, *args, **kwargs)
+        in_context = contextvars.copy_context().run
+        return await asyncio.get_running_loop().run_in_executor(_DRAWER, in_context, call)
+
+    return drawn
+
+
+render_line_chart = _on_chart_thread(draw_line_chart)
+""":func:`draw_line_chart` on the chart thread."""
 
 
 class ChartCache:
