@@ -49,15 +49,9 @@ async def open_remediation_store(
     SQLite file in a temp dir is used instead, opened at its first use, so a plain console
     session leaves no database behind.
     """
-    timeouts = timeouts or DatabaseTimeouts()
-    if database_url or persistent:
-        async with open_store_at(_database_url(database_url), timeouts) as store:
-            yield store
-        return
-    at = functools.partial(open_store_at, timeouts=timeouts)
-    opener = functools.partial(_throwaway, at, "smartcloudops-", "audit.db")
-    async with open_on_first_use(opener) as store:
-        yield cast("SqlRemediationStore", store)
+    at = functools.partial(open_store_at, timeouts=timeouts or DatabaseTimeouts())
+    async with _opened(at, database_url, persistent, "smartcloudops-", "audit.db") as store:
+        yield store
 
 
 @contextlib.asynccontextmanager
@@ -87,15 +81,9 @@ async def open_alert_store(
 ) -> AsyncIterator[SqlAlertStore]:
     """The store at ``database_url``, else the embedded SQLite file (or, with
     ``persistent=False`` and no URL, a throw-away one opened at its first use)."""
-    timeouts = timeouts or DatabaseTimeouts()
-    if database_url or persistent:
-        async with _alert_store_at(_database_url(database_url), timeouts) as store:
-            yield store
-        return
-    at = functools.partial(_alert_store_at, timeouts=timeouts)
-    opener = functools.partial(_throwaway, at, "smartcloudops-alerts-", "alerts.db")
-    async with open_on_first_use(opener) as store:
-        yield cast("SqlAlertStore", store)
+    at = functools.partial(_alert_store_at, timeouts=timeouts or DatabaseTimeouts())
+    async with _opened(at, database_url, persistent, "smartcloudops-alerts-", "alerts.db") as store:
+        yield store
 
 
 @contextlib.asynccontextmanager
@@ -104,6 +92,25 @@ async def _alert_store_at(url: str, timeouts: DatabaseTimeouts) -> AsyncIterator
 
     async with open_alert_store_at(url, timeouts) as store:
         yield store
+
+
+@contextlib.asynccontextmanager
+async def _opened(
+    open_at: Callable[[str], contextlib.AbstractAsyncContextManager[_Store]],
+    database_url: str | None,
+    persistent: bool,
+    prefix: str,
+    filename: str,
+) -> AsyncIterator[_Store]:
+    """The store ``open_at`` opens at ``database_url`` or the embedded SQLite file; with
+    ``persistent=False`` and no URL, on a throw-away file opened at its first use."""
+    if database_url or persistent:
+        async with open_at(_database_url(database_url)) as store:
+            yield store
+        return
+    opener = functools.partial(_throwaway, open_at, prefix, filename)
+    async with open_on_first_use(opener) as deferred:
+        yield cast("_Store", deferred)
 
 
 @contextlib.asynccontextmanager
