@@ -220,7 +220,8 @@ def for_later_or_others(a: Analysis) -> bool:
 _WAITS_FOR: Final = word_set(
     """
     if unless once after before when whenever until case eventually someday might may point
-    during eod eow later tonight tomorrow probably idk dunno maybe perhaps
+    during eod eow later tonight tomorrow probably idk dunno maybe perhaps next bit soon
+    window shelve scrap
     """
 )
 """A need that waits for something, or may never come ("in case it gets worse", "might

@@ -34,6 +34,7 @@ from intents.analysis import (
 from intents.lexicon import phrase_list as _phrase_list
 from intents.lexicon import word_set
 from intents.model import IntentName, SlotValue
+from intents.nearmiss import inflected
 from intents.reasons import neutral
 from intents.slots import NOT_NAMES, extract_slots, find_target
 from intents.text import PLAIN_NAME, Token
@@ -58,6 +59,9 @@ class Command:
     """What the other clauses say, the why of the command ("because it is hung")."""
     relative: bool = False
     """A scale "by 2" or "add 2 replicas": a change of the count, not the count."""
+    unsure: str | None = None
+    """Another clause the parser can read neither as politeness nor as a reason ("approve
+    77 — went fine", "first thing monday, restart X"): the command is asked back, not run."""
 
 
 _PREFIXES: Final = tuple(
@@ -87,7 +91,7 @@ _SILENCE_ID: Final = re.compile(r"[0-9a-f]{4,}(?:-[0-9a-f]{2,})*", re.IGNORECASE
 _POLITE_ASK: Final = frozenset(
     {("can", "you"), ("could", "you"), ("would", "you"), ("will", "you")}
 )
-_REASONS: Final = word_set("because cause cuz coz since")
+_REASONS: Final = word_set("because cause cuz coz cos bc since per due")
 _SUBJECT_REASONS: Final = word_set("while as so")
 _SUBJECTS: Final = word_set("we i they it you the this that our my he she")
 _REASON_PAIRS: Final = frozenset(
@@ -101,7 +105,7 @@ _HEDGES: Final = word_set(
     not never no dont wait hold maybe perhaps might later unless if whether or should would
     could shall tomorrow tonight yet instead actually hmm jk kidding too also plus
     cancel scratch ignore disregard nevermind abort whatever assuming eventually someday
-    resort worst hypothetically theory lol lmao rofl haha
+    resort worst hypothetically theory lol lmao rofl haha joke joking y/n yn
     """
 )
 _TAKEN_BACK: Final = re.compile(
@@ -114,7 +118,7 @@ _TAKEN_BACK: Final = re.compile(
     r"|forget (?:it|that|about it)|worked so well|fix for everything|fixes everything"
     r"|solves everything|universal \S+|what could (?:possibly )?go wrong|ah yes"
     r"|said (?:the|my|our|a|an|every|no)\b|^said\b)\b"
-    r"|^(?:wrong|nope|no|per \S+|great|done|fixed)$|^(?:provided|providing|pending)\b"
+    r"|^(?:wrong|nope|no|per [a-z]+|great|done|fixed)$|^(?:provided|providing|pending)\b"
 )
 """Another clause that takes the order back or makes it a joke, a condition or someone
 else's words ("restart web-1, yeah right"; "approve 12, as a last resort"; "per bob, deny
@@ -274,9 +278,128 @@ def read_command(a: Analysis, actions: Collection[str] = ()) -> Command | None:
     )
     if read is not None and listed is not None and read.extra is None:
         return dataclasses.replace(read, extra=listed)
+    if read is not None:
+        unsure = _unsure(a, clause, read.intent)
+        done = unsure is not None and _told_done(a, clause)
+        read = dataclasses.replace(read, unsure=unsure, hedged=read.hedged or done)
     if read is not None and read.intent is I.REMEDIATION:
         return dataclasses.replace(read, reason=_said_reason(a, clause))
     return read
+
+
+def _unsure(a: Analysis, command: range, intent: IntentName) -> str | None:
+    """The first other clause that is neither politeness ("thanks", "ok,", "please") nor a
+    reason, as written: a reason starts with "because", "since", "cuz", "per", "reason:" or
+    names a problem ("OOM loop", "known flake", "pods stuck", "deploy in progress") and says
+    nothing of how things went ("went fine", "took 4 mins", "all good now"). Anything else
+    ("— went fine", "the magic button", "yuki you're up —", "first thing monday,") may take
+    the command back, report it or hand it on: the bot asks instead of acting."""
+    for clause in clauses(a):
+        if clause == command:
+            continue
+        # as typed: a spelling fix may make another word ("black friday" -> "back")
+        said = [a.tokens[i].lower for i in clause]
+        words = [w for w in said if w not in _BENIGN and w.strip("-—–>=→()[]")]
+        if not words or _a_reason(a, clause, said, words, intent):
+            continue
+        return " ".join(a.tokens[i].raw for i in clause)
+    return None
+
+
+def _told_done(a: Analysis, command: range) -> bool:
+    """Whether another clause says the command was already carried out ("(did it
+    yesterday)", "— request #4521 created"): a record of it, neither run nor offered."""
+    return any(c != command and {a.tokens[i].lower for i in c} & _DONE_WORDS for c in clauses(a))
+
+
+_DONE_WORDS: Final = word_set(
+    """
+    done did took went worked finished completed already created opened filed submitted
+    recovered sorted fixed resolved succeeded success successful
+    """
+)
+
+
+def _a_reason(
+    a: Analysis, clause: range, said: list[str], words: list[str], intent: IntentName
+) -> bool:
+    """Whether ``words`` (``said`` without politeness) give the command's reason."""
+    if intent is I.DENY and any(_why_not(a, i) for i in clause):
+        return True  # "deny 12, too risky", "deny 12, no rollback plan"
+    if "on" in words and set(words) <= _ON_IT:
+        return True  # "ack 3f2a, on it", "I'm on it"
+    told = set(words) & _PROBLEMS or (intent is I.DENY and set(words) & _AGAINST)
+    told = told or (intent is I.APPROVE and set(said) & _IN_FAVOUR)
+    went = _HOW_IT_WENT | _DONE_WORDS
+    went = went - _IN_FAVOUR if intent is I.APPROVE else went
+    if set(words) & went and not (told and set(words) & _IS):
+        return False  # "— went fine", "fixed the leak"; not "maintenance is done"
+    if words[0] in _BECAUSE or told:
+        return True
+    return tuple(words[:2]) in _STATES  # "it was at 3", "we're cleaning up"
+
+
+_IS: Final = word_set("is are was were 's")
+_ON_IT: Final = word_set("on it i am 'm we are 're looking into")
+_AGAINST: Final = word_set(
+    """
+    wrong bad risky unsafe needs need missing incorrect typo mistake duplicate dup outdated
+    stale blocked freeze frozen review untested unclear nope why
+    """
+)
+"""After a denial, words of its reason ("deny 103, wrong service")."""
+_IN_FAVOUR: Final = word_set("good lgtm fine great tested safe agreed ship sounds looks ok")
+"""After an approval, words that agree with it ("approve 305, looks good")."""
+
+
+_STATES: Final = frozenset(
+    (who, be)
+    for who in ("it", "its", "it's", "they", "we", "i", "there", "this", "that", "he", "she")
+    for be in ("is", "was", "are", "were", "am", "has", "have", "had", "keeps", "seems", "looks")
+)
+"""How things stand, said after a command: a reason ("scale payments to 10, it was at 3")."""
+
+
+_BENIGN: Final = word_set(
+    """
+    ok okay alright right sure fine cool great yes yep yeah please pls plz kindly thanks thank
+    you thx ty cheers hi hey hello bot smartcloudops now so go ahead asap quickly again then
+    let me know lmk keep us posted updated
+    🙏 👍 :pray :+1 :thumbsup
+    """
+)
+_BECAUSE: Final = word_set(
+    "because cause cuz coz cos bc since as due per given reason reasons why while"
+)
+_HOW_IT_WENT: Final = word_set(
+    """
+    done fine worked works work ok okay good great healthy success successful succeeded
+    fixed resolved sorted stable back took did already earlier finished completed complete
+    recovered green passed passing charm trick beat again sign-off signoff approved denied
+    queued
+    """
+)
+_PROBLEMS: Final = word_set(
+    """
+    down stuck hung hang hanging hangs broken broke crash crashed crashing crashes crashloop
+    crashlooping oom oomkilled oomkill leak leaking leaks memory cpu disk latency slow
+    slowness error errors erroring 5xx 500s 502s 503s 504s timeout timeouts timing
+    unresponsive dead dying degraded flapping flaky flake flakes noisy noise spam spamming
+    false positive positives alarm alarms paging pages firing spike spiking full wedged
+    deadlock deadlocked stale corrupt corrupted bad bug buggy regression incident outage
+    maintenance planned patching patch deploy deploying deployment deployed upgrade
+    upgrading migration migrating failover cleanup testing test rollout release
+    investigating debugging known issue issues problem problems lag lagging backlog queue
+    saturated throttled throttling evicted pending restarting loop looping urgent urgently
+    emergency sev1 sev2 p1 p2 customers customer users impact impacted prod production
+    staging canary hotfix fix leaky misbehaving wonky borked busted hosed stalled frozen
+    spinning thrashing pressure exhausted overloaded overload traffic load capacity
+    expected planned scheduled window mistake config misconfigured misconfig fires fired
+    fire logs log refused connection connections waiting upstream vendor provider aws gcp
+    azure dependency working looking checking digging investigating handling backup backups
+    sale friday peak holiday enough many spammy
+    """
+)
 
 
 _ASSENT: Final = word_set(
@@ -299,6 +422,8 @@ def _said_reason(a: Analysis, command: range) -> str | None:
         if clause == command or not words:
             continue
         start = clause.start + (a.words[clause.start] in _REASONS)
+        if start > clause.start and a.word(start) in ("of", "to"):
+            start += 1  # "bc of a leak", "due to a leak"
         parts.append(" ".join(a.tokens[i].raw for i in range(start, clause.stop)))
     said = neutral(" ".join(parts))
     return said or None
@@ -315,6 +440,9 @@ def _lists_more(a: Analysis, command: range, verb: Verb | None) -> str | None:
             continue
         if a.words[clause.start] == "too" and _says_why(a, clause.start):
             continue  # "unsubscribe warning, too noisy": a reason
+        plain = [a.tokens[i].lower for i in clause if not _strongly_listed(a.tokens[i])]
+        if plain and _a_reason(a, clause, plain, plain, verb.intent if verb else I.UNKNOWN):
+            continue  # "restart ledger, OOM loop", "silence X for 1h - known flake"
         words = [i for i in clause if a.words[i] not in _LIST_JOINS]
         if 0 < len(words) <= 2 and all(_listed(a.tokens[i]) for i in words):
             return _later_clause(a, clause)
@@ -515,7 +643,9 @@ def _may_be_typo(written: str, a: Analysis, head: int) -> bool:
     everyday word ("stale" ~ scale) and not one that drops or adds an "un" ("unscribe" is
     no subscribe)."""
     fixed = a.words[head]
-    return written not in lexicon.NOT_TYPOS and written.startswith("un") == fixed.startswith("un")
+    if written in lexicon.NOT_TYPOS or inflected(written):
+        return False  # "subscribers to info", "restores db-primary"
+    return written.startswith("un") == fixed.startswith("un")
 
 
 _MIND: Final = (("would", "you", "mind"), ("do", "you", "mind"))

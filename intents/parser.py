@@ -305,6 +305,10 @@ class IntentParser:
             return _refused(command, "extra_words", SpeechAct.COMMAND, _extra(command))
         if command.asked:
             return _Found(I.UNKNOWN, 0.5, {}, SpeechAct.QUESTION, about, canonical)
+        if command.unsure is not None:
+            # "approve 77 — went fine": asked back with what was unclear, never run
+            unsure = {"words": command.unsure}
+            return _Found(I.UNKNOWN, 0.5, {}, SpeechAct.COMMAND, about, canonical, None, unsure)
         return _Found(command.intent, TERSE_CONFIDENCE, slots, reason=command.reason)
 
     def _followup(self, a: Analysis, history: Sequence[Turn]) -> _Found | None:
@@ -439,6 +443,9 @@ def _may_offer(a: Analysis, name: IntentName) -> bool:
         return False  # "18 approvals pending", "alice denied 1032", "access denied 403"
     if name is I.SUBSCRIBE and words & _NOISE:
         return False  # "too many alerts here": a complaint, never a wish for more
+    noun = words & _SUBSCRIPTION_NOUNS and a.words[0] not in _MAKE_OR_END
+    if name in (I.SUBSCRIBE, I.UNSUBSCRIBE) and noun:
+        return False  # "new subscription: info"; not "end the alert subscription"
     verb = first_verb(list(a.words))
     if verb is not None and _an_event(a, verb):
         return False  # "the restart of web-1 is stuck", "still failing after restart web-1"
@@ -472,7 +479,13 @@ _DECISION_CUES: Final = word_set(
     sign green red light lgtm ok okay go ahead approval yes yep no nope nah turn down do
     """
 )
-_DECIDED: Final = word_set("approved denied rejected declined refused vetoed")
+_DECIDED: Final = word_set(
+    "approved denied rejected declined refused vetoed needed required pending"
+)
+_SUBSCRIPTION_NOUNS: Final = word_set("subscription subscriptions subscriber subscribers renewal")
+_MAKE_OR_END: Final = word_set(
+    "create delete end start stop cancel remove add set make open close drop enable disable turn"
+)
 _REVIEWS: Final = word_set("pr mr commit commits diff review")
 _NOT_COUNTED: Final = word_set("is was has thanks pls please yes its this")
 _NOISE: Final = word_set("too many noisy noise spam spammy much loud flood flooding")
@@ -485,7 +498,7 @@ def _an_event(a: Analysis, verb: Verb) -> bool:
     return before in _AROUND or (before in _THE and a.word(verb.end) in ("of", "on"))
 
 
-_THE: Final = word_set("the this that our your my their his her its last previous")
+_THE: Final = word_set("the this that our your my their his her its last previous a an")
 _AROUND: Final = word_set("after before since during following post despite")
 
 
@@ -495,14 +508,15 @@ _NOT_OFFERED: Final = word_set(
     failed broke logged every own nightly usually always automatically itself considering
     thinking think might maybe perhaps possibly guess joke lol lmao haha jk kidding idk
     dunno unsure probably sure sanity thoughts opinion wdyt reckon already pending waiting
-    awaiting crazy insane nuts seriously
+    awaiting crazy insane nuts seriously queued scheduled next
     """
 )
 _STOPPING: Final = word_set(
     """
     cancel cancelled canceled skip skipped hold forget postpone postponed scratch stop
     stopped abort aborted avoid without never not no dont don't call refrain against pause
-    paused halt halted retract retracted kill killed
+    paused halt halted retract retracted kill killed shelve shelved scrap scrapped drop
+    dropped
     """
 )
 _STOPS: Final = frozenset({I.DENY, I.UNSUBSCRIBE, I.UNSILENCE, I.ALERT_SILENCE})

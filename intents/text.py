@@ -162,6 +162,8 @@ def tokenize(text: str, limit: int | None = None) -> tuple[Token, ...]:
         chunk, separator = match.groups()
         if chunk in ("-", "--") and tokens and not tokens[-1].stop:
             tokens[-1] = replace(tokens[-1], stop="-")
+        elif chunk.startswith("(") and tokens and not tokens[-1].stop:
+            tokens[-1] = replace(tokens[-1], stop=",")  # "restart x (OOM)": an aside
         tokens.extend(_chunk_with_stop(chunk, separator))
         if limit is not None and len(tokens) >= limit:
             return tuple(tokens[:limit])

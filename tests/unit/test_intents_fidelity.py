@@ -838,3 +838,84 @@ def test_a_silence_length_the_parser_cannot_measure_is_said_back(
     intent = parser.parse(text, now=NOW)
     assert intent.name is IntentName.UNKNOWN
     assert intent.rejected == {"duration": said}
+
+
+@pytest.mark.parametrize(
+    ("text", "offered", "unclear"),
+    [
+        ("scale mq-1 to 5 — 5/5 up", "scale mq-1 to 5", "5/5 up"),
+        ("yuki you're up — approve 77", "approve 77", "yuki you are up"),
+        ("ana [10:42 AM]: approve 512", "approve 512", "ana 10:42 AM"),
+        (
+            "silence KubeJobFailed for 3h, the cure-all",
+            "silence KubeJobFailed for 3h",
+            "the cure-all",
+        ),
+        ("ack deadbeef, belay that", "ack deadbeef", "belay that"),
+        ("first thing monday, approve 77", "approve 77", "first thing monday"),
+    ],
+)
+def test_a_command_with_words_that_are_neither_reason_nor_politeness_is_asked_back(
+    shipped: IntentParser, text: str, offered: str, unclear: str
+) -> None:
+    """Status lines, hand-offs, mockery and times in words no list holds: the bot cannot
+    tell them from a reason, so it asks, echoing the command and what was unclear."""
+    intent = shipped.parse(text, now=NOW)
+    assert intent.name is IntentName.UNKNOWN
+    assert intent.suggestion == offered
+    assert intent.rejected == {"words": unclear}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("restart ledger - OOM loop", "remediation", {"action": "restart", "target": "ledger"}),
+        ("restart ledger (OOM)", "remediation", {"action": "restart", "target": "ledger"}),
+        ("restart ledger, reason: leak", "remediation", {"action": "restart", "target": "ledger"}),
+        ("restart ledger per INC-5521", "remediation", {"action": "restart", "target": "ledger"}),
+        ("restart ledger bc of a leak", "remediation", {"action": "restart", "target": "ledger"}),
+        ("silence KubeJobFailed for 1h - known flake", "alert_silence",
+         {"alertname": "KubeJobFailed", "duration": 3600}),
+        ("deny 3090 (too risky)", "deny", {"request_id": "3090"}),
+        ("deny 103, wrong service", "deny", {"request_id": "103"}),
+        ("ack c0ffee12 - on it", "ack", {"alert_id": "c0ffee12"}),
+        ("approve 77 please, ticket CHG-12 ok", "approve", {"request_id": "77"}),
+        ("approve request 305, looks good", "approve", {"request_id": "305"}),
+        ("unmute DiskFull, the cleanup is done", "unsilence", {"alertname": "DiskFull"}),
+        ("scale payments to 10, it was at 3", "remediation",
+         {"action": "scale", "target": "payments", "replicas": 10}),
+        ("scale payments up to 8, black friday traffic", "remediation",
+         {"action": "scale", "target": "payments", "replicas": 8}),
+        ("web-1 is stuck, restart it", "remediation", {"action": "restart", "target": "web-1"}),
+    ],
+)  # fmt: skip
+def test_a_command_with_a_reason_still_acts(
+    shipped: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
+) -> None:
+    assert shape(shipped, text) == (intent, slots)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # told as carried out: a record, not even asked back
+        "approve 77 — went fine",
+        "restart ledger: took 4 mins",
+        "unsubscribe critical (did it yesterday)",
+        "restart checkout (request #4521 created)",
+        "restart checkout (joke)",
+        "shelve scaling mq-1 to 5 for now",
+        "we should restart ledger next maintenance window",
+        "in a bit I'll restart mq-1",
+        "⏳ a rollback of cart-api queued",
+        "approval needed: 77",
+        "new subscription: info",
+        "subscribers to info: 3 channels",
+    ],
+)
+def test_plans_queues_and_nouns_are_not_offered_back(shipped: IntentParser, text: str) -> None:
+    assert_changes_nothing(shipped, text)
+
+
+def test_ending_a_subscription_by_its_noun_is_still_offered(shipped: IntentParser) -> None:
+    assert shipped.parse("end the alert subscription", now=NOW).suggestion == "unsubscribe"

@@ -116,7 +116,7 @@ def render_unknown(registry: Registry, intent: Intent) -> Reply:
     if intent.refusal == "negated" and about:
         return Reply(text=f"OK, I will not `{about}`. Nothing was changed.")
     if intent.suggestion:
-        return render_suggestion(intent.suggestion)
+        return render_suggestion(intent.suggestion, unclear=intent.rejected.get("words"))
     if intent.act is SpeechAct.REPORT and about:
         return Reply(
             text="Noted. I did not do anything; `history` shows what the audit log recorded."
@@ -147,11 +147,13 @@ def _names_a_channel(intent: Intent) -> bool:
     return _posting(intent) and any(_CHANNEL.fullmatch(w) for w in _rejected(intent))
 
 
-def render_suggestion(command: str) -> Reply:
-    """ "Did you mean ...?": nothing happens until the same person says yes."""
+def render_suggestion(command: str, *, unclear: str | None = None) -> Reply:
+    """ "Did you mean ...?": nothing happens until the same person says yes. ``unclear``
+    is what made the bot ask ("approve 77 — went fine": was it done already?)."""
+    asked = f"I was not sure what '{unclear}' means here. " if unclear else ""
     return Reply(
-        text=f"Did you mean `{command}`? Reply `yes` within {CONFIRM_SECONDS // 60} minutes "
-        "and I will do it; nothing has happened yet.",
+        text=f"{asked}Did you mean `{command}`? Reply `yes` within {CONFIRM_SECONDS // 60} "
+        "minutes and I will do it; nothing has happened yet.",
         choices=(
             Choice(label=f"Yes: {command}", command=command, style=ChoiceStyle.PRIMARY),
             Choice(label="No", command="no"),
