@@ -300,7 +300,8 @@ def _unsure(a: Analysis, command: range, intent: IntentName) -> str | None:
         # as typed: a spelling fix may make another word ("black friday" -> "back")
         said = [a.tokens[i].lower for i in clause]
         words = [w for w in said if w not in _BENIGN and w.strip("-—–>=→()[]")]
-        if not words or _a_reason(a, clause, said, words, intent):
+        after = clause.start > command.start
+        if set(words) <= _FILLERISH or _a_reason(a, clause, said, words, intent, after=after):
             continue
         return " ".join(a.tokens[i].raw for i in clause)
     return None
@@ -315,47 +316,148 @@ def _told_done(a: Analysis, command: range) -> bool:
 _DONE_WORDS: Final = word_set(
     """
     done did took went worked finished completed already created opened filed submitted
-    recovered sorted fixed resolved succeeded success successful
+    recovered sorted fixed resolved succeeded success successful wrapped ran executed
+    logged confirmed verified yesterday ago restarted rebooted bounced scaled rolled
+    silenced muted acked acknowledged unsilenced subscribed unsubscribed applied handled
+    closed ended merged shipped
     """
 )
 
 
 def _a_reason(
-    a: Analysis, clause: range, said: list[str], words: list[str], intent: IntentName
+    a: Analysis,
+    clause: range,
+    said: list[str],
+    words: list[str],
+    intent: IntentName,
+    *,
+    after: bool,
 ) -> bool:
-    """Whether ``words`` (``said`` without politeness) give the command's reason."""
+    """Whether a clause gives the command's reason: ``said`` is the clause as typed,
+    ``words`` the same without politeness; ``after``: it follows the command. A reason
+    names what is wrong ("OOM loop", "pods stuck", "health checks failing"); or, after the
+    command, the work it is for ("— maintenance", "deploy in progress") while nothing says
+    it is over or fine; or starts with "because", "since", "cuz", "per"; or, after a
+    denial, says what is wrong with the request, and after an approval what is good about
+    it. Told as a joke, a drill, a test, for later or done already, or negated ("nothing
+    is down"), it is none: the command is asked back."""
+    typed = set(said)
+    heard = typed | {_stem(w) for w in said}  # "failing" is "fail"; not for the checks of
+    # how it went, where "working" is no "work"
     if intent is I.DENY and any(_why_not(a, i) for i in clause):
         return True  # "deny 12, too risky", "deny 12, no rollback plan"
     if "on" in words and set(words) <= _ON_IT:
         return True  # "ack 3f2a, on it", "I'm on it"
-    told = set(words) & _PROBLEMS or (intent is I.DENY and set(words) & _AGAINST)
-    told = told or (intent is I.APPROVE and set(said) & _IN_FAVOUR)
-    went = _HOW_IT_WENT | _DONE_WORDS
-    went = went - _IN_FAVOUR if intent is I.APPROVE else went
-    if set(words) & went and not (told and set(words) & _IS):
-        return False  # "— went fine", "fixed the leak"; not "maintenance is done"
-    if words[0] in _BECAUSE or told:
+    if typed & _NOT_A_REASON or (intent is not I.DENY and heard & _HOLD_OFF):
+        return False  # "— just testing", "this is a drill", "— during the window"
+    waits = _NOT_YET | _UNDECIDED if intent in _DECIDING else _NOT_YET
+    if intent in _DECIDING | {I.REMEDIATION} and heard & waits:
+        return False  # "approve 2207, waiting on security", "— staging deploy first"
+    if typed & _DONE_WORDS and not (intent in _UNDOING and heard & _WORK and typed & _IS):
+        return False  # "— went fine", "(ran fine at midnight)"
+    if intent is I.APPROVE:
+        if heard & (_AGAINST - _NEEDED | _RISKY | _NEGATED):
+            return False  # "approve 64, sounds risky", "approve 64 — nothing is down"
+        if heard & _IN_FAVOUR:
+            return True  # "approve 918, tests pass", "CI is green"
+    if intent is I.DENY:
+        if heard & (_IN_FAVOUR | _NEGATED):
+            return False  # "deny 918 — it's fine", "— nothing wrong with it"
+        if heard & _AGAINST:
+            return True  # "deny 103, wrong service"
+    if typed & (_HOW_IT_WENT | _DONE_WORDS | _RESOLVED):
+        # "— went fine", "customers are fine", "the outage is over"; yet "maintenance is
+        # done" is why an alert may notify again
+        return intent in _UNDOING and bool(heard & _WORK) and bool(typed & _IS)
+    if heard & _NEGATED:
+        return words[0] in _BECAUSE  # "nothing is down"; "because users can't connect"
+    if (words[0] in _BECAUSE and a.word(clause.start + 1) != "when") or heard & _WRONG:
         return True
+    if heard & _WORK and after:
+        return True  # "— deploy in progress"; a leading "kenji owns the incident —" is none
     return tuple(words[:2]) in _STATES  # "it was at 3", "we're cleaning up"
 
 
+def _stem(word: str) -> str:
+    """``word`` without a common ending ("failing" -> "fail", "corrupts" -> "corrupt")."""
+    for ending in ("ing", "ed", "es", "s"):
+        if len(word) > len(ending) + 3 and word.endswith(ending):
+            return word[: -len(ending)]
+    return word
+
+
+_UNDOING: Final = frozenset({I.UNSILENCE, I.UNSUBSCRIBE})
+_DECIDING: Final = frozenset({I.APPROVE, I.DENY})
+_HOLD_OFF: Final = word_set("freeze frozen risky unsafe dangerous untested unreviewed")
+"""Said against any action but a denial ("restart authz, we have a change freeze")."""
+_NOT_YET: Final = word_set("waiting first confirm decide owner owns vote sign-off")
+_UNDECIDED: Final = word_set("pending still approval")
+"""A decision or a change that waits for someone ("approve 2207, waiting on security")."""
+_NEEDED: Final = word_set("need needs")
+_RISKY: Final = word_set("risky dangerous unsafe early late big broad wide sketchy scary")
+_FILLERISH: Final = word_set("it a an the you are 're so very")
+"""Left of a thank-you once its words are taken out ("appreciate it", "you're a star")."""
 _IS: Final = word_set("is are was were 's")
 _ON_IT: Final = word_set("on it i am 'm we are 're looking into")
+_NEGATED: Final = word_set("nothing not no never none nobody without n't cannot")
+_NOT_A_REASON: Final = word_set(
+    """
+    drill sarcasm sarcastic prank joke joking kidding test testing though although
+    even luck sketchy nobody why lol haha meme yolo horoscope vibes during next tomorrow
+    tomorrow's tonight later probably maybe fake cancelled canceled anyway always usual
+    official blame leave whoever hate burn
+    """
+)
+_RESOLVED: Final = word_set(
+    "fine over normal healthy ok okay good great green stable recovered calm quiet clear"
+)
 _AGAINST: Final = word_set(
     """
     wrong bad risky unsafe needs need missing incorrect typo mistake duplicate dup outdated
-    stale blocked freeze frozen review untested unclear nope why
+    stale blocked freeze frozen review untested unclear nope breaks break covered
     """
 )
 """After a denial, words of its reason ("deny 103, wrong service")."""
-_IN_FAVOUR: Final = word_set("good lgtm fine great tested safe agreed ship sounds looks ok")
-"""After an approval, words that agree with it ("approve 305, looks good")."""
+_IN_FAVOUR: Final = word_set(
+    """
+    good lgtm fine great tested safe agreed ship ok pass passes passed passing green low
+    reviewed checked verified approved signed
+    """
+)
+"""After an approval, words that agree with it ("approve 305, looks good", "tests pass")."""
+_WRONG: Final = word_set(
+    """
+    down stuck hung hang hanging broken broke break crash crashloop crashlooping oom
+    oomkilled leak leaky memory-leak slow slowness error erroring 5xx 500s 502s 503s 504s
+    timeout timing unresponsive dead dying degraded flapping flaky flake noisy noise spam
+    spike spiking full wedged deadlock stale corrupt bad bug buggy regression lag lagging
+    backlog saturated throttl throttled evicted pending restarting loop looping misbehaving
+    wonky borked busted hosed stalled frozen thrash thrashing pressure exhausted overloaded
+    overload fail failing failure refused blank wrong drop dropped dropping high growing
+    missing urgent urgently emergency sev1 sev2 p1 p2 impact impacted need needs requires
+    outage backing deadlocked enough spammy
+    """
+)
+"""What is wrong: a reason to act ("restart ledger - OOM loop"); endings are stemmed."""
+_WORK: Final = word_set(
+    """
+    maintenance planned patching patch deploy deploying deployment upgrade upgrading
+    migration migrating failover cleanup rollout release investigating debugging known
+    issue issues problem problems traffic load capacity expected scheduled sale friday peak
+    holiday waiting upstream vendor provider aws gcp azure dependency runbook ticket jira
+    thread discussed agreed rotation launch moved pagerduty config
+    misconfigured backup backups customers users cpu disk latency errors prod production
+    staging canary working looking checking digging handling fire fires firing alert
+    alerts page paging
+    """
+)
+"""The work or the circumstance an action is for ("silence X for 2h, deploy in progress")."""
 
 
 _STATES: Final = frozenset(
     (who, be)
-    for who in ("it", "its", "it's", "they", "we", "i", "there", "this", "that", "he", "she")
-    for be in ("is", "was", "are", "were", "am", "has", "have", "had", "keeps", "seems", "looks")
+    for who in ("it", "its", "it's", "they", "we", "i", "there", "he", "she")
+    for be in ("is", "was", "are", "were", "am", "has", "have", "had", "keeps", "seems")
 )
 """How things stand, said after a command: a reason ("scale payments to 10, it was at 3")."""
 
@@ -364,40 +466,18 @@ _BENIGN: Final = word_set(
     """
     ok okay alright right sure fine cool great yes yep yeah please pls plz kindly thanks thank
     you thx ty cheers hi hey hello bot smartcloudops now so go ahead asap quickly again then
-    let me know lmk keep us posted updated
+    let me know lmk keep us posted updated much appreciated appreciate lot mate star good
+    ta tia legend prod production staging canary
     🙏 👍 :pray :+1 :thumbsup
     """
 )
-_BECAUSE: Final = word_set(
-    "because cause cuz coz cos bc since as due per given reason reasons why while"
-)
+_BECAUSE: Final = word_set("because cause cuz coz cos bc since due per given reason reasons while")
 _HOW_IT_WENT: Final = word_set(
     """
     done fine worked works work ok okay good great healthy success successful succeeded
     fixed resolved sorted stable back took did already earlier finished completed complete
     recovered green passed passing charm trick beat again sign-off signoff approved denied
     queued
-    """
-)
-_PROBLEMS: Final = word_set(
-    """
-    down stuck hung hang hanging hangs broken broke crash crashed crashing crashes crashloop
-    crashlooping oom oomkilled oomkill leak leaking leaks memory cpu disk latency slow
-    slowness error errors erroring 5xx 500s 502s 503s 504s timeout timeouts timing
-    unresponsive dead dying degraded flapping flaky flake flakes noisy noise spam spamming
-    false positive positives alarm alarms paging pages firing spike spiking full wedged
-    deadlock deadlocked stale corrupt corrupted bad bug buggy regression incident outage
-    maintenance planned patching patch deploy deploying deployment deployed upgrade
-    upgrading migration migrating failover cleanup testing test rollout release
-    investigating debugging known issue issues problem problems lag lagging backlog queue
-    saturated throttled throttling evicted pending restarting loop looping urgent urgently
-    emergency sev1 sev2 p1 p2 customers customer users impact impacted prod production
-    staging canary hotfix fix leaky misbehaving wonky borked busted hosed stalled frozen
-    spinning thrashing pressure exhausted overloaded overload traffic load capacity
-    expected planned scheduled window mistake config misconfigured misconfig fires fired
-    fire logs log refused connection connections waiting upstream vendor provider aws gcp
-    azure dependency working looking checking digging investigating handling backup backups
-    sale friday peak holiday enough many spammy
     """
 )
 
@@ -441,9 +521,10 @@ def _lists_more(a: Analysis, command: range, verb: Verb | None) -> str | None:
         if a.words[clause.start] == "too" and _says_why(a, clause.start):
             continue  # "unsubscribe warning, too noisy": a reason
         plain = [a.tokens[i].lower for i in clause if not _strongly_listed(a.tokens[i])]
-        if plain and _a_reason(a, clause, plain, plain, verb.intent if verb else I.UNKNOWN):
+        intent = verb.intent if verb else I.UNKNOWN
+        if plain and _a_reason(a, clause, plain, plain, intent, after=clause.start > command.start):
             continue  # "restart ledger, OOM loop", "silence X for 1h - known flake"
-        words = [i for i in clause if a.words[i] not in _LIST_JOINS]
+        words = [i for i in clause if a.words[i] not in _LIST_JOINS | _BENIGN]
         if 0 < len(words) <= 2 and all(_listed(a.tokens[i]) for i in words):
             return _later_clause(a, clause)
         after = clause.start > command.start
@@ -1046,6 +1127,8 @@ def _hedged(a: Analysis, clause: range, head: int, verb: Verb) -> bool:
         own = clause.start <= i < head or verb.start <= i < verb.end
         if own and word not in _NEGATORS:
             continue
+        if i >= clause.stop and word in _NEGATORS | {"no"} and _in_a_because(a, i):
+            continue  # "rollback ws-gw because users can't connect"
         if i > head and verb.intent is I.DENY and _why_not(a, i):
             continue
         if i >= clause.stop and word == "too" and _says_why(a, i) and not _against(a, i):
@@ -1135,6 +1218,12 @@ def _why_not(a: Analysis, i: int) -> bool:
     if a.words[i] in ("too", "not") and a.word(i + 1) in _DENIAL_REASONS:
         return True
     return a.words[i] in ("no", "not", "without") and _says_why(a, i)
+
+
+def _in_a_because(a: Analysis, i: int) -> bool:
+    """Whether word ``i`` is in a clause that starts with "because", "cuz", "since"..."""
+    own = next((c for c in clauses(a) if i in c), None)
+    return own is not None and a.words[own.start] in _BECAUSE
 
 
 def _against(a: Analysis, i: int) -> bool:

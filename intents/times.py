@@ -180,7 +180,8 @@ def _interval(words: Sequence[str], i: int, clock: Clock) -> TimeSpan | None:
 
 _SUBJECTS: Final = word_set("it it's its we we're i i'm they they're he she you there")
 _FINITE: Final = word_set(
-    "is are has keeps keep seems seem looks look isn't aren't won't can't doesn't hasn't"
+    "is are has keeps keep seems seem looks look isn't aren't won't can't doesn't hasn't needs"
+    " need requires starts wants breaks"
 )
 """Present-tense verbs that make the words after "since" a clause about how things are: a
 reason ("since the broker is wedged"); a past one tells when ("since the deploy went

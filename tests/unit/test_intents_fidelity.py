@@ -919,3 +919,47 @@ def test_plans_queues_and_nouns_are_not_offered_back(shipped: IntentParser, text
 
 def test_ending_a_subscription_by_its_noun_is_still_offered(shipped: IntentParser) -> None:
     assert shipped.parse("end the alert subscription", now=NOW).suggestion == "unsubscribe"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "restart authz, we have a change freeze",  # a reason against it
+        "restart authz — this is a drill",
+        "deny 918, during the maintenance window",  # for later
+        "kenji owns the incident — rollback quota-svc",  # context before it, no reason
+        "black friday plan — approve 64",
+        "approve 2207, waiting on security",  # a decision that waits
+        "approve 2207 — staging deploy first",
+        "approve 64, sounds risky",
+        "deny 918 — nothing wrong with it",
+        "ack c0ffee42, that's a fake alert id",
+    ],
+)
+def test_a_clause_against_the_command_or_for_later_is_never_its_reason(
+    shipped: IntentParser, text: str
+) -> None:
+    intent = shipped.parse(text, now=NOW)
+    assert intent.name not in STATE_CHANGING
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("restart authz, health checks failing", "remediation",
+         {"action": "restart", "target": "authz"}),
+        ("rollback ws-gw because users can't connect", "remediation",
+         {"action": "rollback", "target": "ws-gw"}),
+        ("approve 918, tests pass", "approve", {"request_id": "918"}),
+        ("scale feeds-2 to 6, cheers mate", "remediation",
+         {"action": "scale", "target": "feeds-2", "replicas": 6}),
+        ("rollback ws-gw, ta", "remediation", {"action": "rollback", "target": "ws-gw"}),
+        ("silence HighLatency for 2h, waiting on aws", "alert_silence",
+         {"alertname": "HighLatency", "duration": 7200}),
+        ("prod: restart web-1", "remediation", {"action": "restart", "target": "web-1"}),
+    ],
+)  # fmt: skip
+def test_reasons_in_other_words_and_thanks_still_act(
+    shipped: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
+) -> None:
+    assert shape(shipped, text) == (intent, slots)
