@@ -31,6 +31,7 @@ from intents.analysis import (
     is_hostlike,
     mocking,
 )
+from intents.durations import LENGTH_RANGE
 from intents.lexicon import phrase_list as _phrase_list
 from intents.lexicon import word_set
 from intents.model import IntentName, SlotValue
@@ -299,7 +300,7 @@ def _unsure(a: Analysis, command: range, intent: IntentName) -> str | None:
             continue
         # as typed: a spelling fix may make another word ("black friday" -> "back")
         said = [a.tokens[i].lower for i in clause]
-        words = [w for w in said if w not in _BENIGN and w.strip("-—–>=→()[]")]
+        words = [w for w in said if w not in _BENIGN and w.strip(decisions.DASH_CHARS + "()[]")]
         after = clause.start > command.start
         if set(words) <= _FILLERISH or _a_reason(a, clause, said, words, intent, after=after):
             continue
@@ -863,7 +864,7 @@ def _read(
     extra = _change_words(sub) if relative else _unexplained(sub, offset, verb.intent, slots)
     if verb.intent is I.ALERT_SILENCE and "duration" not in slots:
         extra = _unreadable_length(sub, slots) or extra
-        if extra is not None and _LENGTH_LIKE.fullmatch(str(slots.get("target", ""))):
+        if extra is not None and LENGTH_RANGE.fullmatch(str(slots.get("target", ""))):
             slots.pop("target")  # "1h30" was never a host
     return Command(
         verb.intent,
@@ -886,17 +887,13 @@ def _unreadable_length(sub: Analysis, slots: dict[str, SlotValue]) -> str | None
             continue
         after = sub.tokens[i + 1]
         span = sub.span_at(i + 1)
-        if after.raw == slots.get("target") and _LENGTH_LIKE.fullmatch(after.raw):
+        if after.raw == slots.get("target") and LENGTH_RANGE.fullmatch(after.raw):
             return f"for {after.raw}"
         if (span is not None and span.kind == "window") or after.lower in _DAY_PARTS:
             return " ".join(t.raw for t in sub.tokens[i:])
     return None
 
 
-_LENGTH_LIKE: Final = re.compile(
-    r"\d+(?:[.,]\d+)?[hmdw]?-\d+(?:[.,]\d+)?[hmdw]|\d+h\d+", re.IGNORECASE
-)
-"""Lengths read as a name: a range ("2-3h", "2h-3h") or hours and bare minutes ("1h30")."""
 _DAY_PARTS: Final = word_set("today tonight")
 
 

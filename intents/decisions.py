@@ -126,7 +126,7 @@ def struck_or_done(a: Analysis) -> bool:
     if _STRUCK.search(a.text) is not None or any(c in _DONE_MARKS for c in a.text):
         return True
     for i, token in enumerate(a.tokens[:-1]):
-        rest = [w for w in a.words[i + 1 :] if w.strip("-—–>=→")]
+        rest = [w for w in a.words[i + 1 :] if w.strip(DASH_CHARS)]
         if (token.stop in (":", "-") or token.norm in DASHES) and rest and is_status(rest):
             return True
     return False
@@ -143,6 +143,8 @@ def is_status(words: list[str]) -> bool:
 
 DASHES: Final = frozenset({"-", "—", "–", "--", "->", "=>", "→"})
 """Tokens that stand between a command and what is said about it."""
+DASH_CHARS: Final = "".join(sorted(set("".join(DASHES))))
+"""Their characters: a word made only of them is one of them."""
 _STATUS: Final = word_set(
     """
     ok okay done fixed completed complete resolved finished queued pending waiting awaiting

@@ -29,6 +29,11 @@ _LONG_UNITS = word_set("yr yrs year years decade decades century centuries fortn
 """Units the parser does not measure a look-back in: "5 years" is a time span, just not one
 it can use."""
 _COMPACT_LONG = re.compile(r"\d+(?:\.\d+)?(?:y|yrs?|years?)")
+LENGTH_RANGE: Final = re.compile(
+    r"\d+(?:[.,]\d+)?[hmdw]?-\d+(?:[.,]\d+)?[hmdw]|\d+h\d+", re.IGNORECASE
+)
+"""Lengths that read as a name and not as a time span: a range ("2-3h", "2h-3h") or hours
+and bare minutes ("1h30"). Said back as unreadable, never taken for a target."""
 
 
 _STARTS = frozenset({"half", "quarter", "a", "an", *_LOOK_BACK, *NUMBER_WORDS})

@@ -31,6 +31,7 @@ from bot.features.alerts.model import ANY_PORT, Matcher, Silence, SilenceDraft
 from bot.features.alerts.ports import SilenceBackend
 from bot.features.alerts.publisher import utc_now
 from bot.features.metrics.targets import strip_port
+from intents.durations import LENGTH_RANGE
 
 MAX_DURATION = timedelta(days=7)
 MIN_DURATION = timedelta(minutes=1)
@@ -47,9 +48,6 @@ _LENGTH_LIKE = re.compile(
     r"|w|wks?|weeks?|mo|mos|months?|y|yrs?|years?)",
     re.IGNORECASE,
 )
-#: Lengths the parser leaves as a name: a range (``2-3h``, ``2h-3h``) or hours and bare
-#: minutes (``1h30``): refused as unreadable, never silenced as a target called "2-3h".
-_LENGTH_RANGE = re.compile(r"\d+(?:[.,]\d+)?[hmdw]?-\d+(?:[.,]\d+)?[hmdw]|\d+h\d+", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +195,7 @@ def _name(raw: str | None) -> str | None:
     name = (raw or "").strip()
     if not name:
         return None
-    if _LENGTH_LIKE.fullmatch(name) or _LENGTH_RANGE.fullmatch(name):
+    if _LENGTH_LIKE.fullmatch(name) or LENGTH_RANGE.fullmatch(name):
         raise unreadable_length(name)
     if not PLAIN_NAME.fullmatch(name):
         raise InvalidInput(f"'{name}' is not an alert or target name.")
