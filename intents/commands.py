@@ -492,6 +492,9 @@ _NO_REASON: Final = _ASSENT | word_set(
     "thanks thank you thx ty cheers please pls plz asap now ok okay right sure fine yes yep yeah"
     " go ahead so"
 )
+_ORDINARY: Final = NOT_NAMES | lexicon.COMMON_WORDS | lexicon.DOMAIN_WORDS | _REASON_WORDS | _ASSENT
+"""Words that are no name of a target or a person ("maintenance", "alright"): built once,
+not for every word read."""
 
 
 def _said_reason(a: Analysis, command: range) -> str | None:
@@ -647,8 +650,7 @@ def _listed(token: Token) -> bool:
     "maintenance" or an ordinary word)."""
     if _strongly_listed(token):
         return True
-    ordinary = NOT_NAMES | lexicon.COMMON_WORDS | lexicon.DOMAIN_WORDS | _REASON_WORDS
-    return token.is_plain_name and token.lower not in ordinary | _ASSENT
+    return token.is_plain_name and token.lower not in _ORDINARY
 
 
 def clauses(a: Analysis) -> tuple[range, ...]:
@@ -1175,11 +1177,10 @@ def _to_people(a: Analysis, command: range) -> bool:
 def _a_person(token: Token) -> bool:
     """A word that can only be someone's name ("bob", "priya"): plain letters that are no
     known word, host, alert or command."""
-    ordinary = NOT_NAMES | lexicon.COMMON_WORDS | lexicon.DOMAIN_WORDS | _REASON_WORDS
     return (
         token.is_plain_name
         and token.raw.isalpha()
-        and token.lower not in ordinary | _ASSENT
+        and token.lower not in _ORDINARY
         and not is_camel(token)
         and verb_at([token.lower], 0) is None
     )
