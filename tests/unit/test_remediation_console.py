@@ -154,13 +154,14 @@ async def test_console_a_request_number_from_another_tenant_finds_nothing(
 @pytest.mark.parametrize(
     "text",
     ["restart payments; rm -rf /", "restart $(id)", "restart `id`",
-     "restart --kubeconfig=/tmp/evil payments", "restart payments && reboot"],
+     "restart --kubeconfig=/tmp/evil payments", "restart payments && reboot",
+     "rollback payments because GET /login returns 500"],
 )  # fmt: skip
 async def test_console_injection_attempts_get_a_clear_refusal(console: Console, text: str) -> None:
     """Shell and option syntax is refused with the reason, and audited; nothing is planned."""
     reply = await console.chat.send(text)
     assert reply.severity is Severity.WARNING
-    assert "is not a valid target name" in reply.text
+    assert "carries shell, option or path syntax" in reply.text
     assert console.executor.plans == []
     history = await console.chat.send("history")
     assert history.table is not None
@@ -186,7 +187,7 @@ async def test_console_custom_runbook_by_its_policy_name(console: Console) -> No
     (operation,) = console.executor.executions
     assert (operation.kind, operation.target) == ("run", "payments")
     refused = await console.chat.send("flush-cache payments; reboot")
-    assert "is not a valid target name" in refused.text
+    assert "carries shell, option or path syntax" in refused.text
     assert len(console.executor.executions) == 1
 
 

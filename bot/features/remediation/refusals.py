@@ -67,6 +67,19 @@ def unsafe_target(target: str) -> Refusal:
     )
 
 
+def unsafe_words(words: str) -> Refusal:
+    """A whole message with shell, option or path syntax in it, wherever it stands: no part
+    of it is run, reason included."""
+    return Refusal(
+        Reason.UNSAFE_TARGET,
+        f"Refused: {_quote(words)} carries shell, option or path syntax (such as `;`, `|`, "
+        "`&`, `$`, a backtick, `--flag` or `/path`), so I run nothing. Nothing typed in chat "
+        "is passed to a shell, and targets are plain names (letters, digits, '.', '_', '-', "
+        "':').",
+        hint="Say the command on its own (`restart web-1`), with any reason in plain words.",
+    )
+
+
 def one_target(command: str, extra: str) -> Refusal:
     return Refusal(
         Reason.ONE_TARGET,

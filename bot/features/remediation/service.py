@@ -189,7 +189,7 @@ class RemediationService:
 
     async def refuse_unsafe(self, actor: Actor, action: str, words: str) -> NoReturn:
         """Refuse (and audit) a request whose words carry shell or option syntax."""
-        refusal = refusals.unsafe_target(words)
+        refusal = refusals.unsafe_words(words)
         await self._note_refusal(actor, action, words, None, refusal)
         raise refusal
 
