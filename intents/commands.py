@@ -16,6 +16,7 @@ not run half of it), a hedge (``hedged``), or a bare imperative ending in a ques
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -74,7 +75,10 @@ _PREFIXES: Final = tuple(
         would you, will you, would you please, could you please, can you please, i want you
         to, i need you to, i would like you to, let us, lets, ok so, now please, i want to,
         we want to, i would like to, we would like to, i wish to, i am going to have you,
-        you can, you may, go ahead, yes, yep, yeah, sure, would you mind, do you mind
+        you can, you may, go ahead, yes, yep, yeah, sure, would you mind, do you mind, k, kk,
+        go for it, do it, let us do it, lets do it, let us do this, lets do this, morning, good
+        morning, afternoon, good afternoon, evening, good evening, hey there, hi there, hello
+        there, hiya, heya
         """
     )
 )
@@ -96,8 +100,11 @@ _REASONS: Final = word_set("because cause cuz coz cos bc since per due")
 _SUBJECT_REASONS: Final = word_set("while as so")
 _SUBJECTS: Final = word_set("we i they it you the this that our my he she")
 _REASON_PAIRS: Final = frozenset(
-    {("it", "is"), ("we", "are"), ("they", "are"), ("this", "is"), ("that", "is"), ("its",)}
-)
+    {
+        ("it", "is"), ("we", "are"), ("they", "are"), ("this", "is"), ("that", "is"), ("its",),
+        ("now", "that"), ("in", "order", "to"),
+    }
+)  # fmt: skip
 """A reason that follows a command without a comma: "reboot web-2 its hung"."""
 _REASON_PAIRS_BY_FIRST: Final = lexicon.by_first_word(_REASON_PAIRS)
 _PREFIXES_BY_FIRST: Final = lexicon.by_first_word(_PREFIXES)
@@ -296,8 +303,8 @@ def _unsure(a: Analysis, command: range, intent: IntentName) -> str | None:
     ("— went fine", "the magic button", "yuki you're up —", "first thing monday,") may take
     the command back, report it or hand it on: the bot asks instead of acting."""
     for clause in clauses(a):
-        if clause == command:
-            continue
+        if clause == command or _go_ahead(a, clause, command):
+            continue  # the command, or a go-ahead before it ("ok,", "go for it:")
         # as typed: a spelling fix may make another word ("black friday" -> "back")
         said = [a.tokens[i].lower for i in clause]
         words = [w for w in said if w not in _BENIGN and w.strip(decisions.DASH_CHARS + "()[]")]
@@ -306,6 +313,11 @@ def _unsure(a: Analysis, command: range, intent: IntentName) -> str | None:
             continue
         return " ".join(a.tokens[i].raw for i in clause)
     return None
+
+
+def _go_ahead(a: Analysis, clause: range, command: range) -> bool:
+    """Whether ``clause`` is only a go-ahead before the command ("k,", "go for it:")."""
+    return clause.start < command.start and _after_prefix(a, clause) is None
 
 
 def _told_done(a: Analysis, command: range) -> bool:
@@ -342,7 +354,7 @@ def _a_reason(
     denial, says what is wrong with the request, and after an approval what is good about
     it. Told as a joke, a drill, a test, for later or done already, or negated ("nothing
     is down"), it is none: the command is asked back."""
-    typed = set(said)
+    typed = set(said) - _measured(said)
     heard = typed | {_stem(w) for w in said}  # "failing" is "fail"; not for the checks of
     # how it went, where "working" is no "work"
     if intent is I.DENY and any(_why_not(a, i) for i in clause):
@@ -354,6 +366,13 @@ def _a_reason(
     waits = _NOT_YET | _UNDECIDED if intent in _DECIDING else _NOT_YET
     if intent in _DECIDING | {I.REMEDIATION} and heard & waits:
         return False  # "approve 2207, waiting on security", "— staging deploy first"
+    because = (words[0] in _BECAUSE and a.word(clause.start + 1) != "when") or (
+        after and tuple(said[:2]) in _NOW_THAT
+    )  # "now that traffic has dropped"
+    if because and heard & _WRONG and not heard & _NEGATED:
+        return True  # "because the config change took down the homepage": a cause, not done
+    if after and (said[0] == "so" or tuple(said[:2]) in _IN_ORDER):
+        return True  # what it is for: "so it picks up the new secrets", "in order to clear it"
     if typed & _DONE_WORDS and not (intent in _UNDOING and heard & _WORK and typed & _IS):
         return False  # "— went fine", "(ran fine at midnight)"
     if intent is I.APPROVE:
@@ -366,17 +385,68 @@ def _a_reason(
             return False  # "deny 918 — it's fine", "— nothing wrong with it"
         if heard & _AGAINST:
             return True  # "deny 103, wrong service"
-    if typed & (_HOW_IT_WENT | _DONE_WORDS | _RESOLVED):
+    went = typed & (_HOW_IT_WENT | _DONE_WORDS | _RESOLVED)
+    if went <= _RECURRING and heard & _WRONG:
+        went = set()  # "memory leak again", "the 502s are back": the trouble returned
+    if went:
         # "— went fine", "customers are fine", "the outage is over"; yet "maintenance is
         # done" is why an alert may notify again
         return intent in _UNDOING and bool(heard & _WORK) and bool(typed & _IS)
     if heard & _NEGATED:
-        return words[0] in _BECAUSE  # "nothing is down"; "because users can't connect"
-    if (words[0] in _BECAUSE and a.word(clause.start + 1) != "when") or heard & _WRONG:
+        return because  # "nothing is down"; "because users can't connect"
+    if because or heard & _WRONG:
         return True
     if heard & _WORK and after:
         return True  # "— deploy in progress"; a leading "kenji owns the incident —" is none
-    return tuple(words[:2]) in _STATES  # "it was at 3", "we're cleaning up"
+    return tuple(words[:2]) in _STATES or (after and _a_state(a, clause))  # "it was at 3"
+
+
+def _measured(said: Sequence[str]) -> set[str]:
+    """ "over" and "above" that compare with a number ("latency is over 500ms"): no "the
+    outage is over"."""
+    return {w for w, n in itertools.pairwise(said) if w in _COMPARED and n[:1].isdigit()}
+
+
+_NOW_THAT: Final = frozenset({("now", "that")})
+_IN_ORDER: Final = frozenset({("in", "order")})
+_COMPARED: Final = word_set("over above")
+_BE: Final = word_set("is are was were has have keeps keep seems seem")
+_NOT_A_SUBJECT: Final = word_set(
+    """
+    that this what which who whoever here everything nothing all plan idea suggestion
+    thought question answer rule policy process fix alternative option proposal point
+    joke goal call choice decision
+    """
+)
+"""Subjects of an opinion of the command, not a state of things ("the plan is to wait")."""
+
+
+def _a_state(a: Analysis, clause: range) -> bool:
+    """Whether a clause after the command says how something stands, in a few words before
+    "is"/"are" ("heap is at 95%", "connections are piling up", "the new model is returning
+    garbage"): a symptom, so a reason. Said of a person ("bob is on it") or of the idea
+    itself ("the plan is to wait"), it is none."""
+    tokens = [a.tokens[i] for i in clause]
+    lower = [t.lower for t in tokens]
+    at = next((k for k, w in enumerate(lower[:5]) if w in _BE), None)
+    if not at or at == len(lower) - 1:
+        return False
+    subject, said = lower[:at], lower[at:]
+    if set(subject) & _NOT_A_SUBJECT:
+        return False
+    if subject[0] in _DETERMINERS:
+        return True  # "the new ranking model is ..."
+    people = [t for t in tokens[:at] if _a_person(t)]
+    if not people:
+        return True  # "redis memory is at 90%"
+    if len(subject) == 1 and said[0] in _PLURAL_BE:
+        return True  # "connections are piling up": no one person
+    # "heap is at 95%", "nginx is crashing" but "bob is on it", "bob and kim are on it"
+    return "and" not in subject and any(w[:1].isdigit() or _stem(w) in _WRONG for w in said)
+
+
+_DETERMINERS: Final = word_set("the our my its their a an some most both every each")
+_PLURAL_BE: Final = word_set("are were have keep seem")
 
 
 def _stem(word: str) -> str:
@@ -387,6 +457,8 @@ def _stem(word: str) -> str:
     return word
 
 
+_RECURRING: Final = word_set("again back")
+"""How it went ("working again", "it's back") unless said of trouble ("OOM again")."""
 _UNDOING: Final = frozenset({I.UNSILENCE, I.UNSUBSCRIBE})
 _DECIDING: Final = frozenset({I.APPROVE, I.DENY})
 _HOLD_OFF: Final = word_set("freeze frozen risky unsafe dangerous untested unreviewed")
@@ -484,7 +556,7 @@ _HOW_IT_WENT: Final = word_set(
 
 
 _ASSENT: Final = word_set(
-    "alright cool great perfect nice awesome roger gotcha righto sweet lovely noted agreed"
+    "alright cool great perfect nice awesome roger gotcha righto sweet lovely noted agreed k kk"
 )
 """Words of assent before a command ("alright, restart web-1"): the user's own go, not a
 second target to refuse."""
@@ -503,7 +575,7 @@ def _said_reason(a: Analysis, command: range) -> str | None:
     parts = []
     for clause in clauses(a):
         words = [i for i in clause if a.words[i] not in _NO_REASON]
-        if clause == command or not words:
+        if clause == command or not words or _go_ahead(a, clause, command):
             continue
         start = clause.start + (a.words[clause.start] in _REASONS)
         if start > clause.start and a.word(start) in ("of", "to"):
@@ -518,13 +590,17 @@ def _lists_more(a: Analysis, command: range, verb: Verb | None) -> str | None:
     payments, checkout-api", "deny 14, 15"), as written with its comma; not a denial's
     reason ("deny 12, too risky")."""
     for clause in clauses(a):
-        if clause == command:
-            continue
+        if clause == command or _go_ahead(a, clause, command):
+            continue  # the command, or a go-ahead ("k, restart web-1")
         if verb is not None and verb.intent is I.DENY and _why_not(a, clause.start):
             continue
         if a.words[clause.start] == "too" and _says_why(a, clause.start):
             continue  # "unsubscribe warning, too noisy": a reason
-        plain = [a.tokens[i].lower for i in clause if not _strongly_listed(a.tokens[i])]
+        plain = [
+            t.lower
+            for t in (a.tokens[i] for i in clause)
+            if not _strongly_listed(t) or t.lower in _WRONG  # "OOMKilled 3 times": no name
+        ]
         intent = verb.intent if verb else I.UNKNOWN
         if plain and _a_reason(a, clause, plain, plain, intent, after=clause.start > command.start):
             continue  # "restart ledger, OOM loop", "silence X for 1h - known flake"
@@ -711,6 +787,8 @@ def _head_verb(a: Analysis, head: int, actions: Collection[str]) -> tuple[Verb |
     exact = verb_at(lower, head)
     if exact is not None and exact.form == GERUND and _minds(lower, head):
         return Verb(exact.start, exact.end, exact.intent, exact.action, BASE), False
+    if exact is not None and _names_a_measure(lower, exact.end):
+        return None, False  # "restart count for payments pods": a number asked about
     if exact is not None:
         return (exact, False) if exact.form == BASE else (None, False)
     special = _special_head(a, head, lower)
@@ -720,6 +798,22 @@ def _head_verb(a: Analysis, head: int, actions: Collection[str]) -> tuple[Verb |
     if corrected is not None and corrected.form == BASE and _may_be_typo(lower[head], a, head):
         return corrected, True
     return None, False
+
+
+_MEASURES: Final = word_set(
+    """
+    count counts counter counters number numbers rate rates total totals history loop loops
+    policy policies storm storms stats budget backoff time times reason reasons events log
+    logs frequency limit limits
+    """
+)
+_OF: Final = word_set("for of on in across per by at over from")
+
+
+def _names_a_measure(lower: Sequence[str], after: int) -> bool:
+    """Whether the verb is the first half of a noun ("restart count for payments", "restart
+    history of web-1", "scale events on checkout"): a measure of actions, not an order."""
+    return after + 1 < len(lower) and lower[after] in _MEASURES and lower[after + 1] in _OF
 
 
 def _may_be_typo(written: str, a: Analysis, head: int) -> bool:
@@ -1282,8 +1376,11 @@ def _labelled(a: Analysis, clause: range) -> bool:
     """Whether a quoting label ending in a colon comes before the command ("note to self:",
     "docs:", "per bob:", "alice said:")."""
     return any(
-        t.stop == ":" and any(w.lower in _QUOTING_LABELS for w in a.tokens[: i + 1])
-        for i, t in enumerate(a.tokens[: clause.start])
+        a.tokens[c.stop - 1].stop == ":"
+        and any(w.lower in _QUOTING_LABELS for w in a.tokens[: c.stop])
+        and _after_prefix(a, c) is not None  # "go for it:" is a go-ahead
+        for c in clauses(a)
+        if c.stop <= clause.start
     )
 
 

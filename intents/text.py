@@ -29,6 +29,12 @@ _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]+))?>")
 _LEADING_NAME = re.compile(
     r"^\s*(?:hey\s+|hi\s+|yo\s+)?@?(?:smartcloudops(?:[-_ ]?bot)?|bot)\b\s*[:,]?\s*", re.IGNORECASE
 )
+_POLITE_END = re.compile(
+    r"[\s,]+(?:when(?:ever)? you (?:get|have) a (?:sec|second|moment|minute|min|chance)"
+    r"|when(?:ever)? you can|at your (?:earliest )?convenience)(?=\s*[.!?]*$)",
+    re.IGNORECASE,
+)
+"""A polite ending that sets no time ("restart api-2 when you get a sec"): said of any ask."""
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)%")
 _COMMAND_PREFIX = re.compile(r"^\s*[/!](?=[A-Za-z])")
 _TYPOGRAPHY = str.maketrans("‘’‚´“”„", "''''\"\"\"", "\u200b\u200c\u200d\ufeff")
@@ -145,6 +151,7 @@ def clean(text: str) -> str:
     text = html.unescape(text)
     text = _LEADING_NAME.sub("", text, count=1)
     text = _COMMAND_PREFIX.sub("", text, count=1)
+    text = _POLITE_END.sub("", text, count=1)
     return re.sub(r"[ \t]+", " ", text).strip(" \t")
 
 

@@ -963,3 +963,79 @@ def test_reasons_in_other_words_and_thanks_still_act(
     shipped: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
 ) -> None:
     assert shape(shipped, text) == (intent, slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        # how something stands, its subject no person: a symptom
+        ("restart cart-api, queue depth is at 40k", "remediation",
+         {"action": "restart", "target": "cart-api"}),
+        ("restart cart-api, consumers are falling behind", "remediation",
+         {"action": "restart", "target": "cart-api"}),
+        ("restart cart-api, the new image is serving stale pages", "remediation",
+         {"action": "restart", "target": "cart-api"}),
+        ("scale cart-api to 6, p99 is above 900ms", "remediation",
+         {"action": "scale", "target": "cart-api", "replicas": 6}),
+        # trouble that came back; what the action is for; the cause, told in the past
+        ("restart cart-api, deadlock again", "remediation",
+         {"action": "restart", "target": "cart-api"}),
+        ("restart cart-api: OOMKilled twice", "remediation",
+         {"action": "restart", "target": "cart-api"}),
+        ("restart cart-api so it picks up the new certificates", "remediation",
+         {"action": "restart", "target": "cart-api"}),
+        ("rollback cart-api in order to restore checkout", "remediation",
+         {"action": "rollback", "target": "cart-api"}),
+        ("scale cart-api to 2 now that traffic has dropped", "remediation",
+         {"action": "scale", "target": "cart-api", "replicas": 2}),
+        ("rollback cart-api because the last deploy took down search", "remediation",
+         {"action": "rollback", "target": "cart-api"}),
+        # a go-ahead or a greeting before it, a polite ending that sets no time
+        ("k, restart cart-api", "remediation", {"action": "restart", "target": "cart-api"}),
+        ("go for it: rollback cart-api", "remediation",
+         {"action": "rollback", "target": "cart-api"}),
+        ("good morning, scale cart-api to 3", "remediation",
+         {"action": "scale", "target": "cart-api", "replicas": 3}),
+        ("restart cart-api when you get a chance", "remediation",
+         {"action": "restart", "target": "cart-api"}),
+    ],
+)  # fmt: skip
+def test_symptoms_purposes_and_go_aheads_around_a_command_still_act(
+    shipped: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
+) -> None:
+    assert shape(shipped, text) == (intent, slots)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "restart count for cart-api pods",  # a measure of restarts, not an order
+        "restart rate of cart-api this week",
+        "rollback history for cart-api",
+        "restart cart-api, the plan is to wait",  # said of the idea itself
+        "restart cart-api because it recovered",
+        "note to self: restart cart-api",  # a quoting label, not a go-ahead
+    ],
+)
+def test_plans_recoveries_and_measures_around_a_command_never_act(
+    shipped: IntentParser, text: str
+) -> None:
+    assert_changes_nothing(shipped, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "restart cart-api, bob is on it",  # said of a person: a hand-off
+        "restart cart-api, bob and kim are on it",
+        "restart cart-api, kenji is at lunch",
+        "restart cart-api, it's working again",  # how it went, not trouble again
+        "restart cart-api when you get a chance?",  # the question mark still asks
+    ],
+)
+def test_hand_offs_and_recoveries_after_a_command_are_asked_back(
+    shipped: IntentParser, text: str
+) -> None:
+    intent = shipped.parse(text, now=NOW)
+    assert intent.name is IntentName.UNKNOWN
+    assert intent.suggestion == "restart cart-api"
