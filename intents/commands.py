@@ -332,7 +332,7 @@ _DONE_WORDS: Final = word_set(
     recovered sorted fixed resolved succeeded success successful wrapped ran executed
     logged confirmed verified yesterday ago restarted rebooted bounced scaled rolled
     silenced muted acked acknowledged unsilenced subscribed unsubscribed applied handled
-    closed ended merged shipped
+    closed ended merged shipped solved
     """
 )
 
@@ -363,6 +363,8 @@ def _a_reason(
         return True  # "ack 3f2a, on it", "I'm on it"
     if typed & _NOT_A_REASON or (intent is not I.DENY and heard & _HOLD_OFF):
         return False  # "— just testing", "this is a drill", "— during the window"
+    if _handed_on(a, clause, said) or tuple(said[:3]) in _REMARKS:
+        return False  # "— the db team is on it"; "that's what caused the outage in march"
     waits = _NOT_YET | _UNDECIDED if intent in _DECIDING else _NOT_YET
     if intent in _DECIDING | {I.REMEDIATION} and heard & waits:
         return False  # "approve 2207, waiting on security", "— staging deploy first"
@@ -449,6 +451,31 @@ _DETERMINERS: Final = word_set("the our my its their a an some most both every e
 _PLURAL_BE: Final = word_set("are were have keep seem")
 
 
+def _handed_on(a: Analysis, clause: range, said: Sequence[str]) -> bool:
+    """Whether a clause gives the work to people ("the db team is on it", "let the capacity
+    team handle it", "frontend on-call is doing it", "priya has it"): someone else's, so
+    the bot does not run it too."""
+    if set(said) & _SPEAKER:
+        return False  # "i'm on it": the speaker's own work
+    people = any(w in _PEOPLE for w in said) or _a_person(a.tokens[clause.start])
+    pairs = set(itertools.pairwise(said))
+    return people and (bool(set(said) & _HANDLING) or bool(pairs & _HAS_IT))
+
+
+_SPEAKER: Final = word_set("i me we us my our")
+
+
+_HANDLING: Final = word_set(
+    "do doing handle handling handles take taking takes own owns owning cover covering"
+)
+_HAS_IT: Final = frozenset({("on", "it"), ("has", "it"), ("have", "it"), ("got", "it")})
+_REMARKS: Final = frozenset(
+    (that, "is", what) for that in ("that", "this", "which") for what in ("what", "how", "why")
+)
+"""A remark on the command itself ("that's what caused the outage in march", "this is how we
+broke prod"): no reason for it."""
+
+
 def _stem(word: str) -> str:
     """``word`` without a common ending ("failing" -> "fail", "corrupts" -> "corrupt")."""
     for ending in ("ing", "ed", "es", "s"):
@@ -478,7 +505,7 @@ _NOT_A_REASON: Final = word_set(
     drill sarcasm sarcastic prank joke joking kidding test testing though although
     even luck sketchy nobody why lol haha meme yolo horoscope vibes during next tomorrow
     tomorrow's tonight later probably maybe fake cancelled canceled anyway always usual
-    official blame leave whoever hate burn
+    official blame leave whoever hate burn nvm oops whoops meant :p ;) :d
     """
 )
 _RESOLVED: Final = word_set(

@@ -853,8 +853,18 @@ def test_a_silence_length_the_parser_cannot_measure_is_said_back(
         ),
         ("ack deadbeef, belay that", "ack deadbeef", "belay that"),
         ("first thing monday, approve 77", "approve 77", "first thing monday"),
+        # the work handed to people, taken back, or a remark on the command itself
+        ("rollback cart-api - the db team is on it", "rollback cart-api", "the db team is on it"),
+        ("scale cart-api to 3, let the capacity team handle it", "scale cart-api to 3",
+         "let the capacity team handle it"),
+        ("restart cart-api, priya has it", "restart cart-api", "priya has it"),
+        ("silence DiskFull for 2h, nvm the disk cleared", "silence DiskFull for 2h",
+         "nvm the disk cleared"),
+        ("restart cart-api, oops wrong channel", "restart cart-api", "oops wrong channel"),
+        ("restart cart-api, that's what broke prod in march", "restart cart-api",
+         "that is what broke prod in march"),
     ],
-)
+)  # fmt: skip
 def test_a_command_with_words_that_are_neither_reason_nor_politeness_is_asked_back(
     shipped: IntentParser, text: str, offered: str, unclear: str
 ) -> None:
