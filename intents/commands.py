@@ -373,6 +373,8 @@ def _a_reason(
     )  # "now that traffic has dropped"
     if because and heard & _WRONG and not heard & _NEGATED:
         return True  # "because the config change took down the homepage": a cause, not done
+    if after and _negated_symptom(a, clause):
+        return True  # "logins do not work", "customers can't log in"
     if after and (said[0] == "so" or tuple(said[:2]) in _IN_ORDER):
         return True  # what it is for: "so it picks up the new secrets", "in order to clear it"
     if typed & _DONE_WORDS and not (intent in _UNDOING and heard & _WORK and typed & _IS):
@@ -394,8 +396,8 @@ def _a_reason(
         # "— went fine", "customers are fine", "the outage is over"; yet "maintenance is
         # done" is why an alert may notify again
         return intent in _UNDOING and bool(heard & _WORK) and bool(typed & _IS)
-    if heard & _NEGATED:
-        return because  # "nothing is down"; "because users can't connect"
+    if heard & _NEGATED:  # "nothing is down"; "because users can't connect"
+        return because or (after and _negated_symptom(a, clause))
     if because or heard & _WRONG:
         return True
     if heard & _WORK and after:
@@ -463,12 +465,15 @@ def _handed_on(a: Analysis, clause: range, said: Sequence[str]) -> bool:
 
 
 _SPEAKER: Final = word_set("i me we us my our")
+_PEOPLE_AS_OBJECTS: Final = word_set("me myself us ourselves you yourself yourselves him her")
 
 
-_HANDLING: Final = word_set(
-    "do doing handle handling handles take taking takes own owns owning cover covering"
+_HANDLING: Final = word_set("handle handling handles take taking takes own owns owning covering")
+_HAS_IT: Final = frozenset(
+    (verb, it)
+    for verb in ("on", "has", "have", "got", "do", "doing", "does", "cover")
+    for it in ("it", "this", "that")
 )
-_HAS_IT: Final = frozenset({("on", "it"), ("has", "it"), ("have", "it"), ("got", "it")})
 _REMARKS: Final = frozenset(
     (that, "is", what) for that in ("that", "this", "which") for what in ("what", "how", "why")
 )
@@ -977,6 +982,8 @@ def _read(
         slots.pop("replicas", None)  # a change of the count, not the count: refused below
     if verb.intent is I.REMEDIATION and "action" not in slots:
         return None  # "run a custom prometheus expression": no action named, not an order
+    if verb.intent is I.REMEDIATION and sub.word(offset) in _PEOPLE_AS_OBJECTS:
+        return None  # "scale me to 3 replicas so i can sleep", "restart me": no service
     if verb.intent in (I.ACK, I.UNSILENCE) and not slots:
         return None  # "ack, thanks": nothing named to act on
     pronoun = False
@@ -1340,9 +1347,42 @@ def _why_not(a: Analysis, i: int) -> bool:
 
 
 def _in_a_because(a: Analysis, i: int) -> bool:
-    """Whether word ``i`` is in a clause that starts with "because", "cuz", "since"..."""
+    """Whether word ``i`` is in a clause that starts with "because", "cuz", "since"..., or
+    in one that says what no longer works (:func:`_negated_symptom`)."""
     own = next((c for c in clauses(a) if i in c), None)
-    return own is not None and a.words[own.start] in _BECAUSE
+    return own is not None and (a.words[own.start] in _BECAUSE or _negated_symptom(a, own))
+
+
+def _negated_symptom(a: Analysis, clause: range) -> bool:
+    """Whether a clause says something no longer works, its subject a thing ("customers
+    can't log in", "kubelet is not reporting", "pods won't schedule"): trouble, so a reason.
+    Not when what is negated is trouble ("the pods are not stuck"), nor said by or of the
+    speaker, a person or a pronoun ("we can't wait", "bob can't", "it isn't worth it")."""
+    words = [a.words[i] for i in clause]
+    at = next((k for k, w in enumerate(words) if w == "not"), None)
+    if at is None or at < 2 or at + 1 >= len(words):
+        return False
+    negated, before = words[at + 1], words[at - 1]
+    verb = before in _MODALS or negated.endswith("ing")  # "can't log in", "not reporting"
+    if not verb or not (before in _AUXILIARIES or before == "and"):
+        return False  # "the alerts are not real": a property, not something that stopped
+    if set(words) & (_SPEAKER | _NOT_A_SUBJECT | PRONOUNS | _PRONOUN_SUBJECTS | _HANDLING):
+        return False
+    if _stem(negated) in _WRONG or negated in _WRONG:
+        return False  # "the pods are not stuck"
+    subject = words[0]
+    return (
+        subject in _DETERMINERS
+        or (subject.endswith("s") and len(subject) > 3)  # "customers can't log in"
+        or not _a_person(a.tokens[clause.start])
+    )
+
+
+_AUXILIARIES: Final = word_set(
+    "can could is are was were do does did will would has have had should shall"
+)
+_MODALS: Final = word_set("can could do does did will would")
+_PRONOUN_SUBJECTS: Final = word_set("you he she they there someone somebody anyone nobody")
 
 
 def _against(a: Analysis, i: int) -> bool:

@@ -1008,6 +1008,13 @@ def test_reasons_in_other_words_and_thanks_still_act(
          {"action": "scale", "target": "cart-api", "replicas": 3}),
         ("restart cart-api when you get a chance", "remediation",
          {"action": "restart", "target": "cart-api"}),
+        # what stopped working, said of things
+        ("restart cart-api, customers can't check out", "remediation",
+         {"action": "restart", "target": "cart-api"}),
+        ("restart cart-api, webhooks do not arrive", "remediation",
+         {"action": "restart", "target": "cart-api"}),
+        ("restart cart-api, the worker is not consuming", "remediation",
+         {"action": "restart", "target": "cart-api"}),
     ],
 )  # fmt: skip
 def test_symptoms_purposes_and_go_aheads_around_a_command_still_act(
@@ -1025,6 +1032,8 @@ def test_symptoms_purposes_and_go_aheads_around_a_command_still_act(
         "restart cart-api, the plan is to wait",  # said of the idea itself
         "restart cart-api because it recovered",
         "note to self: restart cart-api",  # a quoting label, not a go-ahead
+        "restart me please, long night",  # the speaker is no service
+        "scale me to 2 replicas so i can take a break",
     ],
 )
 def test_plans_recoveries_and_measures_around_a_command_never_act(
@@ -1049,3 +1058,17 @@ def test_hand_offs_and_recoveries_after_a_command_are_asked_back(
     intent = shipped.parse(text, now=NOW)
     assert intent.name is IntentName.UNKNOWN
     assert intent.suggestion == "restart cart-api"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "restart cart-api, the pods are not stuck anymore",  # the trouble negated
+        "restart cart-api, the alerts are not real",  # a property, not what stopped
+        "restart cart-api, we can't wait",  # the speaker
+        "restart cart-api, bob can't",  # a person
+        "restart cart-api, it isn't worth it",  # a pronoun: maybe the restart itself
+    ],
+)
+def test_negations_that_are_no_symptom_never_act(shipped: IntentParser, text: str) -> None:
+    assert shipped.parse(text, now=NOW).name not in STATE_CHANGING
