@@ -76,9 +76,8 @@ _PREFIXES: Final = tuple(
         to, i need you to, i would like you to, let us, lets, ok so, now please, i want to,
         we want to, i would like to, we would like to, i wish to, i am going to have you,
         you can, you may, go ahead, yes, yep, yeah, sure, would you mind, do you mind, k, kk,
-        go for it, do it, let us do it, lets do it, let us do this, lets do this, morning, good
-        morning, afternoon, good afternoon, evening, good evening, hey there, hi there, hello
-        there, hiya, heya
+        go for it, do it, let us do it, lets do it, let us do this, lets do this, good morning,
+        good afternoon, good evening, hey there, hi there, hello there, hiya, heya
         """
     )
 )
@@ -102,7 +101,6 @@ _SUBJECTS: Final = word_set("we i they it you the this that our my he she")
 _REASON_PAIRS: Final = frozenset(
     {
         ("it", "is"), ("we", "are"), ("they", "are"), ("this", "is"), ("that", "is"), ("its",),
-        ("now", "that"), ("in", "order", "to"),
     }
 )  # fmt: skip
 """A reason that follows a command without a comma: "reboot web-2 its hung"."""
@@ -125,7 +123,8 @@ _TAKEN_BACK: Final = re.compile(
     r"|said every \S+ ever|the universal fix|famous last words|undo that|that thought"
     r"|forget (?:it|that|about it)|worked so well|fix for everything|fixes everything"
     r"|solves everything|universal \S+|what could (?:possibly )?go wrong|ah yes"
-    r"|said (?:the|my|our|a|an|every|no)\b|^said\b)\b"
+    r"|said (?:the|my|our|a|an|every|no)\b|^said\b"
+    r"|wrong (?:channel|room|thread|chat|window|tab|place|convo|conversation|workspace))\b"
     r"|^(?:wrong|nope|no|per [a-z]+|great|done|fixed)$|^(?:provided|providing|pending)\b"
 )
 """Another clause that takes the order back or makes it a joke, a condition or someone
@@ -360,7 +359,7 @@ def _a_reason(
     if intent is I.DENY and any(_why_not(a, i) for i in clause):
         return True  # "deny 12, too risky", "deny 12, no rollback plan"
     if "on" in words and set(words) <= _ON_IT:
-        return True  # "ack 3f2a, on it", "I'm on it"
+        return intent in _TAKING  # "ack 3f2a, on it", "I'm on it"; a restart is asked back
     if typed & _NOT_A_REASON or (intent is not I.DENY and heard & _HOLD_OFF):
         return False  # "— just testing", "this is a drill", "— during the window"
     if _handed_on(a, clause, said) or tuple(said[:3]) in _REMARKS:
@@ -368,19 +367,13 @@ def _a_reason(
     waits = _NOT_YET | _UNDECIDED if intent in _DECIDING else _NOT_YET
     if intent in _DECIDING | {I.REMEDIATION} and heard & waits:
         return False  # "approve 2207, waiting on security", "— staging deploy first"
-    because = (words[0] in _BECAUSE and a.word(clause.start + 1) != "when") or (
-        after and tuple(said[:2]) in _NOW_THAT
-    )  # "now that traffic has dropped"
+    because = words[0] in _BECAUSE and a.word(clause.start + 1) != "when"
     if because and heard & _WRONG and not heard & _NEGATED:
         return True  # "because the config change took down the homepage": a cause, not done
-    if after and _negated_symptom(a, clause):
-        return True  # "logins do not work", "customers can't log in"
-    if after and (said[0] == "so" or tuple(said[:2]) in _IN_ORDER):
-        return True  # what it is for: "so it picks up the new secrets", "in order to clear it"
     if typed & _DONE_WORDS and not (intent in _UNDOING and heard & _WORK and typed & _IS):
         return False  # "— went fine", "(ran fine at midnight)"
     if intent is I.APPROVE:
-        if heard & (_AGAINST - _NEEDED | _RISKY | _NEGATED):
+        if heard & (_AGAINST - _NEEDED | _RISKY | _NEGATED | _FAILING):
             return False  # "approve 64, sounds risky", "approve 64 — nothing is down"
         if heard & _IN_FAVOUR:
             return True  # "approve 918, tests pass", "CI is green"
@@ -396,13 +389,13 @@ def _a_reason(
         # "— went fine", "customers are fine", "the outage is over"; yet "maintenance is
         # done" is why an alert may notify again
         return intent in _UNDOING and bool(heard & _WORK) and bool(typed & _IS)
-    if heard & _NEGATED:  # "nothing is down"; "because users can't connect"
-        return because or (after and _negated_symptom(a, clause))
+    if heard & _NEGATED:
+        return because  # "nothing is down"; "because users can't connect"
     if because or heard & _WRONG:
         return True
     if heard & _WORK and after:
         return True  # "— deploy in progress"; a leading "kenji owns the incident —" is none
-    return tuple(words[:2]) in _STATES or (after and _a_state(a, clause))  # "it was at 3"
+    return tuple(words[:2]) in _STATES  # "it was at 3", "we're cleaning up"
 
 
 def _measured(said: Sequence[str]) -> set[str]:
@@ -411,57 +404,21 @@ def _measured(said: Sequence[str]) -> set[str]:
     return {w for w, n in itertools.pairwise(said) if w in _COMPARED and n[:1].isdigit()}
 
 
-_NOW_THAT: Final = frozenset({("now", "that")})
-_IN_ORDER: Final = frozenset({("in", "order")})
 _COMPARED: Final = word_set("over above")
-_BE: Final = word_set("is are was were has have keeps keep seems seem")
-_NOT_A_SUBJECT: Final = word_set(
-    """
-    that this what which who whoever here everything nothing all plan idea suggestion
-    thought question answer rule policy process fix alternative option proposal point
-    joke goal call choice decision
-    """
-)
-"""Subjects of an opinion of the command, not a state of things ("the plan is to wait")."""
-
-
-def _a_state(a: Analysis, clause: range) -> bool:
-    """Whether a clause after the command says how something stands, in a few words before
-    "is"/"are" ("heap is at 95%", "connections are piling up", "the new model is returning
-    garbage"): a symptom, so a reason. Said of a person ("bob is on it") or of the idea
-    itself ("the plan is to wait"), it is none."""
-    tokens = [a.tokens[i] for i in clause]
-    lower = [t.lower for t in tokens]
-    at = next((k for k, w in enumerate(lower[:5]) if w in _BE), None)
-    if not at or at == len(lower) - 1:
-        return False
-    subject, said = lower[:at], lower[at:]
-    if set(subject) & _NOT_A_SUBJECT:
-        return False
-    if subject[0] in _DETERMINERS:
-        return True  # "the new ranking model is ..."
-    people = [t for t in tokens[:at] if _a_person(t)]
-    if not people:
-        return True  # "redis memory is at 90%"
-    if len(subject) == 1 and said[0] in _PLURAL_BE:
-        return True  # "connections are piling up": no one person
-    # "heap is at 95%", "nginx is crashing" but "bob is on it", "bob and kim are on it"
-    return "and" not in subject and any(w[:1].isdigit() or _stem(w) in _WRONG for w in said)
-
-
-_DETERMINERS: Final = word_set("the our my its their a an some most both every each")
-_PLURAL_BE: Final = word_set("are were have keep seem")
 
 
 def _handed_on(a: Analysis, clause: range, said: Sequence[str]) -> bool:
     """Whether a clause gives the work to people ("the db team is on it", "let the capacity
     team handle it", "frontend on-call is doing it", "priya has it"): someone else's, so
     the bot does not run it too."""
-    if set(said) & _SPEAKER:
+    group = any(w in _PEOPLE for w in said)  # "the db team", "my colleague", "our sre"
+    if not group and set(said) & _SPEAKER:
         return False  # "i'm on it": the speaker's own work
-    people = any(w in _PEOPLE for w in said) or _a_person(a.tokens[clause.start])
+    if not group and not _a_person(a.tokens[clause.start]):
+        return False
     pairs = set(itertools.pairwise(said))
-    return people and (bool(set(said) & _HANDLING) or bool(pairs & _HAS_IT))
+    doing = any(verb_at(said, i) is not None for i in range(len(said)))
+    return doing or bool(set(said) & _HANDLING) or bool(pairs & _HAS_IT)  # "is restarting it"
 
 
 _SPEAKER: Final = word_set("i me we us my our")
@@ -489,9 +446,12 @@ def _stem(word: str) -> str:
     return word
 
 
-_RECURRING: Final = word_set("again back")
-"""How it went ("working again", "it's back") unless said of trouble ("OOM again")."""
+_RECURRING: Final = word_set("again")
+"""How it went ("working again") unless said of trouble ("OOM again"); "back" stays how it
+went ("5xx back down")."""
 _UNDOING: Final = frozenset({I.UNSILENCE, I.UNSUBSCRIBE})
+_TAKING: Final = frozenset({I.ACK, I.ALERT_SILENCE})
+"""Commands that say the speaker is taking the alert ("ack 3f2a, on it")."""
 _DECIDING: Final = frozenset({I.APPROVE, I.DENY})
 _HOLD_OFF: Final = word_set("freeze frozen risky unsafe dangerous untested unreviewed")
 """Said against any action but a denial ("restart authz, we have a change freeze")."""
@@ -499,6 +459,11 @@ _NOT_YET: Final = word_set("waiting first confirm decide owner owns vote sign-of
 _UNDECIDED: Final = word_set("pending still approval")
 """A decision or a change that waits for someone ("approve 2207, waiting on security")."""
 _NEEDED: Final = word_set("need needs")
+_FAILING: Final = word_set(
+    "fail failing failed failure fails broken broke red high bug buggy regression garbage flaky"
+)
+"""After an approval, what says the change is not fit ("approve 2207, the tests are failing");
+an outage it fixes is no such word ("approve 103, the hotfix for the outage")."""
 _RISKY: Final = word_set("risky dangerous unsafe early late big broad wide sketchy scary")
 _FILLERISH: Final = word_set("it a an the you are 're so very")
 """Left of a thank-you once its words are taken out ("appreciate it", "you're a star")."""
@@ -1347,42 +1312,9 @@ def _why_not(a: Analysis, i: int) -> bool:
 
 
 def _in_a_because(a: Analysis, i: int) -> bool:
-    """Whether word ``i`` is in a clause that starts with "because", "cuz", "since"..., or
-    in one that says what no longer works (:func:`_negated_symptom`)."""
+    """Whether word ``i`` is in a clause that starts with "because", "cuz", "since"..."""
     own = next((c for c in clauses(a) if i in c), None)
-    return own is not None and (a.words[own.start] in _BECAUSE or _negated_symptom(a, own))
-
-
-def _negated_symptom(a: Analysis, clause: range) -> bool:
-    """Whether a clause says something no longer works, its subject a thing ("customers
-    can't log in", "kubelet is not reporting", "pods won't schedule"): trouble, so a reason.
-    Not when what is negated is trouble ("the pods are not stuck"), nor said by or of the
-    speaker, a person or a pronoun ("we can't wait", "bob can't", "it isn't worth it")."""
-    words = [a.words[i] for i in clause]
-    at = next((k for k, w in enumerate(words) if w == "not"), None)
-    if at is None or at < 2 or at + 1 >= len(words):
-        return False
-    negated, before = words[at + 1], words[at - 1]
-    verb = before in _MODALS or negated.endswith("ing")  # "can't log in", "not reporting"
-    if not verb or not (before in _AUXILIARIES or before == "and"):
-        return False  # "the alerts are not real": a property, not something that stopped
-    if set(words) & (_SPEAKER | _NOT_A_SUBJECT | PRONOUNS | _PRONOUN_SUBJECTS | _HANDLING):
-        return False
-    if _stem(negated) in _WRONG or negated in _WRONG:
-        return False  # "the pods are not stuck"
-    subject = words[0]
-    return (
-        subject in _DETERMINERS
-        or (subject.endswith("s") and len(subject) > 3)  # "customers can't log in"
-        or not _a_person(a.tokens[clause.start])
-    )
-
-
-_AUXILIARIES: Final = word_set(
-    "can could is are was were do does did will would has have had should shall"
-)
-_MODALS: Final = word_set("can could do does did will would")
-_PRONOUN_SUBJECTS: Final = word_set("you he she they there someone somebody anyone nobody")
+    return own is not None and a.words[own.start] in _BECAUSE
 
 
 def _against(a: Analysis, i: int) -> bool:
@@ -1445,7 +1377,7 @@ def _labelled(a: Analysis, clause: range) -> bool:
     return any(
         a.tokens[c.stop - 1].stop == ":"
         and any(w.lower in _QUOTING_LABELS for w in a.tokens[: c.stop])
-        and _after_prefix(a, c) is not None  # "go for it:" is a go-ahead
+        and _after_prefix(a, range(c.stop)) is not None  # "go for it:" is a go-ahead
         for c in clauses(a)
         if c.stop <= clause.start
     )

@@ -860,7 +860,6 @@ def test_a_silence_length_the_parser_cannot_measure_is_said_back(
         ("restart cart-api, priya has it", "restart cart-api", "priya has it"),
         ("silence DiskFull for 2h, nvm the disk cleared", "silence DiskFull for 2h",
          "nvm the disk cleared"),
-        ("restart cart-api, oops wrong channel", "restart cart-api", "oops wrong channel"),
         ("restart cart-api, that's what broke prod in march", "restart cart-api",
          "that is what broke prod in march"),
     ],
@@ -978,26 +977,13 @@ def test_reasons_in_other_words_and_thanks_still_act(
 @pytest.mark.parametrize(
     ("text", "intent", "slots"),
     [
-        # how something stands, its subject no person: a symptom
-        ("restart cart-api, queue depth is at 40k", "remediation",
-         {"action": "restart", "target": "cart-api"}),
-        ("restart cart-api, consumers are falling behind", "remediation",
-         {"action": "restart", "target": "cart-api"}),
-        ("restart cart-api, the new image is serving stale pages", "remediation",
-         {"action": "restart", "target": "cart-api"}),
-        ("scale cart-api to 6, p99 is above 900ms", "remediation",
-         {"action": "scale", "target": "cart-api", "replicas": 6}),
-        # trouble that came back; what the action is for; the cause, told in the past
+        # trouble that came back or was measured; the cause, told in the past
         ("restart cart-api, deadlock again", "remediation",
          {"action": "restart", "target": "cart-api"}),
         ("restart cart-api: OOMKilled twice", "remediation",
          {"action": "restart", "target": "cart-api"}),
-        ("restart cart-api so it picks up the new certificates", "remediation",
-         {"action": "restart", "target": "cart-api"}),
-        ("rollback cart-api in order to restore checkout", "remediation",
-         {"action": "rollback", "target": "cart-api"}),
-        ("scale cart-api to 2 now that traffic has dropped", "remediation",
-         {"action": "scale", "target": "cart-api", "replicas": 2}),
+        ("scale cart-api to 6, latency is above 900ms", "remediation",
+         {"action": "scale", "target": "cart-api", "replicas": 6}),
         ("rollback cart-api because the last deploy took down search", "remediation",
          {"action": "rollback", "target": "cart-api"}),
         # a go-ahead or a greeting before it, a polite ending that sets no time
@@ -1008,19 +994,35 @@ def test_reasons_in_other_words_and_thanks_still_act(
          {"action": "scale", "target": "cart-api", "replicas": 3}),
         ("restart cart-api when you get a chance", "remediation",
          {"action": "restart", "target": "cart-api"}),
-        # what stopped working, said of things
-        ("restart cart-api, customers can't check out", "remediation",
-         {"action": "restart", "target": "cart-api"}),
-        ("restart cart-api, webhooks do not arrive", "remediation",
-         {"action": "restart", "target": "cart-api"}),
-        ("restart cart-api, the worker is not consuming", "remediation",
-         {"action": "restart", "target": "cart-api"}),
     ],
 )  # fmt: skip
-def test_symptoms_purposes_and_go_aheads_around_a_command_still_act(
+def test_trouble_causes_and_go_aheads_around_a_command_still_act(
     shipped: IntentParser, text: str, intent: str, slots: dict[str, SlotValue]
 ) -> None:
     assert shape(shipped, text) == (intent, slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "offered"),
+    [
+        # A state, a purpose or a negation after a command may be its reason or a reason
+        # against it ("the runbook says do not restart", "so says bob", "the restart is
+        # off"): a review found rules that told them apart let dozens of the second kind run.
+        # They are asked back.
+        ("restart cart-api, queue depth is at 40k", "restart cart-api"),
+        ("restart cart-api, consumers are falling behind", "restart cart-api"),
+        ("restart cart-api so it picks up the new certificates", "restart cart-api"),
+        ("restart cart-api, customers can't check out", "restart cart-api"),
+        ("restart cart-api, the runbook says do not restart", "restart cart-api"),
+        ("restart cart-api, the restart is off", "restart cart-api"),
+    ],
+)
+def test_states_purposes_and_negations_after_a_command_are_asked_back(
+    shipped: IntentParser, text: str, offered: str
+) -> None:
+    intent = shipped.parse(text, now=NOW)
+    assert intent.name not in STATE_CHANGING
+    assert intent.suggestion in (offered, None)
 
 
 @pytest.mark.parametrize(
@@ -1032,6 +1034,8 @@ def test_symptoms_purposes_and_go_aheads_around_a_command_still_act(
         "restart cart-api, the plan is to wait",  # said of the idea itself
         "restart cart-api because it recovered",
         "note to self: restart cart-api",  # a quoting label, not a go-ahead
+        "restart cart-api, oops wrong channel",  # taken back
+        "wrong thread, restart cart-api",
         "restart me please, long night",  # the speaker is no service
         "scale me to 2 replicas so i can take a break",
     ],
@@ -1046,6 +1050,7 @@ def test_plans_recoveries_and_measures_around_a_command_never_act(
     "text",
     [
         "restart cart-api, bob is on it",  # said of a person: a hand-off
+        "restart cart-api, the db team is restarting it",
         "restart cart-api, bob and kim are on it",
         "restart cart-api, kenji is at lunch",
         "restart cart-api, it's working again",  # how it went, not trouble again
@@ -1068,6 +1073,7 @@ def test_hand_offs_and_recoveries_after_a_command_are_asked_back(
         "restart cart-api, we can't wait",  # the speaker
         "restart cart-api, bob can't",  # a person
         "restart cart-api, it isn't worth it",  # a pronoun: maybe the restart itself
+        "approve 2207, the tests are failing",  # a reason against it
     ],
 )
 def test_negations_that_are_no_symptom_never_act(shipped: IntentParser, text: str) -> None:
