@@ -362,8 +362,10 @@ def _a_reason(
         return intent in _TAKING  # "ack 3f2a, on it", "I'm on it"; a restart is asked back
     if typed & _NOT_A_REASON or (intent is not I.DENY and heard & _HOLD_OFF):
         return False  # "— just testing", "this is a drill", "— during the window"
-    if _handed_on(a, clause, said) or tuple(said[:3]) in _REMARKS:
+    if _handed_on(a, clause, said) or _remarks(said) or _done_by_another(said):
         return False  # "— the db team is on it"; "that's what caused the outage in march"
+    if after and said[0] == "so" and (heard & _WRONG or set(said) & _HEARSAY):
+        return False  # "so it breaks", "so I'm told": trouble as the aim, or someone's word
     waits = _NOT_YET | _UNDECIDED if intent in _DECIDING else _NOT_YET
     if intent in _DECIDING | {I.REMEDIATION} and heard & waits:
         return False  # "approve 2207, waiting on security", "— staging deploy first"
@@ -431,11 +433,26 @@ _HAS_IT: Final = frozenset(
     for verb in ("on", "has", "have", "got", "do", "doing", "does", "cover")
     for it in ("it", "this", "that")
 )
-_REMARKS: Final = frozenset(
-    (that, "is", what) for that in ("that", "this", "which") for what in ("what", "how", "why")
-)
-"""A remark on the command itself ("that's what caused the outage in march", "this is how we
-broke prod"): no reason for it."""
+
+
+def _remarks(said: Sequence[str]) -> bool:
+    """A remark on the command itself ("that's what caused the outage in march", "which is
+    exactly how we broke prod"): no reason for it."""
+    return len(said) > 2 and said[0] in _THAT and said[1] == "is" and bool(set(said[2:4]) & _HOW)
+
+
+_HEARSAY: Final = word_set("told says said say hear heard claims")
+_THAT: Final = word_set("that this which")
+_HOW: Final = word_set("what how why")
+
+
+def _done_by_another(said: Sequence[str]) -> bool:
+    """An action done to "it" by someone or something ("the dba is restarting it", "the
+    automation is rolling it back"): not a reason to do it again."""
+    return any(
+        verb_at(said, i) is not None and i + 1 < len(said) and said[i + 1] in PRONOUNS
+        for i in range(len(said))
+    )
 
 
 def _stem(word: str) -> str:

@@ -1051,6 +1051,10 @@ def test_plans_recoveries_and_measures_around_a_command_never_act(
     [
         "restart cart-api, bob is on it",  # said of a person: a hand-off
         "restart cart-api, the db team is restarting it",
+        "restart cart-api, the automation is restarting it",  # something else does it
+        "restart cart-api, which is exactly how we broke prod",  # a remark on it
+        "restart cart-api so it breaks",  # trouble as the aim
+        "restart cart-api so I'm told",  # someone's word
         "restart cart-api, bob and kim are on it",
         "restart cart-api, kenji is at lunch",
         "restart cart-api, it's working again",  # how it went, not trouble again
