@@ -407,7 +407,8 @@ OFF_DOMAIN_WORDS: frozenset[str] = word_set(
 NOT_TYPOS: frozenset[str] = word_set(
     """
     describe restore restored approx escalate stale sale silent back track pack lack hack
-    tack rack crack heck alter alters alerted healthy wealth statue statues stats
+    tack rack crack heck alter alters alerted healthy wealth statue statues stats quit quits
+    quite
     """
 )
 """Everyday words one letter or two from a command word ("describe" ~ subscribe, "stale" ~

@@ -1036,6 +1036,7 @@ def test_states_purposes_and_negations_after_a_command_are_asked_back(
         "note to self: restart cart-api",  # a quoting label, not a go-ahead
         "restart cart-api, oops wrong channel",  # taken back
         "wrong thread, restart cart-api",
+        "quit",  # leaving, not a typo of "quiet" (silence)
         "restart me please, long night",  # the speaker is no service
         "scale me to 2 replicas so i can take a break",
     ],
