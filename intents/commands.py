@@ -558,7 +558,9 @@ _BENIGN: Final = word_set(
     🙏 👍 :pray :+1 :thumbsup
     """
 )
-_BECAUSE: Final = word_set("because cause cuz coz cos bc since due per given reason reasons while")
+_BECAUSE: Final = _REASONS | word_set("given reason reasons while")
+"""What starts a reason clause: the words that cut one off (:data:`_REASONS`) and a few that
+lead one only after a comma ("given ...", "reason: ...", "while we patch it")."""
 _HOW_IT_WENT: Final = word_set(
     """
     done fine worked works work ok okay good great healthy success successful succeeded
@@ -689,7 +691,7 @@ def _narrowed(a: Analysis, command: range, verb: Verb | None) -> str | None:
 def _second_severity(a: Analysis, verb: Verb | None) -> str | None:
     """ "subscribe critical and warning": a subscription takes one level (and everything
     above it); reading the first would drop the second."""
-    if verb is None or verb.intent not in _POSTING:
+    if verb is None or verb.intent not in POSTING:
         return None
     levels = a.of_kind("severity")
     if len(levels) < 2:
@@ -957,7 +959,7 @@ def _read(
     )
     offset = verb.end - head
     slots = _slots(sub, verb, offset)
-    if verb.intent in _POSTING and any(is_channel(t) for t in sub.tokens):
+    if verb.intent in POSTING and any(is_channel(t) for t in sub.tokens):
         slots.pop("target", None)  # "subscribe to critical in #ops": a channel, not a target
     relative = verb.action == "scale" and _relative_count(sub)
     if relative:
@@ -1121,7 +1123,7 @@ def _unexplained(
         if sub.tokens[i].norm == "then" and _more_after(sub, i):
             # "scale payments to 10 then scale back": a second step, even in known words
             return " ".join(t.raw for t in sub.tokens[i:])
-        if intent in _POSTING and is_channel(sub.tokens[i]):
+        if intent in POSTING and is_channel(sub.tokens[i]):
             # as written, with its "#", so the answer can name the channel
             return " ".join(("#" if is_channel(t) else "") + t.raw for t in sub.tokens[i:])
         if _explained(sub, i, intent, slots, values) or sub.tokens[i].norm in filler:
@@ -1133,7 +1135,8 @@ def _unexplained(
     return None
 
 
-_POSTING: Final = frozenset({I.SUBSCRIBE, I.UNSUBSCRIBE})
+POSTING: Final = frozenset({I.SUBSCRIBE, I.UNSUBSCRIBE})
+"""The intents about alert posts in this channel (shared with :mod:`intents.parser`)."""
 
 
 def about_subscriptions(a: Analysis) -> bool:

@@ -45,7 +45,14 @@ from intents.analysis import (
     mocking,
 )
 from intents.canonical import canonical_command
-from intents.commands import Command, about_subscriptions, is_channel, list_item, read_command
+from intents.commands import (
+    POSTING,
+    Command,
+    about_subscriptions,
+    is_channel,
+    list_item,
+    read_command,
+)
 from intents.features import view_of
 from intents.forecast import forecast_slots, is_forecast
 from intents.grammar import is_slot_only, match_terse
@@ -430,13 +437,11 @@ def _may_offer(a: Analysis, name: IntentName) -> bool:
         return False  # "same for web-2" after "don't restart web-1" is no new command
     if any(s.kind in ("window", "until", "badtime") for s in a.spans):
         return False
-    if name in (I.SUBSCRIBE, I.UNSUBSCRIBE) and (
-        any(map(is_channel, a.tokens)) or not about_subscriptions(a)
-    ):
+    if name in POSTING and (any(map(is_channel, a.tokens)) or not about_subscriptions(a)):
         return False  # "post critical alerts in #ops", "remove the alert", "post updates here"
     if any(_undoing(w) for w in words) and name not in _UNDOES:
         return False
-    posting = name in (I.SUBSCRIBE, I.UNSUBSCRIBE)  # "notify us when web-1 alerts"
+    posting = name in POSTING  # "notify us when web-1 alerts"
     if not posting and (acts.for_later_or_others(a) or any(inflected(w) for w in words)):
         return False  # "if someone restarts web-1 ping me", "restores db-primary"
     if name in (I.APPROVE, I.DENY) and not _decides(a):
@@ -444,7 +449,7 @@ def _may_offer(a: Analysis, name: IntentName) -> bool:
     if name is I.SUBSCRIBE and words & _NOISE:
         return False  # "too many alerts here": a complaint, never a wish for more
     noun = words & _SUBSCRIPTION_NOUNS and a.words[0] not in _MAKE_OR_END
-    if name in (I.SUBSCRIBE, I.UNSUBSCRIBE) and noun:
+    if name in POSTING and noun:
         return False  # "new subscription: info"; not "end the alert subscription"
     verb = first_verb(list(a.words))
     if verb is not None and _an_event(a, verb):
@@ -744,7 +749,6 @@ def _fresh(intent: Intent) -> Intent:
     )
 
 
-_POSTING: Final = frozenset({I.SUBSCRIBE, I.UNSUBSCRIBE})
 _ONESELF: Final = frozenset({"me", "myself"})
 
 
@@ -760,7 +764,7 @@ def _finish(found: _Found, cleaned: str, a: Analysis, history: Sequence[Turn]) -
         if k in slots and (k not in _NAME_SLOTS or PLAIN_NAME.fullmatch(str(slots[k])))
     }
     rejected = found.rejected or rejected_slots(found.name.value, safe, a)
-    if found.name in _POSTING and set(a.words) & _ONESELF:
+    if found.name in POSTING and set(a.words) & _ONESELF:
         # "unsubscribe me": posts go to a channel, so in a team channel this would change
         # them for everyone; the handler asks unless it is said in a direct message
         rejected = {**rejected, "for": "me"}
